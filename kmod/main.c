@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lockdev: named, ordered, hierarchical locks for cooperating processes.
+ *
+ * Module load and unload: each part is set up in turn and torn down in the
+ * reverse order, the device last in and first out so that no session can
+ * exist while the rest is being torn down.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/printk.h>
+
+#include "lockdev.h"
+
+static int __init lockdev_init(void)
+{
+	int ret;
+
+	ret = lockdev_proc_init();
+	if (ret)
+		return ret;
+
+	ret = lockdev_dev_init();
+	if (ret)
+		goto err_proc;
+
+	pr_info("version " LOCKDEV_VERSION_STRING " loaded\n");
+	return 0;
+
+err_proc:
+	lockdev_proc_exit();
+	return ret;
+}
+
+static void __exit lockdev_exit(void)
+{
+	lockdev_dev_exit();
+	lockdev_proc_exit();
+}
+
+module_init(lockdev_init);
+module_exit(lockdev_exit);
+
+MODULE_DESCRIPTION("Named, ordered, hierarchical locks for cooperating processes");
+MODULE_AUTHOR("The lockdev developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(LOCKDEV_VERSION_STRING);
