@@ -27,8 +27,9 @@
  *  - the module writes back at most the size the caller gave.
  *
  * Every flags field rejects unknown bits with EINVAL, and every field named
- * reserved or pad must be zero, else EINVAL. A call that fails changes
- * nothing. Other errors every call can return:
+ * reserved or pad must be zero, else EINVAL. A call that fails changes no
+ * lock state, and writes back only the outputs its text names for that
+ * error. Other errors every call can return:
  *
  *  ENOTTY  the number is not a lockdev ioctl, or its direction bits are not
  *          _IOC_READ|_IOC_WRITE.
@@ -39,8 +40,173 @@
  * Reports the interface the running module implements. In: flags (must be 0)
  * and reserved (must be 0). Out: abi_version, the module's release as
  * major.minor.patch, features (LOCKDEV_FEATURE_* bits; a program tests the
- * bit of each feature it needs) and name_max, the longest lock name in bytes.
+ * bit of each feature it needs) and name_max, the longest name in bytes.
  * Errors: EINVAL (flags or reserved not zero, size too small), E2BIG, EFAULT.
+ *
+ * Sessions, lockspaces and names
+ * ------------------------------
+ * A session owns the locks it takes: fork() shares them with the child, as
+ * the open file description is shared; a thread that wants to be a separate
+ * owner opens its own session. When the last reference to the session goes
+ * (close, exit, kill -9) every lock it holds is released and every request
+ * it has queued is cancelled.
+ *
+ * A session works in one lockspace. LOCKDEV_IOC_ATTACH chooses a named one;
+ * a session that takes a lock without attaching works in the default
+ * lockspace of its opener's uid, which only that uid can use. A named
+ * lockspace is created by the first attach, owned by the caller's effective
+ * uid and gid, with the permission bits given then (like a SysV IPC object):
+ * read permission lets a session query the lockspace's locks and see them in
+ * /proc/lockdev/locks, write permission lets it lock. CAP_IPC_OWNER in the
+ * lockspace's user namespace grants both. Lockspaces are per IPC namespace
+ * and user namespace: a process in another one can neither attach to nor see
+ * them. A lockspace ceases to exist when no session is attached and no lock
+ * of it remains.
+ *
+ * Lock and lockspace names are byte strings of 1 to LOCKDEV_NAME_MAX bytes;
+ * a NUL byte is an ordinary byte. A lock exists while someone holds it, waits
+ * for it, or it is marked owner-died.
+ *
+ * Modes and the grant policy
+ * --------------------------
+ * LOCKDEV_MODE_SHARED (reader) is compatible with SHARED and APPEND;
+ * LOCKDEV_MODE_APPEND (appender) with SHARED only; LOCKDEV_MODE_EXCLUSIVE
+ * (destroyer) with nothing. A request is granted at once only if its mode is
+ * compatible with every holder and with every request already queued, so a
+ * waiting EXCLUSIVE blocks new readers, and a waiting APPEND does not. When a
+ * lock is released or downgraded, the queue is walked in order and each
+ * request is granted if it is compatible with the holders and with every
+ * earlier request still queued. Conversions (upgrades) queue ahead of every
+ * new request.
+ *
+ * Generation and owner-died
+ * -------------------------
+ * Every lock has a 64-bit generation, returned with each grant and query. It
+ * changes whenever a holder in APPEND or EXCLUSIVE releases or downgrades, and
+ * a lock created anew gets a value no lock has had since the module loaded;
+ * it is never 0 for a lock that exists.
+ *
+ * A session that goes away holding a lock in APPEND or EXCLUSIVE marks the
+ * lock owner-died. Every later grant of it reports LOCKDEV_RESULT_OWNER_DIED
+ * until a holder in EXCLUSIVE calls LOCKDEV_IOC_CONSISTENT.
+ *
+ * LOCKDEV_IOC_ATTACH (struct lockdev_attach)
+ * ------------------------------------------
+ * Attaches the session to the lockspace called name, creating it with the
+ * permission bits mode (at most 0777) unless flags has
+ * LOCKDEV_ATTACH_NOCREATE; mode is ignored when the lockspace exists.
+ * Errors: EINVAL (unknown flags, pad not zero, mode above 0777, name_len 0),
+ * ENAMETOOLONG (name_len above LOCKDEV_NAME_MAX), EBUSY (the session is
+ * attached already or has locked in its default lockspace), ENOENT (it does
+ * not exist and NOCREATE was given), EACCES (neither read nor write
+ * permission), EDQUOT (the per-uid lockspace limit), ENOMEM, EFAULT.
+ *
+ * LOCKDEV_IOC_LOCK (struct lockdev_lock)
+ * --------------------------------------
+ * Asks for the lock called name in mode at level (0 = unranked). Without
+ * flags the call waits until the lock is granted. On success it returns 0 and
+ * fills handle (the grant's name for UNLOCK, CONVERT and CONSISTENT, unique
+ * within the session), generation and result (LOCKDEV_RESULT_* bits).
+ * Flags:
+ *  LOCKDEV_LOCK_NONBLOCK  fail with EAGAIN instead of waiting.
+ *  LOCKDEV_LOCK_DEADLINE  wait at most until deadline_ns, an absolute
+ *                         CLOCK_MONOTONIC time, then fail with ETIMEDOUT.
+ *                         A call restarted after a signal keeps the deadline.
+ *  LOCKDEV_LOCK_ASYNC     never wait: if the lock is not granted at once the
+ *                         request is queued, the call returns 0 with
+ *                         LOCKDEV_RESULT_QUEUED in result and the handle the
+ *                         grant will have, and a struct lockdev_completion
+ *                         carrying user_data is read() from the session when
+ *                         the request ends (granted, timed out at
+ *                         deadline_ns with DEADLINE, cancelled, or failed).
+ *                         poll() reports EPOLLIN while completions wait.
+ * NONBLOCK cannot be combined with DEADLINE or ASYNC.
+ * When the call fails with EAGAIN or ETIMEDOUT and entries is not 0, the
+ * holders and waiters that blocked it are written to the array of
+ * nr_entries struct lockdev_entry at entries, and nr_entries is set to how
+ * many there were (which may exceed the array's length).
+ * Errors: EINVAL (unknown flags or mode, bad combination, pad or reserved not
+ * zero, name_len 0), ENAMETOOLONG, EALREADY (the session already holds or
+ * awaits this lock: use CONVERT), EAGAIN, ETIMEDOUT, EINTR (a signal arrived;
+ * with SA_RESTART the call restarts by itself), EDEADLK (waiting would close
+ * a cycle of sessions waiting for each other), EACCES (no write permission
+ * on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT (the uid's
+ * lock or waiter limit), ENOMEM, EFAULT.
+ *
+ * LOCKDEV_IOC_UNLOCK (struct lockdev_unlock)
+ * ------------------------------------------
+ * Releases the lock given by handle, or by name when handle is 0; a pending
+ * upgrade of it is cancelled. Errors: EINVAL (both or neither of handle and
+ * name, flags or pad not zero), ENAMETOOLONG, ENOLCK (the session does not
+ * hold it; a request still queued is cancelled with CANCEL), EFAULT.
+ *
+ * LOCKDEV_IOC_CONVERT (struct lockdev_convert)
+ * --------------------------------------------
+ * Changes the mode of a held lock, given by handle or by name, to mode. A
+ * downgrade (EXCLUSIVE to APPEND or SHARED, APPEND to SHARED) is immediate
+ * and wakes the waiters it unblocks; an upgrade waits, queued ahead of new
+ * requests, under the NONBLOCK and DEADLINE flags of LOCK. While an upgrade
+ * waits the lock stays held in its old mode. Converting to the held mode
+ * succeeds at once. Fills generation and result as LOCK does.
+ * Errors: EINVAL, ENAMETOOLONG, ENOLCK, EBUSY (an upgrade of this lock is
+ * pending already), EAGAIN, ETIMEDOUT, EINTR, EDEADLK (two sessions would
+ * wait for each other, as two readers upgrading one lock do: one of them is
+ * told), ECANCELED (the lock was released by another thread of the session
+ * while the upgrade waited), EFAULT.
+ *
+ * LOCKDEV_IOC_CANCEL (struct lockdev_cancel)
+ * ------------------------------------------
+ * Cancels the queued asynchronous request handle; its completion reports
+ * ECANCELED. Errors: EINVAL (flags or pad not zero), ENOENT (no queued
+ * request has that handle: it may have completed already), EFAULT.
+ *
+ * LOCKDEV_IOC_CONSISTENT (struct lockdev_consistent)
+ * --------------------------------------------------
+ * Clears owner-died on a lock the session holds in EXCLUSIVE, given by handle
+ * or by name. Errors: EINVAL, ENAMETOOLONG, ENOLCK (not held), EPERM (held,
+ * but not in EXCLUSIVE), EFAULT.
+ *
+ * LOCKDEV_IOC_QUERY (struct lockdev_query)
+ * ----------------------------------------
+ * Reports the lock called name in the session's lockspace: its holders and
+ * waiters in queue order (holders first) into the array at entries, as LOCK
+ * does on EAGAIN, its generation (0 if the lock does not exist) and flags
+ * (LOCKDEV_QUERY_OWNER_DIED). Errors: EINVAL, ENAMETOOLONG, EACCES (no read
+ * permission), EFAULT.
+ *
+ * LOCKDEV_IOC_LIST (struct lockdev_list)
+ * --------------------------------------
+ * Reports the session's own locks and queued requests into the array of
+ * nr_entries struct lockdev_held at entries, and sets nr_entries to how many
+ * there are. Errors: EINVAL, EFAULT.
+ *
+ * read() and poll()
+ * -----------------
+ * read() returns whole struct lockdev_completion records, as many as fit,
+ * oldest first; a buffer smaller than one record fails with EINVAL. Without
+ * completions it waits, or fails with EAGAIN on a non-blocking descriptor.
+ * poll() reports EPOLLIN | EPOLLRDNORM while completions are ready.
+ *
+ * /proc/lockdev/locks
+ * -------------------
+ * The first line is "# lockdev locks N" and names the format version,
+ * LOCKDEV_PROC_LOCKS_VERSION; the second names the columns. Then one line per
+ * holder and per waiter, fields separated by one space; names and comms have
+ * space, tab, newline, backslash and every byte outside 0x21-0x7e written as
+ * a backslash and three octal digits:
+ *
+ *   lockspace name level mode state pid comm age_ms owner_died generation
+ *   waits_for
+ *
+ * lockspace is the name, or "~UID" for a uid's default lockspace (a named
+ * lockspace's "~" is written as \176). mode is shared, append or exclusive;
+ * state is held, waiting or converting (a waiting upgrade, whose mode is the
+ * one it asks for). pid is the task that asked, as the reader's pid namespace
+ * sees it (0 if it cannot); age_ms is how long held or waiting; owner_died
+ * is 0 or 1; waits_for is a comma-separated list of the pids of the holders
+ * and earlier waiters the line's request waits for, or "-". A reader sees
+ * the lockspaces of its own namespaces that it has read permission for;
+ * CAP_SYS_ADMIN in the initial user namespace sees all.
  *
  * /proc/lockdev/stats
  * -------------------
@@ -51,6 +217,24 @@
  *  version          format version, LOCKDEV_PROC_STATS_VERSION
  *  sessions         sessions open now
  *  sessions_opened  sessions opened since the module was loaded
+ *  lockspaces       lockspaces that exist now
+ *  locks            locks that exist now
+ *  holders          grants held now
+ *  waiters          requests waiting now
+ *  grants           grants since load
+ *  contended        grants that had to wait
+ *  timeouts         requests that timed out
+ *  cancels          requests cancelled (CANCEL, signals, session release)
+ *  eagains          NONBLOCK requests that failed with EAGAIN
+ *  deadlocks        requests that failed with EDEADLK
+ *  owner_deaths     locks marked owner-died
+ *  memory           bytes the module has allocated for sessions, lockspaces,
+ *                   locks and requests
+ *
+ * Module parameters (/sys/module/lockdev/parameters/, writable by root; a
+ * change applies to later requests): max_locks_per_space, max_locks_per_user
+ * (grants held by one uid), max_waiters_per_user, max_sessions_per_user,
+ * max_spaces_per_user.
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
@@ -62,12 +246,20 @@
 
 #define LOCKDEV_ABI_VERSION		1
 #define LOCKDEV_PROC_STATS_VERSION	1
+#define LOCKDEV_PROC_LOCKS_VERSION	1
 
-/* Longest lock name, in bytes. */
+/* Longest lock or lockspace name, in bytes. */
 #define LOCKDEV_NAME_MAX		255
 
-/* Bits of lockdev_version.features; none is defined by ABI version 1. */
-#define LOCKDEV_FEATURE_ALL		0
+/* Bits of lockdev_version.features. */
+#define LOCKDEV_FEATURE_LOCK		((__u64)1 << 0)	/* LOCK, UNLOCK, CONVERT, QUERY, LIST */
+#define LOCKDEV_FEATURE_ASYNC		((__u64)1 << 1)	/* ASYNC, CANCEL, read(), poll() */
+#define LOCKDEV_FEATURE_LOCKSPACE	((__u64)1 << 2)	/* ATTACH */
+#define LOCKDEV_FEATURE_OWNER_DIED	((__u64)1 << 3)	/* owner-died, CONSISTENT */
+#define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
+					 LOCKDEV_FEATURE_ASYNC | \
+					 LOCKDEV_FEATURE_LOCKSPACE | \
+					 LOCKDEV_FEATURE_OWNER_DIED)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -85,9 +277,165 @@ struct lockdev_version {
 
 #define LOCKDEV_VERSION_SIZE_VER0	48
 
+/* Lock modes. */
+#define LOCKDEV_MODE_SHARED		1
+#define LOCKDEV_MODE_APPEND		2
+#define LOCKDEV_MODE_EXCLUSIVE		3
+
+/* Bits of lockdev_attach.flags. */
+#define LOCKDEV_ATTACH_NOCREATE		(1U << 0)
+#define LOCKDEV_ATTACH_FLAGS_ALL	LOCKDEV_ATTACH_NOCREATE
+
+struct lockdev_attach {
+	__u64 name;
+	__u32 name_len;
+	__u32 flags;
+	__u32 mode;
+	__u32 pad;
+};
+
+#define LOCKDEV_ATTACH_SIZE_VER0	24
+
+/* Bits of lockdev_lock.flags and lockdev_convert.flags. */
+#define LOCKDEV_LOCK_NONBLOCK		(1U << 0)
+#define LOCKDEV_LOCK_DEADLINE		(1U << 1)
+#define LOCKDEV_LOCK_ASYNC		(1U << 2)
+#define LOCKDEV_LOCK_FLAGS_ALL		(LOCKDEV_LOCK_NONBLOCK | \
+					 LOCKDEV_LOCK_DEADLINE | \
+					 LOCKDEV_LOCK_ASYNC)
+#define LOCKDEV_CONVERT_FLAGS_ALL	(LOCKDEV_LOCK_NONBLOCK | \
+					 LOCKDEV_LOCK_DEADLINE)
+
+/* Bits of lockdev_lock.result, lockdev_convert.result, completion flags. */
+#define LOCKDEV_RESULT_OWNER_DIED	(1U << 0)
+#define LOCKDEV_RESULT_QUEUED		(1U << 1)
+
+/* States of a holder or waiter (lockdev_entry.state, lockdev_held.state). */
+#define LOCKDEV_STATE_HELD		1
+#define LOCKDEV_STATE_WAITING		2
+#define LOCKDEV_STATE_CONVERTING	3
+
+/* One holder or waiter of a lock. */
+struct lockdev_entry {
+	__u64 session;		/* the session's id, unique since load */
+	__u64 age_ns;		/* how long held or waiting */
+	__u32 pid;		/* the task that asked; 0 if not visible */
+	__u32 mode;		/* held, or asked for when waiting */
+	__u32 state;		/* LOCKDEV_STATE_* */
+	__u32 level;
+	__u8 comm[16];		/* the task's comm, NUL-padded */
+};
+
+struct lockdev_lock {
+	__u64 name;
+	__u32 name_len;
+	__u32 mode;
+	__u32 flags;
+	__u32 level;
+	__u64 deadline_ns;
+	__u64 user_data;
+	__u64 entries;
+	__u32 nr_entries;
+	__u32 result;
+	__u64 handle;
+	__u64 generation;
+};
+
+#define LOCKDEV_LOCK_SIZE_VER0		72
+
+/* UNLOCK and CONSISTENT name a lock by handle, or by name if handle is 0. */
+struct lockdev_unlock {
+	__u64 handle;
+	__u64 name;
+	__u32 name_len;
+	__u32 flags;
+};
+
+#define LOCKDEV_UNLOCK_SIZE_VER0	24
+
+struct lockdev_consistent {
+	__u64 handle;
+	__u64 name;
+	__u32 name_len;
+	__u32 flags;
+};
+
+#define LOCKDEV_CONSISTENT_SIZE_VER0	24
+
+struct lockdev_convert {
+	__u64 handle;
+	__u64 name;
+	__u32 name_len;
+	__u32 mode;
+	__u32 flags;
+	__u32 result;
+	__u64 deadline_ns;
+	__u64 generation;
+};
+
+#define LOCKDEV_CONVERT_SIZE_VER0	48
+
+struct lockdev_cancel {
+	__u64 handle;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define LOCKDEV_CANCEL_SIZE_VER0	16
+
+/* Bits of lockdev_query.lock_flags. */
+#define LOCKDEV_QUERY_OWNER_DIED	(1U << 0)
+
+struct lockdev_query {
+	__u64 name;
+	__u32 name_len;
+	__u32 flags;
+	__u64 entries;
+	__u32 nr_entries;
+	__u32 lock_flags;
+	__u64 generation;
+};
+
+#define LOCKDEV_QUERY_SIZE_VER0		40
+
+/* One of the session's own locks or queued requests. */
+struct lockdev_held {
+	__u64 handle;
+	__u64 generation;
+	__u32 mode;
+	__u32 state;
+	__u32 level;
+	__u32 name_len;
+	__u8 name[LOCKDEV_NAME_MAX + 1];	/* NUL-padded */
+};
+
+struct lockdev_list {
+	__u64 entries;
+	__u32 nr_entries;
+	__u32 flags;
+};
+
+#define LOCKDEV_LIST_SIZE_VER0		16
+
+/* What read() returns for each asynchronous request that ended. */
+struct lockdev_completion {
+	__u64 user_data;
+	__u64 handle;
+	__u64 generation;
+	__s32 result;		/* 0 (granted) or a negative errno */
+	__u32 flags;		/* LOCKDEV_RESULT_* */
+};
+
 #define LOCKDEV_IOC_MAGIC		0xD7
 
-#define LOCKDEV_IOC_VERSION \
-	_IOWR(LOCKDEV_IOC_MAGIC, 0x00, struct lockdev_version)
+#define LOCKDEV_IOC_VERSION	_IOWR(LOCKDEV_IOC_MAGIC, 0x00, struct lockdev_version)
+#define LOCKDEV_IOC_ATTACH	_IOWR(LOCKDEV_IOC_MAGIC, 0x01, struct lockdev_attach)
+#define LOCKDEV_IOC_LOCK	_IOWR(LOCKDEV_IOC_MAGIC, 0x02, struct lockdev_lock)
+#define LOCKDEV_IOC_UNLOCK	_IOWR(LOCKDEV_IOC_MAGIC, 0x03, struct lockdev_unlock)
+#define LOCKDEV_IOC_CONVERT	_IOWR(LOCKDEV_IOC_MAGIC, 0x04, struct lockdev_convert)
+#define LOCKDEV_IOC_CANCEL	_IOWR(LOCKDEV_IOC_MAGIC, 0x05, struct lockdev_cancel)
+#define LOCKDEV_IOC_CONSISTENT	_IOWR(LOCKDEV_IOC_MAGIC, 0x06, struct lockdev_consistent)
+#define LOCKDEV_IOC_QUERY	_IOWR(LOCKDEV_IOC_MAGIC, 0x07, struct lockdev_query)
+#define LOCKDEV_IOC_LIST	_IOWR(LOCKDEV_IOC_MAGIC, 0x08, struct lockdev_list)
 
 #endif /* _UAPI_LINUX_LOCKDEV_H */
