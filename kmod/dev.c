@@ -5,28 +5,44 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-
-#include <uapi/linux/lockdev.h>
+#include <linux/poll.h>
 
 #include "lockdev.h"
 
 static int lockdev_open(struct inode *inode, struct file *file)
 {
-	atomic_long_inc(&lockdev_stats.sessions);
-	atomic_long_inc(&lockdev_stats.sessions_opened);
+	struct ld_session *sess = ld_session_create(file);
+
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	file->private_data = sess;
 	return nonseekable_open(inode, file);
 }
 
 static int lockdev_release(struct inode *inode, struct file *file)
 {
-	atomic_long_dec(&lockdev_stats.sessions);
+	ld_session_destroy(file->private_data);
 	return 0;
+}
+
+static ssize_t lockdev_read(struct file *file, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	return ld_session_read(file->private_data, buf, count,
+			       file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t lockdev_poll(struct file *file, poll_table *wait)
+{
+	return ld_session_poll(file->private_data, file, wait);
 }
 
 static const struct file_operations lockdev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= lockdev_open,
 	.release	= lockdev_release,
+	.read		= lockdev_read,
+	.poll		= lockdev_poll,
 	.unlocked_ioctl	= lockdev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

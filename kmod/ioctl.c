@@ -4,6 +4,8 @@
  * the handlers. The rules are those of the uapi header's top comment.
  */
 #include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -13,6 +15,9 @@
 
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096
+
+/* Most entries one QUERY, LOCK or LIST call writes back. */
+#define LOCKDEV_ENTRIES_MAX	4096
 
 /*
  * lockdev_arg_in() - copy in an extensible argument
@@ -51,6 +56,19 @@ static int lockdev_arg_out(unsigned int cmd, void __user *uarg,
 	return 0;
 }
 
+/*
+ * lockdev_arg_writable() - fail now if the argument cannot be written back
+ *
+ * Calls that change lock state write their argument back afterwards; a
+ * read-only argument must fail them before they change anything. Writes
+ * the caller's own bytes back.
+ */
+static int lockdev_arg_writable(unsigned int cmd, void __user *uarg,
+				const void *karg, size_t ksize)
+{
+	return lockdev_arg_out(cmd, uarg, karg, ksize);
+}
+
 static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
 {
 	struct lockdev_version v;
@@ -74,6 +92,284 @@ static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
 	return lockdev_arg_out(cmd, uarg, &v, sizeof(v));
 }
 
+/* Copy in a lock or lockspace name. */
+static int ld_copy_name(u8 *buf, u64 uptr, u32 len)
+{
+	if (!len)
+		return -EINVAL;
+	if (len > LOCKDEV_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (copy_from_user(buf, u64_to_user_ptr(uptr), len))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Room for the entries a request may report. With an address but no room,
+ * the call still reports how many there are.
+ */
+static int ld_entries_alloc(struct ld_args *a, u64 uptr, u32 nr)
+{
+	a->entries = NULL;
+	a->max_entries = 0;
+	a->report = uptr != 0;
+	if (!uptr || !nr)
+		return 0;
+	a->max_entries = min_t(u32, nr, LOCKDEV_ENTRIES_MAX);
+	a->entries = kvcalloc(a->max_entries, sizeof(*a->entries),
+			      GFP_KERNEL_ACCOUNT);
+	return a->entries ? 0 : -ENOMEM;
+}
+
+static int ld_entries_out(const struct ld_args *a, u64 uptr)
+{
+	u32 n = min(a->nr_entries, a->max_entries);
+
+	if (n && copy_to_user(u64_to_user_ptr(uptr), a->entries,
+			      n * sizeof(*a->entries)))
+		return -EFAULT;
+	return 0;
+}
+
+static int ld_check_mode(u32 mode)
+{
+	return mode >= LOCKDEV_MODE_SHARED && mode <= LOCKDEV_MODE_EXCLUSIVE ?
+	       0 : -EINVAL;
+}
+
+static int ld_check_wait_flags(u32 flags, u32 all)
+{
+	if (flags & ~all)
+		return -EINVAL;
+	if ((flags & LOCKDEV_LOCK_NONBLOCK) &&
+	    (flags & (LOCKDEV_LOCK_DEADLINE | LOCKDEV_LOCK_ASYNC)))
+		return -EINVAL;
+	return 0;
+}
+
+/* A lock named by handle, or by name when the handle is 0: exactly one. */
+static int ld_copy_target(u8 *buf, u64 handle, u64 name, u32 len)
+{
+	if (handle)
+		return name || len ? -EINVAL : 0;
+	return ld_copy_name(buf, name, len);
+}
+
+static int lockdev_ioc_attach(struct ld_session *sess, unsigned int cmd,
+			      void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_attach at;
+	int ret;
+
+	ret = lockdev_arg_in(&at, sizeof(at), LOCKDEV_ATTACH_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (at.flags & ~LOCKDEV_ATTACH_FLAGS_ALL || at.pad || at.mode > 0777)
+		return -EINVAL;
+	ret = ld_copy_name(name, at.name, at.name_len);
+	if (ret)
+		return ret;
+	return ld_session_attach(sess, name, at.name_len, at.flags, at.mode);
+}
+
+static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
+			    void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_lock lk;
+	struct ld_args a = {};
+	int ret, out;
+
+	ret = lockdev_arg_in(&lk, sizeof(lk), LOCKDEV_LOCK_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	ret = ld_check_mode(lk.mode);
+	if (!ret)
+		ret = ld_check_wait_flags(lk.flags, LOCKDEV_LOCK_FLAGS_ALL);
+	if (!ret)
+		ret = ld_copy_name(name, lk.name, lk.name_len);
+	if (ret)
+		return ret;
+	ret = lockdev_arg_writable(cmd, uarg, &lk, sizeof(lk));
+	if (ret)
+		return ret;
+	if (lk.flags & (LOCKDEV_LOCK_NONBLOCK | LOCKDEV_LOCK_DEADLINE)) {
+		ret = ld_entries_alloc(&a, lk.entries, lk.nr_entries);
+		if (ret)
+			return ret;
+	}
+	a.mode = lk.mode;
+	a.flags = lk.flags;
+	a.level = lk.level;
+	a.deadline_ns = lk.deadline_ns;
+	a.user_data = lk.user_data;
+	ret = ld_lock_acquire(sess, name, lk.name_len, &a);
+	if (!ret) {
+		lk.handle = a.handle;
+		lk.generation = a.generation;
+		lk.result = a.result;
+		ret = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
+	} else if ((ret == -EAGAIN || ret == -ETIMEDOUT) && a.report) {
+		lk.nr_entries = a.nr_entries;
+		out = ld_entries_out(&a, lk.entries);
+		if (!out)
+			out = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
+		if (out)
+			ret = out;
+	}
+	kvfree(a.entries);
+	return ret;
+}
+
+static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
+			      void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_unlock un;
+	int ret;
+
+	ret = lockdev_arg_in(&un, sizeof(un), LOCKDEV_UNLOCK_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (un.flags)
+		return -EINVAL;
+	ret = ld_copy_target(name, un.handle, un.name, un.name_len);
+	if (ret)
+		return ret;
+	return ld_lock_release(sess, un.handle, name, un.name_len);
+}
+
+static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
+			       void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_convert cv;
+	struct ld_args a = {};
+	int ret;
+
+	ret = lockdev_arg_in(&cv, sizeof(cv), LOCKDEV_CONVERT_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	ret = ld_check_mode(cv.mode);
+	if (!ret)
+		ret = ld_check_wait_flags(cv.flags, LOCKDEV_CONVERT_FLAGS_ALL);
+	if (!ret)
+		ret = ld_copy_target(name, cv.handle, cv.name, cv.name_len);
+	if (!ret)
+		ret = lockdev_arg_writable(cmd, uarg, &cv, sizeof(cv));
+	if (ret)
+		return ret;
+	a.mode = cv.mode;
+	a.flags = cv.flags;
+	a.deadline_ns = cv.deadline_ns;
+	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
+	if (ret)
+		return ret;
+	cv.generation = a.generation;
+	cv.result = a.result;
+	return lockdev_arg_out(cmd, uarg, &cv, sizeof(cv));
+}
+
+static int lockdev_ioc_cancel(struct ld_session *sess, unsigned int cmd,
+			      void __user *uarg)
+{
+	struct lockdev_cancel c;
+	int ret;
+
+	ret = lockdev_arg_in(&c, sizeof(c), LOCKDEV_CANCEL_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (c.flags || c.pad)
+		return -EINVAL;
+	return ld_lock_cancel(sess, c.handle);
+}
+
+static int lockdev_ioc_consistent(struct ld_session *sess, unsigned int cmd,
+				  void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_consistent c;
+	int ret;
+
+	ret = lockdev_arg_in(&c, sizeof(c), LOCKDEV_CONSISTENT_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (c.flags)
+		return -EINVAL;
+	ret = ld_copy_target(name, c.handle, c.name, c.name_len);
+	if (ret)
+		return ret;
+	return ld_lock_consistent(sess, c.handle, name, c.name_len);
+}
+
+static int lockdev_ioc_query(struct ld_session *sess, unsigned int cmd,
+			     void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_query q;
+	struct ld_args a = {};
+	int ret;
+
+	ret = lockdev_arg_in(&q, sizeof(q), LOCKDEV_QUERY_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (q.flags)
+		return -EINVAL;
+	ret = ld_copy_name(name, q.name, q.name_len);
+	if (!ret)
+		ret = ld_entries_alloc(&a, q.entries, q.nr_entries);
+	if (ret)
+		return ret;
+	ret = ld_lock_query(sess, name, q.name_len, &a, &q.lock_flags);
+	if (!ret) {
+		q.nr_entries = a.nr_entries;
+		q.generation = a.generation;
+		ret = ld_entries_out(&a, q.entries);
+	}
+	if (!ret)
+		ret = lockdev_arg_out(cmd, uarg, &q, sizeof(q));
+	kvfree(a.entries);
+	return ret;
+}
+
+static int lockdev_ioc_list(struct ld_session *sess, unsigned int cmd,
+			    void __user *uarg)
+{
+	struct lockdev_held *held = NULL;
+	struct lockdev_list l;
+	u32 max = 0, nr;
+	int ret;
+
+	ret = lockdev_arg_in(&l, sizeof(l), LOCKDEV_LIST_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (l.flags)
+		return -EINVAL;
+	if (l.entries && l.nr_entries) {
+		max = min_t(u32, l.nr_entries, LOCKDEV_ENTRIES_MAX);
+		held = kvcalloc(max, sizeof(*held), GFP_KERNEL_ACCOUNT);
+		if (!held)
+			return -ENOMEM;
+	}
+	ld_lock_list(sess, held, max, &nr);
+	if (held && copy_to_user(u64_to_user_ptr(l.entries), held,
+				 min(nr, max) * sizeof(*held)))
+		ret = -EFAULT;
+	kvfree(held);
+	if (ret)
+		return ret;
+	l.nr_entries = nr;
+	return lockdev_arg_out(cmd, uarg, &l, sizeof(l));
+}
+
 /**
  * lockdev_ioctl() - the device's unlocked_ioctl
  * @file: the session's file
@@ -85,6 +381,7 @@ static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
  */
 long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct ld_session *sess = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	if (_IOC_TYPE(cmd) != LOCKDEV_IOC_MAGIC ||
@@ -94,6 +391,22 @@ long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(LOCKDEV_IOC_VERSION):
 		return lockdev_ioc_version(cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_ATTACH):
+		return lockdev_ioc_attach(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_LOCK):
+		return lockdev_ioc_lock(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_UNLOCK):
+		return lockdev_ioc_unlock(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_CONVERT):
+		return lockdev_ioc_convert(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_CANCEL):
+		return lockdev_ioc_cancel(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_CONSISTENT):
+		return lockdev_ioc_consistent(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_QUERY):
+		return lockdev_ioc_query(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_LIST):
+		return lockdev_ioc_list(sess, cmd, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -3,34 +3,404 @@
  * Internal interfaces between the files of the lockdev module.
  *
  * Files: main.c loads and unloads the module; dev.c is the misc device and
- * its file operations; ioctl.c decodes and answers ioctls; stats.c keeps the
- * counters shown in /proc/lockdev/stats; proc.c creates /proc/lockdev/.
+ * its file operations; session.c is the session (one open file) with its
+ * handles and asynchronous completions; space.c the lockspaces and their
+ * permissions; user.c the per-uid limits; lock.c the lock objects, the grant
+ * policy, waits and conversions; graph.c deadlock detection over the
+ * wait-for graph; ioctl.c decodes ioctls; stats.c the counters; proc.c and
+ * proc_locks.c the /proc/lockdev/ files; params.c the module parameters.
+ *
+ * Lock order of the module, outermost first:
+ *
+ *   ld_graph_mutex        every change to the waiters of any lock
+ *     ld_lock.lock        one lock's holders, waiters and state
+ *       ld_session.lock   one session's completions
+ *
+ * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
+ * handles; nothing takes that xa_lock under ld_lock.lock.
+ *
+ * ld_spaces_mutex (space.c) and ld_users_mutex (user.c) are leaves: nothing
+ * else is taken under them. They may be taken under ld_graph_mutex, never
+ * under a spinlock.
+ *
+ * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
+ * empty has its holders changed under ld_lock.lock alone, and a lock with
+ * waiters only under ld_graph_mutex as well. So while ld_graph_mutex is held,
+ * the holders and waiters of every lock that has waiters are frozen, which
+ * is what lets graph.c walk them.
  */
 #ifndef LOCKDEV_KMOD_LOCKDEV_H
 #define LOCKDEV_KMOD_LOCKDEV_H
 
 #include <linux/atomic.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/poll.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include <uapi/linux/lockdev.h>
 
 #define LOCKDEV_VERSION_MAJOR	0
-#define LOCKDEV_VERSION_MINOR	1
+#define LOCKDEV_VERSION_MINOR	2
 #define LOCKDEV_VERSION_PATCH	0
-#define LOCKDEV_VERSION_STRING	"0.1.0"
+#define LOCKDEV_VERSION_STRING	"0.2.0"
+
+/* Bits of the modes, for masks of modes present. */
+#define LD_MODE_BIT(mode)	(1U << (mode))
+
+/* Limits, module parameters (params.c); read with READ_ONCE(). */
+extern unsigned int ld_max_locks_per_space;
+extern unsigned int ld_max_locks_per_user;
+extern unsigned int ld_max_waiters_per_user;
+extern unsigned int ld_max_sessions_per_user;
+extern unsigned int ld_max_spaces_per_user;
 
 /*
- * struct lockdev_stats - module-wide counters for /proc/lockdev/stats
- * @sessions: sessions open now.
- * @sessions_opened: sessions opened since load.
+ * struct ld_user - per-uid accounting of limits
+ * @node: in the users table, under ld_users_mutex.
+ * @uid: the uid, in the initial user namespace. Immutable.
+ * @ref: sessions and lockspaces that point here.
+ * @locks: requests held or queued by sessions of this uid.
+ * @waiters: requests queued by sessions of this uid.
+ * @sessions: sessions opened by this uid.
+ * @spaces: named lockspaces created by this uid.
  *
- * Every field is atomic and needs no lock.
+ * The counters are atomic and need no lock.
  */
-struct lockdev_stats {
-	atomic_long_t sessions;
-	atomic_long_t sessions_opened;
+struct ld_user {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	atomic_t locks;
+	atomic_t waiters;
+	atomic_t sessions;
+	atomic_t spaces;
 };
 
-extern struct lockdev_stats lockdev_stats;
+struct ld_user *ld_user_get(kuid_t uid);
+void ld_user_put(struct ld_user *user);
+bool ld_user_charge(atomic_t *counter, unsigned int limit);
+
+/*
+ * struct ld_space - a lockspace
+ * @node: in the lockspaces table, under ld_spaces_mutex.
+ * @ref: attached sessions plus existing locks; the last put frees it.
+ * @user_ns: the user namespace it lives in; a reference is held.
+ * @ipc_ns: the IPC namespace it lives in, compared only, with @ipc_ns_inum.
+ * @ipc_ns_inum: the inode number of @ipc_ns.
+ * @uid: owner; for a default lockspace, the uid it belongs to.
+ * @gid: owner's group.
+ * @mode: permission bits.
+ * @is_default: a uid's default lockspace, which has no name.
+ * @creator: the user charged for a named lockspace, or NULL.
+ * @locks: locks that exist in it, for its limit. Atomic.
+ * @name_len: length of @name.
+ * @name: the name, not NUL-terminated.
+ *
+ * Every field but @ref and @locks is immutable once the lockspace is in the
+ * table.
+ */
+struct ld_space {
+	struct hlist_node node;
+	refcount_t ref;
+	struct user_namespace *user_ns;
+	void *ipc_ns;
+	unsigned int ipc_ns_inum;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	bool is_default;
+	struct ld_user *creator;
+	atomic_t locks;
+	u16 name_len;
+	u8 name[];
+};
+
+/* Permissions a session has on its lockspace. */
+#define LD_MAY_READ	4
+#define LD_MAY_WRITE	2
+
+int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
+		    struct ld_space **spacep, unsigned int *permsp);
+int ld_space_default(const struct cred *cred, struct ld_space **spacep);
+void ld_space_get(struct ld_space *space);
+void ld_space_put(struct ld_space *space);
+bool ld_space_visible(const struct ld_space *space, const struct cred *cred);
+void ld_space_show_name(struct seq_file *m, const struct ld_space *space);
+void ld_escape(struct seq_file *m, const u8 *s, size_t len);
+
+/*
+ * struct ld_lock - a named lock in a lockspace
+ * @node: in the locks table (lock.c). The key, @space and @name, is
+ *	immutable; the table has its own locking.
+ * @space: the lockspace; a reference is held.
+ * @lock: protects every field below.
+ * @dead: removed from the table; a lookup that finds it retries.
+ * @busy: callers that looked it up and will come back; it stays alive.
+ * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
+ * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
+ * @holders: struct ld_req.hnode, in grant order.
+ * @waiters: struct ld_req.wnode, in queue order, upgrades first.
+ * @generation: see the uapi header.
+ * @rcu: for freeing after the table's RCU readers.
+ * @name_len: length of @name.
+ * @name: the name, not NUL-terminated.
+ *
+ * A lock exists while it has holders, waiters or @owner_died. Changes to
+ * @holders and @waiters of a lock with waiters also need ld_graph_mutex.
+ */
+struct ld_lock {
+	struct rhash_head node;
+	struct ld_space *space;
+	spinlock_t lock;	/* protects every field below */
+	bool dead;
+	bool owner_died;
+	u16 name_len;
+	u32 busy;
+	u32 nr[3];
+	struct list_head holders;
+	struct list_head waiters;
+	u64 generation;
+	struct rcu_head rcu;
+	u8 name[];
+};
+
+/* The count of holders of @lk in @mode. */
+#define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
+
+/* States of a request, as in the uapi header, plus the end. */
+#define LD_HELD		LOCKDEV_STATE_HELD
+#define LD_WAITING	LOCKDEV_STATE_WAITING
+#define LD_CONVERTING	LOCKDEV_STATE_CONVERTING
+#define LD_DONE		0
+
+/*
+ * struct ld_req - one request of a session for one lock: a grant, a waiting
+ * request, or a grant with a waiting upgrade. Kept small: it is most of what
+ * a held lock costs.
+ * @lk: the lock. Set once, before the request is visible on the lock.
+ * @sess: the session. Immutable.
+ * @onode: in the owned table, keyed by (@lk, @sess). Table-internal locking.
+ * @handle: the session's handle for it. Immutable.
+ * @ref: the session's reference, plus one per task in a call on it and one
+ *	while an asynchronous deadline is armed.
+ * @level: the request's level. Immutable.
+ * @hnode: in @lk->holders while held. @lk->lock.
+ * @wnode: in @lk->waiters while waiting or converting. @lk->lock.
+ * @state: LD_HELD, LD_WAITING, LD_CONVERTING or LD_DONE. @lk->lock, and
+ *	ld_graph_mutex while waiting or converting; read with
+ *	smp_load_acquire() by the sleeping waiter.
+ * @mode: the held mode, or the one asked for while waiting. @lk->lock.
+ * @want: the mode an upgrade asks for while converting. @lk->lock.
+ * @async: asynchronous; @wait is then its struct ld_async. Immutable.
+ * @releasing: an UNLOCK has claimed it. @lk->lock.
+ * @result: why a wait ended without a grant (negative errno). @lk->lock.
+ * @since: ktime in ns when held or queued. @lk->lock.
+ * @pid: the process that asked; a reference is held. Immutable.
+ * @comm: its comm. Immutable.
+ * @wait: while waiting or converting, its wait; for an asynchronous
+ *	request, always its struct ld_async. @lk->lock.
+ */
+struct ld_req {
+	struct ld_lock *lk;
+	struct ld_session *sess;
+	struct rhash_head onode;
+	u64 handle;
+	refcount_t ref;
+	u32 level;
+	struct list_head hnode;
+	struct list_head wnode;
+	u8 state;
+	u8 mode;
+	u8 want;
+	bool async;
+	bool releasing;
+	s16 result;
+	u64 since;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
+	struct ld_wait *wait;
+};
+
+/*
+ * struct ld_wait - a queued request's part in the wait-for graph
+ * @gnode: in ld_session.waiting. ld_graph_mutex.
+ * @req: the request.
+ * @task: the task sleeping for a blocking request. @req->lk->lock.
+ *
+ * A blocking request's lives on its waiter's stack.
+ */
+struct ld_wait {
+	struct list_head gnode;
+	struct ld_req *req;
+	struct task_struct *task;
+};
+
+/*
+ * struct ld_completion - a completion waiting to be read
+ * @node: in ld_session.done. ld_session.lock.
+ * @rec: what read() returns.
+ */
+struct ld_completion {
+	struct list_head node;
+	struct lockdev_completion rec;
+};
+
+/*
+ * struct ld_async - what an asynchronous request needs besides its wait;
+ * freed with the request
+ * @wait: its wait.
+ * @user_data: for its completion. Immutable.
+ * @done: its completion, reserved at submission, posted when the wait
+ *	ends. @wait.req->lk->lock.
+ * @dwork: its deadline.
+ * @armed: @dwork was queued and holds a reference to the request.
+ */
+struct ld_async {
+	struct ld_wait wait;
+	u64 user_data;
+	struct ld_completion *done;
+	struct delayed_work dwork;
+	bool armed;
+};
+
+/*
+ * struct ld_session - one open file description of /dev/lockdev
+ * @id: unique since load. Immutable.
+ * @cred: the opener's credentials; a reference is held. Immutable.
+ * @user: the opener's uid accounting; a reference is held. Immutable.
+ * @space: the lockspace, set once (cmpxchg) and then immutable.
+ * @perms: LD_MAY_* on @space, set with it.
+ * @handles: handle -> struct ld_req. The xarray's own lock.
+ * @next_handle: the last handle given. Atomic.
+ * @lock: protects @done.
+ * @done: struct ld_completion ready for read().
+ * @wq: read() and poll() wait here for @done.
+ * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
+ * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
+ * @bfs_gen: walk that last visited it. ld_graph_mutex.
+ */
+struct ld_session {
+	u64 id;
+	const struct cred *cred;
+	struct ld_user *user;
+	struct ld_space *space;
+	unsigned int perms;
+	struct xarray handles;
+	atomic64_t next_handle;
+	spinlock_t lock;	/* protects done */
+	struct list_head done;
+	wait_queue_head_t wq;
+	struct list_head waiting;
+	struct list_head bfs_node;
+	u64 bfs_gen;
+};
+
+extern struct mutex ld_graph_mutex;
+
+struct ld_session *ld_session_create(struct file *file);
+void ld_session_destroy(struct ld_session *sess);
+int ld_session_space(struct ld_session *sess, unsigned int need);
+int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
+		      u32 flags, umode_t mode);
+void ld_session_post(struct ld_session *sess, struct ld_completion *c);
+ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
+			size_t count, bool nonblock);
+__poll_t ld_session_poll(struct ld_session *sess, struct file *file,
+			 poll_table *wait);
+
+/* What a lock or convert request asks, and what it gets back. */
+struct ld_args {
+	u32 mode;
+	u32 flags;
+	u32 level;
+	u64 deadline_ns;
+	u64 user_data;
+	struct lockdev_entry *entries;
+	bool report;
+	u32 max_entries;
+	u32 nr_entries;
+	u32 result;
+	u64 handle;
+	u64 generation;
+};
+
+int ld_lock_init(void);
+void ld_lock_exit(void);
+int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
+		    struct ld_args *args);
+int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len);
+int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len, struct ld_args *args);
+int ld_lock_cancel(struct ld_session *sess, u64 handle);
+int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
+		       u32 len);
+int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
+		  struct ld_args *args, u32 *lock_flags);
+int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
+		 u32 *nr);
+void ld_lock_session_release(struct ld_session *sess);
+void ld_req_put(struct ld_req *req);
+bool ld_compatible(u32 mode, u32 mask);
+u32 ld_req_want(const struct ld_req *req);
+/* A visit of requests: fn(request, arg); a true return ends the visit. */
+struct ld_visit {
+	bool (*fn)(struct ld_req *req, void *arg);
+	void *arg;
+};
+
+bool ld_visit_blockers(struct ld_lock *lk, u32 want,
+		       const struct ld_req *self, const struct list_head *stop,
+		       const struct ld_visit *visit);
+void ld_lock_unpin(struct ld_lock *lk);
+
+/* Every lock, for /proc/lockdev/locks (proc_locks.c). */
+extern struct rhashtable ld_locks;
+extern const struct proc_ops ld_locks_proc_ops;
+
+int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
+		   const struct ld_req *self, const struct list_head *stop);
+
+/*
+ * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges
+ * are the sum over CPUs of increments and decrements. Updated with
+ * this_cpu_*() and summed without a lock.
+ */
+struct ld_stats_pcpu {
+	long sessions;
+	unsigned long sessions_opened;
+	long spaces;
+	long locks;
+	long holders;
+	long waiters;
+	unsigned long grants;
+	unsigned long contended;
+	unsigned long timeouts;
+	unsigned long cancels;
+	unsigned long eagains;
+	unsigned long deadlocks;
+	unsigned long owner_deaths;
+	long memory;
+};
+
+DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
+
+#define ld_stat_add(field, n)	this_cpu_add(ld_stats.field, (n))
+#define ld_stat_inc(field)	this_cpu_inc(ld_stats.field)
+#define ld_stat_dec(field)	this_cpu_dec(ld_stats.field)
 
 int lockdev_stats_show(struct seq_file *m, void *v);
 

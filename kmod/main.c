@@ -17,9 +17,13 @@ static int __init lockdev_init(void)
 {
 	int ret;
 
-	ret = lockdev_proc_init();
+	ret = ld_lock_init();
 	if (ret)
 		return ret;
+
+	ret = lockdev_proc_init();
+	if (ret)
+		goto err_lock;
 
 	ret = lockdev_dev_init();
 	if (ret)
@@ -30,6 +34,8 @@ static int __init lockdev_init(void)
 
 err_proc:
 	lockdev_proc_exit();
+err_lock:
+	ld_lock_exit();
 	return ret;
 }
 
@@ -37,6 +43,7 @@ static void __exit lockdev_exit(void)
 {
 	lockdev_dev_exit();
 	lockdev_proc_exit();
+	ld_lock_exit();
 }
 
 module_init(lockdev_init);

@@ -20,7 +20,8 @@ int lockdev_proc_init(void)
 		return -ENOMEM;
 
 	if (!proc_create_single("stats", 0444, lockdev_proc_dir,
-				lockdev_stats_show)) {
+				lockdev_stats_show) ||
+	    !proc_create("locks", 0444, lockdev_proc_dir, &ld_locks_proc_ops)) {
 		proc_remove(lockdev_proc_dir);
 		return -ENOMEM;
 	}

@@ -191,22 +191,23 @@
  * -------------------
  * The first line is "# lockdev locks N" and names the format version,
  * LOCKDEV_PROC_LOCKS_VERSION; the second names the columns. Then one line per
- * holder and per waiter, fields separated by one space; names and comms have
- * space, tab, newline, backslash and every byte outside 0x21-0x7e written as
- * a backslash and three octal digits:
+ * holder and per waiter, fields separated by one space; in names and comms
+ * every byte outside 0x21-0x7e, the backslash and the tilde are written as a
+ * backslash and three octal digits:
  *
  *   lockspace name level mode state pid comm age_ms owner_died generation
  *   waits_for
  *
- * lockspace is the name, or "~UID" for a uid's default lockspace (a named
- * lockspace's "~" is written as \176). mode is shared, append or exclusive;
- * state is held, waiting or converting (a waiting upgrade, whose mode is the
- * one it asks for). pid is the task that asked, as the reader's pid namespace
- * sees it (0 if it cannot); age_ms is how long held or waiting; owner_died
- * is 0 or 1; waits_for is a comma-separated list of the pids of the holders
- * and earlier waiters the line's request waits for, or "-". A reader sees
- * the lockspaces of its own namespaces that it has read permission for;
- * CAP_SYS_ADMIN in the initial user namespace sees all.
+ * lockspace is the name, or "~UID" for a uid's default lockspace (so a named
+ * lockspace never starts with a bare "~"). mode is shared, append or
+ * exclusive; state is held, waiting or converting (a waiting upgrade, whose
+ * mode is the one it asks for). pid is the task that asked, as the reader's
+ * pid namespace sees it (0 if it cannot); age_ms is how long held or
+ * waiting; owner_died is 0 or 1; waits_for is a comma-separated list of the
+ * pids of the holders and earlier waiters the line's request waits for, or
+ * "-". A reader sees the lockspaces of its own namespaces that it has read
+ * permission for; a reader with CAP_SYS_ADMIN in the initial user namespace,
+ * in the initial IPC namespace (the host's root), sees all.
  *
  * /proc/lockdev/stats
  * -------------------
@@ -232,9 +233,10 @@
  *                   locks and requests
  *
  * Module parameters (/sys/module/lockdev/parameters/, writable by root; a
- * change applies to later requests): max_locks_per_space, max_locks_per_user
- * (grants held by one uid), max_waiters_per_user, max_sessions_per_user,
- * max_spaces_per_user.
+ * change applies to later requests): max_locks_per_space (ENOSPC beyond),
+ * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued),
+ * max_waiters_per_user (requests queued), max_sessions_per_user (sessions
+ * open) and max_spaces_per_user (named lockspaces created).
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
@@ -283,7 +285,7 @@ struct lockdev_version {
 #define LOCKDEV_MODE_EXCLUSIVE		3
 
 /* Bits of lockdev_attach.flags. */
-#define LOCKDEV_ATTACH_NOCREATE		(1U << 0)
+#define LOCKDEV_ATTACH_NOCREATE		0x1U
 #define LOCKDEV_ATTACH_FLAGS_ALL	LOCKDEV_ATTACH_NOCREATE
 
 struct lockdev_attach {
@@ -297,9 +299,9 @@ struct lockdev_attach {
 #define LOCKDEV_ATTACH_SIZE_VER0	24
 
 /* Bits of lockdev_lock.flags and lockdev_convert.flags. */
-#define LOCKDEV_LOCK_NONBLOCK		(1U << 0)
-#define LOCKDEV_LOCK_DEADLINE		(1U << 1)
-#define LOCKDEV_LOCK_ASYNC		(1U << 2)
+#define LOCKDEV_LOCK_NONBLOCK		0x1U
+#define LOCKDEV_LOCK_DEADLINE		0x2U
+#define LOCKDEV_LOCK_ASYNC		0x4U
 #define LOCKDEV_LOCK_FLAGS_ALL		(LOCKDEV_LOCK_NONBLOCK | \
 					 LOCKDEV_LOCK_DEADLINE | \
 					 LOCKDEV_LOCK_ASYNC)
@@ -307,8 +309,8 @@ struct lockdev_attach {
 					 LOCKDEV_LOCK_DEADLINE)
 
 /* Bits of lockdev_lock.result, lockdev_convert.result, completion flags. */
-#define LOCKDEV_RESULT_OWNER_DIED	(1U << 0)
-#define LOCKDEV_RESULT_QUEUED		(1U << 1)
+#define LOCKDEV_RESULT_OWNER_DIED	0x1U
+#define LOCKDEV_RESULT_QUEUED		0x2U
 
 /* States of a holder or waiter (lockdev_entry.state, lockdev_held.state). */
 #define LOCKDEV_STATE_HELD		1
@@ -384,7 +386,7 @@ struct lockdev_cancel {
 #define LOCKDEV_CANCEL_SIZE_VER0	16
 
 /* Bits of lockdev_query.lock_flags. */
-#define LOCKDEV_QUERY_OWNER_DIED	(1U << 0)
+#define LOCKDEV_QUERY_OWNER_DIED	0x1U
 
 struct lockdev_query {
 	__u64 name;

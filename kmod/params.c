@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module parameters: the limits of the uapi header. Root may change them at
+ * run time; a change applies to later requests.
+ */
+#include <linux/moduleparam.h>
+
+#include "lockdev.h"
+
+unsigned int ld_max_locks_per_space = 4 << 20;
+module_param_named(max_locks_per_space, ld_max_locks_per_space, uint, 0644);
+MODULE_PARM_DESC(max_locks_per_space, "Locks that may exist in one lockspace (ENOSPC beyond)");
+
+unsigned int ld_max_locks_per_user = 4 << 20;
+module_param_named(max_locks_per_user, ld_max_locks_per_user, uint, 0644);
+MODULE_PARM_DESC(max_locks_per_user, "Requests held or queued by the sessions of one uid (EDQUOT beyond)");
+
+unsigned int ld_max_waiters_per_user = 1 << 16;
+module_param_named(max_waiters_per_user, ld_max_waiters_per_user, uint, 0644);
+MODULE_PARM_DESC(max_waiters_per_user, "Requests queued by the sessions of one uid (EDQUOT beyond)");
+
+unsigned int ld_max_sessions_per_user = 1 << 16;
+module_param_named(max_sessions_per_user, ld_max_sessions_per_user, uint, 0644);
+MODULE_PARM_DESC(max_sessions_per_user, "Sessions one uid may have open (EDQUOT beyond)");
+
+unsigned int ld_max_spaces_per_user = 1024;
+module_param_named(max_spaces_per_user, ld_max_spaces_per_user, uint, 0644);
+MODULE_PARM_DESC(max_spaces_per_user, "Named lockspaces one uid may have created (EDQUOT beyond)");

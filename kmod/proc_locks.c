@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/lockdev/locks: one line per holder and per waiter, in the format the
+ * uapi header specifies. The walk of the locks table lives across reads;
+ * the lock last shown is pinned so that a record seq_file asks for again
+ * can be shown again.
+ */
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
+#include <linux/rhashtable.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "lockdev.h"
+
+/*
+ * struct ld_locks_iter - a reader's position
+ * @hti: the table walk.
+ * @cur: the lock at @pos, pinned, or NULL.
+ * @pos: the seq_file position of @cur; 0 is the header.
+ *
+ * Only the reader's seq_file uses it, under the seq_file's mutex.
+ */
+struct ld_locks_iter {
+	struct rhashtable_iter hti;
+	struct ld_lock *cur;
+	loff_t pos;
+};
+
+static const char *const ld_mode_names[] = {
+	[LOCKDEV_MODE_SHARED] = "shared",
+	[LOCKDEV_MODE_APPEND] = "append",
+	[LOCKDEV_MODE_EXCLUSIVE] = "exclusive",
+};
+
+static const char *const ld_state_names[] = {
+	[LD_HELD] = "held",
+	[LD_WAITING] = "waiting",
+	[LD_CONVERTING] = "converting",
+};
+
+/* Move to the next lock the reader may see; pin it. */
+static struct ld_lock *ld_locks_advance(struct ld_locks_iter *it)
+{
+	const struct cred *cred = current_cred();
+	struct ld_lock *lk;
+
+	if (it->cur) {
+		ld_lock_unpin(it->cur);
+		it->cur = NULL;
+	}
+	rhashtable_walk_start(&it->hti);
+	for (;;) {
+		lk = rhashtable_walk_next(&it->hti);
+		if (IS_ERR(lk)) {
+			if (PTR_ERR(lk) == -EAGAIN)
+				continue;
+			lk = NULL;
+		}
+		if (!lk)
+			break;
+		spin_lock(&lk->lock);
+		if (!lk->dead && ld_space_visible(lk->space, cred)) {
+			lk->busy++;
+			spin_unlock(&lk->lock);
+			break;
+		}
+		spin_unlock(&lk->lock);
+	}
+	rhashtable_walk_stop(&it->hti);
+	it->cur = lk;
+	it->pos++;
+	return lk;
+}
+
+static void ld_locks_rewind(struct ld_locks_iter *it)
+{
+	if (it->cur) {
+		ld_lock_unpin(it->cur);
+		it->cur = NULL;
+	}
+	rhashtable_walk_exit(&it->hti);
+	rhashtable_walk_enter(&ld_locks, &it->hti);
+	it->pos = 0;
+}
+
+static void *ld_locks_start(struct seq_file *m, loff_t *pos)
+{
+	struct ld_locks_iter *it = m->private;
+
+	if (*pos == 0) {
+		ld_locks_rewind(it);
+		return SEQ_START_TOKEN;
+	}
+	if (*pos == it->pos && it->cur)
+		return it->cur;
+	if (*pos <= it->pos)
+		ld_locks_rewind(it);
+	while (it->pos < *pos)
+		if (!ld_locks_advance(it))
+			return NULL;
+	return it->cur;
+}
+
+static void *ld_locks_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct ld_locks_iter *it = m->private;
+
+	++*pos;
+	return ld_locks_advance(it);
+}
+
+static void ld_locks_stop(struct seq_file *m, void *v)
+{
+}
+
+struct ld_pids {
+	struct seq_file *m;
+	struct pid_namespace *ns;
+	bool first;
+};
+
+static bool ld_show_pid(struct ld_req *r, void *arg)
+{
+	struct ld_pids *p = arg;
+
+	seq_printf(p->m, "%s%d", p->first ? "" : ",", pid_nr_ns(r->pid, p->ns));
+	p->first = false;
+	return false;
+}
+
+/* One line: @r as a holder (its held mode), or as a waiter. */
+static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
+			struct ld_req *r, bool holder,
+			struct pid_namespace *ns, u64 now)
+{
+	struct ld_pids pids = { .m = m, .ns = ns, .first = true };
+	struct ld_visit visit = { .fn = ld_show_pid, .arg = &pids };
+	u32 mode = holder ? r->mode : ld_req_want(r);
+
+	ld_space_show_name(m, lk->space);
+	seq_putc(m, ' ');
+	ld_escape(m, lk->name, lk->name_len);
+	seq_printf(m, " %u %s %s %d ", r->level, ld_mode_names[mode],
+		   ld_state_names[holder ? LD_HELD : r->state],
+		   pid_nr_ns(r->pid, ns));
+	ld_escape(m, r->comm, strnlen(r->comm, sizeof(r->comm)));
+	seq_printf(m, " %llu %d %llu ", (now - r->since) / NSEC_PER_MSEC,
+		   lk->owner_died, lk->generation);
+	if (!holder)
+		ld_visit_blockers(lk, mode,
+				  r->state == LD_CONVERTING ? r : NULL,
+				  &r->wnode, &visit);
+	if (pids.first)
+		seq_putc(m, '-');
+	seq_putc(m, '\n');
+}
+
+static int ld_locks_show(struct seq_file *m, void *v)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct ld_lock *lk = v;
+	u64 now = ktime_get_ns();
+	struct ld_req *r;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "# lockdev locks %d\n", LOCKDEV_PROC_LOCKS_VERSION);
+		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for\n");
+		return 0;
+	}
+	spin_lock(&lk->lock);
+	list_for_each_entry(r, &lk->holders, hnode)
+		ld_show_req(m, lk, r, true, ns, now);
+	list_for_each_entry(r, &lk->waiters, wnode)
+		ld_show_req(m, lk, r, false, ns, now);
+	spin_unlock(&lk->lock);
+	return 0;
+}
+
+static const struct seq_operations ld_locks_seq_ops = {
+	.start	= ld_locks_start,
+	.next	= ld_locks_next,
+	.stop	= ld_locks_stop,
+	.show	= ld_locks_show,
+};
+
+static int ld_locks_open(struct inode *inode, struct file *file)
+{
+	struct ld_locks_iter *it;
+
+	it = __seq_open_private(file, &ld_locks_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	rhashtable_walk_enter(&ld_locks, &it->hti);
+	return 0;
+}
+
+static int ld_locks_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct ld_locks_iter *it = m->private;
+
+	if (it->cur)
+		ld_lock_unpin(it->cur);
+	rhashtable_walk_exit(&it->hti);
+	return seq_release_private(inode, file);
+}
+
+const struct proc_ops ld_locks_proc_ops = {
+	.proc_open	= ld_locks_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= ld_locks_release,
+};

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sessions: one per open file description of /dev/lockdev. A session owns
+ * its locks, binds to one lockspace, and queues the completions of its
+ * asynchronous requests for read() and poll().
+ */
+#include <linux/cred.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "lockdev.h"
+
+static atomic64_t ld_session_ids = ATOMIC64_INIT(0);
+
+/**
+ * ld_session_create() - create the session of a newly opened file
+ * @file: the file
+ *
+ * Return: the session, or an ERR_PTR(): -ENOMEM, or -EDQUOT at the opener's
+ * session limit.
+ */
+struct ld_session *ld_session_create(struct file *file)
+{
+	struct ld_session *sess;
+	struct ld_user *user;
+
+	user = ld_user_get(file->f_cred->euid);
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	if (!ld_user_charge(&user->sessions,
+			    READ_ONCE(ld_max_sessions_per_user))) {
+		ld_user_put(user);
+		return ERR_PTR(-EDQUOT);
+	}
+	sess = kzalloc(sizeof(*sess), GFP_KERNEL_ACCOUNT);
+	if (!sess) {
+		atomic_dec(&user->sessions);
+		ld_user_put(user);
+		return ERR_PTR(-ENOMEM);
+	}
+	sess->id = atomic64_inc_return(&ld_session_ids);
+	sess->cred = get_cred(file->f_cred);
+	sess->user = user;
+	xa_init(&sess->handles);
+	spin_lock_init(&sess->lock);
+	INIT_LIST_HEAD(&sess->done);
+	init_waitqueue_head(&sess->wq);
+	INIT_LIST_HEAD(&sess->waiting);
+	INIT_LIST_HEAD(&sess->bfs_node);
+	ld_stat_inc(sessions);
+	ld_stat_inc(sessions_opened);
+	ld_stat_add(memory, ksize(sess));
+	return sess;
+}
+
+/**
+ * ld_session_destroy() - release everything a session holds and free it
+ * @sess: the session, whose file is gone
+ *
+ * Context: may sleep.
+ */
+void ld_session_destroy(struct ld_session *sess)
+{
+	struct ld_completion *c, *tmp;
+
+	ld_lock_session_release(sess);
+	list_for_each_entry_safe(c, tmp, &sess->done, node) {
+		ld_stat_add(memory, -(long)ksize(c));
+		kfree(c);
+	}
+	xa_destroy(&sess->handles);
+	if (sess->space)
+		ld_space_put(sess->space);
+	atomic_dec(&sess->user->sessions);
+	ld_user_put(sess->user);
+	put_cred(sess->cred);
+	ld_stat_dec(sessions);
+	ld_stat_add(memory, -(long)ksize(sess));
+	kfree(sess);
+}
+
+/* Bind the session to @space, referenced, unless it is bound already. */
+static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
+			   unsigned int perms)
+{
+	WRITE_ONCE(sess->perms, perms);
+	if (cmpxchg_release(&sess->space, NULL, space)) {
+		ld_space_put(space);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * ld_session_space() - make sure the session has a lockspace and may use it
+ * @sess: the session
+ * @need: the LD_MAY_* permissions the caller needs
+ *
+ * A session that never attached is bound to its opener's default lockspace.
+ *
+ * Return: 0, -EACCES or -ENOMEM.
+ */
+int ld_session_space(struct ld_session *sess, unsigned int need)
+{
+	struct ld_space *space;
+	int ret;
+
+	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	if (!smp_load_acquire(&sess->space)) {
+		ret = ld_space_default(sess->cred, &space);
+		if (ret)
+			return ret;
+		ld_session_bind(sess, space, LD_MAY_READ | LD_MAY_WRITE);
+		/* Losing the race to another thread's bind is fine. */
+	}
+	if ((READ_ONCE(sess->perms) & need) != need)
+		return -EACCES;
+	return 0;
+}
+
+/**
+ * ld_session_attach() - bind the session to a named lockspace
+ * @sess: the session
+ * @name: the lockspace's name
+ * @len: its length
+ * @flags: LOCKDEV_ATTACH_* flags
+ * @mode: permission bits if it is created
+ *
+ * Return: 0, -EBUSY if the session is bound already, or what
+ * ld_space_attach() returns.
+ */
+int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
+		      u32 flags, umode_t mode)
+{
+	struct ld_space *space;
+	unsigned int perms;
+	int ret;
+
+	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	if (smp_load_acquire(&sess->space))
+		return -EBUSY;
+	ret = ld_space_attach(name, len, flags, mode, &space, &perms);
+	if (ret)
+		return ret;
+	return ld_session_bind(sess, space, perms);
+}
+
+/**
+ * ld_session_post() - post a completion for read()
+ * @sess: the session
+ * @c: the completion, filled in
+ */
+void ld_session_post(struct ld_session *sess, struct ld_completion *c)
+{
+	spin_lock(&sess->lock);
+	list_add_tail(&c->node, &sess->done);
+	spin_unlock(&sess->lock);
+	wake_up_interruptible_poll(&sess->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/* Take the oldest completion, or NULL. */
+static struct ld_completion *ld_session_pop(struct ld_session *sess)
+{
+	struct ld_completion *c;
+
+	spin_lock(&sess->lock);
+	c = list_first_entry_or_null(&sess->done, struct ld_completion, node);
+	if (c)
+		list_del(&c->node);
+	spin_unlock(&sess->lock);
+	return c;
+}
+
+static void ld_session_unpop(struct ld_session *sess, struct ld_completion *c)
+{
+	spin_lock(&sess->lock);
+	list_add(&c->node, &sess->done);
+	spin_unlock(&sess->lock);
+}
+
+static bool ld_session_has_done(struct ld_session *sess)
+{
+	bool ret;
+
+	spin_lock(&sess->lock);
+	ret = !list_empty(&sess->done);
+	spin_unlock(&sess->lock);
+	return ret;
+}
+
+/**
+ * ld_session_read() - read() of the session: completion records
+ * @sess: the session
+ * @buf: the caller's buffer
+ * @count: its size
+ * @nonblock: the file is O_NONBLOCK
+ *
+ * Return: bytes read, a whole number of records; -EINVAL for a buffer below
+ * one record; -EAGAIN or -ERESTARTSYS when nothing is ready; -EFAULT.
+ */
+ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
+			size_t count, bool nonblock)
+{
+	const size_t size = sizeof(struct lockdev_completion);
+	struct ld_completion *c;
+	ssize_t done = 0;
+	int ret;
+
+	if (count < size)
+		return -EINVAL;
+	for (;;) {
+		c = ld_session_pop(sess);
+		if (c)
+			break;
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_interruptible(sess->wq,
+					       ld_session_has_done(sess));
+		if (ret)
+			return ret;
+	}
+	while (c) {
+		if (copy_to_user(buf + done, &c->rec, size)) {
+			ld_session_unpop(sess, c);
+			return done ? done : -EFAULT;
+		}
+		done += size;
+		ld_stat_add(memory, -(long)ksize(c));
+		kfree(c);
+		c = count - done >= size ? ld_session_pop(sess) : NULL;
+	}
+	return done;
+}
+
+/**
+ * ld_session_poll() - poll() of the session
+ * @sess: the session
+ * @file: its file
+ * @wait: the poll table
+ *
+ * Return: EPOLLIN | EPOLLRDNORM while completions are ready, else 0.
+ */
+__poll_t ld_session_poll(struct ld_session *sess, struct file *file,
+			 poll_table *wait)
+{
+	poll_wait(file, &sess->wq, wait);
+	return ld_session_has_done(sess) ? EPOLLIN | EPOLLRDNORM : 0;
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-uid accounting: one struct ld_user per uid that has a session or a
+ * lockspace, holding the counters the limits apply to.
+ */
+#include <linux/hashtable.h>
+#include <linux/slab.h>
+
+#include "lockdev.h"
+
+static DEFINE_MUTEX(ld_users_mutex);
+static DEFINE_HASHTABLE(ld_users, 8);
+
+/**
+ * ld_user_get() - find or create the accounting of a uid
+ * @uid: the uid
+ *
+ * Return: a reference, or NULL when out of memory.
+ */
+struct ld_user *ld_user_get(kuid_t uid)
+{
+	u32 key = __kuid_val(uid);
+	struct ld_user *user;
+
+	mutex_lock(&ld_users_mutex);
+	hash_for_each_possible(ld_users, user, node, key) {
+		if (uid_eq(user->uid, uid)) {
+			refcount_inc(&user->ref);
+			goto out;
+		}
+	}
+	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	if (user) {
+		user->uid = uid;
+		refcount_set(&user->ref, 1);
+		hash_add(ld_users, &user->node, key);
+		ld_stat_add(memory, ksize(user));
+	}
+out:
+	mutex_unlock(&ld_users_mutex);
+	return user;
+}
+
+/**
+ * ld_user_put() - drop a reference taken by ld_user_get()
+ * @user: the accounting
+ */
+void ld_user_put(struct ld_user *user)
+{
+	if (!refcount_dec_and_mutex_lock(&user->ref, &ld_users_mutex))
+		return;
+	hash_del(&user->node);
+	mutex_unlock(&ld_users_mutex);
+	ld_stat_add(memory, -(long)ksize(user));
+	kfree(user);
+}
+
+/**
+ * ld_user_charge() - count one more against a limit
+ * @counter: one of the counters of a struct ld_user
+ * @limit: its limit
+ *
+ * Return: true if counted, false (and nothing counted) at the limit.
+ */
+bool ld_user_charge(atomic_t *counter, unsigned int limit)
+{
+	if ((unsigned int)atomic_inc_return(counter) <= limit)
+		return true;
+	atomic_dec(counter);
+	return false;
+}
