@@ -72,12 +72,4 @@ tools/lockdev: tools/lockdev.c $(LIB_A) lib/liblockdev.h
 clean:
 	[ -z "$(KDIR)" ] || [ ! -e "$(KDIR)/Makefile" ] || $(MAKE) $(KBUILD_ARGS) clean
 	rm -f lib/*.o lib/*.a lib/*.so lib/*.so.* tools/lockdev
-
-# The module for one test kernel, kept in build/<release>/ so that several
-# kernels' modules live side by side. Used by selftests/vm/run.
-VM_KVER ?= $(KVER)
-.PHONY: vm-module
-vm-module:
-	$(MAKE) $(KBUILD_ARGS) CONFIG_LOCKDEV_DEBUG=y modules
-	mkdir -p build/$(VM_KVER)
-	cp lockdev.ko build/$(VM_KVER)/lockdev.ko
+	rm -rf build
