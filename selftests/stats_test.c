@@ -31,7 +31,12 @@ static long long stat_value(const char *name)
 
 TEST(format)
 {
-	const char *names[] = { "version", "sessions", "sessions_opened" };
+	const char *names[] = {
+		"version", "sessions", "sessions_opened", "lockspaces",
+		"locks", "holders", "waiters", "grants", "contended",
+		"timeouts", "cancels", "eagains", "deadlocks", "owner_deaths",
+		"memory",
+	};
 	char key[64];
 	long long value;
 	unsigned int i = 0;

@@ -1,0 +1,890 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The limits of the module parameters in /sys/module/lockdev/parameters/:
+ * set a small limit, reach it, see the next request fail with the documented
+ * errno and change nothing, release one and see it work again.
+ *
+ * Every test saves the five parameters in its fixture and puts them back in
+ * the teardown, which runs on failure too. The per-uid limits are exercised
+ * by a child running as a uid no other test uses, so the root-owned test
+ * process is not what reaches them. Children die by SIGALRM after
+ * KID_TIMEOUT_S and every wait is bounded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/lockdev.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+#define STATS		"/proc/lockdev/stats"
+#define PARAMS		"/sys/module/lockdev/parameters/"
+
+#define KID_TIMEOUT_S	20
+#define WAIT_MS		10000
+
+/* One uid per test, used by no other test file. */
+#define UID_USER_LOCKS	2002
+#define UID_WAITERS	2003
+#define UID_SESSIONS	2004
+#define UID_SPACES	2005
+#define UID_QUEUED	2006
+/* Another uid, which must not be affected by the first one's limit. */
+#define UID_OTHER(uid)	((uid) + 10)
+
+static const char *const limit_names[] = {
+	"max_locks_per_space",
+	"max_locks_per_user",
+	"max_waiters_per_user",
+	"max_sessions_per_user",
+	"max_spaces_per_user",
+};
+
+#define NR_LIMITS	ARRAY_SIZE(limit_names)
+
+static __u64 ptr(const void *p)
+{
+	return (__u64)(uintptr_t)p;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static long long stat_value(const char *name)
+{
+	char key[64];
+	long long value, found = -1;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &value) == 2)
+		if (!strcmp(key, name))
+			found = value;
+	fclose(f);
+	return found;
+}
+
+/* Wait up to WAIT_MS for stat @name to become @want; return its last value. */
+static long long wait_stat(const char *name, long long want)
+{
+	long long v;
+	int waited;
+
+	for (waited = 0; ; waited += 5) {
+		v = stat_value(name);
+		if (v == want || waited >= WAIT_MS)
+			return v;
+		sleep_ms(5);
+	}
+}
+
+/* The value of module parameter @name, or -1. */
+static long long get_param(const char *name)
+{
+	char path[128], buf[32];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
+static int set_param(const char *name, long long value)
+{
+	char path[128], buf[32];
+	int fd, len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	len = snprintf(buf, sizeof(buf), "%lld\n", value);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+static int become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+	    setresuid(uid, uid, uid))
+		return -1;
+	return 0;
+}
+
+/* Fork a child that dies by SIGALRM after KID_TIMEOUT_S; like fork(). */
+static pid_t kid_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		alarm(KID_TIMEOUT_S);
+	return pid;
+}
+
+/*
+ * Wait up to WAIT_MS for child @pid, then kill it. Return its exit status,
+ * 128 + the signal that killed it, or -1 if it had to be killed.
+ */
+static int reap(pid_t pid)
+{
+	int status, waited = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0)
+			return -2;
+		if (waited >= WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(5);
+		waited += 5;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+#define KID_EXIT() _exit(_metadata->passed ? 0 : 1)
+
+/*
+ * A forked child with a pipe each way. In the parent, pid is the child's;
+ * in the child, 0. rd and wr talk to the other side.
+ */
+struct kid {
+	pid_t pid;
+	int rd;
+	int wr;
+};
+
+/* Like fork(): the child gets 0 and dies by SIGALRM after KID_TIMEOUT_S. */
+static pid_t kid_fork_pipes(struct kid *k)
+{
+	int down[2], up[2];
+
+	if (pipe2(down, O_CLOEXEC))
+		return -1;
+	if (pipe2(up, O_CLOEXEC)) {
+		close(down[0]);
+		close(down[1]);
+		return -1;
+	}
+	k->pid = kid_fork();
+	if (k->pid < 0) {
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
+		return -1;
+	}
+	if (k->pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		k->rd = down[0];
+		k->wr = up[1];
+		return 0;
+	}
+	close(down[0]);
+	close(up[1]);
+	k->rd = up[0];
+	k->wr = down[1];
+	return k->pid;
+}
+
+static int kid_send(struct kid *k, char c)
+{
+	return write(k->wr, &c, 1) == 1 ? 0 : -1;
+}
+
+/* The next byte from the other side; -1 on EOF, error or timeout. */
+static int kid_recv(struct kid *k)
+{
+	struct pollfd p = { .fd = k->rd, .events = POLLIN };
+	unsigned char c;
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		return -1;
+	if (read(k->rd, &c, 1) != 1)
+		return -1;
+	return c;
+}
+
+static int kid_reap(struct kid *k)
+{
+	close(k->rd);
+	close(k->wr);
+	return reap(k->pid);
+}
+
+static int attach_str(int fd, const char *name, __u32 flags, __u32 mode)
+{
+	struct lockdev_attach a;
+
+	memset(&a, 0, sizeof(a));
+	a.name = ptr(name);
+	a.name_len = strlen(name);
+	a.flags = flags;
+	a.mode = mode;
+	return ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
+}
+
+static int lock_dl(int fd, const char *name, __u32 mode, __u32 flags,
+		   __u64 deadline, struct lockdev_lock *l)
+{
+	struct lockdev_lock tmp;
+
+	if (!l)
+		l = &tmp;
+	memset(l, 0, sizeof(*l));
+	l->name = ptr(name);
+	l->name_len = strlen(name);
+	l->mode = mode;
+	l->flags = flags;
+	l->deadline_ns = deadline;
+	poison(&l->handle, sizeof(l->handle));
+	poison(&l->generation, sizeof(l->generation));
+	poison(&l->result, sizeof(l->result));
+	return ioctl(fd, LOCKDEV_IOC_LOCK, l);
+}
+
+static int lock_str(int fd, const char *name, __u32 mode, __u32 flags)
+{
+	return lock_dl(fd, name, mode, flags, 0, NULL);
+}
+
+static int unlock_str(int fd, const char *name)
+{
+	struct lockdev_unlock u;
+
+	memset(&u, 0, sizeof(u));
+	u.name = ptr(name);
+	u.name_len = strlen(name);
+	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
+}
+
+static int query_str(int fd, const char *name, struct lockdev_entry *e,
+		     __u32 nr, struct lockdev_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->name = ptr(name);
+	q->name_len = strlen(name);
+	q->entries = ptr(e);
+	q->nr_entries = nr;
+	poison(&q->lock_flags, sizeof(q->lock_flags));
+	poison(&q->generation, sizeof(q->generation));
+	if (e)
+		poison(e, nr * sizeof(*e));
+	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
+}
+
+/* The lock does not exist: QUERY finds neither entries nor a generation. */
+static void expect_no_lock(struct __test_metadata *_metadata, int fd,
+			   const char *name)
+{
+	struct lockdev_entry e[4];
+	struct lockdev_query q;
+
+	EXPECT_EQ(0, query_str(fd, name, e, 4, &q));
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(0, q.generation);
+	EXPECT_EQ(0, q.lock_flags);
+}
+
+/* How many entries of lock @name are in @state, or -1. */
+static int count_state(int fd, const char *name, __u32 state)
+{
+	struct lockdev_entry e[16];
+	struct lockdev_query q;
+	unsigned int i;
+	int n = 0;
+
+	if (query_str(fd, name, e, 16, &q))
+		return -1;
+	for (i = 0; i < q.nr_entries && i < 16; i++)
+		if (e[i].state == state)
+			n++;
+	return n;
+}
+
+/* Wait up to WAIT_MS for lock @name to have @n entries in @state. */
+static int wait_state(int fd, const char *name, __u32 state, int n)
+{
+	int waited;
+
+	for (waited = 0; waited < WAIT_MS; waited += 5) {
+		if (count_state(fd, name, state) == n)
+			return 0;
+		sleep_ms(5);
+	}
+	return -1;
+}
+
+/*
+ * In a child as @uid: open a session, create a lockspace and take a lock in
+ * it, which a limit reached by another uid must not prevent.
+ */
+static int other_uid_locks(struct __test_metadata *_metadata, uid_t uid,
+			   const char *name)
+{
+	pid_t pid = kid_fork();
+	int fd;
+
+	if (pid < 0)
+		return -3;
+	if (pid == 0) {
+		if (become(uid, uid))
+			_exit(2);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, attach_str(fd, name, 0, 0600));
+		EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK));
+		/* Unlocked, so that no owner-died lock keeps the lockspace. */
+		EXPECT_EQ(0, unlock_str(fd, name));
+		KID_EXIT();
+	}
+	return reap(pid);
+}
+
+FIXTURE(limits) {
+	long long saved[NR_LIMITS];
+	char prefix[64];
+};
+
+FIXTURE_SETUP(limits)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_LIMITS; i++)
+		self->saved[i] = get_param(limit_names[i]);
+	for (i = 0; i < NR_LIMITS; i++)
+		ASSERT_LT(0, self->saved[i]);
+	snprintf(self->prefix, sizeof(self->prefix), "limits-%d", getpid());
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_LIMITS; i++) {
+		if (self->saved[i] <= 0)
+			continue;
+		EXPECT_EQ(0, set_param(limit_names[i], self->saved[i]));
+		EXPECT_EQ(self->saved[i], get_param(limit_names[i]));
+	}
+}
+
+/* The five parameters exist, root may write them, and they read back. */
+TEST_F(limits, params)
+{
+	char path[128];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < NR_LIMITS; i++) {
+		snprintf(path, sizeof(path), PARAMS "%s", limit_names[i]);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s", path);
+		EXPECT_EQ(S_IFREG | 0644, st.st_mode) TH_LOG("%s", path);
+		EXPECT_EQ(0, set_param(limit_names[i], 7));
+		EXPECT_EQ(7, get_param(limit_names[i]));
+		EXPECT_EQ(0, set_param(limit_names[i], self->saved[i]));
+		EXPECT_EQ(self->saved[i], get_param(limit_names[i]));
+	}
+}
+
+/*
+ * max_locks_per_space: locks that exist in one lockspace. A request that
+ * would create one more fails with ENOSPC; one for a lock that exists does
+ * not; other lockspaces are not affected.
+ */
+TEST_F(limits, locks_per_space)
+{
+	char s1[96], s2[96], a[96], b[96], c[96], d[96], e[96];
+	int fda = open_session(), fdb = open_session(), fdc = open_session();
+	long long locks, holders;
+	struct lockdev_entry ent[4];
+	struct lockdev_query q;
+
+	ASSERT_LE(0, fda);
+	ASSERT_LE(0, fdb);
+	ASSERT_LE(0, fdc);
+	snprintf(s1, sizeof(s1), "%s-space1", self->prefix);
+	snprintf(s2, sizeof(s2), "%s-space2", self->prefix);
+	snprintf(a, sizeof(a), "%s-a", self->prefix);
+	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	snprintf(c, sizeof(c), "%s-c", self->prefix);
+	snprintf(d, sizeof(d), "%s-d", self->prefix);
+	snprintf(e, sizeof(e), "%s-e", self->prefix);
+	ASSERT_EQ(0, attach_str(fda, s1, 0, 0600));
+	ASSERT_EQ(0, attach_str(fdb, s1, 0, 0600));
+	ASSERT_EQ(0, attach_str(fdc, s2, 0, 0600));
+
+	ASSERT_EQ(0, set_param("max_locks_per_space", 3));
+	ASSERT_EQ(0, lock_str(fda, a, LOCKDEV_MODE_SHARED, 0));
+	ASSERT_EQ(0, lock_str(fda, b, LOCKDEV_MODE_SHARED, 0));
+	ASSERT_EQ(0, lock_str(fda, c, LOCKDEV_MODE_SHARED, 0));
+	locks = stat_value("locks");
+	holders = stat_value("holders");
+
+	/* A fourth lock in the lockspace. */
+	EXPECT_EQ(-1, lock_str(fda, d, LOCKDEV_MODE_EXCLUSIVE, 0));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(-1, lock_str(fda, d, LOCKDEV_MODE_EXCLUSIVE,
+			       LOCKDEV_LOCK_NONBLOCK));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(-1, lock_str(fdb, e, LOCKDEV_MODE_SHARED, 0));
+	EXPECT_EQ(ENOSPC, errno);
+	/* Nothing changed. */
+	expect_no_lock(_metadata, fda, d);
+	expect_no_lock(_metadata, fdb, e);
+	EXPECT_EQ(locks, stat_value("locks"));
+	EXPECT_EQ(holders, stat_value("holders"));
+
+	/* Another grant of a lock that exists creates none. */
+	EXPECT_EQ(0, lock_str(fdb, a, LOCKDEV_MODE_SHARED, 0));
+	ASSERT_EQ(0, query_str(fdb, a, ent, 4, &q));
+	EXPECT_EQ(2, q.nr_entries);
+	/* Another lockspace has room. */
+	EXPECT_EQ(0, lock_str(fdc, d, LOCKDEV_MODE_EXCLUSIVE, 0));
+
+	/* Releasing c frees a place. */
+	EXPECT_EQ(0, unlock_str(fda, c));
+	EXPECT_EQ(0, lock_str(fdb, d, LOCKDEV_MODE_EXCLUSIVE, 0));
+	EXPECT_EQ(-1, lock_str(fdb, e, LOCKDEV_MODE_SHARED, 0));
+	EXPECT_EQ(ENOSPC, errno);
+
+	/* A lower limit applies to later requests; nothing held is lost. */
+	ASSERT_EQ(0, set_param("max_locks_per_space", 1));
+	ASSERT_EQ(0, query_str(fda, b, ent, 4, &q));
+	EXPECT_EQ(1, q.nr_entries);
+	EXPECT_EQ(-1, lock_str(fda, c, LOCKDEV_MODE_SHARED, 0));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, unlock_str(fda, b));
+	EXPECT_EQ(0, unlock_str(fda, a));
+	EXPECT_EQ(0, unlock_str(fdb, a));
+	/* Only d is left. */
+	EXPECT_EQ(-1, lock_str(fda, c, LOCKDEV_MODE_SHARED, 0));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, unlock_str(fdb, d));
+	EXPECT_EQ(0, lock_str(fda, c, LOCKDEV_MODE_SHARED, 0));
+	close(fda);
+	close(fdb);
+	close(fdc);
+}
+
+/*
+ * max_locks_per_user: grants held by one uid, in every lockspace. One more
+ * fails with EDQUOT; other uids are not affected.
+ */
+TEST_F(limits, locks_per_user)
+{
+	char space[96], a[96], b[96], c[96], d[96], e[96], other[96];
+	long long holders, locks;
+	int s1, s2;
+	struct kid k;
+
+	snprintf(space, sizeof(space), "%s-uspace", self->prefix);
+	snprintf(a, sizeof(a), "%s-a", self->prefix);
+	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	snprintf(c, sizeof(c), "%s-c", self->prefix);
+	snprintf(d, sizeof(d), "%s-d", self->prefix);
+	snprintf(e, sizeof(e), "%s-e", self->prefix);
+	snprintf(other, sizeof(other), "%s-other", self->prefix);
+	ASSERT_EQ(0, set_param("max_locks_per_user", 3));
+
+	ASSERT_LE(0, kid_fork_pipes(&k));
+	if (k.pid == 0) {
+		if (become(UID_USER_LOCKS, UID_USER_LOCKS))
+			_exit(2);
+		s1 = open_session();
+		s2 = open_session();
+		EXPECT_LE(0, s1);
+		EXPECT_LE(0, s2);
+		/* Two grants in the default lockspace, one in a named one. */
+		EXPECT_EQ(0, lock_str(s1, a, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(0, lock_str(s1, b, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(0, attach_str(s2, space, 0, 0600));
+		EXPECT_EQ(0, lock_str(s2, c, LOCKDEV_MODE_APPEND, 0));
+		if (!_metadata->passed)
+			_exit(1);
+		holders = stat_value("holders");
+		locks = stat_value("locks");
+
+		EXPECT_EQ(-1, lock_str(s1, d, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(-1, lock_str(s1, d, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(-1, lock_str(s2, d, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		expect_no_lock(_metadata, s1, d);
+		expect_no_lock(_metadata, s2, d);
+		EXPECT_EQ(holders, stat_value("holders"));
+		EXPECT_EQ(locks, stat_value("locks"));
+
+		/* Another uid is not limited by this one's grants. */
+		kid_send(&k, 'O');
+		EXPECT_EQ('c', kid_recv(&k));
+
+		/* One released, one more granted, and no more. */
+		EXPECT_EQ(0, unlock_str(s1, b));
+		EXPECT_EQ(0, lock_str(s1, d, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(-1, lock_str(s2, e, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		/* Closing a session gives back its grants. */
+		close(s2);
+		EXPECT_EQ(0, lock_str(s1, e, LOCKDEV_MODE_SHARED, 0));
+		close(s1);
+		KID_EXIT();
+	}
+	EXPECT_EQ('O', kid_recv(&k));
+	EXPECT_EQ(0, other_uid_locks(_metadata, UID_OTHER(UID_USER_LOCKS),
+				     other));
+	kid_send(&k, 'c');
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
+struct waiter {
+	pthread_t thread;
+	int fd;
+	const char *name;
+	int ret;
+	int err;
+	int done;
+};
+
+/* A thread of its own session, blocked on a lock for at most 15 s. */
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = lock_dl(w->fd, w->name, LOCKDEV_MODE_EXCLUSIVE,
+			 LOCKDEV_LOCK_DEADLINE, now_ns() + 15000000000ull,
+			 NULL);
+	w->err = errno;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait up to WAIT_MS for a waiter thread to end; then join it. */
+static int waiter_join(struct waiter *w)
+{
+	int waited;
+
+	for (waited = 0; waited < WAIT_MS; waited += 5) {
+		if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+			return pthread_join(w->thread, NULL);
+		sleep_ms(5);
+	}
+	return -1;
+}
+
+/* max_locks_per_user counts queued requests as well as grants. */
+TEST_F(limits, locks_per_user_queued)
+{
+	char a[96], b[96], c[96], d[96];
+	struct waiter w;
+	int h, s;
+	pid_t pid;
+
+	snprintf(a, sizeof(a), "%s-a", self->prefix);
+	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	snprintf(c, sizeof(c), "%s-c", self->prefix);
+	snprintf(d, sizeof(d), "%s-d", self->prefix);
+	ASSERT_EQ(0, set_param("max_locks_per_user", 3));
+
+	pid = kid_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_QUEUED, UID_QUEUED))
+			_exit(2);
+		h = open_session();
+		s = open_session();
+		EXPECT_LE(0, h);
+		EXPECT_LE(0, s);
+		EXPECT_EQ(0, lock_str(h, a, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+		memset(&w, 0, sizeof(w));
+		w.fd = open_session();
+		w.name = a;
+		if (!_metadata->passed || w.fd < 0 ||
+		    pthread_create(&w.thread, NULL, waiter_main, &w))
+			_exit(3);
+		EXPECT_EQ(0, wait_state(h, a, LOCKDEV_STATE_WAITING, 1));
+
+		/* Two grants and one queued request: no more. */
+		EXPECT_EQ(-1, lock_str(s, c, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		expect_no_lock(_metadata, s, c);
+		EXPECT_EQ(0, unlock_str(h, b));
+		EXPECT_EQ(0, lock_str(s, c, LOCKDEV_MODE_SHARED, 0));
+
+		/* The queued request becomes a grant: still three. */
+		EXPECT_EQ(0, unlock_str(h, a));
+		EXPECT_EQ(0, waiter_join(&w));
+		EXPECT_EQ(0, w.ret) TH_LOG("errno %d", w.err);
+		EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(-1, lock_str(h, d, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		close(w.fd);
+		close(h);
+		close(s);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid));
+}
+
+/*
+ * max_waiters_per_user: requests of one uid waiting at once. A request that
+ * would wait beyond it fails with EDQUOT at once; one that is granted at once
+ * does not wait and is not limited.
+ */
+TEST_F(limits, waiters_per_user)
+{
+	char a[96], b[96], c[96], d[96];
+	struct waiter w[2];
+	long long waiters;
+	__u64 start;
+	int h, s, i;
+	pid_t pid;
+
+	snprintf(a, sizeof(a), "%s-a", self->prefix);
+	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	snprintf(c, sizeof(c), "%s-c", self->prefix);
+	snprintf(d, sizeof(d), "%s-d", self->prefix);
+	ASSERT_EQ(0, set_param("max_waiters_per_user", 2));
+
+	pid = kid_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_WAITERS, UID_WAITERS))
+			_exit(2);
+		h = open_session();
+		s = open_session();
+		EXPECT_LE(0, h);
+		EXPECT_LE(0, s);
+		EXPECT_EQ(0, lock_str(h, a, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(0, lock_str(h, c, LOCKDEV_MODE_EXCLUSIVE, 0));
+		if (!_metadata->passed)
+			_exit(1);
+
+		/* Two waiters, each in a thread with its own session. */
+		for (i = 0; i < 2; i++) {
+			memset(&w[i], 0, sizeof(w[i]));
+			w[i].fd = open_session();
+			w[i].name = i ? b : a;
+			if (w[i].fd < 0 ||
+			    pthread_create(&w[i].thread, NULL, waiter_main,
+					   &w[i]))
+				_exit(3);
+		}
+		EXPECT_EQ(0, wait_state(h, a, LOCKDEV_STATE_WAITING, 1));
+		EXPECT_EQ(0, wait_state(h, b, LOCKDEV_STATE_WAITING, 1));
+		waiters = stat_value("waiters");
+
+		/* A third would wait: EDQUOT, without waiting. */
+		start = now_ns();
+		EXPECT_EQ(-1, lock_dl(s, c, LOCKDEV_MODE_SHARED,
+				      LOCKDEV_LOCK_DEADLINE,
+				      now_ns() + 3000000000ull, NULL));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_GT(2000000000ull, now_ns() - start);
+		EXPECT_EQ(-1, lock_str(s, c, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(0, count_state(h, c, LOCKDEV_STATE_WAITING));
+		EXPECT_EQ(1, count_state(h, c, LOCKDEV_STATE_HELD));
+		EXPECT_EQ(waiters, stat_value("waiters"));
+
+		/* A request granted at once does not wait. */
+		EXPECT_EQ(0, lock_str(s, d, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(0, unlock_str(s, d));
+
+		/* One waiter granted: another request may wait again. */
+		EXPECT_EQ(0, unlock_str(h, a));
+		EXPECT_EQ(0, waiter_join(&w[0]));
+		EXPECT_EQ(0, w[0].ret) TH_LOG("errno %d", w[0].err);
+		EXPECT_EQ(-1, lock_dl(s, c, LOCKDEV_MODE_SHARED,
+				      LOCKDEV_LOCK_DEADLINE,
+				      now_ns() + 300000000ull, NULL));
+		EXPECT_EQ(ETIMEDOUT, errno);
+
+		EXPECT_EQ(0, unlock_str(h, b));
+		EXPECT_EQ(0, waiter_join(&w[1]));
+		EXPECT_EQ(0, w[1].ret) TH_LOG("errno %d", w[1].err);
+		close(w[0].fd);
+		close(w[1].fd);
+		close(h);
+		close(s);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid));
+}
+
+/*
+ * max_sessions_per_user: sessions one uid has open. One more open() of
+ * /dev/lockdev fails with EDQUOT (the header names no errno for open(); the
+ * parameter belongs with the per-uid limits, which give EDQUOT).
+ */
+TEST_F(limits, sessions_per_user)
+{
+	long long sessions;
+	int fd[3], extra;
+	char other[96];
+	struct kid k;
+
+	snprintf(other, sizeof(other), "%s-other", self->prefix);
+	ASSERT_EQ(0, set_param("max_sessions_per_user", 3));
+	ASSERT_LE(0, kid_fork_pipes(&k));
+	if (k.pid == 0) {
+		if (become(UID_SESSIONS, UID_SESSIONS))
+			_exit(2);
+		fd[0] = open_session();
+		fd[1] = open_session();
+		fd[2] = open_session();
+		EXPECT_LE(0, fd[0]);
+		EXPECT_LE(0, fd[1]);
+		EXPECT_LE(0, fd[2]);
+		if (!_metadata->passed)
+			_exit(1);
+		sessions = stat_value("sessions");
+		EXPECT_EQ(-1, open_session());
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(sessions, stat_value("sessions"));
+
+		/* Another uid may open one. */
+		kid_send(&k, 'O');
+		EXPECT_EQ('c', kid_recv(&k));
+
+		/* One closed, one more opened, and no more. */
+		close(fd[1]);
+		extra = open_session();
+		EXPECT_LE(0, extra);
+		EXPECT_EQ(-1, open_session());
+		EXPECT_EQ(EDQUOT, errno);
+		close(extra);
+		close(fd[0]);
+		close(fd[2]);
+		KID_EXIT();
+	}
+	EXPECT_EQ('O', kid_recv(&k));
+	EXPECT_EQ(0, other_uid_locks(_metadata, UID_OTHER(UID_SESSIONS),
+				     other));
+	kid_send(&k, 'c');
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
+/*
+ * max_spaces_per_user: named lockspaces one uid has created and that still
+ * exist. One more attach that would create fails with EDQUOT; attaching to
+ * an existing lockspace creates none and is not limited.
+ */
+TEST_F(limits, spaces_per_user)
+{
+	char s1[96], s2[96], s3[96], other[96];
+	int fda, fdb, fdc, fdd;
+	long long spaces;
+	struct kid k;
+
+	snprintf(s1, sizeof(s1), "%s-s1", self->prefix);
+	snprintf(s2, sizeof(s2), "%s-s2", self->prefix);
+	snprintf(s3, sizeof(s3), "%s-s3", self->prefix);
+	snprintf(other, sizeof(other), "%s-other", self->prefix);
+	ASSERT_EQ(0, set_param("max_spaces_per_user", 2));
+	ASSERT_LE(0, kid_fork_pipes(&k));
+	if (k.pid == 0) {
+		if (become(UID_SPACES, UID_SPACES))
+			_exit(2);
+		fda = open_session();
+		fdb = open_session();
+		fdc = open_session();
+		fdd = open_session();
+		EXPECT_LE(0, fda);
+		EXPECT_LE(0, fdb);
+		EXPECT_LE(0, fdc);
+		EXPECT_LE(0, fdd);
+		EXPECT_EQ(0, attach_str(fda, s1, 0, 0600));
+		EXPECT_EQ(0, attach_str(fdb, s2, 0, 0600));
+		if (!_metadata->passed)
+			_exit(1);
+		spaces = stat_value("lockspaces");
+
+		EXPECT_EQ(-1, attach_str(fdc, s3, 0, 0600));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(spaces, stat_value("lockspaces"));
+		EXPECT_EQ(-1, attach_str(fdd, s3, LOCKDEV_ATTACH_NOCREATE,
+					 0600));
+		EXPECT_EQ(ENOENT, errno);
+		/* An existing lockspace takes another session. */
+		EXPECT_EQ(0, attach_str(fdd, s1, 0, 0600));
+		EXPECT_EQ(spaces, stat_value("lockspaces"));
+
+		/* Another uid may create one. */
+		kid_send(&k, 'O');
+		EXPECT_EQ('c', kid_recv(&k));
+
+		/* s2 goes away with its last session: room for s3. */
+		close(fdb);
+		EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
+		EXPECT_EQ(0, attach_str(fdc, s3, 0, 0600));
+		EXPECT_EQ(spaces, stat_value("lockspaces"));
+		close(fda);
+		close(fdc);
+		close(fdd);
+		KID_EXIT();
+	}
+	EXPECT_EQ('O', kid_recv(&k));
+	EXPECT_EQ(0, other_uid_locks(_metadata, UID_OTHER(UID_SPACES),
+				     other));
+	kid_send(&k, 'c');
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
+TEST_HARNESS_MAIN
