@@ -1356,13 +1356,24 @@ err_cache:
 	return ret;
 }
 
+/* At unload, only locks kept for their owner-died mark remain. */
+static void ld_lock_exit_free(void *ptr, void *arg)
+{
+	struct ld_lock *lk = ptr;
+
+	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
+	ld_lock_free(lk);
+}
+
 /**
- * ld_lock_exit() - tear down the lock tables, which are empty
+ * ld_lock_exit() - tear down the lock tables
+ *
+ * No session exists any more; the locks left are those marked owner-died.
  */
 void ld_lock_exit(void)
 {
 	rhashtable_destroy(&ld_owned);
-	rhashtable_destroy(&ld_locks);
+	rhashtable_free_and_destroy(&ld_locks, ld_lock_exit_free, NULL);
 	rcu_barrier();
 	kmem_cache_destroy(ld_req_cache);
 }
