@@ -267,6 +267,31 @@ static void ld_unqueue(struct ld_req *req, int result)
 
 static void ld_timeout_disarm(struct ld_req *req);
 
+/*
+ * End the blocking wait of @req for its sleeping task, which then returns
+ * with @result without taking a lock.
+ */
+static void ld_wait_finish(struct ld_req *req, int result)
+{
+	struct ld_wait *w = req->wait;
+	struct task_struct *task = w->task;
+
+	lockdep_assert_held(&req->lk->lock);
+	w->result = result;
+	w->generation = req->lk->generation;
+	w->flags = req->lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
+	w->task = NULL;
+	if (!req->async)
+		req->wait = NULL;
+	/*
+	 * Pairs with smp_load_acquire() in ld_wait(): from here on the waiter
+	 * may return, and @w on its stack be gone. Its task_struct is freed
+	 * only after an RCU grace period, which holding @lk->lock defers.
+	 */
+	smp_store_release(&w->finished, true);
+	wake_up_process(task);
+}
+
 /* The asynchronous part of an asynchronous request. */
 static struct ld_async *ld_req_async(const struct ld_req *req)
 {
@@ -313,7 +338,7 @@ static void ld_grant(struct ld_req *req)
 		ld_hold(req);
 	}
 	if (req->wait->task) {
-		wake_up_process(req->wait->task);
+		ld_wait_finish(req, 0);
 	} else {
 		ld_timeout_disarm(req);
 		ld_complete(req, 0);
@@ -627,23 +652,24 @@ static void ld_timeout_disarm(struct ld_req *req)
 }
 
 /*
- * Sleep until @req leaves @state, a signal or the deadline. Then settle it
- * under the locks: a grant that raced with the signal or deadline stands. A
- * plain request that ends ungranted is taken off the owned table; the caller
- * forgets it.
+ * Sleep until another task ends the wait of @req (a grant, or a release of
+ * an upgrading request), a signal or the deadline. Giving up is settled
+ * under the locks, where a grant that raced with it stands. A plain request
+ * that ends ungranted is taken off the owned table; the caller forgets it.
  */
 static int ld_wait(struct ld_req *req, u8 state, struct ld_args *a)
 {
 	bool timed = a->flags & LOCKDEV_LOCK_DEADLINE;
 	ktime_t deadline = ns_to_ktime(a->deadline_ns);
+	struct ld_wait *w = req->wait;
 	struct ld_lock *lk = req->lk;
 	bool unused = false;
 	int ret = 0;
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		/* Pairs with the granter's smp_store_release(). */
-		if (smp_load_acquire(&req->state) != state)
+		/* Pairs with smp_store_release() in ld_wait_finish(). */
+		if (smp_load_acquire(&w->finished))
 			break;
 		if (signal_pending(current)) {
 			ret = -ERESTARTSYS;
@@ -661,35 +687,29 @@ static int ld_wait(struct ld_req *req, u8 state, struct ld_args *a)
 			schedule();
 	}
 	__set_current_state(TASK_RUNNING);
+	if (w->finished)
+		goto finished;
 
-	/* Waiting, or holding (an upgrade): the lock is alive. */
+	/* Unfinished under the mutex, the request is queued: @lk is alive. */
 	mutex_lock(&ld_graph_mutex);
-	if (req->state == LD_DONE) {
-		/* Released by another thread while its upgrade waited. */
-		ret = req->result;
+	if (w->finished) {
 		mutex_unlock(&ld_graph_mutex);
-		return ret;
+		goto finished;
 	}
 	spin_lock(&lk->lock);
-	if (req->state == state) {
-		if (ret == -ETIMEDOUT) {
-			ld_fill_blockers(lk, ld_req_want(req),
-					 state == LD_CONVERTING ? req : NULL,
-					 &req->wnode, a);
-			ld_stat_inc(timeouts);
-		} else {
-			ld_stat_inc(cancels);
-		}
-		ld_unqueue(req, ret);
-		ld_grant_waiters(lk);
-		if (state == LD_WAITING)
-			unused = ld_req_end(req);
+	if (ret == -ETIMEDOUT) {
+		ld_fill_blockers(lk, ld_req_want(req),
+				 state == LD_CONVERTING ? req : NULL,
+				 &req->wnode, a);
+		ld_stat_inc(timeouts);
 	} else {
-		ret = 0;
-		ld_fill_grant(req, a);
+		ld_stat_inc(cancels);
 	}
-	/* A wait on the caller's stack goes; an asynchronous one stays. */
-	req->wait->task = NULL;
+	ld_unqueue(req, ret);
+	ld_grant_waiters(lk);
+	if (state == LD_WAITING)
+		unused = ld_req_end(req);
+	w->task = NULL;
 	if (!req->async)
 		req->wait = NULL;
 	spin_unlock(&lk->lock);
@@ -697,6 +717,14 @@ static int ld_wait(struct ld_req *req, u8 state, struct ld_args *a)
 	if (unused)
 		ld_lock_free(lk);
 	return ret;
+
+finished:
+	if (!w->result) {
+		a->handle = req->handle;
+		a->generation = w->generation;
+		a->result = w->flags;
+	}
+	return w->result;
 }
 
 /* Make @req asynchronous: its wait, completion and deadline. */
@@ -939,6 +967,7 @@ static void ld_release(struct ld_req *req, bool died)
 	if (req->state == LD_CONVERTING) {
 		ld_stat_inc(cancels);
 		ld_unqueue(req, -ECANCELED);
+		ld_wait_finish(req, -ECANCELED);
 	}
 	list_del_init(&req->hnode);
 	LD_NR(lk, req->mode)--;
@@ -956,8 +985,6 @@ static void ld_release(struct ld_req *req, bool died)
 	rhashtable_remove_fast(&ld_owned, &req->onode, ld_owned_params);
 	if (graph)
 		ld_grant_waiters(lk);
-	if (req->wait && req->wait->task)
-		wake_up_process(req->wait->task);
 	unused = ld_lock_unused(lk);
 	spin_unlock(&lk->lock);
 	if (graph)
@@ -1079,6 +1106,7 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		req->wait = &wait;
 	req->wait->req = req;
 	req->wait->task = current;
+	req->wait->finished = false;
 	list_add_tail(&req->wnode, pos);
 	list_add_tail(&req->wait->gnode, &sess->waiting);
 	req->want = a->mode;

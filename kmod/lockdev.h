@@ -235,17 +235,27 @@ struct ld_req {
 };
 
 /*
- * struct ld_wait - a queued request's part in the wait-for graph
+ * struct ld_wait - a queued request's wait
  * @gnode: in ld_session.waiting. ld_graph_mutex.
  * @req: the request.
  * @task: the task sleeping for a blocking request. @req->lk->lock.
+ * @finished: another task ended the wait; the fields below are its result.
+ *	Written under @req->lk->lock with smp_store_release().
+ * @result: 0 (granted) or a negative errno.
+ * @flags: LOCKDEV_RESULT_* of the grant.
+ * @generation: the lock's generation at the grant.
  *
- * A blocking request's lives on its waiter's stack.
+ * A blocking request's lives on its waiter's stack, and the waiter returns
+ * as soon as it sees @finished, without taking a lock.
  */
 struct ld_wait {
 	struct list_head gnode;
 	struct ld_req *req;
 	struct task_struct *task;
+	bool finished;
+	int result;
+	u32 flags;
+	u64 generation;
 };
 
 /*
