@@ -16,9 +16,6 @@
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096
 
-/* Most entries one QUERY, LOCK or LIST call writes back. */
-#define LOCKDEV_ENTRIES_MAX	4096
-
 /*
  * lockdev_arg_in() - copy in an extensible argument
  * @karg: the kernel's copy, @ksize bytes

@@ -180,6 +180,9 @@
  * nr_entries struct lockdev_held at entries, and sets nr_entries to how many
  * there are. Errors: EINVAL, EFAULT.
  *
+ * LOCK, QUERY and LIST write at most LOCKDEV_ENTRIES_MAX entries per call;
+ * nr_entries still reports how many there are.
+ *
  * read() and poll()
  * -----------------
  * read() returns whole struct lockdev_completion records, as many as fit,
@@ -252,6 +255,9 @@
 
 /* Longest lock or lockspace name, in bytes. */
 #define LOCKDEV_NAME_MAX		255
+
+/* Most entries one LOCK, QUERY or LIST call writes. */
+#define LOCKDEV_ENTRIES_MAX		4096
 
 /* Bits of lockdev_version.features. */
 #define LOCKDEV_FEATURE_LOCK		((__u64)1 << 0)	/* LOCK, UNLOCK, CONVERT, QUERY, LIST */
