@@ -1,0 +1,2417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LOCKDEV_IOC_LOCK, UNLOCK, QUERY and LIST: the compatibility of the modes,
+ * the grant policy, blocking, non-blocking and timed waits, signals during a
+ * wait, sessions shared by fork and released by close, and bad input.
+ *
+ * Another session is usually another process, a "locker": a forked child
+ * that runs the lock calls the test sends it over a pipe and answers each
+ * with its outcome. A test sees that a locker is really blocked in the kernel
+ * by polling QUERY until its request shows up waiting, never by sleeping
+ * blindly; every wait is bounded, so a broken module fails a test rather than
+ * hanging it. Each test works on its own lock names, made from its name and
+ * pid.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/lockdev.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+/* ---- helpers shared by lock_test.c and convert_test.c (kept identical) ---- */
+
+/* The longest a thing that must happen may take: TCG guests are slow. */
+#define WAIT_MS		10000
+/* How long a thing that must not happen is given to show itself. */
+#define QUIET_MS	300
+/* No child process outlives this many seconds. */
+#define CHILD_SECS	120
+/* Entries the tests read back from QUERY. */
+#define MAXE		16
+/* Other sessions (processes) and own sessions a test may use. */
+#define MAXLK		8
+#define NFD		4
+
+static inline __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline __u64 ptr(const void *p)
+{
+	return (__u64)(uintptr_t)p;
+}
+
+/* True if every byte of @p is still POISON. */
+static inline bool poisoned(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != POISON)
+			return false;
+	return true;
+}
+
+static inline void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* A name of exactly @len bytes that starts with @prefix, in @buf. */
+static inline void long_name(char *buf, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	memset(buf, 'z', len);
+	memcpy(buf, prefix, n < len ? n : len);
+	buf[len] = 0;
+}
+
+/* A LOCK request: inputs set, outputs (result, handle, generation) poisoned. */
+static inline void lock_input(struct lockdev_lock *l, const char *name,
+			      __u32 mode, __u32 flags)
+{
+	poison(l, sizeof(*l));
+	l->name = ptr(name);
+	l->name_len = strlen(name);
+	l->mode = mode;
+	l->flags = flags;
+	l->level = 0;
+	l->deadline_ns = 0;
+	l->user_data = 0;
+	l->entries = 0;
+	l->nr_entries = 0;
+}
+
+static inline int lock_call(int fd, const char *name, __u32 mode, __u32 flags,
+			    struct lockdev_lock *l)
+{
+	lock_input(l, name, mode, flags);
+	return ioctl(fd, LOCKDEV_IOC_LOCK, l);
+}
+
+static inline int unlock_handle(int fd, __u64 handle)
+{
+	struct lockdev_unlock u = { .handle = handle };
+
+	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
+}
+
+static inline int unlock_name(int fd, const char *name)
+{
+	struct lockdev_unlock u = { .name = ptr(name), .name_len = strlen(name) };
+
+	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
+}
+
+/* QUERY @name into @e, @cap entries; only those @cap are poisoned first. */
+static inline int query(int fd, const char *name, struct lockdev_query *q,
+			struct lockdev_entry *e, __u32 cap)
+{
+	poison(q, sizeof(*q));
+	q->name = ptr(name);
+	q->name_len = strlen(name);
+	q->flags = 0;
+	q->entries = ptr(e);
+	q->nr_entries = cap;
+	if (e)
+		poison(e, cap * sizeof(*e));
+	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
+}
+
+/* LIST into @h, @cap entries; only those @cap are poisoned first. */
+static inline int list_call(int fd, struct lockdev_held *h, __u32 cap,
+			    struct lockdev_list *l)
+{
+	poison(l, sizeof(*l));
+	l->entries = ptr(h);
+	l->nr_entries = cap;
+	l->flags = 0;
+	if (h)
+		poison(h, cap * sizeof(*h));
+	return ioctl(fd, LOCKDEV_IOC_LIST, l);
+}
+
+/* How many locks and requests the session has, or -1 if LIST fails. */
+static inline int list_count(int fd)
+{
+	struct lockdev_held h[4];
+	struct lockdev_list l;
+
+	if (list_call(fd, h, 4, &l))
+		return -1;
+	return l.nr_entries;
+}
+
+/* Index of the first of @n entries of @pid (any pid if 0) in @state (any if 0). */
+static inline int find_entry(const struct lockdev_entry *e, __u32 n, pid_t pid,
+			     __u32 state)
+{
+	__u32 i;
+
+	for (i = 0; i < n && i < MAXE; i++)
+		if ((!pid || e[i].pid == (__u32)pid) && (!state || e[i].state == state))
+			return i;
+	return -1;
+}
+
+/* Wait until QUERY of @name shows an entry of @pid (0: anyone) in @state. */
+static inline bool wait_entry(int fd, const char *name, pid_t pid, __u32 state)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+
+	do {
+		if (!query(fd, name, &q, e, MAXE) &&
+		    find_entry(e, q.nr_entries, pid, state) >= 0)
+			return true;
+		sleep_ms(2);
+	} while (now_ns() < end);
+	return false;
+}
+
+/* Wait until QUERY of @name shows no entry of @pid. */
+static inline bool wait_no_entry(int fd, const char *name, pid_t pid)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+
+	do {
+		if (!query(fd, name, &q, e, MAXE) &&
+		    find_entry(e, q.nr_entries, pid, 0) < 0)
+			return true;
+		sleep_ms(2);
+	} while (now_ns() < end);
+	return false;
+}
+
+/* What QUERY says about a lock, to check that a failed call changed nothing. */
+struct snap {
+	int ret;
+	__u64 generation;
+	__u32 nr;
+	__u32 lock_flags;
+	struct lockdev_entry e[MAXE];
+};
+
+static inline void take_snap(int fd, const char *name, struct snap *s)
+{
+	struct lockdev_query q;
+
+	s->ret = query(fd, name, &q, s->e, MAXE);
+	s->generation = q.generation;
+	s->nr = q.nr_entries;
+	s->lock_flags = q.lock_flags;
+}
+
+static inline void expect_snap(struct __test_metadata *_metadata, int fd,
+			       const char *name, const struct snap *before)
+{
+	struct snap now;
+	__u32 i;
+
+	take_snap(fd, name, &now);
+	EXPECT_EQ(0, now.ret);
+	EXPECT_EQ(before->generation, now.generation);
+	EXPECT_EQ(before->lock_flags, now.lock_flags);
+	ASSERT_EQ(before->nr, now.nr);
+	for (i = 0; i < now.nr && i < MAXE; i++) {
+		EXPECT_EQ(before->e[i].session, now.e[i].session);
+		EXPECT_EQ(before->e[i].pid, now.e[i].pid);
+		EXPECT_EQ(before->e[i].mode, now.e[i].mode);
+		EXPECT_EQ(before->e[i].state, now.e[i].state);
+		EXPECT_EQ(before->e[i].level, now.e[i].level);
+	}
+}
+
+/* The lock must not exist: generation 0, nobody in it, entries untouched. */
+static inline void expect_no_lock(struct __test_metadata *_metadata, int fd,
+				  const char *name)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+
+	ASSERT_EQ(0, query(fd, name, &q, e, 2));
+	EXPECT_EQ(0, q.generation);
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(0, q.lock_flags);
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+}
+
+/* Skip when the module does not implement the lock calls. */
+static inline void require_lock_feature(struct __test_metadata *_metadata)
+{
+	struct lockdev_version v = { 0 };
+	int fd = open_session();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_VERSION, &v));
+	close(fd);
+	if (!(v.features & LOCKDEV_FEATURE_LOCK))
+		SKIP(_exit(255), "the module lacks LOCKDEV_FEATURE_LOCK");
+}
+
+/* SIGALRM that interrupts a call, bounding a wait the test makes itself. */
+static void __attribute__((unused)) on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static inline void arm_alarm(unsigned int secs)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(secs);
+}
+
+/*
+ * A locker: another process that runs lock calls on a session when the test
+ * tells it to, over a pipe, and answers each with the outcome. Its session is
+ * its own, or one of the test's that it shares (as fork shares it).
+ */
+enum {
+	OP_LOCK = 1,	/* mode, flags, level, deadline_ns */
+	OP_UNLOCK,	/* handle, or the locker's last grant if 0 */
+	OP_UNLOCK_NAME,
+	OP_CONVERT,	/* handle (0: last grant), mode, flags, deadline_ns */
+	OP_LIST,
+	OP_SIGACT,	/* catch SIGUSR1 with sa_flags = flags */
+};
+
+struct locker_cmd {
+	__u32 op;
+	__u32 mode;
+	__u32 flags;
+	__u32 level;
+	__u64 deadline_ns;
+	__u64 handle;
+};
+
+struct locker_reply {
+	__u32 op;
+	__s32 ret;
+	__s32 err;
+	__u32 result;
+	__u64 handle;
+	__u64 generation;
+	__u64 start_ns;
+	__u64 end_ns;
+	__u32 sigs;		/* SIGUSR1s caught so far */
+	__u32 nr;		/* LOCK: nr_entries; LIST: how many */
+	struct lockdev_entry e[4];	/* LOCK: the entries, as written */
+	struct lockdev_held h;		/* LIST: the first one */
+};
+
+struct locker {
+	pid_t pid;
+	int cmd;
+	int reply;
+};
+
+static volatile sig_atomic_t locker_sigs;
+
+static void __attribute__((unused)) locker_on_signal(int sig)
+{
+	(void)sig;
+	locker_sigs++;
+}
+
+static inline int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static inline int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn, unused))
+locker_main(int fd, const char *name, int cmd, int reply, int order, int idx)
+{
+	struct locker_cmd c;
+	struct locker_reply r;
+	__u64 last = 0;
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(CHILD_SECS);
+	/* Hold no other file: a session must go when the test closes it. */
+	for (i = 3; i < 1024; i++)
+		if (i != fd && i != cmd && i != reply && i != order)
+			close(i);
+	if (fd < 0)
+		fd = open_session();
+	if (fd < 0)
+		_exit(99);
+
+	while (!read_all(cmd, &c, sizeof(c))) {
+		memset(&r, 0, sizeof(r));
+		r.op = c.op;
+		r.start_ns = now_ns();
+		errno = 0;
+		switch (c.op) {
+		case OP_LOCK: {
+			struct lockdev_lock l;
+
+			lock_input(&l, name, c.mode, c.flags);
+			l.level = c.level;
+			l.deadline_ns = c.deadline_ns;
+			poison(r.e, sizeof(r.e));
+			l.entries = ptr(r.e);
+			l.nr_entries = 4;
+			r.ret = ioctl(fd, LOCKDEV_IOC_LOCK, &l);
+			r.err = r.ret ? errno : 0;
+			r.result = l.result;
+			r.handle = l.handle;
+			r.generation = l.generation;
+			r.nr = l.nr_entries;
+			if (!r.ret)
+				last = l.handle;
+			break;
+		}
+		case OP_UNLOCK:
+			r.ret = unlock_handle(fd, c.handle ? c.handle : last);
+			r.err = r.ret ? errno : 0;
+			break;
+		case OP_UNLOCK_NAME:
+			r.ret = unlock_name(fd, name);
+			r.err = r.ret ? errno : 0;
+			break;
+		case OP_CONVERT: {
+			struct lockdev_convert v;
+
+			poison(&v, sizeof(v));
+			v.handle = c.handle ? c.handle : last;
+			v.name = 0;
+			v.name_len = 0;
+			v.mode = c.mode;
+			v.flags = c.flags;
+			v.deadline_ns = c.deadline_ns;
+			r.ret = ioctl(fd, LOCKDEV_IOC_CONVERT, &v);
+			r.err = r.ret ? errno : 0;
+			r.result = v.result;
+			r.generation = v.generation;
+			break;
+		}
+		case OP_LIST: {
+			struct lockdev_held h[2];
+			struct lockdev_list l;
+
+			r.ret = list_call(fd, h, 2, &l);
+			r.err = r.ret ? errno : 0;
+			r.nr = l.nr_entries;
+			r.h = h[0];
+			break;
+		}
+		case OP_SIGACT: {
+			struct sigaction sa = { .sa_handler = locker_on_signal };
+
+			sigemptyset(&sa.sa_mask);
+			sa.sa_flags = c.flags;
+			r.ret = sigaction(SIGUSR1, &sa, NULL);
+			r.err = r.ret ? errno : 0;
+			break;
+		}
+		default:
+			r.ret = -1;
+			r.err = ENOSYS;
+		}
+		r.end_ns = now_ns();
+		r.sigs = locker_sigs;
+		if (write_all(reply, &r, sizeof(r)))
+			_exit(98);
+		if (c.op == OP_LOCK && !r.ret && order >= 0) {
+			char b = idx;
+
+			if (write_all(order, &b, 1))
+				_exit(97);
+		}
+	}
+	_exit(0);
+}
+
+/*
+ * Start a locker on @name: its own session if @fd < 0, else the test's
+ * session @fd, shared. After each grant it writes @idx to @order if >= 0.
+ */
+static inline void locker_start(struct __test_metadata *_metadata,
+				struct locker *lk, int fd, const char *name,
+				int order, int idx)
+{
+	int c[2], r[2];
+
+	ASSERT_EQ(0, pipe(c));
+	ASSERT_EQ(0, pipe(r));
+	fflush(stdout);
+	fflush(stderr);
+	lk->pid = fork();
+	ASSERT_LE(0, lk->pid);
+	if (lk->pid == 0) {
+		close(c[1]);
+		close(r[0]);
+		locker_main(fd, name, c[0], r[1], order, idx);
+	}
+	close(c[0]);
+	close(r[1]);
+	lk->cmd = c[1];
+	lk->reply = r[0];
+}
+
+static inline void locker_send(struct __test_metadata *_metadata,
+			       struct locker *lk, const struct locker_cmd *c)
+{
+	ASSERT_EQ(0, write_all(lk->cmd, c, sizeof(*c)));
+}
+
+/* Ask the locker to lock in @mode with @flags; the answer comes later. */
+static inline void locker_lock(struct __test_metadata *_metadata,
+			       struct locker *lk, __u32 mode, __u32 flags)
+{
+	struct locker_cmd c = { .op = OP_LOCK, .mode = mode, .flags = flags };
+
+	locker_send(_metadata, lk, &c);
+}
+
+/* The locker's next answer, if it comes within @ms. */
+static inline bool locker_answer(struct locker *lk, struct locker_reply *r, int ms)
+{
+	struct pollfd p = { .fd = lk->reply, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&p, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return false;
+	return !read_all(lk->reply, r, sizeof(*r));
+}
+
+/* Send one command and wait for its answer, which must come. */
+static inline void locker_call(struct __test_metadata *_metadata,
+			       struct locker *lk, __u32 op, __u32 mode,
+			       __u32 flags, struct locker_reply *r)
+{
+	struct locker_cmd c = { .op = op, .mode = mode, .flags = flags };
+
+	locker_send(_metadata, lk, &c);
+	ASSERT_TRUE(locker_answer(lk, r, WAIT_MS)) {
+		TH_LOG("locker %d did not answer op %u", lk->pid, op);
+	}
+}
+
+/* Lock in @mode from the locker; the grant must come at once. */
+static inline void locker_must_lock(struct __test_metadata *_metadata,
+				    struct locker *lk, __u32 mode,
+				    struct locker_reply *r)
+{
+	locker_call(_metadata, lk, OP_LOCK, mode, 0, r);
+	ASSERT_EQ(0, r->ret) {
+		TH_LOG("locker %d: lock failed with errno %d", lk->pid, r->err);
+	}
+}
+
+/* Ask for @mode, blocking, and wait until QUERY shows the request waiting. */
+static inline void locker_must_wait(struct __test_metadata *_metadata,
+				    struct locker *lk, int fd,
+				    const char *name, __u32 mode)
+{
+	struct locker_reply r;
+
+	locker_lock(_metadata, lk, mode, 0);
+	ASSERT_TRUE(wait_entry(fd, name, lk->pid, LOCKDEV_STATE_WAITING)) {
+		if (locker_answer(lk, &r, 0))
+			TH_LOG("locker %d did not wait: ret %d errno %d",
+			       lk->pid, r.ret, r.err);
+		else
+			TH_LOG("locker %d never showed up waiting", lk->pid);
+	}
+}
+
+/* The locker must not have answered anything within QUIET_MS. */
+static inline void locker_quiet(struct __test_metadata *_metadata,
+				struct locker *lk, int ms)
+{
+	struct locker_reply r;
+
+	ASSERT_FALSE(locker_answer(lk, &r, ms)) {
+		TH_LOG("locker %d answered op %u: ret %d errno %d, expected no answer",
+		       lk->pid, r.op, r.ret, r.err);
+	}
+}
+
+/* Wait for the answer to an earlier request, which must be a grant. */
+static inline void locker_granted(struct __test_metadata *_metadata,
+				  struct locker *lk, struct locker_reply *r)
+{
+	ASSERT_TRUE(locker_answer(lk, r, WAIT_MS)) {
+		TH_LOG("locker %d was not granted in time", lk->pid);
+	}
+	ASSERT_EQ(0, r->ret) {
+		TH_LOG("locker %d: errno %d, expected a grant", lk->pid, r->err);
+	}
+}
+
+/* Let the locker exit normally (closing its end of the session). */
+static inline int locker_exit(struct locker *lk)
+{
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+	int status;
+	pid_t got;
+
+	close(lk->cmd);
+	close(lk->reply);
+	do {
+		got = waitpid(lk->pid, &status, WNOHANG);
+		if (got == lk->pid) {
+			lk->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		sleep_ms(2);
+	} while (now_ns() < end);
+	kill(lk->pid, SIGKILL);
+	waitpid(lk->pid, &status, 0);
+	lk->pid = 0;
+	return -1;
+}
+
+static inline void locker_kill(struct locker *lk)
+{
+	if (lk->pid <= 0)
+		return;
+	kill(lk->pid, SIGKILL);
+	waitpid(lk->pid, NULL, 0);
+	close(lk->cmd);
+	close(lk->reply);
+	lk->pid = 0;
+}
+
+/* ---- end of shared helpers ---- */
+
+#define S LOCKDEV_MODE_SHARED
+#define A LOCKDEV_MODE_APPEND
+#define X LOCKDEV_MODE_EXCLUSIVE
+#define HELD LOCKDEV_STATE_HELD
+#define WAITING LOCKDEV_STATE_WAITING
+#define NONBLOCK LOCKDEV_LOCK_NONBLOCK
+#define DEADLINE LOCKDEV_LOCK_DEADLINE
+#define ASYNC LOCKDEV_LOCK_ASYNC
+#define MS 1000000ull
+
+/* The entry's comm must be this process's. */
+static void expect_comm(struct __test_metadata *_metadata,
+			const struct lockdev_entry *e)
+{
+	char comm[17] = { 0 };
+
+	ASSERT_EQ(0, prctl(PR_GET_NAME, comm));
+	EXPECT_EQ(0, strncmp(comm, (const char *)e->comm, 16)) {
+		TH_LOG("comm \"%.16s\", expected \"%s\"", e->comm, comm);
+	}
+}
+
+/* LOCK must fail with @err, leaving the struct as it was. */
+static void lock_fails(struct __test_metadata *_metadata, int fd,
+		       struct lockdev_lock *l, int err, const char *what)
+{
+	struct lockdev_lock before = *l;
+	int ret, e;
+
+	arm_alarm(10);
+	ret = ioctl(fd, LOCKDEV_IOC_LOCK, l);
+	e = errno;
+	alarm(0);
+	EXPECT_EQ(-1, ret) {
+		TH_LOG("%s: the lock was granted", what);
+	}
+	EXPECT_EQ(err, e) {
+		TH_LOG("%s: errno %d (%s), expected %d", what, e, strerror(e), err);
+	}
+	EXPECT_EQ(0, memcmp(l, &before, sizeof(*l))) {
+		TH_LOG("%s: the struct was written", what);
+	}
+	if (!ret)
+		unlock_handle(fd, l->handle);
+}
+
+/* UNLOCK must fail with @err, leaving the struct as it was. */
+static void unlock_fails(struct __test_metadata *_metadata, int fd,
+			 struct lockdev_unlock *u, int err, const char *what)
+{
+	struct lockdev_unlock before = *u;
+	int ret, e;
+
+	ret = ioctl(fd, LOCKDEV_IOC_UNLOCK, u);
+	e = errno;
+	EXPECT_EQ(-1, ret) {
+		TH_LOG("%s: unlock succeeded", what);
+	}
+	EXPECT_EQ(err, e) {
+		TH_LOG("%s: errno %d (%s), expected %d", what, e, strerror(e), err);
+	}
+	EXPECT_EQ(0, memcmp(u, &before, sizeof(*u)));
+}
+
+FIXTURE(lk) {
+	int fd[NFD];
+	char name[128];
+	char name2[140];
+	struct locker lk[MAXLK];
+};
+
+FIXTURE_SETUP(lk)
+{
+	int i;
+
+	require_lock_feature(_metadata);
+	for (i = 0; i < NFD; i++) {
+		self->fd[i] = open_session();
+		ASSERT_LE(0, self->fd[i]);
+	}
+	snprintf(self->name, sizeof(self->name), "lock_test.%s.%d",
+		 _metadata->name, getpid());
+	snprintf(self->name2, sizeof(self->name2), "%s.2", self->name);
+}
+
+FIXTURE_TEARDOWN(lk)
+{
+	int i;
+
+	alarm(0);
+	for (i = 0; i < MAXLK; i++)
+		locker_kill(&self->lk[i]);
+	for (i = 0; i < NFD; i++)
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+}
+
+/* ---- basic calls ---- */
+
+TEST_F(lk, lock_unlock_by_handle)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	EXPECT_NE(0, l.handle);
+	EXPECT_NE(0, l.generation);
+	EXPECT_EQ(0, l.result);
+
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	EXPECT_EQ(l.generation, q.generation);
+	EXPECT_EQ(0, q.lock_flags);
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_NE(0, e[0].session);
+	EXPECT_EQ(getpid(), e[0].pid);
+	EXPECT_EQ(X, e[0].mode);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_EQ(0, e[0].level);
+	EXPECT_GT(60000 * MS, e[0].age_ns);
+	expect_comm(_metadata, &e[0]);
+	EXPECT_TRUE(poisoned(&e[1], sizeof(e) - sizeof(e[0])));
+
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+	EXPECT_EQ(0, list_count(self->fd[0]));
+}
+
+TEST_F(lk, unlock_by_name)
+{
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	EXPECT_EQ(0, unlock_name(self->fd[0], self->name));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+	EXPECT_EQ(0, list_count(self->fd[0]));
+	/* The handle went with the grant. */
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], l.handle));
+	EXPECT_EQ(ENOLCK, errno);
+}
+
+TEST_F(lk, level_reported)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_held h[2];
+	struct lockdev_query q;
+	struct lockdev_list li;
+	struct lockdev_lock l;
+
+	lock_input(&l, self->name, A, 0);
+	l.level = 7;
+	ASSERT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, &l));
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_EQ(7, e[0].level);
+	EXPECT_EQ(A, e[0].mode);
+	ASSERT_EQ(0, list_call(self->fd[0], h, 2, &li));
+	ASSERT_EQ(1, li.nr_entries);
+	EXPECT_EQ(7, h[0].level);
+	EXPECT_EQ(A, h[0].mode);
+	EXPECT_EQ(l.handle, h[0].handle);
+}
+
+/* A name is bytes: a NUL is an ordinary byte, and 255 bytes are allowed. */
+TEST_F(lk, names_are_bytes)
+{
+	char n1[160], n2[160], big[LOCKDEV_NAME_MAX + 1];
+	size_t len = strlen(self->name), i;
+	struct lockdev_entry e[MAXE];
+	struct lockdev_held h[2];
+	struct lockdev_query q;
+	struct lockdev_list li;
+	struct lockdev_lock l;
+
+	memcpy(n1, self->name, len);
+	memcpy(n2, self->name, len);
+	n1[len] = n2[len] = 0;
+	n1[len + 1] = 'a';
+	n2[len + 1] = 'b';
+
+	lock_input(&l, n1, X, 0);
+	l.name_len = len + 2;
+	ASSERT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, &l));
+	/* "name" and "name\0b" are other locks (taken in ascending order). */
+	EXPECT_EQ(0, lock_call(self->fd[1], self->name, X, NONBLOCK, &l));
+	lock_input(&l, n2, X, NONBLOCK);
+	l.name_len = len + 2;
+	EXPECT_EQ(0, ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l));
+	/* "name\0a" is the held one. */
+	lock_input(&l, n1, X, NONBLOCK);
+	l.name_len = len + 2;
+	EXPECT_EQ(-1, ioctl(self->fd[2], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+
+	ASSERT_EQ(0, list_call(self->fd[0], h, 2, &li));
+	ASSERT_EQ(1, li.nr_entries);
+	EXPECT_EQ(len + 2, h[0].name_len);
+	EXPECT_EQ(0, memcmp(h[0].name, n1, len + 2));
+	for (i = len + 2; i < sizeof(h[0].name); i++)
+		EXPECT_EQ(0, h[0].name[i]);
+
+	/* The longest name. */
+	long_name(big, LOCKDEV_NAME_MAX, self->name);
+	ASSERT_EQ(0, lock_call(self->fd[3], big, X, 0, &l));
+	ASSERT_EQ(0, query(self->fd[0], big, &q, e, MAXE));
+	EXPECT_EQ(1, q.nr_entries);
+	EXPECT_EQ(l.generation, q.generation);
+	ASSERT_EQ(0, list_call(self->fd[3], h, 2, &li));
+	ASSERT_EQ(1, li.nr_entries);
+	EXPECT_EQ(LOCKDEV_NAME_MAX, h[0].name_len);
+	EXPECT_EQ(0, memcmp(h[0].name, big, LOCKDEV_NAME_MAX));
+	EXPECT_EQ(0, h[0].name[LOCKDEV_NAME_MAX]);
+	EXPECT_EQ(0, unlock_name(self->fd[3], big));
+	expect_no_lock(_metadata, self->fd[0], big);
+}
+
+TEST_F(lk, unlock_not_held)
+{
+	struct lockdev_lock l;
+	struct snap s;
+
+	/* Nothing held at all. */
+	EXPECT_EQ(-1, unlock_name(self->fd[0], self->name));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], 1));
+	EXPECT_EQ(ENOLCK, errno);
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	take_snap(self->fd[1], self->name, &s);
+	ASSERT_EQ(0, s.ret);
+
+	/* Handles the session was never given. */
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], l.handle + 1));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], l.handle ^ (1ull << 40)));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], ~0ull));
+	EXPECT_EQ(ENOLCK, errno);
+
+	/* Another session's lock, by name and by its handle. */
+	EXPECT_EQ(-1, unlock_name(self->fd[1], self->name));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(-1, unlock_handle(self->fd[1], l.handle));
+	EXPECT_EQ(ENOLCK, errno);
+	expect_snap(_metadata, self->fd[1], self->name, &s);
+	EXPECT_EQ(1, list_count(self->fd[0]));
+
+	/* Unlocked already. */
+	EXPECT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], l.handle));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(-1, unlock_name(self->fd[0], self->name));
+	EXPECT_EQ(ENOLCK, errno);
+	expect_no_lock(_metadata, self->fd[1], self->name);
+}
+
+/* A second LOCK of a held name fails at once, whatever its mode and flags. */
+TEST_F(lk, relock_held_ealready)
+{
+	static const __u32 modes[] = { S, A, X };
+	static const __u32 flags[] = { NONBLOCK, 0, DEADLINE };
+	struct lockdev_lock l, r;
+	char what[64];
+	unsigned int i, j;
+	struct snap s;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	take_snap(self->fd[1], self->name, &s);
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < 3; j++) {
+			lock_input(&r, self->name, modes[i], flags[j]);
+			if (flags[j] & DEADLINE)
+				r.deadline_ns = now_ns() + 200 * MS;
+			snprintf(what, sizeof(what), "mode %u flags %#x",
+				 modes[i], flags[j]);
+			lock_fails(_metadata, self->fd[0], &r, EALREADY, what);
+		}
+	}
+	expect_snap(_metadata, self->fd[1], self->name, &s);
+	EXPECT_EQ(1, list_count(self->fd[0]));
+	EXPECT_EQ(0, unlock_handle(self->fd[0], l.handle));
+}
+
+/*
+ * A session that awaits a lock (here in a child sharing it) gets EALREADY
+ * too, and LIST shows the request waiting.
+ */
+TEST_F(lk, relock_awaited_ealready)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_list li;
+	struct lockdev_held h[2];
+	struct lockdev_lock l, m;
+
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, X, 0, &l));
+	locker_start(_metadata, &self->lk[0], self->fd[0], self->name, -1, 0);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[2], self->name, X);
+
+	lock_input(&m, self->name, S, NONBLOCK);
+	lock_fails(_metadata, self->fd[0], &m, EALREADY, "nonblock");
+	lock_input(&m, self->name, X, DEADLINE);
+	m.deadline_ns = now_ns() + 200 * MS;
+	lock_fails(_metadata, self->fd[0], &m, EALREADY, "deadline");
+
+	ASSERT_EQ(0, list_call(self->fd[0], h, 2, &li));
+	ASSERT_EQ(1, li.nr_entries);
+	EXPECT_EQ(WAITING, h[0].state);
+	EXPECT_EQ(X, h[0].mode);
+	EXPECT_EQ(strlen(self->name), h[0].name_len);
+	EXPECT_EQ(0, memcmp(h[0].name, self->name, strlen(self->name)));
+
+	ASSERT_EQ(0, query(self->fd[2], self->name, &q, e, MAXE));
+	EXPECT_EQ(2, q.nr_entries);
+
+	ASSERT_EQ(0, unlock_handle(self->fd[1], l.handle));
+	locker_granted(_metadata, &self->lk[0], &r);
+	ASSERT_EQ(0, list_call(self->fd[0], h, 2, &li));
+	ASSERT_EQ(1, li.nr_entries);
+	EXPECT_EQ(HELD, h[0].state);
+	EXPECT_EQ(r.handle, h[0].handle);
+}
+
+TEST_F(lk, handles_unique)
+{
+	struct lockdev_held h[16];
+	char names[16][160];
+	struct lockdev_list li;
+	struct lockdev_lock l;
+	__u64 handle[16];
+	int i, j, found;
+
+	/* Ascending names, so that no lock order can object. */
+	for (i = 0; i < 16; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s.%02d", self->name, i);
+		ASSERT_EQ(0, lock_call(self->fd[0], names[i], S, 0, &l));
+		handle[i] = l.handle;
+		EXPECT_NE(0, handle[i]);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(handle[j], handle[i]);
+	}
+	ASSERT_EQ(0, list_call(self->fd[0], h, 16, &li));
+	ASSERT_EQ(16, li.nr_entries);
+	for (i = 0; i < 16; i++) {
+		found = 0;
+		for (j = 0; j < 16; j++) {
+			if (h[j].name_len != strlen(names[i]) ||
+			    memcmp(h[j].name, names[i], h[j].name_len))
+				continue;
+			found++;
+			EXPECT_EQ(handle[i], h[j].handle);
+			EXPECT_EQ(HELD, h[j].state);
+			EXPECT_EQ(S, h[j].mode);
+		}
+		EXPECT_EQ(1, found);
+	}
+	/* Handles are the session's own. */
+	EXPECT_EQ(-1, unlock_handle(self->fd[1], handle[0]));
+	EXPECT_EQ(ENOLCK, errno);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(0, unlock_handle(self->fd[0], handle[i]));
+	EXPECT_EQ(0, list_count(self->fd[0]));
+}
+
+TEST_F(lk, generation)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	struct lockdev_lock l, l1;
+	__u64 g1, g2, g3;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	g1 = l.generation;
+	EXPECT_NE(0, g1);
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	EXPECT_EQ(g1, q.generation);
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+
+	/* Created anew: a value it never had. */
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	g2 = l.generation;
+	EXPECT_NE(0, g2);
+	EXPECT_NE(g1, g2);
+	/* Another reader gets the same generation... */
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, S, 0, &l1));
+	EXPECT_EQ(g2, l1.generation);
+	/* ...and a reader leaving changes nothing. */
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	ASSERT_EQ(0, query(self->fd[2], self->name, &q, e, MAXE));
+	EXPECT_EQ(g2, q.generation);
+	/* An appender's grant changes nothing, its release does. */
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, A, 0, &l));
+	EXPECT_EQ(g2, l.generation);
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	ASSERT_EQ(0, query(self->fd[2], self->name, &q, e, MAXE));
+	g3 = q.generation;
+	EXPECT_NE(0, g3);
+	EXPECT_NE(g2, g3);
+	EXPECT_NE(g1, g3);
+	ASSERT_EQ(0, unlock_handle(self->fd[1], l1.handle));
+	expect_no_lock(_metadata, self->fd[2], self->name);
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	EXPECT_NE(0, l.generation);
+	EXPECT_NE(g1, l.generation);
+	EXPECT_NE(g2, l.generation);
+	EXPECT_NE(g3, l.generation);
+}
+
+/* ---- QUERY and LIST ---- */
+
+TEST_F(lk, query_missing)
+{
+	char big[LOCKDEV_NAME_MAX + 1];
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+
+	ASSERT_EQ(0, query(self->fd[0], self->name, &q, e, 2));
+	EXPECT_EQ(0, q.generation);
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(0, q.lock_flags);
+	EXPECT_EQ(ptr(self->name), q.name);
+	EXPECT_EQ(strlen(self->name), q.name_len);
+	EXPECT_EQ(0, q.flags);
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+
+	long_name(big, LOCKDEV_NAME_MAX, self->name);
+	expect_no_lock(_metadata, self->fd[0], big);
+	/* A query creates nothing. */
+	EXPECT_EQ(0, list_count(self->fd[0]));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+}
+
+TEST_F(lk, query_holders_then_waiters)
+{
+	struct locker_cmd c = { .op = OP_LOCK };
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	int i;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, S, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_start(_metadata, &self->lk[1], -1, self->name, -1, 1);
+	c.mode = X;
+	c.level = 3;
+	locker_send(_metadata, &self->lk[0], &c);
+	ASSERT_TRUE(wait_entry(self->fd[2], self->name, self->lk[0].pid, WAITING));
+	c.mode = S;
+	c.level = 4;
+	locker_send(_metadata, &self->lk[1], &c);
+	ASSERT_TRUE(wait_entry(self->fd[2], self->name, self->lk[1].pid, WAITING));
+
+	ASSERT_EQ(0, query(self->fd[2], self->name, &q, e, MAXE));
+	EXPECT_EQ(l.generation, q.generation);
+	ASSERT_EQ(4, q.nr_entries);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(getpid(), e[i].pid);
+		EXPECT_EQ(S, e[i].mode);
+		EXPECT_EQ(HELD, e[i].state);
+		EXPECT_EQ(0, e[i].level);
+		expect_comm(_metadata, &e[i]);
+	}
+	EXPECT_NE(e[0].session, e[1].session);
+	EXPECT_EQ(self->lk[0].pid, e[2].pid);
+	EXPECT_EQ(X, e[2].mode);
+	EXPECT_EQ(WAITING, e[2].state);
+	EXPECT_EQ(3, e[2].level);
+	EXPECT_EQ(self->lk[1].pid, e[3].pid);
+	EXPECT_EQ(S, e[3].mode);
+	EXPECT_EQ(WAITING, e[3].state);
+	EXPECT_EQ(4, e[3].level);
+	EXPECT_NE(e[2].session, e[3].session);
+	EXPECT_NE(e[0].session, e[2].session);
+	EXPECT_NE(e[1].session, e[2].session);
+	EXPECT_GT(60000 * MS, e[2].age_ns);
+	EXPECT_TRUE(poisoned(&e[4], sizeof(e) - 4 * sizeof(e[0])));
+}
+
+TEST_F(lk, query_capacity)
+{
+	struct lockdev_entry e[4];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, lock_call(self->fd[i], self->name, S, 0, &l));
+
+	poison(e, sizeof(e));
+	ASSERT_EQ(0, query(self->fd[3], self->name, &q, e, 2));
+	EXPECT_EQ(3, q.nr_entries);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_EQ(HELD, e[1].state);
+	EXPECT_TRUE(poisoned(&e[2], 2 * sizeof(e[0])));
+
+	poison(e, sizeof(e));
+	ASSERT_EQ(0, query(self->fd[3], self->name, &q, e, 0));
+	EXPECT_EQ(3, q.nr_entries);
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+
+	ASSERT_EQ(0, query(self->fd[3], self->name, &q, NULL, 0));
+	EXPECT_EQ(l.generation, q.generation);
+}
+
+TEST_F(lk, list_own_locks)
+{
+	static const __u32 modes[3] = { S, A, X };
+	struct lockdev_held h[8];
+	struct lockdev_list li;
+	struct lockdev_lock l;
+	char names[3][160];
+	__u64 handle[3], gen[3];
+	int i, j, found;
+	size_t k;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s.%c", self->name, 'a' + i);
+		ASSERT_EQ(0, lock_call(self->fd[0], names[i], modes[i], 0, &l));
+		handle[i] = l.handle;
+		gen[i] = l.generation;
+	}
+	/* Another session's lock is not in the list. */
+	ASSERT_EQ(0, lock_call(self->fd[1], names[0], S, 0, &l));
+
+	ASSERT_EQ(0, list_call(self->fd[0], h, 8, &li));
+	ASSERT_EQ(3, li.nr_entries);
+	EXPECT_EQ(0, li.flags);
+	for (i = 0; i < 3; i++) {
+		found = 0;
+		for (j = 0; j < 3; j++) {
+			if (h[j].handle != handle[i])
+				continue;
+			found++;
+			EXPECT_EQ(gen[i], h[j].generation);
+			EXPECT_EQ(modes[i], h[j].mode);
+			EXPECT_EQ(HELD, h[j].state);
+			EXPECT_EQ(0, h[j].level);
+			ASSERT_EQ(strlen(names[i]), h[j].name_len);
+			EXPECT_EQ(0, memcmp(h[j].name, names[i], h[j].name_len));
+			for (k = h[j].name_len; k < sizeof(h[j].name); k++)
+				EXPECT_EQ(0, h[j].name[k]);
+		}
+		EXPECT_EQ(1, found);
+	}
+	EXPECT_TRUE(poisoned(&h[3], 5 * sizeof(h[0])));
+
+	/* A short array: nr_entries says how many there are. */
+	poison(h, sizeof(h));
+	ASSERT_EQ(0, list_call(self->fd[0], h, 1, &li));
+	EXPECT_EQ(3, li.nr_entries);
+	EXPECT_EQ(HELD, h[0].state);
+	EXPECT_TRUE(poisoned(&h[1], 7 * sizeof(h[0])));
+	poison(h, sizeof(h));
+	ASSERT_EQ(0, list_call(self->fd[0], h, 0, &li));
+	EXPECT_EQ(3, li.nr_entries);
+	EXPECT_TRUE(poisoned(h, sizeof(h)));
+
+	ASSERT_EQ(0, list_call(self->fd[2], h, 8, &li));
+	EXPECT_EQ(0, li.nr_entries);
+	EXPECT_TRUE(poisoned(h, sizeof(h)));
+	EXPECT_EQ(1, list_count(self->fd[1]));
+}
+
+/* ---- compatibility: one holder, a NONBLOCK request from another session ---- */
+
+FIXTURE(matrix) {
+	int fd;
+	char name[128];
+	struct locker lk[1];
+};
+
+FIXTURE_VARIANT(matrix) {
+	__u32 held;
+	__u32 asked;
+	bool compatible;
+};
+
+FIXTURE_VARIANT_ADD(matrix, shared_shared) { .held = S, .asked = S, .compatible = true };
+FIXTURE_VARIANT_ADD(matrix, shared_append) { .held = S, .asked = A, .compatible = true };
+FIXTURE_VARIANT_ADD(matrix, shared_exclusive) { .held = S, .asked = X, .compatible = false };
+FIXTURE_VARIANT_ADD(matrix, append_shared) { .held = A, .asked = S, .compatible = true };
+FIXTURE_VARIANT_ADD(matrix, append_append) { .held = A, .asked = A, .compatible = false };
+FIXTURE_VARIANT_ADD(matrix, append_exclusive) { .held = A, .asked = X, .compatible = false };
+FIXTURE_VARIANT_ADD(matrix, exclusive_shared) { .held = X, .asked = S, .compatible = false };
+FIXTURE_VARIANT_ADD(matrix, exclusive_append) { .held = X, .asked = A, .compatible = false };
+FIXTURE_VARIANT_ADD(matrix, exclusive_exclusive) { .held = X, .asked = X, .compatible = false };
+
+FIXTURE_SETUP(matrix)
+{
+	require_lock_feature(_metadata);
+	self->fd = open_session();
+	ASSERT_LE(0, self->fd);
+	snprintf(self->name, sizeof(self->name), "lock_test.matrix.%u.%u.%d",
+		 variant->held, variant->asked, getpid());
+}
+
+FIXTURE_TEARDOWN(matrix)
+{
+	locker_kill(&self->lk[0]);
+	close(self->fd);
+}
+
+TEST_F(matrix, nonblock)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	int i;
+
+	ASSERT_EQ(0, lock_call(self->fd, self->name, variant->held, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_call(_metadata, &self->lk[0], OP_LOCK, variant->asked, NONBLOCK, &r);
+	ASSERT_EQ(0, query(self->fd, self->name, &q, e, MAXE));
+	EXPECT_EQ(l.generation, q.generation);
+
+	if (variant->compatible) {
+		ASSERT_EQ(0, r.ret) {
+			TH_LOG("errno %d, expected a grant", r.err);
+		}
+		EXPECT_NE(0, r.handle);
+		EXPECT_EQ(l.generation, r.generation);
+		EXPECT_EQ(0, r.result);
+		ASSERT_EQ(2, q.nr_entries);
+		i = find_entry(e, q.nr_entries, getpid(), HELD);
+		ASSERT_LE(0, i);
+		EXPECT_EQ(variant->held, e[i].mode);
+		i = find_entry(e, q.nr_entries, self->lk[0].pid, HELD);
+		ASSERT_LE(0, i);
+		EXPECT_EQ(variant->asked, e[i].mode);
+		EXPECT_NE(e[0].session, e[1].session);
+		locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+		EXPECT_EQ(0, r.ret);
+		EXPECT_EQ(0, unlock_handle(self->fd, l.handle));
+		return;
+	}
+
+	ASSERT_EQ(-1, r.ret);
+	EXPECT_EQ(EAGAIN, r.err);
+	/* The holder that blocked it; nothing else written. */
+	ASSERT_EQ(1, r.nr);
+	EXPECT_EQ(getpid(), r.e[0].pid);
+	EXPECT_EQ(variant->held, r.e[0].mode);
+	EXPECT_EQ(HELD, r.e[0].state);
+	EXPECT_NE(0, r.e[0].session);
+	expect_comm(_metadata, &r.e[0]);
+	EXPECT_TRUE(poisoned(&r.e[1], 3 * sizeof(r.e[0])));
+	EXPECT_TRUE(poisoned(&r.handle, sizeof(r.handle)));
+	EXPECT_TRUE(poisoned(&r.generation, sizeof(r.generation)));
+	EXPECT_TRUE(poisoned(&r.result, sizeof(r.result)));
+	/* A NONBLOCK request leaves nothing queued. */
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_EQ(e[0].session, r.e[0].session);
+
+	/* Once the holder is gone it is granted. */
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	locker_call(_metadata, &self->lk[0], OP_LOCK, variant->asked, NONBLOCK, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+}
+
+/* ---- EAGAIN and ETIMEDOUT report who is in the way ---- */
+
+TEST_F(lk, eagain_entries)
+{
+	struct lockdev_entry e[4];
+	struct lockdev_lock l;
+	struct snap s;
+	int i, j;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, lock_call(self->fd[i], self->name, S, 0, &l));
+	take_snap(self->fd[3], self->name, &s);
+
+	lock_input(&l, self->name, X, NONBLOCK);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 4;
+	EXPECT_EQ(-1, ioctl(self->fd[3], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(3, l.nr_entries);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(getpid(), e[i].pid);
+		EXPECT_EQ(S, e[i].mode);
+		EXPECT_EQ(HELD, e[i].state);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(e[j].session, e[i].session);
+	}
+	EXPECT_TRUE(poisoned(&e[3], sizeof(e[3])));
+	EXPECT_TRUE(poisoned(&l.handle, sizeof(l.handle)));
+	EXPECT_TRUE(poisoned(&l.generation, sizeof(l.generation)));
+	EXPECT_TRUE(poisoned(&l.result, sizeof(l.result)));
+	EXPECT_EQ(ptr(self->name), l.name);
+	EXPECT_EQ(X, l.mode);
+	EXPECT_EQ(NONBLOCK, l.flags);
+
+	/* Room for one: the real count, one entry, the rest untouched. */
+	lock_input(&l, self->name, X, NONBLOCK);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 1;
+	EXPECT_EQ(-1, ioctl(self->fd[3], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(3, l.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_TRUE(poisoned(&e[1], 3 * sizeof(e[0])));
+
+	/* Room for none. */
+	lock_input(&l, self->name, X, NONBLOCK);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 0;
+	EXPECT_EQ(-1, ioctl(self->fd[3], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(3, l.nr_entries);
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+
+	/* No array at all. */
+	lock_input(&l, self->name, X, NONBLOCK);
+	EXPECT_EQ(-1, ioctl(self->fd[3], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+
+	expect_snap(_metadata, self->fd[3], self->name, &s);
+	EXPECT_EQ(0, list_count(self->fd[3]));
+}
+
+TEST_F(lk, deadline_expires)
+{
+	struct lockdev_entry e[4];
+	struct lockdev_lock l;
+	__u64 deadline, t;
+	struct snap s;
+	int ret, err;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	take_snap(self->fd[2], self->name, &s);
+
+	lock_input(&l, self->name, S, DEADLINE);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 4;
+	deadline = now_ns() + 300 * MS;
+	l.deadline_ns = deadline;
+	arm_alarm(20);
+	ret = ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l);
+	err = errno;
+	t = now_ns();
+	alarm(0);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ETIMEDOUT, err);
+	EXPECT_LE(deadline, t);
+	EXPECT_GT(deadline + 5000 * MS, t);
+	ASSERT_EQ(1, l.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	EXPECT_EQ(X, e[0].mode);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_TRUE(poisoned(&e[1], 3 * sizeof(e[0])));
+	EXPECT_TRUE(poisoned(&l.handle, sizeof(l.handle)));
+	EXPECT_TRUE(poisoned(&l.generation, sizeof(l.generation)));
+	EXPECT_TRUE(poisoned(&l.result, sizeof(l.result)));
+	EXPECT_EQ(deadline, l.deadline_ns);
+
+	/* The timed-out request is gone. */
+	expect_snap(_metadata, self->fd[2], self->name, &s);
+	EXPECT_EQ(0, list_count(self->fd[1]));
+}
+
+TEST_F(lk, deadline_in_the_past)
+{
+	const __u64 past[] = { now_ns() - 1000 * MS, 1 };
+	struct lockdev_entry e[4];
+	struct lockdev_lock l, h;
+	unsigned int i;
+	struct snap s;
+	__u64 t;
+	int ret, err;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &h));
+	take_snap(self->fd[2], self->name, &s);
+	for (i = 0; i < 2; i++) {
+		lock_input(&l, self->name, S, DEADLINE);
+		poison(e, sizeof(e));
+		l.entries = ptr(e);
+		l.nr_entries = 4;
+		l.deadline_ns = past[i];
+		t = now_ns();
+		arm_alarm(20);
+		ret = ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l);
+		err = errno;
+		alarm(0);
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(ETIMEDOUT, err);
+		EXPECT_GT(t + 2000 * MS, now_ns());
+		EXPECT_EQ(1, l.nr_entries);
+		EXPECT_EQ(getpid(), e[0].pid);
+		EXPECT_EQ(X, e[0].mode);
+	}
+	expect_snap(_metadata, self->fd[2], self->name, &s);
+	EXPECT_EQ(0, list_count(self->fd[1]));
+
+	/* With nothing to wait for, a past deadline does not matter. */
+	ASSERT_EQ(0, unlock_handle(self->fd[0], h.handle));
+	lock_input(&l, self->name, S, DEADLINE);
+	l.deadline_ns = past[0];
+	EXPECT_EQ(0, ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l));
+}
+
+/* ---- blocking waits and the grant policy, across processes ---- */
+
+TEST_F(lk, blocking_wait)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[1], self->name, X);
+	locker_quiet(_metadata, &self->lk[0], QUIET_MS);
+
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	locker_granted(_metadata, &self->lk[0], &r);
+	EXPECT_NE(0, r.handle);
+	EXPECT_EQ(0, r.result);
+	/* The exclusive holder's release changed the generation. */
+	EXPECT_NE(0, r.generation);
+	EXPECT_NE(l.generation, r.generation);
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_EQ(self->lk[0].pid, e[0].pid);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_EQ(X, e[0].mode);
+	EXPECT_EQ(r.generation, q.generation);
+
+	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	expect_no_lock(_metadata, self->fd[1], self->name);
+}
+
+/* A waiting EXCLUSIVE blocks readers that come after it. */
+TEST_F_TIMEOUT(lk, exclusive_waiter_blocks_readers, 60)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[3], self->name, X);
+
+	/* Compatible with the holder, not with the queued EXCLUSIVE. */
+	lock_input(&l, self->name, S, NONBLOCK);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 4;
+	EXPECT_EQ(-1, ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, l.nr_entries);
+	EXPECT_EQ(self->lk[0].pid, e[0].pid);
+	EXPECT_EQ(X, e[0].mode);
+	EXPECT_EQ(WAITING, e[0].state);
+	EXPECT_TRUE(poisoned(&e[1], 3 * sizeof(e[0])));
+
+	lock_input(&l, self->name, A, NONBLOCK);
+	EXPECT_EQ(-1, ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+
+	lock_input(&l, self->name, S, DEADLINE);
+	l.deadline_ns = now_ns() + 200 * MS;
+	arm_alarm(20);
+	EXPECT_EQ(-1, ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	alarm(0);
+
+	/* A blocking reader queues behind it. */
+	locker_start(_metadata, &self->lk[1], -1, self->name, -1, 1);
+	locker_must_wait(_metadata, &self->lk[1], self->fd[3], self->name, S);
+	locker_quiet(_metadata, &self->lk[1], QUIET_MS);
+	ASSERT_EQ(0, query(self->fd[3], self->name, &q, e, MAXE));
+	ASSERT_EQ(3, q.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_EQ(self->lk[0].pid, e[1].pid);
+	EXPECT_EQ(WAITING, e[1].state);
+	EXPECT_EQ(self->lk[1].pid, e[2].pid);
+	EXPECT_EQ(WAITING, e[2].state);
+
+	ASSERT_EQ(0, unlock_name(self->fd[0], self->name));
+	locker_granted(_metadata, &self->lk[0], &r);
+	locker_quiet(_metadata, &self->lk[1], QUIET_MS);
+	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_granted(_metadata, &self->lk[1], &r);
+}
+
+/* A waiting APPEND does not block readers. */
+TEST_F_TIMEOUT(lk, append_waiter_lets_readers_in, 60)
+{
+	struct lockdev_entry e[8];
+	struct locker_reply r;
+	struct lockdev_lock l;
+	int i;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, A, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[3], self->name, A);
+
+	EXPECT_EQ(0, lock_call(self->fd[1], self->name, S, NONBLOCK, &l));
+	locker_start(_metadata, &self->lk[1], -1, self->name, -1, 1);
+	locker_must_lock(_metadata, &self->lk[1], S, &r);
+	locker_quiet(_metadata, &self->lk[0], 0);
+
+	/* An appender is blocked by the holding and the waiting appender. */
+	lock_input(&l, self->name, A, NONBLOCK);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 8;
+	EXPECT_EQ(-1, ioctl(self->fd[2], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(2, l.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	EXPECT_EQ(A, e[0].mode);
+	EXPECT_EQ(HELD, e[0].state);
+	EXPECT_EQ(self->lk[0].pid, e[1].pid);
+	EXPECT_EQ(A, e[1].mode);
+	EXPECT_EQ(WAITING, e[1].state);
+
+	/* An exclusive request by everyone: three holders, then the waiter. */
+	lock_input(&l, self->name, X, NONBLOCK);
+	poison(e, sizeof(e));
+	l.entries = ptr(e);
+	l.nr_entries = 8;
+	EXPECT_EQ(-1, ioctl(self->fd[2], LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(4, l.nr_entries);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(HELD, e[i].state);
+	EXPECT_EQ(self->lk[0].pid, e[3].pid);
+	EXPECT_EQ(WAITING, e[3].state);
+	EXPECT_TRUE(poisoned(&e[4], 4 * sizeof(e[0])));
+
+	/* The appender gets it when the other appender leaves. */
+	ASSERT_EQ(0, unlock_name(self->fd[0], self->name));
+	locker_granted(_metadata, &self->lk[0], &r);
+}
+
+/* Appenders are granted one at a time, in the order they queued. */
+TEST_F_TIMEOUT(lk, append_fifo, 120)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	struct pollfd p;
+	char got[8];
+	int order[2], i, j;
+
+	ASSERT_EQ(0, pipe(order));
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	for (i = 0; i < 4; i++) {
+		locker_start(_metadata, &self->lk[i], -1, self->name, order[1], i);
+		locker_must_wait(_metadata, &self->lk[i], self->fd[1], self->name, A);
+	}
+	close(order[1]);
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(5, q.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(self->lk[i].pid, e[1 + i].pid);
+		EXPECT_EQ(WAITING, e[1 + i].state);
+	}
+
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	for (i = 0; i < 4; i++) {
+		locker_granted(_metadata, &self->lk[i], &r);
+		for (j = i + 1; j < 4; j++)
+			locker_quiet(_metadata, &self->lk[j], j == i + 1 ? QUIET_MS : 0);
+		ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+		ASSERT_EQ(4 - i, q.nr_entries);
+		EXPECT_EQ(self->lk[i].pid, e[0].pid);
+		EXPECT_EQ(HELD, e[0].state);
+		EXPECT_EQ(A, e[0].mode);
+		for (j = i + 1; j < 4; j++) {
+			EXPECT_EQ(self->lk[j].pid, e[j - i].pid);
+			EXPECT_EQ(WAITING, e[j - i].state);
+		}
+		locker_call(_metadata, &self->lk[i], OP_UNLOCK, 0, 0, &r);
+		EXPECT_EQ(0, r.ret);
+	}
+
+	/* The order the grants happened in, as the lockers wrote it. */
+	p.fd = order[0];
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
+	ASSERT_EQ(4, read(order[0], got, sizeof(got)));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(i, got[i]);
+	close(order[0]);
+}
+
+/* A release grants queued requests in order while they stay compatible. */
+TEST_F_TIMEOUT(lk, release_in_queue_order, 120)
+{
+	static const __u32 modes[4] = { S, S, X, S };
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	int i;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	for (i = 0; i < 4; i++) {
+		locker_start(_metadata, &self->lk[i], -1, self->name, -1, i);
+		locker_must_wait(_metadata, &self->lk[i], self->fd[1], self->name, modes[i]);
+	}
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	locker_granted(_metadata, &self->lk[0], &r);
+	locker_granted(_metadata, &self->lk[1], &r);
+	locker_quiet(_metadata, &self->lk[2], QUIET_MS);
+	locker_quiet(_metadata, &self->lk[3], 0);
+
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(4, q.nr_entries);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(HELD, e[i].state);
+		EXPECT_EQ(S, e[i].mode);
+	}
+	EXPECT_LE(0, find_entry(e, 2, self->lk[0].pid, HELD));
+	EXPECT_LE(0, find_entry(e, 2, self->lk[1].pid, HELD));
+	EXPECT_EQ(self->lk[2].pid, e[2].pid);
+	EXPECT_EQ(WAITING, e[2].state);
+	EXPECT_EQ(X, e[2].mode);
+	EXPECT_EQ(self->lk[3].pid, e[3].pid);
+	EXPECT_EQ(WAITING, e[3].state);
+
+	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_quiet(_metadata, &self->lk[2], QUIET_MS);
+	locker_call(_metadata, &self->lk[1], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_granted(_metadata, &self->lk[2], &r);
+	locker_quiet(_metadata, &self->lk[3], QUIET_MS);
+	locker_call(_metadata, &self->lk[2], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_granted(_metadata, &self->lk[3], &r);
+}
+
+/*
+ * Queue SHARED, APPEND, APPEND, SHARED, EXCLUSIVE, SHARED behind an
+ * EXCLUSIVE. Its release grants the first SHARED and APPEND, skips the
+ * second APPEND, grants the SHARED after it (compatible with the holders and
+ * with the waiting APPEND), and stops at the EXCLUSIVE, which also holds
+ * back the last SHARED.
+ */
+TEST_F_TIMEOUT(lk, release_grants_while_compatible, 120)
+{
+	static const __u32 modes[6] = { S, A, A, S, X, S };
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	int i;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	for (i = 0; i < 6; i++) {
+		locker_start(_metadata, &self->lk[i], -1, self->name, -1, i);
+		locker_must_wait(_metadata, &self->lk[i], self->fd[1], self->name, modes[i]);
+	}
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	locker_granted(_metadata, &self->lk[0], &r);
+	locker_granted(_metadata, &self->lk[1], &r);
+	locker_granted(_metadata, &self->lk[3], &r);
+	locker_quiet(_metadata, &self->lk[2], QUIET_MS);
+	locker_quiet(_metadata, &self->lk[4], 0);
+	locker_quiet(_metadata, &self->lk[5], 0);
+
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(6, q.nr_entries);
+	EXPECT_LE(0, find_entry(e, 3, self->lk[0].pid, HELD));
+	EXPECT_LE(0, find_entry(e, 3, self->lk[1].pid, HELD));
+	EXPECT_LE(0, find_entry(e, 3, self->lk[3].pid, HELD));
+	EXPECT_EQ(self->lk[2].pid, e[3].pid);
+	EXPECT_EQ(WAITING, e[3].state);
+	EXPECT_EQ(self->lk[4].pid, e[4].pid);
+	EXPECT_EQ(WAITING, e[4].state);
+	EXPECT_EQ(self->lk[5].pid, e[5].pid);
+	EXPECT_EQ(WAITING, e[5].state);
+
+	/* The holding appender leaves: the second appender gets in. */
+	locker_call(_metadata, &self->lk[1], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_granted(_metadata, &self->lk[2], &r);
+	locker_quiet(_metadata, &self->lk[4], QUIET_MS);
+	locker_quiet(_metadata, &self->lk[5], 0);
+
+	/* Everyone leaves: the EXCLUSIVE, and only then the last SHARED. */
+	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_call(_metadata, &self->lk[2], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_quiet(_metadata, &self->lk[4], QUIET_MS);
+	locker_call(_metadata, &self->lk[3], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_granted(_metadata, &self->lk[4], &r);
+	locker_quiet(_metadata, &self->lk[5], QUIET_MS);
+	locker_call(_metadata, &self->lk[4], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	locker_granted(_metadata, &self->lk[5], &r);
+}
+
+/* A waiter with a deadline that is granted in time gets the lock. */
+TEST_F(lk, deadline_granted_in_time)
+{
+	struct locker_cmd c = { .op = OP_LOCK, .mode = X, .flags = DEADLINE };
+	struct locker_reply r;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	c.deadline_ns = now_ns() + 2 * WAIT_MS * MS;
+	locker_send(_metadata, &self->lk[0], &c);
+	ASSERT_TRUE(wait_entry(self->fd[1], self->name, self->lk[0].pid, WAITING));
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	locker_granted(_metadata, &self->lk[0], &r);
+	EXPECT_GT(c.deadline_ns, r.end_ns);
+	EXPECT_NE(0, r.handle);
+}
+
+/*
+ * A waiting EXCLUSIVE holds back a reader queued behind it. When it leaves
+ * the queue without being granted (deadline, signal, kill), the reader
+ * behind it is compatible with everything left and must be granted.
+ */
+enum { LEAVE_DEADLINE, LEAVE_SIGNAL, LEAVE_KILL };
+
+static void waiter_leaves(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(lk) *self, int how)
+{
+	struct locker_cmd c = { .op = OP_LOCK, .mode = X };
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_start(_metadata, &self->lk[1], -1, self->name, -1, 1);
+	if (how == LEAVE_SIGNAL) {
+		locker_call(_metadata, &self->lk[0], OP_SIGACT, 0, 0, &r);
+		ASSERT_EQ(0, r.ret);
+	}
+	if (how == LEAVE_DEADLINE) {
+		c.flags = DEADLINE;
+		c.deadline_ns = now_ns() + 1500 * MS;
+	}
+	locker_send(_metadata, &self->lk[0], &c);
+	ASSERT_TRUE(wait_entry(self->fd[1], self->name, self->lk[0].pid, WAITING));
+	locker_must_wait(_metadata, &self->lk[1], self->fd[1], self->name, S);
+
+	if (how == LEAVE_SIGNAL) {
+		ASSERT_EQ(0, kill(self->lk[0].pid, SIGUSR1));
+	} else if (how == LEAVE_KILL) {
+		pid_t pid = self->lk[0].pid;
+
+		locker_kill(&self->lk[0]);
+		ASSERT_TRUE(wait_no_entry(self->fd[1], self->name, pid));
+	}
+	if (how != LEAVE_KILL) {
+		ASSERT_TRUE(locker_answer(&self->lk[0], &r, WAIT_MS));
+		EXPECT_EQ(-1, r.ret);
+		EXPECT_EQ(how == LEAVE_DEADLINE ? ETIMEDOUT : EINTR, r.err);
+	}
+	locker_granted(_metadata, &self->lk[1], &r);
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	EXPECT_EQ(2, q.nr_entries);
+	EXPECT_LE(0, find_entry(e, q.nr_entries, self->lk[1].pid, HELD));
+	EXPECT_GT(0, find_entry(e, q.nr_entries, 0, WAITING));
+}
+
+TEST_F(lk, expired_waiter_unblocks_followers)
+{
+	waiter_leaves(_metadata, self, LEAVE_DEADLINE);
+}
+
+TEST_F(lk, interrupted_waiter_unblocks_followers)
+{
+	waiter_leaves(_metadata, self, LEAVE_SIGNAL);
+}
+
+TEST_F(lk, killed_waiter_unblocks_followers)
+{
+	waiter_leaves(_metadata, self, LEAVE_KILL);
+}
+
+/* ---- signals ---- */
+
+TEST_F(lk, signal_interrupts_wait)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_call(_metadata, &self->lk[0], OP_SIGACT, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[1], self->name, X);
+
+	ASSERT_EQ(0, kill(self->lk[0].pid, SIGUSR1));
+	ASSERT_TRUE(locker_answer(&self->lk[0], &r, WAIT_MS));
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(EINTR, r.err);
+	EXPECT_EQ(1, r.sigs);
+	EXPECT_TRUE(poisoned(&r.handle, sizeof(r.handle)));
+	EXPECT_TRUE(poisoned(r.e, sizeof(r.e)));
+
+	/* The request is gone... */
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_EQ(getpid(), e[0].pid);
+	/* ...so the release grants it to nobody. */
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+	locker_call(_metadata, &self->lk[0], OP_LIST, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+	EXPECT_EQ(0, r.nr);
+	EXPECT_EQ(0, lock_call(self->fd[1], self->name, X, NONBLOCK, &l));
+}
+
+TEST_F(lk, signal_restarts_wait)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_call(_metadata, &self->lk[0], OP_SIGACT, 0, SA_RESTART, &r);
+	ASSERT_EQ(0, r.ret);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[1], self->name, X);
+
+	ASSERT_EQ(0, kill(self->lk[0].pid, SIGUSR1));
+	locker_quiet(_metadata, &self->lk[0], 2 * QUIET_MS);
+	ASSERT_TRUE(wait_entry(self->fd[1], self->name, self->lk[0].pid, WAITING));
+
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	locker_granted(_metadata, &self->lk[0], &r);
+	EXPECT_EQ(1, r.sigs);
+	EXPECT_EQ(0, r.result);
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_EQ(self->lk[0].pid, e[0].pid);
+	EXPECT_EQ(HELD, e[0].state);
+}
+
+/* A restarted call keeps its absolute deadline. */
+TEST_F(lk, signal_restart_keeps_deadline)
+{
+	struct locker_cmd c = { .op = OP_LOCK, .mode = X, .flags = DEADLINE };
+	struct locker_reply r;
+	struct lockdev_lock l;
+	__u64 t;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_call(_metadata, &self->lk[0], OP_SIGACT, 0, SA_RESTART, &r);
+	ASSERT_EQ(0, r.ret);
+	c.deadline_ns = now_ns() + 2000 * MS;
+	locker_send(_metadata, &self->lk[0], &c);
+	ASSERT_TRUE(wait_entry(self->fd[1], self->name, self->lk[0].pid, WAITING));
+	/* Halfway through, a signal. */
+	t = now_ns();
+	if (t < c.deadline_ns - 1000 * MS)
+		sleep_ms((c.deadline_ns - 1000 * MS - t) / MS);
+	ASSERT_EQ(0, kill(self->lk[0].pid, SIGUSR1));
+
+	ASSERT_TRUE(locker_answer(&self->lk[0], &r, WAIT_MS));
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(ETIMEDOUT, r.err);
+	EXPECT_EQ(1, r.sigs);
+	EXPECT_LE(c.deadline_ns, r.end_ns);
+	/* Not a fresh 2 s from the signal. */
+	EXPECT_GT(c.deadline_ns + 900 * MS, r.end_ns);
+	EXPECT_EQ(1, r.nr);
+	EXPECT_EQ(getpid(), r.e[0].pid);
+	ASSERT_TRUE(wait_no_entry(self->fd[1], self->name, self->lk[0].pid));
+}
+
+/*
+ * A signal and a grant at the same moment: the call either got the lock and
+ * says so, or says EINTR and nobody holds it. Never both, never neither.
+ */
+TEST_F_TIMEOUT(lk, signal_races_grant, 180)
+{
+	struct lockdev_entry e[MAXE];
+	int granted = 0, interrupted = 0, i;
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_call(_metadata, &self->lk[0], OP_SIGACT, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+		locker_must_wait(_metadata, &self->lk[0], self->fd[1], self->name, X);
+		if (i & 1) {
+			ASSERT_EQ(0, kill(self->lk[0].pid, SIGUSR1));
+			ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+		} else {
+			ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+			ASSERT_EQ(0, kill(self->lk[0].pid, SIGUSR1));
+		}
+		ASSERT_TRUE(locker_answer(&self->lk[0], &r, WAIT_MS));
+		ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+		if (r.ret == 0) {
+			granted++;
+			ASSERT_EQ(1, q.nr_entries);
+			EXPECT_EQ(self->lk[0].pid, e[0].pid);
+			EXPECT_EQ(HELD, e[0].state);
+			locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+			ASSERT_EQ(0, r.ret);
+		} else {
+			interrupted++;
+			ASSERT_EQ(EINTR, r.err);
+			ASSERT_EQ(0, q.nr_entries) {
+				TH_LOG("round %d: EINTR, but the lock has %u entries (pid %u state %u)",
+				       i, q.nr_entries, e[0].pid, e[0].state);
+			}
+			locker_call(_metadata, &self->lk[0], OP_LIST, 0, 0, &r);
+			ASSERT_EQ(0, r.nr);
+		}
+		expect_no_lock(_metadata, self->fd[1], self->name);
+	}
+	TH_LOG("%d granted, %d interrupted", granted, interrupted);
+	EXPECT_EQ(40, granted + interrupted);
+}
+
+/* ---- sessions: shared by fork, released by close and exit ---- */
+
+TEST_F(lk, fork_shares_session)
+{
+	struct locker_cmd c = { .op = OP_UNLOCK };
+	struct locker_reply r;
+	struct lockdev_lock l;
+	__u64 h2;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	c.handle = l.handle;
+	locker_start(_metadata, &self->lk[0], self->fd[0], self->name, -1, 0);
+
+	/* The child sees the parent's lock as its own. */
+	locker_call(_metadata, &self->lk[0], OP_LIST, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	ASSERT_EQ(1, r.nr);
+	EXPECT_EQ(c.handle, r.h.handle);
+	EXPECT_EQ(HELD, r.h.state);
+	locker_call(_metadata, &self->lk[0], OP_LOCK, S, NONBLOCK, &r);
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(EALREADY, r.err);
+
+	/* A lock the child takes stays with the session after the child exits. */
+	locker_start(_metadata, &self->lk[1], self->fd[0], self->name2, -1, 1);
+	locker_must_lock(_metadata, &self->lk[1], X, &r);
+	h2 = r.handle;
+	EXPECT_EQ(0, locker_exit(&self->lk[1]));
+	EXPECT_EQ(2, list_count(self->fd[0]));
+	EXPECT_EQ(-1, lock_call(self->fd[1], self->name2, S, NONBLOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* The child unlocks the parent's lock by its handle. */
+	locker_send(_metadata, &self->lk[0], &c);
+	ASSERT_TRUE(locker_answer(&self->lk[0], &r, WAIT_MS));
+	EXPECT_EQ(0, r.ret);
+	expect_no_lock(_metadata, self->fd[1], self->name);
+	EXPECT_EQ(-1, unlock_handle(self->fd[0], c.handle));
+	EXPECT_EQ(ENOLCK, errno);
+
+	/* The parent unlocks the child's. */
+	EXPECT_EQ(0, unlock_handle(self->fd[0], h2));
+	EXPECT_EQ(0, list_count(self->fd[0]));
+}
+
+TEST_F(lk, close_releases)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[1], self->name, X);
+
+	/* Closing the reader's session wakes the waiting writer. */
+	close(self->fd[0]);
+	self->fd[0] = -1;
+	locker_granted(_metadata, &self->lk[0], &r);
+	EXPECT_EQ(0, r.result);
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	ASSERT_EQ(1, q.nr_entries);
+	EXPECT_EQ(self->lk[0].pid, e[0].pid);
+	EXPECT_EQ(-1, lock_call(self->fd[1], self->name, X, NONBLOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+	EXPECT_EQ(0, r.ret);
+
+	/* And an exclusive holder's close lets the next one in. */
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, X, NONBLOCK, &l));
+	EXPECT_EQ(-1, lock_call(self->fd[2], self->name, X, NONBLOCK, &l));
+	EXPECT_EQ(EAGAIN, errno);
+	close(self->fd[1]);
+	self->fd[1] = -1;
+	EXPECT_EQ(0, lock_call(self->fd[2], self->name, X, NONBLOCK, &l));
+}
+
+/* A process killed while it waits leaves no request behind. */
+TEST_F(lk, kill_cancels_wait)
+{
+	struct lockdev_entry e[MAXE];
+	struct locker_reply r;
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	pid_t pid;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	locker_must_wait(_metadata, &self->lk[0], self->fd[1], self->name, S);
+	pid = self->lk[0].pid;
+	locker_kill(&self->lk[0]);
+	ASSERT_TRUE(wait_no_entry(self->fd[1], self->name, pid));
+	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
+	EXPECT_EQ(1, q.nr_entries);
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+
+	/* And one killed while it holds a reader lock releases it. */
+	locker_start(_metadata, &self->lk[1], -1, self->name, -1, 1);
+	locker_must_lock(_metadata, &self->lk[1], S, &r);
+	pid = self->lk[1].pid;
+	locker_kill(&self->lk[1]);
+	ASSERT_TRUE(wait_no_entry(self->fd[1], self->name, pid));
+	EXPECT_EQ(0, lock_call(self->fd[1], self->name, X, NONBLOCK, &l));
+	EXPECT_EQ(0, l.result);
+}
+
+/* ---- bad input: each fails with its error and changes nothing ---- */
+
+TEST_F(lk, lock_bad_flags)
+{
+	struct lockdev_lock l;
+	char what[32];
+	unsigned int bit;
+	struct snap s;
+
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, S, 0, &l));
+	take_snap(self->fd[2], self->name, &s);
+	for (bit = 3; bit < 32; bit++) {
+		snprintf(what, sizeof(what), "flag bit %u", bit);
+		lock_input(&l, self->name, S, 1u << bit);
+		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
+		lock_input(&l, self->name2, X, NONBLOCK | (1u << bit));
+		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
+	}
+	expect_snap(_metadata, self->fd[2], self->name, &s);
+	expect_no_lock(_metadata, self->fd[2], self->name2);
+	EXPECT_EQ(0, list_count(self->fd[0]));
+}
+
+TEST_F(lk, lock_bad_mode)
+{
+	static const __u32 modes[] = { 0, 4, 5, 0x80000001u, ~0u };
+	struct lockdev_lock l;
+	char what[32];
+	unsigned int i;
+	struct snap s;
+
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, S, 0, &l));
+	take_snap(self->fd[2], self->name, &s);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		snprintf(what, sizeof(what), "mode %#x", modes[i]);
+		lock_input(&l, self->name, modes[i], 0);
+		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
+		lock_input(&l, self->name2, modes[i], NONBLOCK);
+		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
+	}
+	expect_snap(_metadata, self->fd[2], self->name, &s);
+	expect_no_lock(_metadata, self->fd[2], self->name2);
+	EXPECT_EQ(0, list_count(self->fd[0]));
+}
+
+TEST_F(lk, lock_bad_name_len)
+{
+	char big[4097];
+	struct lockdev_lock l;
+
+	lock_input(&l, self->name, S, 0);
+	l.name_len = 0;
+	lock_fails(_metadata, self->fd[0], &l, EINVAL, "name_len 0");
+	lock_input(&l, self->name, S, 0);
+	l.name = 0;
+	l.name_len = 0;
+	lock_fails(_metadata, self->fd[0], &l, EINVAL, "name NULL, name_len 0");
+
+	long_name(big, 4096, self->name);
+	lock_input(&l, big, S, 0);
+	l.name_len = LOCKDEV_NAME_MAX + 1;
+	lock_fails(_metadata, self->fd[0], &l, ENAMETOOLONG, "name_len 256");
+	l.name_len = 4096;
+	lock_fails(_metadata, self->fd[0], &l, ENAMETOOLONG, "name_len 4096");
+	l.name_len = ~0u;
+	lock_fails(_metadata, self->fd[0], &l, ENAMETOOLONG, "name_len ~0");
+	EXPECT_EQ(0, list_count(self->fd[0]));
+	big[LOCKDEV_NAME_MAX] = 0;
+	expect_no_lock(_metadata, self->fd[1], big);
+	expect_no_lock(_metadata, self->fd[1], self->name);
+}
+
+TEST_F(lk, lock_bad_flag_combinations)
+{
+	static const __u32 bad[] = {
+		NONBLOCK | ASYNC, NONBLOCK | DEADLINE, NONBLOCK | DEADLINE | ASYNC,
+	};
+	struct lockdev_lock l;
+	char what[32];
+	unsigned int i;
+	struct snap s;
+
+	ASSERT_EQ(0, lock_call(self->fd[1], self->name, X, 0, &l));
+	take_snap(self->fd[2], self->name, &s);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(what, sizeof(what), "flags %#x", bad[i]);
+		/* On a held lock: not EAGAIN or ETIMEDOUT, but EINVAL. */
+		lock_input(&l, self->name, S, bad[i]);
+		l.deadline_ns = now_ns() + 100 * MS;
+		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
+		/* On a free lock: not granted. */
+		lock_input(&l, self->name2, S, bad[i]);
+		l.deadline_ns = now_ns() + 100 * MS;
+		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
+	}
+	expect_snap(_metadata, self->fd[2], self->name, &s);
+	expect_no_lock(_metadata, self->fd[2], self->name2);
+	EXPECT_EQ(0, list_count(self->fd[0]));
+}
+
+TEST_F(lk, lock_bad_name_pointer)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct lockdev_lock l;
+	char *map;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	memset(map, 'n', page);
+
+	lock_input(&l, self->name, S, 0);
+	l.name = 0;
+	lock_fails(_metadata, self->fd[0], &l, EFAULT, "name NULL");
+	lock_input(&l, self->name, S, 0);
+	l.name = 8;
+	lock_fails(_metadata, self->fd[0], &l, EFAULT, "name 8");
+	lock_input(&l, self->name, S, 0);
+	l.name = ptr(map + page);
+	lock_fails(_metadata, self->fd[0], &l, EFAULT, "name unmapped");
+	/* Starts readable, ends in the unreadable page. */
+	lock_input(&l, self->name, S, 0);
+	l.name = ptr(map + page - 4);
+	l.name_len = 8;
+	lock_fails(_metadata, self->fd[0], &l, EFAULT, "name straddles");
+	lock_input(&l, self->name, S, 0);
+	l.name = ~0ull - 3;
+	lock_fails(_metadata, self->fd[0], &l, EFAULT, "name at the top");
+	EXPECT_EQ(0, list_count(self->fd[0]));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+	munmap(map, 2 * page);
+}
+
+TEST_F(lk, lock_bad_arg_pointer)
+{
+	struct lockdev_lock *l;
+	struct lockdev_lock m;
+
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* Readable, so the request is valid, but its outputs cannot be written. */
+	l = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, l);
+	lock_input(l, self->name, X, 0);
+	ASSERT_EQ(0, mprotect(l, 4096, PROT_READ));
+	arm_alarm(10);
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, l));
+	EXPECT_EQ(EFAULT, errno);
+	alarm(0);
+	/* The lock was not taken. */
+	EXPECT_EQ(0, list_count(self->fd[0]));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+	EXPECT_EQ(0, lock_call(self->fd[1], self->name, X, NONBLOCK, &m));
+	munmap(l, 4096);
+}
+
+TEST_F(lk, lock_struct_size)
+{
+	struct {
+		struct lockdev_lock l;
+		__u8 tail[64];
+	} g, before;
+	unsigned int nr = _IOC_NR(LOCKDEV_IOC_LOCK), i;
+
+	lock_input(&g.l, self->name, X, NONBLOCK);
+	before = g;
+	EXPECT_EQ(-1, ioctl(self->fd[0], _IOC(_IOC_READ | _IOC_WRITE, LOCKDEV_IOC_MAGIC, nr,
+					      LOCKDEV_LOCK_SIZE_VER0 - 8), &g.l));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, memcmp(&g.l, &before.l, sizeof(g.l)));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+
+	memset(g.tail, 0, sizeof(g.tail));
+	g.tail[sizeof(g.tail) - 1] = 1;
+	before = g;
+	EXPECT_EQ(-1, ioctl(self->fd[0], _IOC(_IOC_READ | _IOC_WRITE, LOCKDEV_IOC_MAGIC, nr,
+					      sizeof(g)), &g));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(0, memcmp(&g, &before, sizeof(g)));
+	expect_no_lock(_metadata, self->fd[1], self->name);
+
+	memset(g.tail, 0, sizeof(g.tail));
+	ASSERT_EQ(0, ioctl(self->fd[0], _IOC(_IOC_READ | _IOC_WRITE, LOCKDEV_IOC_MAGIC, nr,
+					     sizeof(g)), &g));
+	EXPECT_NE(0, g.l.handle);
+	EXPECT_NE(0, g.l.generation);
+	for (i = 0; i < sizeof(g.tail); i++)
+		EXPECT_EQ(0, g.tail[i]);
+	EXPECT_EQ(0, unlock_handle(self->fd[0], g.l.handle));
+}
+
+TEST_F(lk, unlock_bad_input)
+{
+	char big[LOCKDEV_NAME_MAX + 2];
+	struct lockdev_unlock u;
+	struct lockdev_lock l;
+	unsigned int bit;
+	char what[32];
+	struct snap s;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+	take_snap(self->fd[1], self->name, &s);
+
+	u = (struct lockdev_unlock){ .handle = l.handle, .name = ptr(self->name),
+				     .name_len = strlen(self->name) };
+	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "handle and name");
+	u = (struct lockdev_unlock){ 0 };
+	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "neither");
+	u = (struct lockdev_unlock){ .name = ptr(self->name) };
+	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "name_len 0");
+	for (bit = 0; bit < 32; bit++) {
+		snprintf(what, sizeof(what), "flag bit %u", bit);
+		u = (struct lockdev_unlock){ .handle = l.handle, .flags = 1u << bit };
+		unlock_fails(_metadata, self->fd[0], &u, EINVAL, what);
+		u = (struct lockdev_unlock){ .name = ptr(self->name),
+					     .name_len = strlen(self->name),
+					     .flags = 1u << bit };
+		unlock_fails(_metadata, self->fd[0], &u, EINVAL, what);
+	}
+	long_name(big, LOCKDEV_NAME_MAX + 1, self->name);
+	u = (struct lockdev_unlock){ .name = ptr(big), .name_len = LOCKDEV_NAME_MAX + 1 };
+	unlock_fails(_metadata, self->fd[0], &u, ENAMETOOLONG, "name_len 256");
+	u = (struct lockdev_unlock){ .name = 8, .name_len = 5 };
+	unlock_fails(_metadata, self->fd[0], &u, EFAULT, "name 8");
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_UNLOCK, NULL));
+	EXPECT_EQ(EFAULT, errno);
+
+	expect_snap(_metadata, self->fd[1], self->name, &s);
+	EXPECT_EQ(1, list_count(self->fd[0]));
+	EXPECT_EQ(0, unlock_handle(self->fd[0], l.handle));
+}
+
+TEST_F(lk, query_bad_input)
+{
+	char big[LOCKDEV_NAME_MAX + 2];
+	struct lockdev_query q, before;
+	struct lockdev_entry e[2];
+	struct lockdev_lock l;
+	struct snap s;
+	int i;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	take_snap(self->fd[1], self->name, &s);
+	long_name(big, LOCKDEV_NAME_MAX + 1, self->name);
+
+	for (i = 0; i < 37; i++) {
+		int err = EINVAL;
+
+		query(self->fd[1], self->name, &q, e, 2);
+		if (i < 32) {
+			q.flags = 1u << i;
+		} else if (i == 32) {
+			q.name_len = 0;
+		} else if (i == 33) {
+			q.name = ptr(big);
+			q.name_len = LOCKDEV_NAME_MAX + 1;
+			err = ENAMETOOLONG;
+		} else if (i == 34) {
+			q.name = 8;
+			err = EFAULT;
+		} else if (i == 35) {
+			q.entries = 8;
+			err = EFAULT;
+		} else {
+			q.name = 0;
+			q.name_len = 0;
+		}
+		before = q;
+		poison(e, sizeof(e));
+		EXPECT_EQ(-1, ioctl(self->fd[1], LOCKDEV_IOC_QUERY, &q)) {
+			TH_LOG("case %d: succeeded", i);
+		}
+		EXPECT_EQ(err, errno) {
+			TH_LOG("case %d: errno %d, expected %d", i, errno, err);
+		}
+		EXPECT_EQ(0, memcmp(&q, &before, sizeof(q))) {
+			TH_LOG("case %d: the struct was written", i);
+		}
+		EXPECT_TRUE(poisoned(e, sizeof(e)));
+	}
+	EXPECT_EQ(-1, ioctl(self->fd[1], LOCKDEV_IOC_QUERY, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	expect_snap(_metadata, self->fd[1], self->name, &s);
+}
+
+TEST_F(lk, list_bad_input)
+{
+	struct lockdev_list li, before;
+	struct lockdev_held h[2];
+	struct lockdev_lock l;
+	unsigned int bit;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	for (bit = 0; bit < 32; bit++) {
+		poison(h, sizeof(h));
+		li = (struct lockdev_list){ .entries = ptr(h), .nr_entries = 2,
+					    .flags = 1u << bit };
+		before = li;
+		EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_LIST, &li));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(0, memcmp(&li, &before, sizeof(li)));
+		EXPECT_TRUE(poisoned(h, sizeof(h)));
+	}
+	li = (struct lockdev_list){ .entries = 8, .nr_entries = 2 };
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_LIST, &li));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_LIST, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, list_count(self->fd[0]));
+}
+
+TEST_HARNESS_MAIN
