@@ -492,6 +492,19 @@ static struct ld_lock *ld_lock_find(struct ld_space *space, const u8 *name,
 	return lk;
 }
 
+/* Unlock @lk, and ld_graph_mutex if @graph; free the lock if unused. */
+static void ld_lock_leave(struct ld_lock *lk, bool graph)
+	__releases(&lk->lock)
+{
+	bool unused = ld_lock_unused(lk);
+
+	spin_unlock(&lk->lock);
+	if (graph)
+		mutex_unlock(&ld_graph_mutex);
+	if (unused)
+		ld_lock_free(lk);
+}
+
 /*
  * Unpin and unlock a lock pinned by ld_lock_find() or ld_req_pin(), and
  * ld_graph_mutex if @graph; free the lock if it is unused.
@@ -499,15 +512,8 @@ static struct ld_lock *ld_lock_find(struct ld_space *space, const u8 *name,
 static void ld_lock_leave_pinned(struct ld_lock *lk, bool graph)
 	__releases(&lk->lock)
 {
-	bool unused;
-
 	lk->busy--;
-	unused = ld_lock_unused(lk);
-	spin_unlock(&lk->lock);
-	if (graph)
-		mutex_unlock(&ld_graph_mutex);
-	if (unused)
-		ld_lock_free(lk);
+	ld_lock_leave(lk, graph);
 }
 
 /**
@@ -954,6 +960,19 @@ static bool ld_req_pin(struct ld_req *req)
 	return live;
 }
 
+/* ld_req_lookup() and ld_req_pin(): NULL if none or if it ended. */
+static struct ld_req *ld_req_lookup_pinned(struct ld_session *sess,
+					   u64 handle, const u8 *name, u32 len)
+{
+	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+
+	if (req && !ld_req_pin(req)) {
+		ld_req_put(req);
+		req = NULL;
+	}
+	return req;
+}
+
 /*
  * Release a held request. @died: its session went away without unlocking.
  * A pending upgrade of it, by another thread, ends with ECANCELED.
@@ -961,7 +980,7 @@ static bool ld_req_pin(struct ld_req *req)
 static void ld_release(struct ld_req *req, bool died)
 {
 	struct ld_lock *lk = req->lk;
-	bool graph, unused;
+	bool graph;
 
 	graph = ld_lock_enter(lk, false);
 	if (req->state == LD_CONVERTING) {
@@ -985,12 +1004,7 @@ static void ld_release(struct ld_req *req, bool died)
 	rhashtable_remove_fast(&ld_owned, &req->onode, ld_owned_params);
 	if (graph)
 		ld_grant_waiters(lk);
-	unused = ld_lock_unused(lk);
-	spin_unlock(&lk->lock);
-	if (graph)
-		mutex_unlock(&ld_graph_mutex);
-	if (unused)
-		ld_lock_free(lk);
+	ld_lock_leave(lk, graph);
 	ld_req_forget(req);
 }
 
@@ -1006,24 +1020,23 @@ static void ld_release(struct ld_req *req, bool died)
 int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len)
 {
-	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
 	struct ld_lock *lk;
 	int ret = -ENOLCK;
 
 	if (!req)
 		return ret;
 	lk = req->lk;
-	if (ld_req_pin(req)) {
-		spin_lock(&lk->lock);
-		/* Of threads unlocking one request, one wins. */
-		if ((req->state == LD_HELD || req->state == LD_CONVERTING) &&
-		    !req->releasing) {
-			req->releasing = true;
-			ret = 0;
-		}
-		lk->busy--;
-		spin_unlock(&lk->lock);
+	spin_lock(&lk->lock);
+	/* Of threads unlocking one request, one wins. */
+	if ((req->state == LD_HELD || req->state == LD_CONVERTING) &&
+	    !req->releasing) {
+		req->releasing = true;
+		ret = 0;
 	}
+	/* A request claimed for release keeps its lock alive. */
+	lk->busy--;
+	spin_unlock(&lk->lock);
 	if (!ret)
 		ld_release(req, false);
 	ld_req_put(req);
@@ -1044,7 +1057,7 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len, struct ld_args *a)
 {
 	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
-	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
 	struct list_head *pos;
 	struct ld_lock *lk;
 	bool graph;
@@ -1053,10 +1066,6 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	if (!req)
 		return -ENOLCK;
 	lk = req->lk;
-	if (!ld_req_pin(req)) {
-		ld_req_put(req);
-		return -ENOLCK;
-	}
 	/* An upgrade may queue: take ld_graph_mutex from the start. */
 	graph = ld_lock_enter(lk, a->mode > req->mode);
 	if (req->state == LD_CONVERTING) {
@@ -1179,17 +1188,13 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 		       u32 len)
 {
-	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
 	struct ld_lock *lk;
 	int ret = 0;
 
 	if (!req)
 		return -ENOLCK;
 	lk = req->lk;
-	if (!ld_req_pin(req)) {
-		ld_req_put(req);
-		return -ENOLCK;
-	}
 	spin_lock(&lk->lock);
 	if ((req->state != LD_HELD && req->state != LD_CONVERTING) ||
 	    req->releasing)
