@@ -27,7 +27,6 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define STATS		"/proc/lockdev/stats"
 #define REC		sizeof(struct lockdev_completion)
 #define NAME_LEN	160
 #define MAX_AGENTS	4
@@ -38,58 +37,13 @@
 /* How long to watch for something that must not happen. */
 #define QUIET_MS	200
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static __u64 u64_of(const void *p)
-{
-	return (__u64)(uintptr_t)p;
-}
-
-/* The value of @name in /proc/lockdev/stats, or -1 if it is absent. */
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-/* Arm alarm() so that a blocking read() fails with EINTR instead of hanging. */
-static void arm_alarm(unsigned int seconds)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;	/* no SA_RESTART */
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(seconds);
-}
-
 /* ---- ioctl wrappers: outputs poisoned, inputs set ---------------------- */
 
 static int lock_req(int fd, const char *name, __u32 mode, __u32 flags,
 		    __u64 deadline, __u64 user_data, struct lockdev_lock *lk)
 {
 	poison(lk, sizeof(*lk));
-	lk->name = u64_of(name);
+	lk->name = ptr(name);
 	lk->name_len = strlen(name);
 	lk->mode = mode;
 	lk->flags = flags;
@@ -99,25 +53,6 @@ static int lock_req(int fd, const char *name, __u32 mode, __u32 flags,
 	lk->entries = 0;
 	lk->nr_entries = 0;
 	return ioctl(fd, LOCKDEV_IOC_LOCK, lk);
-}
-
-static int unlock_handle(int fd, __u64 handle)
-{
-	struct lockdev_unlock u;
-
-	memset(&u, 0, sizeof(u));
-	u.handle = handle;
-	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
-}
-
-static int unlock_name(int fd, const char *name)
-{
-	struct lockdev_unlock u;
-
-	memset(&u, 0, sizeof(u));
-	u.name = u64_of(name);
-	u.name_len = strlen(name);
-	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
 }
 
 static int cancel_req(int fd, __u64 handle, __u32 flags, __u32 pad)
@@ -130,26 +65,12 @@ static int cancel_req(int fd, __u64 handle, __u32 flags, __u32 pad)
 	return ioctl(fd, LOCKDEV_IOC_CANCEL, &c);
 }
 
-/* QUERY @name; @e holds MAX_ENTRIES entries. */
-static int query(int fd, const char *name, struct lockdev_query *q,
-		 struct lockdev_entry *e)
-{
-	poison(q, sizeof(*q));
-	poison(e, MAX_ENTRIES * sizeof(*e));
-	q->name = u64_of(name);
-	q->name_len = strlen(name);
-	q->flags = 0;
-	q->entries = u64_of(e);
-	q->nr_entries = MAX_ENTRIES;
-	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
-}
-
 /* LIST the session's own locks; @h holds MAX_ENTRIES entries. */
 static int list_own(int fd, struct lockdev_list *l, struct lockdev_held *h)
 {
 	poison(l, sizeof(*l));
 	poison(h, MAX_ENTRIES * sizeof(*h));
-	l->entries = u64_of(h);
+	l->entries = ptr(h);
 	l->nr_entries = MAX_ENTRIES;
 	l->flags = 0;
 	return ioctl(fd, LOCKDEV_IOC_LIST, l);
@@ -163,7 +84,7 @@ static int count_state(int fd, const char *name, __u32 state)
 	unsigned int i;
 	int n = 0;
 
-	if (query(fd, name, &q, e))
+	if (query(fd, name, &q, e, MAX_ENTRIES))
 		return -1;
 	for (i = 0; i < q.nr_entries && i < MAX_ENTRIES; i++)
 		if (e[i].state == state)
@@ -484,7 +405,7 @@ static void expect_sole_holder(struct __test_metadata *_metadata, int fd,
 	struct lockdev_entry e[MAX_ENTRIES];
 	struct lockdev_query q;
 
-	ASSERT_EQ(0, query(fd, name, &q, e));
+	ASSERT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	ASSERT_EQ(1, q.nr_entries);
 	EXPECT_EQ(LOCKDEV_STATE_HELD, e[0].state);
 	EXPECT_EQ(mode, e[0].mode);
@@ -589,7 +510,7 @@ TEST_F(async, queued_then_granted)
 	EXPECT_NE(0xa5a5a5a5a5a5a5a5ull, lk.handle);
 
 	/* Queued in the kernel, behind the holder. */
-	ASSERT_EQ(0, query(self->fd, name, &q, e));
+	ASSERT_EQ(0, query(self->fd, name, &q, e, MAX_ENTRIES));
 	ASSERT_EQ(2, q.nr_entries);
 	EXPECT_EQ(LOCKDEV_STATE_HELD, e[0].state);
 	EXPECT_EQ(LOCKDEV_MODE_EXCLUSIVE, e[0].mode);
@@ -624,7 +545,7 @@ TEST_F(async, queued_then_granted)
 	EXPECT_EQ(c.generation, h[0].generation);
 
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	ASSERT_EQ(0, query(self->fd, name, &q, e));
+	ASSERT_EQ(0, query(self->fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(0, q.generation);
 	EXPECT_EQ(0, poll_in(self->fd, 0));
@@ -1242,7 +1163,7 @@ TEST_F(async, queued_behind_waiting_exclusive)
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xe1, &lk));
 	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
-	ASSERT_EQ(0, query(self->fd, name, &q, e));
+	ASSERT_EQ(0, query(self->fd, name, &q, e, MAX_ENTRIES));
 	ASSERT_EQ(3, q.nr_entries);
 	EXPECT_EQ(reader->pid, e[0].pid);
 	EXPECT_EQ(LOCKDEV_STATE_HELD, e[0].state);

@@ -33,11 +33,8 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define STATS		"/proc/lockdev/stats"
 #define PARAMS		"/sys/module/lockdev/parameters/"
 
-#define KID_TIMEOUT_S	20
-#define WAIT_MS		10000
 
 /* One uid per test, used by no other test file. */
 #define UID_USER_LOCKS	2002
@@ -57,55 +54,6 @@ static const char *const limit_names[] = {
 };
 
 #define NR_LIMITS	ARRAY_SIZE(limit_names)
-
-static __u64 ptr(const void *p)
-{
-	return (__u64)(uintptr_t)p;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
-
-/* Wait up to WAIT_MS for stat @name to become @want; return its last value. */
-static long long wait_stat(const char *name, long long want)
-{
-	long long v;
-	int waited;
-
-	for (waited = 0; ; waited += 5) {
-		v = stat_value(name);
-		if (v == want || waited >= WAIT_MS)
-			return v;
-		sleep_ms(5);
-	}
-}
 
 /* The value of module parameter @name, or -1. */
 static long long get_param(const char *name)
@@ -142,16 +90,8 @@ static int set_param(const char *name, long long value)
 	return n == len ? 0 : -1;
 }
 
-static int become(uid_t uid, gid_t gid)
-{
-	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-	    setresuid(uid, uid, uid))
-		return -1;
-	return 0;
-}
-
 /* Fork a child that dies by SIGALRM after KID_TIMEOUT_S; like fork(). */
-static pid_t kid_fork(void)
+static pid_t kid_fork_nopipes(void)
 {
 	pid_t pid;
 
@@ -164,104 +104,9 @@ static pid_t kid_fork(void)
 }
 
 /*
- * Wait up to WAIT_MS for child @pid, then kill it. Return its exit status,
- * 128 + the signal that killed it, or -1 if it had to be killed.
- */
-static int reap(pid_t pid)
-{
-	int status, waited = 0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0)
-			return -2;
-		if (waited >= WAIT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		sleep_ms(5);
-		waited += 5;
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
-#define KID_EXIT() _exit(_metadata->passed ? 0 : 1)
-
-/*
  * A forked child with a pipe each way. In the parent, pid is the child's;
  * in the child, 0. rd and wr talk to the other side.
  */
-struct kid {
-	pid_t pid;
-	int rd;
-	int wr;
-};
-
-/* Like fork(): the child gets 0 and dies by SIGALRM after KID_TIMEOUT_S. */
-static pid_t kid_fork_pipes(struct kid *k)
-{
-	int down[2], up[2];
-
-	if (pipe2(down, O_CLOEXEC))
-		return -1;
-	if (pipe2(up, O_CLOEXEC)) {
-		close(down[0]);
-		close(down[1]);
-		return -1;
-	}
-	k->pid = kid_fork();
-	if (k->pid < 0) {
-		close(down[0]);
-		close(down[1]);
-		close(up[0]);
-		close(up[1]);
-		return -1;
-	}
-	if (k->pid == 0) {
-		close(down[1]);
-		close(up[0]);
-		k->rd = down[0];
-		k->wr = up[1];
-		return 0;
-	}
-	close(down[0]);
-	close(up[1]);
-	k->rd = up[0];
-	k->wr = down[1];
-	return k->pid;
-}
-
-static int kid_send(struct kid *k, char c)
-{
-	return write(k->wr, &c, 1) == 1 ? 0 : -1;
-}
-
-/* The next byte from the other side; -1 on EOF, error or timeout. */
-static int kid_recv(struct kid *k)
-{
-	struct pollfd p = { .fd = k->rd, .events = POLLIN };
-	unsigned char c;
-
-	if (poll(&p, 1, WAIT_MS) != 1)
-		return -1;
-	if (read(k->rd, &c, 1) != 1)
-		return -1;
-	return c;
-}
-
-static int kid_reap(struct kid *k)
-{
-	close(k->rd);
-	close(k->wr);
-	return reap(k->pid);
-}
-
 static int attach_str(int fd, const char *name, __u32 flags, __u32 mode)
 {
 	struct lockdev_attach a;
@@ -372,7 +217,7 @@ static int wait_state(int fd, const char *name, __u32 state, int n)
 static int other_uid_locks(struct __test_metadata *_metadata, uid_t uid,
 			   const char *name)
 {
-	pid_t pid = kid_fork();
+	pid_t pid = kid_fork_nopipes();
 	int fd;
 
 	if (pid < 0)
@@ -389,7 +234,7 @@ static int other_uid_locks(struct __test_metadata *_metadata, uid_t uid,
 		EXPECT_EQ(0, unlock_str(fd, name));
 		KID_EXIT();
 	}
-	return reap(pid);
+	return reap(pid, WAIT_MS);
 }
 
 FIXTURE(limits) {
@@ -538,7 +383,7 @@ TEST_F(limits, locks_per_user)
 	snprintf(other, sizeof(other), "%s-other", self->prefix);
 	ASSERT_EQ(0, set_param("max_locks_per_user", 3));
 
-	ASSERT_LE(0, kid_fork_pipes(&k));
+	ASSERT_LE(0, kid_fork(&k));
 	if (k.pid == 0) {
 		if (become(UID_USER_LOCKS, UID_USER_LOCKS))
 			_exit(2);
@@ -570,7 +415,7 @@ TEST_F(limits, locks_per_user)
 
 		/* Another uid is not limited by this one's grants. */
 		kid_send(&k, 'O');
-		EXPECT_EQ('c', kid_recv(&k));
+		EXPECT_EQ('c', kid_recv(&k, WAIT_MS));
 
 		/* One released, one more granted, and no more. */
 		EXPECT_EQ(0, unlock_str(s1, b));
@@ -583,7 +428,7 @@ TEST_F(limits, locks_per_user)
 		close(s1);
 		KID_EXIT();
 	}
-	EXPECT_EQ('O', kid_recv(&k));
+	EXPECT_EQ('O', kid_recv(&k, WAIT_MS));
 	EXPECT_EQ(0, other_uid_locks(_metadata, UID_OTHER(UID_USER_LOCKS),
 				     other));
 	kid_send(&k, 'c');
@@ -639,7 +484,7 @@ TEST_F(limits, locks_per_user_queued)
 	snprintf(d, sizeof(d), "%s-d", self->prefix);
 	ASSERT_EQ(0, set_param("max_locks_per_user", 3));
 
-	pid = kid_fork();
+	pid = kid_fork_nopipes();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (become(UID_QUEUED, UID_QUEUED))
@@ -678,7 +523,7 @@ TEST_F(limits, locks_per_user_queued)
 		close(s);
 		KID_EXIT();
 	}
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
 /*
@@ -701,7 +546,7 @@ TEST_F(limits, waiters_per_user)
 	snprintf(d, sizeof(d), "%s-d", self->prefix);
 	ASSERT_EQ(0, set_param("max_waiters_per_user", 2));
 
-	pid = kid_fork();
+	pid = kid_fork_nopipes();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (become(UID_WAITERS, UID_WAITERS))
@@ -765,7 +610,7 @@ TEST_F(limits, waiters_per_user)
 		close(s);
 		KID_EXIT();
 	}
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
 /*
@@ -782,7 +627,7 @@ TEST_F(limits, sessions_per_user)
 
 	snprintf(other, sizeof(other), "%s-other", self->prefix);
 	ASSERT_EQ(0, set_param("max_sessions_per_user", 3));
-	ASSERT_LE(0, kid_fork_pipes(&k));
+	ASSERT_LE(0, kid_fork(&k));
 	if (k.pid == 0) {
 		if (become(UID_SESSIONS, UID_SESSIONS))
 			_exit(2);
@@ -801,7 +646,7 @@ TEST_F(limits, sessions_per_user)
 
 		/* Another uid may open one. */
 		kid_send(&k, 'O');
-		EXPECT_EQ('c', kid_recv(&k));
+		EXPECT_EQ('c', kid_recv(&k, WAIT_MS));
 
 		/* One closed, one more opened, and no more. */
 		close(fd[1]);
@@ -814,7 +659,7 @@ TEST_F(limits, sessions_per_user)
 		close(fd[2]);
 		KID_EXIT();
 	}
-	EXPECT_EQ('O', kid_recv(&k));
+	EXPECT_EQ('O', kid_recv(&k, WAIT_MS));
 	EXPECT_EQ(0, other_uid_locks(_metadata, UID_OTHER(UID_SESSIONS),
 				     other));
 	kid_send(&k, 'c');
@@ -838,7 +683,7 @@ TEST_F(limits, spaces_per_user)
 	snprintf(s3, sizeof(s3), "%s-s3", self->prefix);
 	snprintf(other, sizeof(other), "%s-other", self->prefix);
 	ASSERT_EQ(0, set_param("max_spaces_per_user", 2));
-	ASSERT_LE(0, kid_fork_pipes(&k));
+	ASSERT_LE(0, kid_fork(&k));
 	if (k.pid == 0) {
 		if (become(UID_SPACES, UID_SPACES))
 			_exit(2);
@@ -868,7 +713,7 @@ TEST_F(limits, spaces_per_user)
 
 		/* Another uid may create one. */
 		kid_send(&k, 'O');
-		EXPECT_EQ('c', kid_recv(&k));
+		EXPECT_EQ('c', kid_recv(&k, WAIT_MS));
 
 		/* s2 goes away with its last session: room for s3. */
 		close(fdb);
@@ -880,7 +725,7 @@ TEST_F(limits, spaces_per_user)
 		close(fdd);
 		KID_EXIT();
 	}
-	EXPECT_EQ('O', kid_recv(&k));
+	EXPECT_EQ('O', kid_recv(&k, WAIT_MS));
 	EXPECT_EQ(0, other_uid_locks(_metadata, UID_OTHER(UID_SPACES),
 				     other));
 	kid_send(&k, 'c');

@@ -29,7 +29,6 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define STATS		"/proc/lockdev/stats"
 #define NAME_LEN	160
 #define MAX_AGENTS	4
 #define MAX_ENTRIES	16
@@ -40,42 +39,13 @@
 #define QUIET_MS	200
 #define POISON64	0xa5a5a5a5a5a5a5a5ull
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static __u64 u64_of(const void *p)
-{
-	return (__u64)(uintptr_t)p;
-}
-
-/* The value of @name in /proc/lockdev/stats, or -1 if it is absent. */
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
-
 /* ---- ioctl wrappers: outputs poisoned, inputs set ---------------------- */
 
 static int lock_req(int fd, const char *name, __u32 mode, __u32 flags,
 		    __u64 deadline, __u64 user_data, struct lockdev_lock *lk)
 {
 	poison(lk, sizeof(*lk));
-	lk->name = u64_of(name);
+	lk->name = ptr(name);
 	lk->name_len = strlen(name);
 	lk->mode = mode;
 	lk->flags = flags;
@@ -94,25 +64,6 @@ static int lock_now(int fd, const char *name, __u32 mode,
 	return lock_req(fd, name, mode, LOCKDEV_LOCK_NONBLOCK, 0, 0, lk);
 }
 
-static int unlock_handle(int fd, __u64 handle)
-{
-	struct lockdev_unlock u;
-
-	memset(&u, 0, sizeof(u));
-	u.handle = handle;
-	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
-}
-
-static int unlock_name(int fd, const char *name)
-{
-	struct lockdev_unlock u;
-
-	memset(&u, 0, sizeof(u));
-	u.name = u64_of(name);
-	u.name_len = strlen(name);
-	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
-}
-
 /* CONSISTENT by @handle, or by @name when @handle is 0. */
 static int consistent(int fd, __u64 handle, const char *name, __u32 flags)
 {
@@ -121,7 +72,7 @@ static int consistent(int fd, __u64 handle, const char *name, __u32 flags)
 	memset(&c, 0, sizeof(c));
 	c.handle = handle;
 	if (name) {
-		c.name = u64_of(name);
+		c.name = ptr(name);
 		c.name_len = strlen(name);
 	}
 	c.flags = flags;
@@ -149,20 +100,6 @@ static int cancel_req(int fd, __u64 handle)
 	return ioctl(fd, LOCKDEV_IOC_CANCEL, &c);
 }
 
-/* QUERY @name; @e holds MAX_ENTRIES entries. */
-static int query(int fd, const char *name, struct lockdev_query *q,
-		 struct lockdev_entry *e)
-{
-	poison(q, sizeof(*q));
-	poison(e, MAX_ENTRIES * sizeof(*e));
-	q->name = u64_of(name);
-	q->name_len = strlen(name);
-	q->flags = 0;
-	q->entries = u64_of(e);
-	q->nr_entries = MAX_ENTRIES;
-	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
-}
-
 /* Holders or waiters of @name; -1 if QUERY fails. */
 static int count_state(int fd, const char *name, __u32 state)
 {
@@ -171,7 +108,7 @@ static int count_state(int fd, const char *name, __u32 state)
 	unsigned int i;
 	int n = 0;
 
-	if (query(fd, name, &q, e))
+	if (query(fd, name, &q, e, MAX_ENTRIES))
 		return -1;
 	for (i = 0; i < q.nr_entries && i < MAX_ENTRIES; i++)
 		if (e[i].state == state)
@@ -510,7 +447,7 @@ static __u64 expect_owner_died(struct __test_metadata *_metadata, int fd,
 	struct lockdev_entry e[MAX_ENTRIES];
 	struct lockdev_query q;
 
-	EXPECT_EQ(0, query(fd, name, &q, e));
+	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
 	EXPECT_NE(0, q.generation);
@@ -525,7 +462,7 @@ static void expect_gone(struct __test_metadata *_metadata, int fd,
 	struct lockdev_entry e[MAX_ENTRIES];
 	struct lockdev_query q;
 
-	EXPECT_EQ(0, query(fd, name, &q, e));
+	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(0, q.lock_flags);
 	EXPECT_EQ(0, q.generation);
@@ -536,7 +473,7 @@ static __u64 query_generation(int fd, const char *name)
 	struct lockdev_entry e[MAX_ENTRIES];
 	struct lockdev_query q;
 
-	if (query(fd, name, &q, e))
+	if (query(fd, name, &q, e, MAX_ENTRIES))
 		return POISON64;
 	return q.generation;
 }
@@ -546,7 +483,7 @@ static __u32 query_flags(int fd, const char *name)
 	struct lockdev_entry e[MAX_ENTRIES];
 	struct lockdev_query q;
 
-	if (query(fd, name, &q, e))
+	if (query(fd, name, &q, e, MAX_ENTRIES))
 		return ~0u;
 	return q.lock_flags;
 }
@@ -808,7 +745,7 @@ TEST_F(owner, consistent_bad_input)
 	memset(longname, 'x', sizeof(longname));
 	longname[LOCKDEV_NAME_MAX + 1] = 0;
 	memset(&c, 0, sizeof(c));
-	c.name = u64_of(longname);
+	c.name = ptr(longname);
 	c.name_len = LOCKDEV_NAME_MAX + 1;
 	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT, &c));
 	EXPECT_EQ(ENAMETOOLONG, errno);

@@ -31,14 +31,9 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define STATS		"/proc/lockdev/stats"
 #define LOCKS		"/proc/lockdev/locks"
 #define RW		(_IOC_READ | _IOC_WRITE)
 
-/* A child never lives longer than this (alarm()). */
-#define KID_TIMEOUT_S	20
-/* The longest wait for anything that should happen at once. */
-#define WAIT_MS		10000
 
 /* Unprivileged ids the children take. */
 #define UID_A		1001
@@ -52,57 +47,6 @@ static void __attribute__((constructor)) ignore_sigpipe(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static __u64 ptr(const void *p)
-{
-	return (__u64)(uintptr_t)p;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* The value of @name in /proc/lockdev/stats, or -1 if it is absent. */
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
-
-/* Wait up to WAIT_MS for stat @name to become @want; return its last value. */
-static long long wait_stat(const char *name, long long want)
-{
-	long long v;
-	int waited;
-
-	for (waited = 0; ; waited += 5) {
-		v = stat_value(name);
-		if (v == want || waited >= WAIT_MS)
-			return v;
-		sleep_ms(5);
-	}
-}
-
-/* Drop to @uid and @gid for good, with no supplementary groups. */
-static int become(uid_t uid, gid_t gid)
-{
-	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-	    setresuid(uid, uid, uid))
-		return -1;
-	return 0;
-}
-
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -114,109 +58,6 @@ static int write_file(const char *path, const char *s)
 	close(fd);
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
-
-/*
- * A forked child with a pipe each way. In the parent, pid is the child's;
- * in the child, 0. rd and wr talk to the other side.
- */
-struct kid {
-	pid_t pid;
-	int rd;
-	int wr;
-};
-
-/* Like fork(): the child gets 0 and dies by SIGALRM after KID_TIMEOUT_S. */
-static pid_t kid_fork(struct kid *k)
-{
-	int down[2], up[2];
-
-	if (pipe2(down, O_CLOEXEC))
-		return -1;
-	if (pipe2(up, O_CLOEXEC)) {
-		close(down[0]);
-		close(down[1]);
-		return -1;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	k->pid = fork();
-	if (k->pid < 0) {
-		close(down[0]);
-		close(down[1]);
-		close(up[0]);
-		close(up[1]);
-		return -1;
-	}
-	if (k->pid == 0) {
-		close(down[1]);
-		close(up[0]);
-		k->rd = down[0];
-		k->wr = up[1];
-		alarm(KID_TIMEOUT_S);
-		return 0;
-	}
-	close(down[0]);
-	close(up[1]);
-	k->rd = up[0];
-	k->wr = down[1];
-	return k->pid;
-}
-
-static int kid_send(struct kid *k, char c)
-{
-	return write(k->wr, &c, 1) == 1 ? 0 : -1;
-}
-
-/* The next byte from the other side; -1 on EOF, error or timeout. */
-static int kid_recv(struct kid *k, int timeout_ms)
-{
-	struct pollfd p = { .fd = k->rd, .events = POLLIN };
-	unsigned char c;
-
-	if (poll(&p, 1, timeout_ms) != 1)
-		return -1;
-	if (read(k->rd, &c, 1) != 1)
-		return -1;
-	return c;
-}
-
-/*
- * Wait up to @timeout_ms for child @pid, then kill it. Return its exit
- * status, 128 + the signal that killed it, or -1 if it had to be killed.
- */
-static int reap(pid_t pid, int timeout_ms)
-{
-	int status, waited = 0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0)
-			return -2;
-		if (waited >= timeout_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		sleep_ms(5);
-		waited += 5;
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
-static int kid_reap(struct kid *k)
-{
-	close(k->rd);
-	close(k->wr);
-	return reap(k->pid, WAIT_MS);
-}
-
-/* End a child: 0 if every EXPECT in it held. */
-#define KID_EXIT() _exit(_metadata->passed ? 0 : 1)
 
 static void attach_input(struct lockdev_attach *a, const void *name,
 			 __u32 len, __u32 flags, __u32 mode)
@@ -297,45 +138,13 @@ static int query_str(int fd, const char *name, struct lockdev_entry *e,
 	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
 }
 
-/* Read all of @path into a NUL-terminated buffer to free(), or NULL. */
-static char *read_all(const char *path)
-{
-	size_t len = 0, size = 65536;
-	char *buf = malloc(size), *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf) {
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return NULL;
-	}
-	for (;;) {
-		if (size - len < 4096) {
-			p = realloc(buf, size * 2);
-			if (!p)
-				break;
-			buf = p;
-			size *= 2;
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
-}
-
 /*
  * How many lines of /proc/lockdev/locks show a request of task @pid (as the
  * reader sees it); -1 if the file cannot be read.
  */
 static int proc_lines_of_pid(pid_t pid)
 {
-	char *buf = read_all(LOCKS), *line, *save = NULL, *rest, *f = NULL;
+	char *buf = read_file(LOCKS), *line, *save = NULL, *rest, *f = NULL;
 	int n = 0, nr = 0, i;
 
 	if (!buf)

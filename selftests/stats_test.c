@@ -11,23 +11,6 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define STATS "/proc/lockdev/stats"
-
-/* The value of @name in /proc/lockdev/stats, or -1 if it is absent. */
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
 
 TEST(format)
 {

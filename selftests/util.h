@@ -1,16 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers shared by the lockdev selftests. */
+/*
+ * Helpers shared by the lockdev selftests. The bodies are in util.c, which
+ * every test program links; the ones that need the kselftest harness (its
+ * _metadata and ASSERTs) are in harness_util.h.
+ */
 #ifndef LOCKDEV_SELFTESTS_UTIL_H
 #define LOCKDEV_SELFTESTS_UTIL_H
 
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
+#include <linux/lockdev.h>
+
 #define LOCKDEV_DEV "/dev/lockdev"
+#define STATS "/proc/lockdev/stats"
 
 /* Byte written over output buffers, so that a call that writes nothing shows. */
 #define POISON 0xa5
+
+/* The longest a thing that must happen may take: TCG guests are slow. */
+#define WAIT_MS		10000
+/* No locker process outlives this many seconds. */
+#define CHILD_SECS	120
+/* Entries the lock helpers read back from QUERY. */
+#define MAXE		16
+/* Other sessions (processes) and own sessions a test may use. */
+#define MAXLK		8
+#define NFD		4
 
 static inline int open_session(void)
 {
@@ -21,5 +41,149 @@ static inline void poison(void *buf, size_t len)
 {
 	memset(buf, POISON, len);
 }
+
+/* ---- time, memory, files ---- */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+__u64 now_ns(void);
+/* A user pointer as the __u64 the uapi structures carry. */
+__u64 ptr(const void *p);
+/* True if every byte of @p is still POISON. */
+bool poisoned(const void *p, size_t len);
+/* Sleep @ms milliseconds, through signals. */
+void sleep_ms(int ms);
+/* A name of exactly @len bytes that starts with @prefix, in @buf. */
+void long_name(char *buf, size_t len, const char *prefix);
+/* Read or write all @len bytes, through EINTR: 0, or -1 on error or EOF. */
+int read_all(int fd, void *buf, size_t len);
+int write_all(int fd, const void *buf, size_t len);
+/* SIGALRM (no SA_RESTART) after @secs, to interrupt a blocking call. */
+void arm_alarm(unsigned int secs);
+/* The value of @name in /proc/lockdev/stats, or -1 if it is absent. */
+long long stat_value(const char *name);
+/* Wait up to WAIT_MS for stat @name to become @want; return its last value. */
+long long wait_stat(const char *name, long long want);
+/* Read all of @path into a NUL-terminated buffer to free(), or NULL. */
+char *read_file(const char *path);
+
+/* ---- lock calls: inputs set, outputs poisoned ---- */
+
+/* A LOCK request: inputs set, outputs (result, handle, generation) poisoned. */
+void lock_input(struct lockdev_lock *l, const char *name, __u32 mode,
+		__u32 flags);
+int lock_call(int fd, const char *name, __u32 mode, __u32 flags,
+	      struct lockdev_lock *l);
+int unlock_handle(int fd, __u64 handle);
+int unlock_name(int fd, const char *name);
+/* QUERY @name into @e, @cap entries; only those @cap are poisoned first. */
+int query(int fd, const char *name, struct lockdev_query *q,
+	  struct lockdev_entry *e, __u32 cap);
+/* LIST into @h, @cap entries; only those @cap are poisoned first. */
+int list_call(int fd, struct lockdev_held *h, __u32 cap,
+	      struct lockdev_list *l);
+/* How many locks and requests the session has, or -1 if LIST fails. */
+int list_count(int fd);
+/* Index of the first of @n entries of @pid (any pid if 0) in @state (any if 0). */
+int find_entry(const struct lockdev_entry *e, __u32 n, pid_t pid, __u32 state);
+/* Wait until QUERY of @name shows an entry of @pid (0: anyone) in @state. */
+bool wait_entry(int fd, const char *name, pid_t pid, __u32 state);
+/* Wait until QUERY of @name shows no entry of @pid. */
+bool wait_no_entry(int fd, const char *name, pid_t pid);
+
+/* What QUERY says about a lock, to check that a failed call changed nothing. */
+struct snap {
+	int ret;
+	__u64 generation;
+	__u32 nr;
+	__u32 lock_flags;
+	struct lockdev_entry e[MAXE];
+};
+
+/*
+ * A locker: another process that runs lock calls on a session when the test
+ * tells it to, over a pipe, and answers each with the outcome. Its session is
+ * its own, or one of the test's that it shares (as fork shares it).
+ */
+enum {
+	OP_LOCK = 1,	/* mode, flags, level, deadline_ns */
+	OP_UNLOCK,	/* handle, or the locker's last grant if 0 */
+	OP_UNLOCK_NAME,
+	OP_CONVERT,	/* handle (0: last grant), mode, flags, deadline_ns */
+	OP_LIST,
+	OP_SIGACT,	/* catch SIGUSR1 with sa_flags = flags */
+};
+
+struct locker_cmd {
+	__u32 op;
+	__u32 mode;
+	__u32 flags;
+	__u32 level;
+	__u64 deadline_ns;
+	__u64 handle;
+};
+
+struct locker_reply {
+	__u32 op;
+	__s32 ret;
+	__s32 err;
+	__u32 result;
+	__u64 handle;
+	__u64 generation;
+	__u64 start_ns;
+	__u64 end_ns;
+	__u32 sigs;		/* SIGUSR1s caught so far */
+	__u32 nr;		/* LOCK: nr_entries; LIST: how many */
+	struct lockdev_entry e[4];	/* LOCK: the entries, as written */
+	struct lockdev_held h;		/* LIST: the first one */
+};
+
+struct locker {
+	pid_t pid;
+	int cmd;
+	int reply;
+};
+
+void take_snap(int fd, const char *name, struct snap *s);
+
+void __attribute__((noreturn))
+locker_main(int fd, const char *name, int cmd, int reply, int order, int idx);
+/* The locker's next answer, if it comes within @ms. */
+bool locker_answer(struct locker *lk, struct locker_reply *r, int ms);
+/* Let the locker exit normally (closing its end of the session). */
+int locker_exit(struct locker *lk);
+void locker_kill(struct locker *lk);
+
+/* ---- child processes ("kids") ---- */
+
+/* A kid never lives longer than this (alarm()). */
+#define KID_TIMEOUT_S	20
+
+/* End a kid inside a test: 0 if every EXPECT in it held. */
+#define KID_EXIT() _exit(_metadata->passed ? 0 : 1)
+
+/*
+ * A forked child with a pipe each way. In the parent, pid is the child's;
+ * in the child, 0. rd and wr talk to the other side.
+ */
+struct kid {
+	pid_t pid;
+	int rd;
+	int wr;
+};
+
+/* Like fork(): the child gets 0 and dies by SIGALRM after KID_TIMEOUT_S. */
+pid_t kid_fork(struct kid *k);
+int kid_send(struct kid *k, char c);
+/* The next byte from the other side; -1 on EOF, error or timeout. */
+int kid_recv(struct kid *k, int timeout_ms);
+/*
+ * Wait up to @timeout_ms for child @pid, then kill it. Return its exit
+ * status, 128 + the signal that killed it, or -1 if it had to be killed.
+ */
+int reap(pid_t pid, int timeout_ms);
+/* Close the pipes and reap the kid within WAIT_MS. */
+int kid_reap(struct kid *k);
+/* Drop to @uid and @gid for good, with no supplementary groups. */
+int become(uid_t uid, gid_t gid);
 
 #endif /* LOCKDEV_SELFTESTS_UTIL_H */

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the lockdev selftests: what needs no kselftest harness. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/lockdev.h>
+
+#include "util.h"
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+__u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A user pointer as the __u64 the uapi structures carry. */
+__u64 ptr(const void *p)
+{
+	return (__u64)(uintptr_t)p;
+}
+
+/* True if every byte of @p is still POISON. */
+bool poisoned(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != POISON)
+			return false;
+	return true;
+}
+
+void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* A name of exactly @len bytes that starts with @prefix, in @buf. */
+void long_name(char *buf, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	memset(buf, 'z', len);
+	memcpy(buf, prefix, n < len ? n : len);
+	buf[len] = 0;
+}
+
+/* A LOCK request: inputs set, outputs (result, handle, generation) poisoned. */
+void lock_input(struct lockdev_lock *l, const char *name,
+		__u32 mode, __u32 flags)
+{
+	poison(l, sizeof(*l));
+	l->name = ptr(name);
+	l->name_len = strlen(name);
+	l->mode = mode;
+	l->flags = flags;
+	l->level = 0;
+	l->deadline_ns = 0;
+	l->user_data = 0;
+	l->entries = 0;
+	l->nr_entries = 0;
+}
+
+int lock_call(int fd, const char *name, __u32 mode, __u32 flags,
+	      struct lockdev_lock *l)
+{
+	lock_input(l, name, mode, flags);
+	return ioctl(fd, LOCKDEV_IOC_LOCK, l);
+}
+
+int unlock_handle(int fd, __u64 handle)
+{
+	struct lockdev_unlock u = { .handle = handle };
+
+	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
+}
+
+int unlock_name(int fd, const char *name)
+{
+	struct lockdev_unlock u = { .name = ptr(name), .name_len = strlen(name) };
+
+	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
+}
+
+/* QUERY @name into @e, @cap entries; only those @cap are poisoned first. */
+int query(int fd, const char *name, struct lockdev_query *q,
+	  struct lockdev_entry *e, __u32 cap)
+{
+	poison(q, sizeof(*q));
+	q->name = ptr(name);
+	q->name_len = strlen(name);
+	q->flags = 0;
+	q->entries = ptr(e);
+	q->nr_entries = cap;
+	if (e)
+		poison(e, cap * sizeof(*e));
+	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
+}
+
+/* LIST into @h, @cap entries; only those @cap are poisoned first. */
+int list_call(int fd, struct lockdev_held *h, __u32 cap,
+	      struct lockdev_list *l)
+{
+	poison(l, sizeof(*l));
+	l->entries = ptr(h);
+	l->nr_entries = cap;
+	l->flags = 0;
+	if (h)
+		poison(h, cap * sizeof(*h));
+	return ioctl(fd, LOCKDEV_IOC_LIST, l);
+}
+
+/* How many locks and requests the session has, or -1 if LIST fails. */
+int list_count(int fd)
+{
+	struct lockdev_held h[4];
+	struct lockdev_list l;
+
+	if (list_call(fd, h, 4, &l))
+		return -1;
+	return l.nr_entries;
+}
+
+/* Index of the first of @n entries of @pid (any pid if 0) in @state (any if 0). */
+int find_entry(const struct lockdev_entry *e, __u32 n, pid_t pid,
+	       __u32 state)
+{
+	__u32 i;
+
+	for (i = 0; i < n && i < MAXE; i++)
+		if ((!pid || e[i].pid == (__u32)pid) && (!state || e[i].state == state))
+			return i;
+	return -1;
+}
+
+/* Wait until QUERY of @name shows an entry of @pid (0: anyone) in @state. */
+bool wait_entry(int fd, const char *name, pid_t pid, __u32 state)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+
+	do {
+		if (!query(fd, name, &q, e, MAXE) &&
+		    find_entry(e, q.nr_entries, pid, state) >= 0)
+			return true;
+		sleep_ms(2);
+	} while (now_ns() < end);
+	return false;
+}
+
+/* Wait until QUERY of @name shows no entry of @pid. */
+bool wait_no_entry(int fd, const char *name, pid_t pid)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+
+	do {
+		if (!query(fd, name, &q, e, MAXE) &&
+		    find_entry(e, q.nr_entries, pid, 0) < 0)
+			return true;
+		sleep_ms(2);
+	} while (now_ns() < end);
+	return false;
+}
+
+void take_snap(int fd, const char *name, struct snap *s)
+{
+	struct lockdev_query q;
+
+	s->ret = query(fd, name, &q, s->e, MAXE);
+	s->generation = q.generation;
+	s->nr = q.nr_entries;
+	s->lock_flags = q.lock_flags;
+}
+
+/* SIGALRM that interrupts a call, bounding a wait the test makes itself. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+void arm_alarm(unsigned int secs)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(secs);
+}
+
+static volatile sig_atomic_t locker_sigs;
+
+static void locker_on_signal(int sig)
+{
+	(void)sig;
+	locker_sigs++;
+}
+
+int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void locker_main(int fd, const char *name, int cmd, int reply, int order,
+		 int idx)
+{
+	struct locker_cmd c;
+	struct locker_reply r;
+	__u64 last = 0;
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(CHILD_SECS);
+	/* Hold no other file: a session must go when the test closes it. */
+	for (i = 3; i < 1024; i++)
+		if (i != fd && i != cmd && i != reply && i != order)
+			close(i);
+	if (fd < 0)
+		fd = open_session();
+	if (fd < 0)
+		_exit(99);
+
+	while (!read_all(cmd, &c, sizeof(c))) {
+		memset(&r, 0, sizeof(r));
+		r.op = c.op;
+		r.start_ns = now_ns();
+		errno = 0;
+		switch (c.op) {
+		case OP_LOCK: {
+			struct lockdev_lock l;
+
+			lock_input(&l, name, c.mode, c.flags);
+			l.level = c.level;
+			l.deadline_ns = c.deadline_ns;
+			poison(r.e, sizeof(r.e));
+			l.entries = ptr(r.e);
+			l.nr_entries = 4;
+			r.ret = ioctl(fd, LOCKDEV_IOC_LOCK, &l);
+			r.err = r.ret ? errno : 0;
+			r.result = l.result;
+			r.handle = l.handle;
+			r.generation = l.generation;
+			r.nr = l.nr_entries;
+			if (!r.ret)
+				last = l.handle;
+			break;
+		}
+		case OP_UNLOCK:
+			r.ret = unlock_handle(fd, c.handle ? c.handle : last);
+			r.err = r.ret ? errno : 0;
+			break;
+		case OP_UNLOCK_NAME:
+			r.ret = unlock_name(fd, name);
+			r.err = r.ret ? errno : 0;
+			break;
+		case OP_CONVERT: {
+			struct lockdev_convert v;
+
+			poison(&v, sizeof(v));
+			v.handle = c.handle ? c.handle : last;
+			v.name = 0;
+			v.name_len = 0;
+			v.mode = c.mode;
+			v.flags = c.flags;
+			v.deadline_ns = c.deadline_ns;
+			r.ret = ioctl(fd, LOCKDEV_IOC_CONVERT, &v);
+			r.err = r.ret ? errno : 0;
+			r.result = v.result;
+			r.generation = v.generation;
+			break;
+		}
+		case OP_LIST: {
+			struct lockdev_held h[2];
+			struct lockdev_list l;
+
+			r.ret = list_call(fd, h, 2, &l);
+			r.err = r.ret ? errno : 0;
+			r.nr = l.nr_entries;
+			r.h = h[0];
+			break;
+		}
+		case OP_SIGACT: {
+			struct sigaction sa = { .sa_handler = locker_on_signal };
+
+			sigemptyset(&sa.sa_mask);
+			sa.sa_flags = c.flags;
+			r.ret = sigaction(SIGUSR1, &sa, NULL);
+			r.err = r.ret ? errno : 0;
+			break;
+		}
+		default:
+			r.ret = -1;
+			r.err = ENOSYS;
+		}
+		r.end_ns = now_ns();
+		r.sigs = locker_sigs;
+		if (write_all(reply, &r, sizeof(r)))
+			_exit(98);
+		if (c.op == OP_LOCK && !r.ret && order >= 0) {
+			char b = idx;
+
+			if (write_all(order, &b, 1))
+				_exit(97);
+		}
+	}
+	_exit(0);
+}
+
+/* The locker's next answer, if it comes within @ms. */
+bool locker_answer(struct locker *lk, struct locker_reply *r, int ms)
+{
+	struct pollfd p = { .fd = lk->reply, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&p, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return false;
+	return !read_all(lk->reply, r, sizeof(*r));
+}
+
+/* Let the locker exit normally (closing its end of the session). */
+int locker_exit(struct locker *lk)
+{
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+	int status;
+	pid_t got;
+
+	close(lk->cmd);
+	close(lk->reply);
+	do {
+		got = waitpid(lk->pid, &status, WNOHANG);
+		if (got == lk->pid) {
+			lk->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		sleep_ms(2);
+	} while (now_ns() < end);
+	kill(lk->pid, SIGKILL);
+	waitpid(lk->pid, &status, 0);
+	lk->pid = 0;
+	return -1;
+}
+
+void locker_kill(struct locker *lk)
+{
+	if (lk->pid <= 0)
+		return;
+	kill(lk->pid, SIGKILL);
+	waitpid(lk->pid, NULL, 0);
+	close(lk->cmd);
+	close(lk->reply);
+	lk->pid = 0;
+}
+
+/* The value of @name in /proc/lockdev/stats, or -1 if it is absent. */
+long long stat_value(const char *name)
+{
+	char key[64];
+	long long value, found = -1;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &value) == 2)
+		if (!strcmp(key, name))
+			found = value;
+	fclose(f);
+	return found;
+}
+
+/* Wait up to WAIT_MS for stat @name to become @want; return its last value. */
+long long wait_stat(const char *name, long long want)
+{
+	long long v;
+	int waited;
+
+	for (waited = 0; ; waited += 5) {
+		v = stat_value(name);
+		if (v == want || waited >= WAIT_MS)
+			return v;
+		sleep_ms(5);
+	}
+}
+
+/* Drop to @uid and @gid for good, with no supplementary groups. */
+int become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+	    setresuid(uid, uid, uid))
+		return -1;
+	return 0;
+}
+
+/* Read all of @path into a NUL-terminated buffer to free(), or NULL. */
+char *read_file(const char *path)
+{
+	size_t len = 0, size = 65536;
+	char *buf = malloc(size), *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		if (size - len < 4096) {
+			p = realloc(buf, size * 2);
+			if (!p)
+				break;
+			buf = p;
+			size *= 2;
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/* Like fork(): the child gets 0 and dies by SIGALRM after KID_TIMEOUT_S. */
+pid_t kid_fork(struct kid *k)
+{
+	int down[2], up[2];
+
+	if (pipe2(down, O_CLOEXEC))
+		return -1;
+	if (pipe2(up, O_CLOEXEC)) {
+		close(down[0]);
+		close(down[1]);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	k->pid = fork();
+	if (k->pid < 0) {
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
+		return -1;
+	}
+	if (k->pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		k->rd = down[0];
+		k->wr = up[1];
+		alarm(KID_TIMEOUT_S);
+		return 0;
+	}
+	close(down[0]);
+	close(up[1]);
+	k->rd = up[0];
+	k->wr = down[1];
+	return k->pid;
+}
+
+int kid_send(struct kid *k, char c)
+{
+	return write(k->wr, &c, 1) == 1 ? 0 : -1;
+}
+
+/* The next byte from the other side; -1 on EOF, error or timeout. */
+int kid_recv(struct kid *k, int timeout_ms)
+{
+	struct pollfd p = { .fd = k->rd, .events = POLLIN };
+	unsigned char c;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	if (read(k->rd, &c, 1) != 1)
+		return -1;
+	return c;
+}
+
+/*
+ * Wait up to @timeout_ms for child @pid, then kill it. Return its exit
+ * status, 128 + the signal that killed it, or -1 if it had to be killed.
+ */
+int reap(pid_t pid, int timeout_ms)
+{
+	int status, waited = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0)
+			return -2;
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(5);
+		waited += 5;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int kid_reap(struct kid *k)
+{
+	close(k->rd);
+	close(k->wr);
+	return reap(k->pid, WAIT_MS);
+}
