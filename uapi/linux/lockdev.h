@@ -97,9 +97,10 @@
  * LOCKDEV_ATTACH_NOCREATE; mode is ignored when the lockspace exists.
  * Errors: EINVAL (unknown flags, pad not zero, mode above 0777, name_len 0),
  * ENAMETOOLONG (name_len above LOCKDEV_NAME_MAX), EBUSY (the session is
- * attached already or has locked in its default lockspace), ENOENT (it does
- * not exist and NOCREATE was given), EACCES (neither read nor write
- * permission), EDQUOT (the per-uid lockspace limit), ENOMEM, EFAULT.
+ * attached already, or has used its default lockspace: a LOCK or QUERY binds
+ * a session that never attached to it), ENOENT (it does not exist and
+ * NOCREATE was given), EACCES (neither read nor write permission), EDQUOT
+ * (the per-uid lockspace limit), ENOMEM, EFAULT.
  *
  * LOCKDEV_IOC_LOCK (struct lockdev_lock)
  * --------------------------------------
@@ -152,7 +153,8 @@
  * pending already), EAGAIN, ETIMEDOUT, EINTR, EDEADLK (two sessions would
  * wait for each other, as two readers upgrading one lock do: one of them is
  * told), ECANCELED (the lock was released by another thread of the session
- * while the upgrade waited), EFAULT.
+ * while the upgrade waited), EDQUOT (a waiting upgrade is a queued request:
+ * the uid's waiter limit), EFAULT.
  *
  * LOCKDEV_IOC_CANCEL (struct lockdev_cancel)
  * ------------------------------------------
@@ -193,7 +195,8 @@
  * /proc/lockdev/locks
  * -------------------
  * The first line is "# lockdev locks N" and names the format version,
- * LOCKDEV_PROC_LOCKS_VERSION; the second names the columns. Then one line per
+ * LOCKDEV_PROC_LOCKS_VERSION; the second, also starting "# ", names the
+ * columns. Then one line per
  * holder and per waiter, fields separated by one space; in names and comms
  * every byte outside 0x21-0x7e, the backslash and the tilde are written as a
  * backslash and three octal digits:
