@@ -196,10 +196,9 @@
  * -------------------
  * The first line is "# lockdev locks N" and names the format version,
  * LOCKDEV_PROC_LOCKS_VERSION; the second, also starting "# ", names the
- * columns. Then one line per
- * holder and per waiter, fields separated by one space; in names and comms
- * every byte outside 0x21-0x7e, the backslash and the tilde are written as a
- * backslash and three octal digits:
+ * columns. Then one line per holder and per waiter, fields separated by one
+ * space; in names and comms every byte outside 0x21-0x7e, the backslash and
+ * the tilde are written as a backslash and three octal digits:
  *
  *   lockspace name level mode state pid comm age_ms owner_died generation
  *   waits_for
