@@ -658,16 +658,17 @@ static void ld_timeout_disarm(struct ld_req *req)
 }
 
 /*
- * Sleep until another task ends the wait of @req (a grant, or a release of
- * an upgrading request), a signal or the deadline. Giving up is settled
+ * Sleep until another task ends @w, the wait of @req (a grant, or a release
+ * of an upgrading request), a signal or the deadline. @w is passed because
+ * a grant may clear @req->wait before this even starts. Giving up is settled
  * under the locks, where a grant that raced with it stands. A plain request
  * that ends ungranted is taken off the owned table; the caller forgets it.
  */
-static int ld_wait(struct ld_req *req, u8 state, struct ld_args *a)
+static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
+		   struct ld_args *a)
 {
 	bool timed = a->flags & LOCKDEV_LOCK_DEADLINE;
 	ktime_t deadline = ns_to_ktime(a->deadline_ns);
-	struct ld_wait *w = req->wait;
 	struct ld_lock *lk = req->lk;
 	bool unused = false;
 	int ret = 0;
@@ -693,7 +694,8 @@ static int ld_wait(struct ld_req *req, u8 state, struct ld_args *a)
 			schedule();
 	}
 	__set_current_state(TASK_RUNNING);
-	if (w->finished)
+	/* Pairs with smp_store_release() in ld_wait_finish(). */
+	if (smp_load_acquire(&w->finished))
 		goto finished;
 
 	/* Unfinished under the mutex, the request is queued: @lk is alive. */
@@ -883,7 +885,7 @@ int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	spin_unlock(&lk->lock);
 	mutex_unlock(&ld_graph_mutex);
 
-	ret = ld_wait(req, LD_WAITING, a);
+	ret = ld_wait(req, &wait, LD_WAITING, a);
 	if (ret)
 		ld_req_forget(req);
 	ld_req_put(req);
@@ -1059,6 +1061,7 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
 	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
 	struct list_head *pos;
+	struct ld_wait *w;
 	struct ld_lock *lk;
 	bool graph;
 	int ret = 0;
@@ -1121,9 +1124,10 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	req->want = a->mode;
 	req->state = LD_CONVERTING;
 	ld_stat_inc(waiters);
+	w = req->wait;
 	ld_lock_leave_pinned(lk, graph);
 
-	ret = ld_wait(req, LD_CONVERTING, a);
+	ret = ld_wait(req, w, LD_CONVERTING, a);
 	ld_req_put(req);
 	return ret;
 
