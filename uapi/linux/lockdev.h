@@ -126,13 +126,19 @@
  * holders and waiters that blocked it are written to the array of
  * nr_entries struct lockdev_entry at entries, and nr_entries is set to how
  * many there were (which may exceed the array's length).
+ * A request at a level above 0 is checked against the session's order mode
+ * (LOCKDEV_IOC_SET_ORDER) before it is granted or queued.
  * Errors: EINVAL (unknown flags or mode, bad combination, pad or reserved not
  * zero, name_len 0), ENAMETOOLONG, EALREADY (the session already holds or
  * awaits this lock: use CONVERT), EAGAIN, ETIMEDOUT, EINTR (a signal arrived;
- * with SA_RESTART the call restarts by itself), EDEADLK (waiting would close
- * a cycle of sessions waiting for each other), EACCES (no write permission
- * on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT (the uid's
- * lock or waiter limit), ENOMEM, EFAULT.
+ * with SA_RESTART the call restarts by itself), EDEADLK (result says why:
+ * LOCKDEV_RESULT_CYCLE, waiting would close a cycle of sessions waiting for
+ * each other; LOCKDEV_RESULT_ORDER, the request breaks the lock order in
+ * strict mode; LOCKDEV_IOC_DEADLOCK tells the rest), EACCES (no write
+ * permission on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT
+ * (the uid's lock or waiter limit), ENOMEM, EFAULT. An asynchronous request
+ * whose wait would close a cycle is queued and completes at once with
+ * EDEADLK and LOCKDEV_RESULT_CYCLE in the completion's flags.
  *
  * LOCKDEV_IOC_UNLOCK (struct lockdev_unlock)
  * ------------------------------------------
@@ -152,9 +158,10 @@
  * Errors: EINVAL, ENAMETOOLONG, ENOLCK, EBUSY (an upgrade of this lock is
  * pending already), EAGAIN, ETIMEDOUT, EINTR, EDEADLK (two sessions would
  * wait for each other, as two readers upgrading one lock do: one of them is
- * told), ECANCELED (the lock was released by another thread of the session
- * while the upgrade waited), EDQUOT (a waiting upgrade is a queued request:
- * the uid's waiter limit), EFAULT.
+ * told, with LOCKDEV_RESULT_CYCLE in result), ECANCELED (the lock was
+ * released by another thread of the session while the upgrade waited),
+ * EDQUOT (a waiting upgrade is a queued request: the uid's waiter limit),
+ * EFAULT. A conversion is not a new acquisition: the order is not checked.
  *
  * LOCKDEV_IOC_CANCEL (struct lockdev_cancel)
  * ------------------------------------------
@@ -184,6 +191,66 @@
  *
  * LOCK, QUERY and LIST write at most LOCKDEV_ENTRIES_MAX entries per call;
  * nr_entries still reports how many there are.
+ *
+ * Order
+ * -----
+ * Every request carries a level; 0 is unranked. The order: a session may
+ * take a lock at level L > 0 only if every lock it holds or awaits at a
+ * level above 0 has a level below L, or has level L and a name that sorts
+ * before the new name (bytes compared as unsigned, a prefix first).
+ * Unranked requests are never checked and never count. Taking locks only in
+ * this order makes a deadlock among them impossible.
+ *
+ * LOCKDEV_IOC_SET_ORDER (struct lockdev_order)
+ * --------------------------------------------
+ * Sets the session's order mode to mode, or leaves it when mode is 0, and
+ * returns the mode it had in old_mode. LOCKDEV_ORDER_STRICT (the default):
+ * a request that breaks the order fails with EDEADLK and
+ * LOCKDEV_RESULT_ORDER. LOCKDEV_ORDER_WARN: it is granted or queued as
+ * usual, with LOCKDEV_RESULT_ORDER in its result, and counted and recorded
+ * as a strict failure is. LOCKDEV_ORDER_OFF: nothing is checked. Either way
+ * LOCKDEV_IOC_DEADLOCK then names the held lock that was in the way.
+ * Errors: EINVAL (mode unknown, flags or pad not zero), EFAULT.
+ *
+ * LOCKDEV_IOC_LOCK_SET (struct lockdev_lock_set)
+ * ----------------------------------------------
+ * Takes up to LOCKDEV_SET_MAX locks all or nothing. items points to
+ * nr_items structs of item_size bytes each (the size rules above apply to
+ * each item: LOCKDEV_SET_ITEM_SIZE_VER0 at least). Items with the same name
+ * are one request in the strongest of their modes; they must have the same
+ * level. The requests are sorted into the order (level, then name; unranked
+ * ones by name, first) and taken in turn, each waiting as LOCK does under
+ * the set's flags (LOCKDEV_LOCK_NONBLOCK or LOCKDEV_LOCK_DEADLINE, whose
+ * deadline_ns bounds the whole set). On success every item's handle,
+ * generation and result are filled as LOCK fills them (items that were
+ * merged get the same handle) and failed is LOCKDEV_SET_NONE. On failure
+ * the locks the call took are released again (a release from APPEND or
+ * EXCLUSIVE changes a generation, as always), failed is the index of the
+ * item that failed, or LOCKDEV_SET_NONE when no single item did, and result
+ * carries LOCKDEV_RESULT_ORDER or LOCKDEV_RESULT_CYCLE on EDEADLK. An empty
+ * set succeeds and does nothing.
+ * Errors: EINVAL (unknown flags, ASYNC, NONBLOCK with DEADLINE, pad not
+ * zero, item_size too small; in an item: unknown mode, name_len 0, result
+ * not 0, or the level of an item differing from an earlier item with the
+ * same name), E2BIG (nr_items above LOCKDEV_SET_MAX; item_size above 4096
+ * or an item's unknown bytes not zero), ENAMETOOLONG, and every error of
+ * LOCK but EINTR, which ends the set with every lock released and, with
+ * SA_RESTART, restarts it whole.
+ *
+ * LOCKDEV_IOC_DEADLOCK (struct lockdev_deadlock)
+ * ----------------------------------------------
+ * Reports the session's last EDEADLK, or last order violation in warn
+ * mode: reason (LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER, 0 if there was
+ * none), handle (the request's handle, 0 if it got none), age_ns (how long
+ * ago), and up to nr_members struct lockdev_cycle_member at members;
+ * nr_members is set to how many there are (at most LOCKDEV_CYCLE_MAX are
+ * kept). For a cycle, member 0 is the session itself; each member waits for
+ * wait_name, which the next member (the first after the last) holds, or has
+ * queued ahead of it when flags has LOCKDEV_MEMBER_QUEUED, in held_mode:
+ * so each member's held_name is the previous member's wait_name. For an
+ * order violation there is one member, the session, with held_name the
+ * held lock the request conflicts with and wait_name the lock it asked.
+ * Errors: EINVAL (flags or pad not zero), EFAULT.
  *
  * read() and poll()
  * -----------------
@@ -236,12 +303,76 @@
  *  owner_deaths     locks marked owner-died
  *  memory           bytes the module has allocated for sessions, lockspaces,
  *                   locks and requests
+ *  cycles           requests that failed with EDEADLK for a cycle
+ *  order_violations requests that broke the order (strict and warn)
+ *  inversions       learned-order inversions found
+ *  classes          lock classes known now
+ *  class_edges      learned-order edges known now
+ *  order_full       classes or edges not recorded for want of room
+ *
+ * /proc/lockdev/deadlocks
+ * -----------------------
+ * The most recent LOCKDEV_DEADLOCKS_KEPT deadlocks and order violations,
+ * oldest first. The first line is "# lockdev deadlocks N", the format
+ * version; the second names the columns. Then one line per member, escaped
+ * as in /proc/lockdev/locks:
+ *
+ *   seq lockspace reason age_ms member pid comm held_mode held_level
+ *   held_name wait_mode wait_level wait_name
+ *
+ * seq numbers the reports since load; reason is cycle or order; member
+ * counts from 0 as LOCKDEV_IOC_DEADLOCK's members do; held_mode is shared,
+ * append or exclusive, with "queued-" before it for a request queued ahead.
+ * A reader sees the reports of the lockspaces it could see in
+ * /proc/lockdev/locks.
+ *
+ * Lock classes and learned order
+ * ------------------------------
+ * The class of a name "class:instance" is the bytes before its first
+ * colon; a name without a colon has no class. Across all sessions of a
+ * lockspace, when a session asks for a lock of class B while it holds or
+ * awaits a lock of class A (A other than B), the module learns the edge
+ * A -> B. A new edge that closes a cycle of edges is an inversion: a
+ * potential deadlock, recorded even though nothing deadlocked. Classes and
+ * edges live as long as their lockspace; max_classes and max_class_edges
+ * bound them, and what does not fit is counted in order_full.
+ *
+ * /proc/lockdev/order
+ * -------------------
+ * First line "# lockdev order N", the format version; second line
+ * "# classes N/MAX edges N/MAX inversions N" with " full" appended once
+ * something did not fit; third line names the columns. Then one line per
+ * edge, then one per inversion:
+ *
+ *   edge lockspace from to count age_ms pid comm from_name to_name
+ *   inversion lockspace from to age_ms pid comm from_name to_name
+ *             pid2 comm2 from_name2 to_name2
+ *
+ * An edge line gives how often the edge was taken and its first example:
+ * how long ago, the process, the lock of class from it held and the lock of
+ * class to it asked. An inversion line gives the edge that closed the cycle
+ * (from -> to) with its example, then the example of the edge leaving to on
+ * the way back to from (to_name2 belongs to the next class on that path,
+ * which is from itself in a cycle of two).
+ *
+ * /proc/lockdev/lock_stat
+ * -----------------------
+ * First line "# lockdev lock_stat N", the format version; second line names
+ * the columns; then one line per class:
+ *
+ *   lockspace class acquisitions contentions wait_total_ns wait_max_ns
+ *   hold_total_ns hold_max_ns
+ *
+ * acquisitions counts grants, contentions the grants that waited; waits
+ * and holds are in nanoseconds. Writing "0" resets every counter (root
+ * only, EPERM otherwise; anything else written fails with EINVAL).
  *
  * Module parameters (/sys/module/lockdev/parameters/, writable by root; a
  * change applies to later requests): max_locks_per_space (ENOSPC beyond),
  * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued),
  * max_waiters_per_user (requests queued), max_sessions_per_user (sessions
- * open) and max_spaces_per_user (named lockspaces created).
+ * open) and max_spaces_per_user (named lockspaces created); and, counted
+ * over all lockspaces, max_classes and max_class_edges for learned order.
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
@@ -254,6 +385,9 @@
 #define LOCKDEV_ABI_VERSION		1
 #define LOCKDEV_PROC_STATS_VERSION	1
 #define LOCKDEV_PROC_LOCKS_VERSION	1
+#define LOCKDEV_PROC_DEADLOCKS_VERSION	1
+#define LOCKDEV_PROC_ORDER_VERSION	1
+#define LOCKDEV_PROC_LOCK_STAT_VERSION	1
 
 /* Longest lock or lockspace name, in bytes. */
 #define LOCKDEV_NAME_MAX		255
@@ -266,10 +400,18 @@
 #define LOCKDEV_FEATURE_ASYNC		((__u64)1 << 1)	/* ASYNC, CANCEL, read(), poll() */
 #define LOCKDEV_FEATURE_LOCKSPACE	((__u64)1 << 2)	/* ATTACH */
 #define LOCKDEV_FEATURE_OWNER_DIED	((__u64)1 << 3)	/* owner-died, CONSISTENT */
+#define LOCKDEV_FEATURE_ORDER		((__u64)1 << 4)	/* levels, SET_ORDER */
+#define LOCKDEV_FEATURE_LOCK_SET	((__u64)1 << 5)	/* LOCK_SET */
+#define LOCKDEV_FEATURE_DEADLOCK	((__u64)1 << 6)	/* DEADLOCK, reasons */
+#define LOCKDEV_FEATURE_LEARNED_ORDER	((__u64)1 << 7)	/* classes, order, lock_stat */
 #define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
 					 LOCKDEV_FEATURE_ASYNC | \
 					 LOCKDEV_FEATURE_LOCKSPACE | \
-					 LOCKDEV_FEATURE_OWNER_DIED)
+					 LOCKDEV_FEATURE_OWNER_DIED | \
+					 LOCKDEV_FEATURE_ORDER | \
+					 LOCKDEV_FEATURE_LOCK_SET | \
+					 LOCKDEV_FEATURE_DEADLOCK | \
+					 LOCKDEV_FEATURE_LEARNED_ORDER)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -319,6 +461,8 @@ struct lockdev_attach {
 /* Bits of lockdev_lock.result, lockdev_convert.result, completion flags. */
 #define LOCKDEV_RESULT_OWNER_DIED	0x1U
 #define LOCKDEV_RESULT_QUEUED		0x2U
+#define LOCKDEV_RESULT_ORDER		0x4U	/* the request broke the order */
+#define LOCKDEV_RESULT_CYCLE		0x8U	/* waiting would close a cycle */
 
 /* States of a holder or waiter (lockdev_entry.state, lockdev_held.state). */
 #define LOCKDEV_STATE_HELD		1
@@ -427,6 +571,87 @@ struct lockdev_list {
 
 #define LOCKDEV_LIST_SIZE_VER0		16
 
+/* Order modes (lockdev_order.mode). */
+#define LOCKDEV_ORDER_STRICT		1
+#define LOCKDEV_ORDER_WARN		2
+#define LOCKDEV_ORDER_OFF		3
+
+struct lockdev_order {
+	__u32 mode;		/* the new mode, or 0 to keep it */
+	__u32 flags;
+	__u32 old_mode;		/* out: the mode before the call */
+	__u32 pad;
+};
+
+#define LOCKDEV_ORDER_SIZE_VER0		16
+
+/* Most requests in one lock set. */
+#define LOCKDEV_SET_MAX			64
+/* lockdev_lock_set.failed when no item failed. */
+#define LOCKDEV_SET_NONE		0xffffffffU
+
+/* One request of a lock set. */
+struct lockdev_set_item {
+	__u64 name;
+	__u32 name_len;
+	__u32 mode;
+	__u32 level;
+	__u32 result;		/* out: LOCKDEV_RESULT_* of the grant */
+	__u64 handle;		/* out */
+	__u64 generation;	/* out */
+};
+
+#define LOCKDEV_SET_ITEM_SIZE_VER0	40
+
+struct lockdev_lock_set {
+	__u64 items;
+	__u32 nr_items;
+	__u32 item_size;
+	__u32 flags;		/* LOCKDEV_LOCK_NONBLOCK or _DEADLINE */
+	__u32 failed;		/* out: the index that failed, or SET_NONE */
+	__u64 deadline_ns;
+	__u32 result;		/* out: on EDEADLK, the reason */
+	__u32 pad;
+};
+
+#define LOCKDEV_LOCK_SET_SIZE_VER0	40
+
+/* Most members of one report that are kept. */
+#define LOCKDEV_CYCLE_MAX		64
+/* How many reports /proc/lockdev/deadlocks keeps. */
+#define LOCKDEV_DEADLOCKS_KEPT		16
+
+/* Bits of lockdev_cycle_member.flags. */
+#define LOCKDEV_MEMBER_QUEUED		0x1U	/* held_* is a request queued ahead */
+
+/* One session of a cycle, or the session that broke the order. */
+struct lockdev_cycle_member {
+	__u64 session;
+	__u32 pid;		/* as the caller's pid namespace sees it */
+	__u32 flags;
+	__u32 held_mode;
+	__u32 held_level;
+	__u32 wait_mode;
+	__u32 wait_level;
+	__u32 held_name_len;
+	__u32 wait_name_len;
+	__u8 comm[16];
+	__u8 held_name[LOCKDEV_NAME_MAX + 1];	/* NUL-padded */
+	__u8 wait_name[LOCKDEV_NAME_MAX + 1];	/* NUL-padded */
+};
+
+struct lockdev_deadlock {
+	__u64 members;
+	__u32 nr_members;	/* in: room at members; out: how many */
+	__u32 flags;
+	__u32 reason;		/* out: LOCKDEV_RESULT_CYCLE or _ORDER, or 0 */
+	__u32 pad;
+	__u64 handle;		/* out */
+	__u64 age_ns;		/* out */
+};
+
+#define LOCKDEV_DEADLOCK_SIZE_VER0	40
+
 /* What read() returns for each asynchronous request that ended. */
 struct lockdev_completion {
 	__u64 user_data;
@@ -447,5 +672,8 @@ struct lockdev_completion {
 #define LOCKDEV_IOC_CONSISTENT	_IOWR(LOCKDEV_IOC_MAGIC, 0x06, struct lockdev_consistent)
 #define LOCKDEV_IOC_QUERY	_IOWR(LOCKDEV_IOC_MAGIC, 0x07, struct lockdev_query)
 #define LOCKDEV_IOC_LIST	_IOWR(LOCKDEV_IOC_MAGIC, 0x08, struct lockdev_list)
+#define LOCKDEV_IOC_SET_ORDER	_IOWR(LOCKDEV_IOC_MAGIC, 0x09, struct lockdev_order)
+#define LOCKDEV_IOC_LOCK_SET	_IOWR(LOCKDEV_IOC_MAGIC, 0x0a, struct lockdev_lock_set)
+#define LOCKDEV_IOC_DEADLOCK	_IOWR(LOCKDEV_IOC_MAGIC, 0x0b, struct lockdev_deadlock)
 
 #endif /* _UAPI_LINUX_LOCKDEV_H */
