@@ -59,9 +59,9 @@
 #include <uapi/linux/lockdev.h>
 
 #define LOCKDEV_VERSION_MAJOR	0
-#define LOCKDEV_VERSION_MINOR	2
+#define LOCKDEV_VERSION_MINOR	3
 #define LOCKDEV_VERSION_PATCH	0
-#define LOCKDEV_VERSION_STRING	"0.2.0"
+#define LOCKDEV_VERSION_STRING	"0.3.0"
 
 /* Bits of the modes, for masks of modes present. */
 #define LD_MODE_BIT(mode)	(1U << (mode))
