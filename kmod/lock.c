@@ -1037,6 +1037,7 @@ static void ld_release(struct ld_req *req, bool died)
 		if (died) {
 			lk->owner_died = true;
 			ld_stat_inc(owner_deaths);
+			ld_event_owner_died(lk, req);
 		}
 	}
 	req->result = -ECANCELED;

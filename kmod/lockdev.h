@@ -9,8 +9,10 @@
  * policy, waits and conversions; graph.c deadlock detection over the
  * wait-for graph; order.c the order mode and the order rule; lockset.c
  * lock sets; report.c deadlock and order reports and /proc/lockdev/deadlocks;
- * ioctl.c decodes ioctls; stats.c the counters; proc.c and proc_locks.c the
- * /proc/lockdev/ files; params.c the module parameters.
+ * events.c the events and the scanner of long holds and waits; netlink.c
+ * the generic netlink family; ioctl.c decodes ioctls; stats.c the
+ * counters; proc.c and proc_locks.c the /proc/lockdev/ files and the walk
+ * of the locks table; params.c the module parameters.
  *
  * Lock order of the module, outermost first:
  *
@@ -47,6 +49,7 @@
 #include <linux/poll.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/skbuff.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
@@ -212,6 +215,7 @@ struct ld_lock {
  * @want: the mode an upgrade asks for while converting. @lk->lock.
  * @async: asynchronous; @wait is then its struct ld_async. Immutable.
  * @releasing: an UNLOCK has claimed it. @lk->lock.
+ * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
  * @result: why a wait ended without a grant (negative errno). @lk->lock.
  * @since: ktime in ns when held or queued. @lk->lock.
  * @pid: the process that asked; a reference is held. Immutable.
@@ -233,12 +237,17 @@ struct ld_req {
 	u8 want;
 	bool async;
 	bool releasing;
+	u8 told;
 	s16 result;
 	u64 since;
 	struct pid *pid;
 	char comm[TASK_COMM_LEN];
 	struct ld_wait *wait;
 };
+
+/* Bits of ld_req.told. */
+#define LD_TOLD_HELD	0x1	/* held too long */
+#define LD_TOLD_WAIT	0x2	/* waited too long */
 
 /*
  * struct ld_wait - a queued request's wait
@@ -331,6 +340,7 @@ struct ld_report_member {
  * @time_ns: when it happened.
  * @handle: the request's handle, or 0.
  * @reason: LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER.
+ * @order_mode: for an order violation, the session's order mode.
  * @nr: members.
  * @space: the lockspace; a reference is held.
  * @names: where the members' names are copied.
@@ -345,6 +355,7 @@ struct ld_report {
 	u64 time_ns;
 	u64 handle;
 	u32 reason;
+	u32 order_mode;
 	u32 nr;
 	struct ld_space *space;
 	u8 *names;
@@ -484,6 +495,26 @@ void ld_lock_unpin(struct ld_lock *lk);
 extern struct rhashtable ld_locks;
 extern const struct proc_ops ld_locks_proc_ops;
 
+/*
+ * struct ld_locks_iter - a walk of the locks table (proc_locks.c)
+ * @hti: the table walk.
+ * @cur: the lock the walk is at, pinned, or NULL.
+ * @pos: how many locks the walk has passed, for seq_file.
+ * @all: every lock, not only those the walker may see.
+ *
+ * Only its owner uses it, one call at a time.
+ */
+struct ld_locks_iter {
+	struct rhashtable_iter hti;
+	struct ld_lock *cur;
+	loff_t pos;
+	bool all;
+};
+
+void ld_locks_iter_init(struct ld_locks_iter *it, bool all);
+struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);
+void ld_locks_iter_exit(struct ld_locks_iter *it);
+
 int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 		   const struct ld_req *req, u32 want, const struct ld_req *self,
 		   const struct list_head *stop, struct ld_report **repp);
@@ -537,6 +568,8 @@ struct ld_stats_pcpu {
 	long classes;
 	long class_edges;
 	unsigned long order_full;
+	unsigned long events;
+	unsigned long events_dropped;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
@@ -546,9 +579,31 @@ DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
 #define ld_stat_dec(field)	this_cpu_dec(ld_stats.field)
 
 int lockdev_stats_show(struct seq_file *m, void *v);
+int ld_stats_each(int (*fn)(const char *name, long value, void *arg),
+		  void *arg);
 
 int lockdev_dev_init(void);
 void lockdev_dev_exit(void);
+
+/* Events and the netlink family (events.c, netlink.c). */
+extern unsigned int ld_held_threshold_ms;
+extern unsigned int ld_wait_threshold_ms;
+extern struct genl_family ld_genl_family;
+
+struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
+			     size_t size, gfp_t gfp);
+void ld_event_send(struct sk_buff *skb);
+void ld_event_cancel(struct sk_buff *skb);
+void ld_event_report(const struct ld_report *rep);
+void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
+void ld_events_kick(void);
+int ld_events_init(void);
+void ld_events_exit(void);
+int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
+		    struct user_namespace *ns);
+int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
+		  const struct ld_req *r, bool holder, u64 now,
+		  struct pid_namespace *ns);
 
 int lockdev_proc_init(void);
 void lockdev_proc_exit(void);

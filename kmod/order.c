@@ -115,8 +115,12 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 		return 0;
 
 	ld_stat_inc(order_violations);
-	if (rep)
+	if (mode == LOCKDEV_ORDER_STRICT)
+		ld_stat_inc(deadlocks);
+	if (rep) {
 		rep->handle = req->handle;
+		rep->order_mode = mode;
+	}
 	a->reason = LOCKDEV_RESULT_ORDER;
 	a->report = rep;
 	return mode == LOCKDEV_ORDER_STRICT ? -EDEADLK : 0;
