@@ -404,6 +404,12 @@ struct ld_stats_pcpu {
 	unsigned long deadlocks;
 	unsigned long owner_deaths;
 	long memory;
+	unsigned long cycles;
+	unsigned long order_violations;
+	unsigned long inversions;
+	long classes;
+	long class_edges;
+	unsigned long order_full;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
