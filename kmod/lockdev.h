@@ -7,8 +7,10 @@
  * handles and asynchronous completions; space.c the lockspaces and their
  * permissions; user.c the per-uid limits; lock.c the lock objects, the grant
  * policy, waits and conversions; graph.c deadlock detection over the
- * wait-for graph; ioctl.c decodes ioctls; stats.c the counters; proc.c and
- * proc_locks.c the /proc/lockdev/ files; params.c the module parameters.
+ * wait-for graph; class.c lock classes, learned order and per-class
+ * statistics; ioctl.c decodes ioctls; stats.c the counters; proc.c,
+ * proc_locks.c and proc_order.c the /proc/lockdev/ files; params.c the
+ * module parameters.
  *
  * Lock order of the module, outermost first:
  *
@@ -21,7 +23,10 @@
  *
  * ld_spaces_mutex (space.c) and ld_users_mutex (user.c) are leaves: nothing
  * else is taken under them. They may be taken under ld_graph_mutex, never
- * under a spinlock.
+ * under a spinlock. ld_class_mutex (class.c), which creates lock classes
+ * and learned-order edges and guards their lists, is a leaf as well; it is
+ * taken under no other lock of the module. ld_session.lock also guards the
+ * session's class summary, and is taken for it under ld_lock.lock or alone.
  *
  * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
  * empty has its holders changed under ld_lock.lock alone, and a lock with
@@ -66,6 +71,8 @@ extern unsigned int ld_max_locks_per_user;
 extern unsigned int ld_max_waiters_per_user;
 extern unsigned int ld_max_sessions_per_user;
 extern unsigned int ld_max_spaces_per_user;
+extern unsigned int ld_max_classes;
+extern unsigned int ld_max_class_edges;
 
 /*
  * struct ld_user - per-uid accounting of limits
@@ -106,11 +113,12 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @is_default: a uid's default lockspace, which has no name.
  * @creator: the user charged for a named lockspace, or NULL.
  * @locks: locks that exist in it, for its limit. Atomic.
+ * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref and @locks is immutable once the lockspace is in the
- * table.
+ * Every field but @ref, @locks and @classes is immutable once the lockspace
+ * is in the table.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -124,6 +132,7 @@ struct ld_space {
 	bool is_default;
 	struct ld_user *creator;
 	atomic_t locks;
+	struct list_head classes;
 	u16 name_len;
 	u8 name[];
 };
@@ -146,6 +155,8 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len);
  * @node: in the locks table (lock.c). The key, @space and @name, is
  *	immutable; the table has its own locking.
  * @space: the lockspace; a reference is held.
+ * @class: the class of the name (class.c), or NULL. Set at creation and
+ *	immutable; a class lives as long as its lockspace, so outlives the lock.
  * @lock: protects every field below.
  * @dead: removed from the table; a lookup that finds it retries.
  * @busy: callers that looked it up and will come back; it stays alive.
@@ -164,6 +175,7 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len);
 struct ld_lock {
 	struct rhash_head node;
 	struct ld_space *space;
+	struct ld_class *class;
 	spinlock_t lock;	/* protects every field below */
 	bool dead;
 	bool owner_died;
@@ -286,6 +298,31 @@ struct ld_async {
 	bool armed;
 };
 
+/* How many classes a session's summary tracks at once. */
+#define LD_CLASSES_HELD	8
+
+/*
+ * struct ld_class_held - the classes a session holds or awaits, for learned
+ * order: one slot per class of the requests it has in the owned table (held,
+ * waiting or converting). Protected by the session's lock.
+ * @nr: slots in use; read with READ_ONCE() to skip an empty summary.
+ * @slot: @class, @count requests of it, and @example, the lock of the last
+ *	of them to start (NULL once that one ended), to name in an edge.
+ *
+ * Requests of a class that finds every slot taken are not tracked: the
+ * session learns no edge from that class until a slot frees and a later
+ * request of it takes one. A slot is never kept for a class the session no
+ * longer has, so no false edge is learned.
+ */
+struct ld_class_held {
+	u32 nr;
+	struct {
+		struct ld_class *class;
+		struct ld_lock *example;
+		u32 count;
+	} slot[LD_CLASSES_HELD];
+};
+
 /*
  * struct ld_session - one open file description of /dev/lockdev
  * @id: unique since load. Immutable.
@@ -295,8 +332,9 @@ struct ld_async {
  * @perms: LD_MAY_* on @space, set with it.
  * @handles: handle -> struct ld_req. The xarray's own lock.
  * @next_handle: the last handle given. Atomic.
- * @lock: protects @done.
+ * @lock: protects @done and @classes.
  * @done: struct ld_completion ready for read().
+ * @classes: the classes of its requests (class.c).
  * @wq: read() and poll() wait here for @done.
  * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
  * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
@@ -310,8 +348,9 @@ struct ld_session {
 	unsigned int perms;
 	struct xarray handles;
 	atomic64_t next_handle;
-	spinlock_t lock;	/* protects done */
+	spinlock_t lock;	/* protects done, classes */
 	struct list_head done;
+	struct ld_class_held classes;
 	wait_queue_head_t wq;
 	struct list_head waiting;
 	struct list_head bfs_node;
@@ -383,6 +422,62 @@ extern const struct proc_ops ld_locks_proc_ops;
 
 int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
 		   const struct ld_req *self, const struct list_head *stop);
+
+/* Lock classes and learned order (class.c); the hooks the lock engine calls. */
+struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
+			       u32 len);
+void ld_class_space_free(struct ld_space *space);
+void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
+void __ld_class_enter(struct ld_req *req);
+void __ld_class_leave(struct ld_req *req);
+void __ld_class_granted(struct ld_class *class);
+void __ld_class_waited(struct ld_class *class, u64 since);
+void __ld_class_released(struct ld_class *class, u64 since);
+
+/* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
+static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_learn(sess, lk);
+}
+
+/* @req enters the owned table: count its class in the session's summary. */
+static inline void ld_class_enter(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_enter(req);
+}
+
+/* @req leaves the owned table. */
+static inline void ld_class_leave(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_leave(req);
+}
+
+/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
+static inline void ld_class_granted(struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_granted(lk->class);
+}
+
+static inline void ld_class_waited(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_waited(lk->class, since);
+}
+
+/* lock_stat: the release of a hold of @lk granted at @since. */
+static inline void ld_class_released(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_released(lk->class, since);
+}
+
+/* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
+extern const struct proc_ops ld_order_proc_ops;
+extern const struct proc_ops ld_lock_stat_proc_ops;
 
 /*
  * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges
