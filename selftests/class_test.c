@@ -189,7 +189,8 @@ static bool parse_inversion(const char *line, struct inversion *v)
 {
 	struct edge *e = &v->e;
 
-	return sscanf(line, "inversion %127s %63s %63s %llu %d %31s %255s %255s %d %31s %255s %255s",
+	return sscanf(line,
+		      "inversion %127s %63s %63s %llu %d %31s %255s %255s %d %31s %255s %255s",
 		      e->space, e->from, e->to, &e->age_ms, &e->pid, e->comm,
 		      e->from_name, e->to_name, &v->pid2, v->comm2,
 		      v->from_name2, v->to_name2) == 12;
@@ -314,7 +315,7 @@ TEST(edges_learned)
 
 	s = read_file("/proc/self/comm");
 	ASSERT_NE(NULL, s);
-	sscanf(s, "%31s", comm);
+	ASSERT_EQ(1, sscanf(s, "%31s", comm));
 	free(s);
 	space_name(space, sizeof(space), "edges");
 	fd = session_in(space, 0600);
@@ -735,7 +736,7 @@ TEST(lock_stat_values)
 /* Anything but "0" fails with EINVAL and resets nothing. */
 TEST(lock_stat_bad_input)
 {
-	const char *bad[] = { "1", "00", "0 ", " 0", "0\n\n", "x", "\n",
+	static const char *const bad[] = { "1", "00", "0 ", " 0", "0\n\n", "x", "\n",
 			      "-0", "0x0" };
 	struct stat_line s;
 	char space[64];
@@ -746,7 +747,7 @@ TEST(lock_stat_bad_input)
 	fd = session_in(space, 0600);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, take(fd, "bad:1"));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-1, write_str(LOCK_STAT, bad[i]));
 		EXPECT_EQ(EINVAL, errno) {
 			TH_LOG("writing \"%s\"", bad[i]);
