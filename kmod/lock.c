@@ -248,6 +248,7 @@ static void ld_hold(struct ld_req *req)
 	smp_store_release(&req->state, LD_HELD);
 	ld_stat_inc(holders);
 	ld_stat_inc(grants);
+	ld_class_granted(lk);
 }
 
 /* Take @req off its lock's queue; an upgrade falls back to its old mode. */
@@ -338,6 +339,7 @@ static void ld_grant(struct ld_req *req)
 		smp_store_release(&req->state, LD_HELD);
 		ld_stat_inc(grants);
 	} else {
+		ld_class_waited(lk, req->since);
 		ld_hold(req);
 	}
 	if (req->wait->task) {
@@ -421,6 +423,7 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	lk->generation = ld_next_generation();
 	lk->name_len = len;
 	memcpy(lk->name, name, len);
+	lk->class = ld_class_find(space, name, len);
 	return lk;
 }
 
@@ -609,6 +612,7 @@ static bool ld_req_end(struct ld_req *req)
 {
 	lockdep_assert_held(&req->lk->lock);
 	rhashtable_remove_fast(&ld_owned, &req->onode, ld_owned_params);
+	ld_class_leave(req);
 	return ld_lock_unused(req->lk);
 }
 
@@ -769,6 +773,8 @@ static int ld_owned_insert(struct ld_req *req)
 
 	ret = rhashtable_lookup_insert_fast(&ld_owned, &req->onode,
 					    ld_owned_params);
+	if (!ret)
+		ld_class_enter(req);
 	return ret == -EEXIST ? -EALREADY : ret;
 }
 
@@ -813,6 +819,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	lk = ld_lock_find(sess->space, name, len, true, &ret);
 	if (!lk)
 		goto err_forget;
+	ld_class_learn(sess, lk);
 	WRITE_ONCE(req->lk, lk);
 	ret = ld_order_check(sess, req, a);
 	spin_lock(&lk->lock);
@@ -1032,6 +1039,7 @@ static void ld_release(struct ld_req *req, bool died)
 	list_del_init(&req->hnode);
 	LD_NR(lk, req->mode)--;
 	ld_stat_dec(holders);
+	ld_class_released(lk, req->since);
 	if (req->mode != LOCKDEV_MODE_SHARED) {
 		lk->generation = ld_next_generation();
 		if (died) {
@@ -1044,6 +1052,7 @@ static void ld_release(struct ld_req *req, bool died)
 	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 	smp_store_release(&req->state, LD_DONE);
 	rhashtable_remove_fast(&ld_owned, &req->onode, ld_owned_params);
+	ld_class_leave(req);
 	if (graph)
 		ld_grant_waiters(lk);
 	ld_lock_leave(lk, graph);

@@ -9,10 +9,11 @@
  * policy, waits and conversions; graph.c deadlock detection over the
  * wait-for graph; order.c the order mode and the order rule; lockset.c
  * lock sets; report.c deadlock and order reports and /proc/lockdev/deadlocks;
- * events.c the events and the scanner of long holds and waits; netlink.c
- * the generic netlink family; ioctl.c decodes ioctls; stats.c the
- * counters; proc.c and proc_locks.c the /proc/lockdev/ files and the walk
- * of the locks table; params.c the module parameters.
+ * class.c lock classes, learned order and per-class statistics; events.c
+ * the events and the scanner of long holds and waits; netlink.c the
+ * generic netlink family; ioctl.c decodes ioctls; stats.c the counters;
+ * proc.c, proc_locks.c and proc_order.c the /proc/lockdev/ files and the
+ * walk of the locks table; params.c the module parameters.
  *
  * Lock order of the module, outermost first:
  *
@@ -25,7 +26,11 @@
  *
  * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
  * (report.c) are leaves: nothing else is taken under them. They may be taken
- * under ld_graph_mutex, never under a spinlock.
+ * under ld_graph_mutex, never under a spinlock. ld_class_mutex (class.c),
+ * which creates lock classes and learned-order edges and guards their
+ * lists, is a leaf as well; it is taken under no other lock of the module.
+ * ld_session.lock also guards the session's class summary, and is taken for
+ * it under ld_lock.lock or alone.
  *
  * The order check (order.c) takes ld_lock.lock of the session's other
  * locks under the xa_lock of its handles, as LIST does, with no ld_lock.lock
@@ -75,6 +80,8 @@ extern unsigned int ld_max_locks_per_user;
 extern unsigned int ld_max_waiters_per_user;
 extern unsigned int ld_max_sessions_per_user;
 extern unsigned int ld_max_spaces_per_user;
+extern unsigned int ld_max_classes;
+extern unsigned int ld_max_class_edges;
 
 /*
  * struct ld_user - per-uid accounting of limits
@@ -115,11 +122,12 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @is_default: a uid's default lockspace, which has no name.
  * @creator: the user charged for a named lockspace, or NULL.
  * @locks: locks that exist in it, for its limit. Atomic.
+ * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref and @locks is immutable once the lockspace is in the
- * table.
+ * Every field but @ref, @locks and @classes is immutable once the lockspace
+ * is in the table.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -133,6 +141,7 @@ struct ld_space {
 	bool is_default;
 	struct ld_user *creator;
 	atomic_t locks;
+	struct list_head classes;
 	u16 name_len;
 	u8 name[];
 };
@@ -155,6 +164,8 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len);
  * @node: in the locks table (lock.c). The key, @space and @name, is
  *	immutable; the table has its own locking.
  * @space: the lockspace; a reference is held.
+ * @class: the class of the name (class.c), or NULL. Set at creation and
+ *	immutable; a class lives as long as its lockspace, so outlives the lock.
  * @lock: protects every field below.
  * @dead: removed from the table; a lookup that finds it retries.
  * @busy: callers that looked it up and will come back; it stays alive.
@@ -173,6 +184,7 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len);
 struct ld_lock {
 	struct rhash_head node;
 	struct ld_space *space;
+	struct ld_class *class;
 	spinlock_t lock;	/* protects every field below */
 	bool dead;
 	bool owner_died;
@@ -301,6 +313,31 @@ struct ld_async {
 	bool armed;
 };
 
+/* How many classes a session's summary tracks at once. */
+#define LD_CLASSES_HELD	8
+
+/*
+ * struct ld_class_held - the classes a session holds or awaits, for learned
+ * order: one slot per class of the requests it has in the owned table (held,
+ * waiting or converting). Protected by the session's lock.
+ * @nr: slots in use; read with READ_ONCE() to skip an empty summary.
+ * @slot: @class, @count requests of it, and @example, the lock of the last
+ *	of them to start (NULL once that one ended), to name in an edge.
+ *
+ * Requests of a class that finds every slot taken are not tracked: the
+ * session learns no edge from that class until a slot frees and a later
+ * request of it takes one. A slot is never kept for a class the session no
+ * longer has, so no false edge is learned.
+ */
+struct ld_class_held {
+	u32 nr;
+	struct {
+		struct ld_class *class;
+		struct ld_lock *example;
+		u32 count;
+	} slot[LD_CLASSES_HELD];
+};
+
 /*
  * struct ld_report_member - one session of a reported cycle, or the session
  * that broke the order; immutable once the report is kept
@@ -386,9 +423,10 @@ int ld_deadlocks_show(struct seq_file *m, void *v);
  * @next_handle: the last handle given. Atomic.
  * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
  * @nr_ranked: requests at a level above 0, held or queued. Atomic.
- * @lock: protects @done and @report.
+ * @lock: protects @done, @report and @classes.
  * @done: struct ld_completion ready for read().
  * @report: the last deadlock or order report, referenced, or NULL.
+ * @classes: the classes of its requests (class.c).
  * @wq: read() and poll() wait here for @done.
  * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
  * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
@@ -411,9 +449,10 @@ struct ld_session {
 	atomic64_t next_handle;
 	u32 order_mode;
 	atomic_t nr_ranked;
-	spinlock_t lock;	/* protects done, report */
+	spinlock_t lock;	/* protects done, report, classes */
 	struct list_head done;
 	struct ld_report *report;
+	struct ld_class_held classes;
 	wait_queue_head_t wq;
 	struct list_head waiting;
 	struct list_head bfs_node;
@@ -541,6 +580,62 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 		struct ld_args *a, u32 *failed);
 
 extern const char *const ld_mode_names[4];
+
+/* Lock classes and learned order (class.c); the hooks the lock engine calls. */
+struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
+			       u32 len);
+void ld_class_space_free(struct ld_space *space);
+void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
+void __ld_class_enter(struct ld_req *req);
+void __ld_class_leave(struct ld_req *req);
+void __ld_class_granted(struct ld_class *class);
+void __ld_class_waited(struct ld_class *class, u64 since);
+void __ld_class_released(struct ld_class *class, u64 since);
+
+/* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
+static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_learn(sess, lk);
+}
+
+/* @req enters the owned table: count its class in the session's summary. */
+static inline void ld_class_enter(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_enter(req);
+}
+
+/* @req leaves the owned table. */
+static inline void ld_class_leave(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_leave(req);
+}
+
+/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
+static inline void ld_class_granted(struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_granted(lk->class);
+}
+
+static inline void ld_class_waited(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_waited(lk->class, since);
+}
+
+/* lock_stat: the release of a hold of @lk granted at @since. */
+static inline void ld_class_released(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_released(lk->class, since);
+}
+
+/* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
+extern const struct proc_ops ld_order_proc_ops;
+extern const struct proc_ops ld_lock_stat_proc_ops;
 
 /*
  * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges

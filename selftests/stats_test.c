@@ -19,7 +19,8 @@ TEST(format)
 		"locks", "holders", "waiters", "grants", "contended",
 		"timeouts", "cancels", "eagains", "deadlocks", "owner_deaths",
 		"memory", "cycles", "order_violations", "inversions",
-		"classes", "class_edges", "order_full",
+		"classes", "class_edges", "order_full", "events",
+		"events_dropped",
 	};
 	char key[64];
 	long long value;

@@ -333,43 +333,59 @@
  * Lock classes and learned order
  * ------------------------------
  * The class of a name "class:instance" is the bytes before its first
- * colon; a name without a colon has no class. Across all sessions of a
- * lockspace, when a session asks for a lock of class B while it holds or
- * awaits a lock of class A (A other than B), the module learns the edge
- * A -> B. A new edge that closes a cycle of edges is an inversion: a
- * potential deadlock, recorded even though nothing deadlocked. Classes and
- * edges live as long as their lockspace; max_classes and max_class_edges
- * bound them, and what does not fit is counted in order_full.
+ * colon; a name without a colon, or whose first byte is one, has no class.
+ * Across all sessions of a lockspace, when a session asks for a lock of
+ * class B (LOCK, or a step of LOCK_SET) while it holds or awaits a lock of
+ * class A (A other than B), the module learns the edge A -> B. A new edge
+ * that closes a cycle of edges is an inversion: a potential deadlock,
+ * recorded even though nothing deadlocked. Classes and edges live as long
+ * as their lockspace; max_classes and max_class_edges bound them, counted
+ * over all lockspaces, and what does not fit is counted in order_full (a
+ * lock whose class does not fit has none). Of the classes a session holds
+ * or awaits at once, 8 are remembered for learning: while 8 are, the locks
+ * of a further class teach no edge until one of the 8 is no longer held.
  *
  * /proc/lockdev/order
  * -------------------
  * First line "# lockdev order N", the format version; second line
  * "# classes N/MAX edges N/MAX inversions N" with " full" appended once
- * something did not fit; third line names the columns. Then one line per
- * edge, then one per inversion:
+ * something did not fit since the module was loaded (the counts are over
+ * all lockspaces: classes and edges that exist, inversions found since
+ * load); third line names the columns of both kinds of line, "# " then the
+ * edge line's and the inversion line's separated by " | ". Then one line
+ * per edge, in the order learned, then one per inversion, in the order
+ * found, fields separated by one space and escaped as in
+ * /proc/lockdev/locks:
  *
  *   edge lockspace from to count age_ms pid comm from_name to_name
  *   inversion lockspace from to age_ms pid comm from_name to_name
  *             pid2 comm2 from_name2 to_name2
  *
  * An edge line gives how often the edge was taken and its first example:
- * how long ago, the process, the lock of class from it held and the lock of
- * class to it asked. An inversion line gives the edge that closed the cycle
+ * how long ago, the process (its pid as the reader's pid namespace sees it,
+ * 0 if it cannot), the lock of class from it held and the lock of class to
+ * it asked. An inversion line gives the edge that closed the cycle
  * (from -> to) with its example, then the example of the edge leaving to on
  * the way back to from (to_name2 belongs to the next class on that path,
- * which is from itself in a cycle of two).
+ * which is from itself in a cycle of two). A reader sees the edges and
+ * inversions of the lockspaces it could see in /proc/lockdev/locks.
  *
  * /proc/lockdev/lock_stat
  * -----------------------
- * First line "# lockdev lock_stat N", the format version; second line names
- * the columns; then one line per class:
+ * First line "# lockdev lock_stat N", the format version; second line
+ * names the columns; then one line per class of the lockspaces the reader
+ * could see in /proc/lockdev/locks:
  *
  *   lockspace class acquisitions contentions wait_total_ns wait_max_ns
  *   hold_total_ns hold_max_ns
  *
- * acquisitions counts grants, contentions the grants that waited; waits
- * and holds are in nanoseconds. Writing "0" resets every counter (root
- * only, EPERM otherwise; anything else written fails with EINVAL).
+ * acquisitions counts grants of locks of the class (a conversion is not
+ * one), contentions the grants that waited; waits run from queueing to
+ * grant, holds from grant to release and count at the release; both are in
+ * nanoseconds. Writing "0", with or without a newline, resets every
+ * counter of every class (root only: CAP_SYS_ADMIN in the initial user
+ * namespace, for the task that opened the file and the one that writes,
+ * EPERM otherwise; anything else written fails with EINVAL).
  *
  * Events over generic netlink
  * ----------------------------
