@@ -7,8 +7,10 @@
  * handles and asynchronous completions; space.c the lockspaces and their
  * permissions; user.c the per-uid limits; lock.c the lock objects, the grant
  * policy, waits and conversions; graph.c deadlock detection over the
- * wait-for graph; ioctl.c decodes ioctls; stats.c the counters; proc.c and
- * proc_locks.c the /proc/lockdev/ files; params.c the module parameters.
+ * wait-for graph; order.c the order mode and the order rule; lockset.c
+ * lock sets; report.c deadlock and order reports and /proc/lockdev/deadlocks;
+ * ioctl.c decodes ioctls; stats.c the counters; proc.c and proc_locks.c the
+ * /proc/lockdev/ files; params.c the module parameters.
  *
  * Lock order of the module, outermost first:
  *
@@ -19,9 +21,13 @@
  * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
  * handles; nothing takes that xa_lock under ld_lock.lock.
  *
- * ld_spaces_mutex (space.c) and ld_users_mutex (user.c) are leaves: nothing
- * else is taken under them. They may be taken under ld_graph_mutex, never
- * under a spinlock.
+ * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
+ * (report.c) are leaves: nothing else is taken under them. They may be taken
+ * under ld_graph_mutex, never under a spinlock.
+ *
+ * The order check (order.c) takes ld_lock.lock of the session's other
+ * locks under the xa_lock of its handles, as LIST does, with no ld_lock.lock
+ * held.
  *
  * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
  * empty has its holders changed under ld_lock.lock alone, and a lock with
@@ -53,9 +59,9 @@
 #include <uapi/linux/lockdev.h>
 
 #define LOCKDEV_VERSION_MAJOR	0
-#define LOCKDEV_VERSION_MINOR	2
+#define LOCKDEV_VERSION_MINOR	3
 #define LOCKDEV_VERSION_PATCH	0
-#define LOCKDEV_VERSION_STRING	"0.2.0"
+#define LOCKDEV_VERSION_STRING	"0.3.0"
 
 /* Bits of the modes, for masks of modes present. */
 #define LD_MODE_BIT(mode)	(1U << (mode))
@@ -287,6 +293,78 @@ struct ld_async {
 };
 
 /*
+ * struct ld_report_member - one session of a reported cycle, or the session
+ * that broke the order; immutable once the report is kept
+ * @session: the session's id.
+ * @pid: the process that asked for @wait_name; a reference is held.
+ * @comm: its comm.
+ * @flags: LOCKDEV_MEMBER_* bits.
+ * @held_mode: the mode held, or asked for by a request queued ahead.
+ * @wait_mode: the mode asked for @wait_name.
+ * @held_level: the level of the held lock.
+ * @wait_level: the level of the request.
+ * @held_len: length of @held_name.
+ * @wait_len: length of @wait_name.
+ * @held_name: the lock the session holds (or has queued ahead).
+ * @wait_name: the lock the session waits for (or asked for).
+ */
+struct ld_report_member {
+	u64 session;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
+	u8 flags;
+	u8 held_mode;
+	u8 wait_mode;
+	u32 held_level;
+	u32 wait_level;
+	u16 held_len;
+	u16 wait_len;
+	const u8 *held_name;
+	const u8 *wait_name;
+};
+
+/*
+ * struct ld_report - a deadlock or order violation, kept for
+ * LOCKDEV_IOC_DEADLOCK and /proc/lockdev/deadlocks
+ * @ref: the session's and the ring's references.
+ * @seq: its number in the ring; set under ld_reports_mutex when kept.
+ * @time_ns: when it happened.
+ * @handle: the request's handle, or 0.
+ * @reason: LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER.
+ * @nr: members.
+ * @space: the lockspace; a reference is held.
+ * @names: where the members' names are copied.
+ * @names_used: bytes of @names filled.
+ * @m: the members.
+ *
+ * Filled by the task that builds it, then immutable once kept.
+ */
+struct ld_report {
+	refcount_t ref;
+	u64 seq;
+	u64 time_ns;
+	u64 handle;
+	u32 reason;
+	u32 nr;
+	struct ld_space *space;
+	u8 *names;
+	size_t names_used;
+	struct ld_report_member m[];
+};
+
+struct ld_report *ld_report_alloc(struct ld_space *space, u32 reason, u32 nr,
+				  size_t names, gfp_t gfp);
+void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
+		   struct pid *pid, const char *comm, const struct ld_req *held,
+		   bool queued, const struct ld_lock *wait_lk, u32 wait_mode,
+		   u32 wait_level);
+void ld_report_keep(struct ld_session *sess, struct ld_report *rep);
+void ld_report_session_exit(struct ld_session *sess);
+void ld_report_exit(void);
+int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d);
+int ld_deadlocks_show(struct seq_file *m, void *v);
+
+/*
  * struct ld_session - one open file description of /dev/lockdev
  * @id: unique since load. Immutable.
  * @cred: the opener's credentials; a reference is held. Immutable.
@@ -295,12 +373,22 @@ struct ld_async {
  * @perms: LD_MAY_* on @space, set with it.
  * @handles: handle -> struct ld_req. The xarray's own lock.
  * @next_handle: the last handle given. Atomic.
- * @lock: protects @done.
+ * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
+ * @nr_ranked: requests at a level above 0, held or queued. Atomic.
+ * @lock: protects @done and @report.
  * @done: struct ld_completion ready for read().
+ * @report: the last deadlock or order report, referenced, or NULL.
  * @wq: read() and poll() wait here for @done.
  * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
  * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
  * @bfs_gen: walk that last visited it. ld_graph_mutex.
+ * @bfs_parent: the session whose wait led the walk here, or NULL for one
+ *	that blocks the request itself. ld_graph_mutex.
+ * @bfs_from: the waiting request of @bfs_parent that this session blocks.
+ *	ld_graph_mutex.
+ * @bfs_via: this session's request that blocks it. ld_graph_mutex.
+ * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
+ *	holder. ld_graph_mutex.
  */
 struct ld_session {
 	u64 id;
@@ -310,12 +398,19 @@ struct ld_session {
 	unsigned int perms;
 	struct xarray handles;
 	atomic64_t next_handle;
-	spinlock_t lock;	/* protects done */
+	u32 order_mode;
+	atomic_t nr_ranked;
+	spinlock_t lock;	/* protects done, report */
 	struct list_head done;
+	struct ld_report *report;
 	wait_queue_head_t wq;
 	struct list_head waiting;
 	struct list_head bfs_node;
 	u64 bfs_gen;
+	struct ld_session *bfs_parent;
+	struct ld_req *bfs_from;
+	struct ld_req *bfs_via;
+	bool bfs_via_queued;
 };
 
 extern struct mutex ld_graph_mutex;
@@ -331,7 +426,10 @@ ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
 __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 			 poll_table *wait);
 
-/* What a lock or convert request asks, and what it gets back. */
+/*
+ * What a lock or convert request asks, and what it gets back; @report is a
+ * deadlock or order report for the caller to keep.
+ */
 struct ld_args {
 	u32 mode;
 	u32 flags;
@@ -339,12 +437,14 @@ struct ld_args {
 	u64 deadline_ns;
 	u64 user_data;
 	struct lockdev_entry *entries;
-	bool report;
+	bool want_entries;
 	u32 max_entries;
 	u32 nr_entries;
 	u32 result;
 	u64 handle;
 	u64 generation;
+	u32 reason;
+	struct ld_report *report;
 };
 
 int ld_lock_init(void);
@@ -366,9 +466,12 @@ void ld_lock_session_release(struct ld_session *sess);
 void ld_req_put(struct ld_req *req);
 bool ld_compatible(u32 mode, u32 mask);
 u32 ld_req_want(const struct ld_req *req);
-/* A visit of requests: fn(request, arg); a true return ends the visit. */
+/*
+ * A visit of requests: fn(request, queued, arg), where queued says it blocks
+ * as a waiter rather than as a holder; a true return ends the visit.
+ */
 struct ld_visit {
-	bool (*fn)(struct ld_req *req, void *arg);
+	bool (*fn)(struct ld_req *req, bool queued, void *arg);
 	void *arg;
 };
 
@@ -381,8 +484,32 @@ void ld_lock_unpin(struct ld_lock *lk);
 extern struct rhashtable ld_locks;
 extern const struct proc_ops ld_locks_proc_ops;
 
-int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
-		   const struct ld_req *self, const struct list_head *stop);
+int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
+		   const struct ld_req *req, u32 want, const struct ld_req *self,
+		   const struct list_head *stop, struct ld_report **repp);
+
+int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);
+int ld_order_set(struct ld_session *sess, u32 mode, u32 *old);
+int ld_order_check(struct ld_session *sess, struct ld_req *req,
+		   struct ld_args *a);
+
+/* One request of a lock set, decoded. */
+struct ld_set_item {
+	u32 index;
+	u32 mode;
+	u32 level;
+	u32 name_len;
+	u32 dup;
+	u32 result;
+	u64 handle;
+	u64 generation;
+	u8 name[LOCKDEV_NAME_MAX];
+};
+
+int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
+		struct ld_args *a, u32 *failed);
+
+extern const char *const ld_mode_names[4];
 
 /*
  * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges
@@ -404,6 +531,12 @@ struct ld_stats_pcpu {
 	unsigned long deadlocks;
 	unsigned long owner_deaths;
 	long memory;
+	unsigned long cycles;
+	unsigned long order_violations;
+	unsigned long inversions;
+	long classes;
+	long class_edges;
+	unsigned long order_full;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);

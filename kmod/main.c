@@ -43,6 +43,7 @@ static void __exit lockdev_exit(void)
 {
 	lockdev_dev_exit();
 	lockdev_proc_exit();
+	ld_report_exit();
 	ld_lock_exit();
 }
 

@@ -29,7 +29,8 @@ struct ld_locks_iter {
 	loff_t pos;
 };
 
-static const char *const ld_mode_names[] = {
+/* The names of the modes in /proc/lockdev/ files. */
+const char *const ld_mode_names[4] = {
 	[LOCKDEV_MODE_SHARED] = "shared",
 	[LOCKDEV_MODE_APPEND] = "append",
 	[LOCKDEV_MODE_EXCLUSIVE] = "exclusive",
@@ -122,7 +123,7 @@ struct ld_pids {
 	bool first;
 };
 
-static bool ld_show_pid(struct ld_req *r, void *arg)
+static bool ld_show_pid(struct ld_req *r, bool queued, void *arg)
 {
 	struct ld_pids *p = arg;
 

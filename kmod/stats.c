@@ -41,5 +41,11 @@ int lockdev_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "deadlocks %ld\n", LD_STAT_SUM(deadlocks));
 	seq_printf(m, "owner_deaths %ld\n", LD_STAT_SUM(owner_deaths));
 	seq_printf(m, "memory %ld\n", LD_STAT_SUM(memory));
+	seq_printf(m, "cycles %ld\n", LD_STAT_SUM(cycles));
+	seq_printf(m, "order_violations %ld\n", LD_STAT_SUM(order_violations));
+	seq_printf(m, "inversions %ld\n", LD_STAT_SUM(inversions));
+	seq_printf(m, "classes %ld\n", LD_STAT_SUM(classes));
+	seq_printf(m, "class_edges %ld\n", LD_STAT_SUM(class_edges));
+	seq_printf(m, "order_full %ld\n", LD_STAT_SUM(order_full));
 	return 0;
 }

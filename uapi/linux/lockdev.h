@@ -226,13 +226,14 @@
  * merged get the same handle) and failed is LOCKDEV_SET_NONE. On failure
  * the locks the call took are released again (a release from APPEND or
  * EXCLUSIVE changes a generation, as always), failed is the index of the
- * item that failed, or LOCKDEV_SET_NONE when no single item did, and result
- * carries LOCKDEV_RESULT_ORDER or LOCKDEV_RESULT_CYCLE on EDEADLK. An empty
- * set succeeds and does nothing.
+ * item that failed (for a bad item too), or LOCKDEV_SET_NONE when no
+ * single item did, and result carries LOCKDEV_RESULT_ORDER or
+ * LOCKDEV_RESULT_CYCLE on EDEADLK. The outputs of the items are written
+ * only on success; their input values are ignored. An empty set succeeds
+ * and does nothing.
  * Errors: EINVAL (unknown flags, ASYNC, NONBLOCK with DEADLINE, pad not
- * zero, item_size too small; in an item: unknown mode, name_len 0, result
- * not 0, or the level of an item differing from an earlier item with the
- * same name), E2BIG (nr_items above LOCKDEV_SET_MAX; item_size above 4096
+ * zero, item_size too small; in an item: unknown mode, name_len 0, or a
+ * level differing from that of an earlier item with the same name), E2BIG (nr_items above LOCKDEV_SET_MAX; item_size above 4096
  * or an item's unknown bytes not zero), ENAMETOOLONG, and every error of
  * LOCK but EINTR, which ends the set with every lock released and, with
  * SA_RESTART, restarts it whole.
