@@ -167,13 +167,16 @@ static void lock_must_deadlock(struct __test_metadata *_metadata, int fd,
 /* The session's report: a cycle of @n members read into @m (room for @cap). */
 static void read_cycle(struct __test_metadata *_metadata, int fd,
 		       struct lockdev_cycle_member *m, __u32 cap, __u32 n,
-		       __u64 handle)
+		       __u64 handle, __u64 alt)
 {
 	struct lockdev_deadlock d;
 
 	ASSERT_EQ(0, deadlock_call(fd, &d, m, cap));
 	EXPECT_EQ(CYCLE, d.reason);
-	EXPECT_EQ(handle, d.handle);
+	EXPECT_TRUE(d.handle == handle || d.handle == alt) {
+		TH_LOG("handle %llu, expected %llu", (unsigned long long)d.handle,
+		       (unsigned long long)handle);
+	}
 	EXPECT_GT(10000000000ull, d.age_ns);
 	ASSERT_EQ(n, d.nr_members);
 	expect_cycle_chain(_metadata, m, n < cap ? n : cap);
@@ -223,7 +226,7 @@ FIXTURE_TEARDOWN(dl)
 TEST(struct_layout)
 {
 	EXPECT_EQ(LOCKDEV_DEADLOCK_SIZE_VER0, sizeof(struct lockdev_deadlock));
-	EXPECT_EQ(48 + 2 * (LOCKDEV_NAME_MAX + 1),
+	EXPECT_EQ(56 + 2 * (LOCKDEV_NAME_MAX + 1),
 		  sizeof(struct lockdev_cycle_member));
 }
 
@@ -299,7 +302,7 @@ TEST_F(dl, cycle_of_two)
 	expect_counts(_metadata, &self->before, 1, 1);
 	EXPECT_EQ(1, list_count(self->fd[0]));
 
-	read_cycle(_metadata, self->fd[0], m, 3, 2, 0);
+	read_cycle(_metadata, self->fd[0], m, 3, 2, 0, 0);
 	EXPECT_EQ(s0, m[0].session);
 	EXPECT_EQ(s1, m[1].session);
 	expect_member(_metadata, &m[0], 0, me, self->comm, 0,
@@ -359,11 +362,12 @@ static void ring(struct __test_metadata *_metadata,
 	expect_counts(_metadata, &self->before, 1, 1);
 
 	/* Room for one fewer than there are: nr_members says how many. */
+	poison(m, (n + 1) * sizeof(*m));
 	ASSERT_EQ(0, deadlock_call(self->fd[0], &d, m, n - 1));
 	EXPECT_EQ(n, d.nr_members);
 	EXPECT_TRUE(poisoned(&m[n - 1], 2 * sizeof(*m)));
 
-	read_cycle(_metadata, self->fd[0], m, n + 1, n, 0);
+	read_cycle(_metadata, self->fd[0], m, n + 1, n, 0, 0);
 	EXPECT_TRUE(poisoned(&m[n], sizeof(*m)));
 	expect_member(_metadata, &m[0], 0, pids[0], self->comm, 0,
 		      names[0], X, 0, names[n - 1], X, 0);
@@ -427,7 +431,7 @@ TEST_F(dl, cycle_through_shared_holders)
 	expect_waits_for(_metadata, self->a, p1, "waiting", want, 3);
 
 	lock_must_deadlock(_metadata, self->fd[0], self->b, A);
-	read_cycle(_metadata, self->fd[0], m, 2, 2, 0);
+	read_cycle(_metadata, self->fd[0], m, 2, 2, 0, 0);
 	expect_member(_metadata, &m[0], 0, me, self->comm, 0,
 		      self->a, S, 0, self->b, A, 0);
 	expect_member(_metadata, &m[1], 1, p1, self->comm, 0,
@@ -467,7 +471,7 @@ TEST_F(dl, cycle_through_queued_waiter)
 	expect_waits_for(_metadata, self->b, p1, "waiting", &me, 1);
 
 	lock_must_deadlock(_metadata, self->fd[0], self->a, S);
-	read_cycle(_metadata, self->fd[0], m, 3, 3, 0);
+	read_cycle(_metadata, self->fd[0], m, 3, 3, 0, 0);
 	expect_member(_metadata, &m[0], 0, me, self->comm, 0,
 		      self->b, X, 0, self->a, S, 0);
 	expect_member(_metadata, &m[1], 1, p2, self->comm, QUEUED,
@@ -512,7 +516,8 @@ TEST_F(dl, two_upgraders)
 	EXPECT_EQ(CYCLE, cv.result);
 	EXPECT_TRUE(poisoned(&cv.generation, sizeof(cv.generation)));
 
-	read_cycle(_metadata, self->fd[0], m, 2, 2, 0);
+	/* The request is the conversion of the lock l.handle names. */
+	read_cycle(_metadata, self->fd[0], m, 2, 2, 0, l.handle);
 	expect_member(_metadata, &m[0], 0, me, self->comm, 0,
 		      self->a, S, 0, self->a, X, 0);
 	/* The other holds a in SHARED, and has its upgrade queued ahead. */
@@ -556,7 +561,7 @@ TEST_F(dl, async_closes_cycle)
 	EXPECT_EQ(CYCLE, comp.flags);
 	EXPECT_EQ(1, list_count(self->fd[0]));
 
-	read_cycle(_metadata, self->fd[0], m, 2, 2, l.handle);
+	read_cycle(_metadata, self->fd[0], m, 2, 2, l.handle, l.handle);
 	expect_member(_metadata, &m[0], 0, me, self->comm, 0,
 		      self->a, X, 0, self->b, S, 0);
 	expect_member(_metadata, &m[1], 1, p1, self->comm, 0,
@@ -621,6 +626,7 @@ TEST_F_TIMEOUT(dl, two_way_copy_plain_locks, 300)
 			if (fd < 0)
 				_exit(2);
 			while ((cmd = kid_recv(&k[i], 60000)) == 'G') {
+				/* G: go, S: second, N: next, Q: quit. */
 				if (lock_call(fd, first, X, 0, &l1))
 					_exit(3);
 				kid_send(&k[i], 'L');
@@ -640,7 +646,7 @@ TEST_F_TIMEOUT(dl, two_way_copy_plain_locks, 300)
 				if (kid_recv(&k[i], 60000) != 'N')
 					_exit(5);
 			}
-			_exit(cmd == -1 ? 0 : 6);
+			_exit(cmd == 'Q' ? 0 : 6);
 		}
 	}
 	for (n = 0; n < rounds; n++) {
@@ -663,6 +669,8 @@ TEST_F_TIMEOUT(dl, two_way_copy_plain_locks, 300)
 			ASSERT_EQ(0, kid_send(&k[i], 'N'));
 		}
 	}
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, kid_send(&k[i], 'Q'));
 	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, kid_reap(&k[i]));
 	/* The one who closed the cycle is the one told. */

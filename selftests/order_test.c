@@ -90,9 +90,8 @@ static void expect_counts(struct __test_metadata *_metadata,
 	EXPECT_EQ(before->order_violations + violations, now.order_violations);
 }
 
-/* The session id of @fd's holder of @name, from QUERY. */
-static __u64 session_of(struct __test_metadata *_metadata, int fd,
-			const char *name, pid_t pid)
+/* The session id of @pid's entry in @state (0: any) on @name, from QUERY. */
+static __u64 session_of(int fd, const char *name, pid_t pid, __u32 state)
 {
 	struct lockdev_entry e[MAXE];
 	struct lockdev_query q;
@@ -100,7 +99,7 @@ static __u64 session_of(struct __test_metadata *_metadata, int fd,
 
 	if (query(fd, name, &q, e, MAXE))
 		return 0;
-	i = find_entry(e, q.nr_entries, pid, 0);
+	i = find_entry(e, q.nr_entries, pid, state);
 	return i < 0 ? 0 : e[i].session;
 }
 
@@ -111,7 +110,7 @@ static __u64 session_of(struct __test_metadata *_metadata, int fd,
  * /proc/lockdev/deadlocks must show it.
  */
 static void expect_order_report(struct __test_metadata *_metadata, int fd,
-				 __u64 handle, __u64 session,
+				 __u64 handle, __u64 session, __u32 flags,
 				 const char *held, __u32 held_mode,
 				 __u32 held_level, const char *wait,
 				 __u32 wait_mode, __u32 wait_level)
@@ -131,7 +130,7 @@ static void expect_order_report(struct __test_metadata *_metadata, int fd,
 	}
 	ASSERT_EQ(1, d.nr_members);
 	EXPECT_EQ(session, m[0].session);
-	expect_member(_metadata, &m[0], 0, getpid(), comm, 0, held, held_mode,
+	expect_member(_metadata, &m[0], 0, getpid(), comm, flags, held, held_mode,
 		      held_level, wait, wait_mode, wait_level);
 	EXPECT_TRUE(poisoned(&m[1], sizeof(m[1])));
 	snprintf(space, sizeof(space), "~%u", geteuid());
@@ -313,7 +312,7 @@ TEST_F(ord, strict_lower_level)
 
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 2, &held));
 	EXPECT_EQ(0, held.result);
-	session = session_of(_metadata, self->fd[0], self->a, getpid());
+	session = session_of(self->fd[0], self->a, getpid(), LOCKDEV_STATE_HELD);
 	ASSERT_NE(0, session);
 
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 1, &l));
@@ -324,13 +323,13 @@ TEST_F(ord, strict_lower_level)
 	expect_no_lock(_metadata, self->fd[0], self->b);
 	EXPECT_EQ(1, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 1, 0, 1);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->a, X, 2,
+	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, X, 2,
 			    self->b, S, 1);
 
 	/* A level above it is in order; the report stays the last EDEADLK. */
 	EXPECT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 3, &l));
 	EXPECT_EQ(0, l.result);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->a, X, 2,
+	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, X, 2,
 			    self->b, S, 1);
 }
 
@@ -341,13 +340,13 @@ TEST_F(ord, strict_equal_level_lower_name)
 	__u64 session;
 
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), S, 0, 5, &l));
-	session = session_of(_metadata, self->fd[0], self->c, getpid());
+	session = session_of(self->fd[0], self->c, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), A, 0, 5, &l));
 	EXPECT_EQ(EDEADLK, errno);
 	EXPECT_EQ(ORDER, l.result);
 	expect_no_lock(_metadata, self->fd[0], self->b);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->c, S, 5,
+	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->c, S, 5,
 			    self->b, A, 5);
 }
 
@@ -380,14 +379,16 @@ TEST_F(ord, strict_prefix_first)
 	ASSERT_EQ(0, lock_lv(self->fd[1], shortn, strlen(shortn), S, 0, 3, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[1], self->a, strlen(self->a), S, 0, 3, &l));
 	EXPECT_EQ(0, l.result);
+	close(self->fd[1]);
+	self->fd[1] = -1;
 
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), S, 0, 3, &l));
-	session = session_of(_metadata, self->fd[0], self->a, getpid());
+	session = session_of(self->fd[0], self->a, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], shortn, strlen(shortn), S, 0, 3, &l));
 	EXPECT_EQ(EDEADLK, errno);
 	EXPECT_EQ(ORDER, l.result);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->a, S, 3,
+	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, S, 3,
 			    shortn, S, 3);
 }
 
@@ -454,11 +455,11 @@ TEST_F(ord, strict_checks_every_held)
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->d, strlen(self->d), S, 0, 1, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), S, 0, 2, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 7, &l));
-	session = session_of(_metadata, self->fd[0], self->a, getpid());
+	session = session_of(self->fd[0], self->a, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 3, &l));
 	EXPECT_EQ(EDEADLK, errno);
 	EXPECT_EQ(ORDER, l.result);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->a, X, 7,
+	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, X, 7,
 			    self->b, X, 3);
 	EXPECT_EQ(3, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 1, 0, 1);
@@ -467,6 +468,8 @@ TEST_F(ord, strict_checks_every_held)
 /* A request the session awaits counts as held. */
 TEST_F(ord, strict_counts_awaited)
 {
+	struct lockdev_cycle_member m[1];
+	struct lockdev_deadlock d;
 	struct lockdev_cancel cn = { 0 };
 	struct lockdev_completion comp;
 	struct lockdev_lock l;
@@ -476,12 +479,19 @@ TEST_F(ord, strict_counts_awaited)
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), S, ASYNC, 5, &l));
 	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	cn.handle = l.handle;
-	session = session_of(_metadata, self->fd[0], self->c, getpid());
+	session = session_of(self->fd[0], self->c, getpid(), LOCKDEV_STATE_WAITING);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 4, &l));
 	EXPECT_EQ(EDEADLK, errno);
 	EXPECT_EQ(ORDER, l.result);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->c, S, 5,
-			    self->b, S, 4);
+	/*
+	 * What is in the way is a request, not a grant: the report may say
+	 * so with LOCKDEV_MEMBER_QUEUED ("held_* is a request queued").
+	 */
+	ASSERT_EQ(0, deadlock_call(self->fd[0], &d, m, 1));
+	ASSERT_EQ(1, d.nr_members);
+	EXPECT_EQ(0, m[0].flags & ~LOCKDEV_MEMBER_QUEUED);
+	expect_order_report(_metadata, self->fd[0], 0, session, m[0].flags,
+			    self->c, S, 5, self->b, S, 4);
 	EXPECT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_CANCEL, &cn));
 	ASSERT_EQ(sizeof(comp), read(self->fd[0], &comp, sizeof(comp)));
 	EXPECT_EQ(-ECANCELED, comp.result);
@@ -619,13 +629,13 @@ TEST_F(ord, warn_granted)
 	ASSERT_EQ(0, set_order(self->fd[0], WARN, &old));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), A, 0, 2, &l));
 	EXPECT_EQ(0, l.result);
-	session = session_of(_metadata, self->fd[0], self->b, getpid());
+	session = session_of(self->fd[0], self->b, getpid(), LOCKDEV_STATE_HELD);
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 1, &l));
 	EXPECT_EQ(ORDER, l.result);
 	EXPECT_NE(0, l.generation);
 	EXPECT_EQ(2, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 0, 0, 1);
-	expect_order_report(_metadata, self->fd[0], l.handle, session, self->b,
+	expect_order_report(_metadata, self->fd[0], l.handle, session, 0, self->b,
 			    A, 2, self->a, X, 1);
 	/* Equal level, lower name: the same. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->prefix, strlen(self->prefix),
@@ -716,11 +726,11 @@ TEST_F(ord, off_then_strict)
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 1, &l));
 	ASSERT_EQ(0, set_order(self->fd[0], STRICT, &old));
 	EXPECT_EQ(OFF, old);
-	session = session_of(_metadata, self->fd[0], self->c, getpid());
+	session = session_of(self->fd[0], self->c, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 3, &l));
 	EXPECT_EQ(EDEADLK, errno);
 	EXPECT_EQ(ORDER, l.result);
-	expect_order_report(_metadata, self->fd[0], 0, session, self->c, X, 5,
+	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->c, X, 5,
 			    self->b, X, 3);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
 }
