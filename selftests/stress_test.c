@@ -153,6 +153,12 @@ static __u32 rnd_mode(struct worker *w)
 	return r < 40 ? S : r < 65 ? A : X;
 }
 
+/* A deadline: as often a few ms away (it will pass) as a few hundred. */
+static __u64 rnd_deadline(struct worker *w)
+{
+	return now_ns() + (rnd(w, 2) ? 1 + rnd(w, 20) : 50 + rnd(w, 350)) * MS;
+}
+
 static void remember_timeout(struct worker *w, __u64 start, int err)
 {
 	struct wrec *r = &w->s->rec[w->s->nrec % NREC];
@@ -246,7 +252,7 @@ static void take_one(struct worker *w)
 		lock_input(&l, name, mode, 0);
 	} else if (how < 65) {		/* timed */
 		lock_input(&l, name, mode, LOCKDEV_LOCK_DEADLINE);
-		l.deadline_ns = now_ns() + (50 + rnd(w, 350)) * MS;
+		l.deadline_ns = rnd_deadline(w);
 	} else if (how < 80) {		/* non-blocking */
 		lock_input(&l, name, mode, LOCKDEV_LOCK_NONBLOCK);
 	} else {			/* asynchronous */
@@ -334,7 +340,7 @@ static void upgrade_one(struct worker *w)
 	cv.mode = X;
 	if (rnd(w, 2)) {
 		cv.flags = LOCKDEV_LOCK_DEADLINE;
-		cv.deadline_ns = now_ns() + (50 + rnd(w, 350)) * MS;
+		cv.deadline_ns = rnd_deadline(w);
 	}
 	start = now_ns();
 	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv);
@@ -373,7 +379,7 @@ static void take_set(struct worker *w)
 	w->s->ops++;
 	w->s->sets++;
 	if (!set_call(w->fd, it, n, timed ? LOCKDEV_LOCK_DEADLINE : 0,
-		      timed ? now_ns() + (50 + rnd(w, 350)) * MS : 0, &ls)) {
+		      timed ? rnd_deadline(w) : 0, &ls)) {
 		w->s->grants++;
 		for (i = 0; i < n; i++) {
 			int k, dup = 0;
