@@ -12,7 +12,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "liblockdev.h"
+#include "lockdev.h"
 
 #define PROC_DIR	"/proc/lockdev"
 
