@@ -38,6 +38,22 @@ static inline void lib_require(struct __test_metadata *_metadata,
 }
 
 /*
+ * False if the call that returned @ret is not in the module: ENOTTY, from a
+ * module older than the call (feature bits may run ahead of the code while
+ * it is being written).
+ */
+static inline bool lib_has_call(int ret)
+{
+	return ret != -ENOTTY;
+}
+
+/* Skip the test when the module lacks the call that returned @ret. */
+#define LIB_REQUIRE_CALL(ret, what) do {				\
+	if (!lib_has_call(ret))						\
+		SKIP(return, "the module does not implement %s", what);	\
+} while (0)
+
+/*
  * A child holding @name in @mode in a session of its own, until the test
  * sends 'u' (unlock, then exit) or 'q' (exit holding it: the lock goes, or
  * is marked owner-died). It says 'L' when it holds the lock.
