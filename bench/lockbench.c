@@ -11,7 +11,9 @@
  *  5. fcntl(2) F_OFD_SETLK write lock + unlock;
  *  6. 2. while the same session holds 10, 10,000 and 1,000,000 other locks,
  *     and the module's memory per held lock (/proc/lockdev/stats memory);
- *  7. exclusive hand-off between two processes, lockdev against flock.
+ *  7. exclusive hand-off between two processes, lockdev against flock;
+ *  8. a blocking LOCK that has to wait, and so runs deadlock detection, with
+ *     0, 100 and 1,000 other waiters in the system.
  *
  * Every figure is a mean over one round of many operations; a round lasts
  * about --round-ms, the rounds of the figures that are compared are
@@ -28,6 +30,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -74,6 +77,8 @@ static struct {
 	long handoffs;
 	int handoff_rounds;
 	int handoff_cpus;	/* HC_* */
+	long dwaiters[MAX_LEVELS];	/* other waiters for the detection figure */
+	int ndwaiters;
 } cfg;
 
 /* Where the two hand-off processes run. */
@@ -261,7 +266,7 @@ static int ld_unlock(int fd, uint64_t handle)
 	return 0;
 }
 
-enum op { OP_EMPTY2, OP_LOCKDEV, OP_FLOCK, OP_FCNTL, OP_OFD };
+enum op { OP_EMPTY2, OP_LOCKDEV, OP_FLOCK, OP_FCNTL, OP_OFD, OP_DETECT };
 
 struct opctx {
 	int fd;			/* the session, or the open file */
@@ -340,6 +345,29 @@ static int run_op(enum op op, const struct opctx *c, long n)
 				return e;
 		}
 		return 0;
+	case OP_DETECT:
+		/*
+		 * A blocking LOCK of a lock another session holds, with a
+		 * deadline already passed: it has to wait, so the module runs
+		 * deadlock detection and queues it, then finds the deadline
+		 * gone and fails with ETIMEDOUT, without sleeping.
+		 */
+		len = strlen(c->name);
+		for (i = 0; i < n; i++) {
+			struct lockdev_lock l;
+
+			memset(&l, 0, sizeof(l));
+			l.name = (uintptr_t)c->name;
+			l.name_len = len;
+			l.mode = LOCKDEV_MODE_EXCLUSIVE;
+			l.flags = LOCKDEV_LOCK_DEADLINE;
+			l.deadline_ns = 1;
+			if (!ioctl(c->fd, LOCKDEV_IOC_LOCK, &l))
+				return EPROTO;
+			if (errno != ETIMEDOUT)
+				return errno;
+		}
+		return 0;
 	}
 	return EINVAL;
 }
@@ -373,6 +401,8 @@ static void op_failed(struct meas *m, int e)
 {
 	if (e == EPROTO && m->op == OP_EMPTY2)
 		meas_fail(m, e, "the empty ioctl did not fail with ENOTTY");
+	else if (e == EPROTO && m->op == OP_DETECT)
+		meas_fail(m, e, "the contended LOCK was granted");
 	else
 		meas_fail(m, e, "%s: %s", errname(e), strerror(e));
 }
@@ -1114,6 +1144,178 @@ static void run_handoff(void)
 
 /* ---------------------------------------------------------------- bars */
 
+/* ---------------------------------------------- deadlock detection cost */
+
+#define DETECT_WALLS	10
+#define DETECT_STACK	(64 * 1024)
+
+struct dlevel {
+	long want;		/* other waiters wanted */
+	long have;		/* other waiters asleep when measured */
+	struct meas probe, base;
+};
+
+static struct {
+	int ran;
+	char why[200];
+	struct dlevel lv[MAX_LEVELS];
+	int nlv;
+	long started;		/* waiter threads started */
+	long failed;		/* waiter threads that could not wait */
+	int fail_err;
+	double drain_ns;	/* letting every waiter through at the end */
+} det;
+
+static const char *wall_name(int i)
+{
+	static char names[DETECT_WALLS][32];
+
+	snprintf(names[i], sizeof(names[i]), "lockbench.detect.wall.%d", i);
+	return names[i];
+}
+
+/*
+ * Another waiter: a session of its own, blocked in a SHARED LOCK of a wall
+ * lock the holder keeps EXCLUSIVE, unrelated to the measured lock. When the
+ * walls go it gets its lock, lets go and closes its session.
+ */
+static void *waiter_main(void *arg)
+{
+	long i = (long)arg;
+	struct lockdev_lock l;
+	struct lockdev_unlock u;
+	const char *name = wall_name(i % DETECT_WALLS);
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		__atomic_add_fetch(&det.failed, 1, __ATOMIC_RELAXED);
+		det.fail_err = errno;
+		return NULL;
+	}
+	memset(&l, 0, sizeof(l));
+	l.name = (uintptr_t)name;
+	l.name_len = strlen(name);
+	l.mode = LOCKDEV_MODE_SHARED;
+	if (ioctl(fd, LOCKDEV_IOC_LOCK, &l)) {
+		__atomic_add_fetch(&det.failed, 1, __ATOMIC_RELAXED);
+		det.fail_err = errno;
+	} else {
+		memset(&u, 0, sizeof(u));
+		u.handle = l.handle;
+		ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
+	}
+	close(fd);
+	return NULL;
+}
+
+/* Wait until /proc/lockdev/stats shows @want waiters, for at most 60 s. */
+static int wait_waiters(long long want)
+{
+	double end = now_ns() + 60e9;
+	long long v = -1;
+
+	while (now_ns() < end) {
+		if (stat_get("waiters", &v))
+			return -1;
+		if (v >= want || det.failed)
+			return v >= want ? 0 : -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * The measured session asks for a lock the holder keeps: a blocking LOCK
+ * with a deadline already passed, so that it runs deadlock detection and
+ * queues, then times out at once (OP_DETECT). Between levels, waiter
+ * threads are added, each a session blocked on a wall lock the holder
+ * keeps, until 0, 100 and 1,000 other requests wait in the system. At each
+ * level the probe is measured interleaved with two empty ioctls, the
+ * baseline that shows how fast the machine ran meanwhile.
+ */
+static void run_detect(int dev)
+{
+	static const char probe_name[] = "lockbench.detect.probe";
+	pthread_t *threads = NULL;
+	long long waiters0;
+	pthread_attr_t attr;
+	int holder, sess, i, e;
+	long max = cfg.dwaiters[cfg.ndwaiters - 1];
+	uint64_t h;
+	double t0;
+
+	det.ran = 1;
+	holder = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	sess = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (holder < 0 || sess < 0) {
+		snprintf(det.why, sizeof(det.why), "cannot open a session: %s",
+			 strerror(errno));
+		goto out;
+	}
+	e = ld_lock(holder, probe_name, 0, &h);
+	for (i = 0; !e && i < DETECT_WALLS; i++)
+		e = ld_lock(holder, wall_name(i), 0, &h);
+	if (e) {
+		snprintf(det.why, sizeof(det.why), "holder: LOCK: %s", errname(e));
+		goto out;
+	}
+	if (stat_get("waiters", &waiters0)) {
+		snprintf(det.why, sizeof(det.why), "/proc/lockdev/stats has no waiters");
+		goto out;
+	}
+	threads = calloc(max ? max : 1, sizeof(*threads));
+	if (!threads) {
+		snprintf(det.why, sizeof(det.why), "out of memory");
+		goto out;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, DETECT_STACK);
+	for (i = 0; i < cfg.ndwaiters; i++) {
+		struct dlevel *L = &det.lv[det.nlv];
+
+		L->want = cfg.dwaiters[i];
+		while (det.started < L->want) {
+			if (pthread_create(&threads[det.started], &attr, waiter_main,
+					   (void *)det.started)) {
+				snprintf(det.why, sizeof(det.why),
+					 "cannot start waiter thread %ld", det.started + 1);
+				break;
+			}
+			det.started++;
+		}
+		if (det.why[0] || wait_waiters(waiters0 + L->want)) {
+			if (!det.why[0])
+				snprintf(det.why, sizeof(det.why),
+					 "only %ld of %ld waiters waited (%s)",
+					 det.started - det.failed, L->want,
+					 det.failed ? errname(det.fail_err) : "timeout");
+			break;
+		}
+		L->have = L->want;
+		note("detection: %s other waiters asleep; %d rounds ...",
+		     count_str(L->have), cfg.rounds);
+		L->probe = (struct meas){ .key = "detect", .label = "blocking LOCK that waits",
+					  .op = OP_DETECT,
+					  .ctx = { .fd = sess, .name = probe_name } };
+		L->base = (struct meas){ .key = "empty2", .label = "two empty ioctls",
+					 .op = OP_EMPTY2, .ctx = { .fd = dev } };
+		measure_set(&L->probe, 2);
+		det.nlv++;
+	}
+	pthread_attr_destroy(&attr);
+out:
+	/* Let every waiter through: release the walls, join the threads. */
+	t0 = now_ns();
+	if (holder >= 0)
+		close(holder);
+	for (i = 0; i < det.started; i++)
+		pthread_join(threads[i], NULL);
+	det.drain_ns = now_ns() - t0;
+	free(threads);
+	if (sess >= 0)
+		close(sess);
+}
+
 enum verdict { V_NA, V_PASS, V_FAIL };
 
 struct bar {
@@ -1127,7 +1329,7 @@ struct bar {
 	char note[200];
 };
 
-static struct bar bars[5];
+static struct bar bars[6];
 static int nbars;
 
 static struct bar *add_bar(const char *key, const char *label, const char *op,
@@ -1276,6 +1478,28 @@ static void print_text(void)
 		print_meas_row(&hand.m[1], "flock LOCK_EX, blocking");
 	}
 
+	if (det.ran) {
+		printf("\nblocking LOCK that has to wait, so runs deadlock detection (a deadline already\n"
+		       "passed: detection, queueing, ETIMEDOUT; no sleep), with N other waiters asleep\n");
+		if (det.why[0])
+			printf("  stopped: %s\n", det.why);
+		printf("  %12s %12s %10s %10s %16s %8s\n", "waiters", "ns/op", "min", "max",
+		       "2 empty ioctls", "ratio");
+		for (i = 0; i < det.nlv; i++) {
+			const struct dlevel *L = &det.lv[i];
+
+			if (L->probe.err)
+				printf("  %12s %12s   %s\n", count_str(L->have), "-", L->probe.why);
+			else
+				printf("  %12s %12.1f %10.1f %10.1f %16.1f %8.3f\n",
+				       count_str(L->have), L->probe.med, L->probe.lo,
+				       L->probe.hi, L->base.med,
+				       ratio(L->probe.med, L->base.med));
+		}
+		printf("  letting the %s waiters through at the end took %.0f ms\n",
+		       count_str(det.started), det.drain_ns / 1e6);
+	}
+
 	printf("\nbars%s\n", cfg.quick ? " (QUICK run: reduced counts, verdicts are only indicative)" : "");
 	for (i = 0; i < nbars; i++) {
 		const struct bar *b = &bars[i];
@@ -1406,7 +1630,20 @@ static void print_json(void)
 	json_meas(&hand.m[0]);
 	printf(", \"flock\": ");
 	json_meas(&hand.m[1]);
-	printf("},\n  \"bars\": [\n");
+	printf("},\n  \"detect\": {\"error\": ");
+	if (det.why[0])
+		json_str(det.why);
+	else
+		printf("null");
+	printf(", \"levels\": [");
+	for (i = 0; i < det.nlv; i++) {
+		printf("%s\n    {\"waiters\": %ld, \"lock\": ", i ? "," : "", det.lv[i].have);
+		json_meas(&det.lv[i].probe);
+		printf(", \"empty2\": ");
+		json_meas(&det.lv[i].base);
+		printf("}");
+	}
+	printf("]},\n  \"bars\": [\n");
 	for (i = 0; i < nbars; i++) {
 		const struct bar *b = &bars[i];
 
@@ -1463,7 +1700,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s [-q] [--json] [options]\n"
 		"Measures lockdev against two empty ioctls, flock, fcntl and OFD locks,\n"
-		"with many locks held, memory per held lock and two-process hand-off, and\n"
+		"with many locks held, memory per held lock, two-process hand-off and the\n"
+		"cost of deadlock detection with many waiters, and\n"
 		"checks the performance bars of the design (see bench/README).\n"
 		"  -q, --quick         small counts and short rounds, for smoke tests\n"
 		"  -j, --json          machine-readable output on stdout\n"
@@ -1475,6 +1713,8 @@ static void usage(FILE *f)
 		"                      15 or --rounds if fewer, quick 3)\n"
 		"      --handoff-cpus same|split|free  where the two hand-off processes run:\n"
 		"                      one CPU (default), one CPU each, or unpinned\n"
+		"  -W, --max-waiters N other waiters for the detection figure (default\n"
+		"                      1000, quick 100; also measured with none and 100)\n"
 		"      --no-raise-limits  do not raise the module's lock limits for the run\n"
 		"      --check         exit 1 unless every bar passed\n"
 		"  -h, --help          this text\n"
@@ -1494,10 +1734,11 @@ int main(int argc, char **argv)
 		{ "no-raise-limits", no_argument, NULL, 'L' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "handoff-cpus", required_argument, NULL, 'P' },
+		{ "max-waiters", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	long rounds = 0, round_ms = 0, max_held = 0, handoffs = 0;
+	long rounds = 0, round_ms = 0, max_held = 0, handoffs = 0, max_waiters = 0;
 	const struct meas *m_e, *m_l, *m_f;
 	int c, dev, fd_flock, fd_fcntl, fd_ofd, hfd, i, failed = 0;
 	struct bar *b;
@@ -1508,7 +1749,7 @@ int main(int argc, char **argv)
 	held.unlock_ns = held.settle_ns = NAN;
 	held.mem0 = held.mem_after = held.locks_after = -1;
 	held.mem_pre = held.locks_pre = held.kmem0 = -1;
-	while ((c = getopt_long(argc, argv, "qjr:t:n:H:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qjr:t:n:H:W:h", opts, NULL)) != -1) {
 		long *dst = NULL;
 
 		switch (c) {
@@ -1518,6 +1759,7 @@ int main(int argc, char **argv)
 		case 't': dst = &round_ms; break;
 		case 'n': dst = &max_held; break;
 		case 'H': dst = &handoffs; break;
+		case 'W': dst = &max_waiters; break;
 		case 'L': cfg.raise_limits = 0; break;
 		case 'C': cfg.check = 1; break;
 		case 'P':
@@ -1563,6 +1805,14 @@ int main(int argc, char **argv)
 		cfg.levels[cfg.nlevels++] = max_held;
 	cfg.handoffs = handoffs ? handoffs : cfg.quick ? 200 : 1000;
 	cfg.handoff_rounds = cfg.quick ? 3 : cfg.rounds < 15 ? cfg.rounds : 15;
+	max_waiters = max_waiters ? max_waiters : cfg.quick ? 100 : 1000;
+	cfg.dwaiters[0] = 0;
+	cfg.ndwaiters = 1;
+	if (max_waiters > 100)
+		cfg.dwaiters[cfg.ndwaiters++] = 100;
+	else if (max_waiters > 10)
+		cfg.dwaiters[cfg.ndwaiters++] = 10;
+	cfg.dwaiters[cfg.ndwaiters++] = max_waiters;
 
 	dev = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
@@ -1621,6 +1871,12 @@ int main(int argc, char **argv)
 
 	/* 7: hand-off. */
 	run_handoff();
+
+	/* 8: deadlock detection with other waiters. */
+	if (sys.lock_ok)
+		run_detect(dev);
+	else
+		snprintf(det.why, sizeof(det.why), "%s", sys.lock_why);
 
 	/* The bars. */
 	m_e = find_un("empty2");
@@ -1686,6 +1942,38 @@ int main(int argc, char **argv)
 		snprintf(b->note, sizeof(b->note), "lockdev: %s", hand.m[0].why);
 	else if (hand.m[1].err)
 		snprintf(b->note, sizeof(b->note), "flock: %s", hand.m[1].why);
+
+	{
+		const struct dlevel *lo = det.nlv ? &det.lv[0] : NULL;
+		const struct dlevel *hi = det.nlv ? &det.lv[det.nlv - 1] : NULL;
+		static char label_buf[96];
+		double g = NAN;
+
+		if (lo && hi != lo && !lo->probe.err && !hi->probe.err &&
+		    !lo->base.err && !hi->base.err)
+			g = ratio(ratio(hi->probe.med, hi->base.med),
+				  ratio(lo->probe.med, lo->base.med));
+		snprintf(label_buf, sizeof(label_buf),
+			 "detection, %s other waiters / none",
+			 count_str(cfg.dwaiters[cfg.ndwaiters - 1]));
+		b = add_bar("detect_waiters", label_buf, "<=", 2.0, g, "");
+		if (!sys.lock_ok) {
+			snprintf(b->note, sizeof(b->note), "%s", sys.lock_why);
+		} else if (hi && hi->have < cfg.dwaiters[cfg.ndwaiters - 1]) {
+			snprintf(b->note, sizeof(b->note), "%s", det.why);
+			b->v = V_NA;
+		} else if (isnan(g)) {
+			snprintf(b->note, sizeof(b->note), "%s",
+				 det.why[0] ? det.why : lo && lo->probe.err ?
+				 lo->probe.why : hi && hi->probe.err ? hi->probe.why :
+				 "not measured");
+		} else {
+			snprintf(b->note, sizeof(b->note),
+				 "baseline-corrected; raw %.3f, baseline drift %.3f",
+				 ratio(hi->probe.med, lo->probe.med),
+				 ratio(hi->base.med, lo->base.med));
+		}
+	}
 
 	if (cfg.json)
 		print_json();

@@ -14,43 +14,127 @@
 /* The number of the current walk, to mark visited sessions. */
 static u64 ld_graph_walk;
 
+/*
+ * struct ld_walk - one walk of the wait-for graph
+ * @target: the session asking; reaching it closes a cycle.
+ * @queue: sessions to expand, by bfs_node.
+ * @cur: the session being expanded, NULL while visiting the blockers of
+ *	the request itself.
+ * @cur_req: the waiting request of @cur being expanded.
+ * @found: the request of @target that closes the cycle, or NULL.
+ * @found_queued: @found blocks as a request queued ahead.
+ * @found_from: @cur when @found was reached.
+ * @found_from_req: @cur_req when @found was reached.
+ */
 struct ld_walk {
 	struct ld_session *target;
 	struct list_head queue;
-	bool found;
+	struct ld_session *cur;
+	struct ld_req *cur_req;
+	struct ld_req *found;
+	bool found_queued;
+	struct ld_session *found_from;
+	struct ld_req *found_from_req;
 };
 
-static bool ld_graph_visit(struct ld_req *blocker, void *arg)
+static bool ld_graph_visit(struct ld_req *blocker, bool queued, void *arg)
 {
 	struct ld_walk *walk = arg;
 	struct ld_session *sess = blocker->sess;
 
 	if (sess == walk->target) {
-		walk->found = true;
+		walk->found = blocker;
+		walk->found_queued = queued;
+		walk->found_from = walk->cur;
+		walk->found_from_req = walk->cur_req;
 		return true;
 	}
 	if (sess->bfs_gen != ld_graph_walk) {
 		sess->bfs_gen = ld_graph_walk;
+		sess->bfs_parent = walk->cur;
+		sess->bfs_from = walk->cur_req;
+		sess->bfs_via = blocker;
+		sess->bfs_via_queued = queued;
 		list_add_tail(&sess->bfs_node, &walk->queue);
 	}
 	return false;
+}
+
+/*
+ * Go along the cycle found by @walk from where it closed back to the
+ * request: member i (from @k down to 1) is a session and the request it
+ * waits with, which its successor blocks. Of members below @n, add the
+ * length of their names to *@names, or fill them into @rep if given.
+ */
+static void ld_cycle_members(const struct ld_walk *walk, u32 k, u32 n,
+			     struct ld_report *rep, size_t *names)
+{
+	struct ld_session *s = walk->found_from;
+	struct ld_req *wreq = walk->found_from_req;
+	u32 i;
+
+	for (i = k; s; i--) {
+		if (i < n && rep)
+			ld_report_set(rep, i, s, wreq->pid, wreq->comm,
+				      s->bfs_via, s->bfs_via_queued, wreq->lk,
+				      ld_req_want(wreq), wreq->level);
+		else if (i < n)
+			*names += s->bfs_via->lk->name_len + wreq->lk->name_len;
+		wreq = s->bfs_from;
+		s = s->bfs_parent;
+	}
+}
+
+/*
+ * Build the report of a cycle found by @walk: member 0 is the session
+ * asking for @lk in @want with @req; member i > 0 is the i-th session along
+ * the cycle. GFP_ATOMIC: the caller holds @lk->lock. NULL if out of memory:
+ * the request still fails, without a report.
+ */
+static struct ld_report *ld_graph_report(const struct ld_walk *walk,
+					 struct ld_lock *lk,
+					 const struct ld_req *req, u32 want)
+{
+	struct ld_session *s;
+	struct ld_report *rep;
+	size_t names;
+	u32 k = 0, n;
+
+	for (s = walk->found_from; s; s = s->bfs_parent)
+		k++;
+	n = min_t(u32, k + 1, LOCKDEV_CYCLE_MAX);
+	names = walk->found->lk->name_len + lk->name_len;
+	ld_cycle_members(walk, k, n, NULL, &names);
+
+	rep = ld_report_alloc(walk->target->space, LOCKDEV_RESULT_CYCLE, n,
+			      names, GFP_ATOMIC);
+	if (!rep)
+		return NULL;
+	rep->handle = req->handle;
+	ld_report_set(rep, 0, walk->target, task_tgid(current), current->comm,
+		      walk->found, walk->found_queued, lk, want, req->level);
+	ld_cycle_members(walk, k, n, rep, NULL);
+	return rep;
 }
 
 /**
  * ld_graph_check() - would a request close a cycle of waits
  * @sess: the session asking
  * @lk: the lock it asks for
+ * @req: its request, for the report
  * @want: the mode it asks for
  * @self: its request when it holds @lk already (an upgrade), or NULL
  * @stop: where the request would queue: waiters from here on are not ahead
+ * @repp: set to the cycle's report (or NULL without memory) on -EDEADLK
  *
  * Context: ld_graph_mutex and @lk->lock held. The holders and waiters of
  * every lock that has waiters are frozen under ld_graph_mutex (lockdev.h),
  * so the walk reads them without their locks.
  * Return: 0, or -EDEADLK if waiting would close a cycle.
  */
-int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
-		   const struct ld_req *self, const struct list_head *stop)
+int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
+		   const struct ld_req *req, u32 want, const struct ld_req *self,
+		   const struct list_head *stop, struct ld_report **repp)
 {
 	struct ld_walk walk = {
 		.target = sess,
@@ -68,8 +152,10 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
 	while (!walk.found && !list_empty(&walk.queue)) {
 		s = list_first_entry(&walk.queue, struct ld_session, bfs_node);
 		list_del_init(&s->bfs_node);
+		walk.cur = s;
 		list_for_each_entry(w, &s->waiting, gnode) {
 			r = w->req;
+			walk.cur_req = r;
 			up = r->state == LD_CONVERTING ? r : NULL;
 			if (ld_visit_blockers(r->lk, ld_req_want(r), up,
 					      &r->wnode, &visit))
@@ -78,5 +164,8 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
 	}
 	list_for_each_entry_safe(s, tmp, &walk.queue, bfs_node)
 		list_del_init(&s->bfs_node);
-	return walk.found ? -EDEADLK : 0;
+	if (!walk.found)
+		return 0;
+	*repp = ld_graph_report(&walk, lk, req, want);
+	return -EDEADLK;
 }

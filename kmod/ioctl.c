@@ -109,7 +109,7 @@ static int ld_entries_alloc(struct ld_args *a, u64 uptr, u32 nr)
 {
 	a->entries = NULL;
 	a->max_entries = 0;
-	a->report = uptr != 0;
+	a->want_entries = uptr != 0;
 	if (!uptr || !nr)
 		return 0;
 	a->max_entries = min_t(u32, nr, LOCKDEV_ENTRIES_MAX);
@@ -209,7 +209,12 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 		lk.generation = a.generation;
 		lk.result = a.result;
 		ret = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
-	} else if ((ret == -EAGAIN || ret == -ETIMEDOUT) && a.report) {
+	} else if (ret == -EDEADLK) {
+		lk.result = a.result;
+		out = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
+		if (out)
+			ret = out;
+	} else if ((ret == -EAGAIN || ret == -ETIMEDOUT) && a.want_entries) {
 		lk.nr_entries = a.nr_entries;
 		out = ld_entries_out(&a, lk.entries);
 		if (!out)
@@ -265,6 +270,10 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 	a.flags = cv.flags;
 	a.deadline_ns = cv.deadline_ns;
 	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
+	if (ret == -EDEADLK) {
+		cv.result = a.result;
+		return lockdev_arg_out(cmd, uarg, &cv, sizeof(cv)) ?: ret;
+	}
 	if (ret)
 		return ret;
 	cv.generation = a.generation;
@@ -367,6 +376,128 @@ static int lockdev_ioc_list(struct ld_session *sess, unsigned int cmd,
 	return lockdev_arg_out(cmd, uarg, &l, sizeof(l));
 }
 
+static int lockdev_ioc_set_order(struct ld_session *sess, unsigned int cmd,
+				 void __user *uarg)
+{
+	struct lockdev_order o;
+	int ret;
+
+	ret = lockdev_arg_in(&o, sizeof(o), LOCKDEV_ORDER_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (o.flags || o.pad)
+		return -EINVAL;
+	ret = ld_order_set(sess, o.mode, &o.old_mode);
+	if (ret)
+		return ret;
+	return lockdev_arg_out(cmd, uarg, &o, sizeof(o));
+}
+
+/*
+ * Decode item @i of a lock set. An item is an extensible struct of
+ * @size bytes, under the same rules as an ioctl's argument.
+ */
+static int ld_set_item_in(struct ld_set_item *it, u64 items, u32 size, u32 i)
+{
+	struct lockdev_set_item in;
+	void __user *uptr = u64_to_user_ptr(items + (u64)i * size);
+	int ret;
+
+	ret = copy_struct_from_user(&in, sizeof(in), uptr, size);
+	if (!ret)
+		ret = ld_check_mode(in.mode);
+	if (!ret)
+		ret = ld_copy_name(it->name, in.name, in.name_len);
+	if (ret)
+		return ret;
+	it->index = i;
+	it->mode = in.mode;
+	it->level = in.level;
+	it->name_len = in.name_len;
+	return 0;
+}
+
+/* Write the outputs of item @i of a lock set back, leaving its inputs. */
+static int ld_set_item_out(const struct ld_set_item *it, u64 items, u32 size,
+			   u32 i)
+{
+	struct lockdev_set_item __user *uptr;
+
+	uptr = u64_to_user_ptr(items + (u64)i * size);
+	if (put_user(it->result, &uptr->result) ||
+	    put_user(it->handle, &uptr->handle) ||
+	    put_user(it->generation, &uptr->generation))
+		return -EFAULT;
+	return 0;
+}
+
+static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
+				void __user *uarg)
+{
+	struct ld_set_item *items = NULL;
+	struct lockdev_lock_set ls;
+	struct ld_args a = {};
+	int ret, out;
+	u32 i;
+
+	ret = lockdev_arg_in(&ls, sizeof(ls), LOCKDEV_LOCK_SET_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (ls.pad || ls.item_size < LOCKDEV_SET_ITEM_SIZE_VER0)
+		return -EINVAL;
+	ret = ld_check_wait_flags(ls.flags, LOCKDEV_CONVERT_FLAGS_ALL);
+	if (ret)
+		return ret;
+	if (ls.nr_items > LOCKDEV_SET_MAX || ls.item_size > LOCKDEV_ARG_MAX)
+		return -E2BIG;
+	ret = lockdev_arg_writable(cmd, uarg, &ls, sizeof(ls));
+	if (ret)
+		return ret;
+	ls.failed = LOCKDEV_SET_NONE;
+	ls.result = 0;
+	if (ls.nr_items) {
+		items = kvcalloc(ls.nr_items, sizeof(*items),
+				 GFP_KERNEL_ACCOUNT);
+		if (!items)
+			return -ENOMEM;
+	}
+	for (i = 0; i < ls.nr_items && !ret; i++) {
+		ret = ld_set_item_in(&items[i], ls.items, ls.item_size, i);
+		if (ret)
+			ls.failed = i;
+	}
+	if (!ret && ls.nr_items) {
+		a.flags = ls.flags;
+		a.deadline_ns = ls.deadline_ns;
+		ret = ld_lock_set(sess, items, ls.nr_items, &a, &ls.failed);
+		ls.result = a.result;
+	}
+	for (i = 0; i < ls.nr_items && !ret; i++)
+		ret = ld_set_item_out(&items[i], ls.items, ls.item_size, i);
+	kvfree(items);
+	out = lockdev_arg_out(cmd, uarg, &ls, sizeof(ls));
+	return ret ?: out;
+}
+
+static int lockdev_ioc_deadlock(struct ld_session *sess, unsigned int cmd,
+				void __user *uarg)
+{
+	struct lockdev_deadlock d;
+	int ret;
+
+	ret = lockdev_arg_in(&d, sizeof(d), LOCKDEV_DEADLOCK_SIZE_VER0, cmd,
+			     uarg);
+	if (ret)
+		return ret;
+	if (d.flags || d.pad)
+		return -EINVAL;
+	ret = ld_report_read(sess, &d);
+	if (ret)
+		return ret;
+	return lockdev_arg_out(cmd, uarg, &d, sizeof(d));
+}
+
 /**
  * lockdev_ioctl() - the device's unlocked_ioctl
  * @file: the session's file
@@ -404,6 +535,12 @@ long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return lockdev_ioc_query(sess, cmd, uarg);
 	case _IOC_NR(LOCKDEV_IOC_LIST):
 		return lockdev_ioc_list(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_SET_ORDER):
+		return lockdev_ioc_set_order(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_LOCK_SET):
+		return lockdev_ioc_lock_set(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_DEADLOCK):
+		return lockdev_ioc_deadlock(sess, cmd, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -162,14 +162,14 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 
 	list_for_each_entry(r, &lk->holders, hnode)
 		if (r != self && !ld_compatible(want, LD_MODE_BIT(r->mode)) &&
-		    visit->fn(r, visit->arg))
+		    visit->fn(r, false, visit->arg))
 			return true;
 	list_for_each_entry(r, &lk->waiters, wnode) {
 		if (&r->wnode == stop)
 			break;
 		if (r != self &&
 		    !ld_compatible(want, LD_MODE_BIT(ld_req_want(r))) &&
-		    visit->fn(r, visit->arg))
+		    visit->fn(r, true, visit->arg))
 			return true;
 	}
 	return false;
@@ -204,7 +204,7 @@ struct ld_fill {
 	u64 now;
 };
 
-static bool ld_fill_one(struct ld_req *r, void *arg)
+static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
 {
 	struct ld_fill *f = arg;
 	struct ld_args *a = f->args;
@@ -248,6 +248,7 @@ static void ld_hold(struct ld_req *req)
 	smp_store_release(&req->state, LD_HELD);
 	ld_stat_inc(holders);
 	ld_stat_inc(grants);
+	ld_class_granted(lk);
 }
 
 /* Take @req off its lock's queue; an upgrade falls back to its old mode. */
@@ -310,8 +311,11 @@ static void ld_complete(struct ld_req *req, int result)
 	c->rec.handle = req->handle;
 	c->rec.generation = req->lk->generation;
 	c->rec.result = result;
-	c->rec.flags = !result && req->lk->owner_died ?
-		       LOCKDEV_RESULT_OWNER_DIED : 0;
+	if (result == -EDEADLK)
+		c->rec.flags = LOCKDEV_RESULT_CYCLE;
+	else
+		c->rec.flags = !result && req->lk->owner_died ?
+			       LOCKDEV_RESULT_OWNER_DIED : 0;
 	ld_session_post(req->sess, c);
 }
 
@@ -335,6 +339,7 @@ static void ld_grant(struct ld_req *req)
 		smp_store_release(&req->state, LD_HELD);
 		ld_stat_inc(grants);
 	} else {
+		ld_class_waited(lk, req->since);
 		ld_hold(req);
 	}
 	if (req->wait->task) {
@@ -418,6 +423,7 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	lk->generation = ld_next_generation();
 	lk->name_len = len;
 	memcpy(lk->name, name, len);
+	lk->class = ld_class_find(space, name, len);
 	return lk;
 }
 
@@ -591,6 +597,8 @@ void ld_req_put(struct ld_req *req)
 static void ld_req_forget(struct ld_req *req)
 {
 	xa_erase(&req->sess->handles, req->handle);
+	if (req->level)
+		atomic_dec(&req->sess->nr_ranked);
 	atomic_dec(&req->sess->user->locks);
 	ld_req_put(req);
 }
@@ -604,6 +612,7 @@ static bool ld_req_end(struct ld_req *req)
 {
 	lockdep_assert_held(&req->lk->lock);
 	rhashtable_remove_fast(&ld_owned, &req->onode, ld_owned_params);
+	ld_class_leave(req);
 	return ld_lock_unused(req->lk);
 }
 
@@ -764,20 +773,14 @@ static int ld_owned_insert(struct ld_req *req)
 
 	ret = rhashtable_lookup_insert_fast(&ld_owned, &req->onode,
 					    ld_owned_params);
+	if (!ret)
+		ld_class_enter(req);
 	return ret == -EEXIST ? -EALREADY : ret;
 }
 
-/**
- * ld_lock_acquire() - LOCKDEV_IOC_LOCK
- * @sess: the session
- * @name: the lock's name
- * @len: its length
- * @a: the request; its outputs are filled as the uapi header says
- *
- * Return: 0 or a negative errno of the uapi header's list.
- */
-int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
-		    struct ld_args *a)
+/* ld_lock_acquire() but for its report. */
+static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
+		      struct ld_args *a)
 {
 	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
 	struct ld_req *req;
@@ -810,12 +813,20 @@ int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		ld_req_put(req);
 		return ret;
 	}
+	if (req->level)
+		atomic_inc(&sess->nr_ranked);
 
 	lk = ld_lock_find(sess->space, name, len, true, &ret);
 	if (!lk)
 		goto err_forget;
+	ld_class_learn(sess, lk);
 	WRITE_ONCE(req->lk, lk);
+	ret = ld_order_check(sess, req, a);
 	spin_lock(&lk->lock);
+	if (ret) {
+		ld_lock_leave_pinned(lk, false);
+		goto err_forget;
+	}
 	ret = ld_owned_insert(req);
 	if (ret) {
 		ld_lock_leave_pinned(lk, false);
@@ -846,8 +857,11 @@ int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		ret = -EAGAIN;
 		goto err_unlock;
 	}
-	ret = ld_graph_check(sess, lk, a->mode, NULL, &lk->waiters);
+	ret = ld_graph_check(sess, lk, req, a->mode, NULL, &lk->waiters,
+			     &a->report);
 	if (ret) {
+		a->reason = LOCKDEV_RESULT_CYCLE;
+		ld_stat_inc(cycles);
 		ld_stat_inc(deadlocks);
 		if (!req->async)
 			goto err_unlock;
@@ -904,6 +918,38 @@ err_unlock:
 		ld_lock_free(lk);
 err_forget:
 	ld_req_forget(req);
+	return ret;
+}
+
+/**
+ * ld_lock_acquire() - LOCKDEV_IOC_LOCK
+ * @sess: the session
+ * @name: the lock's name
+ * @len: its length
+ * @a: the request; its outputs are filled as the uapi header says, and on
+ *	EDEADLK its result says why
+ *
+ * Context: may sleep.
+ * Return: 0 or a negative errno of the uapi header's list.
+ */
+int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
+		    struct ld_args *a)
+{
+	int ret;
+
+	a->reason = 0;
+	a->report = NULL;
+	ret = ld_acquire(sess, name, len, a);
+	if (ret == -EDEADLK)
+		a->result = a->reason;
+	else if (!ret)
+		a->result |= a->reason & LOCKDEV_RESULT_ORDER;
+	if (a->report) {
+		if (ret)
+			a->report->handle = 0;
+		ld_report_keep(sess, a->report);
+		a->report = NULL;
+	}
 	return ret;
 }
 
@@ -993,17 +1039,20 @@ static void ld_release(struct ld_req *req, bool died)
 	list_del_init(&req->hnode);
 	LD_NR(lk, req->mode)--;
 	ld_stat_dec(holders);
+	ld_class_released(lk, req->since);
 	if (req->mode != LOCKDEV_MODE_SHARED) {
 		lk->generation = ld_next_generation();
 		if (died) {
 			lk->owner_died = true;
 			ld_stat_inc(owner_deaths);
+			ld_event_owner_died(lk, req);
 		}
 	}
 	req->result = -ECANCELED;
 	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 	smp_store_release(&req->state, LD_DONE);
 	rhashtable_remove_fast(&ld_owned, &req->onode, ld_owned_params);
+	ld_class_leave(req);
 	if (graph)
 		ld_grant_waiters(lk);
 	ld_lock_leave(lk, graph);
@@ -1045,18 +1094,9 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 	return ret;
 }
 
-/**
- * ld_lock_convert() - LOCKDEV_IOC_CONVERT
- * @sess: the session
- * @handle: the grant's handle, or 0 to go by @name
- * @name: the lock's name
- * @len: its length
- * @a: the new mode and wait flags; generation and result are filled
- *
- * Return: 0 or a negative errno of the uapi header's list.
- */
-int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
-		    u32 len, struct ld_args *a)
+/* ld_lock_convert() but for its report. */
+static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
+		      u32 len, struct ld_args *a)
 {
 	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
 	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
@@ -1104,8 +1144,10 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		ret = -EAGAIN;
 		goto out;
 	}
-	ret = ld_graph_check(sess, lk, a->mode, req, pos);
+	ret = ld_graph_check(sess, lk, req, a->mode, req, pos, &a->report);
 	if (ret) {
+		a->result = LOCKDEV_RESULT_CYCLE;
+		ld_stat_inc(cycles);
 		ld_stat_inc(deadlocks);
 		goto out;
 	}
@@ -1138,6 +1180,32 @@ granted:
 out:
 	ld_lock_leave_pinned(lk, graph);
 	ld_req_put(req);
+	return ret;
+}
+
+/**
+ * ld_lock_convert() - LOCKDEV_IOC_CONVERT
+ * @sess: the session
+ * @handle: the grant's handle, or 0 to go by @name
+ * @name: the lock's name
+ * @len: its length
+ * @a: the new mode and wait flags; generation and result are filled, and
+ *	on EDEADLK result says why
+ *
+ * Context: may sleep.
+ * Return: 0 or a negative errno of the uapi header's list.
+ */
+int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len, struct ld_args *a)
+{
+	int ret;
+
+	a->report = NULL;
+	ret = ld_convert(sess, handle, name, len, a);
+	if (a->report) {
+		ld_report_keep(sess, a->report);
+		a->report = NULL;
+	}
 	return ret;
 }
 
@@ -1242,9 +1310,9 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 		return 0;
 	spin_lock(&lk->lock);
 	list_for_each_entry(r, &lk->holders, hnode)
-		ld_fill_one(r, &f);
+		ld_fill_one(r, false, &f);
 	list_for_each_entry(r, &lk->waiters, wnode)
-		ld_fill_one(r, &f);
+		ld_fill_one(r, false, &f);
 	a->generation = lk->generation;
 	if (lk->owner_died)
 		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;

@@ -7,8 +7,13 @@
  * handles and asynchronous completions; space.c the lockspaces and their
  * permissions; user.c the per-uid limits; lock.c the lock objects, the grant
  * policy, waits and conversions; graph.c deadlock detection over the
- * wait-for graph; ioctl.c decodes ioctls; stats.c the counters; proc.c and
- * proc_locks.c the /proc/lockdev/ files; params.c the module parameters.
+ * wait-for graph; order.c the order mode and the order rule; lockset.c
+ * lock sets; report.c deadlock and order reports and /proc/lockdev/deadlocks;
+ * class.c lock classes, learned order and per-class statistics; events.c
+ * the events and the scanner of long holds and waits; netlink.c the
+ * generic netlink family; ioctl.c decodes ioctls; stats.c the counters;
+ * proc.c, proc_locks.c and proc_order.c the /proc/lockdev/ files and the
+ * walk of the locks table; params.c the module parameters.
  *
  * Lock order of the module, outermost first:
  *
@@ -19,9 +24,17 @@
  * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
  * handles; nothing takes that xa_lock under ld_lock.lock.
  *
- * ld_spaces_mutex (space.c) and ld_users_mutex (user.c) are leaves: nothing
- * else is taken under them. They may be taken under ld_graph_mutex, never
- * under a spinlock.
+ * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
+ * (report.c) are leaves: nothing else is taken under them. They may be taken
+ * under ld_graph_mutex, never under a spinlock. ld_class_mutex (class.c),
+ * which creates lock classes and learned-order edges and guards their
+ * lists, is a leaf as well; it is taken under no other lock of the module.
+ * ld_session.lock also guards the session's class summary, and is taken for
+ * it under ld_lock.lock or alone.
+ *
+ * The order check (order.c) takes ld_lock.lock of the session's other
+ * locks under the xa_lock of its handles, as LIST does, with no ld_lock.lock
+ * held.
  *
  * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
  * empty has its holders changed under ld_lock.lock alone, and a lock with
@@ -41,6 +54,7 @@
 #include <linux/poll.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/skbuff.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
@@ -53,9 +67,9 @@
 #include <uapi/linux/lockdev.h>
 
 #define LOCKDEV_VERSION_MAJOR	0
-#define LOCKDEV_VERSION_MINOR	2
+#define LOCKDEV_VERSION_MINOR	3
 #define LOCKDEV_VERSION_PATCH	0
-#define LOCKDEV_VERSION_STRING	"0.2.0"
+#define LOCKDEV_VERSION_STRING	"0.3.0"
 
 /* Bits of the modes, for masks of modes present. */
 #define LD_MODE_BIT(mode)	(1U << (mode))
@@ -66,6 +80,8 @@ extern unsigned int ld_max_locks_per_user;
 extern unsigned int ld_max_waiters_per_user;
 extern unsigned int ld_max_sessions_per_user;
 extern unsigned int ld_max_spaces_per_user;
+extern unsigned int ld_max_classes;
+extern unsigned int ld_max_class_edges;
 
 /*
  * struct ld_user - per-uid accounting of limits
@@ -106,11 +122,12 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @is_default: a uid's default lockspace, which has no name.
  * @creator: the user charged for a named lockspace, or NULL.
  * @locks: locks that exist in it, for its limit. Atomic.
+ * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref and @locks is immutable once the lockspace is in the
- * table.
+ * Every field but @ref, @locks and @classes is immutable once the lockspace
+ * is in the table.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -124,6 +141,7 @@ struct ld_space {
 	bool is_default;
 	struct ld_user *creator;
 	atomic_t locks;
+	struct list_head classes;
 	u16 name_len;
 	u8 name[];
 };
@@ -146,6 +164,8 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len);
  * @node: in the locks table (lock.c). The key, @space and @name, is
  *	immutable; the table has its own locking.
  * @space: the lockspace; a reference is held.
+ * @class: the class of the name (class.c), or NULL. Set at creation and
+ *	immutable; a class lives as long as its lockspace, so outlives the lock.
  * @lock: protects every field below.
  * @dead: removed from the table; a lookup that finds it retries.
  * @busy: callers that looked it up and will come back; it stays alive.
@@ -164,6 +184,7 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len);
 struct ld_lock {
 	struct rhash_head node;
 	struct ld_space *space;
+	struct ld_class *class;
 	spinlock_t lock;	/* protects every field below */
 	bool dead;
 	bool owner_died;
@@ -206,6 +227,7 @@ struct ld_lock {
  * @want: the mode an upgrade asks for while converting. @lk->lock.
  * @async: asynchronous; @wait is then its struct ld_async. Immutable.
  * @releasing: an UNLOCK has claimed it. @lk->lock.
+ * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
  * @result: why a wait ended without a grant (negative errno). @lk->lock.
  * @since: ktime in ns when held or queued. @lk->lock.
  * @pid: the process that asked; a reference is held. Immutable.
@@ -227,12 +249,17 @@ struct ld_req {
 	u8 want;
 	bool async;
 	bool releasing;
+	u8 told;
 	s16 result;
 	u64 since;
 	struct pid *pid;
 	char comm[TASK_COMM_LEN];
 	struct ld_wait *wait;
 };
+
+/* Bits of ld_req.told. */
+#define LD_TOLD_HELD	0x1	/* held too long */
+#define LD_TOLD_WAIT	0x2	/* waited too long */
 
 /*
  * struct ld_wait - a queued request's wait
@@ -286,6 +313,105 @@ struct ld_async {
 	bool armed;
 };
 
+/* How many classes a session's summary tracks at once. */
+#define LD_CLASSES_HELD	8
+
+/*
+ * struct ld_class_held - the classes a session holds or awaits, for learned
+ * order: one slot per class of the requests it has in the owned table (held,
+ * waiting or converting). Protected by the session's lock.
+ * @nr: slots in use; read with READ_ONCE() to skip an empty summary.
+ * @slot: @class, @count requests of it, and @example, the lock of the last
+ *	of them to start (NULL once that one ended), to name in an edge.
+ *
+ * Requests of a class that finds every slot taken are not tracked: the
+ * session learns no edge from that class until a slot frees and a later
+ * request of it takes one. A slot is never kept for a class the session no
+ * longer has, so no false edge is learned.
+ */
+struct ld_class_held {
+	u32 nr;
+	struct {
+		struct ld_class *class;
+		struct ld_lock *example;
+		u32 count;
+	} slot[LD_CLASSES_HELD];
+};
+
+/*
+ * struct ld_report_member - one session of a reported cycle, or the session
+ * that broke the order; immutable once the report is kept
+ * @session: the session's id.
+ * @pid: the process that asked for @wait_name; a reference is held.
+ * @comm: its comm.
+ * @flags: LOCKDEV_MEMBER_* bits.
+ * @held_mode: the mode held, or asked for by a request queued ahead.
+ * @wait_mode: the mode asked for @wait_name.
+ * @held_level: the level of the held lock.
+ * @wait_level: the level of the request.
+ * @held_len: length of @held_name.
+ * @wait_len: length of @wait_name.
+ * @held_name: the lock the session holds (or has queued ahead).
+ * @wait_name: the lock the session waits for (or asked for).
+ */
+struct ld_report_member {
+	u64 session;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
+	u8 flags;
+	u8 held_mode;
+	u8 wait_mode;
+	u32 held_level;
+	u32 wait_level;
+	u16 held_len;
+	u16 wait_len;
+	const u8 *held_name;
+	const u8 *wait_name;
+};
+
+/*
+ * struct ld_report - a deadlock or order violation, kept for
+ * LOCKDEV_IOC_DEADLOCK and /proc/lockdev/deadlocks
+ * @ref: the session's and the ring's references.
+ * @seq: its number in the ring; set under ld_reports_mutex when kept.
+ * @time_ns: when it happened.
+ * @handle: the request's handle, or 0.
+ * @reason: LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER.
+ * @order_mode: for an order violation, the session's order mode.
+ * @nr: members.
+ * @space: the lockspace; a reference is held.
+ * @names: where the members' names are copied.
+ * @names_used: bytes of @names filled.
+ * @m: the members.
+ *
+ * Filled by the task that builds it, then immutable once kept.
+ */
+struct ld_report {
+	refcount_t ref;
+	u64 seq;
+	u64 time_ns;
+	u64 handle;
+	u32 reason;
+	u32 order_mode;
+	u32 nr;
+	struct ld_space *space;
+	u8 *names;
+	size_t names_used;
+	struct ld_report_member m[];
+};
+
+struct ld_report *ld_report_alloc(struct ld_space *space, u32 reason, u32 nr,
+				  size_t names, gfp_t gfp);
+void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
+		   struct pid *pid, const char *comm, const struct ld_req *held,
+		   bool queued, const struct ld_lock *wait_lk, u32 wait_mode,
+		   u32 wait_level);
+void ld_report_keep(struct ld_session *sess, struct ld_report *rep);
+void ld_report_session_exit(struct ld_session *sess);
+void ld_report_exit(void);
+int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d);
+int ld_deadlocks_show(struct seq_file *m, void *v);
+
 /*
  * struct ld_session - one open file description of /dev/lockdev
  * @id: unique since load. Immutable.
@@ -295,12 +421,23 @@ struct ld_async {
  * @perms: LD_MAY_* on @space, set with it.
  * @handles: handle -> struct ld_req. The xarray's own lock.
  * @next_handle: the last handle given. Atomic.
- * @lock: protects @done.
+ * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
+ * @nr_ranked: requests at a level above 0, held or queued. Atomic.
+ * @lock: protects @done, @report and @classes.
  * @done: struct ld_completion ready for read().
+ * @report: the last deadlock or order report, referenced, or NULL.
+ * @classes: the classes of its requests (class.c).
  * @wq: read() and poll() wait here for @done.
  * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
  * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
  * @bfs_gen: walk that last visited it. ld_graph_mutex.
+ * @bfs_parent: the session whose wait led the walk here, or NULL for one
+ *	that blocks the request itself. ld_graph_mutex.
+ * @bfs_from: the waiting request of @bfs_parent that this session blocks.
+ *	ld_graph_mutex.
+ * @bfs_via: this session's request that blocks it. ld_graph_mutex.
+ * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
+ *	holder. ld_graph_mutex.
  */
 struct ld_session {
 	u64 id;
@@ -310,12 +447,20 @@ struct ld_session {
 	unsigned int perms;
 	struct xarray handles;
 	atomic64_t next_handle;
-	spinlock_t lock;	/* protects done */
+	u32 order_mode;
+	atomic_t nr_ranked;
+	spinlock_t lock;	/* protects done, report, classes */
 	struct list_head done;
+	struct ld_report *report;
+	struct ld_class_held classes;
 	wait_queue_head_t wq;
 	struct list_head waiting;
 	struct list_head bfs_node;
 	u64 bfs_gen;
+	struct ld_session *bfs_parent;
+	struct ld_req *bfs_from;
+	struct ld_req *bfs_via;
+	bool bfs_via_queued;
 };
 
 extern struct mutex ld_graph_mutex;
@@ -331,7 +476,10 @@ ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
 __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 			 poll_table *wait);
 
-/* What a lock or convert request asks, and what it gets back. */
+/*
+ * What a lock or convert request asks, and what it gets back; @report is a
+ * deadlock or order report for the caller to keep.
+ */
 struct ld_args {
 	u32 mode;
 	u32 flags;
@@ -339,12 +487,14 @@ struct ld_args {
 	u64 deadline_ns;
 	u64 user_data;
 	struct lockdev_entry *entries;
-	bool report;
+	bool want_entries;
 	u32 max_entries;
 	u32 nr_entries;
 	u32 result;
 	u64 handle;
 	u64 generation;
+	u32 reason;
+	struct ld_report *report;
 };
 
 int ld_lock_init(void);
@@ -366,9 +516,12 @@ void ld_lock_session_release(struct ld_session *sess);
 void ld_req_put(struct ld_req *req);
 bool ld_compatible(u32 mode, u32 mask);
 u32 ld_req_want(const struct ld_req *req);
-/* A visit of requests: fn(request, arg); a true return ends the visit. */
+/*
+ * A visit of requests: fn(request, queued, arg), where queued says it blocks
+ * as a waiter rather than as a holder; a true return ends the visit.
+ */
 struct ld_visit {
-	bool (*fn)(struct ld_req *req, void *arg);
+	bool (*fn)(struct ld_req *req, bool queued, void *arg);
 	void *arg;
 };
 
@@ -381,8 +534,108 @@ void ld_lock_unpin(struct ld_lock *lk);
 extern struct rhashtable ld_locks;
 extern const struct proc_ops ld_locks_proc_ops;
 
-int ld_graph_check(struct ld_session *sess, struct ld_lock *lk, u32 want,
-		   const struct ld_req *self, const struct list_head *stop);
+/*
+ * struct ld_locks_iter - a walk of the locks table (proc_locks.c)
+ * @hti: the table walk.
+ * @cur: the lock the walk is at, pinned, or NULL.
+ * @pos: how many locks the walk has passed, for seq_file.
+ * @all: every lock, not only those the walker may see.
+ *
+ * Only its owner uses it, one call at a time.
+ */
+struct ld_locks_iter {
+	struct rhashtable_iter hti;
+	struct ld_lock *cur;
+	loff_t pos;
+	bool all;
+};
+
+void ld_locks_iter_init(struct ld_locks_iter *it, bool all);
+struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);
+void ld_locks_iter_exit(struct ld_locks_iter *it);
+
+int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
+		   const struct ld_req *req, u32 want, const struct ld_req *self,
+		   const struct list_head *stop, struct ld_report **repp);
+
+int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);
+int ld_order_set(struct ld_session *sess, u32 mode, u32 *old);
+int ld_order_check(struct ld_session *sess, struct ld_req *req,
+		   struct ld_args *a);
+
+/* One request of a lock set, decoded. */
+struct ld_set_item {
+	u32 index;
+	u32 mode;
+	u32 level;
+	u32 name_len;
+	u32 dup;
+	u32 result;
+	u64 handle;
+	u64 generation;
+	u8 name[LOCKDEV_NAME_MAX];
+};
+
+int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
+		struct ld_args *a, u32 *failed);
+
+extern const char *const ld_mode_names[4];
+
+/* Lock classes and learned order (class.c); the hooks the lock engine calls. */
+struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
+			       u32 len);
+void ld_class_space_free(struct ld_space *space);
+void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
+void __ld_class_enter(struct ld_req *req);
+void __ld_class_leave(struct ld_req *req);
+void __ld_class_granted(struct ld_class *class);
+void __ld_class_waited(struct ld_class *class, u64 since);
+void __ld_class_released(struct ld_class *class, u64 since);
+
+/* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
+static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_learn(sess, lk);
+}
+
+/* @req enters the owned table: count its class in the session's summary. */
+static inline void ld_class_enter(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_enter(req);
+}
+
+/* @req leaves the owned table. */
+static inline void ld_class_leave(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_leave(req);
+}
+
+/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
+static inline void ld_class_granted(struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_granted(lk->class);
+}
+
+static inline void ld_class_waited(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_waited(lk->class, since);
+}
+
+/* lock_stat: the release of a hold of @lk granted at @since. */
+static inline void ld_class_released(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_released(lk->class, since);
+}
+
+/* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
+extern const struct proc_ops ld_order_proc_ops;
+extern const struct proc_ops ld_lock_stat_proc_ops;
 
 /*
  * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges
@@ -404,6 +657,14 @@ struct ld_stats_pcpu {
 	unsigned long deadlocks;
 	unsigned long owner_deaths;
 	long memory;
+	unsigned long cycles;
+	unsigned long order_violations;
+	unsigned long inversions;
+	long classes;
+	long class_edges;
+	unsigned long order_full;
+	unsigned long events;
+	unsigned long events_dropped;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
@@ -413,9 +674,31 @@ DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
 #define ld_stat_dec(field)	this_cpu_dec(ld_stats.field)
 
 int lockdev_stats_show(struct seq_file *m, void *v);
+int ld_stats_each(int (*fn)(const char *name, long value, void *arg),
+		  void *arg);
 
 int lockdev_dev_init(void);
 void lockdev_dev_exit(void);
+
+/* Events and the netlink family (events.c, netlink.c). */
+extern unsigned int ld_held_threshold_ms;
+extern unsigned int ld_wait_threshold_ms;
+extern struct genl_family ld_genl_family;
+
+struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
+			     size_t size, gfp_t gfp);
+void ld_event_send(struct sk_buff *skb);
+void ld_event_cancel(struct sk_buff *skb);
+void ld_event_report(const struct ld_report *rep);
+void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
+void ld_events_kick(void);
+int ld_events_init(void);
+void ld_events_exit(void);
+int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
+		    struct user_namespace *ns);
+int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
+		  const struct ld_req *r, bool holder, u64 now,
+		  struct pid_namespace *ns);
 
 int lockdev_proc_init(void);
 void lockdev_proc_exit(void);

@@ -25,13 +25,19 @@ static int __init lockdev_init(void)
 	if (ret)
 		goto err_lock;
 
-	ret = lockdev_dev_init();
+	ret = ld_events_init();
 	if (ret)
 		goto err_proc;
+
+	ret = lockdev_dev_init();
+	if (ret)
+		goto err_events;
 
 	pr_info("version " LOCKDEV_VERSION_STRING " loaded\n");
 	return 0;
 
+err_events:
+	ld_events_exit();
 err_proc:
 	lockdev_proc_exit();
 err_lock:
@@ -42,7 +48,9 @@ err_lock:
 static void __exit lockdev_exit(void)
 {
 	lockdev_dev_exit();
+	ld_events_exit();
 	lockdev_proc_exit();
+	ld_report_exit();
 	ld_lock_exit();
 }
 

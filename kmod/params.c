@@ -26,3 +26,37 @@ MODULE_PARM_DESC(max_sessions_per_user, "Sessions one uid may have open (EDQUOT 
 unsigned int ld_max_spaces_per_user = 1024;
 module_param_named(max_spaces_per_user, ld_max_spaces_per_user, uint, 0644);
 MODULE_PARM_DESC(max_spaces_per_user, "Named lockspaces one uid may have created (EDQUOT beyond)");
+
+unsigned int ld_max_classes = 1024;
+module_param_named(max_classes, ld_max_classes, uint, 0644);
+MODULE_PARM_DESC(max_classes, "Lock classes that may exist, over all lockspaces (order_full beyond)");
+
+unsigned int ld_max_class_edges = 4096;
+module_param_named(max_class_edges, ld_max_class_edges, uint, 0644);
+MODULE_PARM_DESC(max_class_edges, "Learned-order edges that may exist, over all lockspaces (order_full beyond)");
+
+/* Thresholds of events: a change rescans at once (events.c). */
+static int ld_param_set_threshold(const char *val,
+				  const struct kernel_param *kp)
+{
+	int ret = param_set_uint(val, kp);
+
+	if (!ret)
+		ld_events_kick();
+	return ret;
+}
+
+static const struct kernel_param_ops ld_threshold_ops = {
+	.set = ld_param_set_threshold,
+	.get = param_get_uint,
+};
+
+unsigned int ld_held_threshold_ms;
+module_param_cb(held_threshold_ms, &ld_threshold_ops, &ld_held_threshold_ms,
+		0644);
+MODULE_PARM_DESC(held_threshold_ms, "Report a lock held longer than this many ms to netlink listeners (0: never)");
+
+unsigned int ld_wait_threshold_ms;
+module_param_cb(wait_threshold_ms, &ld_threshold_ops, &ld_wait_threshold_ms,
+		0644);
+MODULE_PARM_DESC(wait_threshold_ms, "Report a wait longer than this many ms to netlink listeners (0: never)");

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/lockdev/locks: one line per holder and per waiter, in the format the
- * uapi header specifies. The walk of the locks table lives across reads;
- * the lock last shown is pinned so that a record seq_file asks for again
- * can be shown again.
+ * Walks of the locks table, and /proc/lockdev/locks: one line per holder and
+ * per waiter, in the format the uapi header specifies. A walk lives across
+ * reads; the lock last shown is pinned so that a record seq_file asks for
+ * again can be shown again.
  */
 #include <linux/ktime.h>
 #include <linux/pid.h>
@@ -15,21 +15,8 @@
 
 #include "lockdev.h"
 
-/*
- * struct ld_locks_iter - a reader's position
- * @hti: the table walk.
- * @cur: the lock at @pos, pinned, or NULL.
- * @pos: the seq_file position of @cur; 0 is the header.
- *
- * Only the reader's seq_file uses it, under the seq_file's mutex.
- */
-struct ld_locks_iter {
-	struct rhashtable_iter hti;
-	struct ld_lock *cur;
-	loff_t pos;
-};
-
-static const char *const ld_mode_names[] = {
+/* The names of the modes in /proc/lockdev/ files. */
+const char *const ld_mode_names[4] = {
 	[LOCKDEV_MODE_SHARED] = "shared",
 	[LOCKDEV_MODE_APPEND] = "append",
 	[LOCKDEV_MODE_EXCLUSIVE] = "exclusive",
@@ -41,8 +28,44 @@ static const char *const ld_state_names[] = {
 	[LD_CONVERTING] = "converting",
 };
 
-/* Move to the next lock the reader may see; pin it. */
-static struct ld_lock *ld_locks_advance(struct ld_locks_iter *it)
+/**
+ * ld_locks_iter_init() - start a walk of the locks table
+ * @it: the walk
+ * @all: every lock, not only those of the lockspaces the walker may see
+ */
+void ld_locks_iter_init(struct ld_locks_iter *it, bool all)
+{
+	rhashtable_walk_enter(&ld_locks, &it->hti);
+	it->cur = NULL;
+	it->pos = 0;
+	it->all = all;
+}
+
+/**
+ * ld_locks_iter_exit() - end a walk of the locks table
+ * @it: the walk
+ */
+void ld_locks_iter_exit(struct ld_locks_iter *it)
+{
+	if (it->cur) {
+		ld_lock_unpin(it->cur);
+		it->cur = NULL;
+	}
+	rhashtable_walk_exit(&it->hti);
+}
+
+/**
+ * ld_locks_iter_next() - move to the next lock, and pin it
+ * @it: the walk
+ *
+ * Unpins the lock the walk was at. A lock of a lockspace the current task
+ * may not see (ld_space_visible()) is skipped unless the walk is of all.
+ *
+ * Context: may sleep.
+ * Return: the lock, pinned until the next call or the end of the walk, or
+ * NULL at the end.
+ */
+struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 {
 	const struct cred *cred = current_cred();
 	struct ld_lock *lk;
@@ -62,7 +85,8 @@ static struct ld_lock *ld_locks_advance(struct ld_locks_iter *it)
 		if (!lk)
 			break;
 		spin_lock(&lk->lock);
-		if (!lk->dead && ld_space_visible(lk->space, cred)) {
+		if (!lk->dead &&
+		    (it->all || ld_space_visible(lk->space, cred))) {
 			lk->busy++;
 			spin_unlock(&lk->lock);
 			break;
@@ -77,13 +101,8 @@ static struct ld_lock *ld_locks_advance(struct ld_locks_iter *it)
 
 static void ld_locks_rewind(struct ld_locks_iter *it)
 {
-	if (it->cur) {
-		ld_lock_unpin(it->cur);
-		it->cur = NULL;
-	}
-	rhashtable_walk_exit(&it->hti);
-	rhashtable_walk_enter(&ld_locks, &it->hti);
-	it->pos = 0;
+	ld_locks_iter_exit(it);
+	ld_locks_iter_init(it, false);
 }
 
 static void *ld_locks_start(struct seq_file *m, loff_t *pos)
@@ -99,7 +118,7 @@ static void *ld_locks_start(struct seq_file *m, loff_t *pos)
 	if (*pos <= it->pos)
 		ld_locks_rewind(it);
 	while (it->pos < *pos)
-		if (!ld_locks_advance(it))
+		if (!ld_locks_iter_next(it))
 			return NULL;
 	return it->cur;
 }
@@ -109,7 +128,7 @@ static void *ld_locks_next(struct seq_file *m, void *v, loff_t *pos)
 	struct ld_locks_iter *it = m->private;
 
 	++*pos;
-	return ld_locks_advance(it);
+	return ld_locks_iter_next(it);
 }
 
 static void ld_locks_stop(struct seq_file *m, void *v)
@@ -122,7 +141,7 @@ struct ld_pids {
 	bool first;
 };
 
-static bool ld_show_pid(struct ld_req *r, void *arg)
+static bool ld_show_pid(struct ld_req *r, bool queued, void *arg)
 {
 	struct ld_pids *p = arg;
 
@@ -193,18 +212,15 @@ static int ld_locks_open(struct inode *inode, struct file *file)
 	it = __seq_open_private(file, &ld_locks_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	rhashtable_walk_enter(&ld_locks, &it->hti);
+	ld_locks_iter_init(it, false);
 	return 0;
 }
 
 static int ld_locks_release(struct inode *inode, struct file *file)
 {
 	struct seq_file *m = file->private_data;
-	struct ld_locks_iter *it = m->private;
 
-	if (it->cur)
-		ld_lock_unpin(it->cur);
-	rhashtable_walk_exit(&it->hti);
+	ld_locks_iter_exit(m->private);
 	return seq_release_private(inode, file);
 }
 

@@ -48,6 +48,7 @@ struct ld_session *ld_session_create(struct file *file)
 	init_waitqueue_head(&sess->wq);
 	INIT_LIST_HEAD(&sess->waiting);
 	INIT_LIST_HEAD(&sess->bfs_node);
+	sess->order_mode = LOCKDEV_ORDER_STRICT;
 	ld_stat_inc(sessions);
 	ld_stat_inc(sessions_opened);
 	ld_stat_add(memory, ksize(sess));
@@ -65,6 +66,7 @@ void ld_session_destroy(struct ld_session *sess)
 	struct ld_completion *c, *tmp;
 
 	ld_lock_session_release(sess);
+	ld_report_session_exit(sess);
 	list_for_each_entry_safe(c, tmp, &sess->done, node) {
 		ld_stat_add(memory, -(long)ksize(c));
 		kfree(c);

@@ -81,6 +81,7 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 		return NULL;
 	refcount_set(&space->ref, 1);
 	atomic_set(&space->locks, 0);
+	INIT_LIST_HEAD(&space->classes);
 	space->user_ns = get_user_ns(current_user_ns());
 	space->ipc_ns = ld_current_ipc_ns();
 	space->ipc_ns_inum = ld_current_ipc_ns()->ns.inum;
@@ -246,6 +247,7 @@ void ld_space_put(struct ld_space *space)
 		atomic_dec(&space->creator->spaces);
 		ld_user_put(space->creator);
 	}
+	ld_class_space_free(space);
 	put_user_ns(space->user_ns);
 	kfree(space);
 }

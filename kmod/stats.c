@@ -10,12 +10,70 @@
 
 DEFINE_PER_CPU(struct ld_stats_pcpu, ld_stats);
 
-#define LD_STAT_SUM(field) ({					\
-	long __sum = 0;						\
-	int __cpu;						\
-	for_each_possible_cpu(__cpu)				\
-		__sum += per_cpu(ld_stats, __cpu).field;	\
-	__sum; })
+/* The lines of /proc/lockdev/stats after "version", in their order. */
+static const struct {
+	const char *name;
+	size_t offset;
+} ld_stat_fields[] = {
+#define LD_STAT_FIELD(name, field) { name, offsetof(struct ld_stats_pcpu, field) }
+	LD_STAT_FIELD("sessions", sessions),
+	LD_STAT_FIELD("sessions_opened", sessions_opened),
+	LD_STAT_FIELD("lockspaces", spaces),
+	LD_STAT_FIELD("locks", locks),
+	LD_STAT_FIELD("holders", holders),
+	LD_STAT_FIELD("waiters", waiters),
+	LD_STAT_FIELD("grants", grants),
+	LD_STAT_FIELD("contended", contended),
+	LD_STAT_FIELD("timeouts", timeouts),
+	LD_STAT_FIELD("cancels", cancels),
+	LD_STAT_FIELD("eagains", eagains),
+	LD_STAT_FIELD("deadlocks", deadlocks),
+	LD_STAT_FIELD("owner_deaths", owner_deaths),
+	LD_STAT_FIELD("memory", memory),
+	LD_STAT_FIELD("cycles", cycles),
+	LD_STAT_FIELD("order_violations", order_violations),
+	LD_STAT_FIELD("inversions", inversions),
+	LD_STAT_FIELD("classes", classes),
+	LD_STAT_FIELD("class_edges", class_edges),
+	LD_STAT_FIELD("order_full", order_full),
+	LD_STAT_FIELD("events", events),
+	LD_STAT_FIELD("events_dropped", events_dropped),
+#undef LD_STAT_FIELD
+};
+
+/**
+ * ld_stats_each() - call @fn with the name and value of every counter
+ * @fn: called in the order of /proc/lockdev/stats, "version" first
+ * @arg: passed to @fn; a non-zero return of @fn ends the walk
+ *
+ * Gauges and counters are summed over the CPUs without a lock, so a sum may
+ * be a moment old.
+ *
+ * Return: what @fn returned last.
+ */
+int ld_stats_each(int (*fn)(const char *name, long value, void *arg),
+		  void *arg)
+{
+	unsigned int i;
+	long sum;
+	int cpu, ret;
+
+	ret = fn("version", LOCKDEV_PROC_STATS_VERSION, arg);
+	for (i = 0; !ret && i < ARRAY_SIZE(ld_stat_fields); i++) {
+		sum = 0;
+		for_each_possible_cpu(cpu)
+			sum += *(long *)((char *)per_cpu_ptr(&ld_stats, cpu) +
+					 ld_stat_fields[i].offset);
+		ret = fn(ld_stat_fields[i].name, sum, arg);
+	}
+	return ret;
+}
+
+static int ld_stats_line(const char *name, long value, void *arg)
+{
+	seq_printf(arg, "%s %ld\n", name, value);
+	return 0;
+}
 
 /**
  * lockdev_stats_show() - print /proc/lockdev/stats
@@ -26,20 +84,5 @@ DEFINE_PER_CPU(struct ld_stats_pcpu, ld_stats);
  */
 int lockdev_stats_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "version %d\n", LOCKDEV_PROC_STATS_VERSION);
-	seq_printf(m, "sessions %ld\n", LD_STAT_SUM(sessions));
-	seq_printf(m, "sessions_opened %ld\n", LD_STAT_SUM(sessions_opened));
-	seq_printf(m, "lockspaces %ld\n", LD_STAT_SUM(spaces));
-	seq_printf(m, "locks %ld\n", LD_STAT_SUM(locks));
-	seq_printf(m, "holders %ld\n", LD_STAT_SUM(holders));
-	seq_printf(m, "waiters %ld\n", LD_STAT_SUM(waiters));
-	seq_printf(m, "grants %ld\n", LD_STAT_SUM(grants));
-	seq_printf(m, "contended %ld\n", LD_STAT_SUM(contended));
-	seq_printf(m, "timeouts %ld\n", LD_STAT_SUM(timeouts));
-	seq_printf(m, "cancels %ld\n", LD_STAT_SUM(cancels));
-	seq_printf(m, "eagains %ld\n", LD_STAT_SUM(eagains));
-	seq_printf(m, "deadlocks %ld\n", LD_STAT_SUM(deadlocks));
-	seq_printf(m, "owner_deaths %ld\n", LD_STAT_SUM(owner_deaths));
-	seq_printf(m, "memory %ld\n", LD_STAT_SUM(memory));
-	return 0;
+	return ld_stats_each(ld_stats_line, m);
 }

@@ -18,7 +18,9 @@ TEST(format)
 		"version", "sessions", "sessions_opened", "lockspaces",
 		"locks", "holders", "waiters", "grants", "contended",
 		"timeouts", "cancels", "eagains", "deadlocks", "owner_deaths",
-		"memory",
+		"memory", "cycles", "order_violations", "inversions",
+		"classes", "class_edges", "order_full", "events",
+		"events_dropped",
 	};
 	char key[64];
 	long long value;

@@ -568,3 +568,481 @@ int kid_reap(struct kid *k)
 	close(k->wr);
 	return reap(k->pid, WAIT_MS);
 }
+
+/* ---- actors ---- */
+
+static void actor_report(int fd, struct act_reply *r)
+{
+	poison(&r->dl, sizeof(r->dl));
+	poison(r->m, sizeof(r->m));
+	r->dl.members = ptr(r->m);
+	r->dl.nr_members = ACT_MEMBERS;
+	r->dl.flags = 0;
+	r->dl.pad = 0;
+	r->dl_ret = ioctl(fd, LOCKDEV_IOC_DEADLOCK, &r->dl);
+}
+
+void actor_main(int fd, int cmd, int reply)
+{
+	struct act_cmd c;
+	struct act_reply r;
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(CHILD_SECS);
+	for (i = 3; i < 1024; i++)
+		if (i != fd && i != cmd && i != reply)
+			close(i);
+	if (fd < 0)
+		fd = open_session();
+	if (fd < 0)
+		_exit(99);
+
+	while (!read_all(cmd, &c, sizeof(c))) {
+		memset(&r, 0, sizeof(r));
+		r.op = c.op;
+		r.dl_ret = 1;
+		r.start_ns = now_ns();
+		errno = 0;
+		switch (c.op) {
+		case ACT_LOCK: {
+			struct lockdev_lock l;
+
+			c.name[ACT_NAME - 1] = 0;
+			lock_input(&l, c.name, c.mode, c.flags);
+			l.level = c.level;
+			l.deadline_ns = c.deadline_ns;
+			r.ret = ioctl(fd, LOCKDEV_IOC_LOCK, &l);
+			r.err = r.ret ? errno : 0;
+			r.result = l.result;
+			r.handle = l.handle;
+			r.generation = l.generation;
+			break;
+		}
+		case ACT_UNLOCK:
+			c.name[ACT_NAME - 1] = 0;
+			r.ret = c.handle ? unlock_handle(fd, c.handle) :
+				unlock_name(fd, c.name);
+			r.err = r.ret ? errno : 0;
+			break;
+		case ACT_CONVERT: {
+			struct lockdev_convert v;
+
+			c.name[ACT_NAME - 1] = 0;
+			poison(&v, sizeof(v));
+			v.handle = c.handle;
+			v.name = c.handle ? 0 : ptr(c.name);
+			v.name_len = c.handle ? 0 : strlen(c.name);
+			v.mode = c.mode;
+			v.flags = c.flags;
+			v.deadline_ns = c.deadline_ns;
+			r.ret = ioctl(fd, LOCKDEV_IOC_CONVERT, &v);
+			r.err = r.ret ? errno : 0;
+			r.result = v.result;
+			r.generation = v.generation;
+			break;
+		}
+		case ACT_SET: {
+			struct lockdev_lock_set s;
+			__u32 n = c.nr_items < ACT_ITEMS ? c.nr_items : ACT_ITEMS;
+			__u32 k;
+
+			for (k = 0; k < n; k++) {
+				c.items[k].name[ACT_NAME - 1] = 0;
+				set_item(&r.items[k], c.items[k].name,
+					 c.items[k].mode, c.items[k].level);
+			}
+			r.ret = set_call(fd, r.items, n, c.flags, c.deadline_ns, &s);
+			r.err = r.ret ? errno : 0;
+			r.failed = s.failed;
+			r.result = s.result;
+			/* Rebase the name pointers: they mean nothing to the test. */
+			for (k = 0; k < n; k++)
+				r.items[k].name = 0;
+			break;
+		}
+		case ACT_READ: {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			poison(&r.comp, sizeof(r.comp));
+			if (poll(&p, 1, WAIT_MS) != 1) {
+				r.ret = -1;
+				r.err = ETIMEDOUT;
+				break;
+			}
+			r.ret = read(fd, &r.comp, sizeof(r.comp)) ==
+				sizeof(r.comp) ? 0 : -1;
+			r.err = r.ret ? errno : 0;
+			break;
+		}
+		case ACT_ORDER:
+			r.ret = set_order(fd, c.mode, &r.nr);
+			r.err = r.ret ? errno : 0;
+			break;
+		case ACT_ATTACH: {
+			struct lockdev_attach a = {
+				.name = ptr(c.name),
+				.name_len = strnlen(c.name, ACT_NAME),
+				.mode = c.mode,
+			};
+
+			r.ret = ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
+			r.err = r.ret ? errno : 0;
+			break;
+		}
+		case ACT_SIGACT: {
+			struct sigaction sa = { .sa_handler = locker_on_signal };
+
+			sigemptyset(&sa.sa_mask);
+			sa.sa_flags = c.flags;
+			r.ret = sigaction(SIGUSR1, &sa, NULL);
+			r.err = r.ret ? errno : 0;
+			break;
+		}
+		case ACT_LIST:
+			r.ret = list_count(fd);
+			r.err = r.ret < 0 ? errno : 0;
+			if (r.ret >= 0) {
+				r.nr = r.ret;
+				r.ret = 0;
+			}
+			break;
+		default:
+			r.ret = -1;
+			r.err = ENOSYS;
+		}
+		r.end_ns = now_ns();
+		r.sigs = locker_sigs;
+		if ((r.ret && r.err == EDEADLK) ||
+		    (c.op == ACT_READ && !r.ret && r.comp.result == -EDEADLK) ||
+		    (!r.ret && (c.op == ACT_LOCK || c.op == ACT_SET) &&
+		     (r.result & LOCKDEV_RESULT_ORDER)))
+			actor_report(fd, &r);
+		if (write_all(reply, &r, sizeof(r)))
+			_exit(98);
+	}
+	_exit(0);
+}
+
+bool actor_answer(struct locker *lk, struct act_reply *r, int ms)
+{
+	struct pollfd p = { .fd = lk->reply, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&p, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return false;
+	return !read_all(lk->reply, r, sizeof(*r));
+}
+
+/* ---- lock sets and deadlock reports ---- */
+
+void set_item(struct lockdev_set_item *it, const char *name, __u32 mode,
+	      __u32 level)
+{
+	poison(it, sizeof(*it));
+	it->name = ptr(name);
+	it->name_len = strlen(name);
+	it->mode = mode;
+	it->level = level;
+	it->result = 0;
+}
+
+int set_call(int fd, struct lockdev_set_item *it, __u32 nr, __u32 flags,
+	     __u64 deadline_ns, struct lockdev_lock_set *s)
+{
+	poison(s, sizeof(*s));
+	s->items = ptr(it);
+	s->nr_items = nr;
+	s->item_size = sizeof(*it);
+	s->flags = flags;
+	s->deadline_ns = deadline_ns;
+	s->pad = 0;
+	return ioctl(fd, LOCKDEV_IOC_LOCK_SET, s);
+}
+
+int deadlock_call(int fd, struct lockdev_deadlock *d,
+		  struct lockdev_cycle_member *m, __u32 cap)
+{
+	poison(d, sizeof(*d));
+	if (m)
+		poison(m, cap * sizeof(*m));
+	d->members = ptr(m);
+	d->nr_members = cap;
+	d->flags = 0;
+	d->pad = 0;
+	return ioctl(fd, LOCKDEV_IOC_DEADLOCK, d);
+}
+
+int set_order(int fd, __u32 mode, __u32 *old)
+{
+	struct lockdev_order o;
+	int ret;
+
+	poison(&o, sizeof(o));
+	o.mode = mode;
+	o.flags = 0;
+	o.pad = 0;
+	ret = ioctl(fd, LOCKDEV_IOC_SET_ORDER, &o);
+	if (old)
+		*old = o.old_mode;
+	return ret;
+}
+
+/* ---- /proc/lockdev/locks and /proc/lockdev/deadlocks ---- */
+
+char *proc_escape(char *out, const void *bytes, size_t len)
+{
+	const unsigned char *s = bytes;
+	char *o = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '\\' || s[i] == '~')
+			o += sprintf(o, "\\%03o", s[i]);
+		else
+			*o++ = s[i];
+	}
+	*o = 0;
+	return out;
+}
+
+const char *mode_name(__u32 mode)
+{
+	switch (mode) {
+	case LOCKDEV_MODE_SHARED:
+		return "shared";
+	case LOCKDEV_MODE_APPEND:
+		return "append";
+	case LOCKDEV_MODE_EXCLUSIVE:
+		return "exclusive";
+	}
+	return "?";
+}
+
+__u32 mode_of(const char *name)
+{
+	__u32 m;
+
+	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_EXCLUSIVE; m++)
+		if (!strcmp(name, mode_name(m)))
+			return m;
+	return 0;
+}
+
+bool compatible(__u32 a, __u32 b)
+{
+	if (a == LOCKDEV_MODE_EXCLUSIVE || b == LOCKDEV_MODE_EXCLUSIVE)
+		return false;
+	return a == LOCKDEV_MODE_SHARED || b == LOCKDEV_MODE_SHARED;
+}
+
+static int field_str(char *dst, size_t size, const char *src)
+{
+	if (!src || !*src || strlen(src) >= size)
+		return -1;
+	strcpy(dst, src);
+	return 0;
+}
+
+static int field_num(const char *src, long long *v)
+{
+	char *end;
+
+	if (!src || !*src)
+		return -1;
+	errno = 0;
+	*v = strtoll(src, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int field_u64(const char *src, unsigned long long *v)
+{
+	char *end;
+
+	if (!src || !*src || *src == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(src, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+/* Split @line (modified) at single spaces into at most @max fields. */
+static int split(char *line, char **f, int max)
+{
+	char *rest = line;
+	int n = 0;
+
+	while (rest && n < max + 1)
+		f[n++] = strsep(&rest, " ");
+	return rest ? -1 : n;
+}
+
+static int parse_waits(char *s, struct locks_line *p)
+{
+	char *rest = s, *f;
+	long long v;
+
+	if (!strcmp(s, "-")) {
+		p->nr_waits = -1;
+		return 0;
+	}
+	p->nr_waits = 0;
+	while ((f = strsep(&rest, ","))) {
+		if (field_num(f, &v) || v < 0)
+			return -1;
+		if (p->nr_waits < WAITS_MAX)
+			p->waits[p->nr_waits++] = v;
+	}
+	return 0;
+}
+
+static int parse_locks_line(char *line, struct locks_line *p)
+{
+	long long v[5];
+	char *f[12];
+
+	if (split(line, f, 11) != 11)
+		return -1;
+	if (field_str(p->space, sizeof(p->space), f[0]) ||
+	    field_str(p->name, sizeof(p->name), f[1]) ||
+	    field_num(f[2], &v[0]) ||
+	    field_str(p->mode, sizeof(p->mode), f[3]) ||
+	    field_str(p->state, sizeof(p->state), f[4]) ||
+	    field_num(f[5], &v[1]) ||
+	    field_str(p->comm, sizeof(p->comm), f[6]) ||
+	    field_num(f[7], &v[2]) ||
+	    field_num(f[8], &v[3]) ||
+	    field_u64(f[9], &p->generation) ||
+	    parse_waits(f[10], p))
+		return -1;
+	p->level = v[0];
+	p->pid = v[1];
+	p->age_ms = v[2];
+	p->owner_died = v[3];
+	return 0;
+}
+
+int read_locks(const char *text, const char *space, struct locks_line **out)
+{
+	char *buf = text ? strdup(text) : read_file(LOCKS);
+	char *line, *save = NULL;
+	struct locks_line *arr = NULL, *p, tmp;
+	int n = 0, cap = 0, nr = 0;
+
+	*out = NULL;
+	if (!buf)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		nr++;
+		if (nr == 1) {
+			if (strncmp(line, "# lockdev locks ", 16))
+				goto bad;
+			continue;
+		}
+		if (nr == 2) {
+			if (strncmp(line, "# ", 2))
+				goto bad;
+			continue;
+		}
+		if (parse_locks_line(line, &tmp))
+			goto bad;
+		if (space && strcmp(tmp.space, space))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			p = realloc(arr, cap * sizeof(*arr));
+			if (!p)
+				goto bad;
+			arr = p;
+		}
+		arr[n++] = tmp;
+	}
+	free(buf);
+	*out = arr;
+	return n;
+bad:
+	free(buf);
+	free(arr);
+	return -2;
+}
+
+static int parse_dl_line(char *line, struct dl_line *p)
+{
+	long long v[5];
+	char *f[14];
+
+	if (split(line, f, 13) != 13)
+		return -1;
+	if (field_u64(f[0], &p->seq) ||
+	    field_str(p->space, sizeof(p->space), f[1]) ||
+	    field_str(p->reason, sizeof(p->reason), f[2]) ||
+	    field_num(f[3], &v[0]) ||
+	    field_num(f[4], &v[1]) ||
+	    field_num(f[5], &v[2]) ||
+	    field_str(p->comm, sizeof(p->comm), f[6]) ||
+	    field_str(p->held_mode, sizeof(p->held_mode), f[7]) ||
+	    field_num(f[8], &v[3]) ||
+	    field_str(p->held_name, sizeof(p->held_name), f[9]) ||
+	    field_str(p->wait_mode, sizeof(p->wait_mode), f[10]) ||
+	    field_num(f[11], &v[4]) ||
+	    field_str(p->wait_name, sizeof(p->wait_name), f[12]))
+		return -1;
+	p->age_ms = v[0];
+	p->member = v[1];
+	p->pid = v[2];
+	p->held_level = v[3];
+	p->wait_level = v[4];
+	return 0;
+}
+
+int read_deadlocks(struct dl_line **out)
+{
+	char *buf = read_file(DEADLOCKS), *line, *save = NULL;
+	struct dl_line *arr = NULL, *p, *tmp = malloc(sizeof(*tmp));
+	int n = 0, cap = 0, nr = 0;
+
+	*out = NULL;
+	if (!buf || !tmp) {
+		free(buf);
+		free(tmp);
+		return -1;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		nr++;
+		if (nr == 1) {
+			if (strncmp(line, "# lockdev deadlocks ", 20))
+				goto bad;
+			continue;
+		}
+		if (nr == 2) {
+			if (strncmp(line, "# ", 2))
+				goto bad;
+			continue;
+		}
+		if (parse_dl_line(line, tmp))
+			goto bad;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			p = realloc(arr, cap * sizeof(*arr));
+			if (!p)
+				goto bad;
+			arr = p;
+		}
+		arr[n++] = *tmp;
+	}
+	free(buf);
+	free(tmp);
+	*out = arr;
+	return n;
+bad:
+	free(buf);
+	free(tmp);
+	free(arr);
+	return -2;
+}

@@ -186,4 +186,144 @@ int kid_reap(struct kid *k);
 /* Drop to @uid and @gid for good, with no supplementary groups. */
 int become(uid_t uid, gid_t gid);
 
+/* ---- actors: another process that runs any call on any name ---- */
+
+/*
+ * An actor is like a locker, but each command names its lock, so one actor
+ * can hold several locks, take lock sets, read completions and report its
+ * last deadlock: what the order, lock set and deadlock tests need. Its
+ * session is its own (fd < 0) or one of the test's, shared.
+ */
+#define ACT_NAME	128
+#define ACT_ITEMS	8
+#define ACT_MEMBERS	4
+
+enum {
+	ACT_LOCK = 1,	/* name, mode, flags, level, deadline_ns */
+	ACT_UNLOCK,	/* handle, or name if handle is 0 */
+	ACT_CONVERT,	/* handle, or name if 0; mode, flags, deadline_ns */
+	ACT_SET,	/* items[nr_items], flags, deadline_ns */
+	ACT_READ,	/* read one completion, waiting up to WAIT_MS */
+	ACT_ORDER,	/* SET_ORDER to mode */
+	ACT_ATTACH,	/* attach to lockspace name */
+	ACT_SIGACT,	/* catch SIGUSR1 with sa_flags = flags */
+	ACT_LIST,	/* how many locks and requests the session has */
+};
+
+struct act_item {
+	char name[ACT_NAME];
+	__u32 mode;
+	__u32 level;
+};
+
+struct act_cmd {
+	__u32 op;
+	__u32 mode;
+	__u32 flags;
+	__u32 level;
+	__u64 deadline_ns;
+	__u64 handle;
+	__u32 nr_items;
+	__u32 pad;
+	char name[ACT_NAME];
+	struct act_item items[ACT_ITEMS];
+};
+
+struct act_reply {
+	__u32 op;
+	__s32 ret;
+	__s32 err;
+	__u32 result;		/* LOCK, CONVERT, SET: result */
+	__u64 handle;
+	__u64 generation;
+	__u64 start_ns;
+	__u64 end_ns;
+	__u32 failed;		/* SET: failed */
+	__u32 nr;		/* LIST: how many; ORDER: old_mode */
+	__u32 sigs;		/* SIGUSR1s caught so far */
+	__u32 pad;
+	struct lockdev_set_item items[ACT_ITEMS];	/* SET: as written */
+	struct lockdev_completion comp;			/* READ */
+	/* After EDEADLK (or a completion with -EDEADLK): LOCKDEV_IOC_DEADLOCK. */
+	__s32 dl_ret;
+	__u32 dl_pad;
+	struct lockdev_deadlock dl;
+	struct lockdev_cycle_member m[ACT_MEMBERS];
+};
+
+void __attribute__((noreturn)) actor_main(int fd, int cmd, int reply);
+/* The actor's next answer, if it comes within @ms. */
+bool actor_answer(struct locker *lk, struct act_reply *r, int ms);
+
+/* ---- lock sets and deadlock reports ---- */
+
+/* An item of a set: inputs set, outputs (result, handle, generation) poisoned. */
+void set_item(struct lockdev_set_item *it, const char *name, __u32 mode,
+	      __u32 level);
+/* LOCK_SET of @nr items of sizeof(struct lockdev_set_item) at @it. */
+int set_call(int fd, struct lockdev_set_item *it, __u32 nr, __u32 flags,
+	     __u64 deadline_ns, struct lockdev_lock_set *s);
+/* LOCKDEV_IOC_DEADLOCK into @m, @cap members; struct and members poisoned. */
+int deadlock_call(int fd, struct lockdev_deadlock *d,
+		  struct lockdev_cycle_member *m, __u32 cap);
+/* SET_ORDER to @mode; the old mode in *@old. */
+int set_order(int fd, __u32 mode, __u32 *old);
+
+/* ---- /proc/lockdev/locks and /proc/lockdev/deadlocks, parsed ---- */
+
+#define LOCKS "/proc/lockdev/locks"
+#define DEADLOCKS "/proc/lockdev/deadlocks"
+/* Escaped names are at most four times as long. */
+#define ESC_MAX		(4 * LOCKDEV_NAME_MAX + 1)
+#define WAITS_MAX	64
+
+struct locks_line {
+	char space[ESC_MAX];
+	char name[ESC_MAX];
+	unsigned long level;
+	char mode[16];
+	char state[16];
+	long pid;
+	char comm[4 * 16 + 1];
+	long long age_ms;
+	long owner_died;
+	unsigned long long generation;
+	int nr_waits;		/* -1: "-" */
+	long waits[WAITS_MAX];
+};
+
+struct dl_line {
+	unsigned long long seq;
+	char space[ESC_MAX];
+	char reason[16];
+	long long age_ms;
+	unsigned long member;
+	long pid;
+	char comm[4 * 16 + 1];
+	char held_mode[32];
+	unsigned long held_level;
+	char held_name[ESC_MAX];
+	char wait_mode[16];
+	unsigned long wait_level;
+	char wait_name[ESC_MAX];
+};
+
+/*
+ * Parse the lines of /proc/lockdev/locks of lockspace @space (escaped; all
+ * if NULL) into a malloc()ed array *@out (free it), or, given @text, that
+ * text instead of the file. Return how many, -1 if unreadable, -2 if the
+ * header or a line does not parse.
+ */
+int read_locks(const char *text, const char *space, struct locks_line **out);
+/* Parse /proc/lockdev/deadlocks likewise: every report line. */
+int read_deadlocks(struct dl_line **out);
+/* Escape @len bytes as /proc/lockdev does, into @out (ESC_MAX bytes). */
+char *proc_escape(char *out, const void *bytes, size_t len);
+/* "shared", "append", "exclusive" for a LOCKDEV_MODE_*, else "?". */
+const char *mode_name(__u32 mode);
+/* The mode /proc names, or 0. */
+__u32 mode_of(const char *name);
+/* Whether two LOCKDEV_MODE_* are compatible. */
+bool compatible(__u32 a, __u32 b);
+
 #endif /* LOCKDEV_SELFTESTS_UTIL_H */

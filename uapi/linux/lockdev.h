@@ -226,14 +226,16 @@
  * merged get the same handle) and failed is LOCKDEV_SET_NONE. On failure
  * the locks the call took are released again (a release from APPEND or
  * EXCLUSIVE changes a generation, as always), failed is the index of the
- * item that failed, or LOCKDEV_SET_NONE when no single item did, and result
- * carries LOCKDEV_RESULT_ORDER or LOCKDEV_RESULT_CYCLE on EDEADLK. An empty
- * set succeeds and does nothing.
+ * item that failed (for a bad item too), or LOCKDEV_SET_NONE when no
+ * single item did, and result carries LOCKDEV_RESULT_ORDER or
+ * LOCKDEV_RESULT_CYCLE on EDEADLK. The outputs of the items are written
+ * only on success; their input values are ignored. An empty set succeeds
+ * and does nothing.
  * Errors: EINVAL (unknown flags, ASYNC, NONBLOCK with DEADLINE, pad not
- * zero, item_size too small; in an item: unknown mode, name_len 0, result
- * not 0, or the level of an item differing from an earlier item with the
- * same name), E2BIG (nr_items above LOCKDEV_SET_MAX; item_size above 4096
- * or an item's unknown bytes not zero), ENAMETOOLONG, and every error of
+ * zero, item_size too small; in an item: unknown mode, name_len 0, or a
+ * level differing from that of an earlier item with the same name), E2BIG
+ * (nr_items above LOCKDEV_SET_MAX; item_size above 4096 or an item's
+ * unknown bytes not zero), ENAMETOOLONG, and every error of
  * LOCK but EINTR, which ends the set with every lock released and, with
  * SA_RESTART, restarts it whole.
  *
@@ -309,6 +311,8 @@
  *  classes          lock classes known now
  *  class_edges      learned-order edges known now
  *  order_full       classes or edges not recorded for want of room
+ *  events           events queued for netlink listeners
+ *  events_dropped   events dropped: the queue or a listener was full
  *
  * /proc/lockdev/deadlocks
  * -----------------------
@@ -329,50 +333,132 @@
  * Lock classes and learned order
  * ------------------------------
  * The class of a name "class:instance" is the bytes before its first
- * colon; a name without a colon has no class. Across all sessions of a
- * lockspace, when a session asks for a lock of class B while it holds or
- * awaits a lock of class A (A other than B), the module learns the edge
- * A -> B. A new edge that closes a cycle of edges is an inversion: a
- * potential deadlock, recorded even though nothing deadlocked. Classes and
- * edges live as long as their lockspace; max_classes and max_class_edges
- * bound them, and what does not fit is counted in order_full.
+ * colon; a name without a colon, or whose first byte is one, has no class.
+ * Across all sessions of a lockspace, when a session asks for a lock of
+ * class B (LOCK, or a step of LOCK_SET) while it holds or awaits a lock of
+ * class A (A other than B), the module learns the edge A -> B. A new edge
+ * that closes a cycle of edges is an inversion: a potential deadlock,
+ * recorded even though nothing deadlocked. Classes and edges live as long
+ * as their lockspace; max_classes and max_class_edges bound them, counted
+ * over all lockspaces, and what does not fit is counted in order_full (a
+ * lock whose class does not fit has none). Of the classes a session holds
+ * or awaits at once, 8 are remembered for learning: while 8 are, the locks
+ * of a further class teach no edge until one of the 8 is no longer held.
  *
  * /proc/lockdev/order
  * -------------------
  * First line "# lockdev order N", the format version; second line
  * "# classes N/MAX edges N/MAX inversions N" with " full" appended once
- * something did not fit; third line names the columns. Then one line per
- * edge, then one per inversion:
+ * something did not fit since the module was loaded (the counts are over
+ * all lockspaces: classes and edges that exist, inversions found since
+ * load); third line names the columns of both kinds of line, "# " then the
+ * edge line's and the inversion line's separated by " | ". Then one line
+ * per edge, in the order learned, then one per inversion, in the order
+ * found, fields separated by one space and escaped as in
+ * /proc/lockdev/locks:
  *
  *   edge lockspace from to count age_ms pid comm from_name to_name
  *   inversion lockspace from to age_ms pid comm from_name to_name
  *             pid2 comm2 from_name2 to_name2
  *
  * An edge line gives how often the edge was taken and its first example:
- * how long ago, the process, the lock of class from it held and the lock of
- * class to it asked. An inversion line gives the edge that closed the cycle
+ * how long ago, the process (its pid as the reader's pid namespace sees it,
+ * 0 if it cannot), the lock of class from it held and the lock of class to
+ * it asked. An inversion line gives the edge that closed the cycle
  * (from -> to) with its example, then the example of the edge leaving to on
  * the way back to from (to_name2 belongs to the next class on that path,
- * which is from itself in a cycle of two).
+ * which is from itself in a cycle of two). A reader sees the edges and
+ * inversions of the lockspaces it could see in /proc/lockdev/locks.
  *
  * /proc/lockdev/lock_stat
  * -----------------------
- * First line "# lockdev lock_stat N", the format version; second line names
- * the columns; then one line per class:
+ * First line "# lockdev lock_stat N", the format version; second line
+ * names the columns; then one line per class of the lockspaces the reader
+ * could see in /proc/lockdev/locks:
  *
  *   lockspace class acquisitions contentions wait_total_ns wait_max_ns
  *   hold_total_ns hold_max_ns
  *
- * acquisitions counts grants, contentions the grants that waited; waits
- * and holds are in nanoseconds. Writing "0" resets every counter (root
- * only, EPERM otherwise; anything else written fails with EINVAL).
+ * acquisitions counts grants of locks of the class (a conversion is not
+ * one), contentions the grants that waited; waits run from queueing to
+ * grant, holds from grant to release and count at the release; both are in
+ * nanoseconds. Writing "0", with or without a newline, resets every
+ * counter of every class (root only: CAP_SYS_ADMIN in the initial user
+ * namespace, for the task that opened the file and the one that writes,
+ * EPERM otherwise; anything else written fails with EINVAL).
+ *
+ * Events over generic netlink
+ * ----------------------------
+ * The module registers the generic netlink family LOCKDEV_GENL_NAME,
+ * version LOCKDEV_GENL_VERSION, in the initial network namespace only
+ * (looking the family up loads the module). Its attributes are the
+ * LOCKDEV_A_* below; u64 values are padded with LOCKDEV_A_PAD. Pids in
+ * its messages are as the initial pid namespace sees them; names are bytes
+ * (not NUL-terminated), comms are NUL-terminated strings, and lockspace is
+ * the name as /proc/lockdev/locks shows it, unescaped ("~UID" for a uid's
+ * default lockspace).
+ *
+ * The multicast group LOCKDEV_GENL_MCGRP_EVENTS carries one
+ * LOCKDEV_CMD_EVENT message per event; joining it needs CAP_NET_ADMIN
+ * (EPERM otherwise), since lock names are mailbox and user names. Every
+ * event has LOCKDEV_A_EVENT (u32, the kind) and LOCKDEV_A_LOCKSPACE:
+ *
+ *  LOCKDEV_EVENT_DEADLOCK     a request failed with EDEADLK for a cycle:
+ *                             LOCKDEV_A_MEMBER, once per member in the
+ *                             order of LOCKDEV_IOC_DEADLOCK, each a nest of
+ *                             SESSION, PID, COMM, FLAGS, HELD_NAME,
+ *                             HELD_MODE, HELD_LEVEL, NAME, MODE and LEVEL
+ *                             (NAME, MODE and LEVEL: the lock awaited).
+ *  LOCKDEV_EVENT_ORDER        a request broke the order: ORDER_MODE (strict
+ *                             or warn) and one LOCKDEV_A_MEMBER as above,
+ *                             the held lock in its way and the lock asked.
+ *  LOCKDEV_EVENT_INVERSION    a learned-order inversion: two LOCKDEV_A_EDGE
+ *                             nests, the edge that closed the cycle and the
+ *                             one leaving its target on the way back, each
+ *                             CLASS_FROM, CLASS_TO, PID, COMM, HELD_NAME
+ *                             (the lock of class from) and NAME (the lock
+ *                             of class to).
+ *  LOCKDEV_EVENT_OWNER_DIED   NAME, MODE (the mode held), SESSION, PID and
+ *                             COMM (the process that had taken it) and
+ *                             GENERATION (the lock's new one).
+ *  LOCKDEV_EVENT_HELD_LONG    a lock held longer than the held threshold,
+ *  LOCKDEV_EVENT_WAITED_LONG  or awaited longer than the wait threshold:
+ *                             NAME, MODE, STATE, LEVEL, SESSION, PID, COMM
+ *                             and AGE_NS, how long so far. Each holding and
+ *                             each wait is reported at most once.
+ *
+ * Events are queued without sleeping and sent from a work item; when
+ * LOCKDEV_EVENTS_QUEUED are waiting, or a listener's socket is full,
+ * further events are dropped and counted (events_dropped in
+ * /proc/lockdev/stats; a listener also sees ENOBUFS).
+ *
+ * Commands:
+ *  LOCKDEV_CMD_GET_LOCKS      dump: one message per holder and waiter, the
+ *                             lines of /proc/lockdev/locks: LOCKSPACE, NAME,
+ *                             LEVEL, MODE, STATE, SESSION, PID, COMM,
+ *                             AGE_NS, OWNER_DIED (u8), GENERATION and, for
+ *                             a waiter, WAITS_FOR, a nest of one PID per
+ *                             holder or earlier waiter it waits for. Without
+ *                             CAP_NET_ADMIN a caller gets the lockspaces it
+ *                             could see in /proc/lockdev/locks.
+ *  LOCKDEV_CMD_GET_STATS      do: one LOCKDEV_A_STAT nest per line of
+ *                             /proc/lockdev/stats, each STAT_NAME (string)
+ *                             and STAT_VALUE (s64).
+ *  LOCKDEV_CMD_THRESHOLDS     do: sets HELD_THRESHOLD_MS and
+ *                             WAIT_THRESHOLD_MS (u32, 0 turns that kind of
+ *                             event off) when given, which needs
+ *                             CAP_NET_ADMIN (EPERM), and replies with both
+ *                             as they now are. The module parameters of the
+ *                             same names hold the same values.
+ * Malformed attributes fail with EINVAL, with an extended ack.
  *
  * Module parameters (/sys/module/lockdev/parameters/, writable by root; a
  * change applies to later requests): max_locks_per_space (ENOSPC beyond),
  * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued),
  * max_waiters_per_user (requests queued), max_sessions_per_user (sessions
  * open) and max_spaces_per_user (named lockspaces created); and, counted
- * over all lockspaces, max_classes and max_class_edges for learned order.
+ * over all lockspaces, max_classes and max_class_edges for learned order;
+ * held_threshold_ms and wait_threshold_ms for events (0, off, by default).
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
@@ -404,6 +490,7 @@
 #define LOCKDEV_FEATURE_LOCK_SET	((__u64)1 << 5)	/* LOCK_SET */
 #define LOCKDEV_FEATURE_DEADLOCK	((__u64)1 << 6)	/* DEADLOCK, reasons */
 #define LOCKDEV_FEATURE_LEARNED_ORDER	((__u64)1 << 7)	/* classes, order, lock_stat */
+#define LOCKDEV_FEATURE_EVENTS		((__u64)1 << 8)	/* the netlink family */
 #define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
 					 LOCKDEV_FEATURE_ASYNC | \
 					 LOCKDEV_FEATURE_LOCKSPACE | \
@@ -411,7 +498,8 @@
 					 LOCKDEV_FEATURE_ORDER | \
 					 LOCKDEV_FEATURE_LOCK_SET | \
 					 LOCKDEV_FEATURE_DEADLOCK | \
-					 LOCKDEV_FEATURE_LEARNED_ORDER)
+					 LOCKDEV_FEATURE_LEARNED_ORDER | \
+					 LOCKDEV_FEATURE_EVENTS)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -675,5 +763,67 @@ struct lockdev_completion {
 #define LOCKDEV_IOC_SET_ORDER	_IOWR(LOCKDEV_IOC_MAGIC, 0x09, struct lockdev_order)
 #define LOCKDEV_IOC_LOCK_SET	_IOWR(LOCKDEV_IOC_MAGIC, 0x0a, struct lockdev_lock_set)
 #define LOCKDEV_IOC_DEADLOCK	_IOWR(LOCKDEV_IOC_MAGIC, 0x0b, struct lockdev_deadlock)
+
+/* Generic netlink: the family, its multicast group and its commands. */
+#define LOCKDEV_GENL_NAME		"lockdev"
+#define LOCKDEV_GENL_VERSION		1
+#define LOCKDEV_GENL_MCGRP_EVENTS	"events"
+
+/* Most events waiting to be sent before more are dropped. */
+#define LOCKDEV_EVENTS_QUEUED		1024
+
+enum lockdev_genl_cmd {
+	LOCKDEV_CMD_UNSPEC,
+	LOCKDEV_CMD_EVENT,
+	LOCKDEV_CMD_GET_LOCKS,
+	LOCKDEV_CMD_GET_STATS,
+	LOCKDEV_CMD_THRESHOLDS,
+	__LOCKDEV_CMD_MAX
+};
+
+#define LOCKDEV_CMD_MAX			(__LOCKDEV_CMD_MAX - 1)
+
+/* Kinds of event (LOCKDEV_A_EVENT). */
+#define LOCKDEV_EVENT_DEADLOCK		1
+#define LOCKDEV_EVENT_ORDER		2
+#define LOCKDEV_EVENT_INVERSION		3
+#define LOCKDEV_EVENT_OWNER_DIED	4
+#define LOCKDEV_EVENT_HELD_LONG		5
+#define LOCKDEV_EVENT_WAITED_LONG	6
+
+enum lockdev_genl_attr {
+	LOCKDEV_A_UNSPEC,
+	LOCKDEV_A_PAD,
+	LOCKDEV_A_EVENT,		/* u32, LOCKDEV_EVENT_* */
+	LOCKDEV_A_LOCKSPACE,		/* binary */
+	LOCKDEV_A_NAME,			/* binary */
+	LOCKDEV_A_MODE,			/* u32, LOCKDEV_MODE_* */
+	LOCKDEV_A_STATE,		/* u32, LOCKDEV_STATE_* */
+	LOCKDEV_A_LEVEL,		/* u32 */
+	LOCKDEV_A_SESSION,		/* u64 */
+	LOCKDEV_A_PID,			/* u32 */
+	LOCKDEV_A_COMM,			/* string */
+	LOCKDEV_A_AGE_NS,		/* u64 */
+	LOCKDEV_A_OWNER_DIED,		/* u8 */
+	LOCKDEV_A_GENERATION,		/* u64 */
+	LOCKDEV_A_WAITS_FOR,		/* nest of LOCKDEV_A_PID */
+	LOCKDEV_A_MEMBER,		/* nest */
+	LOCKDEV_A_FLAGS,		/* u32, LOCKDEV_MEMBER_* */
+	LOCKDEV_A_HELD_NAME,		/* binary */
+	LOCKDEV_A_HELD_MODE,		/* u32 */
+	LOCKDEV_A_HELD_LEVEL,		/* u32 */
+	LOCKDEV_A_ORDER_MODE,		/* u32, LOCKDEV_ORDER_* */
+	LOCKDEV_A_EDGE,			/* nest */
+	LOCKDEV_A_CLASS_FROM,		/* binary */
+	LOCKDEV_A_CLASS_TO,		/* binary */
+	LOCKDEV_A_STAT,			/* nest */
+	LOCKDEV_A_STAT_NAME,		/* string */
+	LOCKDEV_A_STAT_VALUE,		/* s64 */
+	LOCKDEV_A_HELD_THRESHOLD_MS,	/* u32 */
+	LOCKDEV_A_WAIT_THRESHOLD_MS,	/* u32 */
+	__LOCKDEV_A_MAX
+};
+
+#define LOCKDEV_A_MAX			(__LOCKDEV_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_LOCKDEV_H */

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lock classes and learned order, lockdep's idea for user space.
+ *
+ * The class of a name "class:instance" is the bytes before its first colon.
+ * A lock finds its class once, when it is created; each session keeps a
+ * small summary of the classes of the requests it has (struct
+ * ld_class_held), so that a request of class B learns the edge A -> B from
+ * every other class A the session holds or awaits without looking at its
+ * requests. Known classes and edges are found without a lock; only the first
+ * sight of a class or an edge takes ld_class_mutex. A new edge that closes a
+ * cycle is an inversion: a potential deadlock, kept with the example of the
+ * edge that leads back.
+ *
+ * Also the per-class lock_stat counters, which are atomics.
+ */
+#include <linux/hash.h>
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "class.h"
+
+/* Creates classes and edges and guards every list of them (class.h). */
+DEFINE_MUTEX(ld_class_mutex);
+/* Every class, edge and inversion, in the order made. ld_class_mutex. */
+LIST_HEAD(ld_class_list);
+LIST_HEAD(ld_edge_list);
+LIST_HEAD(ld_inversion_list);
+/* Classes and edges that exist, over all lockspaces. ld_class_mutex. */
+unsigned int ld_nr_classes;
+unsigned int ld_nr_edges;
+/* Inversions found since load. ld_class_mutex. */
+unsigned long ld_nr_inversions;
+/* Something did not fit, once. */
+bool ld_order_full;
+
+static DEFINE_HASHTABLE(ld_class_table, 10);
+static DEFINE_HASHTABLE(ld_edge_table, 11);
+/* The number of the last cycle search. ld_class_mutex. */
+static u64 ld_class_walk;
+
+static u32 ld_class_hash(const struct ld_space *space, const u8 *name, u32 len)
+{
+	return jhash(name, len, hash_ptr(space, 32));
+}
+
+static u32 ld_edge_hash(const struct ld_class *from, const struct ld_class *to)
+{
+	return jhash_2words(hash_ptr(from, 32), hash_ptr(to, 32), 0);
+}
+
+/* Context: rcu_read_lock() held. */
+static struct ld_class *ld_class_lookup(const struct ld_space *space,
+					const u8 *name, u32 len, u32 hash)
+{
+	struct ld_class *c;
+
+	hash_for_each_possible_rcu(ld_class_table, c, hnode, hash)
+		if (c->space == space && c->name_len == len &&
+		    !memcmp(c->name, name, len))
+			return c;
+	return NULL;
+}
+
+/* Context: rcu_read_lock() held. */
+static struct ld_class_edge *ld_edge_lookup(const struct ld_class *from,
+					    const struct ld_class *to)
+{
+	struct ld_class_edge *e;
+
+	hash_for_each_possible_rcu(ld_edge_table, e, hnode,
+				   ld_edge_hash(from, to))
+		if (e->from == from && e->to == to)
+			return e;
+	return NULL;
+}
+
+/* Count what did not fit. */
+static void ld_class_full(void)
+{
+	WRITE_ONCE(ld_order_full, true);
+	ld_stat_inc(order_full);
+}
+
+static struct ld_class *ld_class_create(struct ld_space *space,
+					const u8 *name, u32 len, u32 hash)
+{
+	struct ld_class *c, *old;
+
+	if (READ_ONCE(ld_nr_classes) >= READ_ONCE(ld_max_classes)) {
+		ld_class_full();
+		return NULL;
+	}
+	c = kzalloc(struct_size(c, name, len), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return NULL;
+	c->space = space;
+	INIT_LIST_HEAD(&c->out);
+	INIT_LIST_HEAD(&c->bfs);
+	c->name_len = len;
+	memcpy(c->name, name, len);
+
+	mutex_lock(&ld_class_mutex);
+	rcu_read_lock();
+	old = ld_class_lookup(space, name, len, hash);
+	rcu_read_unlock();
+	if (old || ld_nr_classes >= READ_ONCE(ld_max_classes)) {
+		mutex_unlock(&ld_class_mutex);
+		if (!old)
+			ld_class_full();
+		kfree(c);
+		return old;
+	}
+	hash_add_rcu(ld_class_table, &c->hnode, hash);
+	list_add_tail(&c->snode, &space->classes);
+	list_add_tail(&c->gnode, &ld_class_list);
+	ld_nr_classes++;
+	mutex_unlock(&ld_class_mutex);
+	ld_stat_inc(classes);
+	ld_stat_add(memory, ksize(c));
+	return c;
+}
+
+/**
+ * ld_class_find() - the class of a lock name, created if new
+ * @space: the lockspace of the lock
+ * @name: the lock's name
+ * @len: its length
+ *
+ * A known class is found without a lock. A new one is created unless
+ * max_classes classes exist already, which is counted in order_full.
+ *
+ * Context: may sleep; the caller holds a reference to @space.
+ * Return: the class, which lives as long as @space; NULL for a name without
+ * a class (no colon, or a colon first), or if it could not be created.
+ */
+struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
+			       u32 len)
+{
+	const u8 *colon = memchr(name, ':', len);
+	struct ld_class *c;
+	u32 hash;
+
+	if (!colon || colon == name)
+		return NULL;
+	len = colon - name;
+	hash = ld_class_hash(space, name, len);
+	rcu_read_lock();
+	c = ld_class_lookup(space, name, len, hash);
+	rcu_read_unlock();
+	if (c)
+		return c;
+	return ld_class_create(space, name, len, hash);
+}
+
+static void ld_example_free(struct ld_class_example *ex)
+{
+	put_pid(ex->pid);
+}
+
+static void ld_edge_free(struct ld_class_edge *e)
+{
+	struct ld_class_inversion *inv = e->inv;
+
+	lockdep_assert_held(&ld_class_mutex);
+	hash_del_rcu(&e->hnode);
+	list_del(&e->onode);
+	list_del(&e->gnode);
+	ld_nr_edges--;
+	ld_stat_dec(class_edges);
+	if (inv) {
+		list_del(&inv->gnode);
+		ld_example_free(&inv->back);
+		ld_stat_add(memory, -(long)ksize(inv));
+		kfree(inv);
+	}
+	ld_example_free(&e->ex);
+	ld_stat_add(memory, -(long)ksize(e));
+	kfree_rcu(e, rcu);
+}
+
+/**
+ * ld_class_space_free() - free the classes and edges of a lockspace
+ * @space: the lockspace, which nothing refers to any more
+ *
+ * Context: may sleep.
+ */
+void ld_class_space_free(struct ld_space *space)
+{
+	struct ld_class_edge *e, *etmp;
+	struct ld_class *c, *tmp;
+
+	/* Nothing can add a class to a lockspace nobody refers to. */
+	if (list_empty(&space->classes))
+		return;
+	mutex_lock(&ld_class_mutex);
+	list_for_each_entry(c, &space->classes, snode)
+		list_for_each_entry_safe(e, etmp, &c->out, onode)
+			ld_edge_free(e);
+	list_for_each_entry_safe(c, tmp, &space->classes, snode) {
+		hash_del_rcu(&c->hnode);
+		list_del(&c->snode);
+		list_del(&c->gnode);
+		ld_nr_classes--;
+		ld_stat_dec(classes);
+		ld_stat_add(memory, -(long)ksize(c));
+		kfree_rcu(c, rcu);
+	}
+	mutex_unlock(&ld_class_mutex);
+}
+
+/*
+ * The first edge of a path of edges from @from to @to, or NULL: a
+ * breadth-first search that visits each class and edge at most once.
+ */
+static struct ld_class_edge *ld_class_path(struct ld_class *from,
+					   struct ld_class *to)
+{
+	struct ld_class_edge *e, *found = NULL;
+	struct ld_class *c, *n;
+	LIST_HEAD(queue);
+
+	lockdep_assert_held(&ld_class_mutex);
+	ld_class_walk++;
+	from->bfs_gen = ld_class_walk;
+	from->via = NULL;
+	list_add_tail(&from->bfs, &queue);
+	while (!found && !list_empty(&queue)) {
+		c = list_first_entry(&queue, struct ld_class, bfs);
+		list_del_init(&c->bfs);
+		list_for_each_entry(e, &c->out, onode) {
+			n = e->to;
+			if (n->bfs_gen == ld_class_walk)
+				continue;
+			n->bfs_gen = ld_class_walk;
+			n->via = c->via ?: e;
+			if (n == to) {
+				found = n->via;
+				break;
+			}
+			list_add_tail(&n->bfs, &queue);
+		}
+	}
+	while (!list_empty(&queue))
+		list_del_init(queue.next);
+	return found;
+}
+
+/* Fill @ex for the calling task, now; its names are at @names. */
+static void ld_example_fill(struct ld_class_example *ex, u8 *names,
+			    const u8 *from, u32 from_len, const u8 *to,
+			    u32 to_len)
+{
+	ex->time = ktime_get_ns();
+	ex->pid = get_task_pid(current, PIDTYPE_TGID);
+	get_task_comm(ex->comm, current);
+	ex->from_len = from_len;
+	ex->to_len = to_len;
+	memcpy(names, from, from_len);
+	memcpy(names + from_len, to, to_len);
+	ex->names = names;
+}
+
+/* Keep the inversion @e closed, with @back, the edge that leads back. */
+static void ld_inversion_add(struct ld_class_edge *e,
+			     const struct ld_class_edge *back)
+{
+	const struct ld_class_example *bx = &back->ex;
+	struct ld_class_inversion *inv;
+
+	lockdep_assert_held(&ld_class_mutex);
+	ld_nr_inversions++;
+	ld_stat_inc(inversions);
+	inv = kzalloc(struct_size(inv, names, bx->from_len + bx->to_len),
+		      GFP_KERNEL_ACCOUNT);
+	if (!inv)
+		return;
+	inv->edge = e;
+	inv->back = *bx;
+	inv->back.pid = get_pid(bx->pid);
+	memcpy(inv->names, bx->names, bx->from_len + bx->to_len);
+	inv->back.names = inv->names;
+	list_add_tail(&inv->gnode, &ld_inversion_list);
+	e->inv = inv;
+	ld_stat_add(memory, ksize(inv));
+}
+
+/*
+ * Copy the name of a lock of @class that @sess holds or awaits to @buf, room
+ * for LOCKDEV_NAME_MAX bytes. Returns its length, 0 if there is none.
+ */
+static u32 ld_class_example_name(struct ld_session *sess,
+				 const struct ld_class *class, u8 *buf)
+{
+	struct ld_class_held *h = &sess->classes;
+	struct ld_lock *lk;
+	struct ld_req *req;
+	unsigned long index;
+	bool held = false;
+	u32 i, len = 0;
+
+	spin_lock(&sess->lock);
+	for (i = 0; i < h->nr; i++) {
+		if (h->slot[i].class != class)
+			continue;
+		held = true;
+		/* Alive: a request of it is in the owned table. */
+		lk = h->slot[i].example;
+		if (lk) {
+			len = lk->name_len;
+			memcpy(buf, lk->name, len);
+		}
+		break;
+	}
+	spin_unlock(&sess->lock);
+	if (len || !held)
+		return len;
+
+	/* The example ended but others of the class remain: find one. */
+	rcu_read_lock();
+	xa_lock(&sess->handles);
+	xa_for_each(&sess->handles, index, req) {
+		lk = READ_ONCE(req->lk);
+		if (!lk || lk->class != class)
+			continue;
+		spin_lock(&lk->lock);
+		if (!lk->dead && req->state != LD_DONE) {
+			len = lk->name_len;
+			memcpy(buf, lk->name, len);
+		}
+		spin_unlock(&lk->lock);
+		if (len)
+			break;
+	}
+	xa_unlock(&sess->handles);
+	rcu_read_unlock();
+	return len;
+}
+
+/* Learn the edge @from -> @lk's class, unknown a moment ago. */
+static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
+			   struct ld_lock *lk)
+{
+	struct ld_class_edge *e, *old, *back;
+	struct ld_class *to = lk->class;
+	u8 name[LOCKDEV_NAME_MAX];
+	u32 len;
+
+	if (READ_ONCE(ld_nr_edges) >= READ_ONCE(ld_max_class_edges)) {
+		ld_class_full();
+		return;
+	}
+	len = ld_class_example_name(sess, from, name);
+	if (!len)
+		return;
+	e = kzalloc(struct_size(e, names, len + lk->name_len),
+		    GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return;
+	e->from = from;
+	e->to = to;
+	atomic64_set(&e->count, 1);
+	ld_example_fill(&e->ex, e->names, name, len, lk->name, lk->name_len);
+
+	mutex_lock(&ld_class_mutex);
+	rcu_read_lock();
+	old = ld_edge_lookup(from, to);
+	rcu_read_unlock();
+	if (old || ld_nr_edges >= READ_ONCE(ld_max_class_edges)) {
+		if (old)
+			atomic64_inc(&old->count);
+		mutex_unlock(&ld_class_mutex);
+		if (!old)
+			ld_class_full();
+		ld_example_free(&e->ex);
+		kfree(e);
+		return;
+	}
+	back = ld_class_path(to, from);
+	hash_add_rcu(ld_edge_table, &e->hnode, ld_edge_hash(from, to));
+	list_add_tail(&e->onode, &from->out);
+	list_add_tail(&e->gnode, &ld_edge_list);
+	ld_nr_edges++;
+	ld_stat_inc(class_edges);
+	ld_stat_add(memory, ksize(e));
+	if (back)
+		ld_inversion_add(e, back);
+	mutex_unlock(&ld_class_mutex);
+}
+
+/**
+ * __ld_class_learn() - a session asks for a lock of a class
+ * @sess: the session
+ * @lk: the lock, pinned, whose class is not NULL
+ *
+ * Learns the edge to @lk's class from every other class the session holds
+ * or awaits: a known edge is counted without a lock, a new one is created
+ * under ld_class_mutex unless max_class_edges edges exist already (counted
+ * in order_full), and checked for closing a cycle.
+ *
+ * Context: may sleep; no spinlock held.
+ */
+void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
+{
+	struct ld_class *held[LD_CLASSES_HELD], *to = lk->class;
+	struct ld_class_held *h = &sess->classes;
+	struct ld_class_edge *e;
+	u32 i, n = 0;
+
+	if (!READ_ONCE(h->nr))
+		return;
+	spin_lock(&sess->lock);
+	for (i = 0; i < h->nr; i++)
+		if (h->slot[i].class != to)
+			held[n++] = h->slot[i].class;
+	spin_unlock(&sess->lock);
+	/* The classes stay: they live as long as the session's lockspace. */
+	for (i = 0; i < n; i++) {
+		rcu_read_lock();
+		e = ld_edge_lookup(held[i], to);
+		if (e)
+			atomic64_inc(&e->count);
+		rcu_read_unlock();
+		if (!e)
+			ld_edge_create(sess, held[i], lk);
+	}
+}
+
+/**
+ * __ld_class_enter() - count a request's class in its session's summary
+ * @req: the request, just put in the owned table; its lock has a class
+ *
+ * Context: @req->lk->lock held.
+ */
+void __ld_class_enter(struct ld_req *req)
+{
+	struct ld_session *sess = req->sess;
+	struct ld_class_held *h = &sess->classes;
+	struct ld_class *class = req->lk->class;
+	u32 i;
+
+	lockdep_assert_held(&req->lk->lock);
+	spin_lock(&sess->lock);
+	for (i = 0; i < h->nr; i++)
+		if (h->slot[i].class == class)
+			break;
+	if (i == h->nr) {
+		/* No room: this request is not tracked (struct ld_class_held). */
+		if (i == LD_CLASSES_HELD)
+			goto out;
+		h->slot[i].class = class;
+		h->slot[i].count = 0;
+		WRITE_ONCE(h->nr, i + 1);
+	}
+	h->slot[i].count++;
+	h->slot[i].example = req->lk;
+out:
+	spin_unlock(&sess->lock);
+}
+
+/**
+ * __ld_class_leave() - uncount a request's class
+ * @req: the request, leaving the owned table; its lock has a class
+ *
+ * Context: @req->lk->lock held.
+ */
+void __ld_class_leave(struct ld_req *req)
+{
+	struct ld_session *sess = req->sess;
+	struct ld_class_held *h = &sess->classes;
+	struct ld_class *class = req->lk->class;
+	u32 i;
+
+	lockdep_assert_held(&req->lk->lock);
+	spin_lock(&sess->lock);
+	for (i = 0; i < h->nr; i++)
+		if (h->slot[i].class == class)
+			break;
+	if (i < h->nr) {
+		if (h->slot[i].example == req->lk)
+			h->slot[i].example = NULL;
+		if (!--h->slot[i].count) {
+			h->slot[i] = h->slot[h->nr - 1];
+			WRITE_ONCE(h->nr, h->nr - 1);
+		}
+	}
+	spin_unlock(&sess->lock);
+}
+
+/* Raise *@max to @v unless it is higher already. */
+static void ld_stat_max(atomic64_t *max, s64 v)
+{
+	s64 old = atomic64_read(max);
+
+	while (v > old && !atomic64_try_cmpxchg(max, &old, v))
+		;
+}
+
+/**
+ * __ld_class_granted() - lock_stat: a lock of @class was granted
+ * @class: the class
+ */
+void __ld_class_granted(struct ld_class *class)
+{
+	atomic64_inc(&class->acquisitions);
+}
+
+/**
+ * __ld_class_waited() - lock_stat: the grant had waited
+ * @class: the class
+ * @since: ktime in ns when the request was queued
+ */
+void __ld_class_waited(struct ld_class *class, u64 since)
+{
+	s64 ns = ktime_get_ns() - since;
+
+	atomic64_inc(&class->contentions);
+	atomic64_add(ns, &class->wait_total);
+	ld_stat_max(&class->wait_max, ns);
+}
+
+/**
+ * __ld_class_released() - lock_stat: a hold of a lock of @class ended
+ * @class: the class
+ * @since: ktime in ns of the grant
+ */
+void __ld_class_released(struct ld_class *class, u64 since)
+{
+	s64 ns = ktime_get_ns() - since;
+
+	atomic64_add(ns, &class->hold_total);
+	ld_stat_max(&class->hold_max, ns);
+}
+
+/**
+ * ld_class_stat_reset() - zero the lock_stat counters of every class
+ *
+ * Counts that race with the reset may survive it.
+ */
+void ld_class_stat_reset(void)
+{
+	struct ld_class *c;
+
+	mutex_lock(&ld_class_mutex);
+	list_for_each_entry(c, &ld_class_list, gnode) {
+		atomic64_set(&c->acquisitions, 0);
+		atomic64_set(&c->contentions, 0);
+		atomic64_set(&c->wait_total, 0);
+		atomic64_set(&c->wait_max, 0);
+		atomic64_set(&c->hold_total, 0);
+		atomic64_set(&c->hold_max, 0);
+	}
+	mutex_unlock(&ld_class_mutex);
+}

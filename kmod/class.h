@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lock classes and learned order: the objects class.c keeps and
+ * proc_order.c shows. The rest of the module sees only struct ld_class
+ * pointers and the hooks in lockdev.h.
+ *
+ * Every class, edge and inversion belongs to one lockspace and lives as long
+ * as it: ld_class_space_free() frees them when the lockspace goes. Classes
+ * and edges are found without a lock, under RCU, in two hash tables; they
+ * are created, listed and freed under ld_class_mutex.
+ */
+#ifndef LOCKDEV_KMOD_CLASS_H
+#define LOCKDEV_KMOD_CLASS_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+
+#include "lockdev.h"
+
+/*
+ * struct ld_class - a lock class: the bytes of a lock name before its first
+ * colon, in one lockspace
+ * @hnode: in the classes hash table. RCU readers; ld_class_mutex writers.
+ * @space: its lockspace; no reference: the lockspace frees the class.
+ * @snode: in @space->classes. ld_class_mutex.
+ * @gnode: in ld_class_list, every class in creation order. ld_class_mutex.
+ * @out: the edges from it, struct ld_class_edge.onode. ld_class_mutex.
+ * @bfs: queue of the cycle search. ld_class_mutex.
+ * @bfs_gen: the search that last reached it. ld_class_mutex.
+ * @via: the first edge of the path that search reached it by.
+ *	ld_class_mutex.
+ * @acquisitions: grants of locks of the class.
+ * @contentions: those grants that had to wait.
+ * @wait_total: ns waited by @contentions.
+ * @wait_max: the longest of those waits.
+ * @hold_total: ns held, counted at each release.
+ * @hold_max: the longest hold.
+ * @rcu: for freeing after the hash table's RCU readers.
+ * @name_len: length of @name. Immutable, as @name.
+ * @name: the class name, not NUL-terminated.
+ *
+ * The lock_stat counters are atomics updated without a lock; the maxima
+ * with a compare-and-exchange loop.
+ */
+struct ld_class {
+	struct hlist_node hnode;
+	struct ld_space *space;
+	struct list_head snode;
+	struct list_head gnode;
+	struct list_head out;
+	struct list_head bfs;
+	u64 bfs_gen;
+	struct ld_class_edge *via;
+	atomic64_t acquisitions;
+	atomic64_t contentions;
+	atomic64_t wait_total;
+	atomic64_t wait_max;
+	atomic64_t hold_total;
+	atomic64_t hold_max;
+	struct rcu_head rcu;
+	u16 name_len;
+	u8 name[];
+};
+
+/*
+ * struct ld_class_example - the first time an edge was taken. Immutable.
+ * @time: ktime in ns.
+ * @pid: the process that asked; a reference is held.
+ * @comm: its comm.
+ * @from_len: length of @names' first name, the lock of class "from" held.
+ * @to_len: length of the second, the lock of class "to" asked for.
+ * @names: the two names, one after the other, in the owner's allocation.
+ */
+struct ld_class_example {
+	u64 time;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
+	u16 from_len;
+	u16 to_len;
+	const u8 *names;
+};
+
+/*
+ * struct ld_class_edge - a learned edge: a lock of class @to was asked for
+ * while a lock of class @from was held or awaited
+ * @hnode: in the edges hash table, keyed by (@from, @to). RCU readers;
+ *	ld_class_mutex writers.
+ * @from: the class held. Immutable.
+ * @to: the class asked for. Immutable.
+ * @onode: in @from->out. ld_class_mutex.
+ * @gnode: in ld_edge_list, every edge in creation order. ld_class_mutex.
+ * @count: how often it was taken. Atomic.
+ * @inv: the inversion it closed, or NULL. ld_class_mutex.
+ * @rcu: for freeing after the hash table's RCU readers.
+ * @ex: its first example.
+ * @names: room for @ex's names.
+ */
+struct ld_class_edge {
+	struct hlist_node hnode;
+	struct ld_class *from;
+	struct ld_class *to;
+	struct list_head onode;
+	struct list_head gnode;
+	atomic64_t count;
+	struct ld_class_inversion *inv;
+	struct rcu_head rcu;
+	struct ld_class_example ex;
+	u8 names[];
+};
+
+/*
+ * struct ld_class_inversion - an edge that closed a cycle of edges.
+ * Immutable once listed; freed with its edge.
+ * @gnode: in ld_inversion_list, in the order found. ld_class_mutex.
+ * @edge: the edge that closed the cycle.
+ * @back: the example of the edge leaving @edge->to on the path back to
+ *	@edge->from, as it was then.
+ * @names: room for @back's names.
+ */
+struct ld_class_inversion {
+	struct list_head gnode;
+	struct ld_class_edge *edge;
+	struct ld_class_example back;
+	u8 names[];
+};
+
+extern struct mutex ld_class_mutex;
+extern struct list_head ld_class_list;
+extern struct list_head ld_edge_list;
+extern struct list_head ld_inversion_list;
+extern unsigned int ld_nr_classes;
+extern unsigned int ld_nr_edges;
+extern unsigned long ld_nr_inversions;
+extern bool ld_order_full;
+
+void ld_class_stat_reset(void);
+
+#endif /* LOCKDEV_KMOD_CLASS_H */

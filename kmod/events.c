@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events for the netlink group "events": each is rendered into a message
+ * where it happens, without sleeping, queued, and multicast from a work
+ * item. Nothing is rendered while nobody listens, and a full queue drops
+ * and counts instead of making lockers wait. A scanner finds the locks
+ * held or awaited past their thresholds.
+ */
+#include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/pid.h>
+#include <linux/rhashtable.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+
+#include "lockdev.h"
+
+/* Events waiting for ld_events_work; the queue has its own lock. */
+static struct sk_buff_head ld_events;
+
+static void ld_events_send(struct work_struct *work)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&ld_events)))
+		if (genlmsg_multicast(&ld_genl_family, skb, 0, 0,
+				      GFP_KERNEL) == -ENOBUFS)
+			ld_stat_inc(events_dropped);
+}
+
+static DECLARE_WORK(ld_events_work, ld_events_send);
+
+/**
+ * ld_event_new() - start an event message, if anybody listens
+ * @kind: LOCKDEV_EVENT_*
+ * @space: the lockspace it happened in
+ * @size: room for the attributes after the lockspace
+ * @gfp: allocation flags of the caller's context
+ *
+ * Return: the message with its header, kind and lockspace, to finish with
+ * ld_event_send() or drop with ld_event_cancel(); NULL if nobody listens,
+ * or if the queue is full or memory short (the event is counted dropped).
+ */
+struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
+			     size_t size, gfp_t gfp)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&ld_genl_family, &init_net, 0))
+		return NULL;
+	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED)
+		goto drop;
+	skb = genlmsg_new(nla_total_size(sizeof(u32)) +
+			  nla_total_size(LOCKDEV_NAME_MAX) + size,
+			  gfp | __GFP_NOWARN);
+	if (!skb)
+		goto drop;
+	if (!genlmsg_put(skb, 0, 0, &ld_genl_family, 0, LOCKDEV_CMD_EVENT) ||
+	    nla_put_u32(skb, LOCKDEV_A_EVENT, kind) ||
+	    ld_nl_put_space(skb, space, &init_user_ns)) {
+		nlmsg_free(skb);
+		goto drop;
+	}
+	return skb;
+
+drop:
+	ld_stat_inc(events_dropped);
+	return NULL;
+}
+
+/**
+ * ld_event_send() - queue a finished event message
+ * @skb: from ld_event_new()
+ */
+void ld_event_send(struct sk_buff *skb)
+{
+	nlmsg_end(skb, nlmsg_hdr(skb));
+	skb_queue_tail(&ld_events, skb);
+	ld_stat_inc(events);
+	schedule_work(&ld_events_work);
+}
+
+/**
+ * ld_event_cancel() - drop an event that did not fit its message
+ * @skb: from ld_event_new()
+ */
+void ld_event_cancel(struct sk_buff *skb)
+{
+	nlmsg_free(skb);
+	ld_stat_inc(events_dropped);
+}
+
+/* Room for one member of a report. */
+#define LD_MEMBER_SIZE	(nla_total_size(0) + 2 * nla_total_size(LOCKDEV_NAME_MAX) + \
+			 nla_total_size(TASK_COMM_LEN) + \
+			 nla_total_size_64bit(sizeof(u64)) + \
+			 7 * nla_total_size(sizeof(u32)))
+
+static int ld_event_member(struct sk_buff *skb,
+			   const struct ld_report_member *m)
+{
+	struct nlattr *nest = nla_nest_start(skb, LOCKDEV_A_MEMBER);
+
+	if (!nest ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, m->session,
+			      LOCKDEV_A_PAD) ||
+	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(m->pid)) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, m->comm) ||
+	    nla_put_u32(skb, LOCKDEV_A_FLAGS, m->flags) ||
+	    nla_put(skb, LOCKDEV_A_HELD_NAME, m->held_len, m->held_name) ||
+	    nla_put_u32(skb, LOCKDEV_A_HELD_MODE, m->held_mode) ||
+	    nla_put_u32(skb, LOCKDEV_A_HELD_LEVEL, m->held_level) ||
+	    nla_put(skb, LOCKDEV_A_NAME, m->wait_len, m->wait_name) ||
+	    nla_put_u32(skb, LOCKDEV_A_MODE, m->wait_mode) ||
+	    nla_put_u32(skb, LOCKDEV_A_LEVEL, m->wait_level))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * ld_event_report() - send the event of a deadlock or order report
+ * @rep: the report, complete
+ *
+ * Context: may sleep.
+ */
+void ld_event_report(const struct ld_report *rep)
+{
+	bool order = rep->reason == LOCKDEV_RESULT_ORDER;
+	struct sk_buff *skb;
+	u32 i;
+
+	skb = ld_event_new(order ? LOCKDEV_EVENT_ORDER : LOCKDEV_EVENT_DEADLOCK,
+			   rep->space, nla_total_size(sizeof(u32)) +
+			   rep->nr * LD_MEMBER_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (order && nla_put_u32(skb, LOCKDEV_A_ORDER_MODE, rep->order_mode))
+		goto cancel;
+	for (i = 0; i < rep->nr; i++)
+		if (ld_event_member(skb, &rep->m[i]))
+			goto cancel;
+	ld_event_send(skb);
+	return;
+
+cancel:
+	ld_event_cancel(skb);
+}
+
+/**
+ * ld_event_owner_died() - send the event of a lock marked owner-died
+ * @lk: the lock, just marked, with its new generation
+ * @req: the request its dead session held it with
+ *
+ * Context: @lk->lock held.
+ */
+void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
+{
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&lk->lock);
+	skb = ld_event_new(LOCKDEV_EVENT_OWNER_DIED, lk->space,
+			   nla_total_size(LOCKDEV_NAME_MAX) +
+			   2 * nla_total_size(sizeof(u32)) +
+			   nla_total_size(TASK_COMM_LEN) +
+			   2 * nla_total_size_64bit(sizeof(u64)), GFP_ATOMIC);
+	if (!skb)
+		return;
+	if (nla_put(skb, LOCKDEV_A_NAME, lk->name_len, lk->name) ||
+	    nla_put_u32(skb, LOCKDEV_A_MODE, req->mode) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, req->sess->id,
+			      LOCKDEV_A_PAD) ||
+	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(req->pid)) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, req->comm) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
+			      LOCKDEV_A_PAD)) {
+		ld_event_cancel(skb);
+		return;
+	}
+	ld_event_send(skb);
+}
+
+/* Send the event of @r held or awaited past its threshold. */
+static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
+			  bool holder, u64 now)
+{
+	struct sk_buff *skb;
+
+	skb = ld_event_new(holder ? LOCKDEV_EVENT_HELD_LONG :
+			   LOCKDEV_EVENT_WAITED_LONG, lk->space,
+			   NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!skb)
+		return;
+	if (ld_nl_put_req(skb, lk, r, holder, now, &init_pid_ns)) {
+		ld_event_cancel(skb);
+		return;
+	}
+	ld_event_send(skb);
+}
+
+/* Locks looked at between two breaks of the scanner's table walk. */
+#define LD_SCAN_BATCH	256
+
+/* Report what @lk has held or waiting past the thresholds, once each. */
+static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
+			 u64 now)
+{
+	struct ld_req *r;
+
+	lockdep_assert_held(&lk->lock);
+	if (held_ns)
+		list_for_each_entry(r, &lk->holders, hnode)
+			if (!(r->told & LD_TOLD_HELD) &&
+			    now - r->since >= held_ns) {
+				r->told |= LD_TOLD_HELD;
+				ld_event_long(lk, r, true, now);
+			}
+	if (wait_ns)
+		list_for_each_entry(r, &lk->waiters, wnode)
+			if (!(r->told & LD_TOLD_WAIT) &&
+			    now - r->since >= wait_ns) {
+				r->told |= LD_TOLD_WAIT;
+				ld_event_long(lk, r, false, now);
+			}
+}
+
+static void ld_scan_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ld_scan_work, ld_scan_fn);
+
+/*
+ * Walk every lock for holders and waiters past the thresholds, while they
+ * are set and somebody listens; then come back after a quarter of the
+ * smaller threshold, between 10 ms and 1 s.
+ */
+static void ld_scan_fn(struct work_struct *work)
+{
+	u32 held_ms = READ_ONCE(ld_held_threshold_ms);
+	u32 wait_ms = READ_ONCE(ld_wait_threshold_ms);
+	struct rhashtable_iter hti;
+	struct ld_lock *lk;
+	unsigned int n = 0;
+	u32 every;
+
+	if (!held_ms && !wait_ms)
+		return;
+	if (genl_has_listeners(&ld_genl_family, &init_net, 0)) {
+		rhashtable_walk_enter(&ld_locks, &hti);
+		rhashtable_walk_start(&hti);
+		while ((lk = rhashtable_walk_next(&hti))) {
+			if (IS_ERR(lk))
+				continue;
+			spin_lock(&lk->lock);
+			if (!lk->dead)
+				ld_scan_lock(lk, (u64)held_ms * NSEC_PER_MSEC,
+					     (u64)wait_ms * NSEC_PER_MSEC,
+					     ktime_get_ns());
+			spin_unlock(&lk->lock);
+			if (++n % LD_SCAN_BATCH == 0) {
+				rhashtable_walk_stop(&hti);
+				cond_resched();
+				rhashtable_walk_start(&hti);
+			}
+		}
+		rhashtable_walk_stop(&hti);
+		rhashtable_walk_exit(&hti);
+	}
+	every = min_not_zero(held_ms, wait_ms) / 4;
+	schedule_delayed_work(&ld_scan_work,
+			      msecs_to_jiffies(clamp(every, 10U, 1000U)));
+}
+
+/* The scanner may run: set under the parameters' lock (kernel_param_lock). */
+static bool ld_scan_live;
+
+/**
+ * ld_events_kick() - a threshold changed: rescan now
+ *
+ * Context: the module's kernel_param_lock() held, as in a parameter's set
+ * function and the netlink command.
+ */
+void ld_events_kick(void)
+{
+	if (ld_scan_live)
+		mod_delayed_work(system_wq, &ld_scan_work, 0);
+}
+
+/**
+ * ld_events_init() - set up the event queue and register the family
+ *
+ * Return: 0 or a negative errno.
+ */
+int ld_events_init(void)
+{
+	int ret;
+
+	skb_queue_head_init(&ld_events);
+	ret = genl_register_family(&ld_genl_family);
+	if (ret)
+		return ret;
+	kernel_param_lock(THIS_MODULE);
+	ld_scan_live = true;
+	ld_events_kick();
+	kernel_param_unlock(THIS_MODULE);
+	return 0;
+}
+
+/**
+ * ld_events_exit() - stop the scanner, drop queued events, unregister
+ *
+ * Context: no session exists any more.
+ */
+void ld_events_exit(void)
+{
+	kernel_param_lock(THIS_MODULE);
+	ld_scan_live = false;
+	kernel_param_unlock(THIS_MODULE);
+	cancel_delayed_work_sync(&ld_scan_work);
+	flush_work(&ld_events_work);
+	skb_queue_purge(&ld_events);
+	genl_unregister_family(&ld_genl_family);
+}

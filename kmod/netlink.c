@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "lockdev": the multicast group of events, the
+ * dump of holders and waiters, the counters and the event thresholds, as
+ * the uapi header specifies.
+ */
+#include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "lockdev.h"
+
+/**
+ * ld_nl_put_space() - put a lockspace's name as /proc shows it, unescaped
+ * @skb: the message
+ * @space: the lockspace
+ * @ns: the user namespace in which to show a default lockspace's uid
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
+		    struct user_namespace *ns)
+{
+	char buf[16];
+	int len;
+
+	if (!space->is_default)
+		return nla_put(skb, LOCKDEV_A_LOCKSPACE, space->name_len,
+			       space->name);
+	len = snprintf(buf, sizeof(buf), "~%u",
+		       from_kuid_munged(ns, space->uid));
+	return nla_put(skb, LOCKDEV_A_LOCKSPACE, len, buf);
+}
+
+struct ld_nl_pids {
+	struct sk_buff *skb;
+	struct pid_namespace *ns;
+	int err;
+};
+
+static bool ld_nl_put_pid(struct ld_req *r, bool queued, void *arg)
+{
+	struct ld_nl_pids *p = arg;
+
+	p->err = nla_put_u32(p->skb, LOCKDEV_A_PID, pid_nr_ns(r->pid, p->ns));
+	return p->err;
+}
+
+/**
+ * ld_nl_put_req() - put the attributes of one holder or waiter
+ * @skb: the message
+ * @lk: the lock
+ * @r: the request
+ * @holder: show @r as a holder in its held mode, else as a waiter
+ * @now: ktime in ns
+ * @ns: the pid namespace to show pids in
+ *
+ * Context: @lk->lock held.
+ * Return: 0 or -EMSGSIZE.
+ */
+int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
+		  const struct ld_req *r, bool holder, u64 now,
+		  struct pid_namespace *ns)
+{
+	struct ld_nl_pids pids = { .skb = skb, .ns = ns };
+	struct ld_visit visit = { .fn = ld_nl_put_pid, .arg = &pids };
+	u32 mode = holder ? r->mode : ld_req_want(r);
+	struct nlattr *nest;
+
+	lockdep_assert_held(&lk->lock);
+	if (nla_put(skb, LOCKDEV_A_NAME, lk->name_len, lk->name) ||
+	    nla_put_u32(skb, LOCKDEV_A_LEVEL, r->level) ||
+	    nla_put_u32(skb, LOCKDEV_A_MODE, mode) ||
+	    nla_put_u32(skb, LOCKDEV_A_STATE, holder ? LD_HELD : r->state) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, r->sess->id,
+			      LOCKDEV_A_PAD) ||
+	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr_ns(r->pid, ns)) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, r->comm) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, now - r->since,
+			      LOCKDEV_A_PAD) ||
+	    nla_put_u8(skb, LOCKDEV_A_OWNER_DIED, lk->owner_died) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
+			      LOCKDEV_A_PAD))
+		return -EMSGSIZE;
+	if (holder)
+		return 0;
+	nest = nla_nest_start(skb, LOCKDEV_A_WAITS_FOR);
+	if (!nest)
+		return -EMSGSIZE;
+	ld_visit_blockers((struct ld_lock *)lk, mode,
+			  r->state == LD_CONVERTING ? r : NULL, &r->wnode,
+			  &visit);
+	if (pids.err)
+		return pids.err;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * struct ld_nl_dump - where a dump of LOCKDEV_CMD_GET_LOCKS stands
+ * @it: the walk of the locks table, at the lock being dumped.
+ * @done: how many of that lock's holders and waiters are in earlier
+ *	messages.
+ *
+ * Only the dump's callbacks use it, one at a time.
+ */
+struct ld_nl_dump {
+	struct ld_locks_iter it;
+	u32 done;
+};
+
+static int ld_nl_locks_start(struct netlink_callback *cb)
+{
+	struct ld_nl_dump *d;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	ld_locks_iter_init(&d->it, netlink_capable(cb->skb, CAP_NET_ADMIN));
+	ld_locks_iter_next(&d->it);
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+static int ld_nl_locks_done(struct netlink_callback *cb)
+{
+	struct ld_nl_dump *d = (struct ld_nl_dump *)cb->args[0];
+
+	ld_locks_iter_exit(&d->it);
+	kfree(d);
+	return 0;
+}
+
+/* One message for @r; false if the skb is full. */
+static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
+			   const struct ld_lock *lk, const struct ld_req *r,
+			   bool holder, u64 now)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+			  cb->nlh->nlmsg_seq, &ld_genl_family, NLM_F_MULTI,
+			  LOCKDEV_CMD_GET_LOCKS);
+	if (!hdr)
+		return false;
+	if (ld_nl_put_space(skb, lk->space, current_user_ns()) ||
+	    ld_nl_put_req(skb, lk, r, holder, now,
+			  task_active_pid_ns(current))) {
+		genlmsg_cancel(skb, hdr);
+		return false;
+	}
+	genlmsg_end(skb, hdr);
+	return true;
+}
+
+static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ld_nl_dump *d = (struct ld_nl_dump *)cb->args[0];
+	u64 now = ktime_get_ns();
+	struct ld_lock *lk;
+	struct ld_req *r;
+	bool full = false;
+	u32 i;
+
+	for (lk = d->it.cur; lk && !full; lk = ld_locks_iter_next(&d->it)) {
+		i = 0;
+		spin_lock(&lk->lock);
+		list_for_each_entry(r, &lk->holders, hnode)
+			if (i++ >= d->done && !full) {
+				full = !ld_nl_dump_req(skb, cb, lk, r, true, now);
+				d->done += !full;
+			}
+		list_for_each_entry(r, &lk->waiters, wnode)
+			if (i++ >= d->done && !full) {
+				full = !ld_nl_dump_req(skb, cb, lk, r, false,
+						       now);
+				d->done += !full;
+			}
+		spin_unlock(&lk->lock);
+		if (full)
+			break;
+		d->done = 0;
+	}
+	return skb->len;
+}
+
+static int ld_nl_put_stat(const char *name, long value, void *arg)
+{
+	struct sk_buff *skb = arg;
+	struct nlattr *nest = nla_nest_start(skb, LOCKDEV_A_STAT);
+
+	if (!nest || nla_put_string(skb, LOCKDEV_A_STAT_NAME, name) ||
+	    nla_put_s64(skb, LOCKDEV_A_STAT_VALUE, value, LOCKDEV_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int ld_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ld_genl_family, 0,
+				LOCKDEV_CMD_GET_STATS);
+	if (!hdr || ld_stats_each(ld_nl_put_stat, msg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int ld_nl_thresholds(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *held = info->attrs[LOCKDEV_A_HELD_THRESHOLD_MS];
+	struct nlattr *wait = info->attrs[LOCKDEV_A_WAIT_THRESHOLD_MS];
+	struct sk_buff *msg;
+	void *hdr;
+
+	if ((held || wait) && !netlink_capable(skb, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "changing a threshold needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	kernel_param_lock(THIS_MODULE);
+	if (held)
+		WRITE_ONCE(ld_held_threshold_ms, nla_get_u32(held));
+	if (wait)
+		WRITE_ONCE(ld_wait_threshold_ms, nla_get_u32(wait));
+	if (held || wait)
+		ld_events_kick();
+	hdr = genlmsg_put_reply(msg, info, &ld_genl_family, 0,
+				LOCKDEV_CMD_THRESHOLDS);
+	if (!hdr ||
+	    nla_put_u32(msg, LOCKDEV_A_HELD_THRESHOLD_MS,
+			ld_held_threshold_ms) ||
+	    nla_put_u32(msg, LOCKDEV_A_WAIT_THRESHOLD_MS,
+			ld_wait_threshold_ms)) {
+		kernel_param_unlock(THIS_MODULE);
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	kernel_param_unlock(THIS_MODULE);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static const struct nla_policy ld_nl_policy[LOCKDEV_A_MAX + 1] = {
+	[LOCKDEV_A_HELD_THRESHOLD_MS] = { .type = NLA_U32 },
+	[LOCKDEV_A_WAIT_THRESHOLD_MS] = { .type = NLA_U32 },
+};
+
+static const struct genl_ops ld_nl_ops[] = {
+	{
+		.cmd = LOCKDEV_CMD_GET_LOCKS,
+		.start = ld_nl_locks_start,
+		.dumpit = ld_nl_locks_dump,
+		.done = ld_nl_locks_done,
+	},
+	{
+		.cmd = LOCKDEV_CMD_GET_STATS,
+		.doit = ld_nl_get_stats,
+	},
+	{
+		.cmd = LOCKDEV_CMD_THRESHOLDS,
+		.doit = ld_nl_thresholds,
+	},
+};
+
+static const struct genl_multicast_group ld_nl_mcgrps[] = {
+	{
+		.name = LOCKDEV_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+/* Registered by ld_events_init(); genetlink fills in its id. */
+struct genl_family ld_genl_family = {
+	.name = LOCKDEV_GENL_NAME,
+	.version = LOCKDEV_GENL_VERSION,
+	.maxattr = LOCKDEV_A_MAX,
+	.policy = ld_nl_policy,
+	.resv_start_op = LOCKDEV_CMD_MAX + 1,
+	.module = THIS_MODULE,
+	.ops = ld_nl_ops,
+	.n_ops = ARRAY_SIZE(ld_nl_ops),
+	.mcgrps = ld_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(ld_nl_mcgrps),
+};
+
+MODULE_ALIAS_GENL_FAMILY(LOCKDEV_GENL_NAME);

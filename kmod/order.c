@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The order of ranked locks: a session may take a lock at level L > 0 only
+ * above every ranked lock it holds or awaits, or at the same level with a
+ * name that sorts after theirs. The session's order mode says what breaking
+ * it does: fail (strict), report (warn) or nothing (off).
+ */
+#include <linux/sched.h>
+#include <linux/string.h>
+
+#include "lockdev.h"
+
+/**
+ * ld_name_cmp() - compare two names in the order's sense
+ * @a: one name
+ * @alen: its length
+ * @b: the other
+ * @blen: its length
+ *
+ * Bytes compare as unsigned; a name sorts before every longer name it is a
+ * prefix of.
+ *
+ * Return: below, equal to or above 0 as @a sorts before, with or after @b.
+ */
+int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen)
+{
+	int ret = memcmp(a, b, min(alen, blen));
+
+	if (ret)
+		return ret;
+	return alen == blen ? 0 : (alen < blen ? -1 : 1);
+}
+
+/**
+ * ld_order_set() - LOCKDEV_IOC_SET_ORDER
+ * @sess: the session
+ * @mode: LOCKDEV_ORDER_*, or 0 to keep the mode
+ * @old: set to the mode before the call
+ *
+ * Return: 0, or -EINVAL for an unknown mode.
+ */
+int ld_order_set(struct ld_session *sess, u32 mode, u32 *old)
+{
+	if (mode > LOCKDEV_ORDER_OFF)
+		return -EINVAL;
+	if (mode)
+		*old = xchg(&sess->order_mode, mode);
+	else
+		*old = READ_ONCE(sess->order_mode);
+	return 0;
+}
+
+/* Does the ranked request @r of the session forbid asking @lk at @level? */
+static bool ld_order_broken(const struct ld_req *r, const struct ld_lock *hl,
+			    const struct ld_lock *lk, u32 level)
+{
+	if (r->level != level)
+		return r->level > level;
+	return ld_name_cmp(hl->name, hl->name_len, lk->name,
+			   lk->name_len) > 0;
+}
+
+/**
+ * ld_order_check() - check a new request against the order
+ * @sess: the session
+ * @req: the request, whose lock the caller has found and pinned
+ * @a: its arguments; a broken order sets @a->reason and @a->report
+ *
+ * Goes through the session's requests only when it has ranked ones besides
+ * @req. The first held or queued ranked request in the way is reported.
+ *
+ * Context: may sleep; no ld_lock.lock held.
+ * Return: 0, or -EDEADLK when the order is broken in strict mode.
+ */
+int ld_order_check(struct ld_session *sess, struct ld_req *req,
+		   struct ld_args *a)
+{
+	u32 mode = READ_ONCE(sess->order_mode);
+	struct ld_lock *lk = req->lk, *hl;
+	struct ld_report *rep = NULL;
+	bool broken = false;
+	unsigned long index;
+	struct ld_req *r;
+
+	if (!req->level || mode == LOCKDEV_ORDER_OFF ||
+	    atomic_read(&sess->nr_ranked) < 2)
+		return 0;
+
+	rcu_read_lock();
+	xa_lock(&sess->handles);
+	xa_for_each(&sess->handles, index, r) {
+		hl = READ_ONCE(r->lk);
+		if (r == req || !r->level || !hl || hl == lk)
+			continue;
+		spin_lock(&hl->lock);
+		if (!hl->dead && r->state != LD_DONE &&
+		    ld_order_broken(r, hl, lk, req->level)) {
+			broken = true;
+			rep = ld_report_alloc(sess->space, LOCKDEV_RESULT_ORDER,
+					      1, hl->name_len + lk->name_len,
+					      GFP_ATOMIC);
+			if (rep)
+				ld_report_set(rep, 0, sess, task_tgid(current),
+					      current->comm, r,
+					      r->state == LD_WAITING, lk,
+					      a->mode, req->level);
+		}
+		spin_unlock(&hl->lock);
+		if (broken)
+			break;
+	}
+	xa_unlock(&sess->handles);
+	rcu_read_unlock();
+	if (!broken)
+		return 0;
+
+	ld_stat_inc(order_violations);
+	if (mode == LOCKDEV_ORDER_STRICT)
+		ld_stat_inc(deadlocks);
+	if (rep) {
+		rep->handle = req->handle;
+		rep->order_mode = mode;
+	}
+	a->reason = LOCKDEV_RESULT_ORDER;
+	a->report = rep;
+	return mode == LOCKDEV_ORDER_STRICT ? -EDEADLK : 0;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/lockdev/order (learned edges and inversions) and
+ * /proc/lockdev/lock_stat (per-class statistics), in the formats the uapi
+ * header specifies. A reader sees the lockspaces it could see in
+ * /proc/lockdev/locks. Each read of a chunk holds ld_class_mutex from
+ * start to stop, which keeps the lists and every object on them alive.
+ */
+#include <linux/capability.h>
+#include <linux/ktime.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "class.h"
+
+/*
+ * struct ld_order_iter - a reader's place in /proc/lockdev/order
+ * @inv: the record at the position is an inversion, not an edge.
+ *
+ * Only the reader's seq_file uses it, under the seq_file's mutex.
+ */
+struct ld_order_iter {
+	bool inv;
+};
+
+/* The @n-th element of @head, or NULL. */
+static struct list_head *ld_list_nth(struct list_head *head, loff_t *n)
+{
+	struct list_head *p;
+
+	list_for_each(p, head)
+		if ((*n)-- == 0)
+			return p;
+	return NULL;
+}
+
+static void *ld_order_start(struct seq_file *m, loff_t *pos)
+{
+	struct ld_order_iter *it = m->private;
+	struct list_head *p;
+	loff_t n = *pos - 1;
+
+	mutex_lock(&ld_class_mutex);
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	it->inv = false;
+	p = ld_list_nth(&ld_edge_list, &n);
+	if (p)
+		return list_entry(p, struct ld_class_edge, gnode);
+	it->inv = true;
+	p = ld_list_nth(&ld_inversion_list, &n);
+	return p ? list_entry(p, struct ld_class_inversion, gnode) : NULL;
+}
+
+static void *ld_order_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct ld_order_iter *it = m->private;
+	struct ld_class_inversion *inv;
+	struct ld_class_edge *e;
+
+	++*pos;
+	if (v == SEQ_START_TOKEN) {
+		it->inv = false;
+		e = list_first_entry_or_null(&ld_edge_list,
+					     struct ld_class_edge, gnode);
+		if (e)
+			return e;
+	} else if (!it->inv) {
+		e = v;
+		if (!list_is_last(&e->gnode, &ld_edge_list))
+			return list_next_entry(e, gnode);
+	} else {
+		inv = v;
+		if (list_is_last(&inv->gnode, &ld_inversion_list))
+			return NULL;
+		return list_next_entry(inv, gnode);
+	}
+	it->inv = true;
+	return list_first_entry_or_null(&ld_inversion_list,
+					 struct ld_class_inversion, gnode);
+}
+
+static void ld_order_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&ld_class_mutex);
+}
+
+/* " pid comm from_name to_name" of an example. */
+static void ld_show_example(struct seq_file *m,
+			    const struct ld_class_example *ex,
+			    struct pid_namespace *ns)
+{
+	seq_printf(m, " %d ", pid_nr_ns(ex->pid, ns));
+	ld_escape(m, ex->comm, strnlen(ex->comm, sizeof(ex->comm)));
+	seq_putc(m, ' ');
+	ld_escape(m, ex->names, ex->from_len);
+	seq_putc(m, ' ');
+	ld_escape(m, ex->names + ex->from_len, ex->to_len);
+}
+
+/* "lockspace from to" of an edge. */
+static void ld_show_classes(struct seq_file *m, const struct ld_class_edge *e)
+{
+	ld_space_show_name(m, e->from->space);
+	seq_putc(m, ' ');
+	ld_escape(m, e->from->name, e->from->name_len);
+	seq_putc(m, ' ');
+	ld_escape(m, e->to->name, e->to->name_len);
+}
+
+static int ld_order_show(struct seq_file *m, void *v)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct ld_order_iter *it = m->private;
+	const struct ld_class_inversion *inv;
+	const struct ld_class_edge *e;
+	u64 now = ktime_get_ns();
+
+	lockdep_assert_held(&ld_class_mutex);
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "# lockdev order %d\n", LOCKDEV_PROC_ORDER_VERSION);
+		seq_printf(m, "# classes %u/%u edges %u/%u inversions %lu%s\n",
+			   ld_nr_classes, READ_ONCE(ld_max_classes),
+			   ld_nr_edges, READ_ONCE(ld_max_class_edges),
+			   ld_nr_inversions,
+			   READ_ONCE(ld_order_full) ? " full" : "");
+		seq_puts(m, "# edge lockspace from to count age_ms pid comm from_name to_name | inversion lockspace from to age_ms pid comm from_name to_name pid2 comm2 from_name2 to_name2\n");
+		return 0;
+	}
+	if (it->inv) {
+		inv = v;
+		e = inv->edge;
+	} else {
+		inv = NULL;
+		e = v;
+	}
+	if (!ld_space_visible(e->from->space, current_cred()))
+		return 0;
+	seq_puts(m, inv ? "inversion " : "edge ");
+	ld_show_classes(m, e);
+	if (!inv)
+		seq_printf(m, " %lld", (long long)atomic64_read(&e->count));
+	seq_printf(m, " %llu", (now - e->ex.time) / NSEC_PER_MSEC);
+	ld_show_example(m, &e->ex, ns);
+	if (inv)
+		ld_show_example(m, &inv->back, ns);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations ld_order_seq_ops = {
+	.start	= ld_order_start,
+	.next	= ld_order_next,
+	.stop	= ld_order_stop,
+	.show	= ld_order_show,
+};
+
+static int ld_order_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &ld_order_seq_ops,
+				sizeof(struct ld_order_iter));
+}
+
+const struct proc_ops ld_order_proc_ops = {
+	.proc_open	= ld_order_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release_private,
+};
+
+static void *ld_lock_stat_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&ld_class_mutex);
+	return seq_list_start_head(&ld_class_list, *pos);
+}
+
+static void *ld_lock_stat_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &ld_class_list, pos);
+}
+
+static void ld_lock_stat_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&ld_class_mutex);
+}
+
+static int ld_lock_stat_show(struct seq_file *m, void *v)
+{
+	const struct ld_class *c;
+
+	lockdep_assert_held(&ld_class_mutex);
+	if (v == &ld_class_list) {
+		seq_printf(m, "# lockdev lock_stat %d\n",
+			   LOCKDEV_PROC_LOCK_STAT_VERSION);
+		seq_puts(m, "# lockspace class acquisitions contentions wait_total_ns wait_max_ns hold_total_ns hold_max_ns\n");
+		return 0;
+	}
+	c = list_entry(v, struct ld_class, gnode);
+	if (!ld_space_visible(c->space, current_cred()))
+		return 0;
+	ld_space_show_name(m, c->space);
+	seq_putc(m, ' ');
+	ld_escape(m, c->name, c->name_len);
+	seq_printf(m, " %lld %lld %lld %lld %lld %lld\n",
+		   (long long)atomic64_read(&c->acquisitions),
+		   (long long)atomic64_read(&c->contentions),
+		   (long long)atomic64_read(&c->wait_total),
+		   (long long)atomic64_read(&c->wait_max),
+		   (long long)atomic64_read(&c->hold_total),
+		   (long long)atomic64_read(&c->hold_max));
+	return 0;
+}
+
+static const struct seq_operations ld_lock_stat_seq_ops = {
+	.start	= ld_lock_stat_start,
+	.next	= ld_lock_stat_next,
+	.stop	= ld_lock_stat_stop,
+	.show	= ld_lock_stat_show,
+};
+
+static int ld_lock_stat_open(struct inode *inode, struct file *file)
+{
+	return seq_open(file, &ld_lock_stat_seq_ops);
+}
+
+/*
+ * Writing "0" (a newline may follow) resets every class's counters. It takes
+ * CAP_SYS_ADMIN in the initial user namespace, both for the task that
+ * opened the file and for the one that writes.
+ */
+static ssize_t ld_lock_stat_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	char kbuf[2];
+
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN) ||
+	    !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!count || count > sizeof(kbuf))
+		return -EINVAL;
+	if (copy_from_user(kbuf, buf, count))
+		return -EFAULT;
+	if (kbuf[0] != '0' || (count == 2 && kbuf[1] != '\n'))
+		return -EINVAL;
+	ld_class_stat_reset();
+	return count;
+}
+
+const struct proc_ops ld_lock_stat_proc_ops = {
+	.proc_open	= ld_lock_stat_open,
+	.proc_read	= seq_read,
+	.proc_write	= ld_lock_stat_write,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release,
+};

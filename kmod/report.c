@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deadlock and order-violation reports: built when a request fails with
+ * EDEADLK (or breaks the order in warn mode), kept as the session's last
+ * report for LOCKDEV_IOC_DEADLOCK and in a ring of the most recent ones for
+ * /proc/lockdev/deadlocks.
+ */
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "lockdev.h"
+
+/*
+ * The most recent reports, oldest first from ld_reports_next; each slot
+ * holds a reference. ld_reports_mutex is a leaf lock (lockdev.h).
+ */
+static DEFINE_MUTEX(ld_reports_mutex);
+static struct ld_report *ld_reports[LOCKDEV_DEADLOCKS_KEPT];
+static unsigned int ld_reports_next;
+static u64 ld_reports_seq;
+
+/**
+ * ld_report_alloc() - allocate a report
+ * @space: the lockspace it happened in; the report takes a reference
+ * @reason: LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER
+ * @nr: members to keep
+ * @names: bytes of names the members will copy in
+ * @gfp: allocation flags: the caller may hold spinlocks
+ *
+ * Return: the report, with one reference, or NULL.
+ */
+struct ld_report *ld_report_alloc(struct ld_space *space, u32 reason, u32 nr,
+				  size_t names, gfp_t gfp)
+{
+	struct ld_report *rep;
+	size_t size;
+
+	size = size_add(struct_size(rep, m, nr), names);
+	rep = kzalloc(size, gfp | __GFP_NOWARN);
+	if (!rep)
+		return NULL;
+	refcount_set(&rep->ref, 1);
+	rep->time_ns = ktime_get_ns();
+	rep->reason = reason;
+	rep->nr = nr;
+	rep->names = (u8 *)&rep->m[nr];
+	ld_space_get(space);
+	rep->space = space;
+	ld_stat_add(memory, ksize(rep));
+	return rep;
+}
+
+/* Copy a name into the report's name area. */
+static const u8 *ld_report_name(struct ld_report *rep, const u8 *name,
+				u32 len)
+{
+	u8 *p = rep->names + rep->names_used;
+
+	memcpy(p, name, len);
+	rep->names_used += len;
+	return p;
+}
+
+/**
+ * ld_report_set() - fill in one member of a report
+ * @rep: the report, from ld_report_alloc() with room for the names
+ * @i: the member's index
+ * @sess: its session
+ * @pid: the process that asked; the report takes a reference
+ * @comm: its comm
+ * @held: the request it holds, or has queued ahead when @queued
+ * @queued: @held is a waiting request
+ * @wait_lk: the lock it waits for, or asks for
+ * @wait_mode: the mode it asks
+ * @wait_level: the level it asks at
+ *
+ * Context: the locks of @held->lk and @wait_lk, or ld_graph_mutex while
+ * both have waiters, or references that keep their names alive.
+ */
+void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
+		   struct pid *pid, const char *comm, const struct ld_req *held,
+		   bool queued, const struct ld_lock *wait_lk, u32 wait_mode,
+		   u32 wait_level)
+{
+	struct ld_report_member *m = &rep->m[i];
+
+	m->session = sess->id;
+	m->pid = get_pid(pid);
+	strscpy(m->comm, comm, sizeof(m->comm));
+	m->flags = queued ? LOCKDEV_MEMBER_QUEUED : 0;
+	m->held_mode = queued ? ld_req_want(held) : held->mode;
+	m->held_level = held->level;
+	m->held_len = held->lk->name_len;
+	m->held_name = ld_report_name(rep, held->lk->name, m->held_len);
+	m->wait_mode = wait_mode;
+	m->wait_level = wait_level;
+	m->wait_len = wait_lk->name_len;
+	m->wait_name = ld_report_name(rep, wait_lk->name, m->wait_len);
+}
+
+static void ld_report_put(struct ld_report *rep)
+{
+	u32 i;
+
+	if (!rep || !refcount_dec_and_test(&rep->ref))
+		return;
+	for (i = 0; i < rep->nr; i++)
+		put_pid(rep->m[i].pid);
+	ld_space_put(rep->space);
+	ld_stat_add(memory, -(long)ksize(rep));
+	kfree(rep);
+}
+
+/**
+ * ld_report_keep() - make a report the session's last one and keep it for
+ * /proc/lockdev/deadlocks
+ * @sess: the session
+ * @rep: the report; its reference passes to the callee
+ *
+ * Context: may sleep; no lock held.
+ */
+void ld_report_keep(struct ld_session *sess, struct ld_report *rep)
+{
+	struct ld_report *old_ring, *old_sess;
+
+	refcount_inc(&rep->ref);
+	mutex_lock(&ld_reports_mutex);
+	rep->seq = ++ld_reports_seq;
+	old_ring = ld_reports[ld_reports_next];
+	ld_reports[ld_reports_next] = rep;
+	ld_reports_next = (ld_reports_next + 1) % LOCKDEV_DEADLOCKS_KEPT;
+	mutex_unlock(&ld_reports_mutex);
+
+	spin_lock(&sess->lock);
+	old_sess = sess->report;
+	sess->report = rep;
+	spin_unlock(&sess->lock);
+
+	ld_report_put(old_ring);
+	ld_report_put(old_sess);
+	ld_event_report(rep);
+}
+
+/**
+ * ld_report_session_exit() - drop a closing session's last report
+ * @sess: the session
+ *
+ * Context: may sleep.
+ */
+void ld_report_session_exit(struct ld_session *sess)
+{
+	ld_report_put(sess->report);
+	sess->report = NULL;
+}
+
+/**
+ * ld_report_exit() - drop the kept reports at unload
+ *
+ * Context: no session exists any more.
+ */
+void ld_report_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
+		ld_report_put(ld_reports[i]);
+		ld_reports[i] = NULL;
+	}
+}
+
+/* Fill the uapi form of one member, as the caller's pid namespace sees it. */
+static void ld_member_fill(struct lockdev_cycle_member *out,
+			   const struct ld_report_member *m)
+{
+	memset(out, 0, sizeof(*out));
+	out->session = m->session;
+	out->pid = pid_nr_ns(m->pid, task_active_pid_ns(current));
+	out->flags = m->flags;
+	out->held_mode = m->held_mode;
+	out->held_level = m->held_level;
+	out->wait_mode = m->wait_mode;
+	out->wait_level = m->wait_level;
+	out->held_name_len = m->held_len;
+	out->wait_name_len = m->wait_len;
+	memcpy(out->comm, m->comm, sizeof(out->comm));
+	memcpy(out->held_name, m->held_name, m->held_len);
+	memcpy(out->wait_name, m->wait_name, m->wait_len);
+}
+
+/**
+ * ld_report_read() - LOCKDEV_IOC_DEADLOCK
+ * @sess: the session
+ * @d: the call's argument: members and nr_members in, the rest out
+ *
+ * Return: 0, -ENOMEM or -EFAULT.
+ */
+int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d)
+{
+	struct lockdev_cycle_member *out;
+	struct ld_report *rep;
+	u32 i, n;
+	int ret = 0;
+
+	spin_lock(&sess->lock);
+	rep = sess->report;
+	if (rep)
+		refcount_inc(&rep->ref);
+	spin_unlock(&sess->lock);
+	if (!rep) {
+		d->reason = 0;
+		d->handle = 0;
+		d->age_ns = 0;
+		d->nr_members = 0;
+		return 0;
+	}
+	n = d->members ? min(d->nr_members, rep->nr) : 0;
+	out = kmalloc(sizeof(*out), GFP_KERNEL);
+	if (!out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		ld_member_fill(out, &rep->m[i]);
+		if (copy_to_user(u64_to_user_ptr(d->members + i * sizeof(*out)),
+				 out, sizeof(*out)))
+			ret = -EFAULT;
+	}
+	kfree(out);
+	d->reason = rep->reason;
+	d->handle = rep->handle;
+	d->age_ns = ktime_get_ns() - rep->time_ns;
+	d->nr_members = rep->nr;
+out:
+	ld_report_put(rep);
+	return ret;
+}
+
+static void ld_report_show(struct seq_file *m, const struct ld_report *rep,
+			   u64 now)
+{
+	const struct ld_report_member *mb;
+	u32 i;
+
+	for (i = 0; i < rep->nr; i++) {
+		mb = &rep->m[i];
+		seq_printf(m, "%llu ", rep->seq);
+		ld_space_show_name(m, rep->space);
+		seq_printf(m, " %s %llu %u %d ",
+			   rep->reason == LOCKDEV_RESULT_CYCLE ? "cycle" : "order",
+			   (now - rep->time_ns) / NSEC_PER_MSEC, i,
+			   pid_nr_ns(mb->pid, task_active_pid_ns(current)));
+		ld_escape(m, mb->comm, strnlen(mb->comm, sizeof(mb->comm)));
+		seq_printf(m, " %s%s %u ",
+			   mb->flags & LOCKDEV_MEMBER_QUEUED ? "queued-" : "",
+			   ld_mode_names[mb->held_mode], mb->held_level);
+		ld_escape(m, mb->held_name, mb->held_len);
+		seq_printf(m, " %s %u ", ld_mode_names[mb->wait_mode],
+			   mb->wait_level);
+		ld_escape(m, mb->wait_name, mb->wait_len);
+		seq_putc(m, '\n');
+	}
+}
+
+/**
+ * ld_deadlocks_show() - print /proc/lockdev/deadlocks
+ * @m: the seq_file
+ * @v: unused
+ *
+ * Return: 0.
+ */
+int ld_deadlocks_show(struct seq_file *m, void *v)
+{
+	const struct cred *cred = current_cred();
+	u64 now = ktime_get_ns();
+	struct ld_report *rep;
+	unsigned int i;
+
+	seq_printf(m, "# lockdev deadlocks %d\n",
+		   LOCKDEV_PROC_DEADLOCKS_VERSION);
+	seq_puts(m, "# seq lockspace reason age_ms member pid comm held_mode held_level held_name wait_mode wait_level wait_name\n");
+	mutex_lock(&ld_reports_mutex);
+	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
+		rep = ld_reports[(ld_reports_next + i) % LOCKDEV_DEADLOCKS_KEPT];
+		if (rep && ld_space_visible(rep->space, cred))
+			ld_report_show(m, rep, now);
+	}
+	mutex_unlock(&ld_reports_mutex);
+	return 0;
+}

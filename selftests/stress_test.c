@@ -1,0 +1,874 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A randomized multi-process stress of the lock engine with an independent
+ * deadlock checker.
+ *
+ * Workers (each a process with its own session, all in one lockspace of
+ * their own) take random names from a small set in random modes and orders,
+ * with blocking, timed, non-blocking and asynchronous requests, upgrades and
+ * lock sets, and release them again, for a bounded time. Whenever a
+ * request fails with EDEADLK and LOCKDEV_RESULT_CYCLE, its worker keeps
+ * every lock it holds, snapshots /proc/lockdev/locks at once, reads
+ * LOCKDEV_IOC_DEADLOCK, and waits until the checker has looked.
+ *
+ * The checker (the test process) trusts nothing the module says about the
+ * cycle: from the snapshot alone it rebuilds the wait-for graph (each
+ * waiting or converting line's waits_for column: the pids of the holders
+ * and earlier waiters it waits for) and the sessions the refused request
+ * would have waited for (the incompatible holders, and the incompatible
+ * requests that would have been queued ahead of it), and confirms that one
+ * of those reaches the reporter: a cycle through the reporter was real.
+ * It then checks the module's own report against the same snapshot: each
+ * member waits for the next. The other members of a cycle cannot leave it
+ * while the reporter holds on, except by their own deadline: a report whose
+ * cycle was broken that way before the snapshot (a member's timed wait
+ * ended with ETIMEDOUT after the refused request started) is counted as
+ * excused, not failed. Lock sets release what they took when they fail, so
+ * their cycles are only counted.
+ *
+ * The run must end with every lock free and every worker gone in time (an
+ * undetected deadlock among blocking waits would hang it), the stats'
+ * cycles must have grown by the deadlocks the workers saw, and
+ * /proc/lockdev/locks must hold nothing of the lockspace. It prints its
+ * figures. Knobs: LOCKDEV_STRESS_MS (run time, default 2000),
+ * LOCKDEV_STRESS_WORKERS (default 8), LOCKDEV_STRESS_SEED.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/lockdev.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+#include "harness_util.h"
+
+#define S LOCKDEV_MODE_SHARED
+#define A LOCKDEV_MODE_APPEND
+#define X LOCKDEV_MODE_EXCLUSIVE
+#define MS 1000000ull
+
+#define MAXW		32	/* workers at most */
+#define NNAMES		6	/* names the workers share */
+#define MAXHELD		3	/* locks a worker holds at most */
+#define NREC		8	/* recent ended waits a worker remembers */
+#define NMEM		16	/* report members kept */
+#define SNAP_MAX	(128 * 1024)
+
+enum { K_LOCK = 1, K_CONVERT, K_ASYNC };
+
+/* A wait that ended, for the checker's excuses. */
+struct wrec {
+	__u64 start_ns;
+	__u64 end_ns;
+	int err;
+};
+
+/* What a worker shares with the checker. */
+struct slot {
+	pid_t pid;
+	/* figures */
+	long ops, grants, waits, timeouts, eagains, cancels, sets, converts;
+	long dl_lock, dl_convert, dl_async, dl_set, unexpected;
+	int last_err, last_op;
+	/* the recent waits that ended by a deadline */
+	unsigned int nrec;
+	struct wrec rec[NREC];
+	/* the report of the current EDEADLK */
+	int kind;
+	int name;
+	__u32 mode;
+	__u64 start_ns;
+	__u64 snap_ns;
+	int dl_ret;
+	__u32 reason;
+	__u32 nr_members;
+	struct lockdev_cycle_member m[NMEM];
+	int snap_len;
+	char snap[SNAP_MAX];
+};
+
+struct shared {
+	volatile int stop;
+	char space[64];
+	struct slot w[MAXW];
+};
+
+static struct shared *sh;
+
+static int knob(const char *env, int dflt)
+{
+	const char *v = getenv(env);
+
+	return v && atoi(v) > 0 ? atoi(v) : dflt;
+}
+
+/* ---- the workers ---- */
+
+struct held {
+	int name;
+	__u32 mode;
+	__u64 handle;
+};
+
+struct worker {
+	int idx;
+	int fd;
+	int report;	/* write end of the checker's pipe */
+	int ack;	/* read end of this worker's ack pipe */
+	struct slot *s;
+	unsigned int seed;
+	int nheld;
+	struct held held[MAXHELD];
+};
+
+static void name_of(int n, char *buf)
+{
+	sprintf(buf, "n%d", n);
+}
+
+static int rnd(struct worker *w, int n)
+{
+	return rand_r(&w->seed) % n;
+}
+
+static __u32 rnd_mode(struct worker *w)
+{
+	int r = rnd(w, 100);
+
+	return r < 40 ? S : r < 65 ? A : X;
+}
+
+/* A deadline: as often a few ms away (it will pass) as a few hundred. */
+static __u64 rnd_deadline(struct worker *w)
+{
+	return now_ns() + (rnd(w, 2) ? 1 + rnd(w, 20) : 50 + rnd(w, 350)) * MS;
+}
+
+static void remember_timeout(struct worker *w, __u64 start, int err)
+{
+	struct wrec *r = &w->s->rec[w->s->nrec % NREC];
+
+	r->start_ns = start;
+	r->err = err;
+	__atomic_store_n(&r->end_ns, now_ns(), __ATOMIC_RELEASE);
+	__atomic_add_fetch(&w->s->nrec, 1, __ATOMIC_RELEASE);
+}
+
+static void release_all(struct worker *w)
+{
+	int i, j, n = w->nheld;
+
+	/* In a random order. */
+	while (n) {
+		i = rnd(w, n);
+		if (unlock_handle(w->fd, w->held[i].handle)) {
+			w->s->unexpected++;
+			w->s->last_err = errno;
+			w->s->last_op = 100;
+		}
+		for (j = i; j < n - 1; j++)
+			w->held[j] = w->held[j + 1];
+		n--;
+	}
+	w->nheld = 0;
+}
+
+/*
+ * The worker was told of a cycle: snapshot /proc/lockdev/locks first (the
+ * cycle's other members are still waiting), then read the report, hand
+ * both to the checker and wait until it has looked.
+ */
+static void report_cycle(struct worker *w, int kind, int name, __u32 mode,
+			 __u64 start)
+{
+	struct lockdev_deadlock d;
+	struct slot *s = w->s;
+	int fd, n, len = 0;
+	char b = w->idx;
+
+	fd = open(LOCKS, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		while (len < SNAP_MAX - 1 &&
+		       (n = read(fd, s->snap + len, SNAP_MAX - 1 - len)) > 0)
+			len += n;
+		close(fd);
+	}
+	s->snap[len] = 0;
+	s->snap_len = len;
+	s->snap_ns = now_ns();
+	s->kind = kind;
+	s->name = name;
+	s->mode = mode;
+	s->start_ns = start;
+	s->dl_ret = deadlock_call(w->fd, &d, s->m, NMEM);
+	s->reason = d.reason;
+	s->nr_members = d.nr_members;
+	if (write_all(w->report, &b, 1) || read_all(w->ack, &b, 1))
+		_exit(20);
+}
+
+static bool is_held(struct worker *w, int name)
+{
+	int i;
+
+	for (i = 0; i < w->nheld; i++)
+		if (w->held[i].name == name)
+			return true;
+	return false;
+}
+
+/* Take one new name: blocking, timed, non-blocking or asynchronous. */
+static void take_one(struct worker *w)
+{
+	struct lockdev_completion c;
+	struct lockdev_lock l;
+	struct pollfd p;
+	char name[16];
+	int n, how = rnd(w, 100), ret, err;
+	__u32 mode = rnd_mode(w);
+	__u64 start;
+
+	do {
+		n = rnd(w, NNAMES);
+	} while (is_held(w, n));
+	name_of(n, name);
+	w->s->ops++;
+	if (how < 40) {			/* blocking */
+		lock_input(&l, name, mode, 0);
+	} else if (how < 65) {		/* timed */
+		lock_input(&l, name, mode, LOCKDEV_LOCK_DEADLINE);
+		l.deadline_ns = rnd_deadline(w);
+	} else if (how < 80) {		/* non-blocking */
+		lock_input(&l, name, mode, LOCKDEV_LOCK_NONBLOCK);
+	} else {			/* asynchronous */
+		lock_input(&l, name, mode, LOCKDEV_LOCK_ASYNC);
+		l.user_data = n;
+	}
+	start = now_ns();
+	ret = ioctl(w->fd, LOCKDEV_IOC_LOCK, &l);
+	err = errno;
+
+	if (!ret && (l.flags & LOCKDEV_LOCK_ASYNC) &&
+	    (l.result & LOCKDEV_RESULT_QUEUED)) {
+		w->s->waits++;
+		p.fd = w->fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 3000) != 1) {
+			struct lockdev_cancel cn = { .handle = l.handle };
+
+			if (!ioctl(w->fd, LOCKDEV_IOC_CANCEL, &cn))
+				w->s->cancels++;
+		}
+		if (read_all(w->fd, &c, sizeof(c))) {
+			w->s->unexpected++;
+			w->s->last_err = errno;
+			w->s->last_op = 4;
+			return;
+		}
+		if (c.result == -EDEADLK && (c.flags & LOCKDEV_RESULT_CYCLE)) {
+			w->s->dl_async++;
+			report_cycle(w, K_ASYNC, n, mode, start);
+			release_all(w);
+			return;
+		}
+		if (c.result == -ECANCELED) {
+			remember_timeout(w, start, ECANCELED);
+			return;
+		}
+		if (c.result) {
+			w->s->unexpected++;
+			w->s->last_err = -c.result;
+			w->s->last_op = 5;
+			return;
+		}
+	} else if (ret) {
+		if (err == EDEADLK && l.result == LOCKDEV_RESULT_CYCLE) {
+			w->s->dl_lock++;
+			report_cycle(w, K_LOCK, n, mode, start);
+			release_all(w);
+		} else if (err == ETIMEDOUT) {
+			w->s->timeouts++;
+			remember_timeout(w, start, err);
+		} else if (err == EAGAIN) {
+			w->s->eagains++;
+		} else {
+			w->s->unexpected++;
+			w->s->last_err = err;
+			w->s->last_op = 1;
+		}
+		return;
+	}
+	w->s->grants++;
+	w->held[w->nheld].name = n;
+	w->held[w->nheld].mode = mode;
+	w->held[w->nheld].handle = l.handle;
+	w->nheld++;
+}
+
+/* Upgrade a held SHARED or APPEND lock to EXCLUSIVE, blocking or timed. */
+static void upgrade_one(struct worker *w)
+{
+	struct lockdev_convert cv;
+	struct held *h = NULL;
+	int i, ret, err;
+	__u64 start;
+
+	for (i = 0; i < w->nheld; i++)
+		if (w->held[i].mode != X)
+			h = &w->held[i];
+	if (!h)
+		return;
+	w->s->ops++;
+	w->s->converts++;
+	memset(&cv, 0, sizeof(cv));
+	cv.handle = h->handle;
+	cv.mode = X;
+	if (rnd(w, 2)) {
+		cv.flags = LOCKDEV_LOCK_DEADLINE;
+		cv.deadline_ns = rnd_deadline(w);
+	}
+	start = now_ns();
+	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv);
+	err = errno;
+	if (!ret) {
+		h->mode = X;
+		return;
+	}
+	if (err == EDEADLK && cv.result == LOCKDEV_RESULT_CYCLE) {
+		w->s->dl_convert++;
+		report_cycle(w, K_CONVERT, h->name, X, start);
+		release_all(w);
+	} else if (err == ETIMEDOUT) {
+		w->s->timeouts++;
+		remember_timeout(w, start, err);
+	} else {
+		w->s->unexpected++;
+		w->s->last_err = err;
+		w->s->last_op = 2;
+	}
+}
+
+/* A set of two or three names, with nothing held: blocking or timed. */
+static void take_set(struct worker *w)
+{
+	struct lockdev_set_item it[3];
+	struct lockdev_lock_set ls;
+	char names[3][16];
+	int i, n = 2 + rnd(w, 2), timed = rnd(w, 2);
+	__u64 start = now_ns();
+
+	for (i = 0; i < n; i++) {
+		name_of(rnd(w, NNAMES), names[i]);
+		set_item(&it[i], names[i], rnd_mode(w), 0);
+	}
+	w->s->ops++;
+	w->s->sets++;
+	if (!set_call(w->fd, it, n, timed ? LOCKDEV_LOCK_DEADLINE : 0,
+		      timed ? rnd_deadline(w) : 0, &ls)) {
+		w->s->grants++;
+		for (i = 0; i < n; i++) {
+			int k, dup = 0;
+
+			for (k = 0; k < w->nheld; k++)
+				dup |= w->held[k].handle == it[i].handle;
+			if (dup)
+				continue;
+			w->held[w->nheld].name = names[i][1] - '0';
+			w->held[w->nheld].mode = X;	/* maybe less */
+			w->held[w->nheld].handle = it[i].handle;
+			w->nheld++;
+		}
+		/* Never upgrade what a set took: its mode is not tracked. */
+		return;
+	}
+	if (errno == EDEADLK && ls.result == LOCKDEV_RESULT_CYCLE) {
+		w->s->dl_set++;
+	} else if (errno == ETIMEDOUT) {
+		w->s->timeouts++;
+		remember_timeout(w, start, ETIMEDOUT);
+	} else {
+		w->s->unexpected++;
+		w->s->last_err = errno;
+		w->s->last_op = 3;
+	}
+}
+
+static void __attribute__((noreturn)) worker_main(struct worker *w)
+{
+	struct lockdev_attach at = { 0 };
+	__u32 old;
+	int r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	alarm(120);
+	w->s->pid = getpid();
+	w->fd = open_session();
+	if (w->fd < 0)
+		_exit(10);
+	at.name = ptr(sh->space);
+	at.name_len = strlen(sh->space);
+	at.mode = 0600;
+	if (ioctl(w->fd, LOCKDEV_IOC_ATTACH, &at))
+		_exit(11);
+	/* Levels are 0 anyway; keep the order out of it. */
+	if (set_order(w->fd, LOCKDEV_ORDER_OFF, &old))
+		_exit(12);
+	while (!sh->stop) {
+		r = rnd(w, 100);
+		if (w->nheld == 0 && r < 10)
+			take_set(w);
+		else if (w->nheld < MAXHELD && r < 70)
+			take_one(w);
+		else if (w->nheld && r < 80)
+			upgrade_one(w);
+		else
+			release_all(w);
+		if (rnd(w, 4) == 0)
+			usleep(rnd(w, 500));
+	}
+	release_all(w);
+	close(w->fd);
+	_exit(0);
+}
+
+/* ---- the checker ---- */
+
+struct graph {
+	struct locks_line *l;
+	int n;
+};
+
+static bool waits_on(const struct locks_line *l)
+{
+	return !strcmp(l->state, "waiting") || !strcmp(l->state, "converting");
+}
+
+/*
+ * Does any of @from reach @target along waits_for edges? Every session is
+ * one worker process here, so pids name sessions.
+ */
+static bool reaches(const struct graph *g, const long *from, int nfrom,
+		    long target)
+{
+	long queue[4 * MAXW + 64], seen[4 * MAXW + 64];
+	int qh = 0, qt = 0, ns = 0, i, j, k;
+
+	for (i = 0; i < nfrom && qt < (int)(sizeof(queue) / sizeof(queue[0])); i++)
+		queue[qt++] = from[i];
+	while (qh < qt) {
+		long p = queue[qh++];
+
+		if (p == target)
+			return true;
+		for (k = 0; k < ns; k++)
+			if (seen[k] == p)
+				break;
+		if (k < ns)
+			continue;
+		if (ns < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[ns++] = p;
+		for (i = 0; i < g->n; i++) {
+			if (g->l[i].pid != p || !waits_on(&g->l[i]))
+				continue;
+			for (j = 0; j < g->l[i].nr_waits &&
+			     qt < (int)(sizeof(queue) / sizeof(queue[0])); j++)
+				queue[qt++] = g->l[i].waits[j];
+		}
+	}
+	return false;
+}
+
+/*
+ * The sessions the refused request would have waited for, from the
+ * snapshot: other holders incompatible with it, and incompatible requests
+ * that would have been queued ahead of it (every queued request for a new
+ * one; the waiting upgrades for an upgrade).
+ */
+static int blockers(const struct graph *g, const struct slot *s, long *out,
+		    int max)
+{
+	char name[16];
+	int i, n = 0;
+
+	name_of(s->name, name);
+	for (i = 0; i < g->n && n < max; i++) {
+		const struct locks_line *l = &g->l[i];
+
+		if (strcmp(l->name, name) || l->pid == s->pid)
+			continue;
+		if (s->kind == K_CONVERT && !strcmp(l->state, "waiting"))
+			continue;
+		if (!compatible(mode_of(l->mode), s->mode))
+			out[n++] = l->pid;
+	}
+	return n;
+}
+
+/* Does the snapshot show @pid waiting for @name with @next among what it waits for? */
+static bool edge(const struct graph *g, long pid, const __u8 *name,
+		 __u32 len, long next)
+{
+	char esc[ESC_MAX];
+	int i, j;
+
+	proc_escape(esc, name, len);
+	for (i = 0; i < g->n; i++) {
+		if (g->l[i].pid != pid || !waits_on(&g->l[i]) ||
+		    strcmp(g->l[i].name, esc))
+			continue;
+		for (j = 0; j < g->l[i].nr_waits; j++)
+			if (g->l[i].waits[j] == next)
+				return true;
+	}
+	return false;
+}
+
+/* Did worker @pid have a wait end by its deadline (or a cancel) since @since? */
+static bool timed_out_since(long pid, __u64 since, int nw)
+{
+	int i, k;
+
+	for (i = 0; i < nw; i++) {
+		struct slot *w = &sh->w[i];
+		unsigned int nrec = __atomic_load_n(&w->nrec, __ATOMIC_ACQUIRE);
+
+		if (w->pid != pid)
+			continue;
+		for (k = 0; k < NREC && k < (int)nrec; k++)
+			if (__atomic_load_n(&w->rec[k].end_ns, __ATOMIC_ACQUIRE) >= since)
+				return true;
+	}
+	return false;
+}
+
+struct tally {
+	long reports, verified, excused, failed;
+	long members_total, members_max;
+};
+
+/* Check the report of worker @i. False if it was plainly wrong. */
+static bool check_report(struct __test_metadata *_metadata, int i, int nw,
+			 struct tally *t)
+{
+	struct slot *s = &sh->w[i];
+	struct graph g;
+	long from[4 * MAXW + 64];
+	bool real, consistent = true, excuse = false;
+	char name[16];
+	__u32 k, n;
+	int nfrom;
+
+	t->reports++;
+	g.n = read_locks(s->snap, sh->space, &g.l);
+	if (g.n < 0) {
+		TH_LOG("worker %d: the snapshot does not parse (%d)", s->pid, g.n);
+		t->failed++;
+		return false;
+	}
+	nfrom = blockers(&g, s, from, sizeof(from) / sizeof(from[0]));
+	real = reaches(&g, from, nfrom, s->pid);
+
+	/* The module's own report, against the same snapshot. */
+	n = s->nr_members;
+	name_of(s->name, name);
+	if (s->dl_ret || s->reason != LOCKDEV_RESULT_CYCLE || n < 2 ||
+	    s->m[0].pid != (__u32)s->pid || n > NMEM) {
+		TH_LOG("worker %d: DEADLOCK ret %d reason %u members %u member 0 pid %u",
+		       s->pid, s->dl_ret, s->reason, n, s->m[0].pid);
+		consistent = false;
+	} else {
+		if (s->m[0].wait_name_len != strlen(name) ||
+		    memcmp(s->m[0].wait_name, name, strlen(name))) {
+			TH_LOG("worker %d: member 0 waits for %.16s, asked %s",
+			       s->pid, s->m[0].wait_name, name);
+			consistent = false;
+		}
+		for (k = 0; k < n; k++) {
+			const struct lockdev_cycle_member *m = &s->m[k];
+			const struct lockdev_cycle_member *nx = &s->m[(k + 1) % n];
+			const struct lockdev_cycle_member *pv = &s->m[(k + n - 1) % n];
+			int j, found = 0;
+
+			if (pv->wait_name_len != m->held_name_len ||
+			    memcmp(pv->wait_name, m->held_name, m->held_name_len)) {
+				TH_LOG("worker %d: member %u holds %.16s, member %u waits for %.16s",
+				       s->pid, k, m->held_name, (k + n - 1) % n,
+				       pv->wait_name);
+				consistent = false;
+			}
+			if (k == 0) {
+				for (j = 0; j < nfrom; j++)
+					found |= from[j] == (long)nx->pid;
+			} else {
+				found = edge(&g, m->pid, m->wait_name,
+					     m->wait_name_len, nx->pid);
+			}
+			if (!found) {
+				if (k && timed_out_since(m->pid, s->start_ns, nw)) {
+					excuse = true;
+				} else {
+					TH_LOG("worker %d: member %u (pid %u) does not wait for member %u (pid %u) on %.16s in the snapshot",
+					       s->pid, k, m->pid, (k + 1) % n,
+					       nx->pid, m->wait_name);
+					consistent = false;
+				}
+			}
+		}
+		t->members_total += n;
+		if ((long)n > t->members_max)
+			t->members_max = n;
+	}
+	if (!real && !excuse) {
+		/* Any member's deadline may have broken the cycle. */
+		for (k = 1; k < n && k < NMEM; k++)
+			excuse |= timed_out_since(s->m[k].pid, s->start_ns, nw);
+	}
+	if (real && consistent) {
+		t->verified++;
+		free(g.l);
+		return true;
+	}
+	if (excuse) {
+		t->excused++;
+		free(g.l);
+		return true;
+	}
+	TH_LOG("worker %d asked %s in %s (kind %d): %s; snapshot:\n%s", s->pid,
+	       name, mode_name(s->mode), s->kind,
+	       real ? "the report disagrees with the snapshot" :
+	       "no cycle through it in the snapshot", s->snap);
+	t->failed++;
+	free(g.l);
+	return false;
+}
+
+FIXTURE(stress) {
+	int nw;
+	pid_t pids[MAXW];
+};
+
+FIXTURE_SETUP(stress)
+{
+	require_lock_feature(_metadata);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	snprintf(sh->space, sizeof(sh->space), "stress_test.%d", getpid());
+	self->nw = knob("LOCKDEV_STRESS_WORKERS", 8);
+	if (self->nw > MAXW)
+		self->nw = MAXW;
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	int i;
+
+	for (i = 0; i < self->nw; i++)
+		if (self->pids[i] > 0) {
+			kill(self->pids[i], SIGKILL);
+			waitpid(self->pids[i], NULL, 0);
+		}
+	munmap(sh, sizeof(*sh));
+}
+
+TEST_F_TIMEOUT(stress, random_workload, 300)
+{
+	int run_ms = knob("LOCKDEV_STRESS_MS", 2000);
+	unsigned int seed = knob("LOCKDEV_STRESS_SEED", (int)(now_ns() % 1000000) + 1);
+	long long cycles0 = stat_value("cycles"), cycles1;
+	int rep[2], acks[MAXW][2], i, left, st;
+	struct tally t = { 0 };
+	struct slot sum = { 0 };
+	struct locks_line *l;
+	__u64 start, end;
+	char b;
+
+	ASSERT_LE(0, cycles0) {
+		TH_LOG("no cycles in " STATS);
+	}
+	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
+	TH_LOG("%d workers, %d ms, seed %u, lockspace %s", self->nw, run_ms,
+	       seed, sh->space);
+	for (i = 0; i < self->nw; i++) {
+		ASSERT_EQ(0, pipe2(acks[i], O_CLOEXEC));
+		fflush(stdout);
+		fflush(stderr);
+		self->pids[i] = fork();
+		ASSERT_LE(0, self->pids[i]);
+		if (self->pids[i] == 0) {
+			struct worker w = {
+				.idx = i, .report = rep[1], .ack = acks[i][0],
+				.s = &sh->w[i], .seed = seed * 1000 + i,
+			};
+
+			close(rep[0]);
+			worker_main(&w);
+		}
+		close(acks[i][0]);
+	}
+	close(rep[1]);
+
+	/* Check reports until the time is up, then until every worker is gone. */
+	start = now_ns();
+	end = start + run_ms * MS;
+	left = self->nw;
+	while (left) {
+		struct pollfd p = { .fd = rep[0], .events = POLLIN };
+		__u64 now = now_ns();
+		int n;
+
+		if (!sh->stop && now >= end)
+			sh->stop = 1;
+		if (now > end + 60000 * MS) {
+			char *locks = read_file(LOCKS);
+
+			TH_LOG("%d workers still running 60 s after the end: a deadlock nobody was told of?\n%s",
+			       left, locks ? locks : "");
+			free(locks);
+			ASSERT_TRUE(false);
+		}
+		n = poll(&p, 1, 50);
+		if (n == 1 && (p.revents & POLLIN)) {
+			if (read(rep[0], &b, 1) != 1)
+				continue;
+			ASSERT_LT(b, self->nw);
+			EXPECT_TRUE(check_report(_metadata, b, self->nw, &t));
+			ASSERT_EQ(1, write(acks[(int)b][1], &b, 1));
+			continue;
+		}
+		for (i = 0; i < self->nw; i++) {
+			if (self->pids[i] <= 0)
+				continue;
+			if (waitpid(self->pids[i], &st, WNOHANG) == self->pids[i]) {
+				EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+					TH_LOG("worker %d ended with status %#x",
+					       self->pids[i], st);
+				}
+				self->pids[i] = 0;
+				left--;
+			}
+		}
+	}
+	for (i = 0; i < self->nw; i++)
+		close(acks[i][1]);
+	close(rep[0]);
+
+	for (i = 0; i < self->nw; i++) {
+		struct slot *s = &sh->w[i];
+
+		sum.ops += s->ops;
+		sum.grants += s->grants;
+		sum.timeouts += s->timeouts;
+		sum.eagains += s->eagains;
+		sum.cancels += s->cancels;
+		sum.sets += s->sets;
+		sum.converts += s->converts;
+		sum.dl_lock += s->dl_lock;
+		sum.dl_convert += s->dl_convert;
+		sum.dl_async += s->dl_async;
+		sum.dl_set += s->dl_set;
+		sum.unexpected += s->unexpected;
+		EXPECT_EQ(0, s->unexpected) {
+			TH_LOG("worker %d: %ld unexpected outcomes, the last errno %d in op %d",
+			       s->pid, s->unexpected, s->last_err, s->last_op);
+		}
+	}
+	TH_LOG("%ld requests in %llu ms: %ld grants, %ld timeouts, %ld EAGAIN, %ld cancels, %ld sets, %ld upgrades",
+	       sum.ops, (unsigned long long)(now_ns() - start) / MS, sum.grants,
+	       sum.timeouts, sum.eagains, sum.cancels, sum.sets, sum.converts);
+	TH_LOG("deadlocks detected: %ld (LOCK %ld, CONVERT %ld, async %ld, LOCK_SET %ld)",
+	       sum.dl_lock + sum.dl_convert + sum.dl_async + sum.dl_set,
+	       sum.dl_lock, sum.dl_convert, sum.dl_async, sum.dl_set);
+	TH_LOG("checked: %ld reports, %ld confirmed from /proc, %ld broken by a deadline first, %ld false; members per cycle: mean %.1f, max %ld",
+	       t.reports, t.verified, t.excused, t.failed,
+	       t.reports ? (double)t.members_total / t.reports : 0.0,
+	       t.members_max);
+	EXPECT_EQ(0, t.failed);
+	EXPECT_EQ(sum.dl_lock + sum.dl_convert + sum.dl_async, t.reports);
+
+	/* Everything is free again, and every deadlock was counted. */
+	cycles1 = stat_value("cycles");
+	EXPECT_EQ(cycles0 + sum.dl_lock + sum.dl_convert + sum.dl_async +
+		  sum.dl_set, cycles1);
+	EXPECT_EQ(0, wait_stat("holders", 0));
+	EXPECT_EQ(0, wait_stat("waiters", 0));
+	i = read_locks(NULL, sh->space, &l);
+	EXPECT_EQ(0, i) {
+		TH_LOG("%d lines of %s left in " LOCKS, i, sh->space);
+	}
+	free(l);
+}
+
+/* The checker itself: it confirms a real cycle and refuses a made-up one. */
+TEST(checker_self_test)
+{
+	static const char real[] =
+		"# lockdev locks 1\n# columns\n"
+		"sp n0 0 exclusive held 100 w 1 0 5 -\n"
+		"sp n1 0 exclusive held 200 w 1 0 6 -\n"
+		"sp n0 0 append waiting 200 w 1 0 5 100\n"
+		"sp n1 0 shared waiting 300 w 1 0 6 200\n";
+	static const char none[] =
+		"# lockdev locks 1\n# columns\n"
+		"sp n0 0 exclusive held 100 w 1 0 5 -\n"
+		"sp n1 0 exclusive held 200 w 1 0 6 -\n"
+		"sp n1 0 shared waiting 300 w 1 0 6 200\n"
+		"sp n2 0 shared waiting 200 w 1 0 7 400\n";
+	struct tally t = { 0 };
+	struct slot *s;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	strcpy(sh->space, "sp");
+	s = &sh->w[0];
+	s->pid = 100;
+	sh->w[1].pid = 200;
+	s->kind = K_LOCK;
+	s->name = 1;
+	s->mode = X;
+	s->reason = LOCKDEV_RESULT_CYCLE;
+	s->nr_members = 2;
+	s->m[0].pid = 100;
+	s->m[0].held_name_len = s->m[0].wait_name_len = 2;
+	memcpy(s->m[0].held_name, "n0", 3);
+	memcpy(s->m[0].wait_name, "n1", 3);
+	s->m[1].pid = 200;
+	s->m[1].held_name_len = s->m[1].wait_name_len = 2;
+	memcpy(s->m[1].held_name, "n1", 3);
+	memcpy(s->m[1].wait_name, "n0", 3);
+
+	strcpy(s->snap, real);
+	EXPECT_TRUE(check_report(_metadata, 0, 2, &t));
+	EXPECT_EQ(1, t.verified);
+	/* Member 1 waits for something else: no cycle, and the report lies. */
+	strcpy(s->snap, none);
+	EXPECT_FALSE(check_report(_metadata, 0, 2, &t));
+	EXPECT_EQ(1, t.failed);
+	/* Unless member 1's deadline ended its wait after the request began. */
+	s->start_ns = 1000;
+	sh->w[1].rec[0].end_ns = 2000;
+	sh->w[1].nrec = 1;
+	EXPECT_TRUE(check_report(_metadata, 0, 2, &t));
+	EXPECT_EQ(1, t.excused);
+	munmap(sh, sizeof(*sh));
+}
+
+TEST_HARNESS_MAIN
