@@ -65,9 +65,14 @@ LIB_OBJS := $(LIB_SRCS:.c=.o)
 
 MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
 
-.PHONY: all module lib tools clean install install-host uninstall check-man
+# Short programs for the patterns of the design brief, built against the
+# static library as a user's program would be.
+EXAMPLES := $(patsubst %.c,%,$(wildcard lib/examples/*.c))
 
-all: module lib tools
+.PHONY: all module lib tools examples clean install install-host uninstall \
+	check-man
+
+all: module lib tools examples
 
 module:
 	@test -n "$(KDIR)" -a -e "$(KDIR)/Makefile" || \
@@ -101,6 +106,11 @@ $(LIB_PC): lib/liblockdev.pc.in FORCE
 tools: tools/lockdev
 
 tools/lockdev: tools/lockdev.c $(LIB_A) lib/lockdev.h
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS)
+
+examples: $(EXAMPLES)
+
+lib/examples/%: lib/examples/%.c $(LIB_A) lib/lockdev.h
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS)
 
 install: lib tools
@@ -156,7 +166,8 @@ check-man:
 
 clean:
 	[ -z "$(KDIR)" ] || [ ! -e "$(KDIR)/Makefile" ] || $(MAKE) $(KBUILD_ARGS) clean
-	rm -f lib/*.o lib/*.a lib/*.so lib/*.so.* $(LIB_PC) tools/lockdev
+	rm -f lib/*.o lib/*.a lib/*.so lib/*.so.* $(LIB_PC) tools/lockdev \
+		$(EXAMPLES)
 	rm -rf build
 
 FORCE:

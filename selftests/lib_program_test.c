@@ -312,6 +312,22 @@ TEST_F(prog, stats_order_monitor)
 	EXPECT_EQ(70, sh("$LOCKDEV monitor 2>/dev/null"));
 }
 
+/* The examples of lib/examples run their patterns to the end. */
+TEST_F(prog, examples)
+{
+	static const char * const examples[] = {
+		"cyrus-copy", "dovecot-mailbox", "rpm-transaction",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		EXPECT_EQ(0, sh("\"$(dirname $LOCKDEV)\"/../lib/examples/%s >/dev/null",
+				examples[i])) {
+			TH_LOG("example %s failed", examples[i]);
+		}
+	}
+}
+
 /* Not loaded (69), no device (72), permission denied (77). */
 TEST_F(prog, module_state_exit_codes)
 {
