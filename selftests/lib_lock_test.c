@@ -88,6 +88,7 @@ TEST(open_space)
 	char space[64], big[LOCKDEV_NAME_MAX + 2];
 	struct lockdev *a, *b, *ld;
 	struct lockdev_info info;
+	struct kid k;
 
 	snprintf(space, sizeof(space), "lib-space-%d", getpid());
 	EXPECT_EQ(-ENOENT, lockdev_open_space(&ld, space, 0600,
@@ -106,6 +107,19 @@ TEST(open_space)
 	EXPECT_EQ(0, lockdev_query(ld, "mbox", NULL, 0, &info));
 	EXPECT_EQ(0, info.generation);
 	lockdev_close(ld);
+	lockdev_close(a);
+
+	/* Another uid may neither read nor write a lockspace of mode 0600. */
+	ASSERT_EQ(0, lockdev_open_space(&a, space, 0600, 0));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		ASSERT_EQ(0, become(65534, 65534));
+		EXPECT_EQ(-EACCES, lockdev_open_space(&ld, space, 0600,
+						      LOCKDEV_OPEN_NOCREATE));
+		EXPECT_EQ(-EACCES, lockdev_open_space(&ld, space, 0600, 0));
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
 	lockdev_close(a);
 
 	EXPECT_EQ(-EINVAL, lockdev_open_space(&ld, NULL, 0600, 0));
