@@ -20,7 +20,10 @@ LOCKDEV_API int lockdev_cancel(struct lockdev *ld, uint64_t handle)
 	return lockdev_do_ioctl(ld, LOCKDEV_IOC_CANCEL, &c);
 }
 
-/* Wait until completions are ready: 1, 0 at the deadline, or -errno. */
+/*
+ * Wait until completions are ready: 1, 0 at the deadline, or -errno.
+ * errno is the caller's to restore.
+ */
 static int lockdev_wait_ready(struct lockdev *ld, unsigned int kflags,
 			      uint64_t deadline, unsigned int flags)
 {
@@ -54,6 +57,7 @@ LOCKDEV_API int lockdev_read_completions(struct lockdev *ld,
 					 unsigned int nr, uint64_t timeout_ns,
 					 unsigned int flags)
 {
+	int saved = errno;
 	unsigned int kflags;
 	uint64_t deadline;
 	ssize_t n;
@@ -65,14 +69,18 @@ LOCKDEV_API int lockdev_read_completions(struct lockdev *ld,
 	for (;;) {
 		ret = lockdev_wait_ready(ld, kflags, deadline, flags);
 		if (ret <= 0)
-			return ret;
+			break;
 		n = read(ld->fd, comps, (size_t)nr * sizeof(*comps));
-		if (n >= 0)
-			return n / sizeof(*comps);
-		/* Someone sharing the session read them first. */
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (errno == EINTR && !(flags & LOCKDEV_RESTART))
-			return -EINTR;
+		if (n >= 0) {
+			ret = n / sizeof(*comps);
+			break;
+		}
+		/* EAGAIN: someone sharing the session read them first. */
+		ret = -errno;
+		if (ret != -EAGAIN &&
+		    (ret != -EINTR || !(flags & LOCKDEV_RESTART)))
+			break;
 	}
+	errno = saved;
+	return ret;
 }

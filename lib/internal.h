@@ -14,7 +14,7 @@ struct lockdev {
 	int fd;
 };
 
-/* ioctl() on the session, returning 0 or -errno. */
+/* ioctl() on the session, returning 0 or -errno; errno is left alone. */
 int lockdev_do_ioctl(const struct lockdev *ld, unsigned long cmd, void *arg);
 
 /* CLOCK_MONOTONIC now, in nanoseconds. */

@@ -103,14 +103,15 @@ LOCKDEV_API int lockdev_lock_async(struct lockdev *ld, const char *name,
 				   struct lockdev_grant *grant)
 {
 	unsigned int kflags = LOCKDEV_LOCK_ASYNC;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, now;
 
+	/* No NONBLOCK here: a timeout of 0 is a deadline that has passed. */
 	if (timeout_ns != LOCKDEV_FOREVER) {
-		deadline = lockdev_now_ns() + timeout_ns;
-		if (deadline >= timeout_ns)
+		now = lockdev_now_ns();
+		if (timeout_ns <= UINT64_MAX - now) {
+			deadline = now + timeout_ns;
 			kflags |= LOCKDEV_LOCK_DEADLINE;
-		else
-			deadline = 0;
+		}
 	}
 	return lockdev_do_lock(ld, name, mode, level, kflags, deadline,
 			       user_data, 0, grant);

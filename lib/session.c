@@ -9,24 +9,29 @@
 
 #include "internal.h"
 
-/* Wrap @fd, which the new handle owns, after checking it is a session. */
+/*
+ * Wrap @fd, which the new handle owns, after checking it is a session.
+ * Like every function of the library, it leaves errno as it found it.
+ */
 static int lockdev_wrap(struct lockdev **ldp, int fd)
 {
 	struct lockdev_version v;
 	struct lockdev *ld;
+	int saved = errno;
+	int ret;
 
 	ld = malloc(sizeof(*ld));
 	if (!ld) {
 		close(fd);
+		errno = saved;
 		return -ENOMEM;
 	}
 	ld->fd = fd;
 	memset(&v, 0, sizeof(v));
-	if (ioctl(fd, LOCKDEV_IOC_VERSION, &v) < 0) {
-		int err = -errno;
-
+	ret = lockdev_do_ioctl(ld, LOCKDEV_IOC_VERSION, &v);
+	if (ret) {
 		lockdev_close(ld);
-		return err;
+		return ret;
 	}
 	*ldp = ld;
 	return 0;
@@ -39,9 +44,13 @@ static int lockdev_wrap(struct lockdev **ldp, int fd)
  */
 static int lockdev_open_device(void)
 {
+	int saved = errno;
 	int fd = open(LOCKDEV_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		fd = -errno;
+	errno = saved;
+	return fd;
 }
 
 LOCKDEV_API int lockdev_open(struct lockdev **ldp, unsigned int flags)
@@ -86,22 +95,29 @@ LOCKDEV_API int lockdev_open_space(struct lockdev **ldp, const char *space,
 LOCKDEV_API int lockdev_open_fd(struct lockdev **ldp, int fd,
 				unsigned int flags)
 {
+	int saved = errno;
 	int dup;
 
 	if (fd < 0 || flags)
 		return -EINVAL;
 	dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (dup < 0)
-		return -errno;
+	if (dup < 0) {
+		dup = -errno;
+		errno = saved;
+		return dup;
+	}
 	return lockdev_wrap(ldp, dup);
 }
 
 LOCKDEV_API void lockdev_close(struct lockdev *ld)
 {
+	int saved = errno;
+
 	if (!ld)
 		return;
 	close(ld->fd);
 	free(ld);
+	errno = saved;
 }
 
 LOCKDEV_API int lockdev_fd(const struct lockdev *ld)
@@ -125,5 +141,12 @@ LOCKDEV_API int lockdev_set_order(struct lockdev *ld, unsigned int mode,
 
 int lockdev_do_ioctl(const struct lockdev *ld, unsigned long cmd, void *arg)
 {
-	return ioctl(ld->fd, cmd, arg) < 0 ? -errno : 0;
+	int saved = errno;
+	int ret = 0;
+
+	if (ioctl(ld->fd, cmd, arg) < 0) {
+		ret = -errno;
+		errno = saved;
+	}
+	return ret;
 }

@@ -22,7 +22,8 @@
 
 TEST(open_close)
 {
-	struct lockdev *ld = NULL;
+	struct lockdev *ld = NULL, *ld2;
+	struct lockdev_completion c;
 	int fd;
 
 	errno = 4321;
@@ -37,7 +38,15 @@ TEST(open_close)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	EXPECT_EQ(O_NONBLOCK, fcntl(fd, F_GETFL) & O_NONBLOCK);
+
+	/* Nor do the calls whose system calls fail. */
+	errno = 4321;
+	EXPECT_EQ(-ENOLCK, lockdev_unlock(ld, 12345));
+	EXPECT_EQ(-EBADF, lockdev_open_fd(&ld2, 1000, 0));
+	EXPECT_EQ(0, lockdev_read_completions(ld, &c, 1, 0, 0));
+	EXPECT_EQ(4321, errno);
 	lockdev_close(ld);
+	EXPECT_EQ(4321, errno);
 	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
 	lockdev_close(NULL);
 }
