@@ -384,6 +384,45 @@ static void order_json_inversion(const struct fields *fs, bool first)
 	fputs("}", stdout);
 }
 
+/* The lines after the first of /proc/lockdev/@file, read at once. */
+static int proc_table_read(const char *file, char ***linesp, size_t *np)
+{
+	char *line = NULL, **lines = NULL, **more;
+	size_t cap = 0, n = 0;
+	FILE *f;
+	int ret;
+
+	ret = proc_table_open(file, &f);
+	if (ret)
+		return ret;
+	while (getline(&line, &cap, f) >= 0) {
+		more = realloc(lines, (n + 1) * sizeof(*lines));
+		if (!more) {
+			ret = EX_OSERR;
+			break;
+		}
+		lines = more;
+		lines[n] = strdup(line);
+		if (!lines[n]) {
+			ret = EX_OSERR;
+			break;
+		}
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (ret) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		while (n)
+			free(lines[--n]);
+		free(lines);
+		return ret;
+	}
+	*linesp = lines;
+	*np = n;
+	return 0;
+}
+
 static int cmd_order(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -393,13 +432,12 @@ static int cmd_order(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *usage_line = "usage: %s order [--lockspace NAME] [--json]\n";
-	char *line = NULL, *summary = NULL, agebuf[32];
-	int c, ret, pass, nr_edges = 0, nr_inv = 0;
-	const char *space = NULL;
+	int c, ret, pass, counts[2] = { 0, 0 };
+	const char *space = NULL, *summary = NULL;
+	char **lines, agebuf[32];
 	bool json = false;
 	struct fields fs;
-	size_t cap = 0;
-	FILE *f;
+	size_t i, n;
 
 	while ((c = getopt_long(argc, argv, "l:Jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -413,15 +451,14 @@ static int cmd_order(int argc, char **argv)
 		fprintf(stderr, usage_line, prog);
 		return EX_USAGE;
 	}
+	ret = proc_table_read("order", &lines, &n);
+	if (ret)
+		return ret;
 
-	/* Two passes over the file: the edges, then the inversions. */
+	/* One snapshot, two passes: the edges, then the inversions. */
 	for (pass = 0; pass < 2; pass++) {
 		const char *kind = pass ? "inversion" : "edge";
-		bool first = true;
 
-		ret = proc_table_open("order", &f);
-		if (ret)
-			break;
 		if (json)
 			printf("%s\"%s\": [", pass ? ",\n  " : "{\n  ",
 			       pass ? "inversions" : "edges");
@@ -433,23 +470,20 @@ static int cmd_order(int argc, char **argv)
 			printf("%-16s %-16s %-16s %8s %8s %7s %-16s %s\n",
 			       "LOCKSPACE", "FROM", "TO", "COUNT", "AGE", "PID",
 			       "COMM", "HELD -> ASKED");
-		while (getline(&line, &cap, f) >= 0) {
-			if (!strncmp(line, "# classes ", 10)) {
-				if (!summary)
-					summary = strdup(line + 2);
+		for (i = 0; i < n; i++) {
+			if (!strncmp(lines[i], "# classes ", 10))
+				summary = lines[i] + 2;
+			if (strncmp(lines[i], kind, strlen(kind)) ||
+			    lines[i][strlen(kind)] != ' ')
 				continue;
-			}
-			if (line[0] == '#')
-				continue;
-			split(line, &fs);
-			if (strcmp(fs.f[0], kind) ||
-			    fs.n < (pass ? I_FIELDS : E_FIELDS) ||
+			split(lines[i], &fs);
+			if (fs.n < (pass ? I_FIELDS : E_FIELDS) ||
 			    (space && !field_is(fs.f[1], space)))
 				continue;
 			if (json && pass)
-				order_json_inversion(&fs, first);
+				order_json_inversion(&fs, !counts[pass]);
 			else if (json)
-				order_json_edge(&fs, first);
+				order_json_edge(&fs, !counts[pass]);
 			else if (pass)
 				printf("%-16s %-16s %-16s %8s %7s %-16s %s -> %s; %s: %s -> %s\n",
 				       fs.f[I_SPACE], fs.f[I_FROM], fs.f[I_TO],
@@ -465,24 +499,20 @@ static int cmd_order(int argc, char **argv)
 				       age(fs.f[E_AGE], agebuf, sizeof(agebuf)),
 				       fs.f[E_PID], fs.f[E_COMM],
 				       fs.f[E_FROM_NAME], fs.f[E_TO_NAME]);
-			first = false;
-			if (pass)
-				nr_inv++;
-			else
-				nr_edges++;
+			counts[pass]++;
 		}
 		if (json)
-			fputs(first ? "]" : "\n  ]", stdout);
-		fclose(f);
+			fputs(counts[pass] ? "\n  ]" : "]", stdout);
 	}
-	if (!ret && json)
+	if (json)
 		fputs("\n}\n", stdout);
-	else if (!ret)
-		printf("\n%d edges, %d inversions shown; module: %s", nr_edges,
-		       nr_inv, summary ? summary : "(no summary line)\n");
-	free(summary);
-	free(line);
-	return ret;
+	else
+		printf("\n%d edges, %d inversions shown; module: %s", counts[0],
+		       counts[1], summary ? summary : "(no summary line)\n");
+	while (n)
+		free(lines[--n]);
+	free(lines);
+	return 0;
 }
 
 /* ---- lockdev stats ----------------------------------------------------- */
@@ -867,8 +897,6 @@ static int run_command(const struct run_opts *o, struct lockdev *ld,
 			close(fd);
 		run_exec(cmd);
 	}
-	if (!o->close)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	do {
 		w = waitpid(pid, &status, 0);
 	} while (w < 0 && errno == EINTR);
