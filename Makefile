@@ -6,6 +6,13 @@
 #   make KVER=6.1.0-56-amd64   module against /lib/modules/KVER/build
 #   make KDIR=/path/to/tree    module against that kernel tree
 #   make LOCKDEV_DEBUG=1  module with the test hooks of kmod/debug.c
+#   make install          liblockdev (shared, static, header, pkg-config
+#                         file), the lockdev program and the man pages, under
+#                         PREFIX (/usr/local), staged under DESTDIR if given
+#   make install-host     what a host that loads the module needs: the
+#                         module's sources and dkms.conf for DKMS, the udev
+#                         rule, the modprobe and modules-load configuration
+#   make check-man        the man pages through groff with every warning
 #
 # The default kernel tree is the running kernel's if it has headers, else
 # the newest /lib/modules/*/build: on build machines whose own kernel is not
@@ -31,24 +38,50 @@ CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror
 LD_CPPFLAGS := -I$(CURDIR)/uapi -I$(CURDIR)/lib
 
+VERSION := $(shell sed -n 's/^\#define LOCKDEV_VERSION_STRING[[:space:]]*"\(.*\)"/\1/p' \
+	$(CURDIR)/kmod/lockdev.h)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+UDEVRULESDIR ?= $(SYSCONFDIR)/udev/rules.d
+MODPROBEDIR ?= $(SYSCONFDIR)/modprobe.d
+MODULESLOADDIR ?= $(SYSCONFDIR)/modules-load.d
+DKMSDIR ?= /usr/src/lockdev-$(VERSION)
+INSTALL ?= install
+
 LIB_SONAME := liblockdev.so.0
-LIB_SO := lib/liblockdev.so.0.1.0
+LIB_REAL := liblockdev.so.0.1.0
+LIB_SO := lib/$(LIB_REAL)
 LIB_A := lib/liblockdev.a
-LIB_SRCS := lib/version.c lib/session.c
+LIB_PC := lib/liblockdev.pc
+LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
+	lib/query.c lib/strerror.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 
-.PHONY: all module lib tools clean
+MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
 
-all: module lib tools
+# Short programs for the patterns of the design brief, built against the
+# static library as a user's program would be.
+EXAMPLES := $(patsubst %.c,%,$(wildcard lib/examples/*.c))
+
+.PHONY: all module lib tools examples clean install install-host uninstall \
+	check-man
+
+all: module lib tools examples
 
 module:
 	@test -n "$(KDIR)" -a -e "$(KDIR)/Makefile" || \
 		{ echo "no kernel tree: install linux-headers or give KDIR= or KVER=" >&2; exit 1; }
 	$(MAKE) $(KBUILD_ARGS) modules
 
-lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so
+lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC)
 
-lib/%.o: lib/%.c lib/liblockdev.h lib/internal.h uapi/linux/lockdev.h
+lib/%.o: lib/%.c lib/lockdev.h lib/internal.h uapi/linux/lockdev.h
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(LIB_SO): $(LIB_OBJS) lib/liblockdev.map
@@ -64,12 +97,77 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# The paths are those of the installed files; rebuilt when they change.
+$(LIB_PC): lib/liblockdev.pc.in FORCE
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< >$@.tmp
+	if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
 tools: tools/lockdev
 
-tools/lockdev: tools/lockdev.c $(LIB_A) lib/liblockdev.h
+tools/lockdev: tools/lockdev.c $(LIB_A) lib/lockdev.h
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS)
+
+examples: $(EXAMPLES)
+
+lib/examples/%: lib/examples/%.c $(LIB_A) lib/lockdev.h
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS)
+
+install: lib tools
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
+	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/liblockdev.so
+	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/liblockdev.a
+	$(INSTALL) -m 0644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc
+	$(INSTALL) -m 0644 lib/lockdev.h $(DESTDIR)$(INCLUDEDIR)/lockdev.h
+	$(INSTALL) -m 0644 uapi/linux/lockdev.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/lockdev.h
+	$(INSTALL) -m 0755 tools/lockdev $(DESTDIR)$(BINDIR)/lockdev
+	$(INSTALL) -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 0644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+# DKMS builds the module from $(DKMSDIR) for every installed kernel:
+# dkms install lockdev/$(VERSION) after this.
+install-host:
+	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/uapi/linux \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODPROBEDIR) \
+		$(DESTDIR)$(MODULESLOADDIR)
+	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
+	$(INSTALL) -m 0644 kmod/*.c kmod/*.h $(DESTDIR)$(DKMSDIR)/kmod/
+	$(INSTALL) -m 0644 uapi/linux/lockdev.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
+	sed 's|@VERSION@|$(VERSION)|' packaging/dkms.conf.in \
+		>$(DESTDIR)$(DKMSDIR)/dkms.conf
+	$(INSTALL) -m 0644 packaging/60-lockdev.rules $(DESTDIR)$(UDEVRULESDIR)/
+	$(INSTALL) -m 0644 packaging/lockdev-modprobe.conf \
+		$(DESTDIR)$(MODPROBEDIR)/lockdev.conf
+	$(INSTALL) -m 0644 packaging/lockdev-modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/lockdev.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+		$(DESTDIR)$(LIBDIR)/liblockdev.so $(DESTDIR)$(LIBDIR)/liblockdev.a \
+		$(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc \
+		$(DESTDIR)$(INCLUDEDIR)/lockdev.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/lockdev.h \
+		$(DESTDIR)$(BINDIR)/lockdev
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(MAN_PAGES:man/%=%))
+
+# Every page must format without a single warning.
+check-man:
+	@cd man && for p in $(MAN_PAGES:man/%=%); do \
+		out=$$(groff -man -ww -z $$p 2>&1); \
+		[ -z "$$out" ] || { echo "$$p: $$out"; fail=1; }; \
+	done; [ -z "$$fail" ]
 
 clean:
 	[ -z "$(KDIR)" ] || [ ! -e "$(KDIR)/Makefile" ] || $(MAKE) $(KBUILD_ARGS) clean
-	rm -f lib/*.o lib/*.a lib/*.so lib/*.so.* tools/lockdev
+	rm -f lib/*.o lib/*.a lib/*.so lib/*.so.* $(LIB_PC) tools/lockdev \
+		$(EXAMPLES)
 	rm -rf build
+
+FORCE:

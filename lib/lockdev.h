@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * liblockdev: the C interface to the lockdev module. Installed as
+ * <lockdev.h>; the kernel interface it wraps is <linux/lockdev.h>, installed
+ * with it. lockdev(7) explains modes, levels and the grant policy, and each
+ * function has its page in section 3.
+ *
+ * Every function returns 0 (or a count where its page says so) or a
+ * negative errno, and never sets errno. The library keeps no global state.
+ *
+ * Thread safety: a struct lockdev is one session, one lock owner. Calls on
+ * different handles never interfere. Every call on one handle may be made
+ * from several threads at once (the handle holds nothing but the session's
+ * file descriptor), but those threads then share the ownership of its
+ * locks, as the processes that share a session after fork() do: a thread
+ * that needs to be a lock owner of its own opens a handle of its own.
+ */
+#ifndef LIBLOCKDEV_H
+#define LIBLOCKDEV_H
+
+#include <stdint.h>
+#include <linux/lockdev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Path of the device node the library opens. */
+#define LOCKDEV_DEVICE_PATH	"/dev/" LOCKDEV_DEVICE_NAME
+
+/* Flags of lockdev_open() and lockdev_open_space(). */
+#define LOCKDEV_OPEN_NOCREATE	(1U << 0)	/* the lockspace must exist */
+#define LOCKDEV_OPEN_FLAGS_ALL	LOCKDEV_OPEN_NOCREATE
+
+/* Flags of the calls that wait. */
+#define LOCKDEV_RESTART		(1U << 0)	/* wait again after EINTR */
+#define LOCKDEV_WAIT_FLAGS_ALL	LOCKDEV_RESTART
+
+/* A timeout (in nanoseconds) that never ends; 0 means do not wait. */
+#define LOCKDEV_FOREVER		UINT64_MAX
+
+/* What a grant returns. */
+struct lockdev_grant {
+	uint64_t handle;	/* names the lock in unlock, convert, ... */
+	uint64_t generation;	/* the lock's generation when granted */
+	uint32_t result;	/* LOCKDEV_RESULT_* bits */
+	uint32_t reserved0;
+	uint64_t reserved[2];
+};
+
+/* One request of a lock set. */
+struct lockdev_set_req {
+	const char *name;	/* NULL: no lock (the request is skipped) */
+	uint32_t mode;		/* LOCKDEV_MODE_* */
+	uint32_t level;		/* 0 = unranked */
+	uint64_t handle;	/* out; requests with one name share it */
+	uint64_t generation;	/* out */
+	uint32_t result;	/* out: LOCKDEV_RESULT_* bits */
+	uint32_t reserved0;
+	uint64_t reserved[2];
+};
+
+/* What lockdev_query() says about a lock besides its holders and waiters. */
+struct lockdev_info {
+	uint64_t generation;	/* 0 if the lock does not exist */
+	uint32_t flags;		/* LOCKDEV_QUERY_OWNER_DIED */
+	uint32_t nr_entries;	/* holders and waiters, all of them */
+	uint64_t reserved[2];
+};
+
+/* The session's last deadlock or order violation. */
+struct lockdev_deadlock_info {
+	uint32_t reason;	/* LOCKDEV_RESULT_CYCLE or _ORDER, 0 if none */
+	uint32_t nr_members;	/* members there are */
+	uint64_t handle;	/* the request's handle, 0 if it got none */
+	uint64_t age_ns;	/* how long ago */
+	uint64_t reserved[2];
+};
+
+struct lockdev;
+
+/* Sessions */
+int lockdev_open(struct lockdev **ldp, unsigned int flags);
+int lockdev_open_space(struct lockdev **ldp, const char *space,
+		       unsigned int mode, unsigned int flags);
+int lockdev_open_fd(struct lockdev **ldp, int fd, unsigned int flags);
+void lockdev_close(struct lockdev *ld);
+int lockdev_fd(const struct lockdev *ld);
+int lockdev_get_version(struct lockdev *ld, struct lockdev_version *version);
+int lockdev_set_order(struct lockdev *ld, unsigned int mode,
+		      unsigned int *old_mode);
+
+/* Locking */
+int lockdev_lock(struct lockdev *ld, const char *name, unsigned int mode,
+		 unsigned int level, unsigned int flags,
+		 struct lockdev_grant *grant);
+int lockdev_trylock(struct lockdev *ld, const char *name, unsigned int mode,
+		    unsigned int level, struct lockdev_grant *grant);
+int lockdev_timedlock(struct lockdev *ld, const char *name, unsigned int mode,
+		      unsigned int level, uint64_t timeout_ns,
+		      unsigned int flags, struct lockdev_grant *grant);
+int lockdev_unlock(struct lockdev *ld, uint64_t handle);
+int lockdev_unlock_name(struct lockdev *ld, const char *name);
+int lockdev_convert(struct lockdev *ld, uint64_t handle, unsigned int mode,
+		    uint64_t timeout_ns, unsigned int flags,
+		    struct lockdev_grant *grant);
+int lockdev_consistent(struct lockdev *ld, uint64_t handle);
+
+/* Lock sets */
+int lockdev_lock_set(struct lockdev *ld, struct lockdev_set_req *reqs,
+		     unsigned int nr, uint64_t timeout_ns, unsigned int flags,
+		     unsigned int *failed);
+int lockdev_unlock_set(struct lockdev *ld, const struct lockdev_set_req *reqs,
+		       unsigned int nr);
+
+/* Asynchronous requests */
+int lockdev_lock_async(struct lockdev *ld, const char *name,
+		       unsigned int mode, unsigned int level,
+		       uint64_t timeout_ns, uint64_t user_data,
+		       struct lockdev_grant *grant);
+int lockdev_cancel(struct lockdev *ld, uint64_t handle);
+int lockdev_read_completions(struct lockdev *ld,
+			     struct lockdev_completion *comps,
+			     unsigned int nr, uint64_t timeout_ns,
+			     unsigned int flags);
+
+/* Queries and reports */
+int lockdev_query(struct lockdev *ld, const char *name,
+		  struct lockdev_entry *entries, unsigned int nr,
+		  struct lockdev_info *info);
+int lockdev_generation(struct lockdev *ld, const char *name,
+		       uint64_t *generation);
+int lockdev_list(struct lockdev *ld, struct lockdev_held *held,
+		 unsigned int nr);
+int lockdev_deadlock(struct lockdev *ld, struct lockdev_deadlock_info *info,
+		     struct lockdev_cycle_member *members, unsigned int nr);
+const char *lockdev_strerror(int err, unsigned int result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBLOCKDEV_H */

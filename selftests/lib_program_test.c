@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lockdev program: run's options and exit codes (those of util-linux
+ * flock(1)), list, order, stats, monitor, and the exit codes for a module
+ * that is not loaded, a missing device and a denied one. The program is
+ * tools/lockdev of this tree, run through sh -c with its path in $LOCKDEV.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+#include "harness_util.h"
+#include "lib_util.h"
+
+/* Set $LOCKDEV to tools/lockdev next to this program's directory. */
+static void find_program(struct __test_metadata *_metadata)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	ASSERT_LT(0, n);
+	exe[n] = 0;
+	snprintf(path, sizeof(path), "%s/../tools/lockdev", dirname(exe));
+	ASSERT_EQ(0, access(path, X_OK)) {
+		TH_LOG("no program at %s: build it first (make)", path);
+	}
+	ASSERT_EQ(0, setenv("LOCKDEV", path, 1));
+}
+
+/* Run a shell command line; its exit status, or 128 + a signal. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fflush(stderr);
+	status = system(cmd);
+	if (status < 0)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Output of a shell command line (NUL-terminated, to free()). */
+static char *sh_out(const char *cmd)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+	FILE *p;
+
+	if (!buf)
+		return NULL;
+	fflush(stdout);
+	p = popen(cmd, "r");
+	if (!p) {
+		free(buf);
+		return NULL;
+	}
+	len = fread(buf, 1, cap - 1, p);
+	buf[len] = 0;
+	pclose(p);
+	return buf;
+}
+
+FIXTURE(prog) {
+	struct lockdev *ld;
+};
+
+FIXTURE_SETUP(prog)
+{
+	find_program(_metadata);
+	self->ld = lib_open(_metadata);
+}
+
+FIXTURE_TEARDOWN(prog)
+{
+	lockdev_close(self->ld);
+}
+
+TEST_F(prog, exit_status)
+{
+	EXPECT_EQ(0, sh("$LOCKDEV lib-prog true"));
+	EXPECT_EQ(7, sh("$LOCKDEV lib-prog sh -c 'exit 7'"));
+	EXPECT_EQ(7, sh("$LOCKDEV run lib-prog sh -c 'exit 7'"));
+	EXPECT_EQ(5, sh("$LOCKDEV lib-prog -c 'exit 5'"));
+	EXPECT_EQ(5, sh("$LOCKDEV lib-prog --command 'exit 5'"));
+	EXPECT_EQ(6, sh("$LOCKDEV -c 'exit 6' lib-prog"));
+	EXPECT_EQ(128 + SIGTERM, sh("$LOCKDEV lib-prog sh -c 'kill -TERM $$'"));
+	/* The command cannot be executed: flock(1)'s EX_UNAVAILABLE. */
+	EXPECT_EQ(69, sh("$LOCKDEV lib-prog /nonexistent/cmd 2>/dev/null"));
+	EXPECT_EQ(0, lockdev_list(self->ld, NULL, 0));
+}
+
+/* The command runs while the lock is held, and it is free afterwards. */
+TEST_F(prog, held_while_running)
+{
+	EXPECT_EQ(1, sh("$LOCKDEV lib-held sh -c '$LOCKDEV -n lib-held true'"));
+	EXPECT_EQ(1, sh("$LOCKDEV -s lib-held sh -c '$LOCKDEV -n lib-held true'"));
+	EXPECT_EQ(0, sh("$LOCKDEV -s lib-held sh -c '$LOCKDEV -s -n lib-held true'"));
+	/* APPEND goes with SHARED only. */
+	EXPECT_EQ(0, sh("$LOCKDEV -a lib-held sh -c '$LOCKDEV -s -n lib-held true'"));
+	EXPECT_EQ(1, sh("$LOCKDEV -a lib-held sh -c '$LOCKDEV -a -n lib-held true'"));
+	EXPECT_EQ(1, sh("$LOCKDEV -F lib-held sh -c '$LOCKDEV -n lib-held true'"));
+	EXPECT_EQ(0, lockdev_trylock(self->ld, "lib-held",
+				     LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+}
+
+TEST_F(prog, conflict_exit_codes)
+{
+	__u64 start, took;
+	struct kid k;
+
+	holder_start(_metadata, &k, "lib-conflict", LOCKDEV_MODE_EXCLUSIVE);
+	EXPECT_EQ(1, sh("$LOCKDEV -n lib-conflict true"));
+	EXPECT_EQ(1, sh("$LOCKDEV --nb -s lib-conflict true"));
+	EXPECT_EQ(42, sh("$LOCKDEV -n -E 42 lib-conflict true"));
+	EXPECT_EQ(0, sh("$LOCKDEV -n -E 0 lib-conflict true"));
+	EXPECT_EQ(1, sh("$LOCKDEV -w 0 lib-conflict true"));
+
+	start = now_ns();
+	EXPECT_EQ(9, sh("$LOCKDEV -w 0.3 -E 9 lib-conflict true"));
+	took = now_ns() - start;
+	EXPECT_LE(300 * MS, took);
+	EXPECT_GT(WAIT_MS * MS, took);
+	start = now_ns();
+	EXPECT_EQ(1, sh("$LOCKDEV --timeout .2 lib-conflict true"));
+	EXPECT_LE(200 * MS, now_ns() - start);
+	holder_stop(_metadata, &k, 'u');
+	EXPECT_EQ(0, sh("$LOCKDEV -n lib-conflict true"));
+	EXPECT_EQ(0, sh("$LOCKDEV -w 5 lib-conflict true"));
+}
+
+/* Without -n or -w the program waits for the holder, in another process. */
+TEST_F(prog, waits)
+{
+	struct kid k;
+	pid_t pid;
+
+	ASSERT_EQ(0, lockdev_lock(self->ld, "lib-pwait", LOCKDEV_MODE_SHARED, 0,
+				  0, NULL));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		execl("/bin/sh", "sh", "-c", "exec $LOCKDEV lib-pwait true",
+		      (char *)NULL);
+		_exit(99);
+	}
+	pid = k.pid;
+	expect_waiting(_metadata, self->ld, "lib-pwait", pid,
+		       LOCKDEV_STATE_WAITING);
+	EXPECT_EQ(-1, reap(pid, 200));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		execl("/bin/sh", "sh", "-c", "exec $LOCKDEV lib-pwait true",
+		      (char *)NULL);
+		_exit(99);
+	}
+	expect_waiting(_metadata, self->ld, "lib-pwait", k.pid,
+		       LOCKDEV_STATE_WAITING);
+	EXPECT_EQ(0, lockdev_unlock_name(self->ld, "lib-pwait"));
+	EXPECT_EQ(0, reap(k.pid, WAIT_MS));
+}
+
+/*
+ * Without -o the command's background children keep the session and so
+ * the lock after lockdev exits, as they keep flock's file; with -o not.
+ */
+TEST_F(prog, close)
+{
+	EXPECT_EQ(0, sh("$LOCKDEV lib-close sh -c 'sleep 30 >/dev/null 2>&1 & echo $! >/tmp/lib-close.pid'"));
+	EXPECT_EQ(-EAGAIN, lockdev_trylock(self->ld, "lib-close",
+					   LOCKDEV_MODE_SHARED, 0, NULL));
+	EXPECT_EQ(0, sh("kill $(cat /tmp/lib-close.pid)"));
+	EXPECT_TRUE(wait_no_entry(lockdev_fd(self->ld), "lib-close", 0));
+
+	EXPECT_EQ(0, sh("$LOCKDEV -o lib-close sh -c 'sleep 30 >/dev/null 2>&1 & echo $! >/tmp/lib-close.pid'"));
+	EXPECT_EQ(0, lockdev_trylock(self->ld, "lib-close",
+				     LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+	EXPECT_EQ(0, sh("kill $(cat /tmp/lib-close.pid)"));
+	/* -o with -F leaves nothing to hold the lock. */
+	EXPECT_EQ(64, sh("$LOCKDEV -o -F lib-close true 2>/dev/null"));
+}
+
+/* --fd and -u: flock's third form, a lock that stays with a session. */
+TEST_F(prog, fd_and_unlock)
+{
+	int fd = open(LOCKDEV_DEV, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d lib-fd", fd));
+	EXPECT_EQ(1, list_count(fd));
+	EXPECT_EQ(1, sh("$LOCKDEV -n lib-fd true"));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -u lib-fd", fd));
+	EXPECT_EQ(0, list_count(fd));
+	/* Releasing a lock not held succeeds, as flock -u does. */
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -u lib-fd", fd));
+	EXPECT_EQ(0, sh("$LOCKDEV -u lib-fd true"));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -s -l 3 lib-fd", fd));
+	EXPECT_EQ(1, list_count(fd));
+	EXPECT_EQ(64, sh("$LOCKDEV --fd %d lib-fd true 2>/dev/null", fd));
+	EXPECT_EQ(64, sh("$LOCKDEV --fd 0 lib-fd 2>/dev/null </dev/null"));
+	close(fd);
+}
+
+TEST_F(prog, usage_errors)
+{
+	EXPECT_EQ(64, sh("$LOCKDEV 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV lib-usage 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV -E 256 lib-usage true 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV -E -1 lib-usage true 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV -w abc lib-usage true 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV -w -1 lib-usage true 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV --bogus lib-usage true 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV lib-usage -c 'true' extra 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV --level x lib-usage true 2>/dev/null"));
+	EXPECT_EQ(0, sh("$LOCKDEV --help >/dev/null"));
+	EXPECT_EQ(0, sh("$LOCKDEV run --help >/dev/null"));
+}
+
+TEST_F(prog, lockspace_and_verbose)
+{
+	char *out;
+
+	EXPECT_EQ(1, sh("$LOCKDEV --lockspace lib-prog-space lib-ls sh -c '$LOCKDEV -S lib-prog-space -n lib-ls true'"));
+	EXPECT_EQ(0, sh("$LOCKDEV --lockspace lib-prog-space lib-ls sh -c '$LOCKDEV -n lib-ls true'"));
+	EXPECT_EQ(65, sh("$LOCKDEV --lockspace-mode 0600 --lockspace '' lib-ls true 2>/dev/null"));
+	out = sh_out("$LOCKDEV --verbose lib-ls true");
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "getting lock took"));
+	EXPECT_NE(NULL, strstr(out, "executing true"));
+	free(out);
+}
+
+TEST_F(prog, list)
+{
+	char *out, cmd[256], pid[32];
+	struct kid k;
+
+	holder_start(_metadata, &k, "lib-list", LOCKDEV_MODE_EXCLUSIVE);
+	ASSERT_EQ(0, lockdev_lock_async(self->ld, "lib-list",
+					LOCKDEV_MODE_SHARED, 0,
+					LOCKDEV_FOREVER, 0, NULL));
+	snprintf(pid, sizeof(pid), "%d", k.pid);
+
+	out = sh_out("$LOCKDEV list --name lib-list");
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "WAITS-FOR"));
+	EXPECT_NE(NULL, strstr(out, "exclusive held"));
+	EXPECT_NE(NULL, strstr(out, "shared    waiting"));
+	EXPECT_NE(NULL, strstr(out, pid));
+	free(out);
+
+	snprintf(cmd, sizeof(cmd), "$LOCKDEV list --pid %d --json", k.pid);
+	out = sh_out(cmd);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ('[', out[0]);
+	EXPECT_NE(NULL, strstr(out, "\"name\": \"lib-list\""));
+	EXPECT_NE(NULL, strstr(out, "\"state\": \"held\""));
+	EXPECT_EQ(NULL, strstr(out, "\"state\": \"waiting\""));
+	free(out);
+
+	snprintf(cmd, sizeof(cmd), "$LOCKDEV list --pid %d --json", getpid());
+	out = sh_out(cmd);
+	ASSERT_NE(NULL, out);
+	snprintf(cmd, sizeof(cmd), "\"waits_for\": [%d]", k.pid);
+	EXPECT_NE(NULL, strstr(out, cmd));
+	free(out);
+
+	out = sh_out("$LOCKDEV list --name lib-nothing --json");
+	ASSERT_NE(NULL, out);
+	EXPECT_STREQ("[]\n", out);
+	free(out);
+	EXPECT_EQ(64, sh("$LOCKDEV list --bogus 2>/dev/null"));
+	holder_stop(_metadata, &k, 'u');
+}
+
+TEST_F(prog, stats_order_monitor)
+{
+	char *out = sh_out("$LOCKDEV stats");
+
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, strncmp(out, "version ", 8));
+	free(out);
+	if (access("/proc/lockdev/order", F_OK)) {
+		EXPECT_EQ(70, sh("$LOCKDEV order 2>/dev/null"));
+	} else {
+		EXPECT_EQ(0, sh("$LOCKDEV order >/dev/null"));
+		EXPECT_EQ(0, sh("$LOCKDEV order --json >/dev/null"));
+	}
+	if (access("/proc/lockdev/lock_stat", F_OK)) {
+		EXPECT_EQ(70, sh("$LOCKDEV stats --classes 2>/dev/null"));
+	} else {
+		EXPECT_EQ(0, sh("$LOCKDEV stats --classes >/dev/null"));
+	}
+	EXPECT_EQ(70, sh("$LOCKDEV monitor 2>/dev/null"));
+}
+
+/* The examples of lib/examples run their patterns to the end. */
+TEST_F(prog, examples)
+{
+	static const char * const examples[] = {
+		"cyrus-copy", "dovecot-mailbox", "rpm-transaction",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		EXPECT_EQ(0, sh("\"$(dirname $LOCKDEV)\"/../lib/examples/%s >/dev/null",
+				examples[i])) {
+			TH_LOG("example %s failed", examples[i]);
+		}
+	}
+}
+
+/* Not loaded (69), no device (72), permission denied (77). */
+TEST_F(prog, module_state_exit_codes)
+{
+	struct kid k;
+
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		ASSERT_EQ(0, unshare(CLONE_NEWNS));
+		ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		ASSERT_EQ(0, mount("none", "/dev", "tmpfs", 0, NULL));
+		EXPECT_EQ(72, sh("$LOCKDEV version 2>/dev/null"));
+		EXPECT_EQ(72, sh("$LOCKDEV lib-state true 2>/dev/null"));
+		ASSERT_EQ(0, mount("none", "/proc", "tmpfs", 0, NULL));
+		EXPECT_EQ(69, sh("$LOCKDEV version 2>/dev/null"));
+		EXPECT_EQ(69, sh("$LOCKDEV list 2>/dev/null"));
+		EXPECT_EQ(69, sh("$LOCKDEV -n lib-state true 2>/dev/null"));
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
+
+	ASSERT_EQ(0, chmod(LOCKDEV_DEV, 0600));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		ASSERT_EQ(0, become(65534, 65534));
+		EXPECT_EQ(77, sh("$LOCKDEV version 2>/dev/null"));
+		EXPECT_EQ(77, sh("$LOCKDEV lib-state true 2>/dev/null"));
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
+	EXPECT_EQ(0, chmod(LOCKDEV_DEV, 0666));
+}
+
+TEST_HARNESS_MAIN
