@@ -53,7 +53,7 @@ struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
 	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED)
 		goto drop;
 	skb = genlmsg_new(nla_total_size(sizeof(u32)) +
-			  nla_total_size(LOCKDEV_NAME_MAX) + size,
+			  nla_total_size(4 * LOCKDEV_NAME_MAX) + size,
 			  gfp | __GFP_NOWARN);
 	if (!skb)
 		goto drop;

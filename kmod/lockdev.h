@@ -159,6 +159,12 @@ bool ld_space_visible(const struct ld_space *space, const struct cred *cred);
 void ld_space_show_name(struct seq_file *m, const struct ld_space *space);
 void ld_escape(struct seq_file *m, const u8 *s, size_t len);
 
+/* Bytes that /proc/lockdev/ files write as a backslash and three octal digits. */
+static inline bool ld_escaped(u8 c)
+{
+	return c < 0x21 || c > 0x7e || c == '\\' || c == '~';
+}
+
 /*
  * struct ld_lock - a named lock in a lockspace
  * @node: in the locks table (lock.c). The key, @space and @name, is

@@ -14,25 +14,46 @@
 #include "lockdev.h"
 
 /**
- * ld_nl_put_space() - put a lockspace's name as /proc shows it, unescaped
+ * ld_nl_put_space() - put a lockspace's name as /proc/lockdev/locks shows it
  * @skb: the message
  * @space: the lockspace
  * @ns: the user namespace in which to show a default lockspace's uid
+ *
+ * A named lockspace is escaped, so that it never reads as a default one.
  *
  * Return: 0 or -EMSGSIZE.
  */
 int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
 		    struct user_namespace *ns)
 {
-	char buf[16];
-	int len;
+	struct nlattr *nla;
+	size_t i, len = 0;
+	char buf[16], *p;
+	u8 c;
 
-	if (!space->is_default)
-		return nla_put(skb, LOCKDEV_A_LOCKSPACE, space->name_len,
-			       space->name);
-	len = snprintf(buf, sizeof(buf), "~%u",
-		       from_kuid_munged(ns, space->uid));
-	return nla_put(skb, LOCKDEV_A_LOCKSPACE, len, buf);
+	if (space->is_default) {
+		len = snprintf(buf, sizeof(buf), "~%u",
+			       from_kuid_munged(ns, space->uid));
+		return nla_put(skb, LOCKDEV_A_LOCKSPACE, len, buf);
+	}
+	for (i = 0; i < space->name_len; i++)
+		len += ld_escaped(space->name[i]) ? 4 : 1;
+	nla = nla_reserve(skb, LOCKDEV_A_LOCKSPACE, len);
+	if (!nla)
+		return -EMSGSIZE;
+	p = nla_data(nla);
+	for (i = 0; i < space->name_len; i++) {
+		c = space->name[i];
+		if (!ld_escaped(c)) {
+			*p++ = c;
+			continue;
+		}
+		*p++ = '\\';
+		*p++ = '0' + (c >> 6);
+		*p++ = '0' + ((c >> 3) & 7);
+		*p++ = '0' + (c & 7);
+	}
+	return 0;
 }
 
 struct ld_nl_pids {

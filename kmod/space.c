@@ -289,7 +289,7 @@ void ld_escape(struct seq_file *m, const u8 *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '\\' || s[i] == '~')
+		if (ld_escaped(s[i]))
 			seq_printf(m, "\\%03o", s[i]);
 		else
 			seq_putc(m, s[i]);

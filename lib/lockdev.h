@@ -181,7 +181,7 @@ struct lockdev_event_edge {
 struct lockdev_event {
 	uint32_t kind;			/* LOCKDEV_EVENT_* */
 	uint32_t lockspace_len;
-	char lockspace[LOCKDEV_NAME_MAX + 1];
+	char lockspace[4 * LOCKDEV_NAME_MAX + 1];	/* escaped as in /proc */
 	uint32_t name_len;
 	char name[LOCKDEV_NAME_MAX + 1];
 	uint32_t mode;

@@ -179,23 +179,46 @@ TEST_F(prog, waits)
 }
 
 /*
- * Without -o the command's background children keep the session and so
- * the lock after lockdev exits, as they keep flock's file; with -o not.
+ * The command ending by itself releases the lock, even while background
+ * children keep the session (unlike flock(1), see lockdev(1)), and does
+ * not make it owner-died; -o does not even give them the session.
  */
 TEST_F(prog, close)
 {
+	struct lockdev_info info;
+
 	EXPECT_EQ(0, sh("$LOCKDEV lib-close sh -c 'sleep 30 >/dev/null 2>&1 & echo $! >/tmp/lib-close.pid'"));
-	EXPECT_EQ(-EAGAIN, lockdev_trylock(self->ld, "lib-close",
-					   LOCKDEV_MODE_SHARED, 0, NULL));
+	EXPECT_EQ(0, lockdev_trylock(self->ld, "lib-close",
+				     LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+	EXPECT_EQ(0, lockdev_unlock_name(self->ld, "lib-close"));
 	EXPECT_EQ(0, sh("kill $(cat /tmp/lib-close.pid)"));
-	EXPECT_TRUE(wait_no_entry(lockdev_fd(self->ld), "lib-close", 0));
+	EXPECT_EQ(0, lockdev_query(self->ld, "lib-close", NULL, 0, &info));
+	EXPECT_EQ(0, info.generation);
 
 	EXPECT_EQ(0, sh("$LOCKDEV -o lib-close sh -c 'sleep 30 >/dev/null 2>&1 & echo $! >/tmp/lib-close.pid'"));
 	EXPECT_EQ(0, lockdev_trylock(self->ld, "lib-close",
 				     LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+	EXPECT_EQ(0, lockdev_unlock_name(self->ld, "lib-close"));
 	EXPECT_EQ(0, sh("kill $(cat /tmp/lib-close.pid)"));
 	/* -o with -F leaves nothing to hold the lock. */
 	EXPECT_EQ(64, sh("$LOCKDEV -o -F lib-close true 2>/dev/null"));
+}
+
+/* A command killed by a signal leaves its lock owner-died for the next. */
+TEST_F(prog, killed_owner_died)
+{
+	struct lockdev_grant g;
+	struct lockdev_info info;
+
+	EXPECT_EQ(128 + SIGKILL,
+		  sh("$LOCKDEV lib-killed sh -c 'kill -9 $$' 2>/dev/null"));
+	ASSERT_EQ(0, lockdev_query(self->ld, "lib-killed", NULL, 0, &info));
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, info.flags);
+	ASSERT_EQ(0, lockdev_lock(self->ld, "lib-killed",
+				  LOCKDEV_MODE_EXCLUSIVE, 0, 0, &g));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, g.result);
+	EXPECT_EQ(0, lockdev_consistent(self->ld, g.handle));
+	EXPECT_EQ(0, lockdev_unlock(self->ld, g.handle));
 }
 
 /* --fd and -u: flock's third form, a lock that stays with a session. */

@@ -641,8 +641,8 @@ static void monitor_text(const struct lockdev_event *e)
 	if (e->kind == LOCKDEV_EVENT_ORDER)
 		printf(" %s", e->order_mode == LOCKDEV_ORDER_WARN ?
 		       "warn" : "strict");
-	putchar(' ');
-	print_escaped(e->lockspace, e->lockspace_len);
+	/* The lockspace comes escaped, as /proc/lockdev/locks shows it. */
+	printf(" %s", e->lockspace);
 	switch (e->kind) {
 	case LOCKDEV_EVENT_DEADLOCK:
 	case LOCKDEV_EVENT_ORDER:
@@ -694,7 +694,7 @@ static void monitor_json(const struct lockdev_event *e)
 	uint32_t i;
 
 	printf("{\"event\":\"%s\",\"lockspace\":", event_str(e->kind));
-	json_bytes(e->lockspace, e->lockspace_len);
+	json_string(e->lockspace);
 	if (e->kind == LOCKDEV_EVENT_DEADLOCK ||
 	    e->kind == LOCKDEV_EVENT_ORDER) {
 		if (e->kind == LOCKDEV_EVENT_ORDER)
@@ -1125,8 +1125,13 @@ static void __attribute__((noreturn)) run_exec(char **cmd)
 	_exit(errno == ENOMEM ? EX_OSERR : EX_UNAVAILABLE);
 }
 
+/*
+ * Run @cmd under the lock; *@killed says whether a signal ended it, which
+ * leaves the lock to the session's close: owner-died, as for any holder
+ * that dies without unlocking.
+ */
 static int run_command(const struct run_opts *o, struct lockdev *ld,
-		       char **cmd)
+		       char **cmd, bool *killed)
 {
 	int fd = lockdev_fd(ld), status;
 	pid_t pid, w;
@@ -1164,6 +1169,7 @@ static int run_command(const struct run_opts *o, struct lockdev *ld,
 	}
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
+	*killed = true;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return EX_OSERR;
@@ -1174,6 +1180,7 @@ static int cmd_run(int argc, char **argv)
 	char *sh_argv[4], **cmd = NULL;
 	struct run_opts o;
 	struct lockdev *ld;
+	bool killed = false;
 	const char *name;
 	int ret;
 
@@ -1227,8 +1234,12 @@ static int cmd_run(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = run_lock(&o, ld, name);
-	if (!ret && cmd)
-		ret = run_command(&o, ld, cmd);
+	if (!ret && cmd) {
+		ret = run_command(&o, ld, cmd, &killed);
+		/* A command that ended by itself ends its holding. */
+		if (!killed && !o.unlock)
+			lockdev_unlock_name(ld, name);
+	}
 	lockdev_close(ld);
 	return ret;
 }

@@ -395,8 +395,8 @@
  * LOCKDEV_A_* below; u64 values are padded with LOCKDEV_A_PAD. Pids in
  * its messages are as the initial pid namespace sees them; names are bytes
  * (not NUL-terminated), comms are NUL-terminated strings, and lockspace is
- * the name as /proc/lockdev/locks shows it, unescaped ("~UID" for a uid's
- * default lockspace).
+ * the name exactly as /proc/lockdev/locks shows it, escaped ("~UID" for a
+ * uid's default lockspace), so that the two kinds never read alike.
  *
  * The multicast group LOCKDEV_GENL_MCGRP_EVENTS carries one
  * LOCKDEV_CMD_EVENT message per event; joining it needs CAP_NET_ADMIN
