@@ -174,6 +174,8 @@ static void check_modes(void)
 	scen_check(lockdev_trylock(a2, LOG, LOCKDEV_MODE_APPEND, 0, NULL) ==
 		   -EAGAIN, "second_appender_waits");
 	lockdev_close(a2);
+	/* Closing a session that appends would leave the lock owner-died. */
+	scen_ok(lockdev_unlock_name(a1, LOG), "unlock");
 	lockdev_close(a1);
 	lockdev_close(r2);
 	lockdev_close(r1);

@@ -203,6 +203,8 @@ static void check_modes(void)
 	scen_check(!lockdev_trylock(r2, STORE, LOCKDEV_MODE_SHARED, 0, NULL),
 		   "readers_again_once_the_strip_is_gone");
 	lockdev_close(a2);
+	/* Closing a session that appends would leave the lock owner-died. */
+	scen_ok(lockdev_unlock_name(a1, STORE), "unlock");
 	lockdev_close(a1);
 	lockdev_close(r2);
 	lockdev_close(r1);

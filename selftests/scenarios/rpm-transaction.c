@@ -275,8 +275,6 @@ int main(int argc, char **argv)
 	scen_ok(lockdev_open_space(&t, SPACE, 0666, 0), "open " SPACE);
 	scen_ok(lockdev_open_space(&ro, SPACE_RO, 0644, 0), "open " SPACE_RO);
 	scen_check(as_nobody(nobody_ro), "read_only_lockspace_query_not_lock");
-	scen_ok(lockdev_lock(ro, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, 0, NULL),
-		"lock " SPACE_RO);
 	lockdev_close(ro);
 
 	run_workload();
