@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 {
 	scen_start(argc, argv, "cyrus-copy",
 		   "copies between two users in both directions, with a lock set and naively",
-		   6, 200);
+		   6, 100);
 	st = scen_shared(sizeof(*st));
 	run("lock_set", set_worker);
 	run("naive", naive_worker);

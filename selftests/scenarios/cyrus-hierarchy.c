@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 
 	scen_start(argc, argv, "cyrus-hierarchy",
 		   "Cyrus's user, mailbox, conversations, index and Xapian locks as levels",
-		   6, 300);
+		   6, 200);
 	st = scen_shared(sizeof(*st));
 	/* Learned order lives as long as the lockspace: keep it attached. */
 	ld = scen_open(SPACE);
