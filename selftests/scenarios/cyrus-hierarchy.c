@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cyrus IMAP's lock hierarchy as ranked levels: the user's namespace lock
+ * (shared to read, exclusive to create, rename or delete mailboxes), then
+ * the mailbox, then the user's conversations db, then the mailbox's index;
+ * searches take the user's Xapian namelock and then xapianactive, shared to
+ * search and exclusive to compact. Many processes read, append, rename,
+ * search and compact at random in strict order mode: none may ever see
+ * EDEADLK or an order report, and what the locks guard stays consistent.
+ * Then the inversion Cyrus only catches with an assertion: the namespace
+ * lock asked while a mailbox lock is held is refused in strict mode and
+ * named by lockdev_deadlock(), granted and counted in warn mode.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scen.h"
+
+#define SPACE		"scen-cyrus"
+#define USERS		4
+#define BOXES		4
+
+#define LEVEL_USER	10
+#define LEVEL_MAILBOX	20
+#define LEVEL_CONV	30
+#define LEVEL_INDEX	40
+#define LEVEL_XAPIAN	50
+#define LEVEL_ACTIVE	60
+
+enum { OP_READ, OP_APPEND, OP_RENAME, OP_SEARCH, OP_COMPACT, NR_OPS };
+
+static const char *const op_names[NR_OPS] = {
+	"reads", "appends", "renames", "searches", "compacts",
+};
+
+/* What the locks guard, shared by the workers. */
+struct mailbox {
+	int64_t msgs;
+	int writer;		/* an append or rename is in it */
+	int readers;
+};
+
+struct user {
+	struct mailbox box[BOXES];
+	int renaming;		/* under the namespace lock, exclusive */
+	int searching;
+	int compacting;
+};
+
+struct state {
+	struct user user[USERS];
+	uint64_t ops[NR_OPS];
+	uint64_t appended;
+	uint64_t worst_wait_ns;
+};
+
+static struct state *st;
+
+struct held {
+	struct lockdev *ld;
+	uint64_t handle[8];
+	int nr;
+};
+
+/* Take one lock of the hierarchy: anything but a clean grant is a failure. */
+static void take(struct held *h, const char *fmt, int user, int box,
+		 unsigned int mode, unsigned int level)
+{
+	struct lockdev_grant g;
+	char name[64];
+	int ret;
+
+	snprintf(name, sizeof(name), fmt, user, box);
+	ret = lockdev_lock(h->ld, name, mode, level, LOCKDEV_RESTART, &g);
+	if (ret)
+		scen_die("%s at level %u: %s", name, level,
+			 lockdev_strerror(ret, g.result));
+	if (g.result & (LOCKDEV_RESULT_ORDER | LOCKDEV_RESULT_OWNER_DIED))
+		scen_die("%s: granted with result %#x", name, g.result);
+	h->handle[h->nr++] = g.handle;
+}
+
+static void release(struct held *h)
+{
+	while (h->nr)
+		scen_ok(lockdev_unlock(h->ld, h->handle[--h->nr]), "unlock");
+}
+
+static void enter(int *flag, const char *what)
+{
+	if (__atomic_exchange_n(flag, 1, __ATOMIC_SEQ_CST))
+		scen_die("two processes in %s at once", what);
+}
+
+static void leave(int *flag)
+{
+	__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
+}
+
+static void op_read(struct held *h, int u, int b)
+{
+	struct mailbox *m = &st->user[u].box[b];
+
+	take(h, "user:u%d", u, 0, LOCKDEV_MODE_SHARED, LEVEL_USER);
+	take(h, "mailbox:u%d.b%d", u, b, LOCKDEV_MODE_SHARED, LEVEL_MAILBOX);
+	take(h, "conversations:u%d", u, 0, LOCKDEV_MODE_SHARED, LEVEL_CONV);
+	take(h, "index:u%d.b%d", u, b, LOCKDEV_MODE_SHARED, LEVEL_INDEX);
+	__atomic_add_fetch(&m->readers, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&st->user[u].renaming, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&m->writer, __ATOMIC_SEQ_CST))
+		scen_die("a reader of u%d.b%d met a writer", u, b);
+	__atomic_sub_fetch(&m->readers, 1, __ATOMIC_SEQ_CST);
+}
+
+static void op_append(struct held *h, int u, int b)
+{
+	struct mailbox *m = &st->user[u].box[b];
+
+	take(h, "user:u%d", u, 0, LOCKDEV_MODE_SHARED, LEVEL_USER);
+	take(h, "mailbox:u%d.b%d", u, b, LOCKDEV_MODE_EXCLUSIVE, LEVEL_MAILBOX);
+	take(h, "conversations:u%d", u, 0, LOCKDEV_MODE_EXCLUSIVE, LEVEL_CONV);
+	take(h, "index:u%d.b%d", u, b, LOCKDEV_MODE_EXCLUSIVE, LEVEL_INDEX);
+	enter(&m->writer, "a mailbox");
+	if (__atomic_load_n(&m->readers, __ATOMIC_SEQ_CST))
+		scen_die("an append to u%d.b%d met a reader", u, b);
+	m->msgs++;
+	__atomic_add_fetch(&st->appended, 1, __ATOMIC_RELAXED);
+	leave(&m->writer);
+}
+
+/* Rename mailbox a to b and b to a: both at the mailbox level, by name. */
+static void op_rename(struct held *h, int u, int a, int b)
+{
+	struct user *us = &st->user[u];
+	int64_t msgs;
+	int t;
+
+	if (a > b) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	take(h, "user:u%d", u, 0, LOCKDEV_MODE_EXCLUSIVE, LEVEL_USER);
+	enter(&us->renaming, "a user's namespace");
+	take(h, "mailbox:u%d.b%d", u, a, LOCKDEV_MODE_EXCLUSIVE, LEVEL_MAILBOX);
+	take(h, "mailbox:u%d.b%d", u, b, LOCKDEV_MODE_EXCLUSIVE, LEVEL_MAILBOX);
+	take(h, "conversations:u%d", u, 0, LOCKDEV_MODE_EXCLUSIVE, LEVEL_CONV);
+	take(h, "index:u%d.b%d", u, a, LOCKDEV_MODE_EXCLUSIVE, LEVEL_INDEX);
+	take(h, "index:u%d.b%d", u, b, LOCKDEV_MODE_EXCLUSIVE, LEVEL_INDEX);
+	msgs = us->box[a].msgs;
+	us->box[a].msgs = us->box[b].msgs;
+	us->box[b].msgs = msgs;
+	leave(&us->renaming);
+}
+
+static void op_search(struct held *h, int u, bool compact)
+{
+	unsigned int mode = compact ? LOCKDEV_MODE_EXCLUSIVE :
+				      LOCKDEV_MODE_SHARED;
+	struct user *us = &st->user[u];
+
+	take(h, "user:u%d", u, 0, LOCKDEV_MODE_SHARED, LEVEL_USER);
+	take(h, "xapian:u%d", u, 0, mode, LEVEL_XAPIAN);
+	take(h, "xapianactive:u%d", u, 0, mode, LEVEL_ACTIVE);
+	if (compact) {
+		enter(&us->compacting, "a Xapian compaction");
+		if (__atomic_load_n(&us->searching, __ATOMIC_SEQ_CST))
+			scen_die("a compaction of u%d met a search", u);
+		leave(&us->compacting);
+		return;
+	}
+	__atomic_add_fetch(&us->searching, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&us->compacting, __ATOMIC_SEQ_CST))
+		scen_die("a search of u%d met a compaction", u);
+	__atomic_sub_fetch(&us->searching, 1, __ATOMIC_SEQ_CST);
+}
+
+static void worker(int id, void *arg)
+{
+	struct held h = { .ld = scen_open(SPACE) };
+	unsigned int r, u, b;
+	uint64_t t0;
+	int i, op;
+
+	(void)id;
+	(void)arg;
+	for (i = 0; i < scen_ops; i++) {
+		r = scen_rand() % 100;
+		u = scen_rand() % USERS;
+		b = scen_rand() % BOXES;
+		op = r < 50 ? OP_READ : r < 75 ? OP_APPEND : r < 85 ? OP_RENAME :
+		     r < 97 ? OP_SEARCH : OP_COMPACT;
+		t0 = now_ns();
+		switch (op) {
+		case OP_READ:
+			op_read(&h, u, b);
+			break;
+		case OP_APPEND:
+			op_append(&h, u, b);
+			break;
+		case OP_RENAME:
+			op_rename(&h, u, b, (b + 1 + scen_rand() % (BOXES - 1)) % BOXES);
+			break;
+		default:
+			op_search(&h, u, op == OP_COMPACT);
+			break;
+		}
+		scen_max(&st->worst_wait_ns, now_ns() - t0);
+		release(&h);
+		__atomic_add_fetch(&st->ops[op], 1, __ATOMIC_RELAXED);
+	}
+	lockdev_close(h.ld);
+}
+
+/* The workload: clean, and the guarded state adds up. */
+static void run_workload(void)
+{
+	long long cycles = stat_value("cycles");
+	long long order = stat_value("order_violations");
+	long long deadlocks = stat_value("deadlocks");
+	long long contended = stat_value("contended");
+	pid_t pids[64];
+	int64_t msgs = 0;
+	uint64_t t0 = now_ns(), total = 0;
+	int i, j, n = scen_procs < 64 ? scen_procs : 64;
+
+	for (i = 0; i < n; i++)
+		pids[i] = scen_spawn(worker, i, NULL);
+	scen_check(!scen_reap(pids, n), "workers_clean");
+	for (i = 0; i < USERS; i++)
+		for (j = 0; j < BOXES; j++)
+			msgs += st->user[i].box[j].msgs;
+	for (i = 0; i < NR_OPS; i++)
+		total += st->ops[i];
+	scen_say("%llu operations in %llu ms: %llu reads, %llu appends, %llu renames, %llu searches, %llu compacts",
+		 (unsigned long long)total,
+		 (unsigned long long)((now_ns() - t0) / SCEN_MS),
+		 (unsigned long long)st->ops[OP_READ],
+		 (unsigned long long)st->ops[OP_APPEND],
+		 (unsigned long long)st->ops[OP_RENAME],
+		 (unsigned long long)st->ops[OP_SEARCH],
+		 (unsigned long long)st->ops[OP_COMPACT]);
+	scen_say("%lld grants waited, worst time to take an operation's locks %llu ms",
+		 stat_value("contended") - contended,
+		 (unsigned long long)(st->worst_wait_ns / SCEN_MS));
+	scen_check(total == (uint64_t)n * scen_ops, "all_operations_done");
+	scen_check(msgs == (int64_t)st->appended,
+		   "messages_add_up (%lld in mailboxes, %llu appended)",
+		   (long long)msgs, (unsigned long long)st->appended);
+	scen_check(stat_value("deadlocks") == deadlocks &&
+		   stat_value("cycles") == cycles &&
+		   stat_value("order_violations") == order,
+		   "no_deadlock_no_order_report");
+	for (i = 0; i < NR_OPS; i++)
+		if (!st->ops[i])
+			scen_say("no %s ran: raise -n", op_names[i]);
+}
+
+/* The report of an order violation names the held mailbox lock. */
+static bool names_mailbox(struct lockdev *ld)
+{
+	struct lockdev_cycle_member m;
+	struct lockdev_deadlock_info info;
+	int n = lockdev_deadlock(ld, &info, &m, 1);
+
+	if (n != 1 || info.reason != LOCKDEV_RESULT_ORDER)
+		return false;
+	scen_say("report: pid %u (%.16s) holds %.*s (level %u), asked %.*s (level %u)",
+		 m.pid, (char *)m.comm, (int)m.held_name_len,
+		 (char *)m.held_name, m.held_level, (int)m.wait_name_len,
+		 (char *)m.wait_name, m.wait_level);
+	return scen_is(m.held_name, m.held_name_len, "mailbox:u0.b0") &&
+	       scen_is(m.wait_name, m.wait_name_len, "user:u0");
+}
+
+/*
+ * Re-taking the namespace lock under a mailbox lock: strict, then warn.
+ * The lockspace has lived through the workload (@ld was attached all
+ * along), so its learned class order has user before mailbox, and the
+ * request is a learned-order inversion as well.
+ */
+static void run_inversion(struct lockdev *ld)
+{
+	long long order = stat_value("order_violations");
+	long long inversions = stat_value("inversions");
+	struct lockdev_grant g;
+	int ret;
+
+	scen_ok(lockdev_lock(ld, "mailbox:u0.b0", LOCKDEV_MODE_EXCLUSIVE,
+			     LEVEL_MAILBOX, 0, NULL), "mailbox lock");
+	ret = lockdev_lock(ld, "user:u0", LOCKDEV_MODE_SHARED, LEVEL_USER, 0,
+			   &g);
+	scen_check(ret == -EDEADLK && (g.result & LOCKDEV_RESULT_ORDER),
+		   "strict_refuses_namespace_under_mailbox (%s)",
+		   lockdev_strerror(ret, g.result));
+	scen_check(names_mailbox(ld), "strict_report_names_mailbox");
+	scen_check(stat_value("order_violations") == order + 1,
+		   "strict_counted");
+
+	scen_ok(lockdev_set_order(ld, LOCKDEV_ORDER_WARN, NULL), "set_order");
+	ret = lockdev_lock(ld, "user:u0", LOCKDEV_MODE_SHARED, LEVEL_USER, 0,
+			   &g);
+	scen_check(!ret && (g.result & LOCKDEV_RESULT_ORDER),
+		   "warn_grants_and_reports (%s, result %#x)",
+		   lockdev_strerror(ret, 0), g.result);
+	scen_check(names_mailbox(ld), "warn_report_names_mailbox");
+	scen_check(stat_value("order_violations") == order + 2, "warn_counted");
+	scen_check(stat_value("inversions") > inversions,
+		   "learned_order_inversion");
+	scen_ok(lockdev_unlock_name(ld, "user:u0"), "unlock");
+	scen_ok(lockdev_unlock_name(ld, "mailbox:u0.b0"), "unlock");
+}
+
+int main(int argc, char **argv)
+{
+	struct lockdev *ld;
+
+	scen_start(argc, argv, "cyrus-hierarchy",
+		   "Cyrus's user, mailbox, conversations, index and Xapian locks as levels",
+		   6, 200);
+	st = scen_shared(sizeof(*st));
+	/* Learned order lives as long as the lockspace: keep it attached. */
+	ld = scen_open(SPACE);
+	run_workload();
+	run_inversion(ld);
+	lockdev_close(ld);
+	return scen_end();
+}
