@@ -37,6 +37,9 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror
 LD_CPPFLAGS := -I$(CURDIR)/uapi -I$(CURDIR)/lib
+# The event monitor of liblockdev reads netlink with libnl-genl-3.
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
 VERSION := $(shell sed -n 's/^\#define LOCKDEV_VERSION_STRING[[:space:]]*"\(.*\)"/\1/p' \
 	$(CURDIR)/kmod/lockdev.h)
@@ -60,7 +63,7 @@ LIB_SO := lib/$(LIB_REAL)
 LIB_A := lib/liblockdev.a
 LIB_PC := lib/liblockdev.pc
 LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
-	lib/query.c lib/strerror.c
+	lib/query.c lib/strerror.c lib/monitor.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 
 MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
@@ -82,12 +85,13 @@ module:
 lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC)
 
 lib/%.o: lib/%.c lib/lockdev.h lib/internal.h uapi/linux/lockdev.h
-	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) $(NL_CFLAGS) -fPIC \
+		-fvisibility=hidden -c -o $@ $<
 
 $(LIB_SO): $(LIB_OBJS) lib/liblockdev.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=lib/liblockdev.map -Wl,--no-undefined \
-		-o $@ $(LIB_OBJS)
+		-o $@ $(LIB_OBJS) $(NL_LIBS)
 
 lib/liblockdev.so: $(LIB_SO)
 	ln -sf $(notdir $(LIB_SO)) lib/$(LIB_SONAME)
@@ -106,12 +110,14 @@ $(LIB_PC): lib/liblockdev.pc.in FORCE
 tools: tools/lockdev
 
 tools/lockdev: tools/lockdev.c $(LIB_A) lib/lockdev.h
-	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) \
+		$(NL_LIBS) $(LDFLAGS)
 
 examples: $(EXAMPLES)
 
 lib/examples/%: lib/examples/%.c $(LIB_A) lib/lockdev.h
-	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) \
+		$(NL_LIBS) $(LDFLAGS)
 
 install: lib tools
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \

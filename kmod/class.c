@@ -286,6 +286,7 @@ static void ld_inversion_add(struct ld_class_edge *e,
 	list_add_tail(&inv->gnode, &ld_inversion_list);
 	e->inv = inv;
 	ld_stat_add(memory, ksize(inv));
+	ld_event_inversion(e, back);
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
 
+#include "class.h"
 #include "lockdev.h"
 
 /* Events waiting for ld_events_work; the queue has its own lock. */
@@ -175,6 +176,51 @@ void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
 	    nla_put_string(skb, LOCKDEV_A_COMM, req->comm) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
 			      LOCKDEV_A_PAD)) {
+		ld_event_cancel(skb);
+		return;
+	}
+	ld_event_send(skb);
+}
+
+/* One LOCKDEV_A_EDGE nest: the classes of @e and its first example. */
+static int ld_event_edge(struct sk_buff *skb, const struct ld_class_edge *e)
+{
+	const struct ld_class_example *ex = &e->ex;
+	struct nlattr *nest = nla_nest_start(skb, LOCKDEV_A_EDGE);
+
+	if (!nest ||
+	    nla_put(skb, LOCKDEV_A_CLASS_FROM, e->from->name_len,
+		    e->from->name) ||
+	    nla_put(skb, LOCKDEV_A_CLASS_TO, e->to->name_len, e->to->name) ||
+	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(ex->pid)) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, ex->comm) ||
+	    nla_put(skb, LOCKDEV_A_HELD_NAME, ex->from_len, ex->names) ||
+	    nla_put(skb, LOCKDEV_A_NAME, ex->to_len, ex->names + ex->from_len))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * ld_event_inversion() - send the event of a learned-order inversion
+ * @e: the edge that closed a cycle
+ * @back: the edge leaving @e->to on the way back to @e->from
+ *
+ * Context: ld_class_mutex held; may sleep.
+ */
+void ld_event_inversion(const struct ld_class_edge *e,
+			const struct ld_class_edge *back)
+{
+	struct sk_buff *skb;
+
+	skb = ld_event_new(LOCKDEV_EVENT_INVERSION, e->from->space,
+			   2 * (nla_total_size(0) +
+				4 * nla_total_size(LOCKDEV_NAME_MAX) +
+				nla_total_size(sizeof(u32)) +
+				nla_total_size(TASK_COMM_LEN)), GFP_KERNEL);
+	if (!skb)
+		return;
+	if (ld_event_edge(skb, e) || ld_event_edge(skb, back)) {
 		ld_event_cancel(skb);
 		return;
 	}

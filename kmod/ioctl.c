@@ -442,25 +442,25 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 
 	ret = lockdev_arg_in(&ls, sizeof(ls), LOCKDEV_LOCK_SET_SIZE_VER0, cmd,
 			     uarg);
+	if (!ret)
+		ret = lockdev_arg_writable(cmd, uarg, &ls, sizeof(ls));
 	if (ret)
 		return ret;
-	if (ls.pad || ls.item_size < LOCKDEV_SET_ITEM_SIZE_VER0)
-		return -EINVAL;
-	ret = ld_check_wait_flags(ls.flags, LOCKDEV_CONVERT_FLAGS_ALL);
-	if (ret)
-		return ret;
-	if (ls.nr_items > LOCKDEV_SET_MAX || ls.item_size > LOCKDEV_ARG_MAX)
-		return -E2BIG;
-	ret = lockdev_arg_writable(cmd, uarg, &ls, sizeof(ls));
-	if (ret)
-		return ret;
+	/* From here on every failure writes failed and result back. */
 	ls.failed = LOCKDEV_SET_NONE;
 	ls.result = 0;
-	if (ls.nr_items) {
+	if (ls.pad || ls.item_size < LOCKDEV_SET_ITEM_SIZE_VER0)
+		ret = -EINVAL;
+	if (!ret)
+		ret = ld_check_wait_flags(ls.flags, LOCKDEV_CONVERT_FLAGS_ALL);
+	if (!ret && (ls.nr_items > LOCKDEV_SET_MAX ||
+		     ls.item_size > LOCKDEV_ARG_MAX))
+		ret = -E2BIG;
+	if (!ret && ls.nr_items) {
 		items = kvcalloc(ls.nr_items, sizeof(*items),
 				 GFP_KERNEL_ACCOUNT);
 		if (!items)
-			return -ENOMEM;
+			ret = -ENOMEM;
 	}
 	for (i = 0; i < ls.nr_items && !ret; i++) {
 		ret = ld_set_item_in(&items[i], ls.items, ls.item_size, i);

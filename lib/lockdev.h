@@ -136,6 +136,78 @@ int lockdev_deadlock(struct lockdev *ld, struct lockdev_deadlock_info *info,
 		     struct lockdev_cycle_member *members, unsigned int nr);
 const char *lockdev_strerror(int err, unsigned int result);
 
+/*
+ * The event monitor: the module's events over generic netlink (needs
+ * CAP_NET_ADMIN; the library reads them with libnl-genl-3). A monitor is
+ * not a session and holds no lock; one monitor is for one thread at a time.
+ */
+struct lockdev_monitor;
+
+/* Flags of lockdev_monitor_open(). */
+#define LOCKDEV_MONITOR_NONBLOCK	(1U << 0)	/* read: -EAGAIN, no wait */
+#define LOCKDEV_MONITOR_FLAGS_ALL	LOCKDEV_MONITOR_NONBLOCK
+
+/* A session of a deadlock's cycle, or the one that broke the order. */
+struct lockdev_event_member {
+	uint64_t session;
+	uint32_t pid;
+	uint32_t flags;			/* LOCKDEV_MEMBER_* */
+	uint32_t held_mode;
+	uint32_t held_level;
+	uint32_t wait_mode;
+	uint32_t wait_level;
+	uint32_t held_name_len;
+	uint32_t wait_name_len;
+	char comm[16];
+	char held_name[LOCKDEV_NAME_MAX + 1];
+	char wait_name[LOCKDEV_NAME_MAX + 1];
+};
+
+/* A learned-order edge of an inversion, with its first example. */
+struct lockdev_event_edge {
+	uint32_t pid;
+	uint32_t class_from_len;
+	uint32_t class_to_len;
+	uint32_t from_name_len;
+	uint32_t to_name_len;
+	char comm[16];
+	char class_from[LOCKDEV_NAME_MAX + 1];
+	char class_to[LOCKDEV_NAME_MAX + 1];
+	char from_name[LOCKDEV_NAME_MAX + 1];	/* the lock of class_from */
+	char to_name[LOCKDEV_NAME_MAX + 1];	/* the lock of class_to */
+};
+
+/* One event; lockdev_monitor_open(3) says which fields each kind fills. */
+struct lockdev_event {
+	uint32_t kind;			/* LOCKDEV_EVENT_* */
+	uint32_t lockspace_len;
+	char lockspace[LOCKDEV_NAME_MAX + 1];
+	uint32_t name_len;
+	char name[LOCKDEV_NAME_MAX + 1];
+	uint32_t mode;
+	uint32_t state;
+	uint32_t level;
+	uint32_t pid;
+	char comm[16];
+	uint64_t session;
+	uint64_t age_ns;
+	uint64_t generation;
+	uint32_t order_mode;
+	uint32_t nr_members;
+	const struct lockdev_event_member *members;	/* until the next read */
+	uint32_t nr_edges;
+	struct lockdev_event_edge edges[2];
+};
+
+int lockdev_monitor_open(struct lockdev_monitor **monp, unsigned int flags);
+int lockdev_monitor_fd(const struct lockdev_monitor *mon);
+int lockdev_monitor_read(struct lockdev_monitor *mon,
+			 struct lockdev_event *ev);
+int lockdev_monitor_thresholds(struct lockdev_monitor *mon, int64_t held_ms,
+			       int64_t wait_ms, uint32_t *held,
+			       uint32_t *wait);
+void lockdev_monitor_close(struct lockdev_monitor *mon);
+
 #ifdef __cplusplus
 }
 #endif

@@ -325,7 +325,34 @@ TEST_F(prog, stats_order_monitor)
 	} else {
 		EXPECT_EQ(0, sh("$LOCKDEV stats --classes >/dev/null"));
 	}
-	EXPECT_EQ(70, sh("$LOCKDEV monitor 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV monitor --bogus 2>/dev/null"));
+	EXPECT_EQ(64, sh("$LOCKDEV monitor --held x 2>/dev/null"));
+	EXPECT_EQ(77, sh("setpriv --reuid 65534 --regid 65534 --clear-groups $LOCKDEV monitor 2>/dev/null"));
+}
+
+/* lockdev monitor prints the event of an owner killed under lockdev run. */
+TEST_F(prog, monitor_owner_died)
+{
+	struct lockdev_consistent c = { 0 };
+	struct lockdev_lock l;
+	char *out;
+	int fd;
+
+	out = sh_out("$LOCKDEV monitor --count 1 --json & m=$!; sleep 1; "
+		     "$LOCKDEV -x prog-died:x sh -c 'kill -9 $PPID' 2>/dev/null; "
+		     "wait $m");
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "\"event\":\"owner-died\""));
+	EXPECT_NE(NULL, strstr(out, "\"name\":\"prog-died:x\""));
+	EXPECT_NE(NULL, strstr(out, "\"mode\":\"exclusive\""));
+	free(out);
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lock_call(fd, "prog-died:x", LOCKDEV_MODE_EXCLUSIVE, 0,
+			       &l));
+	c.handle = l.handle;
+	EXPECT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c));
+	close(fd);
 }
 
 /* The examples of lib/examples run their patterns to the end. */

@@ -11,8 +11,8 @@
  * the signal that killed it) and the -E code (1 by default) on a conflict
  * or timeout; 64 usage error; 65 the lock was refused (deadlock, order, a
  * limit); 69 module not loaded (and, for run, as in flock(1), a command
- * that cannot be executed); 70 not available in this version (monitor, or a
- * /proc file an older module lacks); 71 any other error; 72 module loaded
+ * that cannot be executed); 70 not available in this version (a /proc file
+ * an older module lacks); 71 any other error; 72 module loaded
  * but no device node; 77 permission denied.
  */
 #include <ctype.h>
@@ -147,17 +147,11 @@ static bool field_is(const char *field, const char *want)
 	return n == strlen(want) && !memcmp(buf, want, n);
 }
 
-/* @field (escaped as in /proc) as a JSON string. */
-static void json_string(const char *field)
+/* @n bytes at @buf as a JSON string. */
+static void json_bytes(const char *buf, size_t n)
 {
-	char buf[4 * LOCKDEV_NAME_MAX + 8];
-	size_t i, n;
+	size_t i;
 
-	if (strlen(field) >= sizeof(buf)) {
-		fputs("null", stdout);
-		return;
-	}
-	n = unescape(field, buf);
 	putchar('"');
 	for (i = 0; i < n; i++) {
 		unsigned char c = buf[i];
@@ -170,6 +164,18 @@ static void json_string(const char *field)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+/* @field (escaped as in /proc) as a JSON string. */
+static void json_string(const char *field)
+{
+	char buf[4 * LOCKDEV_NAME_MAX + 8];
+
+	if (strlen(field) >= sizeof(buf)) {
+		fputs("null", stdout);
+		return;
+	}
+	json_bytes(buf, unescape(field, buf));
 }
 
 /* A field that must be a decimal number, as JSON (0 if it is not). */
@@ -605,13 +611,264 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/* @n bytes as /proc/lockdev shows them: \ooo outside 0x21-0x7e, \ and ~. */
+static void print_escaped(const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = buf[i];
+
+		if (c < 0x21 || c > 0x7e || c == '\\' || c == '~')
+			printf("\\%03o", c);
+		else
+			putchar(c);
+	}
+}
+
+static const char *mode_str(uint32_t mode)
+{
+	static const char *const names[] = { "?", "shared", "append",
+					     "exclusive" };
+
+	return names[mode <= LOCKDEV_MODE_EXCLUSIVE ? mode : 0];
+}
+
+static const char *const event_names[] = {
+	[LOCKDEV_EVENT_DEADLOCK] = "deadlock",
+	[LOCKDEV_EVENT_ORDER] = "order",
+	[LOCKDEV_EVENT_INVERSION] = "inversion",
+	[LOCKDEV_EVENT_OWNER_DIED] = "owner-died",
+	[LOCKDEV_EVENT_HELD_LONG] = "held-long",
+	[LOCKDEV_EVENT_WAITED_LONG] = "waited-long",
+};
+
+static const char *event_str(uint32_t kind)
+{
+	if (kind < sizeof(event_names) / sizeof(event_names[0]) &&
+	    event_names[kind])
+		return event_names[kind];
+	return "unknown";
+}
+
+static void monitor_text(const struct lockdev_event *e)
+{
+	const struct lockdev_event_member *m;
+	const struct lockdev_event_edge *g;
+	uint32_t i;
+
+	printf("%s", event_str(e->kind));
+	if (e->kind == LOCKDEV_EVENT_ORDER)
+		printf(" %s", e->order_mode == LOCKDEV_ORDER_WARN ?
+		       "warn" : "strict");
+	putchar(' ');
+	print_escaped(e->lockspace, e->lockspace_len);
+	switch (e->kind) {
+	case LOCKDEV_EVENT_DEADLOCK:
+	case LOCKDEV_EVENT_ORDER:
+		for (i = 0; i < e->nr_members; i++) {
+			m = &e->members[i];
+			printf("%s pid %u (%.16s) holds ", i ? ";" : ":",
+			       m->pid, m->comm);
+			print_escaped(m->held_name, m->held_name_len);
+			printf(" %s%s", m->flags & LOCKDEV_MEMBER_QUEUED ?
+			       "queued-" : "", mode_str(m->held_mode));
+			printf(", %s ", e->kind == LOCKDEV_EVENT_ORDER ?
+			       "asks" : "waits for");
+			print_escaped(m->wait_name, m->wait_name_len);
+			printf(" %s", mode_str(m->wait_mode));
+		}
+		break;
+	case LOCKDEV_EVENT_INVERSION:
+		for (i = 0; i < e->nr_edges; i++) {
+			g = &e->edges[i];
+			printf("%s ", i ? "; first" : ": new");
+			print_escaped(g->class_from, g->class_from_len);
+			printf(" -> ");
+			print_escaped(g->class_to, g->class_to_len);
+			printf(" by pid %u (%.16s): ", g->pid, g->comm);
+			print_escaped(g->from_name, g->from_name_len);
+			printf(" then ");
+			print_escaped(g->to_name, g->to_name_len);
+		}
+		break;
+	default:
+		putchar(' ');
+		print_escaped(e->name, e->name_len);
+		printf(" %s pid %u (%.16s)", mode_str(e->mode), e->pid, e->comm);
+		if (e->kind == LOCKDEV_EVENT_OWNER_DIED)
+			printf(" generation %llu",
+			       (unsigned long long)e->generation);
+		else
+			printf(" for %llu ms",
+			       (unsigned long long)(e->age_ns / 1000000));
+		break;
+	}
+	putchar('\n');
+}
+
+static void monitor_json(const struct lockdev_event *e)
+{
+	const struct lockdev_event_member *m;
+	const struct lockdev_event_edge *g;
+	uint32_t i;
+
+	printf("{\"event\":\"%s\",\"lockspace\":", event_str(e->kind));
+	json_bytes(e->lockspace, e->lockspace_len);
+	if (e->kind == LOCKDEV_EVENT_DEADLOCK ||
+	    e->kind == LOCKDEV_EVENT_ORDER) {
+		if (e->kind == LOCKDEV_EVENT_ORDER)
+			printf(",\"order_mode\":\"%s\"",
+			       e->order_mode == LOCKDEV_ORDER_WARN ?
+			       "warn" : "strict");
+		fputs(",\"members\":[", stdout);
+		for (i = 0; i < e->nr_members; i++) {
+			m = &e->members[i];
+			printf("%s{\"pid\":%u,\"comm\":", i ? "," : "", m->pid);
+			json_bytes(m->comm, strnlen(m->comm, sizeof(m->comm)));
+			fputs(",\"held\":", stdout);
+			json_bytes(m->held_name, m->held_name_len);
+			printf(",\"held_mode\":\"%s\",\"queued\":%s,\"waits_for\":",
+			       mode_str(m->held_mode),
+			       m->flags & LOCKDEV_MEMBER_QUEUED ? "true" : "false");
+			json_bytes(m->wait_name, m->wait_name_len);
+			printf(",\"wait_mode\":\"%s\"}", mode_str(m->wait_mode));
+		}
+		putchar(']');
+	} else if (e->kind == LOCKDEV_EVENT_INVERSION) {
+		fputs(",\"edges\":[", stdout);
+		for (i = 0; i < e->nr_edges; i++) {
+			g = &e->edges[i];
+			fputs(i ? ",{\"from\":" : "{\"from\":", stdout);
+			json_bytes(g->class_from, g->class_from_len);
+			fputs(",\"to\":", stdout);
+			json_bytes(g->class_to, g->class_to_len);
+			printf(",\"pid\":%u,\"comm\":", g->pid);
+			json_bytes(g->comm, strnlen(g->comm, sizeof(g->comm)));
+			fputs(",\"from_name\":", stdout);
+			json_bytes(g->from_name, g->from_name_len);
+			fputs(",\"to_name\":", stdout);
+			json_bytes(g->to_name, g->to_name_len);
+			putchar('}');
+		}
+		putchar(']');
+	} else {
+		fputs(",\"name\":", stdout);
+		json_bytes(e->name, e->name_len);
+		printf(",\"mode\":\"%s\",\"pid\":%u,\"comm\":",
+		       mode_str(e->mode), e->pid);
+		json_bytes(e->comm, strnlen(e->comm, sizeof(e->comm)));
+		if (e->kind == LOCKDEV_EVENT_OWNER_DIED)
+			printf(",\"generation\":%llu",
+			       (unsigned long long)e->generation);
+		else
+			printf(",\"age_ms\":%llu",
+			       (unsigned long long)(e->age_ns / 1000000));
+	}
+	puts("}");
+}
+
+/* A threshold option: milliseconds, 0 to turn that kind off. */
+static int parse_ms(const char *arg, int64_t *ms)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || v > UINT32_MAX || *arg == '-')
+		return -1;
+	*ms = (int64_t)v;
+	return 0;
+}
+
 static int cmd_monitor(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "%s: monitor: not available in this version: the module's events come with a later release\n",
-		prog);
-	return EXIT_NOT_AVAILABLE;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "held", required_argument, NULL, 'H' },
+		{ "wait", required_argument, NULL, 'W' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *usage_line =
+		"usage: %s monitor [--held MS] [--wait MS] [--count N] [--json]\n";
+	int64_t held_ms = -1, wait_ms = -1, count = -1;
+	struct lockdev_monitor *mon;
+	struct lockdev_event e;
+	bool json = false;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "JH:W:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'H':
+		case 'W':
+		case 'n':
+			if (parse_ms(optarg, c == 'H' ? &held_ms :
+				     c == 'W' ? &wait_ms : &count)) {
+				fprintf(stderr, "%s: monitor: bad number '%s'\n",
+					prog, optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h': printf(usage_line, prog); return 0;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, usage_line, prog);
+		return EX_USAGE;
+	}
+	ret = lockdev_monitor_open(&mon, 0);
+	if (ret == -EPERM) {
+		fprintf(stderr, "%s: monitor: permission denied: listening to lockdev's events needs CAP_NET_ADMIN\n",
+			prog);
+		return EX_NOPERM;
+	}
+	if (ret == -ENOENT) {
+		fprintf(stderr, "%s: the lockdev module is not loaded (modprobe lockdev)\n",
+			prog);
+		return EX_UNAVAILABLE;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: monitor: %s\n", prog, strerror(-ret));
+		return EX_OSERR;
+	}
+	if (held_ms >= 0 || wait_ms >= 0) {
+		ret = lockdev_monitor_thresholds(mon, held_ms, wait_ms, NULL,
+						 NULL);
+		if (ret) {
+			fprintf(stderr, "%s: monitor: thresholds: %s\n", prog,
+				strerror(-ret));
+			lockdev_monitor_close(mon);
+			return ret == -EPERM ? EX_NOPERM : EX_OSERR;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (count != 0) {
+		ret = lockdev_monitor_read(mon, &e);
+		if (ret == -ENOBUFS) {
+			fprintf(stderr, "%s: monitor: events were lost\n", prog);
+			continue;
+		}
+		if (ret == -EINTR)
+			continue;
+		if (ret) {
+			fprintf(stderr, "%s: monitor: %s\n", prog, strerror(-ret));
+			lockdev_monitor_close(mon);
+			return EX_OSERR;
+		}
+		if (json)
+			monitor_json(&e);
+		else
+			monitor_text(&e);
+		if (count > 0)
+			count--;
+	}
+	lockdev_monitor_close(mon);
+	return 0;
 }
 
 /* ---- lockdev run: util-linux flock(1) over a named lock ---------------- */
@@ -1029,7 +1286,7 @@ static const struct subcommand subcommands[] = {
 	{ "order", cmd_order, "show the learned lock order and its inversions" },
 	{ "stats", cmd_stats, "show the module's counters (--classes: per class)" },
 	{ "version", cmd_version, "show the module's version and features" },
-	{ "monitor", cmd_monitor, "follow events (not available in this version)" },
+	{ "monitor", cmd_monitor, "follow events, one line each (--json)" },
 	{ "help", cmd_help, "show this help" },
 };
 

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events over generic netlink, received through liblockdev's monitor: each
+ * kind of event made to happen and received with its fields, thresholds
+ * set at run time, an unprivileged listener refused, the dump of holders
+ * and waiters against /proc/lockdev/locks, and a flood of long waits that
+ * is dropped and counted while lockers go on.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "kselftest_harness.h"
+#include "lockdev.h"
+#include "util.h"
+#include "harness_util.h"
+
+#define S	LOCKDEV_MODE_SHARED
+#define X	LOCKDEV_MODE_EXCLUSIVE
+
+/* How long an event that must come may take. */
+#define EVENT_MS	5000
+
+#define HELD_PARAM	"/sys/module/lockdev/parameters/held_threshold_ms"
+
+/* The next event, waiting up to @ms: 0, -ETIMEDOUT or the read's error. */
+static int next_event(struct lockdev_monitor *mon, struct lockdev_event *ev,
+		      int ms)
+{
+	struct pollfd p = { .fd = lockdev_monitor_fd(mon), .events = POLLIN };
+	int ret;
+
+	for (;;) {
+		ret = lockdev_monitor_read(mon, ev);
+		if (ret != -EAGAIN)
+			return ret;
+		if (poll(&p, 1, ms) <= 0)
+			return -ETIMEDOUT;
+	}
+}
+
+/* A lock name unique to this test run: "<class><pid>:<instance>". */
+static void ev_name(char *buf, size_t len, const char *class,
+		    const char *inst)
+{
+	snprintf(buf, len, "%s%d:%s", class, (int)getpid(), inst);
+}
+
+FIXTURE(ev) {
+	struct lockdev_monitor *mon;
+	int fd;
+};
+
+FIXTURE_SETUP(ev)
+{
+	struct lockdev_event e;
+	struct lockdev_query q;
+
+	ASSERT_EQ(0, lockdev_monitor_open(&self->mon,
+					  LOCKDEV_MONITOR_NONBLOCK));
+	/* Events of earlier tests still on their way are not this test's. */
+	while (next_event(self->mon, &e, 200) == 0)
+		;
+	self->fd = open_session();
+	ASSERT_LE(0, self->fd);
+	/* Bind the default lockspace, so that it outlives the kids' sessions. */
+	ASSERT_EQ(0, query(self->fd, "bind", &q, NULL, 0));
+}
+
+FIXTURE_TEARDOWN(ev)
+{
+	EXPECT_EQ(0, lockdev_monitor_thresholds(self->mon, 0, 0, NULL, NULL));
+	lockdev_monitor_close(self->mon);
+	close(self->fd);
+}
+
+/* A two-way deadlock: one DEADLOCK event with both members, in order. */
+TEST_F(ev, deadlock)
+{
+	char a[64], b[64], lsp[16];
+	struct lockdev_lock l;
+	struct lockdev_event e;
+	struct kid k;
+	int fd;
+
+	ev_name(a, sizeof(a), "user", "a");
+	ev_name(b, sizeof(b), "user", "b");
+	ASSERT_EQ(0, lock_call(self->fd, a, X, 0, &l));
+	if (!kid_fork(&k)) {
+		fd = open_session();
+		EXPECT_EQ(0, lock_call(fd, b, X, 0, &l));
+		kid_send(&k, 'r');
+		EXPECT_EQ(0, lock_call(fd, a, X, 0, &l));
+		KID_EXIT();
+	}
+	ASSERT_EQ('r', kid_recv(&k, WAIT_MS));
+	ASSERT_TRUE(wait_entry(self->fd, a, k.pid, LOCKDEV_STATE_WAITING));
+	EXPECT_EQ(-1, lock_call(self->fd, b, X, 0, &l));
+	EXPECT_EQ(EDEADLK, errno);
+
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_DEADLOCK, e.kind);
+	snprintf(lsp, sizeof(lsp), "~%u", (unsigned int)geteuid());
+	EXPECT_STREQ(lsp, e.lockspace);
+	ASSERT_EQ(2, e.nr_members);
+	EXPECT_EQ(getpid(), (pid_t)e.members[0].pid);
+	EXPECT_STREQ(a, e.members[0].held_name);
+	EXPECT_STREQ(b, e.members[0].wait_name);
+	EXPECT_EQ(X, e.members[0].held_mode);
+	EXPECT_EQ(X, e.members[0].wait_mode);
+	EXPECT_EQ(k.pid, (pid_t)e.members[1].pid);
+	EXPECT_STREQ(b, e.members[1].held_name);
+	EXPECT_STREQ(a, e.members[1].wait_name);
+	EXPECT_STREQ("events_test", e.members[1].comm);
+
+	EXPECT_EQ(0, unlock_name(self->fd, a));
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
+/* An order violation in strict and in warn mode: one ORDER event each. */
+TEST_F(ev, order)
+{
+	char hi[64], lo[64];
+	struct lockdev_lock l;
+	struct lockdev_event e;
+	__u32 old;
+
+	ev_name(hi, sizeof(hi), "mbox", "x");
+	ev_name(lo, sizeof(lo), "ns", "u");
+	lock_input(&l, hi, X, 0);
+	l.level = 20;
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK, &l));
+	lock_input(&l, lo, X, 0);
+	l.level = 10;
+	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(EDEADLK, errno);
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_ORDER, e.kind);
+	EXPECT_EQ(LOCKDEV_ORDER_STRICT, e.order_mode);
+	ASSERT_EQ(1, e.nr_members);
+	EXPECT_EQ(getpid(), (pid_t)e.members[0].pid);
+	EXPECT_STREQ(hi, e.members[0].held_name);
+	EXPECT_EQ(20, e.members[0].held_level);
+	EXPECT_STREQ(lo, e.members[0].wait_name);
+	EXPECT_EQ(10, e.members[0].wait_level);
+
+	ASSERT_EQ(0, set_order(self->fd, LOCKDEV_ORDER_WARN, &old));
+	lock_input(&l, lo, X, 0);
+	l.level = 10;
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK, &l));
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_ORDER, e.kind);
+	EXPECT_EQ(LOCKDEV_ORDER_WARN, e.order_mode);
+	ASSERT_EQ(1, e.nr_members);
+	EXPECT_STREQ(lo, e.members[0].wait_name);
+
+	/* Off: no event. */
+	EXPECT_EQ(0, unlock_name(self->fd, lo));
+	ASSERT_EQ(0, set_order(self->fd, LOCKDEV_ORDER_OFF, &old));
+	lock_input(&l, lo, X, 0);
+	l.level = 10;
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(-ETIMEDOUT, next_event(self->mon, &e, 300));
+	EXPECT_EQ(0, unlock_name(self->fd, lo));
+	EXPECT_EQ(0, unlock_name(self->fd, hi));
+}
+
+/* Take @first then @second, shared, in a process of its own that exits. */
+static pid_t take_two(const char *first, const char *second)
+{
+	struct lockdev_lock l;
+	pid_t pid = fork();
+	int fd, ok;
+
+	if (pid)
+		return pid;
+	fd = open_session();
+	ok = fd >= 0 && !lock_call(fd, first, S, 0, &l) &&
+	     !lock_call(fd, second, S, 0, &l);
+	_exit(ok ? 0 : 1);
+}
+
+/* A->B in one process, then B->A in another: one INVERSION event. */
+TEST_F(ev, inversion)
+{
+	char a1[64], b1[64], a2[64], b2[64], ca[32], cb[32];
+	struct lockdev_event e;
+	pid_t p1, p2;
+
+	ev_name(a1, sizeof(a1), "invA", "1");
+	ev_name(b1, sizeof(b1), "invB", "1");
+	ev_name(a2, sizeof(a2), "invA", "2");
+	ev_name(b2, sizeof(b2), "invB", "2");
+	snprintf(ca, sizeof(ca), "invA%d", (int)getpid());
+	snprintf(cb, sizeof(cb), "invB%d", (int)getpid());
+
+	p1 = take_two(a1, b1);
+	ASSERT_EQ(0, reap(p1, WAIT_MS));
+	EXPECT_EQ(-ETIMEDOUT, next_event(self->mon, &e, 200));
+	p2 = take_two(b2, a2);
+	ASSERT_EQ(0, reap(p2, WAIT_MS));
+
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_INVERSION, e.kind);
+	ASSERT_EQ(2, e.nr_edges);
+	EXPECT_STREQ(cb, e.edges[0].class_from);
+	EXPECT_STREQ(ca, e.edges[0].class_to);
+	EXPECT_EQ(p2, (pid_t)e.edges[0].pid);
+	EXPECT_STREQ(b2, e.edges[0].from_name);
+	EXPECT_STREQ(a2, e.edges[0].to_name);
+	EXPECT_STREQ(ca, e.edges[1].class_from);
+	EXPECT_STREQ(cb, e.edges[1].class_to);
+	EXPECT_EQ(p1, (pid_t)e.edges[1].pid);
+	EXPECT_STREQ(a1, e.edges[1].from_name);
+	EXPECT_STREQ(b1, e.edges[1].to_name);
+	EXPECT_STREQ("events_test", e.edges[1].comm);
+}
+
+/* A holder killed while holding EXCLUSIVE: one OWNER_DIED event. */
+TEST_F(ev, owner_died)
+{
+	struct lockdev_lock l;
+	struct lockdev_query q;
+	struct lockdev_event e;
+	char n[64];
+	struct kid k;
+	int fd;
+
+	ev_name(n, sizeof(n), "rpm", "db");
+	if (!kid_fork(&k)) {
+		fd = open_session();
+		EXPECT_EQ(0, lock_call(fd, n, X, 0, &l));
+		kid_send(&k, 'h');
+		pause();
+		KID_EXIT();
+	}
+	ASSERT_EQ('h', kid_recv(&k, WAIT_MS));
+	kill(k.pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, kid_reap(&k));
+
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_OWNER_DIED, e.kind);
+	EXPECT_STREQ(n, e.name);
+	EXPECT_EQ(k.pid, (pid_t)e.pid);
+	EXPECT_EQ(X, e.mode);
+	EXPECT_STREQ("events_test", e.comm);
+	ASSERT_EQ(0, query(self->fd, n, &q, NULL, 0));
+	EXPECT_EQ(q.generation, e.generation);
+	EXPECT_NE(0, e.generation);
+
+	ASSERT_EQ(0, lock_call(self->fd, n, X, 0, &l));
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT,
+			   &(struct lockdev_consistent){ .handle = l.handle }));
+	EXPECT_EQ(0, unlock_handle(self->fd, l.handle));
+}
+
+/* Held past the threshold: one HELD_LONG event, not repeated. */
+TEST_F(ev, held_long)
+{
+	struct lockdev_lock l;
+	struct lockdev_event e;
+	__u32 held, wait;
+	char n[64];
+
+	ev_name(n, sizeof(n), "idx", "held");
+	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, 100, 0, &held,
+						&wait));
+	EXPECT_EQ(100, held);
+	EXPECT_EQ(0, wait);
+	ASSERT_EQ(0, lock_call(self->fd, n, S, 0, &l));
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_HELD_LONG, e.kind);
+	EXPECT_STREQ(n, e.name);
+	EXPECT_EQ(getpid(), (pid_t)e.pid);
+	EXPECT_EQ(S, e.mode);
+	EXPECT_EQ(LOCKDEV_STATE_HELD, e.state);
+	EXPECT_LE(100000000ULL, e.age_ns);
+	/* Once per holding. */
+	EXPECT_EQ(-ETIMEDOUT, next_event(self->mon, &e, 600));
+	EXPECT_EQ(0, unlock_handle(self->fd, l.handle));
+}
+
+/* Awaited past the threshold: one WAITED_LONG event for the waiter. */
+TEST_F(ev, waited_long)
+{
+	struct lockdev_lock l;
+	struct lockdev_event e;
+	char n[64];
+	struct kid k;
+	int fd;
+
+	ev_name(n, sizeof(n), "idx", "wait");
+	ASSERT_EQ(0, lock_call(self->fd, n, X, 0, &l));
+	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, -1, 100, NULL,
+						NULL));
+	if (!kid_fork(&k)) {
+		fd = open_session();
+		EXPECT_EQ(0, lock_call(fd, n, S, 0, &l));
+		KID_EXIT();
+	}
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_WAITED_LONG, e.kind);
+	EXPECT_STREQ(n, e.name);
+	EXPECT_EQ(k.pid, (pid_t)e.pid);
+	EXPECT_EQ(S, e.mode);
+	EXPECT_EQ(LOCKDEV_STATE_WAITING, e.state);
+	EXPECT_LE(100000000ULL, e.age_ns);
+	EXPECT_EQ(-ETIMEDOUT, next_event(self->mon, &e, 600));
+	EXPECT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
+/* Thresholds set through netlink show in the parameters, and back. */
+TEST_F(ev, thresholds)
+{
+	__u32 held, wait;
+	char *text;
+	FILE *f;
+
+	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, 1234, 567, &held,
+						&wait));
+	EXPECT_EQ(1234, held);
+	EXPECT_EQ(567, wait);
+	text = read_file(HELD_PARAM);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(1234, atoi(text));
+	free(text);
+
+	f = fopen(HELD_PARAM, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "4321\n");
+	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, -1, -1, &held,
+						&wait));
+	EXPECT_EQ(4321, held);
+	EXPECT_EQ(567, wait);
+	EXPECT_EQ(-EINVAL, lockdev_monitor_thresholds(self->mon, -2, 0, NULL,
+						      NULL));
+	EXPECT_EQ(-EINVAL, lockdev_monitor_thresholds(self->mon,
+						      1LL << 32, 0, NULL,
+						      NULL));
+}
+
+/* Send @cmd with @held as its threshold (if >= 0): the kernel's error. */
+static int raw_thresholds(int held)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = nlmsg_alloc();
+	int fam, ret = -ENOMEM;
+
+	if (!sk || !msg || genl_connect(sk))
+		goto out;
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	if (fam < 0)
+		goto out;
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, 0,
+		    LOCKDEV_CMD_THRESHOLDS, LOCKDEV_GENL_VERSION);
+	if (held >= 0)
+		nla_put_u32(msg, LOCKDEV_A_HELD_THRESHOLD_MS, held);
+	ret = nl_send_sync(sk, msg);
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return ret;
+}
+
+/* Without CAP_NET_ADMIN: no joining the group, no changing thresholds. */
+TEST(unprivileged)
+{
+	struct lockdev_monitor *mon;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (become(65534, 65534))
+			_exit(2);
+		if (lockdev_monitor_open(&mon, 0) != -EPERM)
+			_exit(3);
+		if (raw_thresholds(5) != -NLE_PERM)
+			_exit(4);
+		/* Reading them is fine. */
+		if (raw_thresholds(-1))
+			_exit(5);
+		_exit(0);
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+}
+
+/* One holder or waiter of a GET_LOCKS dump, as /proc/lockdev/locks shows it. */
+struct dump_line {
+	char name[ESC_MAX];
+	long pid;
+	char mode[16];
+	char state[16];
+};
+
+struct dump {
+	struct dump_line line[16];
+	int n;
+	const char *prefix;
+};
+
+static int dump_one(struct nl_msg *msg, void *arg)
+{
+	static const char *const states[] = { "?", "held", "waiting",
+					      "converting" };
+	struct nlattr *tb[LOCKDEV_A_MAX + 1];
+	struct dump *d = arg;
+	struct dump_line *l;
+	__u32 state;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LOCKDEV_A_MAX, NULL) ||
+	    !tb[LOCKDEV_A_NAME] || !tb[LOCKDEV_A_STATE] || d->n >= 16)
+		return NL_SKIP;
+	l = &d->line[d->n];
+	proc_escape(l->name, nla_data(tb[LOCKDEV_A_NAME]),
+		    nla_len(tb[LOCKDEV_A_NAME]));
+	if (strncmp(l->name, d->prefix, strlen(d->prefix)))
+		return NL_SKIP;
+	l->pid = nla_get_u32(tb[LOCKDEV_A_PID]);
+	snprintf(l->mode, sizeof(l->mode), "%s",
+		 mode_name(nla_get_u32(tb[LOCKDEV_A_MODE])));
+	state = nla_get_u32(tb[LOCKDEV_A_STATE]);
+	snprintf(l->state, sizeof(l->state), "%s", states[state & 3]);
+	d->n++;
+	return NL_OK;
+}
+
+/* The dump names the same holders and waiters as /proc/lockdev/locks. */
+TEST_F(ev, dump_matches_proc)
+{
+	struct locks_line *pl;
+	struct lockdev_lock l;
+	struct nl_sock *sk;
+	struct dump d = { 0 };
+	char a[64], b[64], prefix[32];
+	int fam, n, i, j, found;
+	struct kid k;
+	int fd;
+
+	snprintf(prefix, sizeof(prefix), "dump%d:", (int)getpid());
+	d.prefix = prefix;
+	ev_name(a, sizeof(a), "dump", "a");
+	ev_name(b, sizeof(b), "dump", "b");
+	ASSERT_EQ(0, lock_call(self->fd, a, S, 0, &l));
+	ASSERT_EQ(0, lock_call(self->fd, b, X, 0, &l));
+	if (!kid_fork(&k)) {
+		fd = open_session();
+		EXPECT_EQ(0, lock_call(fd, a, S, 0, &l));
+		kid_send(&k, 'r');
+		EXPECT_EQ(0, lock_call(fd, b, S, 0, &l));
+		KID_EXIT();
+	}
+	ASSERT_EQ('r', kid_recv(&k, WAIT_MS));
+	ASSERT_TRUE(wait_entry(self->fd, b, k.pid, LOCKDEV_STATE_WAITING));
+
+	sk = nl_socket_alloc();
+	ASSERT_NE(NULL, sk);
+	ASSERT_EQ(0, genl_connect(sk));
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	ASSERT_LT(0, fam);
+	ASSERT_EQ(0, nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM,
+					 dump_one, &d));
+	ASSERT_LE(0, genl_send_simple(sk, fam, LOCKDEV_CMD_GET_LOCKS,
+				      LOCKDEV_GENL_VERSION, NLM_F_DUMP));
+	ASSERT_LE(0, nl_recvmsgs_default(sk));
+	nl_socket_free(sk);
+
+	n = read_locks(NULL, NULL, &pl);
+	ASSERT_LE(0, n);
+	found = 0;
+	for (i = 0; i < n; i++) {
+		if (strncmp(pl[i].name, prefix, strlen(prefix)))
+			continue;
+		found++;
+		for (j = 0; j < d.n; j++)
+			if (!strcmp(d.line[j].name, pl[i].name) &&
+			    d.line[j].pid == pl[i].pid &&
+			    !strcmp(d.line[j].mode, pl[i].mode) &&
+			    !strcmp(d.line[j].state, pl[i].state))
+				break;
+		EXPECT_LT(j, d.n) {
+			TH_LOG("/proc line %s %ld %s %s not in the dump",
+			       pl[i].name, pl[i].pid, pl[i].mode,
+			       pl[i].state);
+		}
+	}
+	free(pl);
+	EXPECT_EQ(4, found);
+	EXPECT_EQ(found, d.n);
+
+	EXPECT_EQ(0, unlock_name(self->fd, b));
+	EXPECT_EQ(0, kid_reap(&k));
+	EXPECT_EQ(0, unlock_name(self->fd, a));
+}
+
+#define FLOOD	2000
+
+/*
+ * Thousands of waits past the threshold with a listener that does not
+ * read: the events that do not fit are dropped and counted, and lockers go
+ * on at their pace meanwhile.
+ */
+TEST_F(ev, flood)
+{
+	long long dropped = stat_value("events_dropped");
+	int holder = open_session(), waiter = open_session();
+	struct lockdev_lock l;
+	struct lockdev_event e;
+	__u64 start;
+	char n[64];
+	int i, ret;
+
+	ASSERT_LE(0, holder);
+	ASSERT_LE(0, waiter);
+	for (i = 0; i < FLOOD; i++) {
+		snprintf(n, sizeof(n), "flood%d:%d", (int)getpid(), i);
+		ASSERT_EQ(0, lock_call(holder, n, X, 0, &l));
+		ASSERT_EQ(0, lock_call(waiter, n, S, LOCKDEV_LOCK_ASYNC, &l));
+		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+	}
+	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, -1, 1, NULL, NULL));
+
+	/* Lockers are not slowed while the scanner floods. */
+	start = now_ns();
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(0, lock_call(self->fd, "flood-free", X, 0, &l));
+		ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	}
+	EXPECT_GT(5000000000ULL, now_ns() - start);
+
+	for (i = 0; i < WAIT_MS / 10 && stat_value("events_dropped") <=
+	     dropped; i++)
+		sleep_ms(10);
+	EXPECT_LT(dropped, stat_value("events_dropped"));
+	/* The listener learns that it lost some, then reads on. */
+	ret = 0;
+	for (i = 0; i < 4 * FLOOD && ret != -ENOBUFS; i++)
+		ret = next_event(self->mon, &e, 200);
+	EXPECT_EQ(-ENOBUFS, ret);
+	for (i = 0; i < 4 * FLOOD && ret == -ENOBUFS; i++)
+		ret = next_event(self->mon, &e, EVENT_MS);
+	EXPECT_EQ(0, ret);
+
+	close(waiter);
+	close(holder);
+}
+
+TEST_HARNESS_MAIN
