@@ -46,7 +46,8 @@ LOCKDEV_API int lockdev_lock_set(struct lockdev *ld,
 		s.nr_items = n;
 		s.item_size = sizeof(items[0]);
 		s.deadline_ns = deadline;
-		s.failed = 0;
+		/* Left as it is when the call fails before any item. */
+		s.failed = LOCKDEV_SET_NONE;
 		s.result = 0;
 		s.pad = 0;
 		ret = lockdev_do_ioctl(ld, LOCKDEV_IOC_LOCK_SET, &s);

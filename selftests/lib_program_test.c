@@ -324,8 +324,24 @@ TEST_F(prog, stats_order_monitor)
 	if (access("/proc/lockdev/order", F_OK)) {
 		EXPECT_EQ(70, sh("$LOCKDEV order 2>/dev/null"));
 	} else {
-		EXPECT_EQ(0, sh("$LOCKDEV order >/dev/null"));
-		EXPECT_EQ(0, sh("$LOCKDEV order --json >/dev/null"));
+		/* Classes taken in both orders: two edges and an inversion. */
+		ASSERT_EQ(0, lockdev_lock(self->ld, "libpa:1",
+					  LOCKDEV_MODE_SHARED, 0, 0, NULL));
+		ASSERT_EQ(0, lockdev_lock(self->ld, "libpb:1",
+					  LOCKDEV_MODE_SHARED, 0, 0, NULL));
+		ASSERT_EQ(0, sh("exec 9<>/dev/lockdev && $LOCKDEV --fd 9 -s libpb:2 && $LOCKDEV --fd 9 -s libpa:2"));
+		out = sh_out("$LOCKDEV order");
+		ASSERT_NE(NULL, out);
+		EXPECT_NE(NULL, strstr(out, "libpa:1 -> libpb:1"));
+		EXPECT_NE(NULL, strstr(out, "libpb:2 -> libpa:2"));
+		free(out);
+		out = sh_out("$LOCKDEV order --json");
+		ASSERT_NE(NULL, out);
+		EXPECT_NE(NULL, strstr(out, "\"from\": \"libpa\", \"to\": \"libpb\""));
+		EXPECT_NE(NULL, strstr(out, "\"inversions\": [\n    {"));
+		EXPECT_NE(NULL, strstr(out, "\"to_name2\": \"libpb:1\""));
+		free(out);
+		EXPECT_EQ(0, sh("$LOCKDEV order --lockspace nosuchspace | grep -q libpa && exit 1; exit 0"));
 	}
 	if (access("/proc/lockdev/lock_stat", F_OK)) {
 		EXPECT_EQ(70, sh("$LOCKDEV stats --classes 2>/dev/null"));

@@ -258,10 +258,18 @@ static int cmd_list(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "l:N:p:Jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': space = optarg; break;
-		case 'N': name = optarg; break;
-		case 'p': pid = optarg; break;
-		case 'J': json = true; break;
+		case 'l':
+			space = optarg;
+			break;
+		case 'N':
+			name = optarg;
+			break;
+		case 'p':
+			pid = optarg;
+			break;
+		case 'J':
+			json = true;
+			break;
 		case 'h':
 			printf("usage: %s list [--lockspace NAME] [--name NAME] [--pid PID] [--json]\n",
 			       prog);
@@ -447,10 +455,17 @@ static int cmd_order(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "l:Jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': space = optarg; break;
-		case 'J': json = true; break;
-		case 'h': printf(usage_line, prog); return 0;
-		default: return EX_USAGE;
+		case 'l':
+			space = optarg;
+			break;
+		case 'J':
+			json = true;
+			break;
+		case 'h':
+			printf(usage_line, prog);
+			return 0;
+		default:
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -551,9 +566,14 @@ static int cmd_stats(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "Ch", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': classes = true; break;
-		case 'h': printf(usage_line, prog); return 0;
-		default: return EX_USAGE;
+		case 'C':
+			classes = true;
+			break;
+		case 'h':
+			printf(usage_line, prog);
+			return 0;
+		default:
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -958,16 +978,37 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, "+saxeunw:E:oFc:l:S:h", opts,
 				NULL)) != -1) {
 		switch (c) {
-		case 's': o->mode = LOCKDEV_MODE_SHARED; o->unlock = false; break;
-		case 'a': o->mode = LOCKDEV_MODE_APPEND; o->unlock = false; break;
+		case 's':
+			o->mode = LOCKDEV_MODE_SHARED;
+			o->unlock = false;
+			break;
+		case 'a':
+			o->mode = LOCKDEV_MODE_APPEND;
+			o->unlock = false;
+			break;
 		case 'x':
-		case 'e': o->mode = LOCKDEV_MODE_EXCLUSIVE; o->unlock = false; break;
-		case 'u': o->unlock = true; break;
-		case 'n': o->nonblock = true; break;
-		case 'o': o->close = true; break;
-		case 'F': o->nofork = true; break;
-		case 'c': o->command = optarg; break;
-		case OPT_VERBOSE: o->verbose = true; break;
+		case 'e':
+			o->mode = LOCKDEV_MODE_EXCLUSIVE;
+			o->unlock = false;
+			break;
+		case 'u':
+			o->unlock = true;
+			break;
+		case 'n':
+			o->nonblock = true;
+			break;
+		case 'o':
+			o->close = true;
+			break;
+		case 'F':
+			o->nofork = true;
+			break;
+		case 'c':
+			o->command = optarg;
+			break;
+		case OPT_VERBOSE:
+			o->verbose = true;
+			break;
 		case 'w':
 			if (parse_seconds(optarg, &o->timeout_ns)) {
 				fprintf(stderr, "%s: invalid timeout value: '%s'\n",
@@ -992,7 +1033,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			}
 			o->level = v;
 			break;
-		case 'S': o->space = optarg; break;
+		case 'S':
+			o->space = optarg;
+			break;
 		case OPT_SPACE_MODE:
 			if (parse_uint(optarg, 0777, 8, &v)) {
 				fprintf(stderr, "%s: invalid lockspace mode: '%s'\n",

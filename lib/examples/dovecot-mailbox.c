@@ -49,9 +49,12 @@ int main(void)
 	int ret, n, status;
 	pid_t pid;
 
-	if ((ret = lockdev_open(&reader, 0)) < 0 ||
-	    (ret = lockdev_open(&appender, 0)) < 0 ||
-	    (ret = lockdev_open(&late, 0)) < 0)
+	ret = lockdev_open(&reader, 0);
+	if (!ret)
+		ret = lockdev_open(&appender, 0);
+	if (!ret)
+		ret = lockdev_open(&late, 0);
+	if (ret < 0)
 		return fail("open", ret);
 	ret = lockdev_lock(reader, MBOX, LOCKDEV_MODE_SHARED, 0, 0, &g);
 	if (ret < 0)
