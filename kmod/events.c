@@ -3,8 +3,10 @@
  * Events for the netlink group "events": each is rendered into a message
  * where it happens, without sleeping, queued, and multicast from a work
  * item. Nothing is rendered while nobody listens, and a full queue drops
- * and counts instead of making lockers wait. A scanner finds the locks
- * held or awaited past their thresholds.
+ * and counts instead of making lockers wait. A listener's full socket is
+ * its own loss (it reads ENOBUFS); netlink reports it to the sender only
+ * for sockets that ask, so it is counted when it is. A scanner finds the
+ * locks held or awaited past their thresholds.
  */
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>

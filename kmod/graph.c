@@ -23,6 +23,7 @@ static u64 ld_graph_walk;
  * @cur_req: the waiting request of @cur being expanded.
  * @found: the request of @target that closes the cycle, or NULL.
  * @found_queued: @found blocks as a request queued ahead.
+ * @found_mode: the mode in which @found blocks.
  * @found_from: @cur when @found was reached.
  * @found_from_req: @cur_req when @found was reached.
  */
@@ -33,6 +34,7 @@ struct ld_walk {
 	struct ld_req *cur_req;
 	struct ld_req *found;
 	bool found_queued;
+	u32 found_mode;
 	struct ld_session *found_from;
 	struct ld_req *found_from_req;
 };
@@ -45,6 +47,7 @@ static bool ld_graph_visit(struct ld_req *blocker, bool queued, void *arg)
 	if (sess == walk->target) {
 		walk->found = blocker;
 		walk->found_queued = queued;
+		walk->found_mode = queued ? ld_req_want(blocker) : blocker->mode;
 		walk->found_from = walk->cur;
 		walk->found_from_req = walk->cur_req;
 		return true;
@@ -76,7 +79,10 @@ static void ld_cycle_members(const struct ld_walk *walk, u32 k, u32 n,
 	for (i = k; s; i--) {
 		if (i < n && rep)
 			ld_report_set(rep, i, s, wreq->pid, wreq->comm,
-				      s->bfs_via, s->bfs_via_queued, wreq->lk,
+				      s->bfs_via,
+				      s->bfs_via_queued ? ld_req_want(s->bfs_via) :
+				      s->bfs_via->mode,
+				      s->bfs_via_queued, wreq->lk,
 				      ld_req_want(wreq), wreq->level);
 		else if (i < n)
 			*names += s->bfs_via->lk->name_len + wreq->lk->name_len;
@@ -112,9 +118,23 @@ static struct ld_report *ld_graph_report(const struct ld_walk *walk,
 		return NULL;
 	rep->handle = req->handle;
 	ld_report_set(rep, 0, walk->target, task_tgid(current), current->comm,
-		      walk->found, walk->found_queued, lk, want, req->level);
+		      walk->found, walk->found_mode, walk->found_queued, lk,
+		      want, req->level);
 	ld_cycle_members(walk, k, n, rep, NULL);
 	return rep;
+}
+
+/* Is @r queued on @lk at @stop or after it, behind where an upgrade goes? */
+static bool ld_queued_behind(const struct ld_lock *lk,
+			     const struct list_head *stop,
+			     const struct ld_req *r)
+{
+	const struct list_head *p;
+
+	for (p = stop; p != &lk->waiters; p = p->next)
+		if (p == &r->wnode)
+			return true;
+	return false;
 }
 
 /**
@@ -126,6 +146,10 @@ static struct ld_report *ld_graph_report(const struct ld_walk *walk,
  * @self: its request when it holds @lk already (an upgrade), or NULL
  * @stop: where the request would queue: waiters from here on are not ahead
  * @repp: set to the cycle's report (or NULL without memory) on -EDEADLK
+ *
+ * An upgrade queues ahead of requests already waiting, and so makes those
+ * that it is incompatible with wait for it: a session whose wait is one of
+ * them closes a cycle too.
  *
  * Context: ld_graph_mutex and @lk->lock held. The holders and waiters of
  * every lock that has waiters are frozen under ld_graph_mutex (lockdev.h),
@@ -156,6 +180,16 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 		list_for_each_entry(w, &s->waiting, gnode) {
 			r = w->req;
 			walk.cur_req = r;
+			if (self && r->lk == lk &&
+			    !ld_compatible(ld_req_want(r), LD_MODE_BIT(want)) &&
+			    ld_queued_behind(lk, stop, r)) {
+				walk.found = (struct ld_req *)self;
+				walk.found_queued = true;
+				walk.found_mode = want;
+				walk.found_from = s;
+				walk.found_from_req = r;
+				break;
+			}
 			up = r->state == LD_CONVERTING ? r : NULL;
 			if (ld_visit_blockers(r->lk, ld_req_want(r), up,
 					      &r->wnode, &visit))

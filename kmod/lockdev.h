@@ -410,8 +410,8 @@ struct ld_report *ld_report_alloc(struct ld_space *space, u32 reason, u32 nr,
 				  size_t names, gfp_t gfp);
 void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
 		   struct pid *pid, const char *comm, const struct ld_req *held,
-		   bool queued, const struct ld_lock *wait_lk, u32 wait_mode,
-		   u32 wait_level);
+		   u32 held_mode, bool queued, const struct ld_lock *wait_lk,
+		   u32 wait_mode, u32 wait_level);
 void ld_report_keep(struct ld_session *sess, struct ld_report *rep);
 void ld_report_session_exit(struct ld_session *sess);
 void ld_report_exit(void);

@@ -102,6 +102,7 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 			if (rep)
 				ld_report_set(rep, 0, sess, task_tgid(current),
 					      current->comm, r,
+					      ld_req_want(r),
 					      r->state == LD_WAITING, lk,
 					      a->mode, req->level);
 		}

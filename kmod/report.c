@@ -73,6 +73,7 @@ static const u8 *ld_report_name(struct ld_report *rep, const u8 *name,
  * @pid: the process that asked; the report takes a reference
  * @comm: its comm
  * @held: the request it holds, or has queued ahead when @queued
+ * @held_mode: the mode @held holds, or asks for when @queued
  * @queued: @held is a waiting request
  * @wait_lk: the lock it waits for, or asks for
  * @wait_mode: the mode it asks
@@ -83,8 +84,8 @@ static const u8 *ld_report_name(struct ld_report *rep, const u8 *name,
  */
 void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
 		   struct pid *pid, const char *comm, const struct ld_req *held,
-		   bool queued, const struct ld_lock *wait_lk, u32 wait_mode,
-		   u32 wait_level)
+		   u32 held_mode, bool queued, const struct ld_lock *wait_lk,
+		   u32 wait_mode, u32 wait_level)
 {
 	struct ld_report_member *m = &rep->m[i];
 
@@ -92,7 +93,7 @@ void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
 	m->pid = get_pid(pid);
 	strscpy(m->comm, comm, sizeof(m->comm));
 	m->flags = queued ? LOCKDEV_MEMBER_QUEUED : 0;
-	m->held_mode = queued ? ld_req_want(held) : held->mode;
+	m->held_mode = held_mode;
 	m->held_level = held->level;
 	m->held_len = held->lk->name_len;
 	m->held_name = ld_report_name(rep, held->lk->name, m->held_len);

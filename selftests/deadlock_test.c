@@ -534,6 +534,69 @@ TEST_F(dl, two_upgraders)
 	actor_granted(_metadata, &self->lk[0], &r);
 }
 
+/*
+ * An upgrade queues ahead of requests already waiting, so those it conflicts
+ * with come to wait for it. W's APPEND request on a waits only for Z until
+ * this session upgrades a; the upgrade would wait for H, H waits for W on
+ * b, and W would then wait for this session: a cycle that exists only once
+ * the upgrade is queued, caught before it is.
+ */
+TEST_F(dl, upgrade_ahead_of_waiter)
+{
+	struct lockdev_cycle_member m[3];
+	struct lockdev_convert cv;
+	struct lockdev_lock l;
+	struct act_reply r;
+	pid_t me = getpid(), ph, pw;
+	int ret, err;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->a, S, 0, &l));
+	actor_start(_metadata, &self->lk[0], -1);
+	actor_start(_metadata, &self->lk[1], -1);
+	actor_start(_metadata, &self->lk[2], -1);
+	ph = self->lk[0].pid;
+	pw = self->lk[1].pid;
+	actor_hold(_metadata, &self->lk[0], self->a, S, 0);
+	actor_hold(_metadata, &self->lk[2], self->a, A, 0);
+	actor_hold(_metadata, &self->lk[1], self->b, X, 0);
+	actor_must_wait(_metadata, &self->lk[1], self->fd[1], self->a, A, 0);
+	actor_must_wait(_metadata, &self->lk[0], self->fd[1], self->b, S, 0);
+
+	poison(&cv, sizeof(cv));
+	cv.handle = l.handle;
+	cv.name = 0;
+	cv.name_len = 0;
+	cv.mode = X;
+	cv.flags = 0;
+	cv.deadline_ns = 0;
+	arm_alarm(20);
+	ret = ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, &cv);
+	err = errno;
+	alarm(0);
+	ASSERT_EQ(-1, ret) {
+		TH_LOG("the upgrade that closes the cycle was granted");
+	}
+	ASSERT_EQ(EDEADLK, err);
+	EXPECT_EQ(CYCLE, cv.result);
+
+	read_cycle(_metadata, self->fd[0], m, 3, 3, l.handle, l.handle);
+	/* This session: its upgrade of a would be queued ahead of W's. */
+	expect_member(_metadata, &m[0], 0, me, self->comm, QUEUED,
+		      self->a, X, 0, self->a, X, 0);
+	expect_member(_metadata, &m[1], 1, ph, self->comm, 0,
+		      self->a, S, 0, self->b, S, 0);
+	expect_member(_metadata, &m[2], 2, pw, self->comm, 0,
+		      self->b, X, 0, self->a, A, 0);
+	expect_counts(_metadata, &self->before, 1, 1);
+
+	/* Nothing was queued: as Z lets go, W gets a, then H gets b. */
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	actor_release(_metadata, &self->lk[2], self->a);
+	actor_granted(_metadata, &self->lk[1], &r);
+	actor_release(_metadata, &self->lk[1], self->b);
+	actor_granted(_metadata, &self->lk[0], &r);
+}
+
 /* An asynchronous request that closes a cycle is queued and completes with EDEADLK. */
 TEST_F(dl, async_closes_cycle)
 {

@@ -312,7 +312,7 @@
  *  class_edges      learned-order edges known now
  *  order_full       classes or edges not recorded for want of room
  *  events           events queued for netlink listeners
- *  events_dropped   events dropped: the queue or a listener was full
+ *  events_dropped   events dropped: the queue was full or memory short
  *
  * /proc/lockdev/deadlocks
  * -----------------------
@@ -427,10 +427,11 @@
  *                             and AGE_NS, how long so far. Each holding and
  *                             each wait is reported at most once.
  *
- * Events are queued without sleeping and sent from a work item; when
- * LOCKDEV_EVENTS_QUEUED are waiting, or a listener's socket is full,
- * further events are dropped and counted (events_dropped in
- * /proc/lockdev/stats; a listener also sees ENOBUFS).
+ * Events are queued without sleeping and sent from a work item; while
+ * LOCKDEV_EVENTS_QUEUED are waiting, further events are dropped and counted
+ * (events_dropped in /proc/lockdev/stats). A listener that reads too slowly
+ * loses the events its socket has no room for, and its next read fails
+ * with ENOBUFS; netlink does not tell the module of those losses.
  *
  * Commands:
  *  LOCKDEV_CMD_GET_LOCKS      dump: one message per holder and waiter, the
