@@ -360,10 +360,10 @@ void locker_main(int fd, const char *name, int cmd, int reply, int order,
 	_exit(0);
 }
 
-/* The locker's next answer, if it comes within @ms. */
-bool locker_answer(struct locker *lk, struct locker_reply *r, int ms)
+/* Read the next @len-byte answer on @fd, if it comes within @ms. */
+static bool read_answer(int fd, void *r, size_t len, int ms)
 {
-	struct pollfd p = { .fd = lk->reply, .events = POLLIN };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
 
 	do {
@@ -371,7 +371,13 @@ bool locker_answer(struct locker *lk, struct locker_reply *r, int ms)
 	} while (n < 0 && errno == EINTR);
 	if (n != 1)
 		return false;
-	return !read_all(lk->reply, r, sizeof(*r));
+	return !read_all(fd, r, len);
+}
+
+/* The locker's next answer, if it comes within @ms. */
+bool locker_answer(struct locker *lk, struct locker_reply *r, int ms)
+{
+	return read_answer(lk->reply, r, sizeof(*r), ms);
 }
 
 /* Let the locker exit normally (closing its end of the session). */
@@ -727,15 +733,7 @@ void actor_main(int fd, int cmd, int reply)
 
 bool actor_answer(struct locker *lk, struct act_reply *r, int ms)
 {
-	struct pollfd p = { .fd = lk->reply, .events = POLLIN };
-	int n;
-
-	do {
-		n = poll(&p, 1, ms);
-	} while (n < 0 && errno == EINTR);
-	if (n != 1)
-		return false;
-	return !read_all(lk->reply, r, sizeof(*r));
+	return read_answer(lk->reply, r, sizeof(*r), ms);
 }
 
 /* ---- lock sets and deadlock reports ---- */
