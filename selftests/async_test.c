@@ -32,8 +32,6 @@
 #define MAX_AGENTS	4
 #define MAX_ENTRIES	16
 #define MAX_USED	8
-/* How long to wait for something the module should do at once. */
-#define SOON_MS		5000
 /* How long to watch for something that must not happen. */
 #define QUIET_MS	200
 
@@ -74,53 +72,6 @@ static int list_own(int fd, struct lockdev_list *l, struct lockdev_held *h)
 	l->nr_entries = MAX_ENTRIES;
 	l->flags = 0;
 	return ioctl(fd, LOCKDEV_IOC_LIST, l);
-}
-
-/* Holders and waiters of @name; -1 if QUERY fails. */
-static int count_state(int fd, const char *name, __u32 state)
-{
-	struct lockdev_entry e[MAX_ENTRIES];
-	struct lockdev_query q;
-	unsigned int i;
-	int n = 0;
-
-	if (query(fd, name, &q, e, MAX_ENTRIES))
-		return -1;
-	for (i = 0; i < q.nr_entries && i < MAX_ENTRIES; i++)
-		if (e[i].state == state)
-			n++;
-	return n;
-}
-
-/*
- * Wait until @name has @held holders and @waiting waiters (QUERY polled,
- * at most SOON_MS): the way to know a request is really queued.
- */
-static int wait_lock_state(int fd, const char *name, int held, int waiting)
-{
-	__u64 end = now_ns() + SOON_MS * 1000000ull;
-
-	do {
-		if (count_state(fd, name, LOCKDEV_STATE_HELD) == held &&
-		    count_state(fd, name, LOCKDEV_STATE_WAITING) == waiting)
-			return 0;
-		usleep(2000);
-	} while (now_ns() < end);
-	return -1;
-}
-
-/* Not a poll bit: what poll_in() returns when poll() itself fails. */
-#define POLL_FAILED	0x40000000
-
-/* poll() @fd for input: its revents, 0 on timeout, POLL_FAILED on error. */
-static int poll_in(int fd, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDNORM };
-	int ret = poll(&p, 1, timeout_ms);
-
-	if (ret < 0)
-		return POLL_FAILED;
-	return ret ? p.revents : 0;
 }
 
 static int set_nonblock(int fd, int on)

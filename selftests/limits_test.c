@@ -181,22 +181,6 @@ static void expect_no_lock(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(0, q.lock_flags);
 }
 
-/* How many entries of lock @name are in @state, or -1. */
-static int count_state(int fd, const char *name, __u32 state)
-{
-	struct lockdev_entry e[16];
-	struct lockdev_query q;
-	unsigned int i;
-	int n = 0;
-
-	if (query_str(fd, name, e, 16, &q))
-		return -1;
-	for (i = 0; i < q.nr_entries && i < 16; i++)
-		if (e[i].state == state)
-			n++;
-	return n;
-}
-
 /* Wait up to WAIT_MS for lock @name to have @n entries in @state. */
 static int wait_state(int fd, const char *name, __u32 state, int n)
 {

@@ -119,6 +119,44 @@ int query(int fd, const char *name, struct lockdev_query *q,
 	return ioctl(fd, LOCKDEV_IOC_QUERY, q);
 }
 
+int count_state(int fd, const char *name, __u32 state)
+{
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+	unsigned int i;
+	int n = 0;
+
+	if (query(fd, name, &q, e, MAXE))
+		return -1;
+	for (i = 0; i < q.nr_entries && i < MAXE; i++)
+		if (e[i].state == state)
+			n++;
+	return n;
+}
+
+int wait_lock_state(int fd, const char *name, int held, int waiting)
+{
+	__u64 end = now_ns() + SOON_MS * 1000000ull;
+
+	do {
+		if (count_state(fd, name, LOCKDEV_STATE_HELD) == held &&
+		    count_state(fd, name, LOCKDEV_STATE_WAITING) == waiting)
+			return 0;
+		usleep(2000);
+	} while (now_ns() < end);
+	return -1;
+}
+
+int poll_in(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDNORM };
+	int ret = poll(&p, 1, timeout_ms);
+
+	if (ret < 0)
+		return POLL_FAILED;
+	return ret ? p.revents : 0;
+}
+
 /* LIST into @h, @cap entries; only those @cap are poisoned first. */
 int list_call(int fd, struct lockdev_held *h, __u32 cap,
 	      struct lockdev_list *l)

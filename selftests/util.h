@@ -24,6 +24,8 @@
 
 /* The longest a thing that must happen may take: TCG guests are slow. */
 #define WAIT_MS		10000
+/* How long to wait for something the module should do at once. */
+#define SOON_MS		5000
 /* No locker process outlives this many seconds. */
 #define CHILD_SECS	120
 /* Entries the lock helpers read back from QUERY. */
@@ -78,6 +80,18 @@ int unlock_name(int fd, const char *name);
 /* QUERY @name into @e, @cap entries; only those @cap are poisoned first. */
 int query(int fd, const char *name, struct lockdev_query *q,
 	  struct lockdev_entry *e, __u32 cap);
+/* Holders or waiters of @name in @state (of the first MAXE); -1 if QUERY fails. */
+int count_state(int fd, const char *name, __u32 state);
+/*
+ * Wait (QUERY polled, at most SOON_MS) until @name has @held holders and
+ * @waiting waiters: the way to know a request is really queued. 0 or -1.
+ */
+int wait_lock_state(int fd, const char *name, int held, int waiting);
+
+/* Not a poll bit: what poll_in() returns when poll() itself fails. */
+#define POLL_FAILED	0x40000000
+/* poll() @fd for input: its revents, 0 on timeout, POLL_FAILED on error. */
+int poll_in(int fd, int timeout_ms);
 /* LIST into @h, @cap entries; only those @cap are poisoned first. */
 int list_call(int fd, struct lockdev_held *h, __u32 cap,
 	      struct lockdev_list *l);
