@@ -17,9 +17,6 @@
 
 #include "lockdev.h"
 
-/* Serialises every change to the waiters of every lock (lockdev.h). */
-DEFINE_MUTEX(ld_graph_mutex);
-
 /* Every lock, keyed by (lockspace, name). */
 struct rhashtable ld_locks;
 /* Every request, keyed by (lock, session): a session's one request per lock. */
@@ -151,7 +148,7 @@ static struct list_head *ld_upgrade_pos(struct ld_lock *lk)
  * @visit: its fn is called for each incompatible holder, then each
  *	incompatible waiter ahead, with its arg; a true return stops the walk
  *
- * Context: @lk->lock held, or ld_graph_mutex held and @lk has waiters.
+ * Context: @lk->lock held, or ld_graph(@lk) held and @lk has waiters.
  * Return: true if the visit was ended early.
  */
 bool ld_visit_blockers(struct ld_lock *lk, u32 want,
@@ -254,7 +251,7 @@ static void ld_hold(struct ld_req *req)
 /* Take @req off its lock's queue; an upgrade falls back to its old mode. */
 static void ld_unqueue(struct ld_req *req, int result)
 {
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(req->lk));
 	lockdep_assert_held(&req->lk->lock);
 	list_del_init(&req->wnode);
 	list_del_init(&req->wait->gnode);
@@ -324,7 +321,7 @@ static void ld_grant(struct ld_req *req)
 {
 	struct ld_lock *lk = req->lk;
 
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
 	list_del_init(&req->wnode);
 	list_del_init(&req->wait->gnode);
@@ -359,7 +356,7 @@ static void ld_grant_waiters(struct ld_lock *lk)
 	struct ld_req *w, *tmp, *self;
 	u32 queued = 0, want;
 
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
 	list_for_each_entry_safe(w, tmp, &lk->waiters, wnode) {
 		want = ld_req_want(w);
@@ -498,7 +495,7 @@ static struct ld_lock *ld_lock_find(struct ld_space *space, const u8 *name,
 	return lk;
 }
 
-/* Unlock @lk, and ld_graph_mutex if @graph; free the lock if unused. */
+/* Unlock @lk, and ld_graph(@lk) if @graph; free the lock if unused. */
 static void ld_lock_leave(struct ld_lock *lk, bool graph)
 	__releases(&lk->lock)
 {
@@ -506,14 +503,14 @@ static void ld_lock_leave(struct ld_lock *lk, bool graph)
 
 	spin_unlock(&lk->lock);
 	if (graph)
-		mutex_unlock(&ld_graph_mutex);
+		mutex_unlock(ld_graph(lk));
 	if (unused)
 		ld_lock_free(lk);
 }
 
 /*
  * Unpin and unlock a lock pinned by ld_lock_find() or ld_req_pin(), and
- * ld_graph_mutex if @graph; free the lock if it is unused.
+ * ld_graph(@lk) if @graph; free the lock if it is unused.
  */
 static void ld_lock_leave_pinned(struct ld_lock *lk, bool graph)
 	__releases(&lk->lock)
@@ -533,8 +530,8 @@ void ld_lock_unpin(struct ld_lock *lk)
 }
 
 /*
- * Lock @lk->lock, and ld_graph_mutex first if @need_graph or the lock has
- * waiters. Returns whether ld_graph_mutex is held. The caller keeps @lk
+ * Lock @lk->lock, and ld_graph(@lk) first if @need_graph or the lock has
+ * waiters. Returns whether ld_graph(@lk) is held. The caller keeps @lk
  * alive across the retry: it holds or awaits it, or has pinned it.
  */
 static bool ld_lock_enter(struct ld_lock *lk, bool need_graph)
@@ -546,7 +543,7 @@ static bool ld_lock_enter(struct ld_lock *lk, bool need_graph)
 			return false;
 		spin_unlock(&lk->lock);
 	}
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	spin_lock(&lk->lock);
 	return true;
 }
@@ -625,7 +622,7 @@ static void ld_timeout_fn(struct work_struct *work)
 	bool unused = false, ended = false;
 
 	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	if (req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
 		ld_stat_inc(timeouts);
@@ -636,7 +633,7 @@ static void ld_timeout_fn(struct work_struct *work)
 		spin_unlock(&lk->lock);
 		ended = true;
 	}
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
 		ld_lock_free(lk);
 	if (ended)
@@ -708,9 +705,9 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 		goto finished;
 
 	/* Unfinished under the mutex, the request is queued: @lk is alive. */
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	if (w->finished) {
-		mutex_unlock(&ld_graph_mutex);
+		mutex_unlock(ld_graph(lk));
 		goto finished;
 	}
 	spin_lock(&lk->lock);
@@ -730,7 +727,7 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	if (!req->async)
 		req->wait = NULL;
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
 		ld_lock_free(lk);
 	return ret;
@@ -842,7 +839,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 
 	spin_unlock(&lk->lock);
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	spin_lock(&lk->lock);
 	lk->busy--;
 	if (ld_compatible(a->mode, ld_queued_mask(lk, &lk->waiters) |
@@ -897,7 +894,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 	refcount_inc(&req->ref);
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 
 	ret = ld_wait(req, &wait, LD_WAITING, a);
 	if (ret)
@@ -907,13 +904,13 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 
 out_unlock:
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	return 0;
 
 err_unlock:
 	unused = ld_req_end(req);
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
 		ld_lock_free(lk);
 err_forget:
@@ -1109,7 +1106,7 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	if (!req)
 		return -ENOLCK;
 	lk = req->lk;
-	/* An upgrade may queue: take ld_graph_mutex from the start. */
+	/* An upgrade may queue: take ld_graph(lk) from the start. */
 	graph = ld_lock_enter(lk, a->mode > req->mode);
 	if (req->state == LD_CONVERTING) {
 		ret = -EBUSY;
@@ -1227,7 +1224,7 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 		return ret;
 	lk = req->lk;
 	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	if (req->async && req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
 		ld_stat_inc(cancels);
@@ -1239,7 +1236,7 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 		spin_unlock(&lk->lock);
 		ret = 0;
 	}
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
 		ld_lock_free(lk);
 	if (!ret)
@@ -1401,7 +1398,7 @@ void ld_lock_session_release(struct ld_session *sess)
 	bool unused;
 
 	while ((req = ld_session_next(sess, &index))) {
-		mutex_lock(&ld_graph_mutex);
+		mutex_lock(&sess->space->graph_mutex);
 		unused = false;
 		lk = req->lk;
 		if (req->state == LD_WAITING || req->state == LD_CONVERTING) {
@@ -1413,7 +1410,7 @@ void ld_lock_session_release(struct ld_session *sess)
 				unused = ld_req_end(req);
 			spin_unlock(&lk->lock);
 		}
-		mutex_unlock(&ld_graph_mutex);
+		mutex_unlock(&sess->space->graph_mutex);
 		if (unused)
 			ld_lock_free(lk);
 		ld_req_put(req);

@@ -17,16 +17,21 @@
  *
  * Lock order of the module, outermost first:
  *
- *   ld_graph_mutex        every change to the waiters of any lock
+ *   ld_space.graph_mutex  every change to the waiters of any lock of the
+ *                         lockspace, and the wait-for graph walk over them
  *     ld_lock.lock        one lock's holders, waiters and state
  *       ld_session.lock   one session's completions
+ *
+ * A session works in one lockspace and waits only for locks of it, so the
+ * wait-for graph never crosses lockspaces: each has its own graph mutex, and
+ * no task holds two of them. ld_graph(lk) is the one of @lk's lockspace.
  *
  * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
  * handles; nothing takes that xa_lock under ld_lock.lock.
  *
  * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
  * (report.c) are leaves: nothing else is taken under them. They may be taken
- * under ld_graph_mutex, never under a spinlock. ld_class_mutex (class.c),
+ * under a graph mutex, never under a spinlock. ld_class_mutex (class.c),
  * which creates lock classes and learned-order edges and guards their
  * lists, is a leaf as well; it is taken under no other lock of the module.
  * ld_session.lock also guards the session's class summary, and is taken for
@@ -38,9 +43,9 @@
  *
  * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
  * empty has its holders changed under ld_lock.lock alone, and a lock with
- * waiters only under ld_graph_mutex as well. So while ld_graph_mutex is held,
- * the holders and waiters of every lock that has waiters are frozen, which
- * is what lets graph.c walk them.
+ * waiters only under ld_graph() as well. So while a lockspace's graph mutex
+ * is held, the holders and waiters of every lock of it that has waiters are
+ * frozen, which is what lets graph.c walk them.
  */
 #ifndef LOCKDEV_KMOD_LOCKDEV_H
 #define LOCKDEV_KMOD_LOCKDEV_H
@@ -123,11 +128,14 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @creator: the user charged for a named lockspace, or NULL.
  * @locks: locks that exist in it, for its limit. Atomic.
  * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
+ * @graph_mutex: serialises changes to the waiters of its locks and the
+ *	wait-for graph walks over them (graph.c).
+ * @graph_walk: the number of the last walk. @graph_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref, @locks and @classes is immutable once the lockspace
- * is in the table.
+ * Every field but @ref, @locks, @classes, @graph_mutex and @graph_walk is
+ * immutable once the lockspace is in the table.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -142,6 +150,8 @@ struct ld_space {
 	struct ld_user *creator;
 	atomic_t locks;
 	struct list_head classes;
+	struct mutex graph_mutex;
+	u64 graph_walk;
 	u16 name_len;
 	u8 name[];
 };
@@ -185,7 +195,7 @@ static inline bool ld_escaped(u8 c)
  * @name: the name, not NUL-terminated.
  *
  * A lock exists while it has holders, waiters or @owner_died. Changes to
- * @holders and @waiters of a lock with waiters also need ld_graph_mutex.
+ * @holders and @waiters of a lock with waiters also need ld_graph().
  */
 struct ld_lock {
 	struct rhash_head node;
@@ -203,6 +213,12 @@ struct ld_lock {
 	struct rcu_head rcu;
 	u8 name[];
 };
+
+/* The graph mutex of @lk's lockspace (lock order above). */
+static inline struct mutex *ld_graph(const struct ld_lock *lk)
+{
+	return &lk->space->graph_mutex;
+}
 
 /* The count of holders of @lk in @mode. */
 #define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
@@ -227,7 +243,7 @@ struct ld_lock {
  * @hnode: in @lk->holders while held. @lk->lock.
  * @wnode: in @lk->waiters while waiting or converting. @lk->lock.
  * @state: LD_HELD, LD_WAITING, LD_CONVERTING or LD_DONE. @lk->lock, and
- *	ld_graph_mutex while waiting or converting; read with
+ *	ld_graph() while waiting or converting; read with
  *	smp_load_acquire() by the sleeping waiter.
  * @mode: the held mode, or the one asked for while waiting. @lk->lock.
  * @want: the mode an upgrade asks for while converting. @lk->lock.
@@ -269,7 +285,7 @@ struct ld_req {
 
 /*
  * struct ld_wait - a queued request's wait
- * @gnode: in ld_session.waiting. ld_graph_mutex.
+ * @gnode: in ld_session.waiting. ld_graph().
  * @req: the request.
  * @task: the task sleeping for a blocking request. @req->lk->lock.
  * @finished: another task ended the wait; the fields below are its result.
@@ -434,16 +450,16 @@ int ld_deadlocks_show(struct seq_file *m, void *v);
  * @report: the last deadlock or order report, referenced, or NULL.
  * @classes: the classes of its requests (class.c).
  * @wq: read() and poll() wait here for @done.
- * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
- * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
- * @bfs_gen: walk that last visited it. ld_graph_mutex.
+ * @waiting: struct ld_wait.gnode of its waiting requests. @space->graph_mutex.
+ * @bfs_node: queue of the wait-for graph walk. @space->graph_mutex.
+ * @bfs_gen: walk that last visited it. @space->graph_mutex.
  * @bfs_parent: the session whose wait led the walk here, or NULL for one
- *	that blocks the request itself. ld_graph_mutex.
+ *	that blocks the request itself. @space->graph_mutex.
  * @bfs_from: the waiting request of @bfs_parent that this session blocks.
- *	ld_graph_mutex.
- * @bfs_via: this session's request that blocks it. ld_graph_mutex.
+ *	@space->graph_mutex.
+ * @bfs_via: this session's request that blocks it. @space->graph_mutex.
  * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
- *	holder. ld_graph_mutex.
+ *	holder. @space->graph_mutex.
  */
 struct ld_session {
 	u64 id;
@@ -468,8 +484,6 @@ struct ld_session {
 	struct ld_req *bfs_via;
 	bool bfs_via_queued;
 };
-
-extern struct mutex ld_graph_mutex;
 
 struct ld_session *ld_session_create(struct file *file);
 void ld_session_destroy(struct ld_session *sess);

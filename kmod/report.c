@@ -79,7 +79,7 @@ static const u8 *ld_report_name(struct ld_report *rep, const u8 *name,
  * @wait_mode: the mode it asks
  * @wait_level: the level it asks at
  *
- * Context: the locks of @held->lk and @wait_lk, or ld_graph_mutex while
+ * Context: the locks of @held->lk and @wait_lk, or ld_graph() while
  * both have waiters, or references that keep their names alive.
  */
 void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,

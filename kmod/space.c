@@ -82,6 +82,7 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	refcount_set(&space->ref, 1);
 	atomic_set(&space->locks, 0);
 	INIT_LIST_HEAD(&space->classes);
+	mutex_init(&space->graph_mutex);
 	space->user_ns = get_user_ns(current_user_ns());
 	space->ipc_ns = ld_current_ipc_ns();
 	space->ipc_ns_inum = ld_current_ipc_ns()->ns.inum;
@@ -248,6 +249,7 @@ void ld_space_put(struct ld_space *space)
 		ld_user_put(space->creator);
 	}
 	ld_class_space_free(space);
+	mutex_destroy(&space->graph_mutex);
 	put_user_ns(space->user_ns);
 	kfree(space);
 }
