@@ -370,8 +370,34 @@ static void ld_grant_waiters(struct ld_lock *lk)
 }
 
 /*
- * If @lk is unused, take it out of the table; the caller frees it with
- * ld_lock_free() after dropping its lock.
+ * Drop a reference to @lk; the last one frees it after an RCU grace period
+ * (lookups in the table run under rcu_read_lock()).
+ *
+ * Context: may sleep (the lockspace may go with it).
+ */
+static void ld_lock_put(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+
+	if (!refcount_dec_and_test(&lk->ref))
+		return;
+	ld_stat_add(memory, -(long)ksize(lk));
+	kfree_rcu(lk, rcu);
+	ld_space_put(space);
+}
+
+/* Take a lock out of the table: it no longer exists, for every count. */
+static void ld_lock_remove(struct ld_lock *lk)
+{
+	lk->dead = true;
+	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
+	atomic_dec(&lk->space->locks);
+	ld_stat_dec(locks);
+}
+
+/*
+ * If @lk is unused, take it out of the table; the caller then drops the
+ * table's reference with ld_lock_put() after dropping its lock.
  */
 static bool ld_lock_unused(struct ld_lock *lk)
 {
@@ -379,20 +405,8 @@ static bool ld_lock_unused(struct ld_lock *lk)
 	if (lk->busy || lk->owner_died || !list_empty(&lk->holders) ||
 	    !list_empty(&lk->waiters))
 		return false;
-	lk->dead = true;
-	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
+	ld_lock_remove(lk);
 	return true;
-}
-
-static void ld_lock_free(struct ld_lock *lk)
-{
-	struct ld_space *space = lk->space;
-
-	atomic_dec(&space->locks);
-	ld_stat_dec(locks);
-	ld_stat_add(memory, -(long)ksize(lk));
-	kfree_rcu(lk, rcu);
-	ld_space_put(space);
 }
 
 static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
@@ -414,6 +428,7 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	}
 	ld_space_get(space);
 	lk->space = space;
+	refcount_set(&lk->ref, 1);
 	spin_lock_init(&lk->lock);
 	INIT_LIST_HEAD(&lk->holders);
 	INIT_LIST_HEAD(&lk->waiters);
@@ -505,7 +520,7 @@ static void ld_lock_leave(struct ld_lock *lk, bool graph)
 	if (graph)
 		mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 }
 
 /*
@@ -585,18 +600,26 @@ void ld_req_put(struct ld_req *req)
 		ld_stat_add(memory, -(long)ksize(as));
 		kfree(as);
 	}
+	if (req->lk)
+		ld_lock_put(req->lk);
 	put_pid(req->pid);
 	ld_stat_add(memory, -(long)kmem_cache_size(ld_req_cache));
 	kmem_cache_free(ld_req_cache, req);
 }
 
-/* Forget a request that ended without being held: its handle and charge. */
+/*
+ * Forget a request that ended: its charge, then its handle. Once the handle
+ * is gone the session may be freed (its teardown finds only what is in
+ * @handles), so nothing of the session is touched after that.
+ */
 static void ld_req_forget(struct ld_req *req)
 {
-	xa_erase(&req->sess->handles, req->handle);
+	struct ld_session *sess = req->sess;
+
 	if (req->level)
-		atomic_dec(&req->sess->nr_ranked);
-	atomic_dec(&req->sess->user->locks);
+		atomic_dec(&sess->nr_ranked);
+	atomic_dec(&sess->user->locks);
+	xa_erase(&sess->handles, req->handle);
 	ld_req_put(req);
 }
 
@@ -613,6 +636,26 @@ static bool ld_req_end(struct ld_req *req)
 	return ld_lock_unused(req->lk);
 }
 
+/*
+ * A deadline as a ktime: CLOCK_MONOTONIC nanoseconds, where anything beyond
+ * KTIME_MAX (which ns_to_ktime() would make negative) means no deadline.
+ */
+static ktime_t ld_deadline(u64 deadline_ns)
+{
+	return deadline_ns >= KTIME_MAX ? KTIME_MAX : ns_to_ktime(deadline_ns);
+}
+
+/* Jiffies from now to @deadline, at most MAX_JIFFY_OFFSET; 0 if past. */
+static unsigned long ld_deadline_delay(ktime_t deadline)
+{
+	ktime_t now = ktime_get();
+
+	if (ktime_compare(deadline, now) <= 0)
+		return 0;
+	return min_t(u64, nsecs_to_jiffies(ktime_sub(deadline, now)) + 1,
+		     MAX_JIFFY_OFFSET);
+}
+
 static void ld_timeout_fn(struct work_struct *work)
 {
 	struct ld_async *as = container_of(to_delayed_work(work),
@@ -620,9 +663,17 @@ static void ld_timeout_fn(struct work_struct *work)
 	struct ld_req *req = as->wait.req;
 	struct ld_lock *lk = req->lk;
 	bool unused = false, ended = false;
+	unsigned long delay;
 
 	/* A waiting request stays waiting, and its lock alive, under it. */
 	mutex_lock(ld_graph(lk));
+	delay = ld_deadline_delay(as->deadline);
+	/* Timers fire early for far deadlines: wait on, same reference. */
+	if (req->state == LD_WAITING && delay &&
+	    queue_delayed_work(system_wq, &as->dwork, delay)) {
+		mutex_unlock(ld_graph(lk));
+		return;
+	}
 	if (req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
 		ld_stat_inc(timeouts);
@@ -635,7 +686,7 @@ static void ld_timeout_fn(struct work_struct *work)
 	}
 	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 	if (ended)
 		ld_req_forget(req);
 	ld_req_put(req);
@@ -644,15 +695,15 @@ static void ld_timeout_fn(struct work_struct *work)
 /* Arm the deadline of a queued asynchronous request. */
 static void ld_timeout_arm(struct ld_req *req, u64 deadline_ns)
 {
-	u64 now = ktime_get_ns();
-	unsigned long delay = 0;
+	struct ld_async *as = ld_req_async(req);
 
+	lockdep_assert_held(ld_graph(req->lk));
 	lockdep_assert_held(&req->lk->lock);
-	if (deadline_ns > now)
-		delay = nsecs_to_jiffies(deadline_ns - now) + 1;
+	as->deadline = ld_deadline(deadline_ns);
 	refcount_inc(&req->ref);
-	ld_req_async(req)->armed = true;
-	queue_delayed_work(system_wq, &ld_req_async(req)->dwork, delay);
+	as->armed = true;
+	queue_delayed_work(system_wq, &as->dwork,
+			   ld_deadline_delay(as->deadline));
 }
 
 /* The request ended otherwise: drop the timer's reference if it was armed. */
@@ -674,7 +725,7 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 		   struct ld_args *a)
 {
 	bool timed = a->flags & LOCKDEV_LOCK_DEADLINE;
-	ktime_t deadline = ns_to_ktime(a->deadline_ns);
+	ktime_t deadline = ld_deadline(a->deadline_ns);
 	struct ld_lock *lk = req->lk;
 	bool unused = false;
 	int ret = 0;
@@ -729,7 +780,7 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	spin_unlock(&lk->lock);
 	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 	return ret;
 
 finished:
@@ -817,6 +868,8 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	if (!lk)
 		goto err_forget;
 	ld_class_learn(sess, lk);
+	/* The request's reference keeps @lk's memory for as long as it lives. */
+	refcount_inc(&lk->ref);
 	WRITE_ONCE(req->lk, lk);
 	ret = ld_order_check(sess, req, a);
 	spin_lock(&lk->lock);
@@ -912,7 +965,7 @@ err_unlock:
 	spin_unlock(&lk->lock);
 	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 err_forget:
 	ld_req_forget(req);
 	return ret;
@@ -971,7 +1024,7 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 		xa_unlock(&sess->handles);
 		return req;
 	}
-	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (!smp_load_acquire(&sess->space))
 		return NULL;
 	key.lk = ld_lock_find(sess->space, name, len, false, &err);
@@ -987,21 +1040,19 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 
 /*
  * Pin the lock of a request found by ld_req_lookup(), which may have ended
- * meanwhile and its lock gone: only the lock's RCU-deferred free makes the
- * first look safe. Returns false if the lock is gone.
+ * meanwhile and its lock left the table: the request's reference keeps the
+ * lock's memory. Returns false if the request or the lock is gone.
  */
 static bool ld_req_pin(struct ld_req *req)
 {
 	struct ld_lock *lk = req->lk;
 	bool live;
 
-	rcu_read_lock();
 	spin_lock(&lk->lock);
 	live = !lk->dead && req->state != LD_DONE;
 	if (live)
 		lk->busy++;
 	spin_unlock(&lk->lock);
-	rcu_read_unlock();
 	return live;
 }
 
@@ -1106,8 +1157,16 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	if (!req)
 		return -ENOLCK;
 	lk = req->lk;
-	/* An upgrade may queue: take ld_graph(lk) from the start. */
-	graph = ld_lock_enter(lk, a->mode > req->mode);
+	/*
+	 * An upgrade may queue: it needs ld_graph(lk). @req->mode may change
+	 * under another thread's conversion until @lk->lock is held, so look
+	 * again once it is.
+	 */
+	graph = ld_lock_enter(lk, a->mode > READ_ONCE(req->mode));
+	if (!graph && a->mode > req->mode) {
+		spin_unlock(&lk->lock);
+		graph = ld_lock_enter(lk, true);
+	}
 	if (req->state == LD_CONVERTING) {
 		ret = -EBUSY;
 		goto out;
@@ -1116,6 +1175,7 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		ret = -ENOLCK;
 		goto out;
 	}
+	a->old_mode = req->mode;
 	if (a->mode == req->mode)
 		goto granted;
 	if (a->mode < req->mode) {
@@ -1238,7 +1298,7 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 	}
 	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 	if (!ret)
 		ld_req_forget(req);
 	ld_req_put(req);
@@ -1335,7 +1395,7 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 	unsigned long index;
 	u32 n = 0;
 
-	rcu_read_lock();
+	/* A request in @handles is alive, and keeps its lock alive. */
 	xa_lock(&sess->handles);
 	xa_for_each(&sess->handles, index, req) {
 		lk = READ_ONCE(req->lk);
@@ -1359,7 +1419,6 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		spin_unlock(&lk->lock);
 	}
 	xa_unlock(&sess->handles);
-	rcu_read_unlock();
 	*nr = n;
 	return 0;
 }
@@ -1412,7 +1471,7 @@ void ld_lock_session_release(struct ld_session *sess)
 		}
 		mutex_unlock(&sess->space->graph_mutex);
 		if (unused)
-			ld_lock_free(lk);
+			ld_lock_put(lk);
 		ld_req_put(req);
 	}
 
@@ -1464,7 +1523,9 @@ static void ld_lock_exit_free(void *ptr, void *arg)
 	struct ld_lock *lk = ptr;
 
 	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
-	ld_lock_free(lk);
+	atomic_dec(&lk->space->locks);
+	ld_stat_dec(locks);
+	ld_lock_put(lk);
 }
 
 /**

@@ -182,6 +182,9 @@ static inline bool ld_escaped(u8 c)
  * @space: the lockspace; a reference is held.
  * @class: the class of the name (class.c), or NULL. Set at creation and
  *	immutable; a class lives as long as its lockspace, so outlives the lock.
+ * @ref: the table's reference while the lock is in it, plus one per request
+ *	whose @lk it is: a request's reference keeps its lock's memory, also
+ *	after the lock left the table. The last put frees it after RCU.
  * @lock: protects every field below.
  * @dead: removed from the table; a lookup that finds it retries.
  * @busy: callers that looked it up and will come back; it stays alive.
@@ -201,6 +204,7 @@ struct ld_lock {
 	struct rhash_head node;
 	struct ld_space *space;
 	struct ld_class *class;
+	refcount_t ref;
 	spinlock_t lock;	/* protects every field below */
 	bool dead;
 	bool owner_died;
@@ -324,7 +328,10 @@ struct ld_completion {
  * @user_data: for its completion. Immutable.
  * @done: its completion, reserved at submission, posted when the wait
  *	ends. @wait.req->lk->lock.
- * @dwork: its deadline.
+ * @dwork: its deadline's work; it queues itself again when a timer of a
+ *	far deadline fired early.
+ * @deadline: the deadline (CLOCK_MONOTONIC), KTIME_MAX for none. Set when
+ *	armed, under the lockspace's graph mutex, and read under it.
  * @armed: @dwork was queued and holds a reference to the request.
  */
 struct ld_async {
@@ -332,6 +339,7 @@ struct ld_async {
 	u64 user_data;
 	struct ld_completion *done;
 	struct delayed_work dwork;
+	ktime_t deadline;
 	bool armed;
 };
 
@@ -439,13 +447,15 @@ int ld_deadlocks_show(struct seq_file *m, void *v);
  * @id: unique since load. Immutable.
  * @cred: the opener's credentials; a reference is held. Immutable.
  * @user: the opener's uid accounting; a reference is held. Immutable.
- * @space: the lockspace, set once (cmpxchg) and then immutable.
- * @perms: LD_MAY_* on @space, set with it.
+ * @space: the lockspace, set once under @lock and then immutable; read
+ *	with smp_load_acquire().
+ * @perms: LD_MAY_* on @space, written under @lock before @space is, and
+ *	immutable once @space is set.
  * @handles: handle -> struct ld_req. The xarray's own lock.
  * @next_handle: the last handle given. Atomic.
  * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
  * @nr_ranked: requests at a level above 0, held or queued. Atomic.
- * @lock: protects @done, @report and @classes.
+ * @lock: protects @done, @report and @classes, and the binding of @space.
  * @done: struct ld_completion ready for read().
  * @report: the last deadlock or order report, referenced, or NULL.
  * @classes: the classes of its requests (class.c).
@@ -471,7 +481,7 @@ struct ld_session {
 	atomic64_t next_handle;
 	u32 order_mode;
 	atomic_t nr_ranked;
-	spinlock_t lock;	/* protects done, report, classes */
+	spinlock_t lock;	/* protects done, report, classes, binding */
 	struct list_head done;
 	struct ld_report *report;
 	struct ld_class_held classes;
@@ -498,7 +508,8 @@ __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 
 /*
  * What a lock or convert request asks, and what it gets back; @report is a
- * deadlock or order report for the caller to keep.
+ * deadlock or order report for the caller to keep, @old_mode the mode a
+ * conversion started from.
  */
 struct ld_args {
 	u32 mode;
@@ -514,6 +525,7 @@ struct ld_args {
 	u64 handle;
 	u64 generation;
 	u32 reason;
+	u32 old_mode;
 	struct ld_report *report;
 };
 

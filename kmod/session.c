@@ -82,15 +82,25 @@ void ld_session_destroy(struct ld_session *sess)
 	kfree(sess);
 }
 
-/* Bind the session to @space, referenced, unless it is bound already. */
+/*
+ * Bind the session to @space, referenced, with @perms on it, unless it is
+ * bound already: of racing binds one wins, and only the winner's
+ * permissions are ever stored. @perms is written before @space is
+ * published, so whoever sees @space sees its permissions.
+ */
 static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
 			   unsigned int perms)
 {
-	WRITE_ONCE(sess->perms, perms);
-	if (cmpxchg_release(&sess->space, NULL, space)) {
+	spin_lock(&sess->lock);
+	if (sess->space) {
+		spin_unlock(&sess->lock);
 		ld_space_put(space);
 		return -EBUSY;
 	}
+	sess->perms = perms;
+	/* Pairs with smp_load_acquire() of @space by its readers. */
+	smp_store_release(&sess->space, space);
+	spin_unlock(&sess->lock);
 	return 0;
 }
 
@@ -108,7 +118,7 @@ int ld_session_space(struct ld_session *sess, unsigned int need)
 	struct ld_space *space;
 	int ret;
 
-	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (!smp_load_acquire(&sess->space)) {
 		ret = ld_space_default(sess->cred, &space);
 		if (ret)
@@ -139,7 +149,7 @@ int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
 	unsigned int perms;
 	int ret;
 
-	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (smp_load_acquire(&sess->space))
 		return -EBUSY;
 	ret = ld_space_attach(name, len, flags, mode, &space, &perms);
