@@ -386,6 +386,29 @@ static void ld_lock_put(struct ld_lock *lk)
 	ld_space_put(space);
 }
 
+/*
+ * Clear the owner-died mark of @lk; the caller passes what this returns to
+ * ld_died_user_put() once it dropped @lk->lock.
+ */
+static struct ld_user *ld_lock_repaired(struct ld_lock *lk)
+{
+	struct ld_user *user = lk->died_user;
+
+	lockdep_assert_held(&lk->lock);
+	lk->owner_died = false;
+	lk->died_user = NULL;
+	return user;
+}
+
+/* Drop the charge and reference of an owner-died lock's uid, if any. */
+static void ld_died_user_put(struct ld_user *user)
+{
+	if (!user)
+		return;
+	atomic_dec(&user->locks);
+	ld_user_put(user);
+}
+
 /* Take a lock out of the table: it no longer exists, for every count. */
 static void ld_lock_remove(struct ld_lock *lk)
 {
@@ -582,6 +605,23 @@ static struct ld_req *ld_req_alloc(struct ld_session *sess, const struct ld_args
 	return req;
 }
 
+/*
+ * Free the reserved completion of an asynchronous request that will post
+ * none (granted at once, or ending), and its charge. Its session is alive.
+ */
+static void ld_async_drop_done(struct ld_req *req)
+{
+	struct ld_async *as;
+
+	if (!req->async || !ld_req_async(req)->done)
+		return;
+	as = ld_req_async(req);
+	ld_stat_add(memory, -(long)ksize(as->done));
+	kfree(as->done);
+	as->done = NULL;
+	atomic_dec(&req->sess->user->completions);
+}
+
 /**
  * ld_req_put() - drop a reference to a request; the last one frees it
  * @req: the request, off every list and table
@@ -593,10 +633,6 @@ void ld_req_put(struct ld_req *req)
 	if (req->async) {
 		struct ld_async *as = ld_req_async(req);
 
-		if (as->done) {
-			ld_stat_add(memory, -(long)ksize(as->done));
-			kfree(as->done);
-		}
 		ld_stat_add(memory, -(long)ksize(as));
 		kfree(as);
 	}
@@ -616,6 +652,7 @@ static void ld_req_forget(struct ld_req *req)
 {
 	struct ld_session *sess = req->sess;
 
+	ld_async_drop_done(req);
 	if (req->level)
 		atomic_dec(&sess->nr_ranked);
 	atomic_dec(&sess->user->locks);
@@ -792,18 +829,25 @@ finished:
 	return w->result;
 }
 
-/* Make @req asynchronous: its wait, completion and deadline. */
+/*
+ * Make @req asynchronous: its wait, deadline and completion. The completion
+ * is reserved now and charged to the uid until read() or the request's end
+ * frees it.
+ */
 static int ld_async_alloc(struct ld_req *req, u64 user_data)
 {
+	atomic_t *charge = &req->sess->user->completions;
 	struct ld_async *as;
 
+	if (!ld_user_charge(charge, READ_ONCE(ld_max_waiters_per_user)))
+		return -EDQUOT;
 	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
 	if (!as)
-		return -ENOMEM;
+		goto err;
 	as->done = kzalloc(sizeof(*as->done), GFP_KERNEL_ACCOUNT);
 	if (!as->done) {
 		kfree(as);
-		return -ENOMEM;
+		goto err;
 	}
 	ld_stat_add(memory, ksize(as) + ksize(as->done));
 	INIT_LIST_HEAD(&as->wait.gnode);
@@ -813,6 +857,10 @@ static int ld_async_alloc(struct ld_req *req, u64 user_data)
 	req->async = true;
 	req->wait = &as->wait;
 	return 0;
+
+err:
+	atomic_dec(charge);
+	return -ENOMEM;
 }
 
 static int ld_owned_insert(struct ld_req *req)
@@ -851,6 +899,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 	if (!ld_user_charge(&sess->user->locks,
 			    READ_ONCE(ld_max_locks_per_user))) {
+		ld_async_drop_done(req);
 		ld_req_put(req);
 		return -EDQUOT;
 	}
@@ -858,6 +907,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	ret = xa_insert(&sess->handles, req->handle, req, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		atomic_dec(&sess->user->locks);
+		ld_async_drop_done(req);
 		ld_req_put(req);
 		return ret;
 	}
@@ -888,6 +938,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		ld_fill_grant(req, a);
 		lk->busy--;
 		spin_unlock(&lk->lock);
+		ld_async_drop_done(req);
 		return 0;
 	}
 
@@ -958,6 +1009,8 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 out_unlock:
 	spin_unlock(&lk->lock);
 	mutex_unlock(ld_graph(lk));
+	if (!(a->result & LOCKDEV_RESULT_QUEUED))
+		ld_async_drop_done(req);
 	return 0;
 
 err_unlock:
@@ -1090,6 +1143,12 @@ static void ld_release(struct ld_req *req, bool died)
 	ld_class_released(lk, req->since);
 	if (req->mode != LOCKDEV_MODE_SHARED) {
 		lk->generation = ld_next_generation();
+		if (died && !lk->died_user) {
+			/* The uid keeps paying for the lock until it is repaired. */
+			lk->died_user = req->sess->user;
+			refcount_inc(&lk->died_user->ref);
+			atomic_inc(&lk->died_user->locks);
+		}
 		if (died) {
 			lk->owner_died = true;
 			ld_stat_inc(owner_deaths);
@@ -1318,6 +1377,7 @@ int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 		       u32 len)
 {
 	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
+	struct ld_user *died = NULL;
 	struct ld_lock *lk;
 	int ret = 0;
 
@@ -1331,8 +1391,9 @@ int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 	else if (req->mode != LOCKDEV_MODE_EXCLUSIVE)
 		ret = -EPERM;
 	else
-		lk->owner_died = false;
+		died = ld_lock_repaired(lk);
 	ld_lock_leave_pinned(lk, false);
+	ld_died_user_put(died);
 	ld_req_put(req);
 	return ret;
 }
@@ -1490,6 +1551,60 @@ void ld_lock_session_release(struct ld_session *sess)
 	}
 }
 
+/* The next lock of @space that only its owner-died mark keeps, taken out. */
+static struct ld_lock *ld_reap_next(struct rhashtable_iter *hti,
+				    struct ld_space *space,
+				    struct ld_user **died)
+{
+	struct ld_lock *lk;
+
+	rhashtable_walk_start(hti);
+	for (;;) {
+		lk = rhashtable_walk_next(hti);
+		if (IS_ERR(lk) && PTR_ERR(lk) == -EAGAIN)
+			continue;
+		if (IS_ERR_OR_NULL(lk)) {
+			lk = NULL;
+			break;
+		}
+		if (lk->space != space)
+			continue;
+		spin_lock(&lk->lock);
+		if (!lk->dead && lk->owner_died && !lk->busy &&
+		    list_empty(&lk->holders) && list_empty(&lk->waiters)) {
+			*died = ld_lock_repaired(lk);
+			ld_lock_remove(lk);
+			spin_unlock(&lk->lock);
+			break;
+		}
+		spin_unlock(&lk->lock);
+	}
+	rhashtable_walk_stop(hti);
+	return lk;
+}
+
+/**
+ * ld_lock_space_reap() - drop the owner-died locks of an unreachable
+ * lockspace
+ * @space: the lockspace, referenced, which no session can attach to again
+ *
+ * Context: may sleep. Linear in the number of locks, in the collector.
+ */
+void ld_lock_space_reap(struct ld_space *space)
+{
+	struct rhashtable_iter hti;
+	struct ld_user *died;
+	struct ld_lock *lk;
+
+	rhashtable_walk_enter(&ld_locks, &hti);
+	while ((lk = ld_reap_next(&hti, space, &died))) {
+		ld_died_user_put(died);
+		ld_lock_put(lk);
+		cond_resched();
+	}
+	rhashtable_walk_exit(&hti);
+}
+
 /**
  * ld_lock_init() - set up the lock tables
  *
@@ -1525,6 +1640,7 @@ static void ld_lock_exit_free(void *ptr, void *arg)
 	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
 	atomic_dec(&lk->space->locks);
 	ld_stat_dec(locks);
+	ld_died_user_put(ld_lock_repaired(lk));
 	ld_lock_put(lk);
 }
 

@@ -71,6 +71,8 @@
 
 #include <uapi/linux/lockdev.h>
 
+struct vfsmount;
+
 #define LOCKDEV_VERSION_MAJOR	0
 #define LOCKDEV_VERSION_MINOR	3
 #define LOCKDEV_VERSION_PATCH	0
@@ -93,10 +95,13 @@ extern unsigned int ld_max_class_edges;
  * @node: in the users table, under ld_users_mutex.
  * @uid: the uid, in the initial user namespace. Immutable.
  * @ref: sessions and lockspaces that point here.
- * @locks: requests held or queued by sessions of this uid.
+ * @locks: requests held or queued by sessions of this uid, and the
+ *	owner-died locks its sessions left (until marked consistent or gone).
  * @waiters: requests queued by sessions of this uid.
+ * @completions: asynchronous requests of this uid whose completion is not
+ *	read yet (limited by max_waiters_per_user as well).
  * @sessions: sessions opened by this uid.
- * @spaces: named lockspaces created by this uid.
+ * @spaces: lockspaces, named and default, created by this uid.
  *
  * The counters are atomic and need no lock.
  */
@@ -106,6 +111,7 @@ struct ld_user {
 	refcount_t ref;
 	atomic_t locks;
 	atomic_t waiters;
+	atomic_t completions;
 	atomic_t sessions;
 	atomic_t spaces;
 };
@@ -119,13 +125,14 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @node: in the lockspaces table, under ld_spaces_mutex.
  * @ref: attached sessions plus existing locks; the last put frees it.
  * @user_ns: the user namespace it lives in; a reference is held.
- * @ipc_ns: the IPC namespace it lives in, compared only, with @ipc_ns_inum.
- * @ipc_ns_inum: the inode number of @ipc_ns.
+ * @ipc: the IPC namespace it lives in, by its mqueue mount (space.c); a
+ *	reference to the mount is held, so no other namespace has it.
  * @uid: owner; for a default lockspace, the uid it belongs to.
  * @gid: owner's group.
  * @mode: permission bits.
  * @is_default: a uid's default lockspace, which has no name.
- * @creator: the user charged for a named lockspace, or NULL.
+ * @creator: the user charged for it; a reference is held.
+ * @sessions: sessions bound to it. Atomic.
  * @locks: locks that exist in it, for its limit. Atomic.
  * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
  * @graph_mutex: serialises changes to the waiters of its locks and the
@@ -134,20 +141,20 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref, @locks, @classes, @graph_mutex and @graph_walk is
- * immutable once the lockspace is in the table.
+ * Every field but @ref, @sessions, @locks, @classes, @graph_mutex and
+ * @graph_walk is immutable once the lockspace is in the table.
  */
 struct ld_space {
 	struct hlist_node node;
 	refcount_t ref;
 	struct user_namespace *user_ns;
-	void *ipc_ns;
-	unsigned int ipc_ns_inum;
+	struct vfsmount *ipc;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
 	bool is_default;
 	struct ld_user *creator;
+	atomic_t sessions;
 	atomic_t locks;
 	struct list_head classes;
 	struct mutex graph_mutex;
@@ -165,7 +172,31 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 int ld_space_default(const struct cred *cred, struct ld_space **spacep);
 void ld_space_get(struct ld_space *space);
 void ld_space_put(struct ld_space *space);
-bool ld_space_visible(const struct ld_space *space, const struct cred *cred);
+void ld_space_enter(struct ld_space *space);
+void ld_space_leave(struct ld_space *space);
+void ld_space_exit(void);
+
+/*
+ * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
+ * or the task of a netlink dump. Filled by ld_viewer_init(), then
+ * immutable.
+ * @file: the file, judged by its opener's credentials, or NULL.
+ * @cred: the credentials; a reference is held.
+ * @ipc: the IPC namespace, as lockspaces name it; a reference is held.
+ * @pid_ns: the pid namespace that pids are shown in; a reference is held.
+ * @all: sees every lockspace (the host's root).
+ */
+struct ld_viewer {
+	const struct file *file;
+	const struct cred *cred;
+	struct vfsmount *ipc;
+	struct pid_namespace *pid_ns;
+	bool all;
+};
+
+void ld_viewer_init(struct ld_viewer *v, const struct file *file);
+void ld_viewer_exit(struct ld_viewer *v);
+bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
 void ld_space_show_name(struct seq_file *m, const struct ld_space *space);
 void ld_escape(struct seq_file *m, const u8 *s, size_t len);
 
@@ -187,6 +218,8 @@ static inline bool ld_escaped(u8 c)
  *	after the lock left the table. The last put frees it after RCU.
  * @lock: protects every field below.
  * @dead: removed from the table; a lookup that finds it retries.
+ * @died_user: while @owner_died, the uid charged for it (in its @locks),
+ *	referenced; the holder that went away was its session's.
  * @busy: callers that looked it up and will come back; it stays alive.
  * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
  * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
@@ -211,6 +244,7 @@ struct ld_lock {
 	u16 name_len;
 	u32 busy;
 	u32 nr[3];
+	struct ld_user *died_user;
 	struct list_head holders;
 	struct list_head waiters;
 	u64 generation;
@@ -440,7 +474,7 @@ void ld_report_keep(struct ld_session *sess, struct ld_report *rep);
 void ld_report_session_exit(struct ld_session *sess);
 void ld_report_exit(void);
 int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d);
-int ld_deadlocks_show(struct seq_file *m, void *v);
+extern const struct proc_ops ld_deadlocks_proc_ops;
 
 /*
  * struct ld_session - one open file description of /dev/lockdev
@@ -545,6 +579,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		 u32 *nr);
 void ld_lock_session_release(struct ld_session *sess);
+void ld_lock_space_reap(struct ld_space *space);
 void ld_req_put(struct ld_req *req);
 bool ld_compatible(u32 mode, u32 mask);
 u32 ld_req_want(const struct ld_req *req);
@@ -571,6 +606,7 @@ extern const struct proc_ops ld_locks_proc_ops;
  * @hti: the table walk.
  * @cur: the lock the walk is at, pinned, or NULL.
  * @pos: how many locks the walk has passed, for seq_file.
+ * @viewer: who walks.
  * @all: every lock, not only those the walker may see.
  *
  * Only its owner uses it, one call at a time.
@@ -579,10 +615,12 @@ struct ld_locks_iter {
 	struct rhashtable_iter hti;
 	struct ld_lock *cur;
 	loff_t pos;
+	struct ld_viewer viewer;
 	bool all;
 };
 
-void ld_locks_iter_init(struct ld_locks_iter *it, bool all);
+void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
+			bool all);
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);
 void ld_locks_iter_exit(struct ld_locks_iter *it);
 
