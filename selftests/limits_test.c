@@ -819,6 +819,22 @@ TEST_F(limits, unread_completions)
 		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 		EXPECT_EQ(0, cancel_handle(s, l.handle));
 		EXPECT_EQ((ssize_t)sizeof(c[0]), read(s, c, sizeof(c)));
+
+		/* Closing the session gives back its unread completions. */
+		for (i = 0; i < COMPLETIONS; i++) {
+			EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+					     LOCKDEV_LOCK_ASYNC, 0, &l));
+			EXPECT_EQ(0, cancel_handle(s, l.handle));
+		}
+		EXPECT_EQ(-1, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+				      LOCKDEV_LOCK_ASYNC, 0, &l));
+		EXPECT_EQ(EDQUOT, errno);
+		close(s);
+		s = open_session();
+		EXPECT_LE(0, s);
+		EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+				     LOCKDEV_LOCK_ASYNC, 0, &l));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 		close(w);
 		close(s);
 		close(h);
@@ -867,6 +883,7 @@ TEST_F(limits, owner_died_charged)
 	long long locks;
 	int root, fd, i;
 	struct kid k;
+	pid_t pid;
 
 	snprintf(space, sizeof(space), "%s-odspace", self->prefix);
 	root = open_session();
@@ -923,6 +940,30 @@ TEST_F(limits, owner_died_charged)
 		EXPECT_EQ(0, clear_owner_died(root, name));
 	}
 	close(root);
+
+	/* Nothing is left charged to the uid, and nothing was given twice. */
+	pid = kid_fork_nopipes();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_OWNER_DIED, UID_OWNER_DIED))
+			_exit(2);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		for (i = 0; i < OWNER_DIED_LOCKS; i++) {
+			od_name(name, sizeof(name), self->prefix, i);
+			EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED,
+					      LOCKDEV_LOCK_NONBLOCK)) {
+				TH_LOG("lock %d: errno %d", i, errno);
+			}
+		}
+		od_name(name, sizeof(name), self->prefix, i);
+		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		close(fd);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
 /*
@@ -935,7 +976,7 @@ TEST_F(limits, default_space_counted)
 {
 	char s1[96], s2[96], a[96];
 	long long spaces;
-	int fda, fdb, fdc;
+	int fda, fdb, fdc, fdd;
 	pid_t pid;
 
 	snprintf(s1, sizeof(s1), "%s-s1", self->prefix);
@@ -975,6 +1016,13 @@ TEST_F(limits, default_space_counted)
 		EXPECT_EQ(0, lock_str(fdb, a, LOCKDEV_MODE_EXCLUSIVE,
 				      LOCKDEV_LOCK_NONBLOCK));
 		EXPECT_EQ(spaces, stat_value("lockspaces"));
+		/* It is one lockspace for every session of the uid ... */
+		fdd = open_session();
+		EXPECT_LE(0, fdd);
+		EXPECT_EQ(-1, lock_str(fdd, a, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EAGAIN, errno);
+		close(fdd);
 		/* ... and takes the place of a named one. */
 		EXPECT_EQ(-1, attach_str(fdc, s2, 0, 0600));
 		EXPECT_EQ(EDQUOT, errno);

@@ -871,15 +871,32 @@ static int recv_fds(int sock, int *fds, unsigned int n)
 	return 0;
 }
 
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Who opens the files in check_opener(). */
+enum { OPENER_UID, OPENER_NAMESPACE };
+
 /*
  * What a /proc/lockdev file shows is decided by the task that opened it, as
- * for /proc/PID files: root reading a descriptor that an unprivileged uid
- * opened sees no more than that uid would, not root's own default
- * lockspace; root's own descriptor shows it. Root leaves a line in each
- * file: a held lock (locks), an order violation (deadlocks), a learned edge
- * (order) and its classes (lock_stat), every name with @tag in it.
+ * for /proc/PID files: root reading a descriptor that another task opened
+ * sees no more than that task would, here not root's own default
+ * lockspace; root's own descriptor shows it. The other task is an
+ * unprivileged uid, or root in new user and IPC namespaces. Root leaves a
+ * line in each file: a held lock (locks), an order violation (deadlocks), a
+ * learned edge (order) and its classes (lock_stat), every name with @tag in
+ * it.
  */
-TEST(visibility_of_opener)
+static void check_opener(struct __test_metadata *_metadata, int opener)
 {
 	char tag[64], a[96], b[96], c[96], d[96], *text;
 	int fd = open_session(), sv[2], fds[NR_SPACE_FILES], own;
@@ -927,7 +944,13 @@ TEST(visibility_of_opener)
 	if (pid == 0) {
 		alarm(KID_TIMEOUT_S);
 		close(sv[0]);
-		if (become(UID_OPENER, UID_OPENER))
+		if (opener == OPENER_UID && become(UID_OPENER, UID_OPENER))
+			_exit(2);
+		if (opener == OPENER_NAMESPACE &&
+		    (unshare(CLONE_NEWUSER | CLONE_NEWIPC) ||
+		     write_str("/proc/self/setgroups", "deny") ||
+		     write_str("/proc/self/uid_map", "0 0 1") ||
+		     write_str("/proc/self/gid_map", "0 0 1")))
 			_exit(2);
 		for (i = 0; i < NR_SPACE_FILES; i++) {
 			fds[i] = open(space_files[i], O_RDONLY | O_CLOEXEC);
@@ -945,12 +968,23 @@ TEST(visibility_of_opener)
 		close(fds[i]);
 		ASSERT_NE(NULL, text);
 		EXPECT_EQ(NULL, strstr(text, tag)) {
-			TH_LOG("root reading uid %d's %s sees root's lines",
-			       UID_OPENER, space_files[i]);
+			TH_LOG("root reading %s opened by %s sees root's lines",
+			       space_files[i], opener == OPENER_UID ?
+			       "another uid" : "a task in other namespaces");
 		}
 		free(text);
 	}
 	close(fd);
+}
+
+TEST(visibility_of_opener)
+{
+	check_opener(_metadata, OPENER_UID);
+}
+
+TEST(visibility_of_opener_namespace)
+{
+	check_opener(_metadata, OPENER_NAMESPACE);
 }
 
 /*

@@ -1138,58 +1138,149 @@ TEST_F_TIMEOUT(deadns, recycled_ipc_namespace, 120)
 }
 
 /*
- * The owner-died locks of a lockspace that no session can reach any more,
- * because its IPC and user namespaces are gone, are dropped, and the
- * lockspace with them, within about 10 seconds (given 25 here).
+ * Wait up to @ms for the lockspaces and locks of /proc/lockdev/stats to be
+ * at most @spaces and @locks; false if they are not.
+ */
+static bool stats_down_to(long long spaces, long long locks, int ms,
+			  long long *now_spaces, long long *now_locks)
+{
+	int waited;
+
+	for (waited = 0;; waited += 100) {
+		*now_spaces = stat_value("lockspaces");
+		*now_locks = stat_value("locks");
+		if (*now_spaces <= spaces && *now_locks <= locks)
+			return true;
+		if (waited >= ms)
+			return false;
+		sleep_ms(100);
+	}
+}
+
+/* Children of dead_namespace_collected; the last one keeps its namespace. */
+#define DEAD_KIDS	4
+#define KEEPER		(DEAD_KIDS - 1)
+
+/*
+ * The owner-died locks of a lockspace that no session can reach any more
+ * are dropped, and the lockspace with them, within about 10 seconds (given
+ * 25 here): two children in new user and IPC namespaces and one in a new
+ * user namespace only leave a lock owner-died and exit. A fourth leaves
+ * one too but stays in its namespaces, so its lockspace must stay: after
+ * the others' are gone, it attaches to it again and finds the lock.
  */
 TEST_F_TIMEOUT(deadns, dead_namespace_collected, 90)
 {
-	struct kid k[3];
-	char space[64], lk[64];
+	static const int more[DEAD_KIDS] = {
+		CLONE_NEWIPC, CLONE_NEWIPC, 0, CLONE_NEWIPC
+	};
 	long long spaces, locks;
-	int i, waited;
+	struct kid k[DEAD_KIDS];
+	char space[64], lk[64];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	struct lockdev_consistent c;
+	int i, fd;
 
 	snprintf(space, sizeof(space), "space-deadns-%d", getpid());
 	snprintf(lk, sizeof(lk), "space-deadns-lock-%d", getpid());
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < DEAD_KIDS; i++) {
 		ASSERT_LE(0, kid_fork(&k[i]));
-		if (k[i].pid == 0) {
-			int fd;
-
-			if (enter_user_ns(CLONE_NEWIPC))
-				_exit(2);
-			fd = open_session();
-			EXPECT_LE(0, fd);
-			EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
-			EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
-					      LOCKDEV_LOCK_NONBLOCK, NULL));
-			kid_send(&k[i], _metadata->passed ? 'r' : 'e');
+		if (k[i].pid != 0) {
+			ASSERT_EQ('r', kid_recv(&k[i], WAIT_MS));
+			continue;
+		}
+		alarm(80);
+		if (enter_user_ns(more[i]))
+			_exit(2);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		if (i == KEEPER)
+			close(fd);
+		kid_send(&k[i], _metadata->passed ? 'r' : 'e');
+		if (i != KEEPER) {
 			kid_recv(&k[i], WAIT_MS);
 			/* Exit holding it: owner-died. */
 			KID_EXIT();
 		}
-		ASSERT_EQ('r', kid_recv(&k[i], WAIT_MS));
+		EXPECT_EQ('c', kid_recv(&k[i], 60000));
+		fd = open_session();
+		EXPECT_EQ(0, attach_str(fd, space, LOCKDEV_ATTACH_NOCREATE,
+					0600));
+		EXPECT_EQ(0, query_str(fd, lk, NULL, 0, &q));
+		EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
+		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, &l));
+		EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
+		memset(&c, 0, sizeof(c));
+		c.handle = l.handle;
+		EXPECT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c));
+		EXPECT_EQ(0, unlock_str(fd, lk));
+		close(fd);
+		KID_EXIT();
 	}
-	EXPECT_LE(self->spaces + 3, stat_value("lockspaces"));
-	EXPECT_LE(self->locks + 3, stat_value("locks"));
-	for (i = 0; i < 3; i++) {
+	EXPECT_LE(self->spaces + DEAD_KIDS, stat_value("lockspaces"));
+	EXPECT_LE(self->locks + DEAD_KIDS, stat_value("locks"));
+	for (i = 0; i < KEEPER; i++) {
 		kid_send(&k[i], 'q');
 		EXPECT_EQ(0, kid_reap(&k[i]));
 	}
-	for (waited = 0; waited < 25000; waited += 100) {
-		spaces = stat_value("lockspaces");
-		locks = stat_value("locks");
-		if (spaces <= self->spaces && locks <= self->locks)
-			break;
-		sleep_ms(100);
+	/* The keeper's lockspace and lock remain. */
+	EXPECT_TRUE(stats_down_to(self->spaces + 1, self->locks + 1, 25000,
+				  &spaces, &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld after 25 s; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
 	}
-	EXPECT_GE(self->spaces, spaces) {
-		TH_LOG("lockspaces %lld after 25 s, %lld before", spaces,
-		       self->spaces);
+	kid_send(&k[KEEPER], 'c');
+	EXPECT_EQ(0, kid_reap(&k[KEEPER]));
+	EXPECT_TRUE(stats_down_to(self->spaces, self->locks, SOON_MS,
+				  &spaces, &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
 	}
-	EXPECT_GE(self->locks, locks) {
-		TH_LOG("locks %lld after 25 s, %lld before", locks,
-		       self->locks);
+}
+
+/*
+ * A user namespace that is gone with several lockspaces of its own (in the
+ * host's IPC namespace, which lives on): a named one and the default one of
+ * its root, each with an owner-died lock. No session can reach either, so
+ * both are dropped, with their locks.
+ */
+TEST_F_TIMEOUT(deadns, dead_user_namespace_spaces, 90)
+{
+	long long spaces, locks;
+	char space[64], lk[64];
+	int fd, fd2;
+	struct kid k;
+
+	snprintf(space, sizeof(space), "space-deaduser-%d", getpid());
+	snprintf(lk, sizeof(lk), "space-deaduser-lock-%d", getpid());
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (enter_user_ns(0))
+			_exit(2);
+		fd = open_session();
+		fd2 = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_LE(0, fd2);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		EXPECT_EQ(0, lock_str(fd2, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		/* Exit holding both: owner-died. */
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
+	EXPECT_LE(self->spaces + 2, stat_value("lockspaces"));
+	EXPECT_LE(self->locks + 2, stat_value("locks"));
+	EXPECT_TRUE(stats_down_to(self->spaces, self->locks, 25000, &spaces,
+				  &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld after 25 s; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
 	}
 }
 
