@@ -157,7 +157,7 @@ struct ld_space {
 	atomic_t sessions;
 	atomic_t locks;
 	struct list_head classes;
-	struct mutex graph_mutex;
+	struct mutex graph_mutex;	/* see the lock order above */
 	u64 graph_walk;
 	u16 name_len;
 	u8 name[];
@@ -226,7 +226,10 @@ static inline bool ld_escaped(u8 c)
  * @holders: struct ld_req.hnode, in grant order.
  * @waiters: struct ld_req.wnode, in queue order, upgrades first.
  * @generation: see the uapi header.
- * @rcu: for freeing after the table's RCU readers.
+ * @rcu: for freeing after the table's RCU readers. It shares the room of
+ *	@holders and @waiters, which are empty for good once the last
+ *	reference is gone; a reader that finds the lock looks at @dead, under
+ *	@lock, before them.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
@@ -245,10 +248,14 @@ struct ld_lock {
 	u32 busy;
 	u32 nr[3];
 	struct ld_user *died_user;
-	struct list_head holders;
-	struct list_head waiters;
+	union {
+		struct {
+			struct list_head holders;
+			struct list_head waiters;
+		};
+		struct rcu_head rcu;
+	};
 	u64 generation;
-	struct rcu_head rcu;
 	u8 name[];
 };
 

@@ -41,7 +41,7 @@ struct ld_report *ld_report_alloc(struct ld_space *space, u32 reason, u32 nr,
 	size_t size;
 
 	size = size_add(struct_size(rep, m, nr), names);
-	rep = kzalloc(size, gfp | __GFP_NOWARN);
+	rep = kzalloc(size, gfp | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!rep)
 		return NULL;
 	refcount_set(&rep->ref, 1);
