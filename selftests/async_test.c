@@ -598,8 +598,8 @@ TEST_F(async, deadline_times_out)
 }
 
 /*
- * ASYNC with a deadline too far away for a signed 64-bit time (2^63 and
- * above): no completion while the lock is held, a grant when it is released.
+ * ASYNC with a deadline of 2^63 - 1 or more, which is no deadline: no
+ * completion while the lock is held, a grant when it is released.
  */
 TEST_F(async, deadline_far_future)
 {

@@ -567,13 +567,12 @@ TEST_F(cv, upgrade_deadline)
 }
 
 /*
- * An upgrade with a deadline too far away for a signed 64-bit time (2^63
- * and above) waits as one without a deadline: granted when the other
- * reader leaves, 300 ms later.
+ * An upgrade with a deadline of 2^63 - 1 or more waits as one without a
+ * deadline: granted when the other reader leaves, 300 ms later.
  */
 TEST_F(cv, upgrade_deadline_far_future)
 {
-	static const __u64 far[] = { UINT64_MAX, 1ull << 63 };
+	static const __u64 far[] = { UINT64_MAX, 1ull << 63, (1ull << 63) - 1 };
 	struct locker_cmd c = { .op = OP_CONVERT, .mode = X,
 				.flags = DEADLINE };
 	struct locker_reply r;
@@ -581,7 +580,7 @@ TEST_F(cv, upgrade_deadline_far_future)
 	unsigned int i;
 
 	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < ARRAY_SIZE(far); i++) {
 		ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
 		locker_must_lock(_metadata, &self->lk[0], S, &r);
 		c.deadline_ns = far[i];

@@ -1177,20 +1177,20 @@ TEST_F(lk, deadline_granted_in_time)
 }
 
 /*
- * A deadline too far away for a signed 64-bit time (2^63 and above, up to
- * UINT64_MAX) still means "wait until then": the waiter stays queued until
- * the holder releases, 300 ms later, and is granted.
+ * A deadline of 2^63 - 1 or more (the largest ktime and beyond, which a
+ * signed 64-bit time cannot hold) is no deadline: the waiter stays queued
+ * until the holder releases, 300 ms later, and is granted.
  */
 TEST_F(lk, deadline_far_future)
 {
-	static const __u64 far[] = { UINT64_MAX, 1ull << 63 };
+	static const __u64 far[] = { UINT64_MAX, 1ull << 63, (1ull << 63) - 1 };
 	struct locker_cmd c = { .op = OP_LOCK, .mode = X, .flags = DEADLINE };
 	struct locker_reply r;
 	struct lockdev_lock l;
 	unsigned int i;
 
 	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < ARRAY_SIZE(far); i++) {
 		ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
 		c.deadline_ns = far[i];
 		locker_send(_metadata, &self->lk[0], &c);

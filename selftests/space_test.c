@@ -968,7 +968,8 @@ TEST(ipc_namespace)
 
 /*
  * The namespace tests below run longer than the harness's default allows
- * on slow guests: a fixture gives them their own timeout.
+ * on slow guests: a fixture gives them their own timeout, and notes the
+ * lockspaces and locks of /proc/lockdev/stats before.
  */
 FIXTURE(deadns) {
 	long long spaces;
@@ -1025,28 +1026,38 @@ static int new_ipc_ns(int wr)
 
 /*
  * Child @i of recycled_ipc_namespace, in an IPC namespace of its own: the
- * first leaves @lk of lockspace @space owner-died; every later one must find
- * neither, and its own lockspace of that name starts empty.
+ * first leaves @lk owner-died in lockspace @space and in its default
+ * lockspace; every later one must find neither lockspace, and its own
+ * lockspaces of those names start empty.
  */
 static void __attribute__((noreturn))
 ipc_ns_child(int i, const char *space, const char *lk, int wr)
 {
 	struct lockdev_lock l;
-	int fd;
+	int fd, fd2;
 
 	if (new_ipc_ns(wr))
 		_exit(NS_SETUP);
 	fd = open_session();
-	if (fd < 0)
+	fd2 = open_session();
+	if (fd < 0 || fd2 < 0)
 		_exit(NS_SETUP);
+	/* In the default lockspace too. */
+	if (lock_str(fd2, lk, LOCKDEV_MODE_EXCLUSIVE, LOCKDEV_LOCK_NONBLOCK,
+		     &l))
+		_exit(NS_SETUP);
+	if (l.result & LOCKDEV_RESULT_OWNER_DIED)
+		_exit(NS_OWNER_DIED);
 	if (i == 0) {
 		if (attach_str(fd, space, 0, 0600) ||
 		    lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
 			     LOCKDEV_LOCK_NONBLOCK, NULL))
 			_exit(NS_SETUP);
-		/* Exit holding it: owner-died, with the namespace gone. */
+		/* Exit holding both: owner-died, with the namespace gone. */
 		_exit(NS_OK);
 	}
+	if (unlock_str(fd2, lk))
+		_exit(NS_SETUP);
 	if (!attach_str(fd, space, LOCKDEV_ATTACH_NOCREATE, 0600)) {
 		if (!lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_NONBLOCK, &l) &&
@@ -1071,7 +1082,8 @@ ipc_ns_child(int i, const char *space, const char *lk, int wr)
  * to RECYCLE_TRIES children in new IPC namespaces (in the same user
  * namespace, which the lockspace keeps alive) look for that lockspace with
  * NOCREATE: ENOENT every time, also for those whose namespace has the first
- * one's inode number, and the lock of that name is never owner-died.
+ * one's inode number, and the lock of that name is never owner-died, there
+ * nor in the default lockspace.
  */
 TEST_F_TIMEOUT(deadns, recycled_ipc_namespace, 120)
 {
