@@ -597,6 +597,38 @@ TEST_F(async, deadline_times_out)
 	EXPECT_EQ(0, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 }
 
+/*
+ * ASYNC with a deadline of 2^63 - 1 or more, which is no deadline: no
+ * completion while the lock is held, a grant when it is released.
+ */
+TEST_F(async, deadline_far_future)
+{
+	static const __u64 far[] = { UINT64_MAX, 1ull << 63 };
+	struct lockdev_completion c;
+	struct lockdev_lock lk;
+	char name[NAME_LEN];
+	unsigned int i;
+
+	mkname(self, name, "a");
+	agent_start(_metadata, &self->ag[0]);
+	for (i = 0; i < 2; i++) {
+		agent_hold(_metadata, &self->ag[0], name,
+			   LOCKDEV_MODE_EXCLUSIVE);
+		ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_ASYNC | LOCKDEV_LOCK_DEADLINE,
+				      far[i], i + 1, &lk));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
+		EXPECT_EQ(0, poll_in(self->fd, 1000)) {
+			TH_LOG("deadline %#llx: a completion while held",
+			       (unsigned long long)far[i]);
+		}
+		agent_unlock(_metadata, &self->ag[0], name);
+		read_one(_metadata, self->fd, &c);
+		expect_completion(_metadata, &c, i + 1, lk.handle, 0);
+		EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
+	}
+}
+
 /* CANCEL of a queued request: -ECANCELED, and the queue entry is gone. */
 TEST_F(async, cancel_queued)
 {

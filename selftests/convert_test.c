@@ -567,6 +567,43 @@ TEST_F(cv, upgrade_deadline)
 }
 
 /*
+ * An upgrade with a deadline of 2^63 - 1 or more waits as one without a
+ * deadline: granted when the other reader leaves, 300 ms later.
+ */
+TEST_F(cv, upgrade_deadline_far_future)
+{
+	static const __u64 far[] = { UINT64_MAX, 1ull << 63, (1ull << 63) - 1 };
+	struct locker_cmd c = { .op = OP_CONVERT, .mode = X,
+				.flags = DEADLINE };
+	struct locker_reply r;
+	struct lockdev_lock l;
+	unsigned int i;
+
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	for (i = 0; i < ARRAY_SIZE(far); i++) {
+		ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+		locker_must_lock(_metadata, &self->lk[0], S, &r);
+		c.deadline_ns = far[i];
+		locker_send(_metadata, &self->lk[0], &c);
+		ASSERT_FALSE(locker_answer(&self->lk[0], &r, QUIET_MS)) {
+			TH_LOG("deadline %#llx: ret %d errno %d, expected a wait",
+			       (unsigned long long)far[i], r.ret, r.err);
+		}
+		EXPECT_TRUE(wait_entry(self->fd[1], self->name,
+				       self->lk[0].pid, CONVERTING));
+		ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+		locker_granted(_metadata, &self->lk[0], &r);
+		EXPECT_LE(250 * MS, r.end_ns - r.start_ns);
+		locker_call(_metadata, &self->lk[0], OP_LIST, 0, 0, &r);
+		ASSERT_EQ(1, r.nr);
+		EXPECT_EQ(X, r.h.mode);
+		EXPECT_EQ(HELD, r.h.state);
+		locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+		EXPECT_EQ(0, r.ret);
+	}
+}
+
+/*
  * Holders A (a locker) and B (the test) read. A upgrades and waits for B. A
  * new reader C is refused: an incompatible request is queued. D (writer) and
  * E (reader) queue. When B leaves, A is granted EXCLUSIVE before D and E,

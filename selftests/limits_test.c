@@ -42,6 +42,9 @@
 #define UID_SESSIONS	2004
 #define UID_SPACES	2005
 #define UID_QUEUED	2006
+#define UID_COMPLETIONS	2007
+#define UID_OWNER_DIED	2008
+#define UID_DEFAULT	2009
 /* Another uid, which must not be affected by the first one's limit. */
 #define UID_OTHER(uid)	((uid) + 10)
 
@@ -720,6 +723,317 @@ TEST_F(limits, spaces_per_user)
 				     other));
 	kid_send(&k, 'c');
 	EXPECT_EQ(0, kid_reap(&k));
+}
+
+static int cancel_handle(int fd, __u64 handle)
+{
+	struct lockdev_cancel c;
+
+	memset(&c, 0, sizeof(c));
+	c.handle = handle;
+	return ioctl(fd, LOCKDEV_IOC_CANCEL, &c);
+}
+
+#define COMPLETIONS	4
+#define ASYNC_TRIES	32
+
+/*
+ * max_waiters_per_user also bounds, counted apart from queued requests, the
+ * asynchronous requests whose completion is not read yet: requests that were
+ * cancelled or timed out, and so wait no more, cannot pile up completions.
+ * Once they are read, asynchronous requests are accepted again.
+ */
+TEST_F(limits, unread_completions)
+{
+	struct lockdev_completion c[ASYNC_TRIES];
+	struct lockdev_lock l;
+	int h, s, w, i, n, ret;
+	char a[96], b[96];
+	ssize_t got;
+	pid_t pid;
+
+	snprintf(a, sizeof(a), "%s-a", self->prefix);
+	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	ASSERT_EQ(0, set_param("max_waiters_per_user", COMPLETIONS));
+	ASSERT_EQ(0, set_param("max_locks_per_user", 2 * COMPLETIONS));
+
+	pid = kid_fork_nopipes();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_COMPLETIONS, UID_COMPLETIONS))
+			_exit(2);
+		h = open_session();
+		s = open_session();
+		w = open_session();
+		EXPECT_LE(0, h);
+		EXPECT_LE(0, s);
+		EXPECT_LE(0, w);
+		EXPECT_EQ(0, lock_str(h, a, LOCKDEV_MODE_EXCLUSIVE, 0));
+		EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+		if (!_metadata->passed)
+			_exit(1);
+
+		/*
+		 * Each request ends (cancelled, or timed out: its deadline
+		 * has passed) before the next is made: only its unread
+		 * completion is left.
+		 */
+		for (n = 0; n < ASYNC_TRIES; n++) {
+			if (n & 1)
+				ret = lock_dl(s, a, LOCKDEV_MODE_SHARED,
+					      LOCKDEV_LOCK_ASYNC |
+					      LOCKDEV_LOCK_DEADLINE, 1, &l);
+			else
+				ret = lock_dl(s, a, LOCKDEV_MODE_SHARED,
+					      LOCKDEV_LOCK_ASYNC, 0, &l);
+			if (ret)
+				break;
+			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+			if (!(n & 1))
+				EXPECT_EQ(0, cancel_handle(s, l.handle));
+			EXPECT_EQ(0, wait_state(h, a, LOCKDEV_STATE_WAITING,
+						0));
+		}
+		EXPECT_EQ(COMPLETIONS, n) {
+			TH_LOG("%d completions left unread with a limit of %d",
+			       n, COMPLETIONS);
+		}
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(0, count_state(h, a, LOCKDEV_STATE_WAITING));
+		/* A request that waits itself is not an unread completion. */
+		EXPECT_EQ(-1, lock_dl(w, b, LOCKDEV_MODE_SHARED,
+				      LOCKDEV_LOCK_DEADLINE,
+				      now_ns() + 200000000ull, NULL));
+		EXPECT_EQ(ETIMEDOUT, errno);
+
+		/* Read, they make room again. */
+		EXPECT_NE(0, poll_in(s, 0) & POLLIN);
+		got = read(s, c, sizeof(c));
+		EXPECT_EQ(n * (ssize_t)sizeof(c[0]), got);
+		for (i = 0; i < n && (i + 1) * (ssize_t)sizeof(c[0]) <= got;
+		     i++)
+			EXPECT_EQ((i & 1) ? -ETIMEDOUT : -ECANCELED,
+				  c[i].result);
+		EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+				     LOCKDEV_LOCK_ASYNC, 0, &l));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+		EXPECT_EQ(0, cancel_handle(s, l.handle));
+		EXPECT_EQ((ssize_t)sizeof(c[0]), read(s, c, sizeof(c)));
+
+		/* Closing the session gives back its unread completions. */
+		for (i = 0; i < COMPLETIONS; i++) {
+			EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+					     LOCKDEV_LOCK_ASYNC, 0, &l));
+			EXPECT_EQ(0, cancel_handle(s, l.handle));
+		}
+		EXPECT_EQ(-1, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+				      LOCKDEV_LOCK_ASYNC, 0, &l));
+		EXPECT_EQ(EDQUOT, errno);
+		close(s);
+		s = open_session();
+		EXPECT_LE(0, s);
+		EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
+				     LOCKDEV_LOCK_ASYNC, 0, &l));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+		close(w);
+		close(s);
+		close(h);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+}
+
+#define OWNER_DIED_LOCKS	20
+
+/* Lock @i of owner_died_charged. */
+static void od_name(char *buf, size_t size, const char *prefix, int i)
+{
+	snprintf(buf, size, "%s-od%d", prefix, i);
+}
+
+/*
+ * Take owner-died lock @name in EXCLUSIVE from @fd, mark it consistent and
+ * release it: it no longer exists.
+ */
+static int clear_owner_died(int fd, const char *name)
+{
+	struct lockdev_consistent c;
+	struct lockdev_lock l;
+
+	if (lock_dl(fd, name, LOCKDEV_MODE_EXCLUSIVE, LOCKDEV_LOCK_NONBLOCK,
+		    0, &l))
+		return -1;
+	if (!(l.result & LOCKDEV_RESULT_OWNER_DIED))
+		return -2;
+	memset(&c, 0, sizeof(c));
+	c.handle = l.handle;
+	if (ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c))
+		return -3;
+	return unlock_str(fd, name);
+}
+
+/*
+ * max_locks_per_user counts the owner-died locks that a uid's sessions left
+ * behind, until they are marked consistent: a uid that leaves its locks
+ * owner-died cannot make more of them exist than its limit.
+ */
+TEST_F(limits, owner_died_charged)
+{
+	char space[96], name[128];
+	long long locks;
+	int root, fd, i;
+	struct kid k;
+	pid_t pid;
+
+	snprintf(space, sizeof(space), "%s-odspace", self->prefix);
+	root = open_session();
+	ASSERT_LE(0, root);
+	ASSERT_EQ(0, attach_str(root, space, 0, 0666));
+	ASSERT_EQ(0, set_param("max_locks_per_user", OWNER_DIED_LOCKS));
+
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (become(UID_OWNER_DIED, UID_OWNER_DIED))
+			_exit(2);
+		/* Each session leaves its EXCLUSIVE lock owner-died. */
+		for (i = 0; i < OWNER_DIED_LOCKS; i++) {
+			od_name(name, sizeof(name), self->prefix, i);
+			fd = open_session();
+			EXPECT_LE(0, fd);
+			EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+			EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+					      LOCKDEV_LOCK_NONBLOCK));
+			close(fd);
+		}
+		if (!_metadata->passed)
+			_exit(1);
+		locks = stat_value("locks");
+		od_name(name, sizeof(name), self->prefix, OWNER_DIED_LOCKS);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		expect_no_lock(_metadata, fd, name);
+		EXPECT_EQ(locks, stat_value("locks"));
+
+		/* Root clears one of them: room for one more. */
+		kid_send(&k, 'c');
+		EXPECT_EQ('d', kid_recv(&k, WAIT_MS));
+		EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(0, unlock_str(fd, name));
+		close(fd);
+		KID_EXIT();
+	}
+	EXPECT_EQ('c', kid_recv(&k, WAIT_MS));
+	od_name(name, sizeof(name), self->prefix, 0);
+	EXPECT_EQ(0, clear_owner_died(root, name));
+	kid_send(&k, 'd');
+	EXPECT_EQ(0, kid_reap(&k));
+	/* Root clears the others. */
+	for (i = 1; i < OWNER_DIED_LOCKS; i++) {
+		od_name(name, sizeof(name), self->prefix, i);
+		EXPECT_EQ(0, clear_owner_died(root, name));
+	}
+	close(root);
+
+	/* Nothing is left charged to the uid, and nothing was given twice. */
+	pid = kid_fork_nopipes();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_OWNER_DIED, UID_OWNER_DIED))
+			_exit(2);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		for (i = 0; i < OWNER_DIED_LOCKS; i++) {
+			od_name(name, sizeof(name), self->prefix, i);
+			EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED,
+					      LOCKDEV_LOCK_NONBLOCK)) {
+				TH_LOG("lock %d: errno %d", i, errno);
+			}
+		}
+		od_name(name, sizeof(name), self->prefix, i);
+		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		close(fd);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+}
+
+/*
+ * max_spaces_per_user counts a uid's default lockspace as well: with a limit
+ * of one, a uid with a named lockspace gets EDQUOT for the first lock of a
+ * session in its default lockspace, and one using its default lockspace
+ * cannot create a named one.
+ */
+TEST_F(limits, default_space_counted)
+{
+	char s1[96], s2[96], a[96];
+	long long spaces;
+	int fda, fdb, fdc, fdd;
+	pid_t pid;
+
+	snprintf(s1, sizeof(s1), "%s-s1", self->prefix);
+	snprintf(s2, sizeof(s2), "%s-s2", self->prefix);
+	snprintf(a, sizeof(a), "%s-a", self->prefix);
+	ASSERT_EQ(0, set_param("max_spaces_per_user", 1));
+
+	pid = kid_fork_nopipes();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_DEFAULT, UID_DEFAULT))
+			_exit(2);
+		fda = open_session();
+		fdb = open_session();
+		fdc = open_session();
+		EXPECT_LE(0, fda);
+		EXPECT_LE(0, fdb);
+		EXPECT_LE(0, fdc);
+		EXPECT_EQ(0, attach_str(fda, s1, 0, 0600));
+		if (!_metadata->passed)
+			_exit(1);
+		spaces = stat_value("lockspaces");
+
+		/* The default lockspace would be a second one. */
+		EXPECT_EQ(-1, lock_str(fdb, a, LOCKDEV_MODE_EXCLUSIVE,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(-1, lock_str(fdb, a, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(spaces, stat_value("lockspaces"));
+		if (!_metadata->passed)
+			_exit(1);
+
+		/* Without the named one, the default lockspace fits ... */
+		close(fda);
+		EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
+		EXPECT_EQ(0, lock_str(fdb, a, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(spaces, stat_value("lockspaces"));
+		/* It is one lockspace for every session of the uid ... */
+		fdd = open_session();
+		EXPECT_LE(0, fdd);
+		EXPECT_EQ(-1, lock_str(fdd, a, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EAGAIN, errno);
+		close(fdd);
+		/* ... and takes the place of a named one. */
+		EXPECT_EQ(-1, attach_str(fdc, s2, 0, 0600));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(0, unlock_str(fdb, a));
+		close(fdb);
+		EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
+		EXPECT_EQ(0, attach_str(fdc, s2, 0, 0600));
+		close(fdc);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -1177,6 +1177,38 @@ TEST_F(lk, deadline_granted_in_time)
 }
 
 /*
+ * A deadline of 2^63 - 1 or more (the largest ktime and beyond, which a
+ * signed 64-bit time cannot hold) is no deadline: the waiter stays queued
+ * until the holder releases, 300 ms later, and is granted.
+ */
+TEST_F(lk, deadline_far_future)
+{
+	static const __u64 far[] = { UINT64_MAX, 1ull << 63, (1ull << 63) - 1 };
+	struct locker_cmd c = { .op = OP_LOCK, .mode = X, .flags = DEADLINE };
+	struct locker_reply r;
+	struct lockdev_lock l;
+	unsigned int i;
+
+	locker_start(_metadata, &self->lk[0], -1, self->name, -1, 0);
+	for (i = 0; i < ARRAY_SIZE(far); i++) {
+		ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
+		c.deadline_ns = far[i];
+		locker_send(_metadata, &self->lk[0], &c);
+		ASSERT_FALSE(locker_answer(&self->lk[0], &r, QUIET_MS)) {
+			TH_LOG("deadline %#llx: ret %d errno %d, expected a wait",
+			       (unsigned long long)far[i], r.ret, r.err);
+		}
+		EXPECT_TRUE(wait_entry(self->fd[1], self->name,
+				       self->lk[0].pid, WAITING));
+		ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+		locker_granted(_metadata, &self->lk[0], &r);
+		EXPECT_LE(250 * MS, r.end_ns - r.start_ns);
+		locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
+		EXPECT_EQ(0, r.ret);
+	}
+}
+
+/*
  * A waiting EXCLUSIVE holds back a reader queued behind it. When it leaves
  * the queue without being granted (deadline, signal, kill), the reader
  * behind it is compatible with everything left and must be granted.

@@ -764,6 +764,39 @@ TEST_F(set, blocking_set_granted)
 	EXPECT_EQ(X, held_mode(self->fd[0], self->c, pid));
 }
 
+/*
+ * A set's deadline of 2^63 - 1 or more is no deadline: the set waits until
+ * its last lock comes free.
+ */
+TEST_F(set, deadline_far_future)
+{
+	static const __u64 far[] = { UINT64_MAX, 1ull << 63, (1ull << 63) - 1 };
+	const char *names[] = { self->c, self->a, self->b };
+	struct lockdev_lock l;
+	struct act_reply r;
+	unsigned int i, j;
+	pid_t pid;
+
+	actor_start(_metadata, &self->lk[0], -1);
+	pid = self->lk[0].pid;
+	for (i = 0; i < ARRAY_SIZE(far); i++) {
+		ASSERT_EQ(0, lock_call(self->fd[1], self->c, S, 0, &l));
+		actor_set(_metadata, &self->lk[0], names, NULL, NULL, 3,
+			  DEADLINE, far[i]);
+		ASSERT_FALSE(actor_answer(&self->lk[0], &r, QUIET_MS)) {
+			TH_LOG("deadline %#llx: ret %d errno %d, expected a wait",
+			       (unsigned long long)far[i], r.ret, r.err);
+		}
+		EXPECT_TRUE(wait_entry(self->fd[0], self->c, pid, WAITING));
+		ASSERT_EQ(0, unlock_handle(self->fd[1], l.handle));
+		actor_granted(_metadata, &self->lk[0], &r);
+		EXPECT_EQ(NONE, r.failed);
+		EXPECT_LE(QUIET_MS * MS, r.end_ns - r.start_ns);
+		for (j = 0; j < 3; j++)
+			actor_release(_metadata, &self->lk[0], names[j]);
+	}
+}
+
 /* A signal during a set's wait releases everything: EINTR. */
 TEST_F(set, signal_releases_everything)
 {

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -41,6 +42,8 @@
 /* Unprivileged ids of readers. */
 #define UID_READER	3001
 #define UID_GROUP	3002
+/* The uid that opens /proc/lockdev files for root to read. */
+#define UID_OPENER	3003
 
 #define COLUMNS "lockspace name level mode state pid comm age_ms owner_died " \
 		"generation waits_for"
@@ -787,6 +790,201 @@ TEST(visibility)
 	EXPECT_EQ(0, kid_reap(&k));
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
+}
+
+/* Every file of /proc/lockdev/ that shows lockspaces. */
+static const char *const space_files[] = {
+	"/proc/lockdev/locks", "/proc/lockdev/deadlocks",
+	"/proc/lockdev/order", "/proc/lockdev/lock_stat",
+};
+
+#define NR_SPACE_FILES ARRAY_SIZE(space_files)
+
+/* Read @fd to its end into a NUL-terminated buffer to free(), or NULL. */
+static char *read_fd(int fd)
+{
+	size_t len = 0, size = 65536;
+	char *buf = malloc(size), *p;
+	ssize_t n;
+
+	while (buf) {
+		if (size - len < 4096) {
+			p = realloc(buf, size * 2);
+			if (!p)
+				break;
+			buf = p;
+			size *= 2;
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n == 0) {
+			buf[len] = 0;
+			return buf;
+		}
+		len += n;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Send @n descriptors over unix socket @sock. */
+static int send_fds(int sock, const int *fds, unsigned int n)
+{
+	char cbuf[CMSG_SPACE(NR_SPACE_FILES * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "f", .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* Receive @n descriptors from unix socket @sock, waiting at most WAIT_MS. */
+static int recv_fds(int sock, int *fds, unsigned int n)
+{
+	char cbuf[CMSG_SPACE(NR_SPACE_FILES * sizeof(int))], byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+
+	if (!(poll_in(sock, WAIT_MS) & POLLIN) ||
+	    recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(n * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(c), n * sizeof(int));
+	return 0;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Who opens the files in check_opener(). */
+enum { OPENER_UID, OPENER_NAMESPACE };
+
+/*
+ * What a /proc/lockdev file shows is decided by the task that opened it, as
+ * for /proc/PID files: root reading a descriptor that another task opened
+ * sees no more than that task would, here not root's own default
+ * lockspace; root's own descriptor shows it. The other task is an
+ * unprivileged uid, or root in new user and IPC namespaces. Root leaves a
+ * line in each file: a held lock (locks), an order violation (deadlocks), a
+ * learned edge (order) and its classes (lock_stat), every name with @tag in
+ * it.
+ */
+static void check_opener(struct __test_metadata *_metadata, int opener)
+{
+	char tag[64], a[96], b[96], c[96], d[96], *text;
+	int fd = open_session(), sv[2], fds[NR_SPACE_FILES], own;
+	struct lockdev_lock l;
+	unsigned int i;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	snprintf(tag, sizeof(tag), "proc-opener-%d", getpid());
+	snprintf(a, sizeof(a), "%s-a:1", tag);
+	snprintf(b, sizeof(b), "%s-b:1", tag);
+	snprintf(c, sizeof(c), "%s-c", tag);
+	snprintf(d, sizeof(d), "%s-d", tag);
+	/* In root's default lockspace, 0600: a held lock and an edge a -> b. */
+	ASSERT_EQ(0, lock_str(fd, a, LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+	ASSERT_EQ(0, lock_str(fd, b, LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+	/* An order violation: level 1 while level 2 is held. */
+	ASSERT_EQ(0, do_lock(fd, c, strlen(c), LOCKDEV_MODE_SHARED, 2, 0, 0,
+			     NULL));
+	ASSERT_EQ(-1, do_lock(fd, d, strlen(d), LOCKDEV_MODE_SHARED, 1, 0, 0,
+			      &l));
+	ASSERT_EQ(EDEADLK, errno);
+
+	/* Root's own descriptors show all four. */
+	for (i = 0; i < NR_SPACE_FILES; i++) {
+		own = open(space_files[i], O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, own) TH_LOG("%s: %s", space_files[i],
+					 strerror(errno));
+		text = read_fd(own);
+		close(own);
+		ASSERT_NE(NULL, text);
+		EXPECT_NE(NULL, strstr(text, tag)) {
+			TH_LOG("root's own read of %s misses root's lines",
+			       space_files[i]);
+		}
+		free(text);
+	}
+
+	/* Descriptors opened by another uid, handed to root. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		alarm(KID_TIMEOUT_S);
+		close(sv[0]);
+		if (opener == OPENER_UID && become(UID_OPENER, UID_OPENER))
+			_exit(2);
+		if (opener == OPENER_NAMESPACE &&
+		    (unshare(CLONE_NEWUSER | CLONE_NEWIPC) ||
+		     write_str("/proc/self/setgroups", "deny") ||
+		     write_str("/proc/self/uid_map", "0 0 1") ||
+		     write_str("/proc/self/gid_map", "0 0 1")))
+			_exit(2);
+		for (i = 0; i < NR_SPACE_FILES; i++) {
+			fds[i] = open(space_files[i], O_RDONLY | O_CLOEXEC);
+			if (fds[i] < 0)
+				_exit(3);
+		}
+		_exit(send_fds(sv[1], fds, NR_SPACE_FILES) ? 4 : 0);
+	}
+	close(sv[1]);
+	ASSERT_EQ(0, recv_fds(sv[0], fds, NR_SPACE_FILES));
+	close(sv[0]);
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+	for (i = 0; i < NR_SPACE_FILES; i++) {
+		text = read_fd(fds[i]);
+		close(fds[i]);
+		ASSERT_NE(NULL, text);
+		EXPECT_EQ(NULL, strstr(text, tag)) {
+			TH_LOG("root reading %s opened by %s sees root's lines",
+			       space_files[i], opener == OPENER_UID ?
+			       "another uid" : "a task in other namespaces");
+		}
+		free(text);
+	}
+	close(fd);
+}
+
+TEST(visibility_of_opener)
+{
+	check_opener(_metadata, OPENER_UID);
+}
+
+TEST(visibility_of_opener_namespace)
+{
+	check_opener(_metadata, OPENER_NAMESPACE);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -81,6 +82,20 @@ static int do_attach(int fd, const void *name, __u32 len, __u32 flags,
 static int attach_str(int fd, const char *name, __u32 flags, __u32 mode)
 {
 	return do_attach(fd, name, strlen(name), flags, mode);
+}
+
+/*
+ * Unshare the user namespace, and the namespaces in @more (CLONE_NEW*), and
+ * be root in it, mapped to the caller's root.
+ */
+static int enter_user_ns(int more)
+{
+	if (unshare(CLONE_NEWUSER | more) ||
+	    write_file("/proc/self/setgroups", "deny") ||
+	    write_file("/proc/self/uid_map", "0 0 1") ||
+	    write_file("/proc/self/gid_map", "0 0 1"))
+		return -1;
+	return 0;
 }
 
 /* LOCK @name; outputs in @l (poisoned first), which may be NULL. */
@@ -900,10 +915,7 @@ TEST(user_namespace)
 	EXPECT_EQ(2, proc_lines_of_pid(host));
 	ASSERT_LE(0, kid_fork(&k));
 	if (k.pid == 0) {
-		if (unshare(CLONE_NEWUSER) ||
-		    write_file("/proc/self/setgroups", "deny") ||
-		    write_file("/proc/self/uid_map", "0 0 1") ||
-		    write_file("/proc/self/gid_map", "0 0 1")) {
+		if (enter_user_ns(0)) {
 			TH_LOG("cannot make a user namespace: %s",
 			       strerror(errno));
 			_exit(2);
@@ -952,6 +964,336 @@ TEST(ipc_namespace)
 	check_host(_metadata, &h);
 	close(h.named);
 	close(h.deflt);
+}
+
+/*
+ * The namespace tests below run longer than the harness's default allows
+ * on slow guests: a fixture gives them their own timeout, and notes the
+ * lockspaces and locks of /proc/lockdev/stats before.
+ */
+FIXTURE(deadns) {
+	long long spaces;
+	long long locks;
+};
+
+FIXTURE_SETUP(deadns)
+{
+	self->spaces = stat_value("lockspaces");
+	self->locks = stat_value("locks");
+	ASSERT_LE(0, self->spaces);
+	ASSERT_LE(0, self->locks);
+}
+
+FIXTURE_TEARDOWN(deadns)
+{
+}
+
+/* New IPC namespaces made to get the first one's place back. */
+#define RECYCLE_TRIES	50
+
+/* Exit statuses of the children of recycled_ipc_namespace. */
+enum {
+	NS_OK,
+	NS_SETUP = 2,
+	NS_FOUND = 10,		/* attached to the dead namespace's lockspace */
+	NS_OWNER_DIED,		/* got its owner-died lock */
+};
+
+static const char *ns_status(int st)
+{
+	switch (st) {
+	case NS_OK:
+		return "ok";
+	case NS_FOUND:
+		return "attached to the dead namespace's lockspace";
+	case NS_OWNER_DIED:
+		return "got the dead namespace's owner-died lock";
+	default:
+		return "failed";
+	}
+}
+
+/* Unshare the IPC namespace and write its inode number to @wr. */
+static int new_ipc_ns(int wr)
+{
+	struct stat st;
+
+	if (unshare(CLONE_NEWIPC) || stat("/proc/self/ns/ipc", &st))
+		return -1;
+	return write(wr, &st.st_ino, sizeof(st.st_ino)) ==
+	       sizeof(st.st_ino) ? 0 : -1;
+}
+
+/*
+ * Child @i of recycled_ipc_namespace, in an IPC namespace of its own: the
+ * first leaves @lk owner-died in lockspace @space and in its default
+ * lockspace; every later one must find neither lockspace, and its own
+ * lockspaces of those names start empty.
+ */
+static void __attribute__((noreturn))
+ipc_ns_child(int i, const char *space, const char *lk, int wr)
+{
+	struct lockdev_lock l;
+	int fd, fd2;
+
+	if (new_ipc_ns(wr))
+		_exit(NS_SETUP);
+	fd = open_session();
+	fd2 = open_session();
+	if (fd < 0 || fd2 < 0)
+		_exit(NS_SETUP);
+	/* In the default lockspace too. */
+	if (lock_str(fd2, lk, LOCKDEV_MODE_EXCLUSIVE, LOCKDEV_LOCK_NONBLOCK,
+		     &l))
+		_exit(NS_SETUP);
+	if (l.result & LOCKDEV_RESULT_OWNER_DIED)
+		_exit(NS_OWNER_DIED);
+	if (i == 0) {
+		if (attach_str(fd, space, 0, 0600) ||
+		    lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+			     LOCKDEV_LOCK_NONBLOCK, NULL))
+			_exit(NS_SETUP);
+		/* Exit holding both: owner-died, with the namespace gone. */
+		_exit(NS_OK);
+	}
+	if (unlock_str(fd2, lk))
+		_exit(NS_SETUP);
+	if (!attach_str(fd, space, LOCKDEV_ATTACH_NOCREATE, 0600)) {
+		if (!lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+			      LOCKDEV_LOCK_NONBLOCK, &l) &&
+		    (l.result & LOCKDEV_RESULT_OWNER_DIED))
+			_exit(NS_OWNER_DIED);
+		_exit(NS_FOUND);
+	}
+	if (errno != ENOENT || attach_str(fd, space, 0, 0600) ||
+	    lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE, LOCKDEV_LOCK_NONBLOCK,
+		     &l))
+		_exit(NS_SETUP);
+	if (l.result & LOCKDEV_RESULT_OWNER_DIED)
+		_exit(NS_OWNER_DIED);
+	_exit(unlock_str(fd, lk) ? NS_SETUP : NS_OK);
+}
+
+/*
+ * A lockspace belongs to its IPC namespace, not to the namespace that later
+ * takes its address and inode number. In a user namespace of its own, a
+ * child in a new IPC namespace leaves a lock owner-died in a named lockspace
+ * and exits, and its IPC namespace goes with it. Then, one after another, up
+ * to RECYCLE_TRIES children in new IPC namespaces (in the same user
+ * namespace, which the lockspace keeps alive) look for that lockspace with
+ * NOCREATE: ENOENT every time, also for those whose namespace has the first
+ * one's inode number, and the lock of that name is never owner-died, there
+ * nor in the default lockspace.
+ */
+TEST_F_TIMEOUT(deadns, recycled_ipc_namespace, 120)
+{
+	int i, p[2], st, recycled = 0, tries = 0;
+	ino_t first = 0, ino;
+	char space[64], lk[64];
+	__u64 start;
+	pid_t pid;
+	struct kid k;
+
+	snprintf(space, sizeof(space), "space-recycled-%d", getpid());
+	snprintf(lk, sizeof(lk), "space-recycled-lock-%d", getpid());
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		alarm(90);
+		if (enter_user_ns(0)) {
+			TH_LOG("cannot make a user namespace: %s",
+			       strerror(errno));
+			_exit(2);
+		}
+		start = now_ns();
+		for (i = 0; i <= RECYCLE_TRIES; i++) {
+			if (pipe(p))
+				_exit(3);
+			fflush(stdout);
+			fflush(stderr);
+			pid = fork();
+			if (pid < 0)
+				_exit(3);
+			if (pid == 0) {
+				close(p[0]);
+				ipc_ns_child(i, space, lk, p[1]);
+			}
+			close(p[1]);
+			ino = 0;
+			if (!(poll_in(p[0], WAIT_MS) & POLLIN) ||
+			    read(p[0], &ino, sizeof(ino)) != sizeof(ino))
+				ino = 0;
+			close(p[0]);
+			st = reap(pid, WAIT_MS);
+			if (i == 0)
+				first = ino;
+			else
+				tries++;
+			if (i && ino == first)
+				recycled++;
+			EXPECT_EQ(NS_OK, st) {
+				TH_LOG("child %d (IPC namespace inode %lu, the first's %lu): %s",
+				       i, (unsigned long)ino,
+				       (unsigned long)first, ns_status(st));
+			}
+			if (st != NS_OK || now_ns() - start > 30000000000ull)
+				break;
+			/* Give the dead namespace time to be freed. */
+			sleep_ms(20);
+		}
+		TH_LOG("%d of %d new IPC namespaces had inode number %lu again",
+		       recycled, tries, (unsigned long)first);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(k.pid, 100000));
+	close(k.rd);
+	close(k.wr);
+}
+
+/*
+ * Wait up to @ms for the lockspaces and locks of /proc/lockdev/stats to be
+ * at most @spaces and @locks; false if they are not.
+ */
+static bool stats_down_to(long long spaces, long long locks, int ms,
+			  long long *now_spaces, long long *now_locks)
+{
+	int waited;
+
+	for (waited = 0;; waited += 100) {
+		*now_spaces = stat_value("lockspaces");
+		*now_locks = stat_value("locks");
+		if (*now_spaces <= spaces && *now_locks <= locks)
+			return true;
+		if (waited >= ms)
+			return false;
+		sleep_ms(100);
+	}
+}
+
+/* Children of dead_namespace_collected; the last one keeps its namespace. */
+#define DEAD_KIDS	4
+#define KEEPER		(DEAD_KIDS - 1)
+
+/*
+ * The owner-died locks of a lockspace that no session can reach any more
+ * are dropped, and the lockspace with them, within about 10 seconds (given
+ * 25 here): two children in new user and IPC namespaces and one in a new
+ * user namespace only leave a lock owner-died and exit. A fourth leaves
+ * one too but stays in its namespaces, so its lockspace must stay: after
+ * the others' are gone, it attaches to it again and finds the lock.
+ */
+TEST_F_TIMEOUT(deadns, dead_namespace_collected, 90)
+{
+	static const int more[DEAD_KIDS] = {
+		CLONE_NEWIPC, CLONE_NEWIPC, 0, CLONE_NEWIPC
+	};
+	long long spaces, locks;
+	struct kid k[DEAD_KIDS];
+	char space[64], lk[64];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	struct lockdev_consistent c;
+	int i, fd;
+
+	snprintf(space, sizeof(space), "space-deadns-%d", getpid());
+	snprintf(lk, sizeof(lk), "space-deadns-lock-%d", getpid());
+	for (i = 0; i < DEAD_KIDS; i++) {
+		ASSERT_LE(0, kid_fork(&k[i]));
+		if (k[i].pid != 0) {
+			ASSERT_EQ('r', kid_recv(&k[i], WAIT_MS));
+			continue;
+		}
+		alarm(80);
+		if (enter_user_ns(more[i]))
+			_exit(2);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		if (i == KEEPER)
+			close(fd);
+		kid_send(&k[i], _metadata->passed ? 'r' : 'e');
+		if (i != KEEPER) {
+			kid_recv(&k[i], WAIT_MS);
+			/* Exit holding it: owner-died. */
+			KID_EXIT();
+		}
+		EXPECT_EQ('c', kid_recv(&k[i], 60000));
+		fd = open_session();
+		EXPECT_EQ(0, attach_str(fd, space, LOCKDEV_ATTACH_NOCREATE,
+					0600));
+		EXPECT_EQ(0, query_str(fd, lk, NULL, 0, &q));
+		EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
+		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, &l));
+		EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
+		memset(&c, 0, sizeof(c));
+		c.handle = l.handle;
+		EXPECT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c));
+		EXPECT_EQ(0, unlock_str(fd, lk));
+		close(fd);
+		KID_EXIT();
+	}
+	EXPECT_LE(self->spaces + DEAD_KIDS, stat_value("lockspaces"));
+	EXPECT_LE(self->locks + DEAD_KIDS, stat_value("locks"));
+	for (i = 0; i < KEEPER; i++) {
+		kid_send(&k[i], 'q');
+		EXPECT_EQ(0, kid_reap(&k[i]));
+	}
+	/* The keeper's lockspace and lock remain. */
+	EXPECT_TRUE(stats_down_to(self->spaces + 1, self->locks + 1, 25000,
+				  &spaces, &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld after 25 s; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
+	}
+	kid_send(&k[KEEPER], 'c');
+	EXPECT_EQ(0, kid_reap(&k[KEEPER]));
+	EXPECT_TRUE(stats_down_to(self->spaces, self->locks, SOON_MS,
+				  &spaces, &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
+	}
+}
+
+/*
+ * A user namespace that is gone with several lockspaces of its own (in the
+ * host's IPC namespace, which lives on): a named one and the default one of
+ * its root, each with an owner-died lock. No session can reach either, so
+ * both are dropped, with their locks.
+ */
+TEST_F_TIMEOUT(deadns, dead_user_namespace_spaces, 90)
+{
+	long long spaces, locks;
+	char space[64], lk[64];
+	int fd, fd2;
+	struct kid k;
+
+	snprintf(space, sizeof(space), "space-deaduser-%d", getpid());
+	snprintf(lk, sizeof(lk), "space-deaduser-lock-%d", getpid());
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (enter_user_ns(0))
+			_exit(2);
+		fd = open_session();
+		fd2 = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_LE(0, fd2);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		EXPECT_EQ(0, lock_str(fd2, lk, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		/* Exit holding both: owner-died. */
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
+	EXPECT_LE(self->spaces + 2, stat_value("lockspaces"));
+	EXPECT_LE(self->locks + 2, stat_value("locks"));
+	EXPECT_TRUE(stats_down_to(self->spaces, self->locks, 25000, &spaces,
+				  &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld after 25 s; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
+	}
 }
 
 TEST_HARNESS_MAIN
