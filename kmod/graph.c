@@ -11,12 +11,10 @@
  */
 #include "lockdev.h"
 
-/* The number of the current walk, to mark visited sessions. */
-static u64 ld_graph_walk;
-
 /*
  * struct ld_walk - one walk of the wait-for graph
  * @target: the session asking; reaching it closes a cycle.
+ * @gen: the number of this walk in the lockspace, to mark visited sessions.
  * @queue: sessions to expand, by bfs_node.
  * @cur: the session being expanded, NULL while visiting the blockers of
  *	the request itself.
@@ -29,6 +27,7 @@ static u64 ld_graph_walk;
  */
 struct ld_walk {
 	struct ld_session *target;
+	u64 gen;
 	struct list_head queue;
 	struct ld_session *cur;
 	struct ld_req *cur_req;
@@ -52,8 +51,8 @@ static bool ld_graph_visit(struct ld_req *blocker, bool queued, void *arg)
 		walk->found_from_req = walk->cur_req;
 		return true;
 	}
-	if (sess->bfs_gen != ld_graph_walk) {
-		sess->bfs_gen = ld_graph_walk;
+	if (sess->bfs_gen != walk->gen) {
+		sess->bfs_gen = walk->gen;
 		sess->bfs_parent = walk->cur;
 		sess->bfs_from = walk->cur_req;
 		sess->bfs_via = blocker;
@@ -151,8 +150,8 @@ static bool ld_queued_behind(const struct ld_lock *lk,
  * that it is incompatible with wait for it: a session whose wait is one of
  * them closes a cycle too.
  *
- * Context: ld_graph_mutex and @lk->lock held. The holders and waiters of
- * every lock that has waiters are frozen under ld_graph_mutex (lockdev.h),
+ * Context: ld_graph(@lk) and @lk->lock held. The holders and waiters of
+ * every lock of the lockspace that has waiters are frozen under it (lockdev.h),
  * so the walk reads them without their locks.
  * Return: 0, or -EDEADLK if waiting would close a cycle.
  */
@@ -169,9 +168,9 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 	struct ld_req *r, *up;
 	struct ld_wait *w;
 
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
-	ld_graph_walk++;
+	walk.gen = ++lk->space->graph_walk;
 	ld_visit_blockers(lk, want, self, stop, &visit);
 	while (!walk.found && !list_empty(&walk.queue)) {
 		s = list_first_entry(&walk.queue, struct ld_session, bfs_node);

@@ -171,6 +171,20 @@ static int lockdev_ioc_attach(struct ld_session *sess, unsigned int cmd,
 	return ld_session_attach(sess, name, at.name_len, at.flags, at.mode);
 }
 
+/*
+ * A granted or queued LOCK whose result cannot be written back: undo it, so
+ * that the failed call leaves nothing held. A queued asynchronous request is
+ * cancelled; if it ended meanwhile, its completion is already posted and a
+ * grant it reported is released.
+ */
+static void ld_lock_undo(struct ld_session *sess, const struct ld_args *a)
+{
+	if ((a->result & LOCKDEV_RESULT_QUEUED) &&
+	    !ld_lock_cancel(sess, a->handle))
+		return;
+	ld_lock_release(sess, a->handle, NULL, 0);
+}
+
 static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 			    void __user *uarg)
 {
@@ -209,6 +223,8 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 		lk.generation = a.generation;
 		lk.result = a.result;
 		ret = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
+		if (ret)
+			ld_lock_undo(sess, &a);
 	} else if (ret == -EDEADLK) {
 		lk.result = a.result;
 		out = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
@@ -278,7 +294,14 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		return ret;
 	cv.generation = a.generation;
 	cv.result = a.result;
-	return lockdev_arg_out(cmd, uarg, &cv, sizeof(cv));
+	ret = lockdev_arg_out(cmd, uarg, &cv, sizeof(cv));
+	if (ret && cv.mode > a.old_mode) {
+		/* Undo the upgrade: a downgrade back is immediate. */
+		a.mode = a.old_mode;
+		a.flags = 0;
+		ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
+	}
+	return ret;
 }
 
 static int lockdev_ioc_cancel(struct ld_session *sess, unsigned int cmd,
@@ -438,6 +461,7 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 	struct lockdev_lock_set ls;
 	struct ld_args a = {};
 	int ret, out;
+	bool taken;
 	u32 i;
 
 	ret = lockdev_arg_in(&ls, sizeof(ls), LOCKDEV_LOCK_SET_SIZE_VER0, cmd,
@@ -473,10 +497,17 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 		ret = ld_lock_set(sess, items, ls.nr_items, &a, &ls.failed);
 		ls.result = a.result;
 	}
+	taken = !ret && ls.nr_items;
 	for (i = 0; i < ls.nr_items && !ret; i++)
 		ret = ld_set_item_out(&items[i], ls.items, ls.item_size, i);
-	kvfree(items);
 	out = lockdev_arg_out(cmd, uarg, &ls, sizeof(ls));
+	if (taken && (ret || out)) {
+		/* All or nothing: a set whose result is lost is released. */
+		for (i = 0; i < ls.nr_items; i++)
+			if (items[i].dup == i)
+				ld_lock_release(sess, items[i].handle, NULL, 0);
+	}
+	kvfree(items);
 	return ret ?: out;
 }
 

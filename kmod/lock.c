@@ -17,9 +17,6 @@
 
 #include "lockdev.h"
 
-/* Serialises every change to the waiters of every lock (lockdev.h). */
-DEFINE_MUTEX(ld_graph_mutex);
-
 /* Every lock, keyed by (lockspace, name). */
 struct rhashtable ld_locks;
 /* Every request, keyed by (lock, session): a session's one request per lock. */
@@ -151,7 +148,7 @@ static struct list_head *ld_upgrade_pos(struct ld_lock *lk)
  * @visit: its fn is called for each incompatible holder, then each
  *	incompatible waiter ahead, with its arg; a true return stops the walk
  *
- * Context: @lk->lock held, or ld_graph_mutex held and @lk has waiters.
+ * Context: @lk->lock held, or ld_graph(@lk) held and @lk has waiters.
  * Return: true if the visit was ended early.
  */
 bool ld_visit_blockers(struct ld_lock *lk, u32 want,
@@ -254,7 +251,7 @@ static void ld_hold(struct ld_req *req)
 /* Take @req off its lock's queue; an upgrade falls back to its old mode. */
 static void ld_unqueue(struct ld_req *req, int result)
 {
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(req->lk));
 	lockdep_assert_held(&req->lk->lock);
 	list_del_init(&req->wnode);
 	list_del_init(&req->wait->gnode);
@@ -324,7 +321,7 @@ static void ld_grant(struct ld_req *req)
 {
 	struct ld_lock *lk = req->lk;
 
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
 	list_del_init(&req->wnode);
 	list_del_init(&req->wait->gnode);
@@ -359,7 +356,7 @@ static void ld_grant_waiters(struct ld_lock *lk)
 	struct ld_req *w, *tmp, *self;
 	u32 queued = 0, want;
 
-	lockdep_assert_held(&ld_graph_mutex);
+	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
 	list_for_each_entry_safe(w, tmp, &lk->waiters, wnode) {
 		want = ld_req_want(w);
@@ -373,8 +370,57 @@ static void ld_grant_waiters(struct ld_lock *lk)
 }
 
 /*
- * If @lk is unused, take it out of the table; the caller frees it with
- * ld_lock_free() after dropping its lock.
+ * Drop a reference to @lk; the last one frees it after an RCU grace period
+ * (lookups in the table run under rcu_read_lock()).
+ *
+ * Context: may sleep (the lockspace may go with it).
+ */
+static void ld_lock_put(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+
+	if (!refcount_dec_and_test(&lk->ref))
+		return;
+	ld_stat_add(memory, -(long)ksize(lk));
+	kfree_rcu(lk, rcu);
+	ld_space_put(space);
+}
+
+/*
+ * Clear the owner-died mark of @lk; the caller passes what this returns to
+ * ld_died_user_put() once it dropped @lk->lock.
+ */
+static struct ld_user *ld_lock_repaired(struct ld_lock *lk)
+{
+	struct ld_user *user = lk->died_user;
+
+	lockdep_assert_held(&lk->lock);
+	lk->owner_died = false;
+	lk->died_user = NULL;
+	return user;
+}
+
+/* Drop the charge and reference of an owner-died lock's uid, if any. */
+static void ld_died_user_put(struct ld_user *user)
+{
+	if (!user)
+		return;
+	atomic_dec(&user->locks);
+	ld_user_put(user);
+}
+
+/* Take a lock out of the table: it no longer exists, for every count. */
+static void ld_lock_remove(struct ld_lock *lk)
+{
+	lk->dead = true;
+	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
+	atomic_dec(&lk->space->locks);
+	ld_stat_dec(locks);
+}
+
+/*
+ * If @lk is unused, take it out of the table; the caller then drops the
+ * table's reference with ld_lock_put() after dropping its lock.
  */
 static bool ld_lock_unused(struct ld_lock *lk)
 {
@@ -382,20 +428,8 @@ static bool ld_lock_unused(struct ld_lock *lk)
 	if (lk->busy || lk->owner_died || !list_empty(&lk->holders) ||
 	    !list_empty(&lk->waiters))
 		return false;
-	lk->dead = true;
-	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
+	ld_lock_remove(lk);
 	return true;
-}
-
-static void ld_lock_free(struct ld_lock *lk)
-{
-	struct ld_space *space = lk->space;
-
-	atomic_dec(&space->locks);
-	ld_stat_dec(locks);
-	ld_stat_add(memory, -(long)ksize(lk));
-	kfree_rcu(lk, rcu);
-	ld_space_put(space);
 }
 
 static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
@@ -417,6 +451,7 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	}
 	ld_space_get(space);
 	lk->space = space;
+	refcount_set(&lk->ref, 1);
 	spin_lock_init(&lk->lock);
 	INIT_LIST_HEAD(&lk->holders);
 	INIT_LIST_HEAD(&lk->waiters);
@@ -498,7 +533,7 @@ static struct ld_lock *ld_lock_find(struct ld_space *space, const u8 *name,
 	return lk;
 }
 
-/* Unlock @lk, and ld_graph_mutex if @graph; free the lock if unused. */
+/* Unlock @lk, and ld_graph(@lk) if @graph; free the lock if unused. */
 static void ld_lock_leave(struct ld_lock *lk, bool graph)
 	__releases(&lk->lock)
 {
@@ -506,14 +541,14 @@ static void ld_lock_leave(struct ld_lock *lk, bool graph)
 
 	spin_unlock(&lk->lock);
 	if (graph)
-		mutex_unlock(&ld_graph_mutex);
+		mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 }
 
 /*
  * Unpin and unlock a lock pinned by ld_lock_find() or ld_req_pin(), and
- * ld_graph_mutex if @graph; free the lock if it is unused.
+ * ld_graph(@lk) if @graph; free the lock if it is unused.
  */
 static void ld_lock_leave_pinned(struct ld_lock *lk, bool graph)
 	__releases(&lk->lock)
@@ -533,8 +568,8 @@ void ld_lock_unpin(struct ld_lock *lk)
 }
 
 /*
- * Lock @lk->lock, and ld_graph_mutex first if @need_graph or the lock has
- * waiters. Returns whether ld_graph_mutex is held. The caller keeps @lk
+ * Lock @lk->lock, and ld_graph(@lk) first if @need_graph or the lock has
+ * waiters. Returns whether ld_graph(@lk) is held. The caller keeps @lk
  * alive across the retry: it holds or awaits it, or has pinned it.
  */
 static bool ld_lock_enter(struct ld_lock *lk, bool need_graph)
@@ -546,7 +581,7 @@ static bool ld_lock_enter(struct ld_lock *lk, bool need_graph)
 			return false;
 		spin_unlock(&lk->lock);
 	}
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	spin_lock(&lk->lock);
 	return true;
 }
@@ -570,6 +605,23 @@ static struct ld_req *ld_req_alloc(struct ld_session *sess, const struct ld_args
 	return req;
 }
 
+/*
+ * Free the reserved completion of an asynchronous request that will post
+ * none (granted at once, or ending), and its charge. Its session is alive.
+ */
+static void ld_async_drop_done(struct ld_req *req)
+{
+	struct ld_async *as;
+
+	if (!req->async || !ld_req_async(req)->done)
+		return;
+	as = ld_req_async(req);
+	ld_stat_add(memory, -(long)ksize(as->done));
+	kfree(as->done);
+	as->done = NULL;
+	atomic_dec(&req->sess->user->completions);
+}
+
 /**
  * ld_req_put() - drop a reference to a request; the last one frees it
  * @req: the request, off every list and table
@@ -581,25 +633,30 @@ void ld_req_put(struct ld_req *req)
 	if (req->async) {
 		struct ld_async *as = ld_req_async(req);
 
-		if (as->done) {
-			ld_stat_add(memory, -(long)ksize(as->done));
-			kfree(as->done);
-		}
 		ld_stat_add(memory, -(long)ksize(as));
 		kfree(as);
 	}
+	if (req->lk)
+		ld_lock_put(req->lk);
 	put_pid(req->pid);
 	ld_stat_add(memory, -(long)kmem_cache_size(ld_req_cache));
 	kmem_cache_free(ld_req_cache, req);
 }
 
-/* Forget a request that ended without being held: its handle and charge. */
+/*
+ * Forget a request that ended: its charge, then its handle. Once the handle
+ * is gone the session may be freed (its teardown finds only what is in
+ * @handles), so nothing of the session is touched after that.
+ */
 static void ld_req_forget(struct ld_req *req)
 {
-	xa_erase(&req->sess->handles, req->handle);
+	struct ld_session *sess = req->sess;
+
+	ld_async_drop_done(req);
 	if (req->level)
-		atomic_dec(&req->sess->nr_ranked);
-	atomic_dec(&req->sess->user->locks);
+		atomic_dec(&sess->nr_ranked);
+	atomic_dec(&sess->user->locks);
+	xa_erase(&sess->handles, req->handle);
 	ld_req_put(req);
 }
 
@@ -616,6 +673,26 @@ static bool ld_req_end(struct ld_req *req)
 	return ld_lock_unused(req->lk);
 }
 
+/*
+ * A deadline as a ktime: CLOCK_MONOTONIC nanoseconds, where anything beyond
+ * KTIME_MAX (which ns_to_ktime() would make negative) means no deadline.
+ */
+static ktime_t ld_deadline(u64 deadline_ns)
+{
+	return deadline_ns >= KTIME_MAX ? KTIME_MAX : ns_to_ktime(deadline_ns);
+}
+
+/* Jiffies from now to @deadline, at most MAX_JIFFY_OFFSET; 0 if past. */
+static unsigned long ld_deadline_delay(ktime_t deadline)
+{
+	ktime_t now = ktime_get();
+
+	if (ktime_compare(deadline, now) <= 0)
+		return 0;
+	return min_t(u64, nsecs_to_jiffies(ktime_sub(deadline, now)) + 1,
+		     MAX_JIFFY_OFFSET);
+}
+
 static void ld_timeout_fn(struct work_struct *work)
 {
 	struct ld_async *as = container_of(to_delayed_work(work),
@@ -623,9 +700,17 @@ static void ld_timeout_fn(struct work_struct *work)
 	struct ld_req *req = as->wait.req;
 	struct ld_lock *lk = req->lk;
 	bool unused = false, ended = false;
+	unsigned long delay;
 
 	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
+	delay = ld_deadline_delay(as->deadline);
+	/* Timers fire early for far deadlines: wait on, same reference. */
+	if (req->state == LD_WAITING && delay &&
+	    queue_delayed_work(system_wq, &as->dwork, delay)) {
+		mutex_unlock(ld_graph(lk));
+		return;
+	}
 	if (req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
 		ld_stat_inc(timeouts);
@@ -636,9 +721,9 @@ static void ld_timeout_fn(struct work_struct *work)
 		spin_unlock(&lk->lock);
 		ended = true;
 	}
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 	if (ended)
 		ld_req_forget(req);
 	ld_req_put(req);
@@ -647,15 +732,15 @@ static void ld_timeout_fn(struct work_struct *work)
 /* Arm the deadline of a queued asynchronous request. */
 static void ld_timeout_arm(struct ld_req *req, u64 deadline_ns)
 {
-	u64 now = ktime_get_ns();
-	unsigned long delay = 0;
+	struct ld_async *as = ld_req_async(req);
 
+	lockdep_assert_held(ld_graph(req->lk));
 	lockdep_assert_held(&req->lk->lock);
-	if (deadline_ns > now)
-		delay = nsecs_to_jiffies(deadline_ns - now) + 1;
+	as->deadline = ld_deadline(deadline_ns);
 	refcount_inc(&req->ref);
-	ld_req_async(req)->armed = true;
-	queue_delayed_work(system_wq, &ld_req_async(req)->dwork, delay);
+	as->armed = true;
+	queue_delayed_work(system_wq, &as->dwork,
+			   ld_deadline_delay(as->deadline));
 }
 
 /* The request ended otherwise: drop the timer's reference if it was armed. */
@@ -677,7 +762,7 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 		   struct ld_args *a)
 {
 	bool timed = a->flags & LOCKDEV_LOCK_DEADLINE;
-	ktime_t deadline = ns_to_ktime(a->deadline_ns);
+	ktime_t deadline = ld_deadline(a->deadline_ns);
 	struct ld_lock *lk = req->lk;
 	bool unused = false;
 	int ret = 0;
@@ -708,9 +793,9 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 		goto finished;
 
 	/* Unfinished under the mutex, the request is queued: @lk is alive. */
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	if (w->finished) {
-		mutex_unlock(&ld_graph_mutex);
+		mutex_unlock(ld_graph(lk));
 		goto finished;
 	}
 	spin_lock(&lk->lock);
@@ -730,9 +815,9 @@ static int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	if (!req->async)
 		req->wait = NULL;
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 	return ret;
 
 finished:
@@ -744,18 +829,25 @@ finished:
 	return w->result;
 }
 
-/* Make @req asynchronous: its wait, completion and deadline. */
+/*
+ * Make @req asynchronous: its wait, deadline and completion. The completion
+ * is reserved now and charged to the uid until read() or the request's end
+ * frees it.
+ */
 static int ld_async_alloc(struct ld_req *req, u64 user_data)
 {
+	atomic_t *charge = &req->sess->user->completions;
 	struct ld_async *as;
 
+	if (!ld_user_charge(charge, READ_ONCE(ld_max_waiters_per_user)))
+		return -EDQUOT;
 	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
 	if (!as)
-		return -ENOMEM;
+		goto err;
 	as->done = kzalloc(sizeof(*as->done), GFP_KERNEL_ACCOUNT);
 	if (!as->done) {
 		kfree(as);
-		return -ENOMEM;
+		goto err;
 	}
 	ld_stat_add(memory, ksize(as) + ksize(as->done));
 	INIT_LIST_HEAD(&as->wait.gnode);
@@ -765,6 +857,10 @@ static int ld_async_alloc(struct ld_req *req, u64 user_data)
 	req->async = true;
 	req->wait = &as->wait;
 	return 0;
+
+err:
+	atomic_dec(charge);
+	return -ENOMEM;
 }
 
 static int ld_owned_insert(struct ld_req *req)
@@ -803,6 +899,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 	if (!ld_user_charge(&sess->user->locks,
 			    READ_ONCE(ld_max_locks_per_user))) {
+		ld_async_drop_done(req);
 		ld_req_put(req);
 		return -EDQUOT;
 	}
@@ -810,6 +907,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	ret = xa_insert(&sess->handles, req->handle, req, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		atomic_dec(&sess->user->locks);
+		ld_async_drop_done(req);
 		ld_req_put(req);
 		return ret;
 	}
@@ -820,6 +918,8 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	if (!lk)
 		goto err_forget;
 	ld_class_learn(sess, lk);
+	/* The request's reference keeps @lk's memory for as long as it lives. */
+	refcount_inc(&lk->ref);
 	WRITE_ONCE(req->lk, lk);
 	ret = ld_order_check(sess, req, a);
 	spin_lock(&lk->lock);
@@ -838,11 +938,12 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		ld_fill_grant(req, a);
 		lk->busy--;
 		spin_unlock(&lk->lock);
+		ld_async_drop_done(req);
 		return 0;
 	}
 
 	spin_unlock(&lk->lock);
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	spin_lock(&lk->lock);
 	lk->busy--;
 	if (ld_compatible(a->mode, ld_queued_mask(lk, &lk->waiters) |
@@ -897,7 +998,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 	refcount_inc(&req->ref);
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 
 	ret = ld_wait(req, &wait, LD_WAITING, a);
 	if (ret)
@@ -907,15 +1008,17 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 
 out_unlock:
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
+	if (!(a->result & LOCKDEV_RESULT_QUEUED))
+		ld_async_drop_done(req);
 	return 0;
 
 err_unlock:
 	unused = ld_req_end(req);
 	spin_unlock(&lk->lock);
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 err_forget:
 	ld_req_forget(req);
 	return ret;
@@ -974,7 +1077,7 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 		xa_unlock(&sess->handles);
 		return req;
 	}
-	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (!smp_load_acquire(&sess->space))
 		return NULL;
 	key.lk = ld_lock_find(sess->space, name, len, false, &err);
@@ -990,21 +1093,19 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 
 /*
  * Pin the lock of a request found by ld_req_lookup(), which may have ended
- * meanwhile and its lock gone: only the lock's RCU-deferred free makes the
- * first look safe. Returns false if the lock is gone.
+ * meanwhile and its lock left the table: the request's reference keeps the
+ * lock's memory. Returns false if the request or the lock is gone.
  */
 static bool ld_req_pin(struct ld_req *req)
 {
 	struct ld_lock *lk = req->lk;
 	bool live;
 
-	rcu_read_lock();
 	spin_lock(&lk->lock);
 	live = !lk->dead && req->state != LD_DONE;
 	if (live)
 		lk->busy++;
 	spin_unlock(&lk->lock);
-	rcu_read_unlock();
 	return live;
 }
 
@@ -1042,6 +1143,12 @@ static void ld_release(struct ld_req *req, bool died)
 	ld_class_released(lk, req->since);
 	if (req->mode != LOCKDEV_MODE_SHARED) {
 		lk->generation = ld_next_generation();
+		if (died && !lk->died_user) {
+			/* The uid keeps paying for the lock until it is repaired. */
+			lk->died_user = req->sess->user;
+			refcount_inc(&lk->died_user->ref);
+			atomic_inc(&lk->died_user->locks);
+		}
 		if (died) {
 			lk->owner_died = true;
 			ld_stat_inc(owner_deaths);
@@ -1109,8 +1216,16 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	if (!req)
 		return -ENOLCK;
 	lk = req->lk;
-	/* An upgrade may queue: take ld_graph_mutex from the start. */
-	graph = ld_lock_enter(lk, a->mode > req->mode);
+	/*
+	 * An upgrade may queue: it needs ld_graph(lk). @req->mode may change
+	 * under another thread's conversion until @lk->lock is held, so look
+	 * again once it is.
+	 */
+	graph = ld_lock_enter(lk, a->mode > READ_ONCE(req->mode));
+	if (!graph && a->mode > req->mode) {
+		spin_unlock(&lk->lock);
+		graph = ld_lock_enter(lk, true);
+	}
 	if (req->state == LD_CONVERTING) {
 		ret = -EBUSY;
 		goto out;
@@ -1119,6 +1234,7 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		ret = -ENOLCK;
 		goto out;
 	}
+	a->old_mode = req->mode;
 	if (a->mode == req->mode)
 		goto granted;
 	if (a->mode < req->mode) {
@@ -1227,7 +1343,7 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 		return ret;
 	lk = req->lk;
 	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(&ld_graph_mutex);
+	mutex_lock(ld_graph(lk));
 	if (req->async && req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
 		ld_stat_inc(cancels);
@@ -1239,9 +1355,9 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 		spin_unlock(&lk->lock);
 		ret = 0;
 	}
-	mutex_unlock(&ld_graph_mutex);
+	mutex_unlock(ld_graph(lk));
 	if (unused)
-		ld_lock_free(lk);
+		ld_lock_put(lk);
 	if (!ret)
 		ld_req_forget(req);
 	ld_req_put(req);
@@ -1261,6 +1377,7 @@ int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 		       u32 len)
 {
 	struct ld_req *req = ld_req_lookup_pinned(sess, handle, name, len);
+	struct ld_user *died = NULL;
 	struct ld_lock *lk;
 	int ret = 0;
 
@@ -1274,8 +1391,9 @@ int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 	else if (req->mode != LOCKDEV_MODE_EXCLUSIVE)
 		ret = -EPERM;
 	else
-		lk->owner_died = false;
+		died = ld_lock_repaired(lk);
 	ld_lock_leave_pinned(lk, false);
+	ld_died_user_put(died);
 	ld_req_put(req);
 	return ret;
 }
@@ -1338,7 +1456,7 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 	unsigned long index;
 	u32 n = 0;
 
-	rcu_read_lock();
+	/* A request in @handles is alive, and keeps its lock alive. */
 	xa_lock(&sess->handles);
 	xa_for_each(&sess->handles, index, req) {
 		lk = READ_ONCE(req->lk);
@@ -1362,7 +1480,6 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		spin_unlock(&lk->lock);
 	}
 	xa_unlock(&sess->handles);
-	rcu_read_unlock();
 	*nr = n;
 	return 0;
 }
@@ -1401,7 +1518,7 @@ void ld_lock_session_release(struct ld_session *sess)
 	bool unused;
 
 	while ((req = ld_session_next(sess, &index))) {
-		mutex_lock(&ld_graph_mutex);
+		mutex_lock(&sess->space->graph_mutex);
 		unused = false;
 		lk = req->lk;
 		if (req->state == LD_WAITING || req->state == LD_CONVERTING) {
@@ -1413,9 +1530,9 @@ void ld_lock_session_release(struct ld_session *sess)
 				unused = ld_req_end(req);
 			spin_unlock(&lk->lock);
 		}
-		mutex_unlock(&ld_graph_mutex);
+		mutex_unlock(&sess->space->graph_mutex);
 		if (unused)
-			ld_lock_free(lk);
+			ld_lock_put(lk);
 		ld_req_put(req);
 	}
 
@@ -1432,6 +1549,60 @@ void ld_lock_session_release(struct ld_session *sess)
 		}
 		ld_req_put(req);
 	}
+}
+
+/* The next lock of @space that only its owner-died mark keeps, taken out. */
+static struct ld_lock *ld_reap_next(struct rhashtable_iter *hti,
+				    struct ld_space *space,
+				    struct ld_user **died)
+{
+	struct ld_lock *lk;
+
+	rhashtable_walk_start(hti);
+	for (;;) {
+		lk = rhashtable_walk_next(hti);
+		if (IS_ERR(lk) && PTR_ERR(lk) == -EAGAIN)
+			continue;
+		if (IS_ERR_OR_NULL(lk)) {
+			lk = NULL;
+			break;
+		}
+		if (lk->space != space)
+			continue;
+		spin_lock(&lk->lock);
+		if (!lk->dead && lk->owner_died && !lk->busy &&
+		    list_empty(&lk->holders) && list_empty(&lk->waiters)) {
+			*died = ld_lock_repaired(lk);
+			ld_lock_remove(lk);
+			spin_unlock(&lk->lock);
+			break;
+		}
+		spin_unlock(&lk->lock);
+	}
+	rhashtable_walk_stop(hti);
+	return lk;
+}
+
+/**
+ * ld_lock_space_reap() - drop the owner-died locks of an unreachable
+ * lockspace
+ * @space: the lockspace, referenced, which no session can attach to again
+ *
+ * Context: may sleep. Linear in the number of locks, in the collector.
+ */
+void ld_lock_space_reap(struct ld_space *space)
+{
+	struct rhashtable_iter hti;
+	struct ld_user *died;
+	struct ld_lock *lk;
+
+	rhashtable_walk_enter(&ld_locks, &hti);
+	while ((lk = ld_reap_next(&hti, space, &died))) {
+		ld_died_user_put(died);
+		ld_lock_put(lk);
+		cond_resched();
+	}
+	rhashtable_walk_exit(&hti);
 }
 
 /**
@@ -1467,7 +1638,10 @@ static void ld_lock_exit_free(void *ptr, void *arg)
 	struct ld_lock *lk = ptr;
 
 	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
-	ld_lock_free(lk);
+	atomic_dec(&lk->space->locks);
+	ld_stat_dec(locks);
+	ld_died_user_put(ld_lock_repaired(lk));
+	ld_lock_put(lk);
 }
 
 /**

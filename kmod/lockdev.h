@@ -17,16 +17,21 @@
  *
  * Lock order of the module, outermost first:
  *
- *   ld_graph_mutex        every change to the waiters of any lock
+ *   ld_space.graph_mutex  every change to the waiters of any lock of the
+ *                         lockspace, and the wait-for graph walk over them
  *     ld_lock.lock        one lock's holders, waiters and state
  *       ld_session.lock   one session's completions
+ *
+ * A session works in one lockspace and waits only for locks of it, so the
+ * wait-for graph never crosses lockspaces: each has its own graph mutex, and
+ * no task holds two of them. ld_graph(lk) is the one of @lk's lockspace.
  *
  * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
  * handles; nothing takes that xa_lock under ld_lock.lock.
  *
  * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
  * (report.c) are leaves: nothing else is taken under them. They may be taken
- * under ld_graph_mutex, never under a spinlock. ld_class_mutex (class.c),
+ * under a graph mutex, never under a spinlock. ld_class_mutex (class.c),
  * which creates lock classes and learned-order edges and guards their
  * lists, is a leaf as well; it is taken under no other lock of the module.
  * ld_session.lock also guards the session's class summary, and is taken for
@@ -38,9 +43,9 @@
  *
  * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
  * empty has its holders changed under ld_lock.lock alone, and a lock with
- * waiters only under ld_graph_mutex as well. So while ld_graph_mutex is held,
- * the holders and waiters of every lock that has waiters are frozen, which
- * is what lets graph.c walk them.
+ * waiters only under ld_graph() as well. So while a lockspace's graph mutex
+ * is held, the holders and waiters of every lock of it that has waiters are
+ * frozen, which is what lets graph.c walk them.
  */
 #ifndef LOCKDEV_KMOD_LOCKDEV_H
 #define LOCKDEV_KMOD_LOCKDEV_H
@@ -66,6 +71,8 @@
 
 #include <uapi/linux/lockdev.h>
 
+struct vfsmount;
+
 #define LOCKDEV_VERSION_MAJOR	0
 #define LOCKDEV_VERSION_MINOR	3
 #define LOCKDEV_VERSION_PATCH	0
@@ -88,10 +95,13 @@ extern unsigned int ld_max_class_edges;
  * @node: in the users table, under ld_users_mutex.
  * @uid: the uid, in the initial user namespace. Immutable.
  * @ref: sessions and lockspaces that point here.
- * @locks: requests held or queued by sessions of this uid.
+ * @locks: requests held or queued by sessions of this uid, and the
+ *	owner-died locks its sessions left (until marked consistent or gone).
  * @waiters: requests queued by sessions of this uid.
+ * @completions: asynchronous requests of this uid whose completion is not
+ *	read yet (limited by max_waiters_per_user as well).
  * @sessions: sessions opened by this uid.
- * @spaces: named lockspaces created by this uid.
+ * @spaces: lockspaces, named and default, created by this uid.
  *
  * The counters are atomic and need no lock.
  */
@@ -101,6 +111,7 @@ struct ld_user {
 	refcount_t ref;
 	atomic_t locks;
 	atomic_t waiters;
+	atomic_t completions;
 	atomic_t sessions;
 	atomic_t spaces;
 };
@@ -114,34 +125,40 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @node: in the lockspaces table, under ld_spaces_mutex.
  * @ref: attached sessions plus existing locks; the last put frees it.
  * @user_ns: the user namespace it lives in; a reference is held.
- * @ipc_ns: the IPC namespace it lives in, compared only, with @ipc_ns_inum.
- * @ipc_ns_inum: the inode number of @ipc_ns.
+ * @ipc: the IPC namespace it lives in, by its mqueue mount (space.c); a
+ *	reference to the mount is held, so no other namespace has it.
  * @uid: owner; for a default lockspace, the uid it belongs to.
  * @gid: owner's group.
  * @mode: permission bits.
  * @is_default: a uid's default lockspace, which has no name.
- * @creator: the user charged for a named lockspace, or NULL.
+ * @creator: the user charged for it; a reference is held.
+ * @sessions: sessions bound to it. Atomic.
  * @locks: locks that exist in it, for its limit. Atomic.
  * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
+ * @graph_mutex: serialises changes to the waiters of its locks and the
+ *	wait-for graph walks over them (graph.c).
+ * @graph_walk: the number of the last walk. @graph_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref, @locks and @classes is immutable once the lockspace
- * is in the table.
+ * Every field but @ref, @sessions, @locks, @classes, @graph_mutex and
+ * @graph_walk is immutable once the lockspace is in the table.
  */
 struct ld_space {
 	struct hlist_node node;
 	refcount_t ref;
 	struct user_namespace *user_ns;
-	void *ipc_ns;
-	unsigned int ipc_ns_inum;
+	struct vfsmount *ipc;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
 	bool is_default;
 	struct ld_user *creator;
+	atomic_t sessions;
 	atomic_t locks;
 	struct list_head classes;
+	struct mutex graph_mutex;	/* see the lock order above */
+	u64 graph_walk;
 	u16 name_len;
 	u8 name[];
 };
@@ -155,7 +172,31 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 int ld_space_default(const struct cred *cred, struct ld_space **spacep);
 void ld_space_get(struct ld_space *space);
 void ld_space_put(struct ld_space *space);
-bool ld_space_visible(const struct ld_space *space, const struct cred *cred);
+void ld_space_enter(struct ld_space *space);
+void ld_space_leave(struct ld_space *space);
+void ld_space_exit(void);
+
+/*
+ * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
+ * or the task of a netlink dump. Filled by ld_viewer_init(), then
+ * immutable.
+ * @file: the file, judged by its opener's credentials, or NULL.
+ * @cred: the credentials; a reference is held.
+ * @ipc: the IPC namespace, as lockspaces name it; a reference is held.
+ * @pid_ns: the pid namespace that pids are shown in; a reference is held.
+ * @all: sees every lockspace (the host's root).
+ */
+struct ld_viewer {
+	const struct file *file;
+	const struct cred *cred;
+	struct vfsmount *ipc;
+	struct pid_namespace *pid_ns;
+	bool all;
+};
+
+void ld_viewer_init(struct ld_viewer *v, const struct file *file);
+void ld_viewer_exit(struct ld_viewer *v);
+bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
 void ld_space_show_name(struct seq_file *m, const struct ld_space *space);
 void ld_escape(struct seq_file *m, const u8 *s, size_t len);
 
@@ -172,37 +213,57 @@ static inline bool ld_escaped(u8 c)
  * @space: the lockspace; a reference is held.
  * @class: the class of the name (class.c), or NULL. Set at creation and
  *	immutable; a class lives as long as its lockspace, so outlives the lock.
+ * @ref: the table's reference while the lock is in it, plus one per request
+ *	whose @lk it is: a request's reference keeps its lock's memory, also
+ *	after the lock left the table. The last put frees it after RCU.
  * @lock: protects every field below.
  * @dead: removed from the table; a lookup that finds it retries.
+ * @died_user: while @owner_died, the uid charged for it (in its @locks),
+ *	referenced; the holder that went away was its session's.
  * @busy: callers that looked it up and will come back; it stays alive.
  * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
  * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
  * @holders: struct ld_req.hnode, in grant order.
  * @waiters: struct ld_req.wnode, in queue order, upgrades first.
  * @generation: see the uapi header.
- * @rcu: for freeing after the table's RCU readers.
+ * @rcu: for freeing after the table's RCU readers. It shares the room of
+ *	@holders and @waiters, which are empty for good once the last
+ *	reference is gone; a reader that finds the lock looks at @dead, under
+ *	@lock, before them.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
  * A lock exists while it has holders, waiters or @owner_died. Changes to
- * @holders and @waiters of a lock with waiters also need ld_graph_mutex.
+ * @holders and @waiters of a lock with waiters also need ld_graph().
  */
 struct ld_lock {
 	struct rhash_head node;
 	struct ld_space *space;
 	struct ld_class *class;
+	refcount_t ref;
 	spinlock_t lock;	/* protects every field below */
 	bool dead;
 	bool owner_died;
 	u16 name_len;
 	u32 busy;
 	u32 nr[3];
-	struct list_head holders;
-	struct list_head waiters;
+	struct ld_user *died_user;
+	union {
+		struct {
+			struct list_head holders;
+			struct list_head waiters;
+		};
+		struct rcu_head rcu;
+	};
 	u64 generation;
-	struct rcu_head rcu;
 	u8 name[];
 };
+
+/* The graph mutex of @lk's lockspace (lock order above). */
+static inline struct mutex *ld_graph(const struct ld_lock *lk)
+{
+	return &lk->space->graph_mutex;
+}
 
 /* The count of holders of @lk in @mode. */
 #define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
@@ -227,7 +288,7 @@ struct ld_lock {
  * @hnode: in @lk->holders while held. @lk->lock.
  * @wnode: in @lk->waiters while waiting or converting. @lk->lock.
  * @state: LD_HELD, LD_WAITING, LD_CONVERTING or LD_DONE. @lk->lock, and
- *	ld_graph_mutex while waiting or converting; read with
+ *	ld_graph() while waiting or converting; read with
  *	smp_load_acquire() by the sleeping waiter.
  * @mode: the held mode, or the one asked for while waiting. @lk->lock.
  * @want: the mode an upgrade asks for while converting. @lk->lock.
@@ -269,7 +330,7 @@ struct ld_req {
 
 /*
  * struct ld_wait - a queued request's wait
- * @gnode: in ld_session.waiting. ld_graph_mutex.
+ * @gnode: in ld_session.waiting. ld_graph().
  * @req: the request.
  * @task: the task sleeping for a blocking request. @req->lk->lock.
  * @finished: another task ended the wait; the fields below are its result.
@@ -308,7 +369,10 @@ struct ld_completion {
  * @user_data: for its completion. Immutable.
  * @done: its completion, reserved at submission, posted when the wait
  *	ends. @wait.req->lk->lock.
- * @dwork: its deadline.
+ * @dwork: its deadline's work; it queues itself again when a timer of a
+ *	far deadline fired early.
+ * @deadline: the deadline (CLOCK_MONOTONIC), KTIME_MAX for none. Set when
+ *	armed, under the lockspace's graph mutex, and read under it.
  * @armed: @dwork was queued and holds a reference to the request.
  */
 struct ld_async {
@@ -316,6 +380,7 @@ struct ld_async {
 	u64 user_data;
 	struct ld_completion *done;
 	struct delayed_work dwork;
+	ktime_t deadline;
 	bool armed;
 };
 
@@ -416,34 +481,36 @@ void ld_report_keep(struct ld_session *sess, struct ld_report *rep);
 void ld_report_session_exit(struct ld_session *sess);
 void ld_report_exit(void);
 int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d);
-int ld_deadlocks_show(struct seq_file *m, void *v);
+extern const struct proc_ops ld_deadlocks_proc_ops;
 
 /*
  * struct ld_session - one open file description of /dev/lockdev
  * @id: unique since load. Immutable.
  * @cred: the opener's credentials; a reference is held. Immutable.
  * @user: the opener's uid accounting; a reference is held. Immutable.
- * @space: the lockspace, set once (cmpxchg) and then immutable.
- * @perms: LD_MAY_* on @space, set with it.
+ * @space: the lockspace, set once under @lock and then immutable; read
+ *	with smp_load_acquire().
+ * @perms: LD_MAY_* on @space, written under @lock before @space is, and
+ *	immutable once @space is set.
  * @handles: handle -> struct ld_req. The xarray's own lock.
  * @next_handle: the last handle given. Atomic.
  * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
  * @nr_ranked: requests at a level above 0, held or queued. Atomic.
- * @lock: protects @done, @report and @classes.
+ * @lock: protects @done, @report and @classes, and the binding of @space.
  * @done: struct ld_completion ready for read().
  * @report: the last deadlock or order report, referenced, or NULL.
  * @classes: the classes of its requests (class.c).
  * @wq: read() and poll() wait here for @done.
- * @waiting: struct ld_wait.gnode of its waiting requests. ld_graph_mutex.
- * @bfs_node: queue of the wait-for graph walk. ld_graph_mutex.
- * @bfs_gen: walk that last visited it. ld_graph_mutex.
+ * @waiting: struct ld_wait.gnode of its waiting requests. @space->graph_mutex.
+ * @bfs_node: queue of the wait-for graph walk. @space->graph_mutex.
+ * @bfs_gen: walk that last visited it. @space->graph_mutex.
  * @bfs_parent: the session whose wait led the walk here, or NULL for one
- *	that blocks the request itself. ld_graph_mutex.
+ *	that blocks the request itself. @space->graph_mutex.
  * @bfs_from: the waiting request of @bfs_parent that this session blocks.
- *	ld_graph_mutex.
- * @bfs_via: this session's request that blocks it. ld_graph_mutex.
+ *	@space->graph_mutex.
+ * @bfs_via: this session's request that blocks it. @space->graph_mutex.
  * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
- *	holder. ld_graph_mutex.
+ *	holder. @space->graph_mutex.
  */
 struct ld_session {
 	u64 id;
@@ -455,7 +522,7 @@ struct ld_session {
 	atomic64_t next_handle;
 	u32 order_mode;
 	atomic_t nr_ranked;
-	spinlock_t lock;	/* protects done, report, classes */
+	spinlock_t lock;	/* protects done, report, classes, binding */
 	struct list_head done;
 	struct ld_report *report;
 	struct ld_class_held classes;
@@ -468,8 +535,6 @@ struct ld_session {
 	struct ld_req *bfs_via;
 	bool bfs_via_queued;
 };
-
-extern struct mutex ld_graph_mutex;
 
 struct ld_session *ld_session_create(struct file *file);
 void ld_session_destroy(struct ld_session *sess);
@@ -484,7 +549,8 @@ __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 
 /*
  * What a lock or convert request asks, and what it gets back; @report is a
- * deadlock or order report for the caller to keep.
+ * deadlock or order report for the caller to keep, @old_mode the mode a
+ * conversion started from.
  */
 struct ld_args {
 	u32 mode;
@@ -500,6 +566,7 @@ struct ld_args {
 	u64 handle;
 	u64 generation;
 	u32 reason;
+	u32 old_mode;
 	struct ld_report *report;
 };
 
@@ -519,6 +586,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		 u32 *nr);
 void ld_lock_session_release(struct ld_session *sess);
+void ld_lock_space_reap(struct ld_space *space);
 void ld_req_put(struct ld_req *req);
 bool ld_compatible(u32 mode, u32 mask);
 u32 ld_req_want(const struct ld_req *req);
@@ -545,6 +613,7 @@ extern const struct proc_ops ld_locks_proc_ops;
  * @hti: the table walk.
  * @cur: the lock the walk is at, pinned, or NULL.
  * @pos: how many locks the walk has passed, for seq_file.
+ * @viewer: who walks.
  * @all: every lock, not only those the walker may see.
  *
  * Only its owner uses it, one call at a time.
@@ -553,10 +622,12 @@ struct ld_locks_iter {
 	struct rhashtable_iter hti;
 	struct ld_lock *cur;
 	loff_t pos;
+	struct ld_viewer viewer;
 	bool all;
 };
 
-void ld_locks_iter_init(struct ld_locks_iter *it, bool all);
+void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
+			bool all);
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);
 void ld_locks_iter_exit(struct ld_locks_iter *it);
 

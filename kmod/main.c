@@ -51,6 +51,7 @@ static void __exit lockdev_exit(void)
 	ld_events_exit();
 	lockdev_proc_exit();
 	ld_report_exit();
+	ld_space_exit();
 	ld_lock_exit();
 }
 

@@ -140,7 +140,8 @@ static int ld_nl_locks_start(struct netlink_callback *cb)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
-	ld_locks_iter_init(&d->it, netlink_capable(cb->skb, CAP_NET_ADMIN));
+	ld_locks_iter_init(&d->it, NULL,
+			   netlink_capable(cb->skb, CAP_NET_ADMIN));
 	ld_locks_iter_next(&d->it);
 	cb->args[0] = (long)d;
 	return 0;

@@ -28,24 +28,14 @@ static const char *const ld_state_names[] = {
 	[LD_CONVERTING] = "converting",
 };
 
-/**
- * ld_locks_iter_init() - start a walk of the locks table
- * @it: the walk
- * @all: every lock, not only those of the lockspaces the walker may see
- */
-void ld_locks_iter_init(struct ld_locks_iter *it, bool all)
+static void ld_locks_walk_begin(struct ld_locks_iter *it)
 {
 	rhashtable_walk_enter(&ld_locks, &it->hti);
 	it->cur = NULL;
 	it->pos = 0;
-	it->all = all;
 }
 
-/**
- * ld_locks_iter_exit() - end a walk of the locks table
- * @it: the walk
- */
-void ld_locks_iter_exit(struct ld_locks_iter *it)
+static void ld_locks_walk_end(struct ld_locks_iter *it)
 {
 	if (it->cur) {
 		ld_lock_unpin(it->cur);
@@ -55,10 +45,36 @@ void ld_locks_iter_exit(struct ld_locks_iter *it)
 }
 
 /**
+ * ld_locks_iter_init() - start a walk of the locks table
+ * @it: the walk
+ * @file: the /proc file whose opener walks, or NULL for the calling task
+ * @all: every lock, not only those of the lockspaces the walker may see
+ *
+ * Context: in the task that opens the file, or asks for the walk.
+ */
+void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
+			bool all)
+{
+	ld_viewer_init(&it->viewer, file);
+	it->all = all;
+	ld_locks_walk_begin(it);
+}
+
+/**
+ * ld_locks_iter_exit() - end a walk of the locks table
+ * @it: the walk
+ */
+void ld_locks_iter_exit(struct ld_locks_iter *it)
+{
+	ld_locks_walk_end(it);
+	ld_viewer_exit(&it->viewer);
+}
+
+/**
  * ld_locks_iter_next() - move to the next lock, and pin it
  * @it: the walk
  *
- * Unpins the lock the walk was at. A lock of a lockspace the current task
+ * Unpins the lock the walk was at. A lock of a lockspace the walk's viewer
  * may not see (ld_space_visible()) is skipped unless the walk is of all.
  *
  * Context: may sleep.
@@ -67,7 +83,6 @@ void ld_locks_iter_exit(struct ld_locks_iter *it)
  */
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 {
-	const struct cred *cred = current_cred();
 	struct ld_lock *lk;
 
 	if (it->cur) {
@@ -86,7 +101,7 @@ struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 			break;
 		spin_lock(&lk->lock);
 		if (!lk->dead &&
-		    (it->all || ld_space_visible(lk->space, cred))) {
+		    (it->all || ld_space_visible(lk->space, &it->viewer))) {
 			lk->busy++;
 			spin_unlock(&lk->lock);
 			break;
@@ -101,8 +116,8 @@ struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 
 static void ld_locks_rewind(struct ld_locks_iter *it)
 {
-	ld_locks_iter_exit(it);
-	ld_locks_iter_init(it, false);
+	ld_locks_walk_end(it);
+	ld_locks_walk_begin(it);
 }
 
 static void *ld_locks_start(struct seq_file *m, loff_t *pos)
@@ -179,7 +194,8 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 
 static int ld_locks_show(struct seq_file *m, void *v)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct ld_locks_iter *it = m->private;
+	struct pid_namespace *ns = it->viewer.pid_ns;
 	struct ld_lock *lk = v;
 	u64 now = ktime_get_ns();
 	struct ld_req *r;
@@ -212,7 +228,7 @@ static int ld_locks_open(struct inode *inode, struct file *file)
 	it = __seq_open_private(file, &ld_locks_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	ld_locks_iter_init(it, false);
+	ld_locks_iter_init(it, file, false);
 	return 0;
 }
 

@@ -17,11 +17,14 @@
 
 /*
  * struct ld_order_iter - a reader's place in /proc/lockdev/order
+ * @viewer: who reads: the file's opener.
  * @inv: the record at the position is an inversion, not an edge.
  *
- * Only the reader's seq_file uses it, under the seq_file's mutex.
+ * Only the reader's seq_file uses it, under the seq_file's mutex. It is
+ * also the private part of /proc/lockdev/lock_stat, which uses @viewer.
  */
 struct ld_order_iter {
+	struct ld_viewer viewer;
 	bool inv;
 };
 
@@ -112,8 +115,8 @@ static void ld_show_classes(struct seq_file *m, const struct ld_class_edge *e)
 
 static int ld_order_show(struct seq_file *m, void *v)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct ld_order_iter *it = m->private;
+	struct pid_namespace *ns = it->viewer.pid_ns;
 	const struct ld_class_inversion *inv;
 	const struct ld_class_edge *e;
 	u64 now = ktime_get_ns();
@@ -136,7 +139,7 @@ static int ld_order_show(struct seq_file *m, void *v)
 		inv = NULL;
 		e = v;
 	}
-	if (!ld_space_visible(e->from->space, current_cred()))
+	if (!ld_space_visible(e->from->space, &it->viewer))
 		return 0;
 	seq_puts(m, inv ? "inversion " : "edge ");
 	ld_show_classes(m, e);
@@ -157,17 +160,38 @@ static const struct seq_operations ld_order_seq_ops = {
 	.show	= ld_order_show,
 };
 
+/* Open a file of this one's with the opener as its viewer. */
+static int ld_order_open_ops(struct file *file,
+			     const struct seq_operations *ops)
+{
+	struct ld_order_iter *it;
+
+	it = __seq_open_private(file, ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	ld_viewer_init(&it->viewer, file);
+	return 0;
+}
+
 static int ld_order_open(struct inode *inode, struct file *file)
 {
-	return seq_open_private(file, &ld_order_seq_ops,
-				sizeof(struct ld_order_iter));
+	return ld_order_open_ops(file, &ld_order_seq_ops);
+}
+
+static int ld_order_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct ld_order_iter *it = m->private;
+
+	ld_viewer_exit(&it->viewer);
+	return seq_release_private(inode, file);
 }
 
 const struct proc_ops ld_order_proc_ops = {
 	.proc_open	= ld_order_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
+	.proc_release	= ld_order_release,
 };
 
 static void *ld_lock_stat_start(struct seq_file *m, loff_t *pos)
@@ -188,6 +212,7 @@ static void ld_lock_stat_stop(struct seq_file *m, void *v)
 
 static int ld_lock_stat_show(struct seq_file *m, void *v)
 {
+	struct ld_order_iter *it = m->private;
 	const struct ld_class *c;
 
 	lockdep_assert_held(&ld_class_mutex);
@@ -198,7 +223,7 @@ static int ld_lock_stat_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	c = list_entry(v, struct ld_class, gnode);
-	if (!ld_space_visible(c->space, current_cred()))
+	if (!ld_space_visible(c->space, &it->viewer))
 		return 0;
 	ld_space_show_name(m, c->space);
 	seq_putc(m, ' ');
@@ -222,7 +247,7 @@ static const struct seq_operations ld_lock_stat_seq_ops = {
 
 static int ld_lock_stat_open(struct inode *inode, struct file *file)
 {
-	return seq_open(file, &ld_lock_stat_seq_ops);
+	return ld_order_open_ops(file, &ld_lock_stat_seq_ops);
 }
 
 /*
@@ -253,5 +278,5 @@ const struct proc_ops ld_lock_stat_proc_ops = {
 	.proc_read	= seq_read,
 	.proc_write	= ld_lock_stat_write,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release,
+	.proc_release	= ld_order_release,
 };

@@ -8,6 +8,7 @@
 #include <linux/ktime.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -79,7 +80,7 @@ static const u8 *ld_report_name(struct ld_report *rep, const u8 *name,
  * @wait_mode: the mode it asks
  * @wait_level: the level it asks at
  *
- * Context: the locks of @held->lk and @wait_lk, or ld_graph_mutex while
+ * Context: the locks of @held->lk and @wait_lk, or ld_graph() while
  * both have waiters, or references that keep their names alive.
  */
 void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
@@ -241,7 +242,7 @@ out:
 }
 
 static void ld_report_show(struct seq_file *m, const struct ld_report *rep,
-			   u64 now)
+			   u64 now, struct pid_namespace *ns)
 {
 	const struct ld_report_member *mb;
 	u32 i;
@@ -253,7 +254,7 @@ static void ld_report_show(struct seq_file *m, const struct ld_report *rep,
 		seq_printf(m, " %s %llu %u %d ",
 			   rep->reason == LOCKDEV_RESULT_CYCLE ? "cycle" : "order",
 			   (now - rep->time_ns) / NSEC_PER_MSEC, i,
-			   pid_nr_ns(mb->pid, task_active_pid_ns(current)));
+			   pid_nr_ns(mb->pid, ns));
 		ld_escape(m, mb->comm, strnlen(mb->comm, sizeof(mb->comm)));
 		seq_printf(m, " %s%s %u ",
 			   mb->flags & LOCKDEV_MEMBER_QUEUED ? "queued-" : "",
@@ -266,16 +267,10 @@ static void ld_report_show(struct seq_file *m, const struct ld_report *rep,
 	}
 }
 
-/**
- * ld_deadlocks_show() - print /proc/lockdev/deadlocks
- * @m: the seq_file
- * @v: unused
- *
- * Return: 0.
- */
-int ld_deadlocks_show(struct seq_file *m, void *v)
+/* Print /proc/lockdev/deadlocks for its opener, the viewer in @m->private. */
+static int ld_deadlocks_show(struct seq_file *m, void *v)
 {
-	const struct cred *cred = current_cred();
+	const struct ld_viewer *viewer = m->private;
 	u64 now = ktime_get_ns();
 	struct ld_report *rep;
 	unsigned int i;
@@ -286,9 +281,43 @@ int ld_deadlocks_show(struct seq_file *m, void *v)
 	mutex_lock(&ld_reports_mutex);
 	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
 		rep = ld_reports[(ld_reports_next + i) % LOCKDEV_DEADLOCKS_KEPT];
-		if (rep && ld_space_visible(rep->space, cred))
-			ld_report_show(m, rep, now);
+		if (rep && ld_space_visible(rep->space, viewer))
+			ld_report_show(m, rep, now, viewer->pid_ns);
 	}
 	mutex_unlock(&ld_reports_mutex);
 	return 0;
 }
+
+static int ld_deadlocks_open(struct inode *inode, struct file *file)
+{
+	struct ld_viewer *viewer;
+	int ret;
+
+	viewer = kmalloc(sizeof(*viewer), GFP_KERNEL);
+	if (!viewer)
+		return -ENOMEM;
+	ld_viewer_init(viewer, file);
+	ret = single_open(file, ld_deadlocks_show, viewer);
+	if (ret) {
+		ld_viewer_exit(viewer);
+		kfree(viewer);
+	}
+	return ret;
+}
+
+static int ld_deadlocks_release(struct inode *inode, struct file *file)
+{
+	struct ld_viewer *viewer = ((struct seq_file *)file->private_data)->private;
+
+	ld_viewer_exit(viewer);
+	kfree(viewer);
+	return single_release(inode, file);
+}
+
+/* /proc/lockdev/deadlocks: the kept reports its opener may see. */
+const struct proc_ops ld_deadlocks_proc_ops = {
+	.proc_open	= ld_deadlocks_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= ld_deadlocks_release,
+};

@@ -55,6 +55,14 @@ struct ld_session *ld_session_create(struct file *file)
 	return sess;
 }
 
+/* Free a completion that was posted or read, and its charge. */
+static void ld_completion_free(struct ld_session *sess, struct ld_completion *c)
+{
+	ld_stat_add(memory, -(long)ksize(c));
+	kfree(c);
+	atomic_dec(&sess->user->completions);
+}
+
 /**
  * ld_session_destroy() - release everything a session holds and free it
  * @sess: the session, whose file is gone
@@ -67,13 +75,13 @@ void ld_session_destroy(struct ld_session *sess)
 
 	ld_lock_session_release(sess);
 	ld_report_session_exit(sess);
-	list_for_each_entry_safe(c, tmp, &sess->done, node) {
-		ld_stat_add(memory, -(long)ksize(c));
-		kfree(c);
-	}
+	list_for_each_entry_safe(c, tmp, &sess->done, node)
+		ld_completion_free(sess, c);
 	xa_destroy(&sess->handles);
-	if (sess->space)
+	if (sess->space) {
+		ld_space_leave(sess->space);
 		ld_space_put(sess->space);
+	}
 	atomic_dec(&sess->user->sessions);
 	ld_user_put(sess->user);
 	put_cred(sess->cred);
@@ -82,15 +90,26 @@ void ld_session_destroy(struct ld_session *sess)
 	kfree(sess);
 }
 
-/* Bind the session to @space, referenced, unless it is bound already. */
+/*
+ * Bind the session to @space, referenced, with @perms on it, unless it is
+ * bound already: of racing binds one wins, and only the winner's
+ * permissions are ever stored. @perms is written before @space is
+ * published, so whoever sees @space sees its permissions.
+ */
 static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
 			   unsigned int perms)
 {
-	WRITE_ONCE(sess->perms, perms);
-	if (cmpxchg_release(&sess->space, NULL, space)) {
+	spin_lock(&sess->lock);
+	if (sess->space) {
+		spin_unlock(&sess->lock);
 		ld_space_put(space);
 		return -EBUSY;
 	}
+	sess->perms = perms;
+	ld_space_enter(space);
+	/* Pairs with smp_load_acquire() of @space by its readers. */
+	smp_store_release(&sess->space, space);
+	spin_unlock(&sess->lock);
 	return 0;
 }
 
@@ -108,7 +127,7 @@ int ld_session_space(struct ld_session *sess, unsigned int need)
 	struct ld_space *space;
 	int ret;
 
-	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (!smp_load_acquire(&sess->space)) {
 		ret = ld_space_default(sess->cred, &space);
 		if (ret)
@@ -139,7 +158,7 @@ int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
 	unsigned int perms;
 	int ret;
 
-	/* Pairs with ld_session_bind()'s cmpxchg_release(). */
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (smp_load_acquire(&sess->space))
 		return -EBUSY;
 	ret = ld_space_attach(name, len, flags, mode, &space, &perms);
@@ -228,8 +247,7 @@ ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
 			return done ? done : -EFAULT;
 		}
 		done += size;
-		ld_stat_add(memory, -(long)ksize(c));
-		kfree(c);
+		ld_completion_free(sess, c);
 		c = count - done >= size ? ld_session_pop(sess) : NULL;
 	}
 	return done;

@@ -8,7 +8,9 @@
 #include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
+#include <linux/mount.h>
 #include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -17,21 +19,43 @@
 
 #include "lockdev.h"
 
+#ifndef CONFIG_POSIX_MQUEUE
+#error "lockdev tells IPC namespaces apart by their mqueue mounts: CONFIG_POSIX_MQUEUE"
+#endif
+
 static DEFINE_MUTEX(ld_spaces_mutex);
 static DEFINE_HASHTABLE(ld_spaces, 8);
 
-/* The IPC namespace of the calling task. */
-static struct ipc_namespace *ld_current_ipc_ns(void)
+static void ld_space_gc_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ld_space_gc, ld_space_gc_fn);
+/* How often idle lockspaces are checked for a namespace that went away. */
+#define LD_SPACE_GC_PERIOD	(10 * HZ)
+
+/*
+ * The IPC namespace of the calling task, as lockdev names it: by its mqueue
+ * mount. The address of a namespace that went away can be taken by a new
+ * one, and its inode number too; a lockspace holds a reference to the mount,
+ * so no other namespace can ever have that one while the lockspace lives.
+ * The namespace clears the mount's superblock's s_fs_info when it goes
+ * (mq_clear_sbinfo()), which ld_ipc_alive() reads.
+ */
+static struct vfsmount *ld_current_ipc(void)
 {
-	return current->nsproxy->ipc_ns;
+	return current->nsproxy->ipc_ns->mq_mnt;
+}
+
+/* Is the IPC namespace whose mount @mnt is (and is referenced) alive? */
+static bool ld_ipc_alive(const struct vfsmount *mnt)
+{
+	return READ_ONCE(mnt->mnt_sb->s_fs_info);
 }
 
 static u32 ld_space_hash(const struct user_namespace *user_ns,
-			 const struct ipc_namespace *ipc_ns, bool is_default,
+			 const struct vfsmount *ipc, bool is_default,
 			 kuid_t uid, const u8 *name, u32 len)
 {
 	u32 seed = jhash_3words((u32)(unsigned long)user_ns,
-				(u32)(unsigned long)ipc_ns, is_default, 0);
+				(u32)(unsigned long)ipc, is_default, 0);
 
 	if (is_default)
 		return jhash_1word(__kuid_val(uid), seed);
@@ -40,11 +64,10 @@ static u32 ld_space_hash(const struct user_namespace *user_ns,
 
 static bool ld_space_match(const struct ld_space *space,
 			   const struct user_namespace *user_ns,
-			   const struct ipc_namespace *ipc_ns, bool is_default,
+			   const struct vfsmount *ipc, bool is_default,
 			   kuid_t uid, const u8 *name, u32 len)
 {
-	if (space->user_ns != user_ns || space->ipc_ns != ipc_ns ||
-	    space->ipc_ns_inum != ipc_ns->ns.inum ||
+	if (space->user_ns != user_ns || space->ipc != ipc ||
 	    space->is_default != is_default)
 		return false;
 	if (is_default)
@@ -55,7 +78,7 @@ static bool ld_space_match(const struct ld_space *space,
 /* Find a lockspace and take a reference; ld_spaces_mutex held. */
 static struct ld_space *ld_space_find(u32 hash,
 				      const struct user_namespace *user_ns,
-				      const struct ipc_namespace *ipc_ns,
+				      const struct vfsmount *ipc,
 				      bool is_default, kuid_t uid,
 				      const u8 *name, u32 len)
 {
@@ -63,7 +86,7 @@ static struct ld_space *ld_space_find(u32 hash,
 
 	lockdep_assert_held(&ld_spaces_mutex);
 	hash_for_each_possible(ld_spaces, space, node, hash) {
-		if (ld_space_match(space, user_ns, ipc_ns, is_default, uid,
+		if (ld_space_match(space, user_ns, ipc, is_default, uid,
 				   name, len)) {
 			refcount_inc(&space->ref);
 			return space;
@@ -82,9 +105,9 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	refcount_set(&space->ref, 1);
 	atomic_set(&space->locks, 0);
 	INIT_LIST_HEAD(&space->classes);
+	mutex_init(&space->graph_mutex);
 	space->user_ns = get_user_ns(current_user_ns());
-	space->ipc_ns = ld_current_ipc_ns();
-	space->ipc_ns_inum = ld_current_ipc_ns()->ns.inum;
+	space->ipc = mntget(ld_current_ipc());
 	space->name_len = len;
 	memcpy(space->name, name, len);
 	return space;
@@ -98,19 +121,46 @@ static void ld_space_add(struct ld_space *space, u32 hash)
 	ld_stat_add(memory, ksize(space));
 }
 
-/* SysV-style permission bits of @cred on a named @space. */
+/* Is @gid the effective or a supplementary group of @cred? */
+static bool ld_cred_in_group(const struct cred *cred, kgid_t gid)
+{
+	const struct group_info *gi = cred->group_info;
+	int i;
+
+	if (gid_eq(cred->egid, gid))
+		return true;
+	for (i = 0; i < gi->ngroups; i++)
+		if (gid_eq(gi->gid[i], gid))
+			return true;
+	return false;
+}
+
+/*
+ * Does the viewer @v (the calling task when NULL) have @cap in @ns? A
+ * viewer is judged by the credentials it opened its file with.
+ */
+static bool ld_viewer_capable(const struct ld_viewer *v,
+			      struct user_namespace *ns, int cap)
+{
+	if (v && v->file)
+		return file_ns_capable(v->file, ns, cap);
+	return ns_capable_noaudit(ns, cap);
+}
+
+/* SysV-style permission bits of @cred (@v's, if given) on a named @space. */
 static unsigned int ld_space_perms(const struct ld_space *space,
-				   const struct cred *cred)
+				   const struct cred *cred,
+				   const struct ld_viewer *v)
 {
 	unsigned int granted = space->mode;
 
 	if (uid_eq(cred->euid, space->uid))
 		granted >>= 6;
-	else if (in_group_p(space->gid))
+	else if (ld_cred_in_group(cred, space->gid))
 		granted >>= 3;
 	granted &= LD_MAY_READ | LD_MAY_WRITE;
 	if (granted != (LD_MAY_READ | LD_MAY_WRITE) &&
-	    ns_capable(space->user_ns, CAP_IPC_OWNER))
+	    ld_viewer_capable(v, space->user_ns, CAP_IPC_OWNER))
 		granted = LD_MAY_READ | LD_MAY_WRITE;
 	return granted;
 }
@@ -131,9 +181,9 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		    struct ld_space **spacep, unsigned int *permsp)
 {
 	struct user_namespace *user_ns = current_user_ns();
-	struct ipc_namespace *ipc_ns = ld_current_ipc_ns();
+	struct vfsmount *ipc = ld_current_ipc();
 	const struct cred *cred = current_cred();
-	u32 hash = ld_space_hash(user_ns, ipc_ns, false, GLOBAL_ROOT_UID,
+	u32 hash = ld_space_hash(user_ns, ipc, false, GLOBAL_ROOT_UID,
 				 name, len);
 	struct ld_space *space;
 	struct ld_user *user;
@@ -141,7 +191,7 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 	int ret = 0;
 
 	mutex_lock(&ld_spaces_mutex);
-	space = ld_space_find(hash, user_ns, ipc_ns, false, GLOBAL_ROOT_UID,
+	space = ld_space_find(hash, user_ns, ipc, false, GLOBAL_ROOT_UID,
 			      name, len);
 	if (!space) {
 		if (flags & LOCKDEV_ATTACH_NOCREATE) {
@@ -172,7 +222,7 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		space->creator = user;
 		ld_space_add(space, hash);
 	}
-	perms = ld_space_perms(space, cred);
+	perms = ld_space_perms(space, cred, NULL);
 	if (!perms) {
 		mutex_unlock(&ld_spaces_mutex);
 		ld_space_put(space);
@@ -190,21 +240,38 @@ out:
  * @cred: credentials whose effective uid names it
  * @spacep: the lockspace, referenced, on success
  *
- * Return: 0 or -ENOMEM.
+ * A default lockspace counts against the uid's lockspace limit as a named
+ * one does.
+ *
+ * Return: 0, -EDQUOT (the uid's lockspace limit) or -ENOMEM.
  */
 int ld_space_default(const struct cred *cred, struct ld_space **spacep)
 {
 	struct user_namespace *user_ns = current_user_ns();
-	struct ipc_namespace *ipc_ns = ld_current_ipc_ns();
-	u32 hash = ld_space_hash(user_ns, ipc_ns, true, cred->euid, NULL, 0);
+	struct vfsmount *ipc = ld_current_ipc();
+	u32 hash = ld_space_hash(user_ns, ipc, true, cred->euid, NULL, 0);
 	struct ld_space *space;
+	struct ld_user *user;
 	int ret = 0;
 
 	mutex_lock(&ld_spaces_mutex);
-	space = ld_space_find(hash, user_ns, ipc_ns, true, cred->euid, NULL, 0);
+	space = ld_space_find(hash, user_ns, ipc, true, cred->euid, NULL, 0);
 	if (!space) {
+		user = ld_user_get(cred->euid);
+		if (!user) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (!ld_user_charge(&user->spaces,
+				    READ_ONCE(ld_max_spaces_per_user))) {
+			ld_user_put(user);
+			ret = -EDQUOT;
+			goto out;
+		}
 		space = ld_space_alloc(NULL, 0);
 		if (!space) {
+			atomic_dec(&user->spaces);
+			ld_user_put(user);
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -212,6 +279,7 @@ int ld_space_default(const struct cred *cred, struct ld_space **spacep)
 		space->uid = cred->euid;
 		space->gid = cred->egid;
 		space->mode = 0600;
+		space->creator = user;
 		ld_space_add(space, hash);
 	}
 	*spacep = space;
@@ -248,31 +316,140 @@ void ld_space_put(struct ld_space *space)
 		ld_user_put(space->creator);
 	}
 	ld_class_space_free(space);
+	mutex_destroy(&space->graph_mutex);
+	mntput(space->ipc);
 	put_user_ns(space->user_ns);
 	kfree(space);
 }
 
 /**
- * ld_space_visible() - may the reader of /proc/lockdev/locks see a lockspace
- * @space: the lockspace
- * @cred: the reader's credentials
- *
- * Return: true for a lockspace of the reader's namespaces that it may read,
- * and for every lockspace if it has CAP_SYS_ADMIN in the initial user
- * namespace and is in the initial IPC namespace: the host's root.
+ * ld_space_enter() - a session binds to a lockspace
+ * @space: the lockspace, referenced by the session
  */
-bool ld_space_visible(const struct ld_space *space, const struct cred *cred)
+void ld_space_enter(struct ld_space *space)
 {
-	if (ld_current_ipc_ns()->ns.inum == PROC_IPC_INIT_INO &&
-	    ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
+	atomic_inc(&space->sessions);
+}
+
+/**
+ * ld_space_leave() - a session bound to a lockspace goes
+ * @space: the lockspace, still referenced by the session
+ *
+ * The lockspace may now be kept only by owner-died locks: have the
+ * collector look at it.
+ */
+void ld_space_leave(struct ld_space *space)
+{
+	if (atomic_dec_and_test(&space->sessions))
+		queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
+}
+
+/*
+ * Can a session still reach @space? Not once its IPC namespace went, nor
+ * once nothing but this lockspace holds its user namespace: no task can be
+ * in that namespace again.
+ */
+static bool ld_space_reachable(const struct ld_space *space)
+{
+	return ld_ipc_alive(space->ipc) &&
+	       refcount_read(&space->user_ns->ns.count) > 1;
+}
+
+/*
+ * The collector: every lockspace with no session attached is kept only by
+ * its locks, and those are owner-died locks. Once nobody can attach to it
+ * again they can never be told or cleared, so they are dropped, and the
+ * lockspace with them. Runs while such lockspaces exist; its cost is linear
+ * in the number of lockspaces, in a work item, with no lock held across
+ * lockspaces but the table's mutex.
+ */
+static void ld_space_gc_fn(struct work_struct *work)
+{
+	struct ld_space *space, *dead = NULL;
+	bool again = false;
+	int bkt;
+
+	mutex_lock(&ld_spaces_mutex);
+	hash_for_each(ld_spaces, bkt, space, node) {
+		if (atomic_read(&space->sessions))
+			continue;
+		if (ld_space_reachable(space)) {
+			again = true;
+			continue;
+		}
+		if (!dead && refcount_inc_not_zero(&space->ref))
+			dead = space;
+		else
+			again = true;
+	}
+	mutex_unlock(&ld_spaces_mutex);
+	if (dead) {
+		ld_lock_space_reap(dead);
+		ld_space_put(dead);
+	}
+	if (again)
+		queue_delayed_work(system_wq, &ld_space_gc,
+				   dead ? 0 : LD_SPACE_GC_PERIOD);
+}
+
+/**
+ * ld_space_exit() - stop the collector at unload
+ */
+void ld_space_exit(void)
+{
+	cancel_delayed_work_sync(&ld_space_gc);
+}
+
+/**
+ * ld_viewer_init() - who looks at lockspaces through a file
+ * @v: the viewer to fill
+ * @file: the file (of /proc/lockdev/), or NULL for the calling task
+ *
+ * A file is judged by its opener, as /proc/PID files are: its credentials
+ * and the IPC namespace it was opened in, whoever reads it later.
+ *
+ * Context: in the opener's task.
+ */
+void ld_viewer_init(struct ld_viewer *v, const struct file *file)
+{
+	v->file = file;
+	v->cred = get_cred(file ? file->f_cred : current_cred());
+	v->ipc = mntget(ld_current_ipc());
+	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	v->all = current->nsproxy->ipc_ns->ns.inum == PROC_IPC_INIT_INO &&
+		 ld_viewer_capable(v, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+/**
+ * ld_viewer_exit() - drop what ld_viewer_init() took
+ * @v: the viewer
+ */
+void ld_viewer_exit(struct ld_viewer *v)
+{
+	put_pid_ns(v->pid_ns);
+	mntput(v->ipc);
+	put_cred(v->cred);
+}
+
+/**
+ * ld_space_visible() - may a viewer see a lockspace's locks
+ * @space: the lockspace
+ * @v: the viewer
+ *
+ * Return: true for a lockspace of the viewer's namespaces that it may read,
+ * and for every lockspace if the viewer has CAP_SYS_ADMIN in the initial
+ * user namespace and is in the initial IPC namespace: the host's root.
+ */
+bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v)
+{
+	if (v->all)
 		return true;
-	if (space->user_ns != cred->user_ns ||
-	    space->ipc_ns != ld_current_ipc_ns())
+	if (space->user_ns != v->cred->user_ns || space->ipc != v->ipc)
 		return false;
 	if (space->is_default)
-		return uid_eq(space->uid, cred->euid) ||
-		       ns_capable_noaudit(space->user_ns, CAP_IPC_OWNER);
-	return ld_space_perms(space, cred) & LD_MAY_READ;
+		return uid_eq(space->uid, v->cred->euid) ||
+		       ld_viewer_capable(v, space->user_ns, CAP_IPC_OWNER);
+	return ld_space_perms(space, v->cred, v) & LD_MAY_READ;
 }
 
 /**

@@ -406,8 +406,14 @@ TEST_F(limits, locks_per_user)
 		EXPECT_EQ(0, lock_str(s1, d, LOCKDEV_MODE_SHARED, 0));
 		EXPECT_EQ(-1, lock_str(s2, e, LOCKDEV_MODE_SHARED, 0));
 		EXPECT_EQ(EDQUOT, errno);
-		/* Closing a session gives back its grants. */
+		/*
+		 * Closing a session gives back its grants, but the APPEND
+		 * lock it leaves owner-died stays charged to the uid.
+		 */
 		close(s2);
+		EXPECT_EQ(-1, lock_str(s1, e, LOCKDEV_MODE_SHARED, 0));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(0, unlock_str(s1, d));
 		EXPECT_EQ(0, lock_str(s1, e, LOCKDEV_MODE_SHARED, 0));
 		close(s1);
 		KID_EXIT();

@@ -29,7 +29,13 @@
  * Every flags field rejects unknown bits with EINVAL, and every field named
  * reserved or pad must be zero, else EINVAL. A call that fails changes no
  * lock state, and writes back only the outputs its text names for that
- * error. Other errors every call can return:
+ * error. That holds also when the results cannot be written back (EFAULT,
+ * say another thread unmapped the argument while the call waited): a grant
+ * made for the call is released again, an asynchronous request it queued is
+ * cancelled (if it ended meanwhile, its completion was already posted), a
+ * lock set is released whole and an upgrade is undone. A downgrade by
+ * CONVERT cannot be undone once others were granted: it stands, and the
+ * call fails with EFAULT. Other errors every call can return:
  *
  *  ENOTTY  the number is not a lockdev ioctl, or its direction bits are not
  *          _IOC_READ|_IOC_WRITE.
@@ -60,8 +66,13 @@
  * /proc/lockdev/locks, write permission lets it lock. CAP_IPC_OWNER in the
  * lockspace's user namespace grants both. Lockspaces are per IPC namespace
  * and user namespace: a process in another one can neither attach to nor see
- * them. A lockspace ceases to exist when no session is attached and no lock
- * of it remains.
+ * them, also when a new namespace takes the place (address, inode number) of
+ * one that went away. A lockspace ceases to exist when no session is
+ * attached and no lock of it remains. Its owner-died locks keep it for as
+ * long as a session could attach to it; once its IPC namespace is gone, or
+ * nothing but the lockspace holds its user namespace any more, they are
+ * dropped (within about 10 seconds) and the lockspace with them. Default
+ * lockspaces count against the uid's lockspace limit as named ones do.
  *
  * Lock and lockspace names are byte strings of 1 to LOCKDEV_NAME_MAX bytes;
  * a NUL byte is an ordinary byte. A lock exists while someone holds it, waits
@@ -113,6 +124,8 @@
  *  LOCKDEV_LOCK_DEADLINE  wait at most until deadline_ns, an absolute
  *                         CLOCK_MONOTONIC time, then fail with ETIMEDOUT.
  *                         A call restarted after a signal keeps the deadline.
+ *                         A deadline_ns of 2^63 - 1 or more is no deadline:
+ *                         the request waits as without DEADLINE.
  *  LOCKDEV_LOCK_ASYNC     never wait: if the lock is not granted at once the
  *                         request is queued, the call returns 0 with
  *                         LOCKDEV_RESULT_QUEUED in result and the handle the
@@ -136,7 +149,9 @@
  * each other; LOCKDEV_RESULT_ORDER, the request breaks the lock order in
  * strict mode; LOCKDEV_IOC_DEADLOCK tells the rest), EACCES (no write
  * permission on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT
- * (the uid's lock or waiter limit), ENOMEM, EFAULT. An asynchronous request
+ * (the uid's lock or waiter limit; for ASYNC, also its limit of unread
+ * completions; for a session's first lock in its default lockspace, the
+ * uid's lockspace limit), ENOMEM, EFAULT. An asynchronous request
  * whose wait would close a cycle is queued and completes at once with
  * EDEADLK and LOCKDEV_RESULT_CYCLE in the completion's flags.
  *
@@ -281,7 +296,10 @@
  * pids of the holders and earlier waiters the line's request waits for, or
  * "-". A reader sees the lockspaces of its own namespaces that it has read
  * permission for; a reader with CAP_SYS_ADMIN in the initial user namespace,
- * in the initial IPC namespace (the host's root), sees all.
+ * in the initial IPC namespace (the host's root), sees all. As for
+ * /proc/PID files, the reader is the task that opened the file: its
+ * credentials and its IPC and pid namespaces at open(), whoever reads the
+ * descriptor later. The same holds for every file of /proc/lockdev/.
  *
  * /proc/lockdev/stats
  * -------------------
@@ -455,9 +473,12 @@
  *
  * Module parameters (/sys/module/lockdev/parameters/, writable by root; a
  * change applies to later requests): max_locks_per_space (ENOSPC beyond),
- * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued),
- * max_waiters_per_user (requests queued), max_sessions_per_user (sessions
- * open) and max_spaces_per_user (named lockspaces created); and, counted
+ * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued,
+ * plus the owner-died locks its sessions left, until marked consistent or
+ * dropped), max_waiters_per_user (requests queued; and, counted apart,
+ * asynchronous requests whose completion has not been read), and
+ * max_sessions_per_user (sessions open) and max_spaces_per_user (lockspaces
+ * created, named and default); and, counted
  * over all lockspaces, max_classes and max_class_edges for learned order;
  * held_threshold_ms and wait_threshold_ms for events (0, off, by default).
  */
