@@ -1079,6 +1079,7 @@ TEST_F_TIMEOUT(failnth, sweep, 600)
 	}
 	ksft_print_msg("%s: %d fault points, %d failed the call\n",
 		       variant->name, n - 2, failures);
+	fflush(stdout);
 }
 
 TEST_HARNESS_MAIN
