@@ -747,20 +747,25 @@ static void clear_names(int fd)
 	each_name(clear_name, fd);
 }
 
-/* The lockspace @name of @len bytes, if it exists: clear its names. */
+/*
+ * The lockspace @name of @len bytes, if it exists: clear its names. A
+ * session whose attach failed is still free to attach: kept for the next.
+ */
+static int clear_fd = -1;
 static void clear_space(int unused, const char *name, __u32 len)
 {
 	struct lockdev_attach a = {
 		.name = ptr(name), .name_len = len,
 		.flags = LOCKDEV_ATTACH_NOCREATE,
 	};
-	int fd = open_session();
 
-	if (fd < 0)
+	if (clear_fd < 0)
+		clear_fd = open_session();
+	if (clear_fd < 0 || ioctl(clear_fd, LOCKDEV_IOC_ATTACH, &a))
 		return;
-	if (!ioctl(fd, LOCKDEV_IOC_ATTACH, &a))
-		clear_names(fd);
-	close(fd);
+	clear_names(clear_fd);
+	close(clear_fd);
+	clear_fd = -1;
 }
 
 /*
@@ -783,6 +788,9 @@ static void clear_owner_died(void)
 		for (n = 1; n <= strlen(spaces[i]); n++)
 			if (n <= PREFIX_MAX || n == strlen(spaces[i]))
 				clear_space(-1, spaces[i], n);
+	if (clear_fd >= 0)
+		close(clear_fd);
+	clear_fd = -1;
 }
 
 static pid_t start_worker(uint64_t seed, bool nobody, __u64 end_ns)
@@ -857,33 +865,6 @@ static pid_t start_keeper(uint64_t seed, __u64 end_ns, int flags, bool nobody)
 	_exit(stuck);
 }
 
-/*
- * Fill /proc/lockdev/deadlocks with order violations of lockspace
- * fz-flush: each kept report holds its lockspace, so the ones the workers
- * made would keep theirs after everything else is gone.
- */
-static void flush_reports(struct __test_metadata *_metadata)
-{
-	struct lockdev_attach a = {
-		.name = ptr("fz-flush"), .name_len = 8, .mode = 0600,
-	};
-	struct lockdev_lock l;
-	int fd = open_session(), i;
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_ATTACH, &a));
-	lock_input(&l, "b", LOCKDEV_MODE_SHARED, 0);
-	l.level = 20;
-	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_LOCK, &l));
-	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
-		lock_input(&l, "a", LOCKDEV_MODE_SHARED, 0);
-		l.level = 10;
-		ASSERT_EQ(-1, ioctl(fd, LOCKDEV_IOC_LOCK, &l));
-		ASSERT_EQ(EDEADLK, errno);
-	}
-	close(fd);
-}
-
 static long long env_num(const char *name, long long def)
 {
 	const char *v = getenv(name);
@@ -926,7 +907,7 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 		seed = now_ns() ^ ((uint64_t)getpid() << 32);
 	ksft_print_msg("fuzz: LOCKDEV_FUZZ_SEED=%llu LOCKDEV_FUZZ_MS=%lld\n",
 		       (unsigned long long)seed, ms);
-	flush_reports(_metadata);
+	ASSERT_EQ(0, flush_reports("fz-flush"));
 	for (i = 0; i < (int)NCOUNTED; i++)
 		base[i] = stat_value(counted[i]);
 	for (i = 0; i < (int)NREPORTED; i++)
@@ -962,7 +943,7 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 	ASSERT_LT(0, nobody);
 	EXPECT_EQ(0, reap(nobody, WAIT_MS));
 
-	flush_reports(_metadata);
+	EXPECT_EQ(0, flush_reports("fz-flush"));
 	ksft_print_msg("fuzz: %d workers killed mid-run\n", kills);
 	for (i = 0; i < (int)NREPORTED; i++)
 		ksft_print_msg("fuzz: %s +%lld\n", reported[i],
