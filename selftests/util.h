@@ -340,4 +340,11 @@ __u32 mode_of(const char *name);
 /* Whether two LOCKDEV_MODE_* are compatible. */
 bool compatible(__u32 a, __u32 b);
 
+/*
+ * Fill the LOCKDEV_DEADLOCKS_KEPT reports /proc/lockdev/deadlocks keeps
+ * with order violations in lockspace @space: each kept report holds its
+ * lockspace, so one of a test's own would keep that alive. 0 or -1.
+ */
+int flush_reports(const char *space);
+
 #endif /* LOCKDEV_SELFTESTS_UTIL_H */

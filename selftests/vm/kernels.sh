@@ -6,7 +6,9 @@
 #
 #   6.1    the newest installed Debian 6.1 kernel (bookworm)
 #   6.12   the newest installed Debian 6.12 kernel (bookworm updates or
-#          backports)
+#          backports), not its PREEMPT_RT flavour
+#   rt     the newest installed Debian 6.12 PREEMPT_RT kernel (-rt-amd64,
+#          bookworm-backports), where spinlocks sleep
 #   debug  the debug kernel built from Debian's linux-source-6.1 by
 #          build-debug-kernel (KASAN, lockdep, kmemleak), built on first use
 #   RELEASE  any kernel installed in /lib/modules/RELEASE with its
@@ -17,7 +19,7 @@
 # against), or fails with a message.
 
 lane_resolve() {
-	local lane=$1 dir pattern
+	local lane=$1 dir pattern exclude=
 
 	KVER= VMLINUZ= MODDIR= KBUILD=
 	case $lane in
@@ -29,11 +31,14 @@ lane_resolve() {
 		return 0
 		;;
 	6.1) pattern='6.1.0-*-amd64' ;;
-	6.12) pattern='6.12.*-amd64' ;;
+	6.12) pattern='6.12.*-amd64' exclude='*-rt-amd64' ;;
+	rt) pattern='6.12.*-rt-amd64' ;;
 	*) pattern=$lane ;;
 	esac
 
 	KVER=$(for dir in /lib/modules/$pattern; do
+		# shellcheck disable=SC2053
+		[ -n "$exclude" ] && [[ ${dir##*/} == $exclude ]] && continue
 		[ -e "/boot/vmlinuz-${dir##*/}" ] && [ -e "$dir/build/Makefile" ] &&
 			echo "${dir##*/}"
 	done 2>/dev/null | sort -V | tail -n 1)
