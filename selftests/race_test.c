@@ -18,8 +18,8 @@
  * thread while it waits cannot write its result back: it fails with EFAULT,
  * and then, as every failed call, must leave no lock state changed.
  *
- * Knobs: LOCKDEV_RACE_MS (each timed race, default 2500), LOCKDEV_RACE_TRIES
- * (tries of each bind race, default 200).
+ * Knob: LOCKDEV_RACE_MS, how long each race runs (default 2500; a bind race
+ * stops at its first wrong bind).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -28,12 +28,14 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -177,7 +179,10 @@ static void *racer(void *arg)
 	while (!atomic_load(&r->stop)) {
 		t = rnd(&seed) % NTAKERS;
 		name = r->names[t];
-		handle = atomic_load(&r->handle[t]) + rnd(&seed) % 2;
+		/* The handle just given, or the next one (0 is no handle). */
+		handle = atomic_load(&r->handle[t]) + 1 - rnd(&seed) % 2;
+		if (!handle)
+			handle = 1;
 		memset(&cs, 0, sizeof(cs));
 		memset(&cv, 0, sizeof(cv));
 		memset(&u, 0, sizeof(u));
@@ -502,7 +507,8 @@ struct bind_race {
 	const char *rootro;	/* root's 0644 lockspace */
 	const char *mine;	/* the caller's own 0600 lockspace */
 	atomic_int go, done;
-	unsigned int delay[2];
+	int first;		/* the call this thread makes first */
+	long sleep_ns;		/* before the other thread's call */
 	int ret[2], err[2];
 };
 
@@ -515,63 +521,75 @@ static int attach_call(int fd, const char *name, __u32 mode)
 	return ioctl(fd, LOCKDEV_IOC_ATTACH, &at);
 }
 
-static void spin(unsigned int n)
+/* Call @which of the try: 0, ATTACH of root's lockspace; 1, the other bind. */
+static void bind_call(struct bind_race *r, int which)
 {
-	volatile unsigned int i;
+	struct lockdev_lock l;
 
-	for (i = 0; i < n; i++)
-		;
+	if (which == 0)
+		r->ret[0] = attach_call(r->fd, r->rootro, 0);
+	else if (r->second == SECOND_LOCK)
+		r->ret[1] = lock_call(r->fd, "bind.second", X,
+				      LOCKDEV_LOCK_NONBLOCK, &l);
+	else
+		r->ret[1] = attach_call(r->fd, r->mine, 0);
+	r->err[which] = r->ret[which] ? errno : 0;
 }
 
-/* Call 0: ATTACH of root's lockspace. */
-static void bind_first(struct bind_race *r)
-{
-	spin(r->delay[0]);
-	r->ret[0] = attach_call(r->fd, r->rootro, 0);
-	r->err[0] = r->ret[0] ? errno : 0;
-}
-
-/* Call 1, in its own thread, started with call 0: the other bind. */
-static void *bind_second(void *arg)
+/*
+ * The other thread of the race, on the same CPU: it sleeps a random few
+ * microseconds and then makes its call. When its timer fires while the
+ * first call is on its way to the bind, the wakeup preempts that call at
+ * its first preemption point, ld_spaces_mutex, after it found the session
+ * unbound: the two binds then interleave.
+ */
+static void *bind_other(void *arg)
 {
 	struct bind_race *r = arg;
-	struct lockdev_lock l;
+	struct timespec ts = { 0 };
 	int round, go;
 
+	prctl(PR_SET_TIMERSLACK, 1);
 	for (round = 1;; round++) {
-		do
+		for (;;) {
 			go = atomic_load(&r->go);
-		while (go >= 0 && go < round);
-		if (go < 0)
-			return NULL;
-		spin(r->delay[1]);
-		if (r->second == SECOND_LOCK)
-			r->ret[1] = lock_call(r->fd, "bind.second", X,
-					      LOCKDEV_LOCK_NONBLOCK, &l);
-		else
-			r->ret[1] = attach_call(r->fd, r->mine, 0);
-		r->err[1] = r->ret[1] ? errno : 0;
+			if (go < 0)
+				return NULL;
+			if (go >= round)
+				break;
+			sched_yield();
+		}
+		ts.tv_nsec = r->sleep_ns;
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		bind_call(r, !r->first);
 		atomic_store(&r->done, round);
 	}
 }
 
 /*
  * As uid 65534: race, in a fresh session per try, an ATTACH of root's 0644
- * lockspace against @second. Returns 0 when every try left the session with
- * the permissions of the lockspace it is bound to, else 1 with what went
- * wrong printed.
+ * lockspace against the other bind, for @ms. Returns 0 when every try left
+ * the session with the permissions of the lockspace it is bound to, else 1
+ * with what went wrong printed.
  */
-static int bind_tries(struct bind_race *r, int tries)
+static int bind_tries(struct bind_race *r, int ms)
 {
+	__u64 end = now_ns() + ms * MS;
 	unsigned int seed = getpid() * 7919;
-	int t, probe, fails = 0, in_root = 0, in_other = 0, bias = 0;
+	int t, probe, fails = 0, in_root = 0, in_other = 0;
 	const char *second = r->second == SECOND_LOCK ? "LOCK" : "ATTACH";
 	struct lockdev_lock l;
+	cpu_set_t cpu;
 	pthread_t th;
 
-	if (pthread_create(&th, NULL, bind_second, r))
+	/* Both threads on one CPU: they interleave by preemption. */
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	if (sched_setaffinity(0, sizeof(cpu), &cpu))
 		return 1;
-	for (t = 1; t <= tries && !fails; t++) {
+	if (pthread_create(&th, NULL, bind_other, r))
+		return 1;
+	for (t = 1; now_ns() < end && !fails; t++) {
 		r->fd = open_session();
 		if (r->fd < 0) {
 			fprintf(stderr, "# try %d: open: %s\n", t,
@@ -579,17 +597,17 @@ static int bind_tries(struct bind_race *r, int tries)
 			fails++;
 			break;
 		}
-		/* Lean towards the call that loses, to keep them even. */
-		r->delay[0] = (bias > 0 ? bias : 0) + rnd(&seed) % 1000;
-		r->delay[1] = (bias < 0 ? -bias : 0) + rnd(&seed) % 1000;
+		r->first = rnd(&seed) % 2;
+		r->sleep_ns = rnd(&seed) % (60 * US);
 		atomic_store(&r->go, t);
-		bind_first(r);
+		/* The other thread goes to sleep; this one makes its call. */
+		sched_yield();
+		bind_call(r, r->first);
 		while (atomic_load(&r->done) < t)
-			;
+			sched_yield();
 		/* Where did the session end up, and what may it do there? */
 		probe = lock_call(r->fd, "bind.probe", X,
 				  LOCKDEV_LOCK_NONBLOCK, &l);
-		bias += r->ret[0] == 0 ? 100 : -100;
 		if (r->ret[0] == 0) {
 			in_root++;
 			if (r->ret[1] == 0) {
@@ -633,7 +651,7 @@ static void bind_race_test(struct __test_metadata *_metadata, int second)
 {
 	char rootro[48], mine[48];
 	struct bind_race r = { .second = second };
-	int root, own, tries = knob("LOCKDEV_RACE_TRIES", 200);
+	int root, own;
 	pid_t pid;
 
 	require_lock_feature(_metadata);
@@ -656,7 +674,7 @@ static void bind_race_test(struct __test_metadata *_metadata, int second)
 		own = open_session();
 		if (own < 0 || attach_call(own, mine, 0600))
 			_exit(4);
-		_exit(bind_tries(&r, tries));
+		_exit(bind_tries(&r, race_ms()));
 	}
 	EXPECT_EQ(0, reap(pid, 100 * 1000)) {
 		TH_LOG("uid %d got permissions its lockspace does not give (see above)",
