@@ -56,7 +56,7 @@
 #define NOBODY		65534
 /* Threads that take and release, and threads that race them. */
 #define NTAKERS		2
-#define NRACERS		4
+#define NRACERS		6
 /* Async requests per session in the deadline race. */
 #define NASYNC		24
 
@@ -174,8 +174,12 @@ static void *racer(void *arg)
 	__u64 handle;
 	int t, ret;
 
-	/* Racers at several lower priorities: some wait long when preempted. */
-	renice_self(5 + 5 * (me % 3));
+	/*
+	 * Racers at a low priority: one preempted between its lookup and its
+	 * use of the lock stays off the CPU long enough for the takers to
+	 * free the lock and for RCU to let it go.
+	 */
+	renice_self(me % 3 ? 19 : 10);
 	while (!atomic_load(&r->stop)) {
 		t = rnd(&seed) % NTAKERS;
 		name = r->names[t];
