@@ -58,7 +58,7 @@
 #define NTAKERS		2
 #define NRACERS		6
 /* Async requests per session in the deadline race. */
-#define NASYNC		24
+#define NASYNC		48
 
 static int knob(const char *env, int dflt)
 {
@@ -444,17 +444,25 @@ TEST(upgrade_vs_downgrade)
  * deadlines about now on locks another session holds, and closes while they
  * fire. The deadline work must not touch the session, or its user, after
  * the close freed them (KASAN in ld_timeout_fn / ld_req_forget).
+ *
+ * The closing thread runs SCHED_FIFO on the CPU whose workqueue runs the
+ * deadlines, and sleeps until a random moment among them: its wakeup
+ * preempts the deadline work wherever that is, and the close runs in the
+ * middle of it.
  */
 TEST(deadlines_vs_close)
 {
+	struct sched_param sp = { .sched_priority = 1 };
 	char names[NASYNC][48];
-	struct lockdev_completion c[4];
 	unsigned int seed = getpid();
 	unsigned long rounds = 0, queued = 0;
+	struct timespec at;
 	struct lockdev_lock l;
 	int holder, fd, i, ret, ms = race_ms();
 	long long timeouts = stat_value("timeouts");
-	__u64 end, base;
+	bool fifo;
+	cpu_set_t cpu;
+	__u64 end, base, wake;
 
 	require_lock_feature(_metadata);
 	holder = open_session();
@@ -464,6 +472,10 @@ TEST(deadlines_vs_close)
 			 getpid(), i);
 		ASSERT_EQ(0, lock_call(holder, names[i], X, 0, &l));
 	}
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+	fifo = !sched_setscheduler(0, SCHED_FIFO, &sp);
 	end = now_ns() + ms * MS;
 	while (now_ns() < end) {
 		fd = open_session();
@@ -483,18 +495,19 @@ TEST(deadlines_vs_close)
 			ASSERT_TRUE(l.result & LOCKDEV_RESULT_QUEUED);
 			queued++;
 		}
-		/* Close about when the deadlines fire, sometimes after a read. */
-		while (now_ns() < base + (rnd(&seed) % 3000) * US)
-			;
-		if (rnd(&seed) % 4 == 0) {
-			ret = read(fd, c, sizeof(c));
-			EXPECT_TRUE(ret > 0 || errno == EAGAIN);
-		}
+		/* The works run at the ticks after their deadlines. */
+		wake = base + (rnd(&seed) % 12000) * US;
+		at.tv_sec = wake / 1000000000ull;
+		at.tv_nsec = wake % 1000000000ull;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
 		close(fd);
 		rounds++;
 	}
-	TH_LOG("%lu sessions closed with %lu async requests, %lld timed out",
-	       rounds, queued, stat_value("timeouts") - timeouts);
+	sp.sched_priority = 0;
+	sched_setscheduler(0, SCHED_OTHER, &sp);
+	TH_LOG("%lu sessions closed with %lu async requests, %lld timed out%s",
+	       rounds, queued, stat_value("timeouts") - timeouts,
+	       fifo ? "" : " (not SCHED_FIFO)");
 	EXPECT_LT(0, rounds);
 	close(holder);
 	EXPECT_EQ(0, wait_stat("holders", 0));
