@@ -36,8 +36,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,7 +54,9 @@
 #define NOBODY		65534
 /* Threads that take and release, and threads that race them. */
 #define NTAKERS		2
-#define NRACERS		6
+#define NRACERS		8
+/* How long the racers are stopped at a time. */
+#define FREEZE_MS	250
 /* Async requests per session in the deadline race. */
 #define NASYNC		48
 
@@ -81,10 +81,16 @@ static unsigned int rnd(unsigned int *s)
 	return *s;
 }
 
-/* Lower the calling thread's priority: a preempted racer stays preempted. */
-static void renice_self(int nice)
+/* Keep the calling thread on CPU @cpu, if there is such a CPU. */
+static void pin_self(int cpu)
 {
-	setpriority(PRIO_PROCESS, syscall(SYS_gettid), nice);
+	cpu_set_t set;
+
+	if (cpu >= sysconf(_SC_NPROCESSORS_ONLN))
+		cpu = 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* ---- an errno a call may not return ---- */
@@ -126,7 +132,7 @@ struct lookup_race {
 	atomic_int stop;
 	char names[NTAKERS][48];
 	_Atomic __u64 handle[NTAKERS];
-	atomic_ulong takes, calls;
+	atomic_ulong takes, calls, freezes;
 	struct bad bad;
 	int idx;
 };
@@ -139,6 +145,7 @@ static void *taker(void *arg)
 	struct lockdev_lock l;
 	int ret;
 
+	pin_self(1);
 	while (!atomic_load(&r->stop)) {
 		ret = lock_call(r->fd, r->names[me], X, 0, &l);
 		/* A racer's release may still be leaving the owned table. */
@@ -174,12 +181,7 @@ static void *racer(void *arg)
 	__u64 handle;
 	int t, ret;
 
-	/*
-	 * Racers at a low priority: one preempted between its lookup and its
-	 * use of the lock stays off the CPU long enough for the takers to
-	 * free the lock and for RCU to let it go.
-	 */
-	renice_self(me % 3 ? 19 : 10);
+	pin_self(0);
 	while (!atomic_load(&r->stop)) {
 		t = rnd(&seed) % NTAKERS;
 		name = r->names[t];
@@ -259,6 +261,31 @@ static void *racer(void *arg)
 }
 
 /*
+ * Now and then stop every racer where it is for a while: a SCHED_FIFO
+ * thread on their CPU spins, then sleeps to let them run again. A racer
+ * stopped between its lookup and its use of the lock stays stopped while
+ * the takers release and free the lock and RCU lets it go.
+ */
+static void *freezer(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct lookup_race *r = arg;
+	__u64 until;
+
+	pin_self(0);
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		return NULL;
+	while (!atomic_load(&r->stop)) {
+		sleep_ms(40);
+		until = now_ns() + FREEZE_MS * MS;
+		while (now_ns() < until && !atomic_load(&r->stop))
+			;
+		atomic_fetch_add(&r->freezes, 1);
+	}
+	return NULL;
+}
+
+/*
  * Finding 1: takers lock and unlock by handle in a tight loop while racers
  * look the same requests up. A lookup that took its reference before the
  * release freed the lock object must not touch that object (KASAN:
@@ -266,7 +293,7 @@ static void *racer(void *arg)
  */
 TEST(lookup_vs_release)
 {
-	pthread_t th[NTAKERS + NRACERS];
+	pthread_t th[NTAKERS + NRACERS + 1];
 	struct lookup_race *r;
 	int i, ms = race_ms();
 
@@ -284,12 +311,14 @@ TEST(lookup_vs_release)
 		sched_yield();
 	for (i = 0; i < NRACERS; i++)
 		ASSERT_EQ(0, pthread_create(&th[NTAKERS + i], NULL, racer, r));
+	ASSERT_EQ(0, pthread_create(&th[NTAKERS + NRACERS], NULL, freezer, r));
 	sleep_ms(ms);
 	atomic_store(&r->stop, 1);
-	for (i = 0; i < NTAKERS + NRACERS; i++)
+	for (i = 0; i < NTAKERS + NRACERS + 1; i++)
 		pthread_join(th[i], NULL);
-	TH_LOG("%lu takes, %lu racing calls in %d ms", atomic_load(&r->takes),
-	       atomic_load(&r->calls), ms);
+	TH_LOG("%lu takes, %lu racing calls, %lu freezes in %d ms",
+	       atomic_load(&r->takes), atomic_load(&r->calls),
+	       atomic_load(&r->freezes), ms);
 	EXPECT_EQ(0, atomic_load(&r->bad.seen)) {
 		TH_LOG("%d bad answers, the first: %s",
 		       atomic_load(&r->bad.seen), r->bad.what);
