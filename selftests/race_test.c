@@ -27,8 +27,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +35,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/lockdev.h>
@@ -46,7 +45,6 @@
 #include "harness_util.h"
 
 #define S LOCKDEV_MODE_SHARED
-#define A LOCKDEV_MODE_APPEND
 #define X LOCKDEV_MODE_EXCLUSIVE
 #define US 1000ull
 #define MS 1000000ull
