@@ -132,7 +132,7 @@ struct lookup_race {
 	_Atomic __u64 handle[NTAKERS];
 	atomic_ulong takes, calls, freezes;
 	struct bad bad;
-	int idx;
+	atomic_int idx;
 };
 
 /* Take a lock and release it by handle, as fast as possible. */
