@@ -131,6 +131,7 @@ struct lookup_race {
 	char names[NTAKERS][48];
 	_Atomic __u64 handle[NTAKERS];
 	atomic_ulong takes, calls, freezes;
+	atomic_int drop;	/* a taker is to drop the slab caches */
 	struct bad bad;
 	atomic_int idx;
 };
@@ -141,10 +142,15 @@ static void *taker(void *arg)
 	struct lookup_race *r = arg;
 	int me = atomic_fetch_add(&r->idx, 1);
 	struct lockdev_lock l;
-	int ret;
+	int drop = -1, ret;
 
 	pin_self(1);
+	if (me == 0)
+		drop = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 	while (!atomic_load(&r->stop)) {
+		if (drop >= 0 && atomic_exchange(&r->drop, 0) &&
+		    write(drop, "2", 1) != 1)
+			bad_call(&r->bad, "dropping the slab caches", -1, errno);
 		ret = lock_call(r->fd, r->names[me], X, 0, &l);
 		/* A racer's release may still be leaving the owned table. */
 		CHECK_ERR(&r->bad, "LOCK", ret, 0, EALREADY);
@@ -155,6 +161,8 @@ static void *taker(void *arg)
 		CHECK_ERR(&r->bad, "UNLOCK by the taker", ret, 0, ENOLCK);
 		atomic_fetch_add(&r->takes, 1);
 	}
+	if (drop >= 0)
+		close(drop);
 	return NULL;
 }
 
@@ -262,7 +270,9 @@ static void *racer(void *arg)
  * Now and then stop every racer where it is for a while: a SCHED_FIFO
  * thread on their CPU spins, then sleeps to let them run again. A racer
  * stopped between its lookup and its use of the lock stays stopped while
- * the takers release and free the lock and RCU lets it go.
+ * the takers release the lock. A taker then drops the slab caches, which
+ * runs the kfree_rcu shrinker: what kfree_rcu() holds back (for up to five
+ * seconds otherwise) is freed after a grace period, within the stop.
  */
 static void *freezer(void *arg)
 {
@@ -276,6 +286,9 @@ static void *freezer(void *arg)
 	while (!atomic_load(&r->stop)) {
 		sleep_ms(40);
 		until = now_ns() + FREEZE_MS * MS;
+		while (now_ns() < until - (FREEZE_MS - 5) * MS)
+			;
+		atomic_store(&r->drop, 1);
 		while (now_ns() < until && !atomic_load(&r->stop))
 			;
 		atomic_fetch_add(&r->freezes, 1);
