@@ -1636,11 +1636,15 @@ err_cache:
 static void ld_lock_exit_free(void *ptr, void *arg)
 {
 	struct ld_lock *lk = ptr;
+	struct ld_user *died;
 
 	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
 	atomic_dec(&lk->space->locks);
 	ld_stat_dec(locks);
-	ld_died_user_put(ld_lock_repaired(lk));
+	spin_lock(&lk->lock);
+	died = ld_lock_repaired(lk);
+	spin_unlock(&lk->lock);
+	ld_died_user_put(died);
 	ld_lock_put(lk);
 }
 

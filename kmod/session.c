@@ -120,7 +120,8 @@ static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
  *
  * A session that never attached is bound to its opener's default lockspace.
  *
- * Return: 0, -EACCES or -ENOMEM.
+ * Return: 0, -EACCES, -EDQUOT (the default lockspace would pass the uid's
+ * lockspace limit) or -ENOMEM.
  */
 int ld_session_space(struct ld_session *sess, unsigned int need)
 {

@@ -197,8 +197,10 @@
  * Reports the lock called name in the session's lockspace: its holders and
  * waiters in queue order (holders first) into the array at entries, as LOCK
  * does on EAGAIN, its generation (0 if the lock does not exist) and flags
- * (LOCKDEV_QUERY_OWNER_DIED). Errors: EINVAL, ENAMETOOLONG, EACCES (no read
- * permission), EFAULT.
+ * (LOCKDEV_QUERY_OWNER_DIED). A session that has no lockspace yet is bound
+ * to its default one, as by LOCK. Errors: EINVAL, ENAMETOOLONG, EACCES (no
+ * read permission), EDQUOT (that default lockspace would pass the uid's
+ * lockspace limit), ENOMEM, EFAULT.
  *
  * LOCKDEV_IOC_LIST (struct lockdev_list)
  * --------------------------------------
