@@ -124,7 +124,8 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * struct ld_space - a lockspace
  * @node: in the lockspaces table, under ld_spaces_mutex.
  * @ref: attached sessions plus existing locks; the last put frees it.
- * @user_ns: the user namespace it lives in; a reference is held.
+ * @user_ns: the user namespace it lives in; space.c holds one reference
+ *	for all the lockspaces of a namespace.
  * @ipc: the IPC namespace it lives in, by its mqueue mount (space.c); a
  *	reference to the mount is held, so no other namespace has it.
  * @uid: owner; for a default lockspace, the uid it belongs to.

@@ -26,6 +26,23 @@
 static DEFINE_MUTEX(ld_spaces_mutex);
 static DEFINE_HASHTABLE(ld_spaces, 8);
 
+/*
+ * struct ld_userns - the user namespace of one or more lockspaces
+ * @node: in ld_userns_table. ld_spaces_mutex.
+ * @ns: the namespace; the one reference lockdev holds to it.
+ * @spaces: lockspaces in it. ld_spaces_mutex.
+ *
+ * One reference for all of them, so that the collector can tell that
+ * nothing but lockdev holds the namespace: its count is then 1.
+ */
+struct ld_userns {
+	struct hlist_node node;
+	struct user_namespace *ns;
+	unsigned int spaces;
+};
+
+static DEFINE_HASHTABLE(ld_userns_table, 6);
+
 static void ld_space_gc_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(ld_space_gc, ld_space_gc_fn);
 /* How often idle lockspaces are checked for a namespace that went away. */
@@ -95,18 +112,63 @@ static struct ld_space *ld_space_find(u32 hash,
 	return NULL;
 }
 
+/* Count one more lockspace in @ns, referencing it for the first. */
+static int ld_userns_get(struct user_namespace *ns)
+{
+	struct ld_userns *u;
+
+	lockdep_assert_held(&ld_spaces_mutex);
+	hash_for_each_possible(ld_userns_table, u, node, (unsigned long)ns) {
+		if (u->ns == ns) {
+			u->spaces++;
+			return 0;
+		}
+	}
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return -ENOMEM;
+	u->ns = get_user_ns(ns);
+	u->spaces = 1;
+	hash_add(ld_userns_table, &u->node, (unsigned long)ns);
+	return 0;
+}
+
+/* Count one lockspace less in @ns, dropping the reference after the last. */
+static void ld_userns_put(struct user_namespace *ns)
+{
+	struct ld_userns *u;
+
+	lockdep_assert_held(&ld_spaces_mutex);
+	hash_for_each_possible(ld_userns_table, u, node, (unsigned long)ns) {
+		if (u->ns != ns)
+			continue;
+		if (--u->spaces)
+			return;
+		hash_del(&u->node);
+		put_user_ns(u->ns);
+		kfree(u);
+		return;
+	}
+	WARN_ON_ONCE(1);
+}
+
 static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 {
 	struct ld_space *space;
 
+	lockdep_assert_held(&ld_spaces_mutex);
 	space = kzalloc(struct_size(space, name, len), GFP_KERNEL_ACCOUNT);
 	if (!space)
 		return NULL;
+	if (ld_userns_get(current_user_ns())) {
+		kfree(space);
+		return NULL;
+	}
 	refcount_set(&space->ref, 1);
 	atomic_set(&space->locks, 0);
 	INIT_LIST_HEAD(&space->classes);
 	mutex_init(&space->graph_mutex);
-	space->user_ns = get_user_ns(current_user_ns());
+	space->user_ns = current_user_ns();
 	space->ipc = mntget(ld_current_ipc());
 	space->name_len = len;
 	memcpy(space->name, name, len);
@@ -308,6 +370,7 @@ void ld_space_put(struct ld_space *space)
 	if (!refcount_dec_and_mutex_lock(&space->ref, &ld_spaces_mutex))
 		return;
 	hash_del(&space->node);
+	ld_userns_put(space->user_ns);
 	mutex_unlock(&ld_spaces_mutex);
 	ld_stat_dec(spaces);
 	ld_stat_add(memory, -(long)ksize(space));
@@ -318,7 +381,6 @@ void ld_space_put(struct ld_space *space)
 	ld_class_space_free(space);
 	mutex_destroy(&space->graph_mutex);
 	mntput(space->ipc);
-	put_user_ns(space->user_ns);
 	kfree(space);
 }
 
@@ -346,8 +408,8 @@ void ld_space_leave(struct ld_space *space)
 
 /*
  * Can a session still reach @space? Not once its IPC namespace went, nor
- * once nothing but this lockspace holds its user namespace: no task can be
- * in that namespace again.
+ * once nothing but lockdev's one reference (struct ld_userns) holds its
+ * user namespace: no task can be in that namespace again.
  */
 static bool ld_space_reachable(const struct ld_space *space)
 {

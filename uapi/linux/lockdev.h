@@ -68,7 +68,9 @@
  * and user namespace: a process in another one can neither attach to nor see
  * them, also when a new namespace takes the place (address, inode number) of
  * one that went away. A lockspace ceases to exist when no session is
- * attached and no lock of it remains. Its owner-died locks keep it for as
+ * attached, no lock of it remains and no kept deadlock report names it (a
+ * session's last one, and the LOCKDEV_DEADLOCKS_KEPT of
+ * /proc/lockdev/deadlocks). Its owner-died locks keep it for as
  * long as a session could attach to it; once its IPC namespace is gone, or
  * nothing but the lockspace holds its user namespace any more, they are
  * dropped (within about 10 seconds) and the lockspace with them. Default
