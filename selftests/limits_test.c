@@ -747,13 +747,14 @@ TEST_F(limits, unread_completions)
 {
 	struct lockdev_completion c[ASYNC_TRIES];
 	struct lockdev_lock l;
+	char a[96], b[96], d[96];
 	int h, s, w, i, n, ret;
-	char a[96], b[96];
 	ssize_t got;
 	pid_t pid;
 
 	snprintf(a, sizeof(a), "%s-a", self->prefix);
 	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	snprintf(d, sizeof(d), "%s-d", self->prefix);
 	ASSERT_EQ(0, set_param("max_waiters_per_user", COMPLETIONS));
 	ASSERT_EQ(0, set_param("max_locks_per_user", 2 * COMPLETIONS));
 
@@ -770,6 +771,29 @@ TEST_F(limits, unread_completions)
 		EXPECT_LE(0, w);
 		EXPECT_EQ(0, lock_str(h, a, LOCKDEV_MODE_EXCLUSIVE, 0));
 		EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+		if (!_metadata->passed)
+			_exit(1);
+
+		/*
+		 * Requests granted at once post no completion; those granted
+		 * later post one, read here: neither stays charged.
+		 */
+		for (i = 0; i < 2 * COMPLETIONS; i++) {
+			EXPECT_EQ(0, lock_dl(s, b, LOCKDEV_MODE_SHARED,
+					     LOCKDEV_LOCK_ASYNC, 0, &l)) {
+				TH_LOG("request %d: errno %d", i, errno);
+			}
+			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+			EXPECT_EQ(0, unlock_str(h, b));
+			EXPECT_EQ(sizeof(c[0]), read(s, c, sizeof(c)));
+			EXPECT_EQ(0, c[0].result);
+			EXPECT_EQ(0, unlock_str(s, b));
+			EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+			EXPECT_EQ(0, lock_dl(s, d, LOCKDEV_MODE_SHARED,
+					     LOCKDEV_LOCK_ASYNC, 0, &l));
+			EXPECT_EQ(0, l.result);
+			EXPECT_EQ(0, unlock_str(s, d));
+		}
 		if (!_metadata->passed)
 			_exit(1);
 
@@ -1009,6 +1033,15 @@ TEST_F(limits, default_space_counted)
 		EXPECT_EQ(spaces, stat_value("lockspaces"));
 		if (!_metadata->passed)
 			_exit(1);
+
+		/* The failed LOCKs did not bind fdb: it may still attach. */
+		EXPECT_EQ(0, attach_str(fdb, s1, LOCKDEV_ATTACH_NOCREATE,
+					0600)) {
+			TH_LOG("errno %d", errno);
+		}
+		close(fdb);
+		fdb = open_session();
+		EXPECT_LE(0, fdb);
 
 		/* Without the named one, the default lockspace fits ... */
 		close(fda);
