@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #define UID_COMPLETIONS	2007
 #define UID_OWNER_DIED	2008
 #define UID_DEFAULT	2009
+#define UID_COLLECTED	2010
 /* Another uid, which must not be affected by the first one's limit. */
 #define UID_OTHER(uid)	((uid) + 10)
 
@@ -747,13 +749,14 @@ TEST_F(limits, unread_completions)
 {
 	struct lockdev_completion c[ASYNC_TRIES];
 	struct lockdev_lock l;
+	char a[96], b[96], d[96];
 	int h, s, w, i, n, ret;
-	char a[96], b[96];
 	ssize_t got;
 	pid_t pid;
 
 	snprintf(a, sizeof(a), "%s-a", self->prefix);
 	snprintf(b, sizeof(b), "%s-b", self->prefix);
+	snprintf(d, sizeof(d), "%s-d", self->prefix);
 	ASSERT_EQ(0, set_param("max_waiters_per_user", COMPLETIONS));
 	ASSERT_EQ(0, set_param("max_locks_per_user", 2 * COMPLETIONS));
 
@@ -770,6 +773,29 @@ TEST_F(limits, unread_completions)
 		EXPECT_LE(0, w);
 		EXPECT_EQ(0, lock_str(h, a, LOCKDEV_MODE_EXCLUSIVE, 0));
 		EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+		if (!_metadata->passed)
+			_exit(1);
+
+		/*
+		 * Requests granted at once post no completion; those granted
+		 * later post one, read here: neither stays charged.
+		 */
+		for (i = 0; i < 2 * COMPLETIONS; i++) {
+			EXPECT_EQ(0, lock_dl(s, b, LOCKDEV_MODE_SHARED,
+					     LOCKDEV_LOCK_ASYNC, 0, &l)) {
+				TH_LOG("request %d: errno %d", i, errno);
+			}
+			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+			EXPECT_EQ(0, unlock_str(h, b));
+			EXPECT_EQ(sizeof(c[0]), read(s, c, sizeof(c)));
+			EXPECT_EQ(0, c[0].result);
+			EXPECT_EQ(0, unlock_str(s, b));
+			EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
+			EXPECT_EQ(0, lock_dl(s, d, LOCKDEV_MODE_SHARED,
+					     LOCKDEV_LOCK_ASYNC, 0, &l));
+			EXPECT_EQ(0, l.result);
+			EXPECT_EQ(0, unlock_str(s, d));
+		}
 		if (!_metadata->passed)
 			_exit(1);
 
@@ -1010,6 +1036,15 @@ TEST_F(limits, default_space_counted)
 		if (!_metadata->passed)
 			_exit(1);
 
+		/* The failed LOCKs did not bind fdb: it may still attach. */
+		EXPECT_EQ(0, attach_str(fdb, s1, LOCKDEV_ATTACH_NOCREATE,
+					0600)) {
+			TH_LOG("errno %d", errno);
+		}
+		close(fdb);
+		fdb = open_session();
+		EXPECT_LE(0, fdb);
+
 		/* Without the named one, the default lockspace fits ... */
 		close(fda);
 		EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
@@ -1034,6 +1069,116 @@ TEST_F(limits, default_space_counted)
 		KID_EXIT();
 	}
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+#define COLLECTED_LOCKS	3
+
+/*
+ * As @uid in the host's namespaces: create lockspace @space and hold
+ * COLLECTED_LOCKS locks in it. 0 if everything worked, else 1.
+ */
+static int collected_try(const char *space, const char *prefix, uid_t uid)
+{
+	char name[128];
+	pid_t pid = kid_fork_nopipes();
+	int fd, i;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (become(uid, uid))
+			_exit(2);
+		fd = open_session();
+		if (fd < 0 || attach_str(fd, space, 0, 0600))
+			_exit(1);
+		for (i = 0; i < COLLECTED_LOCKS; i++) {
+			snprintf(name, sizeof(name), "%s-c%d", prefix, i);
+			if (lock_str(fd, name, LOCKDEV_MODE_SHARED,
+				     LOCKDEV_LOCK_NONBLOCK))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	return reap(pid, WAIT_MS);
+}
+
+/*
+ * What a uid's sessions leave behind in namespaces that go away stays
+ * charged to it only until the collector drops it: a uid mapped into new
+ * user and IPC namespaces creates a lockspace there (all that
+ * max_spaces_per_user = 1 allows) and leaves as many owner-died locks in it
+ * as max_locks_per_user allows; once the namespaces are gone, the same uid
+ * may create a lockspace and take that many locks again, within 25 s.
+ */
+TEST_F_TIMEOUT(limits, collected_uncharged, 90)
+{
+	char space[96], host_space[96], name[128], map[32], path[64];
+	int fd, i, waited, st = -1;
+	struct kid k;
+
+	snprintf(space, sizeof(space), "%s-ns", self->prefix);
+	snprintf(host_space, sizeof(host_space), "%s-host", self->prefix);
+	ASSERT_EQ(0, set_param("max_locks_per_user", COLLECTED_LOCKS));
+	ASSERT_EQ(0, set_param("max_spaces_per_user", 1));
+
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC))
+			_exit(2);
+		kid_send(&k, 'u');
+		/* Root of the namespaces, which is UID_COLLECTED outside. */
+		if (kid_recv(&k, WAIT_MS) != 'm' || become(0, 0))
+			_exit(3);
+		for (i = 0; i < COLLECTED_LOCKS; i++) {
+			snprintf(name, sizeof(name), "%s-c%d", self->prefix, i);
+			fd = open_session();
+			EXPECT_LE(0, fd);
+			EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+			EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+					      LOCKDEV_LOCK_NONBLOCK));
+			close(fd);
+		}
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		close(fd);
+		KID_EXIT();
+	}
+	ASSERT_EQ('u', kid_recv(&k, WAIT_MS));
+	snprintf(map, sizeof(map), "0 %d 1", UID_COLLECTED);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", k.pid);
+	ASSERT_EQ(0, write_str(path, map));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", k.pid);
+	ASSERT_EQ(0, write_str(path, map));
+	kid_send(&k, 'm');
+	ASSERT_EQ(0, kid_reap(&k));
+
+	/* The charges go when the collector drops what they were for. */
+	for (waited = 0; waited <= 25000; waited += 500) {
+		st = collected_try(host_space, self->prefix, UID_COLLECTED);
+		if (st != 1)
+			break;
+		sleep_ms(500);
+	}
+	EXPECT_EQ(0, st) {
+		TH_LOG("uid %d still charged 25 s after its namespaces went",
+		       UID_COLLECTED);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -987,6 +987,77 @@ TEST(visibility_of_opener_namespace)
 	check_opener(_metadata, OPENER_NAMESPACE);
 }
 
+/* The pid of the one line of lock @name in /proc text @text; -1 if none. */
+static long pid_in(const char *text, const char *space, const char *name)
+{
+	struct locks_line *l;
+	long pid = -1;
+	int n, i;
+
+	n = read_locks(text, space, &l);
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].name, name))
+			pid = pid == -1 ? l[i].pid : -2;
+	free(l);
+	return pid;
+}
+
+/*
+ * Pids in /proc/lockdev/locks are as the opener's pid namespace sees them:
+ * root reading a descriptor opened by a task in a new pid namespace sees 0
+ * for its own holder, which that namespace cannot see; its own descriptor
+ * shows its pid.
+ */
+TEST(pid_namespace_of_opener)
+{
+	char space[64], lk[64], *text;
+	int fd = open_session(), sv[2], f;
+	pid_t pid, gpid;
+
+	ASSERT_LE(0, fd);
+	snprintf(space, sizeof(space), "proc-openerpid-%d", getpid());
+	snprintf(lk, sizeof(lk), "proc-openerpid-lock-%d", getpid());
+	ASSERT_EQ(0, attach_str(fd, space, 0666));
+	ASSERT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
+	text = read_file(LOCKS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(getpid(), pid_in(text, space, lk));
+	free(text);
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		alarm(KID_TIMEOUT_S);
+		close(sv[0]);
+		if (unshare(CLONE_NEWPID))
+			_exit(2);
+		gpid = fork();
+		if (gpid < 0)
+			_exit(3);
+		if (gpid == 0) {
+			/* pid 1 of the new namespace opens the file. */
+			f = open(LOCKS, O_RDONLY | O_CLOEXEC);
+			_exit(f < 0 || send_fds(sv[1], &f, 1) ? 4 : 0);
+		}
+		_exit(reap(gpid, WAIT_MS));
+	}
+	close(sv[1]);
+	ASSERT_EQ(0, recv_fds(sv[0], &f, 1));
+	close(sv[0]);
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+	text = read_fd(f);
+	close(f);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(0, pid_in(text, space, lk)) {
+		TH_LOG("root reading a descriptor opened in another pid namespace");
+	}
+	free(text);
+	close(fd);
+}
+
 /*
  * Pids as the reader's pid namespace sees them: a task in a new pid
  * namespace sees 0 for the host's holder and its own pid for itself; the
