@@ -18,8 +18,9 @@
  * thread while it waits cannot write its result back: it fails with EFAULT,
  * and then, as every failed call, must leave no lock state changed.
  *
- * Knob: LOCKDEV_RACE_MS, how long each race runs (default 2500; a bind race
- * stops at its first wrong bind).
+ * Knob: LOCKDEV_RACE_MS, how long each race runs (default 2500, and 10000
+ * for the lookup race in the debug lane; a bind race stops at its first
+ * wrong bind).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -68,6 +69,19 @@ static int knob(const char *env, int dflt)
 static int race_ms(void)
 {
 	return knob("LOCKDEV_RACE_MS", 2500);
+}
+
+/*
+ * The lookup race runs longer in the debug lane, the one where KASAN sees
+ * what it does, and where each call is some fifty times slower.
+ */
+static int lookup_ms(void)
+{
+	const char *lane = getenv("LOCKDEV_VM_LANE");
+
+	if (lane && !strcmp(lane, "debug"))
+		return knob("LOCKDEV_RACE_MS", 10000);
+	return race_ms();
 }
 
 /* A small xorshift generator, one state per thread. */
@@ -306,7 +320,7 @@ TEST(lookup_vs_release)
 {
 	pthread_t th[NTAKERS + NRACERS + 1];
 	struct lookup_race *r;
-	int i, ms = race_ms();
+	int i, ms = lookup_ms();
 
 	require_lock_feature(_metadata);
 	r = calloc(1, sizeof(*r));
