@@ -538,13 +538,15 @@ TEST_F(ev, flood)
 	}
 	EXPECT_GT(5000000000ULL, now_ns() - start);
 
+	/* Give the scanner the time to go through the flood. */
 	for (i = 0; i < WAIT_MS / 10 && stat_value("events_dropped") <=
 	     dropped; i++)
 		sleep_ms(10);
-	EXPECT_LT(dropped, stat_value("events_dropped"));
 	/*
 	 * The listener reads on until the flood is over. Fewer events than
-	 * waits reach it, and when its own socket overflowed it was told so.
+	 * waits reach it: the module's queue dropped and counted some, or,
+	 * when the sender kept pace with the scanner (it runs on the other
+	 * CPU), the listener's own socket overflowed and it was told so.
 	 */
 	got = lost = 0;
 	for (i = 0; i < 2 * FLOOD; i++) {
@@ -561,6 +563,7 @@ TEST_F(ev, flood)
 	EXPECT_EQ(-ETIMEDOUT, ret);
 	EXPECT_GT(FLOOD, got);
 	EXPECT_LT(0, got);
+	EXPECT_TRUE(stat_value("events_dropped") > dropped || lost > 0);
 	TH_LOG("%d of %d waits reported, %d overruns, %lld dropped", got,
 	       FLOOD, lost, stat_value("events_dropped") - dropped);
 
