@@ -24,7 +24,8 @@
  * every lockspace it can reach under those names, and calls CONSISTENT:
  * random names come from a family the cleanup can name again),
  * /proc/lockdev/stats counts the sessions, holders, waiters, locks and
- * lockspaces it counted before. (A deadlock report kept in
+ * lockspaces it counted before; the thresholds of events that root's
+ * workers set over netlink are put back. (A deadlock report kept in
  * /proc/lockdev/deadlocks holds its lockspace: before and after the run
  * the test fills the 16 kept with reports of a lockspace of its own.) A
  * kernel report fails the run in the runner.
@@ -864,6 +865,28 @@ static pid_t start_keeper(uint64_t seed, __u64 end_ns, int flags, bool nobody)
 	_exit(stuck);
 }
 
+/*
+ * The netlink command THRESHOLDS, which root's workers send, sets these
+ * module parameters: the test puts them back.
+ */
+static const char *const params[] = {
+	"/sys/module/lockdev/parameters/held_threshold_ms",
+	"/sys/module/lockdev/parameters/wait_threshold_ms",
+};
+#define NPARAMS		(sizeof(params) / sizeof(params[0]))
+
+static int write_param(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
 static long long env_num(const char *name, long long def)
 {
 	const char *v = getenv(name);
@@ -898,6 +921,7 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 			       lane && !strcmp(lane, "debug") ? 20000 : 5000);
 	uint64_t seed = env_num("LOCKDEV_FUZZ_SEED", 0);
 	long long base[NCOUNTED], before[NREPORTED];
+	char *saved[NPARAMS];
 	int kills = 0, stuck, status, i;
 	pid_t ipc, user, nobody;
 	__u64 end;
@@ -906,6 +930,10 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 		seed = now_ns() ^ ((uint64_t)getpid() << 32);
 	ksft_print_msg("fuzz: LOCKDEV_FUZZ_SEED=%llu LOCKDEV_FUZZ_MS=%lld\n",
 		       (unsigned long long)seed, ms);
+	for (i = 0; i < (int)NPARAMS; i++) {
+		saved[i] = read_file(params[i]);
+		ASSERT_NE(NULL, saved[i]);
+	}
 	ASSERT_EQ(0, flush_reports("fz-flush"));
 	for (i = 0; i < (int)NCOUNTED; i++)
 		base[i] = stat_value(counted[i]);
@@ -943,6 +971,10 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 	EXPECT_EQ(0, reap(nobody, WAIT_MS));
 
 	EXPECT_EQ(0, flush_reports("fz-flush"));
+	for (i = 0; i < (int)NPARAMS; i++) {
+		EXPECT_EQ(0, write_param(params[i], saved[i]));
+		free(saved[i]);
+	}
 	ksft_print_msg("fuzz: %d workers killed mid-run\n", kills);
 	for (i = 0; i < (int)NREPORTED; i++)
 		ksft_print_msg("fuzz: %s +%lld\n", reported[i],
