@@ -196,6 +196,8 @@ static inline bool ld_escaped(u8 c)
  *
  * A lock exists while it has holders, waiters or @owner_died. Changes to
  * @holders and @waiters of a lock with waiters also need ld_graph().
+ * What a graph walk knows of a lock with waiters is kept in the wait of its
+ * first waiter (struct ld_wait), so that a lock costs nothing for it.
  */
 struct ld_lock {
 	struct rhash_head node;
@@ -292,7 +294,16 @@ struct ld_req {
  *	Written under @req->lk->lock with smp_store_release().
  * @result: 0 (granted) or a negative errno.
  * @flags: LOCKDEV_RESULT_* of the grant.
+ * @bfs_pos: the request's place in its lock's queue, counted from 0 by the
+ *	wait-for graph walk that last numbered the lock. ld_graph().
  * @generation: the lock's generation at the grant.
+ * @bfs_gen: in the wait of a lock's first waiter, the graph walk (graph.c)
+ *	that last numbered the lock's waiters and scanned the lock; the two
+ *	fields below are that walk's marks. ld_graph().
+ * @bfs_held: LD_MODE_BIT()s of the modes for which that walk has visited
+ *	the lock's incompatible holders. ld_graph().
+ * @bfs_upto: per mode (index mode - 1), the waiter ahead of which that walk
+ *	has visited the lock's incompatible waiters, or NULL. ld_graph().
  *
  * A blocking request's lives on its waiter's stack, and the waiter returns
  * as soon as it sees @finished, without taking a lock.
@@ -304,7 +315,11 @@ struct ld_wait {
 	bool finished;
 	int result;
 	u32 flags;
+	u32 bfs_pos;
 	u64 generation;
+	u64 bfs_gen;
+	u8 bfs_held;
+	struct ld_req *bfs_upto[3];
 };
 
 /*
