@@ -570,11 +570,41 @@ extern struct rhashtable ld_locks;
 extern const struct proc_ops ld_locks_proc_ops;
 
 /*
+ * struct ld_waits - whom each waiter of one lock waits for, found in one
+ * pass over the lock (proc_locks.c), for /proc/lockdev/locks and GET_LOCKS
+ * @req: the holders in grant order, then the waiters in queue order.
+ * @nr: entries of @req; the first @nr_holders of them are the holders.
+ * @idx: per mode (index mode - 1), the indices in @req, ascending, of the
+ *	entries whose mode (held, or asked for by a waiter) is incompatible
+ *	with it; @nr_idx entries each.
+ * @cap: room of each array.
+ *
+ * Valid while the lock's lock is held from ld_waits_fill() on. Only its
+ * owner uses it.
+ */
+struct ld_waits {
+	struct ld_req **req;
+	u32 *idx[3];
+	u32 nr;
+	u32 nr_holders;
+	u32 nr_idx[3];
+	u32 cap;
+};
+
+u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk);
+int ld_waits_room(struct ld_waits *wt, u32 n);
+bool ld_waits_visit(const struct ld_waits *wt, u32 i, u32 max,
+		    const struct ld_visit *visit);
+void ld_waits_free(struct ld_waits *wt);
+
+/*
  * struct ld_locks_iter - a walk of the locks table (proc_locks.c)
  * @hti: the table walk.
  * @cur: the lock the walk is at, pinned, or NULL.
  * @pos: how many locks the walk has passed, for seq_file.
  * @all: every lock, not only those the walker may see.
+ * @waits: room to find the waits of the lock the walk is at, kept for the
+ *	next lock.
  *
  * Only its owner uses it, one call at a time.
  */
@@ -583,6 +613,7 @@ struct ld_locks_iter {
 	struct ld_lock *cur;
 	loff_t pos;
 	bool all;
+	struct ld_waits waits;
 };
 
 void ld_locks_iter_init(struct ld_locks_iter *it, bool all);
@@ -736,7 +767,7 @@ int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
 		    struct user_namespace *ns);
 int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 		  const struct ld_req *r, bool holder, u64 now,
-		  struct pid_namespace *ns);
+		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i);
 
 int lockdev_proc_init(void);
 void lockdev_proc_exit(void);

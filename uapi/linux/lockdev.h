@@ -433,15 +433,26 @@
  * loses the events its socket has no room for, and its next read fails
  * with ENOBUFS; netlink does not tell the module of those losses.
  *
+ * Every command checks its request strictly: genlmsghdr.reserved must be
+ * 0, nlmsg_flags may have only NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and
+ * NLM_F_DUMP, and attributes must be ones the command takes; EINVAL
+ * otherwise.
+ *
  * Commands:
  *  LOCKDEV_CMD_GET_LOCKS      dump: one message per holder and waiter, the
  *                             lines of /proc/lockdev/locks: LOCKSPACE, NAME,
  *                             LEVEL, MODE, STATE, SESSION, PID, COMM,
  *                             AGE_NS, OWNER_DIED (u8), GENERATION and, for
  *                             a waiter, WAITS_FOR, a nest of one PID per
- *                             holder or earlier waiter it waits for. Without
- *                             CAP_NET_ADMIN a caller gets the lockspaces it
- *                             could see in /proc/lockdev/locks.
+ *                             holder or earlier waiter it waits for, at
+ *                             most LOCKDEV_WAITS_FOR_MAX of them, in the
+ *                             order of /proc/lockdev/locks; when it waits
+ *                             for more, the message has the flag
+ *                             WAITS_FOR_TRUNCATED after WAITS_FOR. So every
+ *                             message fits in a dump buffer; should one not,
+ *                             the dump fails with EMSGSIZE, never ends
+ *                             short. Without CAP_NET_ADMIN a caller gets the
+ *                             lockspaces it could see in /proc/lockdev/locks.
  *  LOCKDEV_CMD_GET_STATS      do: one LOCKDEV_A_STAT nest per line of
  *                             /proc/lockdev/stats, each STAT_NAME (string)
  *                             and STAT_VALUE (s64).
@@ -772,6 +783,8 @@ struct lockdev_completion {
 
 /* Most events waiting to be sent before more are dropped. */
 #define LOCKDEV_EVENTS_QUEUED		1024
+/* The most pids in the WAITS_FOR of one GET_LOCKS message. */
+#define LOCKDEV_WAITS_FOR_MAX		256
 
 enum lockdev_genl_cmd {
 	LOCKDEV_CMD_UNSPEC,
@@ -822,6 +835,7 @@ enum lockdev_genl_attr {
 	LOCKDEV_A_STAT_VALUE,		/* s64 */
 	LOCKDEV_A_HELD_THRESHOLD_MS,	/* u32 */
 	LOCKDEV_A_WAIT_THRESHOLD_MS,	/* u32 */
+	LOCKDEV_A_WAITS_FOR_TRUNCATED,	/* flag */
 	__LOCKDEV_A_MAX
 };
 
