@@ -87,6 +87,10 @@ extern unsigned int ld_max_sessions_per_user;
 extern unsigned int ld_max_spaces_per_user;
 extern unsigned int ld_max_classes;
 extern unsigned int ld_max_class_edges;
+extern unsigned int ld_max_classes_per_space;
+extern unsigned int ld_max_class_edges_per_space;
+extern unsigned int ld_max_classes_per_user;
+extern unsigned int ld_max_class_edges_per_user;
 
 /*
  * struct ld_user - per-uid accounting of limits
@@ -128,13 +132,18 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @creator: the user charged for a named lockspace, or NULL.
  * @locks: locks that exist in it, for its limit. Atomic.
  * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
+ * @nr_classes: how many, for max_classes_per_space. ld_class_mutex; read
+ *	with READ_ONCE() for a first check without it.
+ * @nr_edges: its learned edges, for max_class_edges_per_space. As
+ *	@nr_classes.
  * @graph_mutex: serialises changes to the waiters of its locks and the
  *	wait-for graph walks over them (graph.c).
  * @graph_walk: the number of the last walk. @graph_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref, @locks, @classes, @graph_mutex and @graph_walk is
+ * Every field but @ref, @locks, @classes, @nr_classes, @nr_edges,
+ * @graph_mutex and @graph_walk is
  * immutable once the lockspace is in the table.
  */
 struct ld_space {
@@ -150,6 +159,8 @@ struct ld_space {
 	struct ld_user *creator;
 	atomic_t locks;
 	struct list_head classes;
+	u32 nr_classes;
+	u32 nr_edges;
 	struct mutex graph_mutex;
 	u64 graph_walk;
 	u16 name_len;

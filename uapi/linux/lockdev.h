@@ -339,11 +339,15 @@
  * class A (A other than B), the module learns the edge A -> B. A new edge
  * that closes a cycle of edges is an inversion: a potential deadlock,
  * recorded even though nothing deadlocked. Classes and edges live as long
- * as their lockspace; max_classes and max_class_edges bound them, counted
- * over all lockspaces, and what does not fit is counted in order_full (a
- * lock whose class does not fit has none). Of the classes a session holds
- * or awaits at once, 8 are remembered for learning: while 8 are, the locks
- * of a further class teach no edge until one of the 8 is no longer held.
+ * as their lockspace. They are budgeted per lockspace
+ * (max_classes_per_space, max_class_edges_per_space), over the lockspaces
+ * of one owner uid (max_classes_per_user, max_class_edges_per_user), so
+ * that one user's lockspaces cannot use up the budget of another's, and
+ * over all lockspaces (max_classes, max_class_edges); what does not fit is
+ * counted in order_full (a lock whose class does not fit has none). Of the
+ * classes a session holds or awaits at once, 8 are remembered for learning:
+ * while 8 are, the locks of a further class teach no edge until one of the
+ * 8 is no longer held.
  *
  * /proc/lockdev/order
  * -------------------
@@ -468,8 +472,10 @@
  * change applies to later requests): max_locks_per_space (ENOSPC beyond),
  * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued),
  * max_waiters_per_user (requests queued), max_sessions_per_user (sessions
- * open) and max_spaces_per_user (named lockspaces created); and, counted
- * over all lockspaces, max_classes and max_class_edges for learned order;
+ * open) and max_spaces_per_user (named lockspaces created); for learned
+ * order, max_classes and max_class_edges over all lockspaces, and
+ * max_classes_per_space, max_class_edges_per_space, max_classes_per_user
+ * and max_class_edges_per_user (the lockspaces owned by one uid);
  * held_threshold_ms and wait_threshold_ms for events (0, off, by default).
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
