@@ -12,6 +12,11 @@
  * cycle is an inversion: a potential deadlock, kept with the example of the
  * edge that leads back.
  *
+ * Classes and edges are budgeted three ways (ld_class_charge()): over all
+ * lockspaces (max_classes, max_class_edges), per lockspace (..._per_space)
+ * and over the lockspaces of one owner uid (..._per_user), so that one
+ * user's lockspaces cannot use up what another's learn from.
+ *
  * Also the per-class lock_stat counters, which are atomics.
  */
 #include <linux/hash.h>
@@ -32,6 +37,25 @@ LIST_HEAD(ld_inversion_list);
 /* Classes and edges that exist, over all lockspaces. ld_class_mutex. */
 unsigned int ld_nr_classes;
 unsigned int ld_nr_edges;
+
+/*
+ * struct ld_class_owner - the classes and edges of the lockspaces of one
+ * owner, for max_classes_per_user and max_class_edges_per_user
+ * @node: in ld_owner_table. ld_class_mutex.
+ * @uid: the owner (ld_space.uid). Immutable.
+ * @classes: classes of its lockspaces. ld_class_mutex.
+ * @edges: edges of its lockspaces. ld_class_mutex.
+ *
+ * Exists while its lockspaces have classes.
+ */
+struct ld_class_owner {
+	struct hlist_node node;
+	kuid_t uid;
+	u32 classes;
+	u32 edges;
+};
+
+static DEFINE_HASHTABLE(ld_owner_table, 6);
 /* Inversions found since load. ld_class_mutex. */
 unsigned long ld_nr_inversions;
 /* Something did not fit, once. */
@@ -85,12 +109,97 @@ static void ld_class_full(void)
 	ld_stat_inc(order_full);
 }
 
+/* The owner entry of @uid, or NULL. Context: ld_class_mutex held. */
+static struct ld_class_owner *ld_owner_lookup(kuid_t uid)
+{
+	struct ld_class_owner *o;
+
+	hash_for_each_possible(ld_owner_table, o, node, __kuid_val(uid))
+		if (uid_eq(o->uid, uid))
+			return o;
+	return NULL;
+}
+
+/*
+ * Charge a class (@edge false) or an edge of @space to the budgets: over
+ * all lockspaces, of @space, and of the lockspaces of its owner. False,
+ * and nothing charged, if one of them is full or memory is short.
+ *
+ * Context: ld_class_mutex held.
+ */
+static bool ld_class_charge(struct ld_space *space, bool edge)
+{
+	struct ld_class_owner *o;
+
+	lockdep_assert_held(&ld_class_mutex);
+	if (edge && (ld_nr_edges >= READ_ONCE(ld_max_class_edges) ||
+		     space->nr_edges >= READ_ONCE(ld_max_class_edges_per_space)))
+		return false;
+	if (!edge && (ld_nr_classes >= READ_ONCE(ld_max_classes) ||
+		      space->nr_classes >= READ_ONCE(ld_max_classes_per_space)))
+		return false;
+	o = ld_owner_lookup(space->uid);
+	if (!o) {
+		o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
+		if (!o)
+			return false;
+		o->uid = space->uid;
+		hash_add(ld_owner_table, &o->node, __kuid_val(o->uid));
+		ld_stat_add(memory, ksize(o));
+	}
+	if (edge ? o->edges >= READ_ONCE(ld_max_class_edges_per_user) :
+	    o->classes >= READ_ONCE(ld_max_classes_per_user)) {
+		if (!o->classes && !o->edges) {
+			hash_del(&o->node);
+			ld_stat_add(memory, -(long)ksize(o));
+			kfree(o);
+		}
+		return false;
+	}
+	if (edge) {
+		o->edges++;
+		WRITE_ONCE(space->nr_edges, space->nr_edges + 1);
+		WRITE_ONCE(ld_nr_edges, ld_nr_edges + 1);
+	} else {
+		o->classes++;
+		WRITE_ONCE(space->nr_classes, space->nr_classes + 1);
+		WRITE_ONCE(ld_nr_classes, ld_nr_classes + 1);
+	}
+	return true;
+}
+
+/*
+ * Uncharge all the classes and edges of @space, which are being freed.
+ * Context: ld_class_mutex held.
+ */
+static void ld_class_uncharge(struct ld_space *space)
+{
+	struct ld_class_owner *o = ld_owner_lookup(space->uid);
+
+	lockdep_assert_held(&ld_class_mutex);
+	WRITE_ONCE(ld_nr_classes, ld_nr_classes - space->nr_classes);
+	WRITE_ONCE(ld_nr_edges, ld_nr_edges - space->nr_edges);
+	if (o) {
+		o->classes -= space->nr_classes;
+		o->edges -= space->nr_edges;
+		if (!o->classes && !o->edges) {
+			hash_del(&o->node);
+			ld_stat_add(memory, -(long)ksize(o));
+			kfree(o);
+		}
+	}
+	space->nr_classes = 0;
+	space->nr_edges = 0;
+}
+
 static struct ld_class *ld_class_create(struct ld_space *space,
 					const u8 *name, u32 len, u32 hash)
 {
 	struct ld_class *c, *old;
 
-	if (READ_ONCE(ld_nr_classes) >= READ_ONCE(ld_max_classes)) {
+	if (READ_ONCE(ld_nr_classes) >= READ_ONCE(ld_max_classes) ||
+	    READ_ONCE(space->nr_classes) >=
+	    READ_ONCE(ld_max_classes_per_space)) {
 		ld_class_full();
 		return NULL;
 	}
@@ -107,7 +216,7 @@ static struct ld_class *ld_class_create(struct ld_space *space,
 	rcu_read_lock();
 	old = ld_class_lookup(space, name, len, hash);
 	rcu_read_unlock();
-	if (old || ld_nr_classes >= READ_ONCE(ld_max_classes)) {
+	if (old || !ld_class_charge(space, false)) {
 		mutex_unlock(&ld_class_mutex);
 		if (!old)
 			ld_class_full();
@@ -117,7 +226,6 @@ static struct ld_class *ld_class_create(struct ld_space *space,
 	hash_add_rcu(ld_class_table, &c->hnode, hash);
 	list_add_tail(&c->snode, &space->classes);
 	list_add_tail(&c->gnode, &ld_class_list);
-	ld_nr_classes++;
 	mutex_unlock(&ld_class_mutex);
 	ld_stat_inc(classes);
 	ld_stat_add(memory, ksize(c));
@@ -130,8 +238,8 @@ static struct ld_class *ld_class_create(struct ld_space *space,
  * @name: the lock's name
  * @len: its length
  *
- * A known class is found without a lock. A new one is created unless
- * max_classes classes exist already, which is counted in order_full.
+ * A known class is found without a lock. A new one is created unless a
+ * budget is full (ld_class_charge()), which is counted in order_full.
  *
  * Context: may sleep; the caller holds a reference to @space.
  * Return: the class, which lives as long as @space; NULL for a name without
@@ -169,7 +277,6 @@ static void ld_edge_free(struct ld_class_edge *e)
 	hash_del_rcu(&e->hnode);
 	list_del(&e->onode);
 	list_del(&e->gnode);
-	ld_nr_edges--;
 	ld_stat_dec(class_edges);
 	if (inv) {
 		list_del(&inv->gnode);
@@ -204,11 +311,11 @@ void ld_class_space_free(struct ld_space *space)
 		hash_del_rcu(&c->hnode);
 		list_del(&c->snode);
 		list_del(&c->gnode);
-		ld_nr_classes--;
 		ld_stat_dec(classes);
 		ld_stat_add(memory, -(long)ksize(c));
 		kfree_rcu(c, rcu);
 	}
+	ld_class_uncharge(space);
 	mutex_unlock(&ld_class_mutex);
 }
 
@@ -350,7 +457,9 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	u8 name[LOCKDEV_NAME_MAX];
 	u32 len;
 
-	if (READ_ONCE(ld_nr_edges) >= READ_ONCE(ld_max_class_edges)) {
+	if (READ_ONCE(ld_nr_edges) >= READ_ONCE(ld_max_class_edges) ||
+	    READ_ONCE(to->space->nr_edges) >=
+	    READ_ONCE(ld_max_class_edges_per_space)) {
 		ld_class_full();
 		return;
 	}
@@ -370,7 +479,7 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	rcu_read_lock();
 	old = ld_edge_lookup(from, to);
 	rcu_read_unlock();
-	if (old || ld_nr_edges >= READ_ONCE(ld_max_class_edges)) {
+	if (old || !ld_class_charge(to->space, true)) {
 		if (old)
 			atomic64_inc(&old->count);
 		mutex_unlock(&ld_class_mutex);
@@ -384,7 +493,6 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	hash_add_rcu(ld_edge_table, &e->hnode, ld_edge_hash(from, to));
 	list_add_tail(&e->onode, &from->out);
 	list_add_tail(&e->gnode, &ld_edge_list);
-	ld_nr_edges++;
 	ld_stat_inc(class_edges);
 	ld_stat_add(memory, ksize(e));
 	if (back)
@@ -399,7 +507,7 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
  *
  * Learns the edge to @lk's class from every other class the session holds
  * or awaits: a known edge is counted without a lock, a new one is created
- * under ld_class_mutex unless max_class_edges edges exist already (counted
+ * under ld_class_mutex unless a budget is full (ld_class_charge(), counted
  * in order_full), and checked for closing a cycle.
  *
  * Context: may sleep; no spinlock held.

@@ -240,7 +240,7 @@ static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
 			   NLMSG_GOODSIZE, GFP_ATOMIC);
 	if (!skb)
 		return;
-	if (ld_nl_put_req(skb, lk, r, holder, now, &init_pid_ns)) {
+	if (ld_nl_put_req(skb, lk, r, holder, now, &init_pid_ns, NULL, 0)) {
 		ld_event_cancel(skb);
 		return;
 	}

@@ -5,10 +5,15 @@
  * sessions; a waiting request's session has an edge to the session of every
  * holder incompatible with it and of every incompatible request queued ahead
  * of it. A walk that reaches the requesting session found a cycle. Each
- * session and each edge is visited at most once, so the cost is bounded by
- * the size of the part of the graph the request would depend on, with no hop
- * limit.
+ * session is expanded at most once, and each lock's holders and queue are
+ * scanned at most once per mode asked for (ld_walk_blockers()), so the cost
+ * is linear in the part of the graph the request would depend on: the
+ * sessions visited, their waiting requests, and the holders and waiters of
+ * the locks those wait for; with no hop limit, and not the number of edges,
+ * which can be quadratic in a queue.
  */
+#include <linux/string.h>
+
 #include "lockdev.h"
 
 /*
@@ -123,16 +128,71 @@ static struct ld_report *ld_graph_report(const struct ld_walk *walk,
 	return rep;
 }
 
-/* Is @r queued on @lk at @stop or after it, behind where an upgrade goes? */
-static bool ld_queued_behind(const struct ld_lock *lk,
-			     const struct list_head *stop,
-			     const struct ld_req *r)
+/*
+ * The marks of @walk on @lk, which has waiters: in the wait of its first
+ * waiter. The first time the walk comes to @lk, it numbers the waiters in
+ * queue order and forgets what earlier walks marked.
+ */
+static struct ld_wait *ld_walk_enter(const struct ld_walk *walk,
+				     struct ld_lock *lk)
 {
-	const struct list_head *p;
+	struct ld_wait *m = list_first_entry(&lk->waiters, struct ld_req,
+					     wnode)->wait;
+	struct ld_req *r;
+	u32 pos = 0;
 
-	for (p = stop; p != &lk->waiters; p = p->next)
-		if (p == &r->wnode)
+	if (m->bfs_gen == walk->gen)
+		return m;
+	m->bfs_gen = walk->gen;
+	m->bfs_held = 0;
+	memset(m->bfs_upto, 0, sizeof(m->bfs_upto));
+	list_for_each_entry(r, &lk->waiters, wnode)
+		r->wait->bfs_pos = pos++;
+	return m;
+}
+
+/*
+ * Visit what @r, a waiting request of the session being expanded, waits
+ * for: the holders of its lock incompatible with the mode it wants, but
+ * itself, and the incompatible waiters queued ahead of it.
+ *
+ * Each lock's holders are scanned at most once per mode and walk: a second
+ * request that wants the same mode has the same blockers among them, but
+ * for the first request itself, whose session the walk has already visited.
+ * The waiters ahead of a request are a prefix of the queue, so per mode the
+ * walk remembers how long a prefix it has scanned and only scans on from
+ * there: each lock's queue is scanned at most once per mode and walk.
+ *
+ * Return: true if the visit found the target.
+ */
+static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
+{
+	struct ld_lock *lk = r->lk;
+	struct ld_wait *m = ld_walk_enter(walk, lk);
+	u32 want = ld_req_want(r);
+	struct ld_req *h, *w;
+
+	if (!(m->bfs_held & LD_MODE_BIT(want))) {
+		m->bfs_held |= LD_MODE_BIT(want);
+		list_for_each_entry(h, &lk->holders, hnode)
+			if (h != r &&
+			    !ld_compatible(want, LD_MODE_BIT(h->mode)) &&
+			    ld_graph_visit(h, false, walk))
+				return true;
+	}
+	w = m->bfs_upto[want - 1];
+	if (w && w->wait->bfs_pos >= r->wait->bfs_pos)
+		return false;
+	m->bfs_upto[want - 1] = r;
+	if (!w)
+		w = list_first_entry(&lk->waiters, struct ld_req, wnode);
+	list_for_each_entry_from(w, &lk->waiters, wnode) {
+		if (w == r)
+			break;
+		if (!ld_compatible(want, LD_MODE_BIT(ld_req_want(w))) &&
+		    ld_graph_visit(w, true, walk))
 			return true;
+	}
 	return false;
 }
 
@@ -165,12 +225,18 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 	};
 	struct ld_visit visit = { .fn = ld_graph_visit, .arg = &walk };
 	struct ld_session *s, *tmp;
-	struct ld_req *r, *up;
+	u32 behind = U32_MAX;
 	struct ld_wait *w;
+	struct ld_req *r;
 
 	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
 	walk.gen = ++lk->space->graph_walk;
+	/* Where an upgrade queues: a waiter numbered @behind or more is behind it. */
+	if (self && stop != &lk->waiters) {
+		ld_walk_enter(&walk, lk);
+		behind = list_entry(stop, struct ld_req, wnode)->wait->bfs_pos;
+	}
 	ld_visit_blockers(lk, want, self, stop, &visit);
 	while (!walk.found && !list_empty(&walk.queue)) {
 		s = list_first_entry(&walk.queue, struct ld_session, bfs_node);
@@ -181,7 +247,7 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 			walk.cur_req = r;
 			if (self && r->lk == lk &&
 			    !ld_compatible(ld_req_want(r), LD_MODE_BIT(want)) &&
-			    ld_queued_behind(lk, stop, r)) {
+			    w->bfs_pos >= behind) {
 				walk.found = (struct ld_req *)self;
 				walk.found_queued = true;
 				walk.found_mode = want;
@@ -189,9 +255,7 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 				walk.found_from_req = r;
 				break;
 			}
-			up = r->state == LD_CONVERTING ? r : NULL;
-			if (ld_visit_blockers(r->lk, ld_req_want(r), up,
-					      &r->wnode, &visit))
+			if (ld_walk_blockers(&walk, r))
 				break;
 		}
 	}

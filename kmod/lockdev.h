@@ -89,6 +89,10 @@ extern unsigned int ld_max_sessions_per_user;
 extern unsigned int ld_max_spaces_per_user;
 extern unsigned int ld_max_classes;
 extern unsigned int ld_max_class_edges;
+extern unsigned int ld_max_classes_per_space;
+extern unsigned int ld_max_class_edges_per_space;
+extern unsigned int ld_max_classes_per_user;
+extern unsigned int ld_max_class_edges_per_user;
 
 /*
  * struct ld_user - per-uid accounting of limits
@@ -136,14 +140,19 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @sessions: sessions bound to it. Atomic.
  * @locks: locks that exist in it, for its limit. Atomic.
  * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
+ * @nr_classes: how many, for max_classes_per_space. ld_class_mutex; read
+ *	with READ_ONCE() for a first check without it.
+ * @nr_edges: its learned edges, for max_class_edges_per_space. As
+ *	@nr_classes.
  * @graph_mutex: serialises changes to the waiters of its locks and the
  *	wait-for graph walks over them (graph.c).
  * @graph_walk: the number of the last walk. @graph_mutex.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
- * Every field but @ref, @sessions, @locks, @classes, @graph_mutex and
- * @graph_walk is immutable once the lockspace is in the table.
+ * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
+ * @graph_mutex and @graph_walk is immutable once the lockspace is in the
+ * table.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -158,6 +167,8 @@ struct ld_space {
 	atomic_t sessions;
 	atomic_t locks;
 	struct list_head classes;
+	u32 nr_classes;
+	u32 nr_edges;
 	struct mutex graph_mutex;	/* see the lock order above */
 	u64 graph_walk;
 	u16 name_len;
@@ -236,6 +247,8 @@ static inline bool ld_escaped(u8 c)
  *
  * A lock exists while it has holders, waiters or @owner_died. Changes to
  * @holders and @waiters of a lock with waiters also need ld_graph().
+ * What a graph walk knows of a lock with waiters is kept in the wait of its
+ * first waiter (struct ld_wait), so that a lock costs nothing for it.
  */
 struct ld_lock {
 	struct rhash_head node;
@@ -338,7 +351,16 @@ struct ld_req {
  *	Written under @req->lk->lock with smp_store_release().
  * @result: 0 (granted) or a negative errno.
  * @flags: LOCKDEV_RESULT_* of the grant.
+ * @bfs_pos: the request's place in its lock's queue, counted from 0 by the
+ *	wait-for graph walk that last numbered the lock. ld_graph().
  * @generation: the lock's generation at the grant.
+ * @bfs_gen: in the wait of a lock's first waiter, the graph walk (graph.c)
+ *	that last numbered the lock's waiters and scanned the lock; the two
+ *	fields below are that walk's marks. ld_graph().
+ * @bfs_held: LD_MODE_BIT()s of the modes for which that walk has visited
+ *	the lock's incompatible holders. ld_graph().
+ * @bfs_upto: per mode (index mode - 1), the waiter ahead of which that walk
+ *	has visited the lock's incompatible waiters, or NULL. ld_graph().
  *
  * A blocking request's lives on its waiter's stack, and the waiter returns
  * as soon as it sees @finished, without taking a lock.
@@ -350,7 +372,11 @@ struct ld_wait {
 	bool finished;
 	int result;
 	u32 flags;
+	u32 bfs_pos;
 	u64 generation;
+	u64 bfs_gen;
+	u8 bfs_held;
+	struct ld_req *bfs_upto[3];
 };
 
 /*
@@ -610,12 +636,42 @@ extern struct rhashtable ld_locks;
 extern const struct proc_ops ld_locks_proc_ops;
 
 /*
+ * struct ld_waits - whom each waiter of one lock waits for, found in one
+ * pass over the lock (proc_locks.c), for /proc/lockdev/locks and GET_LOCKS
+ * @req: the holders in grant order, then the waiters in queue order.
+ * @nr: entries of @req; the first @nr_holders of them are the holders.
+ * @idx: per mode (index mode - 1), the indices in @req, ascending, of the
+ *	entries whose mode (held, or asked for by a waiter) is incompatible
+ *	with it; @nr_idx entries each.
+ * @cap: room of each array.
+ *
+ * Valid while the lock's lock is held from ld_waits_fill() on. Only its
+ * owner uses it.
+ */
+struct ld_waits {
+	struct ld_req **req;
+	u32 *idx[3];
+	u32 nr;
+	u32 nr_holders;
+	u32 nr_idx[3];
+	u32 cap;
+};
+
+u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk);
+int ld_waits_room(struct ld_waits *wt, u32 n);
+bool ld_waits_visit(const struct ld_waits *wt, u32 i, u32 max,
+		    const struct ld_visit *visit);
+void ld_waits_free(struct ld_waits *wt);
+
+/*
  * struct ld_locks_iter - a walk of the locks table (proc_locks.c)
  * @hti: the table walk.
  * @cur: the lock the walk is at, pinned, or NULL.
  * @pos: how many locks the walk has passed, for seq_file.
  * @viewer: who walks.
  * @all: every lock, not only those the walker may see.
+ * @waits: room to find the waits of the lock the walk is at, kept for the
+ *	next lock.
  *
  * Only its owner uses it, one call at a time.
  */
@@ -625,6 +681,7 @@ struct ld_locks_iter {
 	loff_t pos;
 	struct ld_viewer viewer;
 	bool all;
+	struct ld_waits waits;
 };
 
 void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
@@ -779,7 +836,7 @@ int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
 		    struct user_namespace *ns);
 int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 		  const struct ld_req *r, bool holder, u64 now,
-		  struct pid_namespace *ns);
+		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i);
 
 int lockdev_proc_init(void);
 void lockdev_proc_exit(void);

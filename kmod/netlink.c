@@ -78,18 +78,24 @@ static bool ld_nl_put_pid(struct ld_req *r, bool queued, void *arg)
  * @holder: show @r as a holder in its held mode, else as a waiter
  * @now: ktime in ns
  * @ns: the pid namespace to show pids in
+ * @wt: the waits of @lk, to put a waiter's WAITS_FOR, or NULL for none
+ * @i: @r's index in @wt
+ *
+ * WAITS_FOR lists at most LOCKDEV_WAITS_FOR_MAX pids; WAITS_FOR_TRUNCATED
+ * says there were more.
  *
  * Context: @lk->lock held.
  * Return: 0 or -EMSGSIZE.
  */
 int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 		  const struct ld_req *r, bool holder, u64 now,
-		  struct pid_namespace *ns)
+		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i)
 {
 	struct ld_nl_pids pids = { .skb = skb, .ns = ns };
 	struct ld_visit visit = { .fn = ld_nl_put_pid, .arg = &pids };
 	u32 mode = holder ? r->mode : ld_req_want(r);
 	struct nlattr *nest;
+	bool more;
 
 	lockdep_assert_held(&lk->lock);
 	if (nla_put(skb, LOCKDEV_A_NAME, lk->name_len, lk->name) ||
@@ -106,17 +112,17 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
 			      LOCKDEV_A_PAD))
 		return -EMSGSIZE;
-	if (holder)
+	if (holder || !wt)
 		return 0;
 	nest = nla_nest_start(skb, LOCKDEV_A_WAITS_FOR);
 	if (!nest)
 		return -EMSGSIZE;
-	ld_visit_blockers((struct ld_lock *)lk, mode,
-			  r->state == LD_CONVERTING ? r : NULL, &r->wnode,
-			  &visit);
+	more = ld_waits_visit(wt, i, LOCKDEV_WAITS_FOR_MAX, &visit);
 	if (pids.err)
 		return pids.err;
 	nla_nest_end(skb, nest);
+	if (more && nla_put_flag(skb, LOCKDEV_A_WAITS_FOR_TRUNCATED))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -156,11 +162,12 @@ static int ld_nl_locks_done(struct netlink_callback *cb)
 	return 0;
 }
 
-/* One message for @r; false if the skb is full. */
+/* One message for entry @i of @wt; false if the skb is full. */
 static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
-			   const struct ld_lock *lk, const struct ld_req *r,
-			   bool holder, u64 now)
+			   const struct ld_lock *lk, const struct ld_waits *wt,
+			   u32 i, u64 now)
 {
+	struct ld_req *r = wt->req[i];
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -169,8 +176,8 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 	if (!hdr)
 		return false;
 	if (ld_nl_put_space(skb, lk->space, current_user_ns()) ||
-	    ld_nl_put_req(skb, lk, r, holder, now,
-			  task_active_pid_ns(current))) {
+	    ld_nl_put_req(skb, lk, r, i < wt->nr_holders, now,
+			  task_active_pid_ns(current), wt, i)) {
 		genlmsg_cancel(skb, hdr);
 		return false;
 	}
@@ -178,34 +185,46 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 	return true;
 }
 
+/*
+ * Fill @skb with the next messages. Each callback finds whom the waiters of
+ * the lock it starts at wait for again (ld_waits_fill()), in time linear in
+ * the lock's holders and waiters. A message always fits in an empty skb
+ * (WAITS_FOR is capped); should one not, the dump fails with EMSGSIZE
+ * rather than end short.
+ */
 static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ld_nl_dump *d = (struct ld_nl_dump *)cb->args[0];
+	struct ld_waits *wt = &d->it.waits;
 	u64 now = ktime_get_ns();
 	struct ld_lock *lk;
-	struct ld_req *r;
 	bool full = false;
-	u32 i;
+	int ret;
+	u32 n;
 
 	for (lk = d->it.cur; lk && !full; lk = ld_locks_iter_next(&d->it)) {
-		i = 0;
-		spin_lock(&lk->lock);
-		list_for_each_entry(r, &lk->holders, hnode)
-			if (i++ >= d->done && !full) {
-				full = !ld_nl_dump_req(skb, cb, lk, r, true, now);
-				d->done += !full;
-			}
-		list_for_each_entry(r, &lk->waiters, wnode)
-			if (i++ >= d->done && !full) {
-				full = !ld_nl_dump_req(skb, cb, lk, r, false,
-						       now);
-				d->done += !full;
-			}
+		for (;;) {
+			spin_lock(&lk->lock);
+			n = ld_waits_fill(wt, lk);
+			if (!n)
+				break;
+			spin_unlock(&lk->lock);
+			ret = ld_waits_room(wt, n);
+			if (ret)
+				return ret;
+		}
+		for (; d->done < wt->nr; d->done++) {
+			full = !ld_nl_dump_req(skb, cb, lk, wt, d->done, now);
+			if (full)
+				break;
+		}
 		spin_unlock(&lk->lock);
 		if (full)
 			break;
 		d->done = 0;
 	}
+	if (full && !skb->len)
+		return -EMSGSIZE;
 	return skb->len;
 }
 
@@ -306,13 +325,16 @@ static const struct genl_multicast_group ld_nl_mcgrps[] = {
 	},
 };
 
-/* Registered by ld_events_init(); genetlink fills in its id. */
+/*
+ * Registered by ld_events_init(); genetlink fills in its id. resv_start_op
+ * is 0: every command is checked strictly, genlmsghdr.reserved must be 0
+ * and nlmsg_flags only those genetlink knows (EINVAL otherwise).
+ */
 struct genl_family ld_genl_family = {
 	.name = LOCKDEV_GENL_NAME,
 	.version = LOCKDEV_GENL_VERSION,
 	.maxattr = LOCKDEV_A_MAX,
 	.policy = ld_nl_policy,
-	.resv_start_op = LOCKDEV_CMD_MAX + 1,
 	.module = THIS_MODULE,
 	.ops = ld_nl_ops,
 	.n_ops = ARRAY_SIZE(ld_nl_ops),

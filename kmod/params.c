@@ -27,13 +27,29 @@ unsigned int ld_max_spaces_per_user = 1024;
 module_param_named(max_spaces_per_user, ld_max_spaces_per_user, uint, 0644);
 MODULE_PARM_DESC(max_spaces_per_user, "Named lockspaces one uid may have created (EDQUOT beyond)");
 
-unsigned int ld_max_classes = 1024;
+unsigned int ld_max_classes = 1 << 16;
 module_param_named(max_classes, ld_max_classes, uint, 0644);
 MODULE_PARM_DESC(max_classes, "Lock classes that may exist, over all lockspaces (order_full beyond)");
 
-unsigned int ld_max_class_edges = 4096;
+unsigned int ld_max_class_edges = 1 << 18;
 module_param_named(max_class_edges, ld_max_class_edges, uint, 0644);
 MODULE_PARM_DESC(max_class_edges, "Learned-order edges that may exist, over all lockspaces (order_full beyond)");
+
+unsigned int ld_max_classes_per_space = 1024;
+module_param_named(max_classes_per_space, ld_max_classes_per_space, uint, 0644);
+MODULE_PARM_DESC(max_classes_per_space, "Lock classes one lockspace may have (order_full beyond)");
+
+unsigned int ld_max_class_edges_per_space = 4096;
+module_param_named(max_class_edges_per_space, ld_max_class_edges_per_space, uint, 0644);
+MODULE_PARM_DESC(max_class_edges_per_space, "Learned-order edges one lockspace may have (order_full beyond)");
+
+unsigned int ld_max_classes_per_user = 4096;
+module_param_named(max_classes_per_user, ld_max_classes_per_user, uint, 0644);
+MODULE_PARM_DESC(max_classes_per_user, "Lock classes the lockspaces owned by one uid may have together (order_full beyond)");
+
+unsigned int ld_max_class_edges_per_user = 16384;
+module_param_named(max_class_edges_per_user, ld_max_class_edges_per_user, uint, 0644);
+MODULE_PARM_DESC(max_class_edges_per_user, "Learned-order edges the lockspaces owned by one uid may have together (order_full beyond)");
 
 /* Thresholds of events: a change rescans at once (events.c). */
 static int ld_param_set_threshold(const char *val,

@@ -3,9 +3,13 @@
  * Walks of the locks table, and /proc/lockdev/locks: one line per holder and
  * per waiter, in the format the uapi header specifies. A walk lives across
  * reads; the lock last shown is pinned so that a record seq_file asks for
- * again can be shown again.
+ * again can be shown again. Whom the waiters of a lock wait for is found in
+ * one pass over the lock (struct ld_waits), so a lock's record costs time
+ * linear in its holders, waiters and the pids it lists, and a record shown
+ * again into a buffer twice the size costs at most as much again.
  */
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
@@ -57,6 +61,7 @@ void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
 {
 	ld_viewer_init(&it->viewer, file);
 	it->all = all;
+	memset(&it->waits, 0, sizeof(it->waits));
 	ld_locks_walk_begin(it);
 }
 
@@ -67,6 +72,7 @@ void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
 void ld_locks_iter_exit(struct ld_locks_iter *it)
 {
 	ld_locks_walk_end(it);
+	ld_waits_free(&it->waits);
 	ld_viewer_exit(&it->viewer);
 }
 
@@ -114,10 +120,126 @@ struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 	return lk;
 }
 
+/* Start the walk again, keeping the room of its waits. */
 static void ld_locks_rewind(struct ld_locks_iter *it)
 {
 	ld_locks_walk_end(it);
 	ld_locks_walk_begin(it);
+}
+
+/**
+ * ld_waits_free() - free the room of a struct ld_waits
+ * @wt: it
+ */
+void ld_waits_free(struct ld_waits *wt)
+{
+	kvfree(wt->req);
+	memset(wt, 0, sizeof(*wt));
+}
+
+/**
+ * ld_waits_room() - make room in a struct ld_waits
+ * @wt: it; what it held is gone
+ * @n: for this many holders and waiters
+ *
+ * Context: may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int ld_waits_room(struct ld_waits *wt, u32 n)
+{
+	size_t each = sizeof(*wt->req) + ARRAY_SIZE(wt->idx) * sizeof(u32);
+	u32 cap = n + n / 4 + 16, m;
+	void *p;
+
+	ld_waits_free(wt);
+	p = kvmalloc_array(cap, each, GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	wt->req = p;
+	for (m = 0; m < ARRAY_SIZE(wt->idx); m++)
+		wt->idx[m] = (u32 *)(wt->req + cap) + m * cap;
+	wt->cap = cap;
+	return 0;
+}
+
+/* Add @r, a holder in @mode or a waiter for it, to @wt. */
+static void ld_waits_add(struct ld_waits *wt, struct ld_req *r, u32 mode)
+{
+	u32 m;
+
+	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_EXCLUSIVE; m++)
+		if (!ld_compatible(m, LD_MODE_BIT(mode)))
+			wt->idx[m - 1][wt->nr_idx[m - 1]++] = wt->nr;
+	wt->req[wt->nr++] = r;
+}
+
+/**
+ * ld_waits_fill() - find whom the waiters of a lock wait for
+ * @wt: where, its room kept from earlier calls
+ * @lk: the lock
+ *
+ * One pass over @lk's holders and waiters, linear in their number.
+ *
+ * Context: @lk->lock held.
+ * Return: 0, or the room @wt lacks: how many holders and waiters @lk has,
+ * to pass to ld_waits_room() with @lk->lock dropped before trying again.
+ */
+u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
+{
+	struct ld_req *r;
+	u32 m, n;
+
+	lockdep_assert_held(&lk->lock);
+	wt->nr = 0;
+	for (m = 0; m < ARRAY_SIZE(wt->nr_idx); m++)
+		wt->nr_idx[m] = 0;
+	n = lk->nr[0] + lk->nr[1] + lk->nr[2];
+	if (n > wt->cap)
+		goto no_room;
+	list_for_each_entry(r, &lk->holders, hnode)
+		ld_waits_add(wt, r, r->mode);
+	wt->nr_holders = wt->nr;
+	list_for_each_entry(r, &lk->waiters, wnode) {
+		if (wt->nr == wt->cap)
+			goto no_room;
+		ld_waits_add(wt, r, ld_req_want(r));
+	}
+	return 0;
+
+no_room:
+	list_for_each_entry(r, &lk->waiters, wnode)
+		n++;
+	return n;
+}
+
+/**
+ * ld_waits_visit() - visit whom a waiter waits for
+ * @wt: the waits of its lock, from ld_waits_fill()
+ * @i: the waiter's index in @wt->req, at least @wt->nr_holders
+ * @max: visit at most this many
+ * @visit: called as ld_visit_blockers() would, in the same order
+ *
+ * The cost is linear in the number visited.
+ *
+ * Return: true if there were more than @max, or the visit ended early.
+ */
+bool ld_waits_visit(const struct ld_waits *wt, u32 i, u32 max,
+		    const struct ld_visit *visit)
+{
+	struct ld_req *r = wt->req[i], *b;
+	u32 m = ld_req_want(r) - 1, k, j, n = 0;
+	const struct ld_req *self = r->state == LD_CONVERTING ? r : NULL;
+
+	for (k = 0; k < wt->nr_idx[m] && wt->idx[m][k] < i; k++) {
+		j = wt->idx[m][k];
+		b = wt->req[j];
+		if (b == self)
+			continue;
+		if (n++ == max ||
+		    visit->fn(b, j >= wt->nr_holders, visit->arg))
+			return true;
+	}
+	return false;
 }
 
 static void *ld_locks_start(struct seq_file *m, loff_t *pos)
@@ -165,13 +287,15 @@ static bool ld_show_pid(struct ld_req *r, bool queued, void *arg)
 	return false;
 }
 
-/* One line: @r as a holder (its held mode), or as a waiter. */
+/* One line: entry @i of @wt, a holder (its held mode) or a waiter. */
 static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
-			struct ld_req *r, bool holder,
+			const struct ld_waits *wt, u32 i,
 			struct pid_namespace *ns, u64 now)
 {
 	struct ld_pids pids = { .m = m, .ns = ns, .first = true };
 	struct ld_visit visit = { .fn = ld_show_pid, .arg = &pids };
+	struct ld_req *r = wt->req[i];
+	bool holder = i < wt->nr_holders;
 	u32 mode = holder ? r->mode : ld_req_want(r);
 
 	ld_space_show_name(m, lk->space);
@@ -184,9 +308,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 	seq_printf(m, " %llu %d %llu ", (now - r->since) / NSEC_PER_MSEC,
 		   lk->owner_died, lk->generation);
 	if (!holder)
-		ld_visit_blockers(lk, mode,
-				  r->state == LD_CONVERTING ? r : NULL,
-				  &r->wnode, &visit);
+		ld_waits_visit(wt, i, U32_MAX, &visit);
 	if (pids.first)
 		seq_putc(m, '-');
 	seq_putc(m, '\n');
@@ -198,18 +320,27 @@ static int ld_locks_show(struct seq_file *m, void *v)
 	struct pid_namespace *ns = it->viewer.pid_ns;
 	struct ld_lock *lk = v;
 	u64 now = ktime_get_ns();
-	struct ld_req *r;
+	u32 i, n;
+	int ret;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# lockdev locks %d\n", LOCKDEV_PROC_LOCKS_VERSION);
 		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for\n");
 		return 0;
 	}
-	spin_lock(&lk->lock);
-	list_for_each_entry(r, &lk->holders, hnode)
-		ld_show_req(m, lk, r, true, ns, now);
-	list_for_each_entry(r, &lk->waiters, wnode)
-		ld_show_req(m, lk, r, false, ns, now);
+	for (;;) {
+		spin_lock(&lk->lock);
+		n = ld_waits_fill(&it->waits, lk);
+		if (!n)
+			break;
+		spin_unlock(&lk->lock);
+		ret = ld_waits_room(&it->waits, n);
+		if (ret)
+			return ret;
+	}
+	/* A lock's lines overflowing the buffer come again in a bigger one. */
+	for (i = 0; i < it->waits.nr && !seq_has_overflowed(m); i++)
+		ld_show_req(m, lk, &it->waits, i, ns, now);
 	spin_unlock(&lk->lock);
 	return 0;
 }

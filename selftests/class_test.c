@@ -578,8 +578,12 @@ FIXTURE_SETUP(limits)
 {
 	self->max_classes = param("max_classes");
 	self->max_edges = param("max_class_edges");
-	ASSERT_EQ(1024, self->max_classes);
-	ASSERT_EQ(4096, self->max_edges);
+	ASSERT_EQ(65536, self->max_classes);
+	ASSERT_EQ(262144, self->max_edges);
+	ASSERT_EQ(1024, param("max_classes_per_space"));
+	ASSERT_EQ(4096, param("max_class_edges_per_space"));
+	ASSERT_EQ(4096, param("max_classes_per_user"));
+	ASSERT_EQ(16384, param("max_class_edges_per_user"));
 }
 
 FIXTURE_TEARDOWN(limits)
@@ -664,6 +668,49 @@ TEST_F(limits, edges)
  * Acquisitions, one contended grant, its wait and the holds; then the
  * reset.
  */
+/* More classes than a lockspace may have, with an edge to each from 8. */
+#define FILL_CLASSES	1100
+
+/*
+ * Another uid fills its own lockspace with classes and edges past its
+ * budgets; root's lockspace still learns, and root's inversion is reported.
+ */
+TEST(budget_is_per_owner)
+{
+	long long full = stat_value("order_full");
+	char fill[64], own[64], name[32];
+	struct kid k;
+	int fd, i;
+
+	space_name(fill, sizeof(fill), "fill");
+	space_name(own, sizeof(own), "own");
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		fd = -1;
+		if (!become(UID_OTHER, UID_OTHER))
+			fd = session_in(fill, 0600);
+		for (i = 0; fd >= 0 && i < FILL_CLASSES; i++) {
+			snprintf(name, sizeof(name), "fill%d:x", i);
+			if (take(fd, name))
+				_exit(1);
+		}
+		/* Its lockspace, and so its classes, live until told. */
+		kid_send(&k, fd >= 0 ? 'y' : 'n');
+		kid_recv(&k, WAIT_MS);
+		_exit(0);
+	}
+	ASSERT_EQ('y', kid_recv(&k, WAIT_MS));
+	EXPECT_LT(full, stat_value("order_full"));
+	ASSERT_LE(0, session_in(own, 0600));
+	ASSERT_LT(0, lock_pair(own, "own-one", "ra:1", "rb:1"));
+	ASSERT_LT(0, lock_pair(own, "own-two", "rb:2", "ra:2"));
+	EXPECT_TRUE(find_edge(own, "ra", "rb", NULL));
+	EXPECT_TRUE(find_edge(own, "rb", "ra", NULL));
+	EXPECT_EQ(1, lines_of(ORDER, "inversion", own, NULL));
+	kid_send(&k, 'x');
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
 TEST(lock_stat_values)
 {
 	struct stat_line s = { 0 };

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -373,6 +374,44 @@ out:
 	return ret;
 }
 
+/*
+ * Send GET_STATS with genlmsghdr.reserved set to @reserved and @flags
+ * added to nlmsg_flags: the kernel's error, as libnl returns it.
+ */
+static int raw_header(__u8 reserved, __u16 flags)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = nlmsg_alloc();
+	struct genlmsghdr *g;
+	int fam, ret = -ENOMEM;
+
+	if (!sk || !msg || genl_connect(sk))
+		goto out;
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	if (fam < 0)
+		goto out;
+	g = genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, flags,
+			LOCKDEV_CMD_GET_STATS, LOCKDEV_GENL_VERSION);
+	if (!g)
+		goto out;
+	((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->reserved = reserved;
+	ret = nl_send_sync(sk, msg);
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return ret;
+}
+
+/* Every command checks the reserved byte and the flags of its header. */
+TEST(strict_header)
+{
+	EXPECT_EQ(0, raw_header(0, 0));
+	EXPECT_EQ(-NLE_INVAL, raw_header(0x55, 0));
+	EXPECT_EQ(-NLE_INVAL, raw_header(0, NLM_F_EXCL));
+	EXPECT_EQ(-NLE_INVAL, raw_header(0, 0x4000));
+}
+
 /* Without CAP_NET_ADMIN: no joining the group, no changing thresholds. */
 TEST(unprivileged)
 {
@@ -501,6 +540,98 @@ TEST_F(ev, dump_matches_proc)
 	EXPECT_EQ(0, unlock_name(self->fd, b));
 	EXPECT_EQ(0, kid_reap(&k));
 	EXPECT_EQ(0, unlock_name(self->fd, a));
+}
+
+/* Holders of one lock, more than one dump buffer's worth of pids. */
+#define CROWD_HOLDERS	4000
+
+/* What a dump says of the locks called name. */
+struct big_dump {
+	const char *name;
+	int holders;
+	int waiters;
+	int waits_for;
+	bool truncated;
+};
+
+static int big_one(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[LOCKDEV_A_MAX + 1], *a;
+	struct big_dump *d = arg;
+	int rem;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LOCKDEV_A_MAX, NULL) ||
+	    !tb[LOCKDEV_A_NAME] || !tb[LOCKDEV_A_STATE] ||
+	    nla_len(tb[LOCKDEV_A_NAME]) != (int)strlen(d->name) ||
+	    memcmp(nla_data(tb[LOCKDEV_A_NAME]), d->name, strlen(d->name)))
+		return NL_SKIP;
+	if (nla_get_u32(tb[LOCKDEV_A_STATE]) == LOCKDEV_STATE_HELD) {
+		d->holders++;
+		return NL_OK;
+	}
+	d->waiters++;
+	if (tb[LOCKDEV_A_WAITS_FOR])
+		nla_for_each_nested(a, tb[LOCKDEV_A_WAITS_FOR], rem)
+			d->waits_for += nla_type(a) == LOCKDEV_A_PID;
+	d->truncated = tb[LOCKDEV_A_WAITS_FOR_TRUNCATED];
+	return NL_OK;
+}
+
+/*
+ * A waiter that waits for more holders than one dump buffer holds the pids
+ * of: its message lists the first LOCKDEV_WAITS_FOR_MAX with the truncated
+ * flag, and the dump goes on to its end.
+ */
+TEST_F_TIMEOUT(ev, dump_big_record, 300)
+{
+	struct big_dump d = { 0 };
+	struct rlimit rl = { CROWD_HOLDERS + 64, CROWD_HOLDERS + 64 };
+	struct lockdev_lock l;
+	struct nl_sock *sk;
+	char name[64];
+	struct kid k;
+	int fam, i, fd;
+
+	ev_name(name, sizeof(name), "big", "x");
+	d.name = name;
+	if (!kid_fork(&k)) {
+		/* The debug lane takes a while to open all of them. */
+		alarm(CHILD_SECS);
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(2);
+		for (i = 0; i < CROWD_HOLDERS; i++) {
+			fd = open_session();
+			if (fd < 0 || lock_call(fd, name, S, 0, &l))
+				_exit(3);
+		}
+		kid_send(&k, 'r');
+		kid_recv(&k, CHILD_SECS * 1000);
+		_exit(0);
+	}
+	ASSERT_EQ('r', kid_recv(&k, CHILD_SECS * 1000));
+	ASSERT_EQ(0, lock_call(self->fd, name, X, LOCKDEV_LOCK_ASYNC, &l));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+
+	sk = nl_socket_alloc();
+	ASSERT_NE(NULL, sk);
+	ASSERT_EQ(0, genl_connect(sk));
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	ASSERT_LT(0, fam);
+	ASSERT_EQ(0, nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM,
+					 big_one, &d));
+	ASSERT_LE(0, genl_send_simple(sk, fam, LOCKDEV_CMD_GET_LOCKS,
+				      LOCKDEV_GENL_VERSION, NLM_F_DUMP));
+	EXPECT_LE(0, nl_recvmsgs_default(sk));
+	nl_socket_free(sk);
+	EXPECT_EQ(CROWD_HOLDERS, d.holders);
+	EXPECT_EQ(1, d.waiters);
+	EXPECT_EQ(LOCKDEV_WAITS_FOR_MAX, d.waits_for);
+	EXPECT_TRUE(d.truncated);
+
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CANCEL,
+			   &(struct lockdev_cancel){ .handle = l.handle }));
+	kid_send(&k, 'x');
+	EXPECT_EQ(0, kid_reap(&k));
 }
 
 #define FLOOD	2000

@@ -361,11 +361,15 @@
  * class A (A other than B), the module learns the edge A -> B. A new edge
  * that closes a cycle of edges is an inversion: a potential deadlock,
  * recorded even though nothing deadlocked. Classes and edges live as long
- * as their lockspace; max_classes and max_class_edges bound them, counted
- * over all lockspaces, and what does not fit is counted in order_full (a
- * lock whose class does not fit has none). Of the classes a session holds
- * or awaits at once, 8 are remembered for learning: while 8 are, the locks
- * of a further class teach no edge until one of the 8 is no longer held.
+ * as their lockspace. They are budgeted per lockspace
+ * (max_classes_per_space, max_class_edges_per_space), over the lockspaces
+ * of one owner uid (max_classes_per_user, max_class_edges_per_user), so
+ * that one user's lockspaces cannot use up the budget of another's, and
+ * over all lockspaces (max_classes, max_class_edges); what does not fit is
+ * counted in order_full (a lock whose class does not fit has none). Of the
+ * classes a session holds or awaits at once, 8 are remembered for learning:
+ * while 8 are, the locks of a further class teach no edge until one of the
+ * 8 is no longer held.
  *
  * /proc/lockdev/order
  * -------------------
@@ -455,15 +459,26 @@
  * loses the events its socket has no room for, and its next read fails
  * with ENOBUFS; netlink does not tell the module of those losses.
  *
+ * Every command checks its request strictly: genlmsghdr.reserved must be
+ * 0, nlmsg_flags may have only NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and
+ * NLM_F_DUMP, and attributes must be ones the command takes; EINVAL
+ * otherwise.
+ *
  * Commands:
  *  LOCKDEV_CMD_GET_LOCKS      dump: one message per holder and waiter, the
  *                             lines of /proc/lockdev/locks: LOCKSPACE, NAME,
  *                             LEVEL, MODE, STATE, SESSION, PID, COMM,
  *                             AGE_NS, OWNER_DIED (u8), GENERATION and, for
  *                             a waiter, WAITS_FOR, a nest of one PID per
- *                             holder or earlier waiter it waits for. Without
- *                             CAP_NET_ADMIN a caller gets the lockspaces it
- *                             could see in /proc/lockdev/locks.
+ *                             holder or earlier waiter it waits for, at
+ *                             most LOCKDEV_WAITS_FOR_MAX of them, in the
+ *                             order of /proc/lockdev/locks; when it waits
+ *                             for more, the message has the flag
+ *                             WAITS_FOR_TRUNCATED after WAITS_FOR. So every
+ *                             message fits in a dump buffer; should one not,
+ *                             the dump fails with EMSGSIZE, never ends
+ *                             short. Without CAP_NET_ADMIN a caller gets the
+ *                             lockspaces it could see in /proc/lockdev/locks.
  *  LOCKDEV_CMD_GET_STATS      do: one LOCKDEV_A_STAT nest per line of
  *                             /proc/lockdev/stats, each STAT_NAME (string)
  *                             and STAT_VALUE (s64).
@@ -482,8 +497,10 @@
  * dropped), max_waiters_per_user (requests queued; and, counted apart,
  * asynchronous requests whose completion has not been read), and
  * max_sessions_per_user (sessions open) and max_spaces_per_user (lockspaces
- * created, named and default); and, counted
- * over all lockspaces, max_classes and max_class_edges for learned order;
+ * created, named and default); for learned order, max_classes and
+ * max_class_edges over all lockspaces, and max_classes_per_space,
+ * max_class_edges_per_space, max_classes_per_user and
+ * max_class_edges_per_user (the lockspaces owned by one uid);
  * held_threshold_ms and wait_threshold_ms for events (0, off, by default).
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
@@ -797,6 +814,8 @@ struct lockdev_completion {
 
 /* Most events waiting to be sent before more are dropped. */
 #define LOCKDEV_EVENTS_QUEUED		1024
+/* The most pids in the WAITS_FOR of one GET_LOCKS message. */
+#define LOCKDEV_WAITS_FOR_MAX		256
 
 enum lockdev_genl_cmd {
 	LOCKDEV_CMD_UNSPEC,
@@ -847,6 +866,7 @@ enum lockdev_genl_attr {
 	LOCKDEV_A_STAT_VALUE,		/* s64 */
 	LOCKDEV_A_HELD_THRESHOLD_MS,	/* u32 */
 	LOCKDEV_A_WAIT_THRESHOLD_MS,	/* u32 */
+	LOCKDEV_A_WAITS_FOR_TRUNCATED,	/* flag */
 	__LOCKDEV_A_MAX
 };
 
