@@ -254,7 +254,9 @@ static __u32 some_name(char *buf)
  * A name field: good or bad pointer, length right or not. A wrong length
  * is a prefix of at most PREFIX_MAX bytes, or too long; a bad pointer
  * points nowhere readable: the names a call may take stay ones the
- * cleanup can name.
+ * cleanup can name. A prefix is never longer than the name: past a short
+ * name @buf holds bytes of earlier ones, and the mix ("W" of a random
+ * name, "z" of "fz") would be a name the cleanup cannot name.
  */
 #define PREFIX_MAX	3
 static void name_field(char *buf, __u64 *p, __u32 *len)
@@ -265,13 +267,20 @@ static void name_field(char *buf, __u64 *p, __u32 *len)
 	static const __u64 bad[] = {
 		0, 1, 0xffffffff81000000ull, 0x8000000000000000ull, ~0ull,
 	};
+	__u32 n;
 
 	*len = some_name(buf);
 	*p = ptr(buf);
 	if (one_in(16))
 		*p = one_in(2) ? ptr(arena + page) : bad[below(5)];
-	if (one_in(16))
-		*len = one_in(2) ? 1 + below(PREFIX_MAX) : bad_len[below(7)];
+	if (one_in(16)) {
+		if (one_in(2)) {
+			n = 1 + below(PREFIX_MAX);
+			*len = n < *len ? n : *len;
+		} else {
+			*len = bad_len[below(7)];
+		}
+	}
 }
 
 /* ---- argument builders, one per ioctl ---- */
