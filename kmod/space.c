@@ -175,12 +175,46 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	return space;
 }
 
-static void ld_space_add(struct ld_space *space, u32 hash)
+/*
+ * Create a lockspace owned by @cred, charged to its uid, and put it in the
+ * table: a named one, or with a NULL @name the uid's default one. Sets
+ * *@err to -EDQUOT or -ENOMEM when it returns NULL.
+ */
+static struct ld_space *ld_space_create(const struct cred *cred,
+					const u8 *name, u32 len, umode_t mode,
+					u32 hash, int *err)
 {
+	struct ld_space *space;
+	struct ld_user *user;
+
 	lockdep_assert_held(&ld_spaces_mutex);
+	user = ld_user_get(cred->euid);
+	if (!user) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (!ld_user_charge(&user->spaces,
+			    READ_ONCE(ld_max_spaces_per_user))) {
+		ld_user_put(user);
+		*err = -EDQUOT;
+		return NULL;
+	}
+	space = ld_space_alloc(name, len);
+	if (!space) {
+		atomic_dec(&user->spaces);
+		ld_user_put(user);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	space->is_default = !name;
+	space->uid = cred->euid;
+	space->gid = cred->egid;
+	space->mode = mode;
+	space->creator = user;
 	hash_add(ld_spaces, &space->node, hash);
 	ld_stat_inc(spaces);
 	ld_stat_add(memory, ksize(space));
+	return space;
 }
 
 /* Is @gid the effective or a supplementary group of @cred? */
@@ -248,7 +282,6 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 	u32 hash = ld_space_hash(user_ns, ipc, false, GLOBAL_ROOT_UID,
 				 name, len);
 	struct ld_space *space;
-	struct ld_user *user;
 	unsigned int perms;
 	int ret = 0;
 
@@ -260,29 +293,9 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 			ret = -ENOENT;
 			goto out;
 		}
-		user = ld_user_get(cred->euid);
-		if (!user) {
-			ret = -ENOMEM;
+		space = ld_space_create(cred, name, len, mode, hash, &ret);
+		if (!space)
 			goto out;
-		}
-		if (!ld_user_charge(&user->spaces,
-				    READ_ONCE(ld_max_spaces_per_user))) {
-			ld_user_put(user);
-			ret = -EDQUOT;
-			goto out;
-		}
-		space = ld_space_alloc(name, len);
-		if (!space) {
-			atomic_dec(&user->spaces);
-			ld_user_put(user);
-			ret = -ENOMEM;
-			goto out;
-		}
-		space->uid = cred->euid;
-		space->gid = cred->egid;
-		space->mode = mode;
-		space->creator = user;
-		ld_space_add(space, hash);
 	}
 	perms = ld_space_perms(space, cred, NULL);
 	if (!perms) {
@@ -313,36 +326,14 @@ int ld_space_default(const struct cred *cred, struct ld_space **spacep)
 	struct vfsmount *ipc = ld_current_ipc();
 	u32 hash = ld_space_hash(user_ns, ipc, true, cred->euid, NULL, 0);
 	struct ld_space *space;
-	struct ld_user *user;
 	int ret = 0;
 
 	mutex_lock(&ld_spaces_mutex);
 	space = ld_space_find(hash, user_ns, ipc, true, cred->euid, NULL, 0);
 	if (!space) {
-		user = ld_user_get(cred->euid);
-		if (!user) {
-			ret = -ENOMEM;
+		space = ld_space_create(cred, NULL, 0, 0600, hash, &ret);
+		if (!space)
 			goto out;
-		}
-		if (!ld_user_charge(&user->spaces,
-				    READ_ONCE(ld_max_spaces_per_user))) {
-			ld_user_put(user);
-			ret = -EDQUOT;
-			goto out;
-		}
-		space = ld_space_alloc(NULL, 0);
-		if (!space) {
-			atomic_dec(&user->spaces);
-			ld_user_put(user);
-			ret = -ENOMEM;
-			goto out;
-		}
-		space->is_default = true;
-		space->uid = cred->euid;
-		space->gid = cred->egid;
-		space->mode = 0600;
-		space->creator = user;
-		ld_space_add(space, hash);
 	}
 	*spacep = space;
 out:

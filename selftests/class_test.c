@@ -53,19 +53,6 @@ static void __attribute__((constructor)) ignore_sigpipe(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Write @s to @path: 0, or -1 with errno. */
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* A module parameter's value, or -1. */
 static long long param(const char *name)
 {

@@ -884,18 +884,6 @@ static const char *const params[] = {
 };
 #define NPARAMS		(sizeof(params) / sizeof(params[0]))
 
-static int write_param(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : -1;
-}
-
 static long long env_num(const char *name, long long def)
 {
 	const char *v = getenv(name);
@@ -981,7 +969,7 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 
 	EXPECT_EQ(0, flush_reports("fz-flush"));
 	for (i = 0; i < (int)NPARAMS; i++) {
-		EXPECT_EQ(0, write_param(params[i], saved[i]));
+		EXPECT_EQ(0, write_str(params[i], saved[i]));
 		free(saved[i]);
 	}
 	ksft_print_msg("fuzz: %d workers killed mid-run\n", kills);

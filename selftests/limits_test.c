@@ -1079,18 +1079,6 @@ TEST_F(limits, default_space_counted)
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 #define COLLECTED_LOCKS	3
 
 /*

@@ -871,18 +871,6 @@ static int recv_fds(int sock, int *fds, unsigned int n)
 	return 0;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* Who opens the files in check_opener(). */
 enum { OPENER_UID, OPENER_NAMESPACE };
 

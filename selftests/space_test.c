@@ -48,18 +48,6 @@ static void __attribute__((constructor)) ignore_sigpipe(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 static void attach_input(struct lockdev_attach *a, const void *name,
 			 __u32 len, __u32 flags, __u32 mode)
 {
@@ -91,9 +79,9 @@ static int attach_str(int fd, const char *name, __u32 flags, __u32 mode)
 static int enter_user_ns(int more)
 {
 	if (unshare(CLONE_NEWUSER | more) ||
-	    write_file("/proc/self/setgroups", "deny") ||
-	    write_file("/proc/self/uid_map", "0 0 1") ||
-	    write_file("/proc/self/gid_map", "0 0 1"))
+	    write_str("/proc/self/setgroups", "deny") ||
+	    write_str("/proc/self/uid_map", "0 0 1") ||
+	    write_str("/proc/self/gid_map", "0 0 1"))
 		return -1;
 	return 0;
 }

@@ -1110,3 +1110,16 @@ out:
 	close(fd);
 	return ret;
 }
+
+/* Write @s to @path: 0, or -1 with errno. */
+int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}

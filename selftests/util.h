@@ -347,4 +347,7 @@ bool compatible(__u32 a, __u32 b);
  */
 int flush_reports(const char *space);
 
+/* Write @s to @path: 0, or -1 with errno. */
+int write_str(const char *path, const char *s);
+
 #endif /* LOCKDEV_SELFTESTS_UTIL_H */
