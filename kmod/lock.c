@@ -922,6 +922,14 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	refcount_inc(&lk->ref);
 	WRITE_ONCE(req->lk, lk);
 	ret = ld_order_check(sess, req, a);
+	if (!ret && a->report) {
+		/*
+		 * Warn mode: keep the order report now, so that a deadlock
+		 * report of the same request does not take its place.
+		 */
+		ld_report_keep(sess, a->report);
+		a->report = NULL;
+	}
 	spin_lock(&lk->lock);
 	if (ret) {
 		ld_lock_leave_pinned(lk, false);

@@ -689,6 +689,55 @@ TEST_F(ord, warn_queued)
 	expect_counts(_metadata, &self->before, 0, 0, 2);
 }
 
+/*
+ * A request in warn mode that breaks the order and then would close a
+ * cycle gets two reports, the order one and the cycle one: both are kept,
+ * and both go. (The cycle report once took the order report's place, which
+ * leaked it and its lockspace: memory did not come back.)
+ */
+TEST(warn_report_then_cycle)
+{
+	char a[NAME_LEN], b[NAME_LEN], space[NAME_LEN];
+	struct lockdev_attach at = { 0 };
+	long long memory, spaces;
+	struct lockdev_lock l;
+	int fd0, fd1;
+	__u32 old;
+
+	snprintf(a, sizeof(a), "order_test.cycle.%d.a", getpid());
+	snprintf(b, sizeof(b), "order_test.cycle.%d.b", getpid());
+	snprintf(space, sizeof(space), "order_test.cycle.%d", getpid());
+	ASSERT_EQ(0, flush_reports(space));
+	memory = stat_value("memory");
+	spaces = stat_value("lockspaces");
+	fd0 = open_session();
+	fd1 = open_session();
+	ASSERT_LE(0, fd0);
+	ASSERT_LE(0, fd1);
+	at.name = ptr(space);
+	at.name_len = strlen(space);
+	at.mode = 0600;
+	ASSERT_EQ(0, ioctl(fd0, LOCKDEV_IOC_ATTACH, &at));
+	ASSERT_EQ(0, ioctl(fd1, LOCKDEV_IOC_ATTACH, &at));
+	ASSERT_EQ(0, set_order(fd0, WARN, &old));
+	ASSERT_EQ(0, lock_lv(fd0, b, strlen(b), S, 0, 2, &l));
+	ASSERT_EQ(0, lock_lv(fd1, a, strlen(a), X, 0, 0, &l));
+	ASSERT_EQ(0, lock_lv(fd1, b, strlen(b), X, ASYNC, 0, &l));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+	/* Level 1 under level 2: an order report; then the cycle. */
+	EXPECT_EQ(-1, lock_lv(fd0, a, strlen(a), X, 0, 1, &l));
+	EXPECT_EQ(EDEADLK, errno);
+	/* That grants fd1's request: both unlock, nothing is owner-died. */
+	EXPECT_EQ(0, unlock_name(fd0, b));
+	EXPECT_EQ(0, unlock_name(fd1, b));
+	EXPECT_EQ(0, unlock_name(fd1, a));
+	close(fd1);
+	close(fd0);
+	ASSERT_EQ(0, flush_reports(space));
+	EXPECT_EQ(spaces, stat_value("lockspaces"));
+	EXPECT_EQ(memory, stat_value("memory"));
+}
+
 /* ---- off ---- */
 
 /* Nothing is checked, counted or reported. */
