@@ -1026,9 +1026,30 @@ static bool allowed(const struct op *op, int err)
 	return false;
 }
 
+/* Does KFENCE sample allocations? Then ksize() of some objects is exact. */
+static bool kfence_on(void)
+{
+	char v[32];
+
+	return !read_str("/sys/module/kfence/parameters/sample_interval", v,
+			 sizeof(v)) && strtol(v, NULL, 10) != 0;
+}
+
+/*
+ * The module counts memory by ksize(), which for an object KFENCE sampled
+ * is its exact size, not its slab's. A round that pushes a kept report out
+ * of /proc/lockdev/deadlocks in favour of its own may then move "memory"
+ * by less than one slab object without anything leaked (kmemleak, at the
+ * end of the lane, is the judge of leaks): allow that much with KFENCE.
+ */
 static void expect_count(struct __test_metadata *_metadata, const char *name,
 			 long long want, long long now)
 {
+	if (!strcmp(name, "memory") && now != want && kfence_on() &&
+	    llabs(now - want) < 256) {
+		TH_LOG("memory %+lld with KFENCE sampling", now - want);
+		return;
+	}
 	EXPECT_EQ(want, now) {
 		TH_LOG("%s not back", name);
 	}
