@@ -607,7 +607,8 @@ static struct ld_req *ld_req_alloc(struct ld_session *sess, const struct ld_args
 
 /*
  * Free the reserved completion of an asynchronous request that will post
- * none (granted at once, or ending), and its charge. Its session is alive.
+ * none (granted at once, or ending), and its charge. Its session is alive,
+ * and the request cannot end under the caller: it holds its lock, or owns it.
  */
 static void ld_async_drop_done(struct ld_req *req)
 {
@@ -945,8 +946,9 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		ld_hold(req);
 		ld_fill_grant(req, a);
 		lk->busy--;
-		spin_unlock(&lk->lock);
+		/* Under the lock: once it is dropped, another thread may unlock. */
 		ld_async_drop_done(req);
+		spin_unlock(&lk->lock);
 		return 0;
 	}
 
@@ -1015,10 +1017,10 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	return ret;
 
 out_unlock:
-	spin_unlock(&lk->lock);
-	mutex_unlock(ld_graph(lk));
 	if (!(a->result & LOCKDEV_RESULT_QUEUED))
 		ld_async_drop_done(req);
+	spin_unlock(&lk->lock);
+	mutex_unlock(ld_graph(lk));
 	return 0;
 
 err_unlock:
