@@ -77,31 +77,76 @@
  * lockspaces count against the uid's lockspace limit as named ones do.
  *
  * Lock and lockspace names are byte strings of 1 to LOCKDEV_NAME_MAX bytes;
- * a NUL byte is an ordinary byte. A lock exists while someone holds it, waits
- * for it, or it is marked owner-died.
+ * a NUL byte is an ordinary byte.
+ *
+ * Existence: resident locks
+ * -------------------------
+ * A lock comes into existence when a session first asks for it (LOCK or a
+ * step of LOCK_SET) and then stays resident in its lockspace after its last
+ * holder and waiter have gone: it is idle, and keeps its generation, its
+ * owner-died mark and its value. An idle lock is dropped only
+ *
+ *  - when its lockspace has more idle locks than max_idle_locks_per_space,
+ *    or all lockspaces together more than max_idle_locks (module
+ *    parameters): the least recently used idle lock of the lockspace goes
+ *    first, and for the module-wide bound the lockspaces with the most idle
+ *    locks give theirs up first;
+ *  - when its lockspace ceases to exist.
+ *
+ * An idle lock marked owner-died is never dropped for a bound: it stays
+ * until a holder in EXCLUSIVE calls CONSISTENT or its lockspace goes. A lock
+ * held in LOCKDEV_MODE_NONE is not idle. Idle locks do not count against
+ * max_locks_per_space nor any uid's limits; an owner-died one stays charged
+ * as described under the module parameters.
+ *
+ * Generations
+ * -----------
+ * Every lock has a 64-bit generation, returned with each grant and query. It
+ * changes whenever a holder in APPEND or EXCLUSIVE releases or downgrades.
+ * A lock that comes into existence, also one dropped and asked for again,
+ * gets a value no lock has had since the module loaded; it is never 0 for
+ * a lock that exists. So two equal generations read at different times
+ * mean that no holder in APPEND or EXCLUSIVE released the lock in between,
+ * and a generation kept from before a drop compares as "changed", never as
+ * "unchanged". QUERY reports 0 only for a lock that does not exist.
  *
  * Modes and the grant policy
  * --------------------------
  * LOCKDEV_MODE_SHARED (reader) is compatible with SHARED and APPEND;
  * LOCKDEV_MODE_APPEND (appender) with SHARED only; LOCKDEV_MODE_EXCLUSIVE
- * (destroyer) with nothing. A request is granted at once only if its mode is
+ * (destroyer) with nothing but NONE. LOCKDEV_MODE_NONE (null, DLM's NL) is
+ * compatible with every mode and grants nothing: it holds the session's
+ * interest in the lock, keeps it resident and gives a handle that CONVERT
+ * takes to SHARED, APPEND or EXCLUSIVE and back, without the name. Modes
+ * rank NONE < SHARED < APPEND < EXCLUSIVE. A request is granted at once only if its mode is
  * compatible with every holder and with every request already queued, so a
  * waiting EXCLUSIVE blocks new readers, and a waiting APPEND does not. When a
  * lock is released or downgraded, the queue is walked in order and each
  * request is granted if it is compatible with the holders and with every
  * earlier request still queued. Conversions (upgrades) queue ahead of every
- * new request.
+ * new request, but a conversion from NONE is a new request: it is granted
+ * at once only as a LOCK would be, else it queues behind every earlier
+ * waiter, and deadlock detection and the order check treat it as a LOCK.
  *
- * Generation and owner-died
- * -------------------------
- * Every lock has a 64-bit generation, returned with each grant and query. It
- * changes whenever a holder in APPEND or EXCLUSIVE releases or downgrades, and
- * a lock created anew gets a value no lock has had since the module loaded;
- * it is never 0 for a lock that exists.
- *
+ * Owner-died
+ * ----------
  * A session that goes away holding a lock in APPEND or EXCLUSIVE marks the
  * lock owner-died. Every later grant of it reports LOCKDEV_RESULT_OWNER_DIED
  * until a holder in EXCLUSIVE calls LOCKDEV_IOC_CONSISTENT.
+ *
+ * The value block
+ * ---------------
+ * Every lock carries a value of LOCKDEV_VALUE_LEN bytes, which lives as long
+ * as the lock is resident. Every grant returns it (LOCK, CONVERT and each
+ * item of LOCK_SET; an asynchronous grant's completion does not carry it:
+ * its holder reads it with QUERY). A holder in APPEND or EXCLUSIVE sets it
+ * with its UNLOCK or a downgrading CONVERT (flag LOCKDEV_UNLOCK_SET_VALUE,
+ * LOCKDEV_CONVERT_SET_VALUE); a holder in SHARED or NONE that tries fails
+ * with EPERM. The value is not valid (all zero, and each grant and QUERY
+ * says so with LOCKDEV_RESULT_VALUE_INVALID, LOCKDEV_QUERY_VALUE_INVALID)
+ * from when the lock comes into existence, and from when a holder in
+ * APPEND or EXCLUSIVE goes away without unlocking (owner-died), until a
+ * holder sets it.
  *
  * LOCKDEV_IOC_ATTACH (struct lockdev_attach)
  * ------------------------------------------
@@ -120,7 +165,9 @@
  * Asks for the lock called name in mode at level (0 = unranked). Without
  * flags the call waits until the lock is granted. On success it returns 0 and
  * fills handle (the grant's name for UNLOCK, CONVERT and CONSISTENT, unique
- * within the session), generation and result (LOCKDEV_RESULT_* bits).
+ * within the session: a handle that ended is never valid again), generation,
+ * result (LOCKDEV_RESULT_* bits) and value. A request in NONE is always
+ * granted at once.
  * Flags:
  *  LOCKDEV_LOCK_NONBLOCK  fail with EAGAIN instead of waiting.
  *  LOCKDEV_LOCK_DEADLINE  wait at most until deadline_ns, an absolute
@@ -160,25 +207,34 @@
  * LOCKDEV_IOC_UNLOCK (struct lockdev_unlock)
  * ------------------------------------------
  * Releases the lock given by handle, or by name when handle is 0; a pending
- * upgrade of it is cancelled. Errors: EINVAL (both or neither of handle and
- * name, flags or pad not zero), ENAMETOOLONG, ENOLCK (the session does not
- * hold it; a request still queued is cancelled with CANCEL), EFAULT.
+ * upgrade of it is cancelled. With LOCKDEV_UNLOCK_SET_VALUE the lock's value
+ * becomes value (and valid) as it is released. Errors: EINVAL (both or
+ * neither of handle and name, unknown flags), ENAMETOOLONG, ENOLCK (the
+ * session does not hold it; a request still queued is cancelled with
+ * CANCEL), EPERM (SET_VALUE, but not held in APPEND or EXCLUSIVE; the lock
+ * stays held), EFAULT.
  *
  * LOCKDEV_IOC_CONVERT (struct lockdev_convert)
  * --------------------------------------------
  * Changes the mode of a held lock, given by handle or by name, to mode. A
- * downgrade (EXCLUSIVE to APPEND or SHARED, APPEND to SHARED) is immediate
- * and wakes the waiters it unblocks; an upgrade waits, queued ahead of new
- * requests, under the NONBLOCK and DEADLINE flags of LOCK. While an upgrade
- * waits the lock stays held in its old mode. Converting to the held mode
- * succeeds at once. Fills generation and result as LOCK does.
+ * downgrade (to a lower rank) is immediate and wakes the waiters it
+ * unblocks; with LOCKDEV_CONVERT_SET_VALUE, a downgrade from APPEND or
+ * EXCLUSIVE sets the lock's value to value first. An upgrade waits, queued
+ * ahead of new requests, under the NONBLOCK and DEADLINE flags of LOCK; an
+ * upgrade from NONE queues as a new request does (see the grant policy).
+ * While an upgrade waits the lock stays held in its old mode. Converting to
+ * the held mode succeeds at once. Fills generation, result and value as
+ * LOCK does.
  * Errors: EINVAL, ENAMETOOLONG, ENOLCK, EBUSY (an upgrade of this lock is
  * pending already), EAGAIN, ETIMEDOUT, EINTR, EDEADLK (two sessions would
  * wait for each other, as two readers upgrading one lock do: one of them is
  * told, with LOCKDEV_RESULT_CYCLE in result), ECANCELED (the lock was
  * released by another thread of the session while the upgrade waited),
  * EDQUOT (a waiting upgrade is a queued request: the uid's waiter limit),
- * EFAULT. A conversion is not a new acquisition: the order is not checked.
+ * EPERM (SET_VALUE on an upgrade, or from SHARED or NONE), EFAULT. A
+ * conversion is not a new acquisition: the order is not checked, except
+ * for a conversion from NONE, which is checked as a LOCK at the request's
+ * level (EDEADLK with LOCKDEV_RESULT_ORDER in strict mode).
  *
  * LOCKDEV_IOC_CANCEL (struct lockdev_cancel)
  * ------------------------------------------
@@ -196,8 +252,9 @@
  * ----------------------------------------
  * Reports the lock called name in the session's lockspace: its holders and
  * waiters in queue order (holders first) into the array at entries, as LOCK
- * does on EAGAIN, its generation (0 if the lock does not exist) and flags
- * (LOCKDEV_QUERY_OWNER_DIED). A session that has no lockspace yet is bound
+ * does on EAGAIN, its generation (0 if the lock does not exist), its value
+ * and flags (LOCKDEV_QUERY_OWNER_DIED; LOCKDEV_QUERY_IDLE, it exists but
+ * nobody holds or awaits it; LOCKDEV_QUERY_VALUE_INVALID). A session that has no lockspace yet is bound
  * to its default one, as by LOCK. Errors: EINVAL, ENAMETOOLONG, EACCES (no
  * read permission), EDQUOT (that default lockspace would pass the uid's
  * lockspace limit), ENOMEM, EFAULT.
@@ -286,19 +343,27 @@
  * LOCKDEV_PROC_LOCKS_VERSION; the second, also starting "# ", names the
  * columns. Then one line per holder and per waiter, fields separated by one
  * space; in names and comms every byte outside 0x21-0x7e, the backslash and
- * the tilde are written as a backslash and three octal digits:
+ * the tilde are written as a backslash and three octal digits. An idle lock
+ * marked owner-died has one line too, state owner-died (below). A lock is
+ * listed once per read of the file from its start, however the table
+ * changes meanwhile:
  *
  *   lockspace name level mode state pid comm age_ms owner_died generation
- *   waits_for
+ *   waits_for session
  *
  * lockspace is the name, or "~UID" for a uid's default lockspace (so a named
- * lockspace never starts with a bare "~"). mode is shared, append or
+ * lockspace never starts with a bare "~"). mode is none, shared, append or
  * exclusive; state is held, waiting or converting (a waiting upgrade, whose
- * mode is the one it asks for). pid is the task that asked, as the reader's
- * pid namespace sees it (0 if it cannot); age_ms is how long held or
- * waiting; owner_died is 0 or 1; waits_for is a comma-separated list of the
- * pids of the holders and earlier waiters the line's request waits for, or
- * "-". A reader sees the lockspaces of its own namespaces that it has read
+ * mode is the one it asks for). pid is the process that asked, as the
+ * reader's pid namespace sees it (0 if it cannot, or if it has exited; the
+ * processes that have the session open now are named by their
+ * /proc/PID/fdinfo, whose "lockdev_session:" line gives the id); comm is
+ * its comm, or "-" once it has exited; age_ms is how long held or waiting;
+ * owner_died is 0 or 1; waits_for is a comma-separated list of the pids of
+ * the holders and earlier waiters the line's request waits for, or "-";
+ * session is the session's id. The line of an idle owner-died lock has
+ * mode "-", state owner-died, pid 0, comm "-", age_ms how long it has been
+ * idle, owner_died 1, waits_for "-" and session 0. A reader sees the lockspaces of its own namespaces that it has read
  * permission for; a reader with CAP_SYS_ADMIN in the initial user namespace,
  * in the initial IPC namespace (the host's root), sees all. As for
  * /proc/PID files, the reader is the task that opened the file: its
@@ -335,6 +400,9 @@
  *  order_full       classes or edges not recorded for want of room
  *  events           events queued for netlink listeners
  *  events_dropped   events dropped: the queue was full or memory short
+ *  idle_locks       resident locks that nobody holds or awaits and that are
+ *                   not owner-died (locks counts the others)
+ *  idle_dropped     idle locks dropped for a bound since load
  *
  * /proc/lockdev/deadlocks
  * -----------------------
@@ -479,6 +547,11 @@
  *                             the dump fails with EMSGSIZE, never ends
  *                             short. Without CAP_NET_ADMIN a caller gets the
  *                             lockspaces it could see in /proc/lockdev/locks.
+ *                             An idle owner-died lock has one message with
+ *                             LOCKSPACE, NAME, STATE (LOCKDEV_STATE_IDLE),
+ *                             AGE_NS (idle for), OWNER_DIED and GENERATION;
+ *                             with the flag LOCKDEV_A_ALL in the request,
+ *                             every idle lock has one.
  *  LOCKDEV_CMD_GET_STATS      do: one LOCKDEV_A_STAT nest per line of
  *                             /proc/lockdev/stats, each STAT_NAME (string)
  *                             and STAT_VALUE (s64).
@@ -501,7 +574,9 @@
  * max_class_edges over all lockspaces, and max_classes_per_space,
  * max_class_edges_per_space, max_classes_per_user and
  * max_class_edges_per_user (the lockspaces owned by one uid);
- * held_threshold_ms and wait_threshold_ms for events (0, off, by default).
+ * held_threshold_ms and wait_threshold_ms for events (0, off, by default);
+ * max_idle_locks_per_space and max_idle_locks, the bounds on idle resident
+ * locks (see Existence).
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
@@ -534,6 +609,7 @@
 #define LOCKDEV_FEATURE_DEADLOCK	((__u64)1 << 6)	/* DEADLOCK, reasons */
 #define LOCKDEV_FEATURE_LEARNED_ORDER	((__u64)1 << 7)	/* classes, order, lock_stat */
 #define LOCKDEV_FEATURE_EVENTS		((__u64)1 << 8)	/* the netlink family */
+#define LOCKDEV_FEATURE_RESIDENT	((__u64)1 << 9)	/* resident locks, NONE, values */
 #define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
 					 LOCKDEV_FEATURE_ASYNC | \
 					 LOCKDEV_FEATURE_LOCKSPACE | \
@@ -542,7 +618,8 @@
 					 LOCKDEV_FEATURE_LOCK_SET | \
 					 LOCKDEV_FEATURE_DEADLOCK | \
 					 LOCKDEV_FEATURE_LEARNED_ORDER | \
-					 LOCKDEV_FEATURE_EVENTS)
+					 LOCKDEV_FEATURE_EVENTS | \
+					 LOCKDEV_FEATURE_RESIDENT)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -564,6 +641,10 @@ struct lockdev_version {
 #define LOCKDEV_MODE_SHARED		1
 #define LOCKDEV_MODE_APPEND		2
 #define LOCKDEV_MODE_EXCLUSIVE		3
+#define LOCKDEV_MODE_NONE		4
+
+/* Bytes of a lock's value block. */
+#define LOCKDEV_VALUE_LEN		32
 
 /* Bits of lockdev_attach.flags. */
 #define LOCKDEV_ATTACH_NOCREATE		0x1U
@@ -586,19 +667,23 @@ struct lockdev_attach {
 #define LOCKDEV_LOCK_FLAGS_ALL		(LOCKDEV_LOCK_NONBLOCK | \
 					 LOCKDEV_LOCK_DEADLINE | \
 					 LOCKDEV_LOCK_ASYNC)
+#define LOCKDEV_CONVERT_SET_VALUE	0x10U
 #define LOCKDEV_CONVERT_FLAGS_ALL	(LOCKDEV_LOCK_NONBLOCK | \
-					 LOCKDEV_LOCK_DEADLINE)
+					 LOCKDEV_LOCK_DEADLINE | \
+					 LOCKDEV_CONVERT_SET_VALUE)
 
 /* Bits of lockdev_lock.result, lockdev_convert.result, completion flags. */
 #define LOCKDEV_RESULT_OWNER_DIED	0x1U
 #define LOCKDEV_RESULT_QUEUED		0x2U
 #define LOCKDEV_RESULT_ORDER		0x4U	/* the request broke the order */
 #define LOCKDEV_RESULT_CYCLE		0x8U	/* waiting would close a cycle */
+#define LOCKDEV_RESULT_VALUE_INVALID	0x10U	/* the value is not valid */
 
 /* States of a holder or waiter (lockdev_entry.state, lockdev_held.state). */
 #define LOCKDEV_STATE_HELD		1
 #define LOCKDEV_STATE_WAITING		2
 #define LOCKDEV_STATE_CONVERTING	3
+#define LOCKDEV_STATE_IDLE		4	/* netlink GET_LOCKS only */
 
 /* One holder or waiter of a lock. */
 struct lockdev_entry {
@@ -624,9 +709,15 @@ struct lockdev_lock {
 	__u32 result;
 	__u64 handle;
 	__u64 generation;
+	__u8 value[LOCKDEV_VALUE_LEN];	/* out */
 };
 
 #define LOCKDEV_LOCK_SIZE_VER0		72
+#define LOCKDEV_LOCK_SIZE_VER1		104
+
+/* Bits of lockdev_unlock.flags. */
+#define LOCKDEV_UNLOCK_SET_VALUE	0x1U
+#define LOCKDEV_UNLOCK_FLAGS_ALL	LOCKDEV_UNLOCK_SET_VALUE
 
 /* UNLOCK and CONSISTENT name a lock by handle, or by name if handle is 0. */
 struct lockdev_unlock {
@@ -634,9 +725,11 @@ struct lockdev_unlock {
 	__u64 name;
 	__u32 name_len;
 	__u32 flags;
+	__u8 value[LOCKDEV_VALUE_LEN];	/* in, with LOCKDEV_UNLOCK_SET_VALUE */
 };
 
 #define LOCKDEV_UNLOCK_SIZE_VER0	24
+#define LOCKDEV_UNLOCK_SIZE_VER1	56
 
 struct lockdev_consistent {
 	__u64 handle;
@@ -656,9 +749,11 @@ struct lockdev_convert {
 	__u32 result;
 	__u64 deadline_ns;
 	__u64 generation;
+	__u8 value[LOCKDEV_VALUE_LEN];	/* in with SET_VALUE; out */
 };
 
 #define LOCKDEV_CONVERT_SIZE_VER0	48
+#define LOCKDEV_CONVERT_SIZE_VER1	80
 
 struct lockdev_cancel {
 	__u64 handle;
@@ -670,6 +765,8 @@ struct lockdev_cancel {
 
 /* Bits of lockdev_query.lock_flags. */
 #define LOCKDEV_QUERY_OWNER_DIED	0x1U
+#define LOCKDEV_QUERY_IDLE		0x2U	/* resident, nobody holds or waits */
+#define LOCKDEV_QUERY_VALUE_INVALID	0x4U
 
 struct lockdev_query {
 	__u64 name;
@@ -679,9 +776,11 @@ struct lockdev_query {
 	__u32 nr_entries;
 	__u32 lock_flags;
 	__u64 generation;
+	__u8 value[LOCKDEV_VALUE_LEN];	/* out */
 };
 
 #define LOCKDEV_QUERY_SIZE_VER0		40
+#define LOCKDEV_QUERY_SIZE_VER1		72
 
 /* One of the session's own locks or queued requests. */
 struct lockdev_held {
@@ -730,9 +829,11 @@ struct lockdev_set_item {
 	__u32 result;		/* out: LOCKDEV_RESULT_* of the grant */
 	__u64 handle;		/* out */
 	__u64 generation;	/* out */
+	__u8 value[LOCKDEV_VALUE_LEN];	/* out */
 };
 
 #define LOCKDEV_SET_ITEM_SIZE_VER0	40
+#define LOCKDEV_SET_ITEM_SIZE_VER1	72
 
 struct lockdev_lock_set {
 	__u64 items;
@@ -867,6 +968,7 @@ enum lockdev_genl_attr {
 	LOCKDEV_A_HELD_THRESHOLD_MS,	/* u32 */
 	LOCKDEV_A_WAIT_THRESHOLD_MS,	/* u32 */
 	LOCKDEV_A_WAITS_FOR_TRUNCATED,	/* flag */
+	LOCKDEV_A_ALL,			/* flag: GET_LOCKS lists idle locks */
 	__LOCKDEV_A_MAX
 };
 
