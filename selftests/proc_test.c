@@ -46,7 +46,7 @@
 #define UID_OPENER	3003
 
 #define COLUMNS "lockspace name level mode state pid comm age_ms owner_died " \
-		"generation waits_for"
+		"generation waits_for session"
 
 static void __attribute__((constructor)) ignore_sigpipe(void)
 {

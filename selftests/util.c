@@ -939,9 +939,9 @@ static int parse_waits(char *s, struct locks_line *p)
 static int parse_locks_line(char *line, struct locks_line *p)
 {
 	long long v[5];
-	char *f[12];
+	char *f[13];
 
-	if (split(line, f, 11) != 11)
+	if (split(line, f, 12) != 12)
 		return -1;
 	if (field_str(p->space, sizeof(p->space), f[0]) ||
 	    field_str(p->name, sizeof(p->name), f[1]) ||
@@ -953,7 +953,8 @@ static int parse_locks_line(char *line, struct locks_line *p)
 	    field_num(f[7], &v[2]) ||
 	    field_num(f[8], &v[3]) ||
 	    field_u64(f[9], &p->generation) ||
-	    parse_waits(f[10], p))
+	    parse_waits(f[10], p) ||
+	    field_u64(f[11], &p->session))
 		return -1;
 	p->level = v[0];
 	p->pid = v[1];

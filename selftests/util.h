@@ -304,6 +304,7 @@ struct locks_line {
 	unsigned long long generation;
 	int nr_waits;		/* -1: "-" */
 	long waits[WAITS_MAX];
+	unsigned long long session;
 };
 
 struct dl_line {
