@@ -370,7 +370,7 @@ TEST(struct_layout)
 	EXPECT_EQ(32, sizeof(struct lockdev_completion));
 	EXPECT_EQ(LOCKDEV_CANCEL_SIZE_VER0, sizeof(struct lockdev_cancel));
 	EXPECT_EQ(LOCKDEV_CANCEL_SIZE_VER0, _IOC_SIZE(LOCKDEV_IOC_CANCEL));
-	EXPECT_EQ(LOCKDEV_LOCK_SIZE_VER0, sizeof(struct lockdev_lock));
+	EXPECT_EQ(LOCKDEV_LOCK_SIZE_VER1, sizeof(struct lockdev_lock));
 }
 
 /* Granted at once: no QUEUED, a handle and a generation, no completion. */

@@ -188,7 +188,7 @@ FIXTURE_TEARDOWN(set)
 
 TEST(struct_layout)
 {
-	EXPECT_EQ(LOCKDEV_SET_ITEM_SIZE_VER0, sizeof(struct lockdev_set_item));
+	EXPECT_EQ(LOCKDEV_SET_ITEM_SIZE_VER1, sizeof(struct lockdev_set_item));
 	EXPECT_EQ(LOCKDEV_LOCK_SET_SIZE_VER0, sizeof(struct lockdev_lock_set));
 }
 
