@@ -298,7 +298,7 @@ static int num_field(const char *src, long long *v)
 /* Parse one line of entries: 11 fields, one space apart. */
 static int parse_line(const char *line, struct pline *p)
 {
-	char copy[8192], *rest = copy, *f[12];
+	char copy[8192], *rest = copy, *f[13];
 	unsigned long long gen;
 	long long v[5];
 	char *end;
@@ -307,9 +307,9 @@ static int parse_line(const char *line, struct pline *p)
 	if (strlen(line) >= sizeof(copy))
 		return -1;
 	strcpy(copy, line);
-	while (rest && n < 12)
+	while (rest && n < 13)
 		f[n++] = strsep(&rest, " ");
-	if (n != 11 || rest)
+	if (n != 12 || rest)
 		return -1;
 	if (copy_field(p->space, sizeof(p->space), f[0]) ||
 	    copy_field(p->name, sizeof(p->name), f[1]) ||
@@ -320,7 +320,8 @@ static int parse_line(const char *line, struct pline *p)
 	    copy_field(p->comm, sizeof(p->comm), f[6]) ||
 	    num_field(f[7], &v[2]) ||
 	    num_field(f[8], &v[3]) ||
-	    copy_field(p->waits_for, sizeof(p->waits_for), f[10]))
+	    copy_field(p->waits_for, sizeof(p->waits_for), f[10]) ||
+	    num_field(f[11], &v[4]))
 		return -1;
 	if (!*f[9])
 		return -1;
@@ -1375,6 +1376,9 @@ TEST(stats_memory)
 	ASSERT_LE(0, base);
 	fd = open_session();
 	ASSERT_LE(0, fd);
+	/* A lockspace of its own, whose idle locks go when it closes. */
+	snprintf(name, sizeof(name), "proc-mem-space-%d", getpid());
+	ASSERT_EQ(0, attach_str(fd, name, 0600));
 	snprintf(name, sizeof(name), "proc-mem-%d-%06d", getpid(), 0);
 	ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));
 	one = stat_value("memory");
