@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lockbench: the bars of issue 12, the table on stdout, figures.json and the
+ * data the plots are drawn from.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "lockbench.h"
+
+enum verdict { V_NA, V_PASS, V_FAIL };
+
+struct bar {
+	char key[32];
+	const char *label;
+	int at_least;		/* value >= limit passes, else value <= limit */
+	double limit;
+	double value;
+	const char *unit;	/* "" for a ratio */
+	enum verdict v;
+	char note[200];
+};
+
+static struct bar bars[12];
+static int nbars;
+
+static struct bar *add_bar(const char *key, const char *label, int at_least,
+			   double limit, double value, const char *unit)
+{
+	struct bar *b = &bars[nbars++];
+
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	b->label = label;
+	b->at_least = at_least;
+	b->limit = limit;
+	b->value = value;
+	b->unit = unit;
+	if (isnan(value))
+		b->v = V_NA;
+	else if (at_least)
+		b->v = value >= limit ? V_PASS : V_FAIL;
+	else
+		b->v = value <= limit ? V_PASS : V_FAIL;
+	return b;
+}
+
+static const struct bar *find_bar(const char *key)
+{
+	int i;
+
+	for (i = 0; i < nbars; i++)
+		if (!strcmp(bars[i].key, key))
+			return &bars[i];
+	return NULL;
+}
+
+static const char *verdict_str(enum verdict v)
+{
+	return v == V_PASS ? "PASS" : v == V_FAIL ? "FAIL" : "N/A";
+}
+
+const struct meas *find_fig(const char *key)
+{
+	int i;
+
+	for (i = 0; i < nfigs; i++)
+		if (!strcmp(figs[i].key, key))
+			return &figs[i];
+	return NULL;
+}
+
+static double fig_ns(const char *key)
+{
+	const struct meas *m = find_fig(key);
+
+	return m && !m->err ? m->med : NAN;
+}
+
+/* "1m", "200k" or "10": a count as it appears in a key. */
+static const char *short_count(long n)
+{
+	static char bufs[4][24];
+	static int next;
+	char *s = bufs[next++ % 4];
+
+	if (n >= 1000000 && n % 1000000 == 0)
+		snprintf(s, 24, "%ldm", n / 1000000);
+	else if (n >= 1000 && n % 1000 == 0)
+		snprintf(s, 24, "%ldk", n / 1000);
+	else
+		snprintf(s, 24, "%ld", n);
+	return s;
+}
+
+/* Ratio of two figures each taken relative to its own baseline. */
+static double corrected(const struct meas *p1, const struct meas *b1,
+			const struct meas *p0, const struct meas *b0)
+{
+	if (p1->err || b1->err || p0->err || b0->err)
+		return NAN;
+	return ratio(ratio(p1->med, b1->med), ratio(p0->med, b0->med));
+}
+
+static void bar_why(struct bar *b, const char *why)
+{
+	if (isnan(b->value) && why && why[0])
+		snprintf(b->note, sizeof(b->note), "%s", why);
+}
+
+static void uncontended_bars(void)
+{
+	const struct meas *lock = find_fig("lock"), *relock = find_fig("relock");
+	const struct meas *hl = &hand.m[HV_LOCKDEV], *hf = &hand.m[HV_FLOCK];
+	struct bar *b;
+
+	b = add_bar("lock_vs_ofd", "by-name LOCK+UNLOCK / OFD lock+unlock", 0,
+		    1.0, ratio(fig_ns("lock"), fig_ns("ofd")), "");
+	bar_why(b, lock->why);
+	b = add_bar("lock_vs_version2", "by-name LOCK+UNLOCK / two VERSION ioctls",
+		    0, 2.0, ratio(fig_ns("lock"), fig_ns("version2")), "");
+	bar_why(b, lock->why);
+	b = add_bar("relock_vs_flock", "by-handle relock / flock lock+unlock", 0,
+		    1.0, ratio(fig_ns("relock"), fig_ns("flock")), "");
+	bar_why(b, relock->why);
+	b = add_bar("handoff_vs_flock", "hand-off lockdev / flock", 0, 1.0,
+		    ratio(hl->med, hf->med), "");
+	bar_why(b, hl->err ? hl->why : hf->why);
+}
+
+static void memory_bars(void)
+{
+	static char keys[2][32], labels[2][64];
+	struct bar *b;
+	int i, k = 0;
+
+	for (i = 0; i < NR_NAME_LENS && k < 2; i++) {
+		if (mem_figs[i].name_len > 40)
+			continue;
+		snprintf(keys[k], sizeof(keys[k]), "bytes_per_lock_%d",
+			 mem_figs[i].name_len);
+		snprintf(labels[k], sizeof(labels[k]),
+			 "bytes per held lock, %d-byte names",
+			 mem_figs[i].name_len);
+		b = add_bar(keys[k], labels[k], 0, 160,
+			    mem_figs[i].bytes_per_lock, "B");
+		bar_why(b, mem_figs[i].why);
+		k++;
+	}
+}
+
+static void growth_bar(void)
+{
+	static char key[32], label[80];
+	const struct level *lo = &growth.lv[0];
+	const struct level *hi = &growth.lv[growth.nlv ? growth.nlv - 1 : 0];
+	long want = cfg.levels[cfg.nlevels - 1];
+	struct bar *b;
+	double g = NAN;
+
+	if (growth.nlv > 1)
+		g = corrected(&hi->probe, &hi->base, &lo->probe, &lo->base);
+	snprintf(key, sizeof(key), "growth_%s_vs_%s", short_count(want),
+		 short_count(cfg.levels[0]));
+	snprintf(label, sizeof(label), "growth, %s held / %s held",
+		 count_str(want), count_str(cfg.levels[0]));
+	b = add_bar(key, label, 0, 1.30, g, "");
+	if (growth.nlv > 1 && hi->held < want) {
+		snprintf(b->note, sizeof(b->note), "only %s held (%s)",
+			 count_str(hi->held), errname(hi->build_err));
+		b->v = V_NA;
+	} else if (!isnan(g)) {
+		snprintf(b->note, sizeof(b->note),
+			 "baseline-corrected; raw %.3f, baseline drift %.3f",
+			 ratio(hi->probe.med, lo->probe.med),
+			 ratio(hi->base.med, lo->base.med));
+	} else {
+		bar_why(b, growth.why[0] ? growth.why : hi->probe.why);
+	}
+}
+
+static void detect_bar(void)
+{
+	static char key[32], label[80];
+	const struct dlevel *lo = &det.lv[0];
+	const struct dlevel *hi = &det.lv[det.nlv ? det.nlv - 1 : 0];
+	long want = cfg.dwaiters[cfg.ndwaiters - 1];
+	struct bar *b;
+	double g = NAN;
+
+	if (det.nlv == cfg.ndwaiters && det.nlv > 1)
+		g = corrected(&hi->probe, &hi->base, &lo->probe, &lo->base);
+	snprintf(key, sizeof(key), "detect_%ld_vs_0", want);
+	snprintf(label, sizeof(label), "detection, %s other waiters / none",
+		 count_str(want));
+	b = add_bar(key, label, 0, 1.25, g, "");
+	if (!isnan(g))
+		snprintf(b->note, sizeof(b->note),
+			 "baseline-corrected; raw %.3f, baseline drift %.3f",
+			 ratio(hi->probe.med, lo->probe.med),
+			 ratio(hi->base.med, lo->base.med));
+	else
+		bar_why(b, det.why[0] ? det.why : hi->probe.why);
+}
+
+static void make_bars(void)
+{
+	struct bar *b;
+
+	uncontended_bars();
+	memory_bars();
+	growth_bar();
+	detect_bar();
+	b = add_bar("two_spaces_vs_one",
+		    "contended throughput, two lockspaces / one", 1, 1.7,
+		    ratio(spaces.two_med, spaces.one_med), "");
+	bar_why(b, spaces.why);
+}
+
+/* ------------------------------------------------------------ the table */
+
+static void print_meas(const struct meas *m, const char *label)
+{
+	if (m->err)
+		printf("  %-44s %12s   %s\n", label, "-", m->why);
+	else
+		printf("  %-44s %12.1f %10.1f %10.1f %12s\n", label, m->med,
+		       m->lo, m->hi, count_str(m->iters));
+}
+
+static void print_figs(void)
+{
+	double a = fig_ns("lock"), b = fig_ns("lock_again");
+	int i;
+
+	printf("one process, no other lock held (random names; each round in a shuffled order)\n");
+	printf("  %-44s %12s %10s %10s %12s\n", "", "ns/op", "min", "max",
+	       "ops/round");
+	for (i = 0; i < nfigs; i++)
+		print_meas(&figs[i], figs[i].label);
+	printf("  noise check: the by-name figure measured twice, second / first = %.3f\n",
+	       ratio(b, a));
+}
+
+static void print_memory(void)
+{
+	int i;
+
+	printf("\nkernel memory per held lock (slab active_objs*objsize, all caches, + VmallocUsed)\n");
+	printf("  %10s %10s %14s %14s %14s\n", "name bytes", "locks", "slab delta",
+	       "vmalloc delta", "bytes/lock");
+	for (i = 0; i < NR_NAME_LENS; i++) {
+		const struct mem_fig *f = &mem_figs[i];
+
+		if (isnan(f->bytes_per_lock)) {
+			printf("  %10d %10s   %s\n", f->name_len, "-", f->why);
+			continue;
+		}
+		printf("  %10d %10s %14s %14s %14.1f%s%s\n", f->name_len,
+		       count_str(f->locks), count_str(f->slab),
+		       count_str(f->vmalloc), f->bytes_per_lock,
+		       f->why[0] ? "  " : "", f->why);
+	}
+}
+
+static void print_growth(void)
+{
+	int i;
+
+	printf("\nby-name LOCK+UNLOCK of random names while the session holds N other locks\n");
+	if (growth.why[0])
+		printf("  %s\n", growth.why);
+	printf("  %12s %12s %10s %10s %16s %8s %14s\n", "held", "ns/op", "min",
+	       "max", "2 empty ioctls", "ratio", "ns/LOCK build");
+	for (i = 0; i < growth.nlv; i++) {
+		const struct level *L = &growth.lv[i];
+		char build[32];
+
+		if (L->probe.err) {
+			printf("  %12s %12s   %s\n", count_str(L->held), "-",
+			       L->probe.why);
+			continue;
+		}
+		if (isnan(L->build_ns))
+			snprintf(build, sizeof(build), "-");
+		else
+			snprintf(build, sizeof(build), "%.1f", L->build_ns);
+		printf("  %12s %12.1f %10.1f %10.1f %16.1f %8.3f %14s\n",
+		       count_str(L->held), L->probe.med, L->probe.lo,
+		       L->probe.hi, L->base.med,
+		       ratio(L->probe.med, L->base.med), build);
+		if (L->build_err)
+			printf("  %12s the module refused lock %s: %s\n", "",
+			       count_str(L->held + 1), errname(L->build_err));
+	}
+}
+
+static void print_handoff(void)
+{
+	int v;
+
+	printf("\nexclusive hand-off between two processes on one CPU (ns from the holder's\n"
+	       "unlock to the blocked waiter's return; %s per round, %d rounds)\n",
+	       count_str(cfg.handoffs), cfg.handoff_rounds);
+	printf("  %-20s %12s %10s %10s %10s %10s %10s %10s\n", "", "ns (median",
+	       "p50", "p90", "p99", "p99.9", "min", "max");
+	printf("  %-20s %12s\n", "", "of rounds)");
+	for (v = 0; v < NR_HV; v++) {
+		const struct meas *m = &hand.m[v];
+		double *l = hand.lat[v];
+		long n = hand.nlat[v];
+
+		if (m->err) {
+			printf("  %-20s %12s   %s\n", m->label, "-", m->why);
+			continue;
+		}
+		printf("  %-20s %12.1f %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f\n",
+		       m->label, m->med, percentile(l, n, 50),
+		       percentile(l, n, 90), percentile(l, n, 99),
+		       percentile(l, n, 99.9), l[0], l[n - 1]);
+	}
+}
+
+static void print_detect(void)
+{
+	int i;
+
+	printf("\nblocking LOCK that waits, so runs deadlock detection (deadline already passed:\n"
+	       "detection, queueing, ETIMEDOUT; no sleep), with N other waiters asleep\n");
+	if (det.why[0])
+		printf("  stopped: %s\n", det.why);
+	printf("  %12s %12s %10s %10s %16s %8s\n", "waiters", "ns/op", "min",
+	       "max", "2 empty ioctls", "ratio");
+	for (i = 0; i < det.nlv; i++) {
+		const struct dlevel *L = &det.lv[i];
+
+		if (L->probe.err)
+			printf("  %12s %12s   %s\n", count_str(L->have), "-",
+			       L->probe.why);
+		else
+			printf("  %12s %12.1f %10.1f %10.1f %16.1f %8.3f\n",
+			       count_str(L->have), L->probe.med, L->probe.lo,
+			       L->probe.hi, L->base.med,
+			       ratio(L->probe.med, L->base.med));
+	}
+	printf("  letting the %s waiters through took %.0f ms\n",
+	       count_str(det.started), det.drain_ns / 1e6);
+}
+
+static void print_spaces(void)
+{
+	printf("\ncontended LOCK+UNLOCK, 4 threads on %ld CPUs in two contending pairs\n",
+	       sys.cpus);
+	if (spaces.why[0])
+		printf("  %s\n", spaces.why);
+	if (isnan(spaces.one_med))
+		return;
+	printf("  one lockspace   %12.0f pairs/s (median of %d rounds)\n",
+	       spaces.one_med, spaces.n);
+	printf("  two lockspaces  %12.0f pairs/s\n", spaces.two_med);
+}
+
+static void print_bars(void)
+{
+	int i;
+
+	printf("\nbars (issue 12)%s\n", cfg.quick ?
+	       " - QUICK run: reduced counts, verdicts only indicative" : "");
+	for (i = 0; i < nbars; i++) {
+		const struct bar *b = &bars[i];
+		char val[32] = "-";
+
+		if (!isnan(b->value))
+			snprintf(val, sizeof(val), b->unit[0] ? "%.1f" : "%.3f",
+				 b->value);
+		printf("  %-46s %10s %-2s %s %-6g %-4s", b->label, val,
+		       b->unit, b->at_least ? ">=" : "<=", b->limit,
+		       verdict_str(b->v));
+		if (b->note[0])
+			printf("  %s", b->note);
+		printf("\n");
+	}
+}
+
+static void print_text(void)
+{
+	printf("\nlockbench: %s run, %d rounds of about %.0f ms per figure, seed %llu\n",
+	       cfg.quick ? "QUICK" : "full", cfg.rounds, cfg.round_ns / 1e6,
+	       (unsigned long long)cfg.seed);
+	printf("kernel %s, %ld CPUs, clocksource %s", sys.release, sys.cpus,
+	       sys.clocksource);
+	if (sys.have_version)
+		printf("; lockdev %u.%u.%u, abi %u", sys.v.major, sys.v.minor,
+		       sys.v.patch, sys.v.abi_version);
+	printf("\nTimes are ns per operation, the median of the rounds (and the fastest and\n"
+	       "slowest round). Under qemu TCG only ratios within one run mean anything.\n\n");
+	if (!sys.lock_ok)
+		printf("lockdev locking unavailable: %s\n\n", sys.lock_why);
+	print_figs();
+	print_memory();
+	print_growth();
+	print_handoff();
+	print_detect();
+	print_spaces();
+	print_bars();
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void jstr(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void jnum(FILE *f, double x)
+{
+	if (isnan(x) || isinf(x))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3f", x);
+}
+
+static void jerr(FILE *f, const char *why)
+{
+	if (why[0])
+		jstr(f, why);
+	else
+		fputs("null", f);
+}
+
+static void json_meas(FILE *f, const struct meas *m)
+{
+	int i;
+
+	fputs("{\"key\": ", f);
+	jstr(f, m->key);
+	fputs(", \"label\": ", f);
+	jstr(f, m->label);
+	fputs(", \"ns\": ", f);
+	jnum(f, m->err ? NAN : m->med);
+	fputs(", \"min\": ", f);
+	jnum(f, m->err ? NAN : m->lo);
+	fputs(", \"max\": ", f);
+	jnum(f, m->err ? NAN : m->hi);
+	fprintf(f, ", \"ops_per_round\": %ld, \"rounds\": [", m->iters);
+	for (i = 0; !m->err && i < m->n; i++) {
+		fputs(i ? ", " : "", f);
+		jnum(f, m->s[i]);
+	}
+	fputs("], \"error\": ", f);
+	jerr(f, m->err ? m->why : "");
+	fputc('}', f);
+}
+
+static void json_head(FILE *f)
+{
+	int i;
+
+	fprintf(f, "{\n  \"quick\": %s,\n  \"rounds\": %d,\n  \"round_ms\": %.0f,\n  \"seed\": %llu,\n",
+		cfg.quick ? "true" : "false", cfg.rounds, cfg.round_ns / 1e6,
+		(unsigned long long)cfg.seed);
+	fputs("  \"kernel\": ", f);
+	jstr(f, sys.release);
+	fprintf(f, ",\n  \"cpus\": %ld,\n  \"clocksource\": ", sys.cpus);
+	jstr(f, sys.clocksource);
+	if (sys.have_version)
+		fprintf(f, ",\n  \"module\": \"%u.%u.%u\"", sys.v.major,
+			sys.v.minor, sys.v.patch);
+	fputs(",\n", f);
+	/* Every bar's value under its key, null when not measured. */
+	for (i = 0; i < nbars; i++) {
+		fprintf(f, "  \"%s\": ", bars[i].key);
+		jnum(f, bars[i].value);
+		fputs(",\n", f);
+	}
+	/* The keys a shortened run could not fill. */
+	if (!find_bar("growth_1m_vs_10"))
+		fputs("  \"growth_1m_vs_10\": null,\n", f);
+	if (!find_bar("detect_1000_vs_0"))
+		fputs("  \"detect_1000_vs_0\": null,\n", f);
+	for (i = 0; i < NR_NAME_LENS; i++) {
+		if (mem_figs[i].name_len <= 40)
+			continue;
+		fprintf(f, "  \"bytes_per_lock_%d\": ", mem_figs[i].name_len);
+		jnum(f, mem_figs[i].bytes_per_lock);
+		fputs(",\n", f);
+	}
+	fputs("  \"noise\": {\"figure\": \"lock\", \"first_ns\": ", f);
+	jnum(f, fig_ns("lock"));
+	fputs(", \"second_ns\": ", f);
+	jnum(f, fig_ns("lock_again"));
+	fputs(", \"ratio\": ", f);
+	jnum(f, ratio(fig_ns("lock_again"), fig_ns("lock")));
+	fputs("},\n  \"ns\": {", f);
+	for (i = 0; i < nfigs; i++) {
+		fprintf(f, "%s\"%s\": ", i ? ", " : "", figs[i].key);
+		jnum(f, fig_ns(figs[i].key));
+	}
+	fputs(", \"handoff_lockdev\": ", f);
+	jnum(f, hand.m[HV_LOCKDEV].med);
+	fputs(", \"handoff_flock\": ", f);
+	jnum(f, hand.m[HV_FLOCK].med);
+	fputs("},\n", f);
+}
+
+static void json_details(FILE *f)
+{
+	int i, v;
+
+	fputs("  \"figures\": [\n", f);
+	for (i = 0; i < nfigs; i++) {
+		fputs("    ", f);
+		json_meas(f, &figs[i]);
+		fputs(i < nfigs - 1 ? ",\n" : "\n", f);
+	}
+	fputs("  ],\n  \"memory\": [\n", f);
+	for (i = 0; i < NR_NAME_LENS; i++) {
+		const struct mem_fig *m = &mem_figs[i];
+
+		fprintf(f, "    {\"name_len\": %d, \"locks\": %ld, \"slab_bytes\": %lld, \"vmalloc_bytes\": %lld, \"bytes_per_lock\": ",
+			m->name_len, m->locks, m->slab, m->vmalloc);
+		jnum(f, m->bytes_per_lock);
+		fputs(", \"error\": ", f);
+		jerr(f, m->why);
+		fputs(i < NR_NAME_LENS - 1 ? "},\n" : "}\n", f);
+	}
+	fputs("  ],\n  \"growth\": {\"error\": ", f);
+	jerr(f, growth.why);
+	fputs(", \"levels\": [", f);
+	for (i = 0; i < growth.nlv; i++) {
+		const struct level *L = &growth.lv[i];
+
+		fprintf(f, "%s\n    {\"want\": %ld, \"held\": %ld, \"build_ns_per_lock\": ",
+			i ? "," : "", L->want, L->held);
+		jnum(f, L->build_ns);
+		fputs(", \"lock\": ", f);
+		json_meas(f, &L->probe);
+		fputs(", \"empty2\": ", f);
+		json_meas(f, &L->base);
+		fputc('}', f);
+	}
+	fprintf(f, "]},\n  \"handoff\": {\"per_round\": %ld, \"rounds\": %d",
+		cfg.handoffs, cfg.handoff_rounds);
+	for (v = 0; v < NR_HV; v++) {
+		double *l = hand.lat[v];
+		long n = hand.nlat[v];
+
+		fprintf(f, ", \"%s\": {\"ns\": ", v == HV_LOCKDEV ? "lockdev" : "flock");
+		jnum(f, hand.m[v].med);
+		fputs(", \"p50\": ", f);
+		jnum(f, percentile(l, n, 50));
+		fputs(", \"p90\": ", f);
+		jnum(f, percentile(l, n, 90));
+		fputs(", \"p99\": ", f);
+		jnum(f, percentile(l, n, 99));
+		fputs(", \"p99_9\": ", f);
+		jnum(f, percentile(l, n, 99.9));
+		fputs(", \"max\": ", f);
+		jnum(f, n ? l[n - 1] : NAN);
+		fputs(", \"error\": ", f);
+		jerr(f, hand.m[v].err ? hand.m[v].why : "");
+		fputc('}', f);
+	}
+	fputs("},\n  \"detect\": {\"error\": ", f);
+	jerr(f, det.why);
+	fputs(", \"levels\": [", f);
+	for (i = 0; i < det.nlv; i++) {
+		fprintf(f, "%s\n    {\"waiters\": %ld, \"lock\": ", i ? "," : "",
+			det.lv[i].have);
+		json_meas(f, &det.lv[i].probe);
+		fputs(", \"empty2\": ", f);
+		json_meas(f, &det.lv[i].base);
+		fputc('}', f);
+	}
+	fputs("]},\n  \"spaces\": {\"one_pairs_per_s\": ", f);
+	jnum(f, spaces.one_med);
+	fputs(", \"two_pairs_per_s\": ", f);
+	jnum(f, spaces.two_med);
+	fprintf(f, ", \"rounds\": %d, \"error\": ", spaces.n);
+	jerr(f, spaces.why);
+	fputs("},\n", f);
+}
+
+static void json_bars(FILE *f)
+{
+	int i;
+
+	fputs("  \"bars\": [\n", f);
+	for (i = 0; i < nbars; i++) {
+		const struct bar *b = &bars[i];
+
+		fputs("    {\"key\": ", f);
+		jstr(f, b->key);
+		fputs(", \"label\": ", f);
+		jstr(f, b->label);
+		fputs(", \"value\": ", f);
+		jnum(f, b->value);
+		fprintf(f, ", \"op\": \"%s\", \"limit\": %g, \"verdict\": \"%s\", \"note\": ",
+			b->at_least ? ">=" : "<=", b->limit, verdict_str(b->v));
+		jstr(f, b->note);
+		fputs(i < nbars - 1 ? "},\n" : "}\n", f);
+	}
+	fputs("  ]\n}\n", f);
+}
+
+/* ------------------------------------------------------------- plot data */
+
+static FILE *out_file(const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.out_dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		note("%s: %s", path, strerror(errno));
+	return f;
+}
+
+static void write_plot_data(void)
+{
+	static const double tail[] = { 99.9, 99.99, 100 };
+	FILE *f;
+	double p;
+	int i;
+
+	f = out_file("growth.dat");
+	if (f) {
+		fputs("# held  lock_ns  empty2_ns  lock_per_empty2\n", f);
+		for (i = 0; i < growth.nlv; i++) {
+			const struct level *L = &growth.lv[i];
+
+			if (!L->probe.err && !L->base.err)
+				fprintf(f, "%ld %.1f %.1f %.4f\n", L->held,
+					L->probe.med, L->base.med,
+					ratio(L->probe.med, L->base.med));
+		}
+		fclose(f);
+	}
+	f = out_file("namelen.dat");
+	if (f) {
+		fputs("# name_len  lock_ns  min  max  bytes_per_lock\n", f);
+		for (i = 0; i < NR_NAME_LENS; i++) {
+			char key[16];
+			const struct meas *m;
+
+			snprintf(key, sizeof(key), "lock%d", name_lens[i]);
+			m = find_fig(name_lens[i] == 40 ? "lock" : key);
+			if (!m || m->err)
+				continue;
+			fprintf(f, "%d %.1f %.1f %.1f ", name_lens[i], m->med,
+				m->lo, m->hi);
+			if (isnan(mem_figs[i].bytes_per_lock))
+				fputs("NaN\n", f);
+			else
+				fprintf(f, "%.1f\n", mem_figs[i].bytes_per_lock);
+		}
+		fclose(f);
+	}
+	f = out_file("handoff.dat");
+	if (f) {
+		fputs("# percentile  lockdev_ns  flock_ns\n", f);
+		/* Every half percent, then the tail. */
+		for (i = 1; i < 200 + 3; i++) {
+			p = i < 200 ? i / 2.0 : tail[i - 200];
+			fprintf(f, "%g %.0f %.0f\n", p,
+				percentile(hand.lat[HV_LOCKDEV], hand.nlat[HV_LOCKDEV], p),
+				percentile(hand.lat[HV_FLOCK], hand.nlat[HV_FLOCK], p));
+		}
+		fclose(f);
+	}
+}
+
+/* Prints the table, writes the files; returns whether every bar passed. */
+int report(void)
+{
+	FILE *f;
+	int i, all = 1;
+
+	make_bars();
+	print_text();
+	fflush(stdout);
+	if (cfg.out_dir) {
+		f = out_file("figures.json");
+		if (f) {
+			json_head(f);
+			json_details(f);
+			json_bars(f);
+			fclose(f);
+		}
+		write_plot_data();
+	}
+	for (i = 0; i < nbars; i++)
+		if (bars[i].v != V_PASS)
+			all = 0;
+	return all;
+}
