@@ -89,7 +89,8 @@ void run_growth(int dev, uint64_t *rnd)
 		if (is_limit_err(e) && n > 0 && !ld_unlock(hs, handles[n - 1]))
 			n--;
 		L->held = n;
-		note("growth: %s held, %d rounds ...", count_str(n), cfg.rounds);
+		note("growth: %s held, %d rounds ...", count_str(n),
+		     cfg.rounds);
 		measure_level(L, hs, dev, &probes, rnd);
 		if (e)
 			break;

@@ -6,8 +6,8 @@
  * random names), measure.c (rounds in shuffled order), floors.c (the
  * operations lockdev is measured against), lockops.c (lockdev's own
  * operations), memory.c, growth.c, handoff.c, detect.c, spaces.c (one
- * figure each), report.c (the table, the bars, JSON and plot data) and
- * lockbench.c (options and the order of the run).
+ * figure each), report.c (the bars and the table), json.c (figures.json
+ * and plot data) and lockbench.c (options and the order of the run).
  */
 #ifndef LOCKBENCH_H
 #define LOCKBENCH_H
@@ -60,6 +60,7 @@ double ratio(double a, double b);
 uint64_t rnd_next(uint64_t *state);
 int stat_get(const char *key, long long *val);
 long long kernel_mem(long long *slab, long long *vmalloc);
+long long settle_kernel(long long *slab, long long *vmalloc);
 void raise_limits(long need);
 void restore_limits(void);
 int open_session(const char *space);
@@ -206,6 +207,28 @@ extern struct meas figs[];
 extern int nfigs;
 
 const struct meas *find_fig(const char *key);
+double fig_ns(const char *key);
+
+enum verdict { V_NA, V_PASS, V_FAIL };
+
+struct bar {
+	char key[32];
+	const char *label;
+	int at_least;		/* value >= limit passes, else value <= limit */
+	double limit;
+	double value;
+	const char *unit;	/* "" for a ratio */
+	enum verdict v;
+	char note[200];
+};
+
+extern struct bar bars[];
+extern int nbars;
+const struct bar *find_bar(const char *key);
+const char *verdict_str(enum verdict v);
 int report(void);
+
+/* json.c */
+void write_results(void);
 
 #endif /* LOCKBENCH_H */

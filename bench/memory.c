@@ -14,26 +14,6 @@
 
 struct mem_fig mem_figs[NR_NAME_LENS];
 
-/*
- * Slab and vmalloc bytes once they stop moving: frees of earlier figures
- * may still wait for an RCU grace period or a work item. Gives up after
- * about 3 s and takes the last reading.
- */
-static long long settled(long long *slab, long long *vmalloc)
-{
-	long long prev = kernel_mem(slab, vmalloc), cur;
-	int i;
-
-	for (i = 0; i < 30 && prev >= 0; i++) {
-		usleep(100000);
-		cur = kernel_mem(slab, vmalloc);
-		if (llabs(cur - prev) < 16384)
-			return cur;
-		prev = cur;
-	}
-	return prev;
-}
-
 /* Name i of length len: unique by its index, the rest pseudo-random. */
 static void mem_name(char *s, int len, long i)
 {
@@ -58,7 +38,7 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 			 strerror(-fd));
 		return;
 	}
-	if (settled(&slab0, &vm0) < 0) {
+	if (settle_kernel(&slab0, &vm0) < 0) {
 		snprintf(f->why, sizeof(f->why),
 			 "/proc/slabinfo or VmallocUsed unreadable");
 		close(fd);
@@ -74,8 +54,8 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 	kernel_mem(&slab1, &vm1);
 	f->locks = n;
 	if (e)
-		snprintf(f->why, sizeof(f->why), "lock %s: %s", count_str(n + 1),
-			 errname(e));
+		snprintf(f->why, sizeof(f->why), "lock %s: %s",
+			 count_str(n + 1), errname(e));
 	if (n > 0) {
 		f->slab = slab1 - slab0;
 		f->vmalloc = vm1 - vm0;

@@ -14,6 +14,7 @@ set title "by-name LOCK+UNLOCK of random names against other locks held"
 set xlabel "other locks held by the session"
 set ylabel "ns per LOCK+UNLOCK"
 set y2label "LOCK+UNLOCK / two empty ioctls"
+set key bottom center opaque box
 set logscale x
 set ytics nomirror
 set y2tics
@@ -25,6 +26,7 @@ unset logscale x
 
 set output dir."/namelen.png"
 set title "by-name LOCK+UNLOCK and memory per held lock by name length"
+set key top left noopaque nobox
 set xlabel "name length, bytes"
 set xrange [0:220]
 set ylabel "ns per LOCK+UNLOCK (median, bars: fastest and slowest round)"

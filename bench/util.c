@@ -200,6 +200,27 @@ long long kernel_mem(long long *slab, long long *vmalloc)
 	return *slab + *vmalloc;
 }
 
+/*
+ * Slab and vmalloc bytes once they stop moving: frees of earlier figures
+ * may still wait for an RCU grace period or a work item, and would slow the
+ * next figure or blur a memory delta. Gives up after about 3 s and returns
+ * the last reading.
+ */
+long long settle_kernel(long long *slab, long long *vmalloc)
+{
+	long long prev = kernel_mem(slab, vmalloc), cur;
+	int i;
+
+	for (i = 0; i < 30 && prev >= 0; i++) {
+		usleep(100000);
+		cur = kernel_mem(slab, vmalloc);
+		if (llabs(cur - prev) < 16384)
+			return cur;
+		prev = cur;
+	}
+	return prev;
+}
+
 /* ---------------------------------------------------- module parameters */
 
 static struct param_save {
