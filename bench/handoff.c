@@ -232,13 +232,17 @@ static void child(int v)
 	_exit(0);
 }
 
-/* One round: the mean hand-off in ns, or NAN with msg set. */
+/*
+ * One round: the median hand-off in ns, or NAN with msg set. Not the mean:
+ * a host that deschedules the guest for milliseconds now and then adds the
+ * same outliers to both variants and would pull their ratio towards 1.
+ */
 static double handoff_round(int v, char *msg, size_t msglen)
 {
 	struct hside s = { .v = v, .fd = -1, .statfd = -1 };
 	char path[64];
 	int e, status;
-	double sum = 0;
+	double *round;
 	pid_t pid;
 	long i;
 
@@ -284,11 +288,12 @@ static double handoff_round(int v, char *msg, size_t msglen)
 			 (long)atomic_load(&sh->seq));
 		return NAN;
 	}
-	for (i = WARMUP; i < sh->total; i++) {
-		hand.lat[v][hand.nlat[v]++] = sh->lat[i];
-		sum += sh->lat[i];
-	}
-	return sum / (double)cfg.handoffs;
+	round = hand.lat[v] + hand.nlat[v];
+	for (i = WARMUP; i < sh->total; i++)
+		round[i - WARMUP] = sh->lat[i];
+	hand.nlat[v] += cfg.handoffs;
+	sort_doubles(round, cfg.handoffs);
+	return percentile(round, cfg.handoffs, 50);
 }
 
 void run_handoff(const char *flock_path)

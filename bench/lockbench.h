@@ -156,7 +156,7 @@ void run_growth(int dev, uint64_t *rnd);
 enum { HV_LOCKDEV, HV_FLOCK, NR_HV };
 
 extern struct handoff {
-	struct meas m[NR_HV];	/* s[]: mean ns per hand-off of each round */
+	struct meas m[NR_HV];	/* s[]: median hand-off of each round, ns */
 	double *lat[NR_HV];	/* every counted hand-off, sorted */
 	long nlat[NR_HV];
 } hand;

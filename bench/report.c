@@ -287,11 +287,11 @@ static void print_handoff(void)
 	int v;
 
 	printf("\nexclusive hand-off between two processes on one CPU (ns from the holder's\n"
-	       "unlock to the blocked waiter's return; %s per round, %d rounds)\n",
+	       "unlock to the blocked waiter's return; %s per round, %d rounds; the figure\n"
+	       "is the median of the rounds' medians, then percentiles of all hand-offs)\n",
 	       count_str(cfg.handoffs), cfg.handoff_rounds);
-	printf("  %-20s %12s %10s %10s %10s %10s %10s %10s\n", "", "ns (median",
+	printf("  %-20s %12s %10s %10s %10s %10s %10s %10s\n", "", "ns/hand-off",
 	       "p50", "p90", "p99", "p99.9", "min", "max");
-	printf("  %-20s %12s\n", "", "of rounds)");
 	for (v = 0; v < NR_HV; v++) {
 		const struct meas *m = &hand.m[v];
 		double *l = hand.lat[v];
