@@ -3,12 +3,13 @@
  * lockbench: the cost of a blocking LOCK that has to wait, and so runs
  * deadlock detection, while 0, 100 and 1,000 other requests wait.
  *
- * A holder session keeps the measured lock and ten "wall" locks EXCLUSIVE.
- * The other waiters are threads, each a session of its own blocked in a
- * SHARED LOCK of a wall. The measured request (op_detect) asks for the held
- * lock with a deadline already passed: detection, queueing, ETIMEDOUT, no
- * sleep. Each level is measured with two empty ioctls beside it, the
- * baseline that says how fast the machine ran meanwhile.
+ * A holder session keeps the measured lock EXCLUSIVE, another ten "wall"
+ * locks. The other waiters are threads, each a session of its own blocked
+ * in a SHARED LOCK of a wall. The measured request (op_detect) asks for the
+ * held lock with a deadline already passed: detection, queueing, ETIMEDOUT,
+ * no sleep. Each level is measured with two empty ioctls beside it, the
+ * baseline that says how fast the machine ran meanwhile; once the walls go
+ * and the waiters with them, no waiters is measured again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -90,6 +91,23 @@ static int start_waiters(pthread_t *threads, long want)
 	return ret;
 }
 
+static void measure_detect(struct dlevel *L, int dev, int sess,
+			   struct name_pool *probe, uint64_t *rnd)
+{
+	struct meas pair[2] = {
+		{ .key = "detect", .label = "blocking LOCK that waits",
+		  .op = { .run = op_detect, .fd = sess, .names = probe } },
+		{ .key = "detect_empty2", .label = "two empty ioctls",
+		  .op = { .run = op_empty2, .fd = dev } },
+	};
+
+	note("detection: %s other waiters asleep; %d rounds ...",
+	     count_str(L->have), cfg.rounds);
+	measure_set(pair, 2, rnd);
+	L->probe = pair[0];
+	L->base = pair[1];
+}
+
 static void measure_levels(int dev, int sess, struct name_pool *probe,
 			   pthread_t *threads, long long waiters0,
 			   uint64_t *rnd)
@@ -98,13 +116,6 @@ static void measure_levels(int dev, int sess, struct name_pool *probe,
 
 	for (i = 0; i < cfg.ndwaiters; i++) {
 		struct dlevel *L = &det.lv[i];
-		struct meas pair[2] = {
-			{ .key = "detect", .label = "blocking LOCK that waits",
-			  .op = { .run = op_detect, .fd = sess,
-				  .names = probe } },
-			{ .key = "detect_empty2", .label = "two empty ioctls",
-			  .op = { .run = op_empty2, .fd = dev } },
-		};
 
 		L->want = cfg.dwaiters[i];
 		if (start_waiters(threads, L->want) ||
@@ -117,23 +128,31 @@ static void measure_levels(int dev, int sess, struct name_pool *probe,
 			return;
 		}
 		L->have = L->want;
-		note("detection: %s other waiters asleep; %d rounds ...",
-		     count_str(L->have), cfg.rounds);
-		measure_set(pair, 2, rnd);
-		L->probe = pair[0];
-		L->base = pair[1];
+		measure_detect(L, dev, sess, probe, rnd);
 		det.nlv = i + 1;
 	}
+}
+
+/* Takes the walls the waiters block on; 0 or an errno. */
+static int take_walls(int fd)
+{
+	char name[32];
+	uint64_t h;
+	int i, e = 0;
+
+	for (i = 0; !e && i < WALLS; i++)
+		e = ld_lock(fd, name, wall_name(name, sizeof(name), i),
+			    LOCKDEV_MODE_EXCLUSIVE, 0, &h);
+	return e;
 }
 
 void run_detect(int dev, uint64_t *rnd)
 {
 	long max = cfg.dwaiters[cfg.ndwaiters - 1];
-	int holder = -1, sess = -1, i, e = 0;
+	int holder, walls, sess, i, e = 0;
 	pthread_t *threads = NULL;
 	struct name_pool probe;
 	long long waiters0;
-	char name[32];
 	uint64_t h;
 	double t0;
 
@@ -147,16 +166,16 @@ void run_detect(int dev, uint64_t *rnd)
 	}
 	threads = calloc(max ? max : 1, sizeof(*threads));
 	holder = open_session(NULL);
+	walls = open_session(NULL);
 	sess = open_session(NULL);
-	if (!threads || holder < 0 || sess < 0) {
+	if (!threads || holder < 0 || walls < 0 || sess < 0) {
 		snprintf(det.why, sizeof(det.why), "cannot set up");
 		goto out;
 	}
 	e = ld_lock(holder, probe.buf, probe.len, LOCKDEV_MODE_EXCLUSIVE, 0,
 		    &h);
-	for (i = 0; !e && i < WALLS; i++)
-		e = ld_lock(holder, name, wall_name(name, sizeof(name), i),
-			    LOCKDEV_MODE_EXCLUSIVE, 0, &h);
+	if (!e)
+		e = take_walls(walls);
 	if (e || stat_get("waiters", &waiters0)) {
 		snprintf(det.why, sizeof(det.why), "holder: %s",
 			 e ? errname(e) : "/proc/lockdev/stats has no waiters");
@@ -164,13 +183,18 @@ void run_detect(int dev, uint64_t *rnd)
 	}
 	measure_levels(dev, sess, &probe, threads, waiters0, rnd);
 out:
-	/* Let every waiter through: the holder goes, the walls with it. */
+	/* Let every waiter through: the walls go, then their waiters. */
 	t0 = now_ns();
-	if (holder >= 0)
-		close(holder);
+	if (walls >= 0)
+		close(walls);
 	for (i = 0; i < det.started; i++)
 		pthread_join(threads[i], NULL);
 	det.drain_ns = now_ns() - t0;
+	/* No waiters once more: drift shows in the two. */
+	if (det.nlv == cfg.ndwaiters)
+		measure_detect(&det.again, dev, sess, &probe, rnd);
+	if (holder >= 0)
+		close(holder);
 	if (sess >= 0)
 		close(sess);
 	free(threads);

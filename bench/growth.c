@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lockbench: by-name LOCK + UNLOCK of random probe names while the same
- * session holds 10 ... cfg.levels[last] other locks. The held sizes come one
- * after the other, seconds apart, so each is measured together with two
- * empty ioctls on another session: that baseline says how fast the machine
- * ran meanwhile, and the growth is judged on the ratio of the two.
+ * session holds 10 ... cfg.levels[last] other locks, and the first size once
+ * more on the way down. The held sizes come one after the other, seconds
+ * apart, so each is measured together with two empty ioctls on another
+ * session: that baseline says how fast the machine ran meanwhile, and the
+ * growth is judged on the ratio of the two. Measuring the first size before
+ * and after the others shows what drift the baseline does not catch.
  */
 #include <errno.h>
 #include <math.h>
@@ -97,6 +99,17 @@ void run_growth(int dev, uint64_t *rnd)
 	}
 	if (n >= 100000)
 		note("growth: unlocking %s locks ...", count_str(n));
+	/* The first size again on the way down: drift shows in the two. */
+	if (growth.nlv > 1 && !growth.lv[0].probe.err) {
+		while (n > growth.lv[0].held)
+			ld_unlock(hs, handles[--n]);
+		growth.again.want = growth.lv[0].want;
+		growth.again.held = n;
+		growth.again.build_ns = NAN;
+		note("growth: %s held again, %d rounds ...", count_str(n),
+		     cfg.rounds);
+		measure_level(&growth.again, hs, dev, &probes, rnd);
+	}
 	/* Unlock first: closing a session with EXCLUSIVE locks marks them. */
 	while (n > 0)
 		ld_unlock(hs, handles[--n]);

@@ -63,6 +63,21 @@ static void json_meas(FILE *f, const struct meas *m)
 	fputc('}', f);
 }
 
+/* A size or level measured a second time, or null. */
+static void json_pair(FILE *f, long count, const struct meas *probe,
+		      const struct meas *base)
+{
+	if (!probe->n && !probe->err) {
+		fputs("null", f);
+		return;
+	}
+	fprintf(f, "{\"count\": %ld, \"lock\": ", count);
+	json_meas(f, probe);
+	fputs(", \"empty2\": ", f);
+	json_meas(f, base);
+	fputc('}', f);
+}
+
 static void json_head(FILE *f)
 {
 	int i;
@@ -153,7 +168,10 @@ static void json_details(FILE *f)
 		json_meas(f, &L->base);
 		fputc('}', f);
 	}
-	fprintf(f, "]},\n  \"handoff\": {\"per_round\": %ld, \"rounds\": %d",
+	fputs("],\n    \"again\": ", f);
+	json_pair(f, growth.again.held, &growth.again.probe,
+		  &growth.again.base);
+	fprintf(f, "},\n  \"handoff\": {\"per_round\": %ld, \"rounds\": %d",
 		cfg.handoffs, cfg.handoff_rounds);
 	for (v = 0; v < NR_HV; v++) {
 		double *l = hand.lat[v];
@@ -186,7 +204,9 @@ static void json_details(FILE *f)
 		json_meas(f, &det.lv[i].base);
 		fputc('}', f);
 	}
-	fputs("]},\n  \"spaces\": {\"one_pairs_per_s\": ", f);
+	fputs("],\n    \"again\": ", f);
+	json_pair(f, 0, &det.again.probe, &det.again.base);
+	fputs("},\n  \"spaces\": {\"one_pairs_per_s\": ", f);
 	jnum(f, spaces.one_med);
 	fputs(", \"two_pairs_per_s\": ", f);
 	jnum(f, spaces.two_med);

@@ -148,6 +148,7 @@ extern struct growth {
 	char why[200];
 	struct level lv[MAX_LEVELS];
 	int nlv;
+	struct level again;	/* lv[0] once more after the largest */
 } growth;
 
 void run_growth(int dev, uint64_t *rnd);
@@ -174,6 +175,7 @@ extern struct detect {
 	char why[200];
 	struct dlevel lv[3];
 	int nlv;
+	struct dlevel again;	/* no waiters, once more after the others */
 	long started;
 	double drain_ns;
 } det;

@@ -78,13 +78,31 @@ static const char *short_count(long n)
 	return s;
 }
 
-/* Ratio of two figures each taken relative to its own baseline. */
-static double corrected(const struct meas *p1, const struct meas *b1,
-			const struct meas *p0, const struct meas *b0)
+/* A figure relative to the baseline measured alongside it. */
+static double rel(const struct meas *p, const struct meas *b)
 {
-	if (p1->err || b1->err || p0->err || b0->err)
-		return NAN;
-	return ratio(ratio(p1->med, b1->med), ratio(p0->med, b0->med));
+	return p->err || b->err ? NAN : ratio(p->med, b->med);
+}
+
+/*
+ * Growth from the small end to the large one, each relative to its own
+ * baseline; the small end is the geometric mean of its measurements before
+ * and after the large one when both exist, so that drift the baselines do
+ * not catch is split evenly instead of landing on one side.
+ */
+static double growth_ratio(double small, double again, double large,
+			   char *note, size_t len)
+{
+	double s = isnan(again) ? small : sqrt(small * again);
+
+	snprintf(note, len, "relative to two empty ioctls: small end %.3f%s",
+		 small, isnan(again) ? "" : " before,");
+	if (!isnan(again))
+		snprintf(note + strlen(note), len - strlen(note),
+			 " %.3f after", again);
+	snprintf(note + strlen(note), len - strlen(note), ", large end %.3f",
+		 large);
+	return ratio(large, s);
 }
 
 static void bar_why(struct bar *b, const char *why)
@@ -142,11 +160,16 @@ static void growth_bar(void)
 	const struct level *lo = &growth.lv[0];
 	const struct level *hi = &growth.lv[growth.nlv ? growth.nlv - 1 : 0];
 	long want = cfg.levels[cfg.nlevels - 1];
+	char note[200] = "";
 	struct bar *b;
 	double g = NAN;
 
 	if (growth.nlv > 1)
-		g = corrected(&hi->probe, &hi->base, &lo->probe, &lo->base);
+		g = growth_ratio(rel(&lo->probe, &lo->base),
+				 growth.again.probe.n ?
+				 rel(&growth.again.probe, &growth.again.base) :
+				 NAN, rel(&hi->probe, &hi->base),
+				 note, sizeof(note));
 	snprintf(key, sizeof(key), "growth_%s_vs_%s", short_count(want),
 		 short_count(cfg.levels[0]));
 	snprintf(label, sizeof(label), "growth, %s held / %s held",
@@ -157,10 +180,7 @@ static void growth_bar(void)
 			 count_str(hi->held), errname(hi->build_err));
 		b->v = V_NA;
 	} else if (!isnan(g)) {
-		snprintf(b->note, sizeof(b->note),
-			 "baseline-corrected; raw %.3f, baseline drift %.3f",
-			 ratio(hi->probe.med, lo->probe.med),
-			 ratio(hi->base.med, lo->base.med));
+		snprintf(b->note, sizeof(b->note), "%s", note);
 	} else {
 		bar_why(b, growth.why[0] ? growth.why : hi->probe.why);
 	}
@@ -172,20 +192,21 @@ static void detect_bar(void)
 	const struct dlevel *lo = &det.lv[0];
 	const struct dlevel *hi = &det.lv[det.nlv ? det.nlv - 1 : 0];
 	long want = cfg.dwaiters[cfg.ndwaiters - 1];
+	char note[200] = "";
 	struct bar *b;
 	double g = NAN;
 
 	if (det.nlv == cfg.ndwaiters && det.nlv > 1)
-		g = corrected(&hi->probe, &hi->base, &lo->probe, &lo->base);
+		g = growth_ratio(rel(&lo->probe, &lo->base),
+				 det.again.probe.n ?
+				 rel(&det.again.probe, &det.again.base) : NAN,
+				 rel(&hi->probe, &hi->base), note, sizeof(note));
 	snprintf(key, sizeof(key), "detect_%ld_vs_0", want);
 	snprintf(label, sizeof(label), "detection, %s other waiters / none",
 		 count_str(want));
 	b = add_bar(key, label, 0, 1.25, g, "");
 	if (!isnan(g))
-		snprintf(b->note, sizeof(b->note),
-			 "baseline-corrected; raw %.3f, baseline drift %.3f",
-			 ratio(hi->probe.med, lo->probe.med),
-			 ratio(hi->base.med, lo->base.med));
+		snprintf(b->note, sizeof(b->note), "%s", note);
 	else
 		bar_why(b, det.why[0] ? det.why : hi->probe.why);
 }
@@ -250,8 +271,24 @@ static void print_memory(void)
 	}
 }
 
+/* A row of a scaled figure: count, probe, baseline, an optional column. */
+static void print_scaled(const char *count, const struct meas *probe,
+			 const struct meas *base, const char *extra)
+{
+	if (probe->err) {
+		printf("  %12s %12s   %s\n", count, "-", probe->why);
+		return;
+	}
+	printf("  %12s %12.1f %10.1f %10.1f %16.1f %8.3f", count, probe->med,
+	       probe->lo, probe->hi, base->med, ratio(probe->med, base->med));
+	if (extra)
+		printf(" %14s", extra);
+	putchar('\n');
+}
+
 static void print_growth(void)
 {
+	char build[32], count[48];
 	int i;
 
 	printf("\nby-name LOCK+UNLOCK of random names while the session holds N other locks\n");
@@ -261,24 +298,21 @@ static void print_growth(void)
 	       "max", "2 empty ioctls", "ratio", "ns/LOCK build");
 	for (i = 0; i < growth.nlv; i++) {
 		const struct level *L = &growth.lv[i];
-		char build[32];
 
-		if (L->probe.err) {
-			printf("  %12s %12s   %s\n", count_str(L->held), "-",
-			       L->probe.why);
-			continue;
-		}
 		if (isnan(L->build_ns))
 			snprintf(build, sizeof(build), "-");
 		else
 			snprintf(build, sizeof(build), "%.1f", L->build_ns);
-		printf("  %12s %12.1f %10.1f %10.1f %16.1f %8.3f %14s\n",
-		       count_str(L->held), L->probe.med, L->probe.lo,
-		       L->probe.hi, L->base.med,
-		       ratio(L->probe.med, L->base.med), build);
+		print_scaled(count_str(L->held), &L->probe, &L->base, build);
 		if (L->build_err)
 			printf("  %12s the module refused lock %s: %s\n", "",
 			       count_str(L->held + 1), errname(L->build_err));
+	}
+	if (growth.again.probe.n || growth.again.probe.err) {
+		snprintf(count, sizeof(count), "%s again",
+			 count_str(growth.again.held));
+		print_scaled(count, &growth.again.probe, &growth.again.base,
+			     "-");
 	}
 }
 
@@ -318,18 +352,12 @@ static void print_detect(void)
 		printf("  stopped: %s\n", det.why);
 	printf("  %12s %12s %10s %10s %16s %8s\n", "waiters", "ns/op", "min",
 	       "max", "2 empty ioctls", "ratio");
-	for (i = 0; i < det.nlv; i++) {
-		const struct dlevel *L = &det.lv[i];
-
-		if (L->probe.err)
-			printf("  %12s %12s   %s\n", count_str(L->have), "-",
-			       L->probe.why);
-		else
-			printf("  %12s %12.1f %10.1f %10.1f %16.1f %8.3f\n",
-			       count_str(L->have), L->probe.med, L->probe.lo,
-			       L->probe.hi, L->base.med,
-			       ratio(L->probe.med, L->base.med));
-	}
+	for (i = 0; i < det.nlv; i++)
+		print_scaled(count_str(det.lv[i].have), &det.lv[i].probe,
+			     &det.lv[i].base, NULL);
+	if (det.again.probe.n || det.again.probe.err)
+		print_scaled("0 again", &det.again.probe, &det.again.base,
+			     NULL);
 	printf("  letting the %s waiters through took %.0f ms\n",
 	       count_str(det.started), det.drain_ns / 1e6);
 }
