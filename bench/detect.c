@@ -33,7 +33,7 @@ static int wall_name(char *buf, size_t size, long i)
 	return snprintf(buf, size, "lb.detect.wall.%ld", i % WALLS);
 }
 
-/* Another waiter: blocks on a wall until the holder goes, then leaves. */
+/* Another waiter: blocks on a wall until the walls go, then leaves. */
 static void *waiter_main(void *arg)
 {
 	char name[32];
@@ -134,26 +134,41 @@ static void measure_levels(int dev, int sess, struct name_pool *probe,
 }
 
 /* Takes the walls the waiters block on; 0 or an errno. */
-static int take_walls(int fd)
+static int take_walls(int fd, uint64_t *handles)
 {
 	char name[32];
-	uint64_t h;
 	int i, e = 0;
 
 	for (i = 0; !e && i < WALLS; i++)
 		e = ld_lock(fd, name, wall_name(name, sizeof(name), i),
-			    LOCKDEV_MODE_EXCLUSIVE, 0, &h);
+			    LOCKDEV_MODE_EXCLUSIVE, 0, &handles[i]);
 	return e;
+}
+
+/*
+ * Unlocks what a session took, then closes it: closing a session with
+ * EXCLUSIVE locks would leave them marked owner-died.
+ */
+static void release(int fd, const uint64_t *handles, int n)
+{
+	int i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (handles[i])
+			ld_unlock(fd, handles[i]);
+	close(fd);
 }
 
 void run_detect(int dev, uint64_t *rnd)
 {
 	long max = cfg.dwaiters[cfg.ndwaiters - 1];
 	int holder, walls, sess, i, e = 0;
+	uint64_t h = 0, wall_handles[WALLS] = { 0 };
 	pthread_t *threads = NULL;
 	struct name_pool probe;
 	long long waiters0;
-	uint64_t h;
 	double t0;
 
 	if (!sys.lock_ok) {
@@ -175,7 +190,7 @@ void run_detect(int dev, uint64_t *rnd)
 	e = ld_lock(holder, probe.buf, probe.len, LOCKDEV_MODE_EXCLUSIVE, 0,
 		    &h);
 	if (!e)
-		e = take_walls(walls);
+		e = take_walls(walls, wall_handles);
 	if (e || stat_get("waiters", &waiters0)) {
 		snprintf(det.why, sizeof(det.why), "holder: %s",
 			 e ? errname(e) : "/proc/lockdev/stats has no waiters");
@@ -185,16 +200,14 @@ void run_detect(int dev, uint64_t *rnd)
 out:
 	/* Let every waiter through: the walls go, then their waiters. */
 	t0 = now_ns();
-	if (walls >= 0)
-		close(walls);
+	release(walls, wall_handles, WALLS);
 	for (i = 0; i < det.started; i++)
 		pthread_join(threads[i], NULL);
 	det.drain_ns = now_ns() - t0;
 	/* No waiters once more: drift shows in the two. */
 	if (det.nlv == cfg.ndwaiters)
 		measure_detect(&det.again, dev, sess, &probe, rnd);
-	if (holder >= 0)
-		close(holder);
+	release(holder, &h, 1);
 	if (sess >= 0)
 		close(sess);
 	free(threads);
