@@ -131,7 +131,7 @@ static void json_head(FILE *f)
 
 static void json_details(FILE *f)
 {
-	int i, v;
+	int i;
 
 	fputs("  \"figures\": [\n", f);
 	for (i = 0; i < nfigs; i++) {
@@ -171,7 +171,14 @@ static void json_details(FILE *f)
 	fputs("],\n    \"again\": ", f);
 	json_pair(f, growth.again.held, &growth.again.probe,
 		  &growth.again.base);
-	fprintf(f, "},\n  \"handoff\": {\"per_round\": %ld, \"rounds\": %d",
+	fputs("},\n", f);
+}
+
+static void json_contended(FILE *f)
+{
+	int i, v;
+
+	fprintf(f, "  \"handoff\": {\"per_round\": %ld, \"rounds\": %d",
 		cfg.handoffs, cfg.handoff_rounds);
 	for (v = 0; v < NR_HV; v++) {
 		double *l = hand.lat[v];
@@ -310,6 +317,7 @@ void write_results(void)
 	if (f) {
 		json_head(f);
 		json_details(f);
+		json_contended(f);
 		json_bars(f);
 		fclose(f);
 	}

@@ -90,7 +90,6 @@ struct op {
 	int fd;
 	struct name_pool *names;
 	uint64_t handle;
-	void *priv;
 };
 
 struct meas {
