@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "lockdev.h"
+#include "user.h"
 
 static const u32 ld_compat_mask[5] = {
 	[LOCKDEV_MODE_SHARED] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |

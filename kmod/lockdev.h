@@ -71,6 +71,7 @@
 
 #include <uapi/linux/lockdev.h>
 
+struct ld_user;
 struct vfsmount;
 
 #define LOCKDEV_VERSION_MAJOR	0
@@ -95,36 +96,6 @@ extern unsigned int ld_max_classes_per_user;
 extern unsigned int ld_max_class_edges_per_user;
 extern unsigned int ld_max_idle_locks;
 extern unsigned int ld_max_idle_locks_per_space;
-
-/*
- * struct ld_user - per-uid accounting of limits
- * @node: in the users table, under ld_users_mutex.
- * @uid: the uid, in the initial user namespace. Immutable.
- * @ref: sessions and lockspaces that point here.
- * @locks: requests held or queued by sessions of this uid, and the
- *	owner-died locks its sessions left (until marked consistent or gone).
- * @waiters: requests queued by sessions of this uid.
- * @completions: asynchronous requests of this uid whose completion is not
- *	read yet (limited by max_waiters_per_user as well).
- * @sessions: sessions opened by this uid.
- * @spaces: lockspaces, named and default, created by this uid.
- *
- * The counters are atomic and need no lock.
- */
-struct ld_user {
-	struct hlist_node node;
-	kuid_t uid;
-	refcount_t ref;
-	atomic_t locks;
-	atomic_t waiters;
-	atomic_t completions;
-	atomic_t sessions;
-	atomic_t spaces;
-};
-
-struct ld_user *ld_user_get(kuid_t uid);
-void ld_user_put(struct ld_user *user);
-bool ld_user_charge(atomic_t *counter, unsigned int limit);
 
 /*
  * struct ld_space - a lockspace

@@ -18,6 +18,7 @@
 #include <linux/user_namespace.h>
 
 #include "lockdev.h"
+#include "user.h"
 
 #ifndef CONFIG_POSIX_MQUEUE
 #error "lockdev tells IPC namespaces apart by their mqueue mounts: CONFIG_POSIX_MQUEUE"

@@ -21,6 +21,7 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "user.h"
 
 /* Names up to this long live in the lock cache's objects. */
 #define LD_NAME_INLINE	48

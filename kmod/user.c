@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 
 #include "lockdev.h"
+#include "user.h"
 
 static DEFINE_MUTEX(ld_users_mutex);
 static DEFINE_HASHTABLE(ld_users, 8);
