@@ -27,6 +27,7 @@
 #include <linux/string.h>
 
 #include "class.h"
+#include "params.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */
 DEFINE_MUTEX(ld_class_mutex);

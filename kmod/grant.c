@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "lockdev.h"
+#include "params.h"
 #include "user.h"
 
 static const u32 ld_compat_mask[5] = {

@@ -71,6 +71,8 @@
 
 #include <uapi/linux/lockdev.h>
 
+#include "params.h"
+
 struct ld_user;
 struct vfsmount;
 
@@ -81,21 +83,6 @@ struct vfsmount;
 
 /* Bits of the modes, for masks of modes present. */
 #define LD_MODE_BIT(mode)	(1U << (mode))
-
-/* Limits, module parameters (params.c); read with READ_ONCE(). */
-extern unsigned int ld_max_locks_per_space;
-extern unsigned int ld_max_locks_per_user;
-extern unsigned int ld_max_waiters_per_user;
-extern unsigned int ld_max_sessions_per_user;
-extern unsigned int ld_max_spaces_per_user;
-extern unsigned int ld_max_classes;
-extern unsigned int ld_max_class_edges;
-extern unsigned int ld_max_classes_per_space;
-extern unsigned int ld_max_class_edges_per_space;
-extern unsigned int ld_max_classes_per_user;
-extern unsigned int ld_max_class_edges_per_user;
-extern unsigned int ld_max_idle_locks;
-extern unsigned int ld_max_idle_locks_per_space;
 
 /*
  * struct ld_space - a lockspace

@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "class.h"
+#include "params.h"
 
 /*
  * struct ld_order_iter - a reader's place in /proc/lockdev/order

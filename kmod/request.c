@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "params.h"
 #include "user.h"
 
 static struct kmem_cache *ld_req_cache;

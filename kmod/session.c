@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 
 #include "lockdev.h"
+#include "params.h"
 #include "user.h"
 
 static atomic64_t ld_session_ids = ATOMIC64_INIT(0);

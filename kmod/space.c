@@ -18,6 +18,7 @@
 #include <linux/user_namespace.h>
 
 #include "lockdev.h"
+#include "params.h"
 #include "user.h"
 
 #ifndef CONFIG_POSIX_MQUEUE

@@ -21,6 +21,7 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "params.h"
 #include "user.h"
 
 /* Names up to this long live in the lock cache's objects. */
