@@ -28,6 +28,7 @@
 
 #include "class.h"
 #include "params.h"
+#include "stats.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */
 DEFINE_MUTEX(ld_class_mutex);

@@ -13,6 +13,7 @@
 
 #include "lockdev.h"
 #include "params.h"
+#include "stats.h"
 #include "user.h"
 
 static const u32 ld_compat_mask[5] = {

@@ -872,48 +872,6 @@ static inline void ld_class_released(struct ld_lock *lk, u64 since)
 extern const struct proc_ops ld_order_proc_ops;
 extern const struct proc_ops ld_lock_stat_proc_ops;
 
-/*
- * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges
- * are the sum over CPUs of increments and decrements. Updated with
- * this_cpu_*() and summed without a lock.
- */
-struct ld_stats_pcpu {
-	long sessions;
-	unsigned long sessions_opened;
-	long spaces;
-	long locks;
-	long holders;
-	long waiters;
-	unsigned long grants;
-	unsigned long contended;
-	unsigned long timeouts;
-	unsigned long cancels;
-	unsigned long eagains;
-	unsigned long deadlocks;
-	unsigned long owner_deaths;
-	long memory;
-	unsigned long cycles;
-	unsigned long order_violations;
-	unsigned long inversions;
-	long classes;
-	long class_edges;
-	unsigned long order_full;
-	unsigned long events;
-	unsigned long events_dropped;
-	long idle_locks;
-	unsigned long idle_dropped;
-};
-
-DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
-
-#define ld_stat_add(field, n)	this_cpu_add(ld_stats.field, (n))
-#define ld_stat_inc(field)	this_cpu_inc(ld_stats.field)
-#define ld_stat_dec(field)	this_cpu_dec(ld_stats.field)
-
-int lockdev_stats_show(struct seq_file *m, void *v);
-int ld_stats_each(int (*fn)(const char *name, long value, void *arg),
-		  void *arg);
-
 int lockdev_dev_init(void);
 void lockdev_dev_exit(void);
 

@@ -12,6 +12,7 @@
 #include <net/genetlink.h>
 
 #include "lockdev.h"
+#include "stats.h"
 
 /**
  * ld_nl_put_space() - put a lockspace's name as /proc/lockdev/locks shows it

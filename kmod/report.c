@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "lockdev.h"
+#include "stats.h"
 
 /*
  * The most recent reports, oldest first from ld_reports_next; each slot

@@ -15,6 +15,7 @@
 
 #include "lockdev.h"
 #include "params.h"
+#include "stats.h"
 #include "user.h"
 
 static struct kmem_cache *ld_req_cache;

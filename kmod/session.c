@@ -11,6 +11,7 @@
 
 #include "lockdev.h"
 #include "params.h"
+#include "stats.h"
 #include "user.h"
 
 static atomic64_t ld_session_ids = ATOMIC64_INIT(0);

@@ -7,6 +7,7 @@
 #include <linux/seq_file.h>
 
 #include "lockdev.h"
+#include "stats.h"
 
 DEFINE_PER_CPU(struct ld_stats_pcpu, ld_stats);
 

@@ -22,6 +22,7 @@
 
 #include "lockdev.h"
 #include "params.h"
+#include "stats.h"
 #include "user.h"
 
 /* Names up to this long live in the lock cache's objects. */

@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 
 #include "lockdev.h"
+#include "stats.h"
 #include "user.h"
 
 static DEFINE_MUTEX(ld_users_mutex);
