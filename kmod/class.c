@@ -28,6 +28,7 @@
 
 #include "class.h"
 #include "params.h"
+#include "space.h"
 #include "stats.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */

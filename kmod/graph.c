@@ -15,6 +15,7 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "space.h"
 
 /*
  * struct ld_walk - one walk of the wait-for graph

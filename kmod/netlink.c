@@ -12,6 +12,7 @@
 #include <net/genetlink.h>
 
 #include "lockdev.h"
+#include "space.h"
 #include "stats.h"
 
 /**

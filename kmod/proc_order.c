@@ -15,6 +15,7 @@
 
 #include "class.h"
 #include "params.h"
+#include "space.h"
 
 /*
  * struct ld_order_iter - a reader's place in /proc/lockdev/order

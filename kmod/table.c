@@ -22,6 +22,7 @@
 
 #include "lockdev.h"
 #include "params.h"
+#include "space.h"
 #include "stats.h"
 #include "user.h"
 
