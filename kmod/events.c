@@ -18,6 +18,7 @@
 
 #include "class.h"
 #include "lockdev.h"
+#include "report.h"
 #include "stats.h"
 
 /* Events waiting for ld_events_work; the queue has its own lock. */

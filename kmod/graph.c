@@ -15,6 +15,7 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "report.h"
 #include "space.h"
 
 /*

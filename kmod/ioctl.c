@@ -12,6 +12,7 @@
 #include <uapi/linux/lockdev.h>
 
 #include "lockdev.h"
+#include "report.h"
 
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096

@@ -12,6 +12,7 @@
 #include <linux/printk.h>
 
 #include "lockdev.h"
+#include "report.h"
 #include "space.h"
 
 static int __init lockdev_init(void)

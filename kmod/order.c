@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "report.h"
 #include "stats.h"
 
 /**

@@ -5,6 +5,7 @@
 #include <linux/proc_fs.h>
 
 #include "lockdev.h"
+#include "report.h"
 #include "stats.h"
 
 static struct proc_dir_entry *lockdev_proc_dir;

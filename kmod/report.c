@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "lockdev.h"
+#include "report.h"
 #include "space.h"
 #include "stats.h"
 

@@ -15,6 +15,7 @@
 
 #include "lockdev.h"
 #include "params.h"
+#include "report.h"
 #include "space.h"
 #include "stats.h"
 #include "user.h"
