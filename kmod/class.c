@@ -27,6 +27,7 @@
 #include <linux/string.h>
 
 #include "class.h"
+#include "events.h"
 #include "params.h"
 #include "space.h"
 #include "stats.h"

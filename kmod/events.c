@@ -17,6 +17,7 @@
 #include <net/genetlink.h>
 
 #include "class.h"
+#include "events.h"
 #include "lockdev.h"
 #include "report.h"
 #include "stats.h"

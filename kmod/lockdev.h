@@ -693,29 +693,6 @@ extern const struct proc_ops ld_lock_stat_proc_ops;
 int lockdev_dev_init(void);
 void lockdev_dev_exit(void);
 
-/* Events and the netlink family (events.c, netlink.c). */
-extern unsigned int ld_held_threshold_ms;
-extern unsigned int ld_wait_threshold_ms;
-extern struct genl_family ld_genl_family;
-
-struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
-			     size_t size, gfp_t gfp);
-void ld_event_send(struct sk_buff *skb);
-void ld_event_cancel(struct sk_buff *skb);
-void ld_event_report(const struct ld_report *rep);
-void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
-struct ld_class_edge;
-void ld_event_inversion(const struct ld_class_edge *e,
-			const struct ld_class_edge *back);
-void ld_events_kick(void);
-int ld_events_init(void);
-void ld_events_exit(void);
-int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
-		    struct user_namespace *ns);
-int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
-		  const struct ld_req *r, bool holder, u64 now,
-		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i);
-
 int lockdev_proc_init(void);
 void lockdev_proc_exit(void);
 

@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 
+#include "events.h"
 #include "lockdev.h"
 #include "report.h"
 #include "space.h"

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <net/genetlink.h>
 
+#include "events.h"
 #include "lockdev.h"
 #include "space.h"
 #include "stats.h"

@@ -5,6 +5,7 @@
  */
 #include <linux/moduleparam.h>
 
+#include "events.h"
 #include "lockdev.h"
 #include "params.h"
 

@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "events.h"
 #include "lockdev.h"
 #include "report.h"
 #include "space.h"
