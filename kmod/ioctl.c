@@ -11,6 +11,7 @@
 
 #include <uapi/linux/lockdev.h>
 
+#include "dev.h"
 #include "lockdev.h"
 #include "report.h"
 

@@ -545,7 +545,6 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 
 /* Every lock, for the scanner of long holds and waits (events.c). */
 extern struct rhashtable ld_locks;
-extern const struct proc_ops ld_locks_proc_ops;
 
 /*
  * struct ld_waits - whom each waiter of one lock waits for, found in one
@@ -685,17 +684,5 @@ static inline void ld_class_released(struct ld_lock *lk, u64 since)
 	if (lk->class)
 		__ld_class_released(lk->class, since);
 }
-
-/* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
-extern const struct proc_ops ld_order_proc_ops;
-extern const struct proc_ops ld_lock_stat_proc_ops;
-
-int lockdev_dev_init(void);
-void lockdev_dev_exit(void);
-
-int lockdev_proc_init(void);
-void lockdev_proc_exit(void);
-
-long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* LOCKDEV_KMOD_LOCKDEV_H */

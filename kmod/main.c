@@ -11,8 +11,10 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 
+#include "dev.h"
 #include "events.h"
 #include "lockdev.h"
+#include "proc.h"
 #include "report.h"
 #include "space.h"
 

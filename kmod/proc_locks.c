@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 
 #include "lockdev.h"
+#include "proc.h"
 #include "space.h"
 
 /* The names of the modes in /proc/lockdev/ files. */

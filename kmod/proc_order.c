@@ -15,6 +15,7 @@
 
 #include "class.h"
 #include "params.h"
+#include "proc.h"
 #include "space.h"
 
 /*
