@@ -11,6 +11,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "class.h"
 #include "lockdev.h"
 #include "params.h"
 #include "space.h"

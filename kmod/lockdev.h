@@ -74,6 +74,7 @@
 #include "params.h"
 #include "space.h"
 
+struct ld_class;
 struct ld_report;
 struct ld_user;
 
@@ -632,57 +633,5 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 		struct ld_args *a, u32 *failed);
 
 extern const char *const ld_mode_names[5];
-
-/* Lock classes and learned order (class.c); the hooks the lock engine calls. */
-struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
-			       u32 len);
-void ld_class_space_free(struct ld_space *space);
-void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
-void __ld_class_enter(struct ld_req *req);
-void __ld_class_leave(struct ld_req *req);
-void __ld_class_granted(struct ld_class *class);
-void __ld_class_waited(struct ld_class *class, u64 since);
-void __ld_class_released(struct ld_class *class, u64 since);
-
-/* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
-static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
-{
-	if (lk->class)
-		__ld_class_learn(sess, lk);
-}
-
-/* @req enters the owned table: count its class in the session's summary. */
-static inline void ld_class_enter(struct ld_req *req)
-{
-	if (req->lk->class)
-		__ld_class_enter(req);
-}
-
-/* @req leaves the owned table. */
-static inline void ld_class_leave(struct ld_req *req)
-{
-	if (req->lk->class)
-		__ld_class_leave(req);
-}
-
-/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
-static inline void ld_class_granted(struct ld_lock *lk)
-{
-	if (lk->class)
-		__ld_class_granted(lk->class);
-}
-
-static inline void ld_class_waited(struct ld_lock *lk, u64 since)
-{
-	if (lk->class)
-		__ld_class_waited(lk->class, since);
-}
-
-/* lock_stat: the release of a hold of @lk granted at @since. */
-static inline void ld_class_released(struct ld_lock *lk, u64 since)
-{
-	if (lk->class)
-		__ld_class_released(lk->class, since);
-}
 
 #endif /* LOCKDEV_KMOD_LOCKDEV_H */

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "class.h"
 #include "lockdev.h"
 #include "params.h"
 #include "report.h"

@@ -17,6 +17,7 @@
 #include <linux/string.h>
 #include <linux/user_namespace.h>
 
+#include "class.h"
 #include "lockdev.h"
 #include "params.h"
 #include "space.h"

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "class.h"
 #include "events.h"
 #include "lockdev.h"
 #include "params.h"
