@@ -28,6 +28,7 @@
 
 #include "class.h"
 #include "events.h"
+#include "lockdev.h"
 #include "params.h"
 #include "space.h"
 #include "stats.h"

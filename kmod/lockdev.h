@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internal interfaces between the files of the lockdev module.
+ * The lock path of the lockdev module: the lock objects and their table
+ * (table.c); the grant policy, waits and conversions (grant.c); the requests
+ * of the ioctls (request.c); deadlock detection over the wait-for graph
+ * (graph.c); the order mode and the order rule (order.c); lock sets
+ * (lockset.c); the session, one open file description of /dev/lockdev, with
+ * its handles and asynchronous completions (session.c); and walks of the
+ * locks (proc_locks.c).
  *
- * Files: main.c loads and unloads the module; dev.c is the misc device and
- * its file operations; session.c is the session (one open file) with its
- * handles and asynchronous completions; space.c the lockspaces and their
- * permissions; user.c the per-uid limits; lock.c the lock objects, the grant
- * policy, waits and conversions; graph.c deadlock detection over the
- * wait-for graph; order.c the order mode and the order rule; lockset.c
- * lock sets; report.c deadlock and order reports and /proc/lockdev/deadlocks;
- * class.c lock classes, learned order and per-class statistics; events.c
- * the events and the scanner of long holds and waits; netlink.c the
- * generic netlink family; ioctl.c decodes ioctls; stats.c the counters;
- * proc.c, proc_locks.c and proc_order.c the /proc/lockdev/ files and the
- * walk of the locks table; params.c the module parameters.
+ * The other parts have a header each: user.h the per-uid limits, space.h the
+ * lockspaces, report.h deadlock and order reports, class.h lock classes and
+ * learned order, events.h the events and the netlink family, stats.h the
+ * counters, proc.h the /proc/lockdev/ files, dev.h the device and its
+ * ioctls, params.h the limits' module parameters. main.c loads and unloads
+ * the module, each part in turn.
  *
  * Lock order of the module, outermost first:
  *
@@ -51,20 +51,15 @@
 #define LOCKDEV_KMOD_LOCKDEV_H
 
 #include <linux/atomic.h>
-#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
-#include <linux/skbuff.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -74,6 +69,7 @@
 #include "params.h"
 #include "space.h"
 
+struct cred;
 struct ld_class;
 struct ld_report;
 struct ld_user;

@@ -6,7 +6,6 @@
 #include <linux/moduleparam.h>
 
 #include "events.h"
-#include "lockdev.h"
 #include "params.h"
 
 unsigned int ld_max_locks_per_space = 4 << 20;

@@ -4,7 +4,6 @@
  */
 #include <linux/proc_fs.h>
 
-#include "lockdev.h"
 #include "proc.h"
 #include "report.h"
 #include "stats.h"

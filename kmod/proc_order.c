@@ -13,6 +13,8 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
+#include <uapi/linux/lockdev.h>
+
 #include "class.h"
 #include "params.h"
 #include "proc.h"

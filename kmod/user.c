@@ -6,7 +6,6 @@
 #include <linux/hashtable.h>
 #include <linux/slab.h>
 
-#include "lockdev.h"
 #include "stats.h"
 #include "user.h"
 
