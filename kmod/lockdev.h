@@ -15,37 +15,7 @@
  * ioctls, params.h the limits' module parameters. main.c loads and unloads
  * the module, each part in turn.
  *
- * Lock order of the module, outermost first:
- *
- *   ld_space.graph_mutex  every change to the waiters of any lock of the
- *                         lockspace, and the wait-for graph walk over them
- *     ld_lock.lock        one lock's holders, waiters and state
- *       ld_session.lock   one session's completions
- *
- * A session works in one lockspace and waits only for locks of it, so the
- * wait-for graph never crosses lockspaces: each has its own graph mutex, and
- * no task holds two of them. ld_graph(lk) is the one of @lk's lockspace.
- *
- * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
- * handles; nothing takes that xa_lock under ld_lock.lock.
- *
- * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
- * (report.c) are leaves: nothing else is taken under them. They may be taken
- * under a graph mutex, never under a spinlock. ld_class_mutex (class.c),
- * which creates lock classes and learned-order edges and guards their
- * lists, is a leaf as well; it is taken under no other lock of the module.
- * ld_session.lock also guards the session's class summary, and is taken for
- * it under ld_lock.lock or alone.
- *
- * The order check (order.c) takes ld_lock.lock of the session's other
- * locks under the xa_lock of its handles, as LIST does, with no ld_lock.lock
- * held.
- *
- * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
- * empty has its holders changed under ld_lock.lock alone, and a lock with
- * waiters only under ld_graph() as well. So while a lockspace's graph mutex
- * is held, the holders and waiters of every lock of it that has waiters are
- * frozen, which is what lets graph.c walk them.
+ * The module's lock order, with what each lock protects, is in locking.h.
  */
 #ifndef LOCKDEV_KMOD_LOCKDEV_H
 #define LOCKDEV_KMOD_LOCKDEV_H
@@ -153,7 +123,7 @@ struct ld_lock {
 	u8 name[];
 };
 
-/* The graph mutex of @lk's lockspace (lock order above). */
+/* The graph mutex of @lk's lockspace (locking.h). */
 static inline struct mutex *ld_graph(const struct ld_lock *lk)
 {
 	return &lk->space->graph_mutex;

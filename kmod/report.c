@@ -22,7 +22,7 @@
 
 /*
  * The most recent reports, oldest first from ld_reports_next; each slot
- * holds a reference. ld_reports_mutex is a leaf lock (lockdev.h).
+ * holds a reference. ld_reports_mutex is a leaf lock (locking.h).
  */
 static DEFINE_MUTEX(ld_reports_mutex);
 static struct ld_report *ld_reports[LOCKDEV_DEADLOCKS_KEPT];
