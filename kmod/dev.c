@@ -7,6 +7,7 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 
+#include "dev.h"
 #include "lockdev.h"
 
 static int lockdev_open(struct inode *inode, struct file *file)

@@ -11,7 +11,10 @@
 #include <linux/slab.h>
 #include <net/genetlink.h>
 
+#include "events.h"
 #include "lockdev.h"
+#include "space.h"
+#include "stats.h"
 
 /**
  * ld_nl_put_space() - put a lockspace's name as /proc/lockdev/locks shows it

@@ -13,7 +13,13 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "class.h"
 #include "lockdev.h"
+#include "params.h"
+#include "report.h"
+#include "space.h"
+#include "stats.h"
+#include "user.h"
 
 static struct kmem_cache *ld_req_cache;
 
