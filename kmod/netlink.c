@@ -131,12 +131,15 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
  * @it: the walk of the locks table, at the lock being dumped.
  * @done: how many of that lock's holders and waiters are in earlier
  *	messages.
+ * @idle: every idle lock has a message (LOCKDEV_A_ALL), not only the
+ *	owner-died ones.
  *
  * Only the dump's callbacks use it, one at a time.
  */
 struct ld_nl_dump {
 	struct ld_locks_iter it;
 	u32 done;
+	bool idle;
 };
 
 static int ld_nl_locks_start(struct netlink_callback *cb)
@@ -146,6 +149,8 @@ static int ld_nl_locks_start(struct netlink_callback *cb)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
+	/* genetlink has checked the request against ld_nl_locks_policy. */
+	d->idle = nlmsg_find_attr(cb->nlh, GENL_HDRLEN, LOCKDEV_A_ALL);
 	ld_locks_iter_init(&d->it, NULL,
 			   netlink_capable(cb->skb, CAP_NET_ADMIN), false);
 	ld_locks_iter_next(&d->it);
@@ -301,9 +306,16 @@ static const struct nla_policy ld_nl_policy[LOCKDEV_A_MAX + 1] = {
 	[LOCKDEV_A_WAIT_THRESHOLD_MS] = { .type = NLA_U32 },
 };
 
+/* GET_LOCKS takes only its flag; strict validation rejects the rest. */
+static const struct nla_policy ld_nl_locks_policy[LOCKDEV_A_ALL + 1] = {
+	[LOCKDEV_A_ALL] = { .type = NLA_FLAG },
+};
+
 static const struct genl_ops ld_nl_ops[] = {
 	{
 		.cmd = LOCKDEV_CMD_GET_LOCKS,
+		.policy = ld_nl_locks_policy,
+		.maxattr = LOCKDEV_A_ALL,
 		.start = ld_nl_locks_start,
 		.dumpit = ld_nl_locks_dump,
 		.done = ld_nl_locks_done,
