@@ -855,6 +855,8 @@ const char *mode_name(__u32 mode)
 		return "append";
 	case LOCKDEV_MODE_EXCLUSIVE:
 		return "exclusive";
+	case LOCKDEV_MODE_NONE:
+		return "none";
 	}
 	return "?";
 }
@@ -863,7 +865,7 @@ __u32 mode_of(const char *name)
 {
 	__u32 m;
 
-	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_EXCLUSIVE; m++)
+	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_NONE; m++)
 		if (!strcmp(name, mode_name(m)))
 			return m;
 	return 0;

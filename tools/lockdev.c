@@ -526,20 +526,15 @@ static int list_one(const struct lockdev_lock_info *l, void *arg)
 {
 	struct list_ctx *c = arg;
 	const struct opener *o = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	if (l->session)
 		o = openers_of(c, l->session, &n);
 	if ((c->space && !field_is(l->lockspace, c->space)) ||
 	    (c->name && (l->name_len != strlen(c->name) ||
-			 memcmp(l->name, c->name, l->name_len))))
+			 memcmp(l->name, c->name, l->name_len))) ||
+	    (c->pid && (pid_t)l->pid != c->pid))
 		return 0;
-	if (c->pid) {
-		for (i = 0; i < n && o[i].pid != c->pid; i++)
-			;
-		if (i == n && (pid_t)l->pid != c->pid)
-			return 0;
-	}
 	if (c->json)
 		list_json(l, o, n, c->first);
 	else
