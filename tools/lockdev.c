@@ -290,7 +290,8 @@ struct list_ctx {
 	const char *name;
 	pid_t pid;		/* --pid, or 0 */
 	bool json;
-	bool first;
+	bool started;		/* the table's header or the array's '[' is out */
+	bool first;		/* no line yet */
 	struct opener *openers;	/* sorted by session, then pid */
 	size_t nr_openers;
 };
@@ -392,13 +393,15 @@ static int scan_pid(struct list_ctx *c, int proc, const char *pid_name,
 /*
  * Find the processes that have each session open, as lslocks does for open
  * file description locks: by the "lockdev_session:" line of every
- * /proc/PID/fdinfo the caller may read.
+ * /proc/PID/fdinfo the caller may read. This process is left out: it may
+ * have inherited a session from its shell, but goes away at once.
  */
 static int scan_openers(struct list_ctx *c)
 {
 	struct dirent *e;
 	size_t cap = 0;
 	int proc, ret = 0;
+	char self[16];
 	DIR *d;
 
 	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -408,8 +411,10 @@ static int scan_openers(struct list_ctx *c)
 			close(proc);
 		return 0;
 	}
+	snprintf(self, sizeof(self), "%d", (int)getpid());
 	while (!ret && (e = readdir(d)))
-		if (isdigit((unsigned char)e->d_name[0]))
+		if (isdigit((unsigned char)e->d_name[0]) &&
+		    strcmp(e->d_name, self))
 			ret = scan_pid(c, proc, e->d_name, &cap);
 	closedir(d);
 	close(proc);
@@ -522,6 +527,20 @@ static void list_json(const struct lockdev_lock_info *l,
 	fputs("]}", stdout);
 }
 
+/* The header of the table, or the start of the array, once. */
+static void list_start(struct list_ctx *c)
+{
+	if (c->started)
+		return;
+	c->started = true;
+	if (c->json)
+		fputs("[", stdout);
+	else
+		printf("%-16s %-24s %-9s %-10s %7s %-16s %8s %-12s %s\n",
+		       "LOCKSPACE", "NAME", "MODE", "STATE", "PID", "COMM",
+		       "AGE", "OPEN-BY", "WAITS-FOR");
+}
+
 static int list_one(const struct lockdev_lock_info *l, void *arg)
 {
 	struct list_ctx *c = arg;
@@ -535,6 +554,7 @@ static int list_one(const struct lockdev_lock_info *l, void *arg)
 			 memcmp(l->name, c->name, l->name_len))) ||
 	    (c->pid && (pid_t)l->pid != c->pid))
 		return 0;
+	list_start(c);
 	if (c->json)
 		list_json(l, o, n, c->first);
 	else
@@ -601,16 +621,12 @@ static int cmd_list(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return EX_OSERR;
 	}
-	if (c.json)
-		fputs("[", stdout);
-	else
-		printf("%-16s %-24s %-9s %-10s %7s %-16s %8s %-12s %s\n",
-		       "LOCKSPACE", "NAME", "MODE", "STATE", "PID", "COMM",
-		       "AGE", "OPEN-BY", "WAITS-FOR");
 	ret = lockdev_locks_dump(flags, list_one, &c);
-	if (c.json)
-		fputs(c.first ? "]\n" : "\n]\n", stdout);
 	free(c.openers);
+	if (!ret)
+		list_start(&c);
+	if (c.json && c.started)
+		fputs(c.first ? "]\n" : "\n]\n", stdout);
 	if (!ret)
 		return 0;
 	fflush(stdout);
