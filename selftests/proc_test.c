@@ -1298,7 +1298,19 @@ TEST(owner_died_line)
 	read_stats(&s1);
 	s0.v[stat_index("holders")]--;
 	expect_stats(_metadata, &s0, &s1, "owner died", names, deltas);
-	EXPECT_EQ(0, find_lines(space, esc_name, lines, 4));
+	/* Idle and owner-died: one line, with no holder's fields. */
+	n = find_lines(space, esc_name, lines, 4);
+	ASSERT_EQ(1, n);
+	EXPECT_STREQ("-", lines[0].mode);
+	EXPECT_STREQ("owner-died", lines[0].state);
+	EXPECT_EQ(0, lines[0].level);
+	EXPECT_EQ(0, lines[0].pid);
+	EXPECT_STREQ("-", lines[0].comm);
+	EXPECT_LE(0, lines[0].age_ms);
+	EXPECT_EQ(1, lines[0].owner_died);
+	EXPECT_NE(0, lines[0].generation);
+	EXPECT_STREQ("-", lines[0].waits_for);
+	EXPECT_EQ(0, lines[0].session);
 
 	ASSERT_EQ(0, lock_str(fd2, name, LOCKDEV_MODE_EXCLUSIVE, 0, &l));
 	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
