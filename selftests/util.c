@@ -873,6 +873,8 @@ __u32 mode_of(const char *name)
 
 bool compatible(__u32 a, __u32 b)
 {
+	if (a == LOCKDEV_MODE_NONE || b == LOCKDEV_MODE_NONE)
+		return true;
 	if (a == LOCKDEV_MODE_EXCLUSIVE || b == LOCKDEV_MODE_EXCLUSIVE)
 		return false;
 	return a == LOCKDEV_MODE_SHARED || b == LOCKDEV_MODE_SHARED;
