@@ -855,6 +855,8 @@ const char *mode_name(__u32 mode)
 		return "append";
 	case LOCKDEV_MODE_EXCLUSIVE:
 		return "exclusive";
+	case LOCKDEV_MODE_NONE:
+		return "none";
 	}
 	return "?";
 }
@@ -863,7 +865,7 @@ __u32 mode_of(const char *name)
 {
 	__u32 m;
 
-	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_EXCLUSIVE; m++)
+	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_NONE; m++)
 		if (!strcmp(name, mode_name(m)))
 			return m;
 	return 0;
@@ -871,6 +873,8 @@ __u32 mode_of(const char *name)
 
 bool compatible(__u32 a, __u32 b)
 {
+	if (a == LOCKDEV_MODE_NONE || b == LOCKDEV_MODE_NONE)
+		return true;
 	if (a == LOCKDEV_MODE_EXCLUSIVE || b == LOCKDEV_MODE_EXCLUSIVE)
 		return false;
 	return a == LOCKDEV_MODE_SHARED || b == LOCKDEV_MODE_SHARED;
