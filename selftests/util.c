@@ -855,6 +855,8 @@ const char *mode_name(__u32 mode)
 		return "append";
 	case LOCKDEV_MODE_EXCLUSIVE:
 		return "exclusive";
+	case LOCKDEV_MODE_NONE:
+		return "none";
 	}
 	return "?";
 }
@@ -863,7 +865,7 @@ __u32 mode_of(const char *name)
 {
 	__u32 m;
 
-	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_EXCLUSIVE; m++)
+	for (m = LOCKDEV_MODE_SHARED; m <= LOCKDEV_MODE_NONE; m++)
 		if (!strcmp(name, mode_name(m)))
 			return m;
 	return 0;
@@ -871,6 +873,8 @@ __u32 mode_of(const char *name)
 
 bool compatible(__u32 a, __u32 b)
 {
+	if (a == LOCKDEV_MODE_NONE || b == LOCKDEV_MODE_NONE)
+		return true;
 	if (a == LOCKDEV_MODE_EXCLUSIVE || b == LOCKDEV_MODE_EXCLUSIVE)
 		return false;
 	return a == LOCKDEV_MODE_SHARED || b == LOCKDEV_MODE_SHARED;
@@ -939,9 +943,9 @@ static int parse_waits(char *s, struct locks_line *p)
 static int parse_locks_line(char *line, struct locks_line *p)
 {
 	long long v[5];
-	char *f[12];
+	char *f[13];
 
-	if (split(line, f, 11) != 11)
+	if (split(line, f, 12) != 12)
 		return -1;
 	if (field_str(p->space, sizeof(p->space), f[0]) ||
 	    field_str(p->name, sizeof(p->name), f[1]) ||
@@ -953,7 +957,8 @@ static int parse_locks_line(char *line, struct locks_line *p)
 	    field_num(f[7], &v[2]) ||
 	    field_num(f[8], &v[3]) ||
 	    field_u64(f[9], &p->generation) ||
-	    parse_waits(f[10], p))
+	    parse_waits(f[10], p) ||
+	    field_u64(f[11], &p->session))
 		return -1;
 	p->level = v[0];
 	p->pid = v[1];
