@@ -56,8 +56,10 @@ static const char *const knob_path[] = {
 	"/sys/kernel/debug/failslab/ignore-gfp-wait",
 	"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
 	"/sys/kernel/debug/fail_page_alloc/min-order",
+	/* No lock stays resident once released: memory comes back. */
+	"/sys/module/lockdev/parameters/max_idle_locks",
 };
-static const char *const knob_value[] = { "N", "N", "0" };
+static const char *const knob_value[] = { "N", "N", "0", "0" };
 #define NKNOBS		(sizeof(knob_path) / sizeof(knob_path[0]))
 /* Every fault kind's "verbose" is set to 0: a stack dump fails the lane. */
 #define VERBOSE_GLOB	"/sys/kernel/debug/fail*/verbose"
@@ -392,7 +394,7 @@ static void after_lock_async_deadline(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, poll_in(f->fd, 0));
 		return;
 	}
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, f->l.result);
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(f->l.result));
 	read_comp(_metadata, f->fd, f->comp);
 	EXPECT_EQ(-ETIMEDOUT, f->comp[0].result);
 	EXPECT_EQ(7, f->comp[0].user_data);
@@ -618,7 +620,7 @@ static void setup_owner_died(struct __test_metadata *_metadata, struct fx *f)
 	take(_metadata, gone, "fn:a", X, 0);
 	close(gone);
 	ASSERT_EQ(0, lock_call(f->fd, "fn:a", X, 0, &f->l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, f->l.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(f->l.result));
 	f->h = f->l.handle;
 }
 
@@ -713,7 +715,7 @@ static void after_close_owner_died(struct __test_metadata *_metadata,
 {
 	ASSERT_EQ(0, lock_call(f->other, "fn:a", X, LOCKDEV_LOCK_NONBLOCK,
 			       &f->l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, f->l.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(f->l.result));
 	f->fd = f->other;
 	f->h = f->l.handle;
 	EXPECT_EQ(0, call_consistent(f));

@@ -188,7 +188,7 @@ FIXTURE_TEARDOWN(set)
 
 TEST(struct_layout)
 {
-	EXPECT_EQ(LOCKDEV_SET_ITEM_SIZE_VER0, sizeof(struct lockdev_set_item));
+	EXPECT_EQ(LOCKDEV_SET_ITEM_SIZE_VER1, sizeof(struct lockdev_set_item));
 	EXPECT_EQ(LOCKDEV_LOCK_SET_SIZE_VER0, sizeof(struct lockdev_lock_set));
 }
 
@@ -219,7 +219,7 @@ TEST_F(set, one_request)
 	set_item(&it[0], self->a, A, 0);
 	ASSERT_EQ(0, set_call(self->fd[0], it, 1, 0, 0, &s));
 	EXPECT_EQ(NONE, s.failed);
-	EXPECT_EQ(0, it[0].result);
+	EXPECT_EQ(0, RES(it[0].result));
 	EXPECT_NE(0, it[0].handle);
 	EXPECT_NE(0, it[0].generation);
 	ASSERT_EQ(0, list_call(self->fd[0], h, 2, &li));
@@ -231,7 +231,7 @@ TEST_F(set, one_request)
 	EXPECT_EQ(it[0].generation, q.generation);
 	/* The handle is a LOCK handle like any other. */
 	EXPECT_EQ(0, unlock_handle(self->fd[0], it[0].handle));
-	expect_no_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
 }
 
 /* Several names in reverse order: all taken, each its own handle. */
@@ -251,7 +251,7 @@ TEST_F(set, several_names)
 	ASSERT_EQ(0, list_call(self->fd[0], h, 8, &li));
 	ASSERT_EQ(4, li.nr_entries);
 	for (i = 0; i < 4; i++) {
-		EXPECT_EQ(0, it[i].result);
+		EXPECT_EQ(0, RES(it[i].result));
 		EXPECT_NE(0, it[i].generation);
 		for (j = 0; j < i; j++)
 			EXPECT_NE(it[j].handle, it[i].handle);
@@ -291,7 +291,8 @@ TEST_F(set, sorted_in_strict_mode)
 		TH_LOG("errno %d, failed %u, result %#x", errno, s.failed,
 		       s.result);
 	}
-	EXPECT_EQ(0, it[0].result | it[1].result | it[2].result | it[3].result);
+	EXPECT_EQ(0, RES(it[0].result | it[1].result | it[2].result |
+				it[3].result));
 	EXPECT_EQ(4, list_count(self->fd[0]));
 }
 
@@ -333,7 +334,7 @@ TEST_F(set, acquisition_order)
 	for (i = 0; i < 5; i++) {
 		EXPECT_EQ(modes[i], held_mode(self->fd[0], names[i], pid));
 		EXPECT_NE(0, r.items[i].handle);
-		EXPECT_EQ(0, r.items[i].result);
+		EXPECT_EQ(0, RES(r.items[i].result));
 	}
 }
 
@@ -393,7 +394,7 @@ TEST_F(set, two_identical_names)
 	EXPECT_EQ(X, held_mode(self->fd[1], self->a, getpid()));
 	/* One UNLOCK frees it. */
 	EXPECT_EQ(0, unlock_handle(self->fd[0], it[1].handle));
-	expect_no_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
 }
 
 /* The most items: LOCKDEV_SET_MAX in one set. */
@@ -637,7 +638,7 @@ TEST_F(set, held_already)
 	set_item(&it[1], self->b, S, 0);
 	set_fails(_metadata, self->fd[0], it, 2, 0, EALREADY, 1, "b held");
 	EXPECT_EQ(1, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->a);
+	expect_unheld(_metadata, self->fd[1], self->a);
 }
 
 /* ---- all or nothing ---- */
@@ -666,8 +667,8 @@ TEST_F(set, all_or_nothing_nonblock)
 	alarm(0);
 	EXPECT_EQ(2, s.failed);
 	EXPECT_EQ(0, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[3], self->a);
-	expect_no_lock(_metadata, self->fd[3], self->b);
+	expect_idle_lock(_metadata, self->fd[3], self->a);
+	expect_idle_lock(_metadata, self->fd[3], self->b);
 	expect_snap(_metadata, self->fd[3], self->c, &before_c);
 	expect_snap(_metadata, self->fd[3], self->d, &before_d);
 	/* This process's lines are only the other sessions' grants. */
@@ -737,8 +738,8 @@ TEST_F_TIMEOUT(set, deadline_whole_set, 60)
 	/* Nothing stays held: a and b are free again. */
 	actor_call(_metadata, &self->lk[0], ACT_LIST, NULL, 0, 0, 0, &r);
 	EXPECT_EQ(0, r.nr);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->b);
 	expect_no_proc_lines(_metadata, pid);
 }
 
@@ -826,8 +827,8 @@ TEST_F(set, signal_releases_everything)
 	EXPECT_TRUE(poisoned(&r.items[1].handle, sizeof(r.items[1].handle)));
 	actor_call(_metadata, &self->lk[0], ACT_LIST, NULL, 0, 0, 0, &r);
 	EXPECT_EQ(0, r.nr);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->b);
 	ASSERT_TRUE(wait_no_entry(self->fd[0], self->c, pid));
 	expect_no_proc_lines(_metadata, pid);
 }
@@ -911,7 +912,7 @@ TEST_F(set, cycle_releases_taken)
 	EXPECT_EQ(0, s.failed);
 	EXPECT_EQ(LOCKDEV_RESULT_CYCLE, s.result);
 	EXPECT_EQ(1, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->a);
+	expect_idle_lock(_metadata, self->fd[1], self->a);
 
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
 	actor_granted(_metadata, &self->lk[0], &r);
@@ -979,8 +980,8 @@ TEST_F_TIMEOUT(set, two_way_copy_never_deadlocks, 300)
 	TH_LOG("about %d and %d hundred rounds in %llu ms, no deadlock",
 	       status[0] - 10, status[1] - 10,
 	       (unsigned long long)(now_ns() - start) / MS);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->b);
 }
 
 TEST_HARNESS_MAIN

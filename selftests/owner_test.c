@@ -387,7 +387,7 @@ static __u64 holder_killed(struct __test_metadata *_metadata,
 	mark(self, name);
 	agent_start(_metadata, a);
 	agent_hold(_metadata, a, name, mode, &r);
-	EXPECT_EQ(0, r.result);
+	EXPECT_EQ(0, RES(r.result));
 	EXPECT_NE(0, r.generation);
 	agent_kill(_metadata, a);
 	EXPECT_EQ(0, wait_lock_state(self->fd, name, 0, 0));
@@ -403,7 +403,8 @@ static __u64 expect_owner_died(struct __test_metadata *_metadata, int fd,
 
 	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
+		  QFL(q.lock_flags));
 	EXPECT_NE(0, q.generation);
 	EXPECT_NE(POISON64, q.generation);
 	return q.generation;
@@ -420,6 +421,20 @@ static void expect_gone(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(0, q.lock_flags);
 	EXPECT_EQ(0, q.generation);
+}
+
+/* QUERY @name: the lock exists, idle: nothing held, nothing marked. */
+static void expect_idle(struct __test_metadata *_metadata, int fd,
+			const char *name)
+{
+	struct lockdev_entry e[MAX_ENTRIES];
+	struct lockdev_query q;
+
+	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, QFL(q.lock_flags));
+	EXPECT_NE(0, q.generation);
+	EXPECT_NE(POISON64, q.generation);
 }
 
 static __u64 query_generation(int fd, const char *name)
@@ -439,7 +454,7 @@ static __u32 query_flags(int fd, const char *name)
 
 	if (query(fd, name, &q, e, MAX_ENTRIES))
 		return ~0u;
-	return q.lock_flags;
+	return QFL(q.lock_flags);
 }
 
 /*
@@ -468,7 +483,7 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 
 	/* The next grant reports it. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	EXPECT_EQ(gen, lk.generation);
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, query_flags(self->fd, name));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -477,14 +492,14 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 
 	/* And every later grant, in every mode, to every session. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	agent_start(_metadata, &self->ag[1]);
 	agent_hold(_metadata, &self->ag[1], name, LOCKDEV_MODE_SHARED, &r);
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, r.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(r.result));
 	agent_unlock(_metadata, &self->ag[1], name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_APPEND, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	expect_owner_died(_metadata, self->fd, name);
 
@@ -492,26 +507,26 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_DEADLINE,
 			      now_ns() + SOON_MS * 1000000ull, 0, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 
 	/* CONSISTENT by the EXCLUSIVE holder clears it. */
 	EXPECT_EQ(0, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(0, query_flags(self->fd, name));
 	EXPECT_EQ(1, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 
 	/* Later grants no longer report it. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(0, lk.result);
+	EXPECT_EQ(0, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	agent_hold(_metadata, &self->ag[1], name, LOCKDEV_MODE_APPEND, &r);
-	EXPECT_EQ(0, r.result);
+	EXPECT_EQ(0, RES(r.result));
 	agent_unlock(_metadata, &self->ag[1], name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(0, lk.result);
+	EXPECT_EQ(0, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 	EXPECT_EQ(deaths + 1, stat_value("owner_deaths"));
 }
 
@@ -553,14 +568,14 @@ TEST_F(owner, exit_and_close_are_deaths)
 	fd2 = open_session();
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, lock_now(fd2, b, LOCKDEV_MODE_APPEND, &lk));
-	EXPECT_EQ(0, lk.result);
+	EXPECT_EQ(0, RES(lk.result));
 	close(fd2);
 	EXPECT_EQ(0, wait_lock_state(self->fd, b, 0, 0));
 	expect_owner_died(_metadata, self->fd, b);
 	EXPECT_EQ(deaths + 2, stat_value("owner_deaths"));
 
 	ASSERT_EQ(0, lock_now(self->fd, b, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 }
 
@@ -573,11 +588,11 @@ TEST_F(owner, consistent_by_name)
 	mkname(self, name, "a");
 	holder_killed(_metadata, self, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	EXPECT_EQ(0, consistent(self->fd, 0, name, 0));
 	EXPECT_EQ(0, query_flags(self->fd, name));
 	EXPECT_EQ(0, unlock_name(self->fd, name));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* CONSISTENT by a SHARED or APPEND holder: EPERM, the mark stays. */
@@ -591,7 +606,7 @@ TEST_F(owner, consistent_not_exclusive)
 	holder_killed(_metadata, self, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	EXPECT_EQ(-1, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, consistent(self->fd, 0, name, 0));
@@ -600,12 +615,12 @@ TEST_F(owner, consistent_not_exclusive)
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_APPEND, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
 	/* With a SHARED holder beside it, in another session. */
 	fd2 = open_session();
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, lock_now(fd2, name, LOCKDEV_MODE_SHARED, &lk2));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk2.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk2.result));
 	EXPECT_EQ(-1, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, consistent(fd2, lk2.handle, NULL, 0));
@@ -644,7 +659,7 @@ TEST_F(owner, consistent_not_held)
 	/* Held in EXCLUSIVE, by another session. */
 	agent_start(_metadata, &self->ag[1]);
 	agent_hold(_metadata, &self->ag[1], name, LOCKDEV_MODE_EXCLUSIVE, &r);
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, r.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(r.result));
 	EXPECT_EQ(-1, consistent(self->fd, 0, name, 0));
 	EXPECT_EQ(ENOLCK, errno);
 	EXPECT_EQ(-1, consistent(self->fd, r.handle, NULL, 0));
@@ -707,7 +722,7 @@ TEST_F(owner, consistent_bad_input)
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, query_flags(self->fd, name));
 	EXPECT_EQ(0, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* A holder in SHARED that dies leaves no mark. */
@@ -723,14 +738,14 @@ TEST_F(owner, shared_holder_killed)
 	mark(self, a);
 	mark(self, b);
 
-	/* Alone: the lock goes away with it. */
+	/* Alone: the lock is left idle. */
 	agent_start(_metadata, &self->ag[0]);
 	agent_hold(_metadata, &self->ag[0], a, LOCKDEV_MODE_SHARED, &r);
 	agent_kill(_metadata, &self->ag[0]);
 	EXPECT_EQ(0, wait_lock_state(self->fd, a, 0, 0));
-	expect_gone(_metadata, self->fd, a);
+	expect_idle(_metadata, self->fd, a);
 	ASSERT_EQ(0, lock_now(self->fd, a, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(0, lk.result);
+	EXPECT_EQ(0, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 
 	/* Beside another reader: the lock stays, unmarked, same generation. */
@@ -743,7 +758,7 @@ TEST_F(owner, shared_holder_killed)
 	EXPECT_EQ(0, query_flags(self->fd, b));
 	EXPECT_EQ(lk.generation, query_generation(self->fd, b));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, b);
+	expect_idle(_metadata, self->fd, b);
 
 	EXPECT_EQ(deaths, stat_value("owner_deaths"));
 }
@@ -765,9 +780,9 @@ TEST_F(owner, released_before_death)
 		agent_hold(_metadata, &self->ag[0], name, modes[i], &r);
 		agent_unlock(_metadata, &self->ag[0], name);
 		agent_kill(_metadata, &self->ag[0]);
-		expect_gone(_metadata, self->fd, name);
+		expect_idle(_metadata, self->fd, name);
 		ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-		EXPECT_EQ(0, lk.result);
+		EXPECT_EQ(0, RES(lk.result));
 		EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	}
 
@@ -782,9 +797,9 @@ TEST_F(owner, released_before_death)
 	ASSERT_EQ(0, r.ret);
 	agent_kill(_metadata, &self->ag[0]);
 	EXPECT_EQ(0, wait_lock_state(self->fd, name, 0, 0));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(0, lk.result);
+	EXPECT_EQ(0, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 
 	EXPECT_EQ(deaths, stat_value("owner_deaths"));
@@ -815,7 +830,7 @@ TEST_F(owner, waiter_sees_owner_died)
 	if (async) {
 		ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 				      LOCKDEV_LOCK_ASYNC, 0, 0x0d, &lk));
-		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
+		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
 		ASSERT_EQ(0, wait_lock_state(self->fd, name, 1, 2));
 	}
 
@@ -824,7 +839,7 @@ TEST_F(owner, waiter_sees_owner_died)
 	EXPECT_EQ(0, r.ret) {
 		TH_LOG("blocked waiter: errno %d", r.err);
 	}
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, r.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(r.result));
 	EXPECT_NE(0, r.generation);
 	EXPECT_NE(dead_gen, r.generation);
 	EXPECT_EQ(r.generation, query_generation(self->fd, name));
@@ -881,7 +896,7 @@ TEST_F(owner, generation_exclusive_release)
 	EXPECT_EQ(0, unlock_handle(self->fd, lk2.handle));
 	EXPECT_EQ(r.generation, query_generation(self->fd, name));
 	agent_unlock(_metadata, &self->ag[0], name);
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* Generation: a release from APPEND changes it. */
@@ -907,7 +922,7 @@ TEST_F(owner, generation_append_release)
 	EXPECT_EQ(1, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 	EXPECT_EQ(0, unlock_handle(fd2, lk2.handle));
 	close(fd2);
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* Generation: every downgrade from EXCLUSIVE or APPEND changes it. */
@@ -989,13 +1004,15 @@ TEST_F(owner, generation_shared_release)
 
 	EXPECT_EQ(0, unlock_handle(fd2, lk2.handle));
 	close(fd2);
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /*
- * Generation: a lock created anew never gets a value any lock had before
- * (since load), and no value is 0. Several hundred rounds over a few names
- * and every mode, with releases that change a live lock's value in between.
+ * Generation: a lock created anew, or released from APPEND or EXCLUSIVE,
+ * never gets a value any lock had before (since load), a resident lock
+ * keeps its own until then, and no value is 0. Several hundred rounds over
+ * a few names and every mode, with releases that change a live lock's value
+ * in between.
  */
 #define ROUNDS 300
 
@@ -1014,11 +1031,11 @@ TEST_F(owner, generation_never_reused)
 	static const __u32 modes[3] = {
 		LOCKDEV_MODE_EXCLUSIVE, LOCKDEV_MODE_APPEND, LOCKDEV_MODE_SHARED
 	};
-	static __u64 seen[2 * ROUNDS];
+	static __u64 seen[2 * ROUNDS + 5];
 	struct lockdev_lock lk, lk2;
 	char name[NAME_LEN], sfx[8];
 	int i, n = 0, fd2, reused = 0, zero = 0;
-	__u64 g, g2;
+	__u64 g, g2, last[5] = { 0 };
 
 	fd2 = open_session();
 	ASSERT_LE(0, fd2);
@@ -1030,12 +1047,15 @@ TEST_F(owner, generation_never_reused)
 		}
 		g = lk.generation;
 		zero += g == 0;
-		if (seen_before(seen, n, g)) {
+		/* A new lock's is new; a resident one's is as left. */
+		if (last[i % 5] ? g != last[i % 5] : seen_before(seen, n, g)) {
 			if (!reused++)
-				TH_LOG("round %d: new lock got old generation %llu",
-				       i, (unsigned long long)g);
+				TH_LOG("round %d: granted generation %llu, left at %llu",
+				       i, (unsigned long long)g,
+				       (unsigned long long)last[i % 5]);
 		}
-		seen[n++] = g;
+		if (!last[i % 5])
+			seen[n++] = g;
 		if (modes[i % 3] == LOCKDEV_MODE_APPEND && i % 2) {
 			/* A reader keeps it alive across the APPEND release. */
 			ASSERT_EQ(0, lock_now(fd2, name, LOCKDEV_MODE_SHARED, &lk2));
@@ -1044,12 +1064,25 @@ TEST_F(owner, generation_never_reused)
 			g2 = query_generation(fd2, name);
 			zero += g2 == 0;
 			EXPECT_NE(g, g2);
+			reused += seen_before(seen, n, g2);
 			seen[n++] = g2;
 			ASSERT_EQ(0, unlock_handle(fd2, lk2.handle));
+			g = g2;
 		} else {
 			ASSERT_EQ(0, unlock_handle(self->fd, lk.handle));
 		}
-		ASSERT_EQ(0, query_generation(self->fd, name));
+		/* Idle now, at a new value if APPEND or EXCLUSIVE released. */
+		g2 = query_generation(self->fd, name);
+		zero += g2 == 0;
+		if (modes[i % 3] == LOCKDEV_MODE_SHARED ||
+		    (modes[i % 3] == LOCKDEV_MODE_APPEND && i % 2)) {
+			EXPECT_EQ(g, g2);
+		} else {
+			EXPECT_NE(g, g2);
+			reused += seen_before(seen, n, g2);
+			seen[n++] = g2;
+		}
+		last[i % 5] = g2;
 	}
 	EXPECT_EQ(0, reused);
 	EXPECT_EQ(0, zero);

@@ -46,7 +46,7 @@
 #define UID_OPENER	3003
 
 #define COLUMNS "lockspace name level mode state pid comm age_ms owner_died " \
-		"generation waits_for"
+		"generation waits_for session"
 
 static void __attribute__((constructor)) ignore_sigpipe(void)
 {
@@ -274,6 +274,7 @@ struct pline {
 	long owner_died;
 	unsigned long long generation;
 	char waits_for[512];
+	unsigned long long session;
 };
 
 static int copy_field(char *dst, size_t size, const char *src)
@@ -298,8 +299,8 @@ static int num_field(const char *src, long long *v)
 /* Parse one line of entries: 11 fields, one space apart. */
 static int parse_line(const char *line, struct pline *p)
 {
-	char copy[8192], *rest = copy, *f[12];
-	unsigned long long gen;
+	char copy[8192], *rest = copy, *f[13];
+	unsigned long long gen, session;
 	long long v[5];
 	char *end;
 	int n = 0;
@@ -307,9 +308,9 @@ static int parse_line(const char *line, struct pline *p)
 	if (strlen(line) >= sizeof(copy))
 		return -1;
 	strcpy(copy, line);
-	while (rest && n < 12)
+	while (rest && n < 13)
 		f[n++] = strsep(&rest, " ");
-	if (n != 11 || rest)
+	if (n != 12 || rest)
 		return -1;
 	if (copy_field(p->space, sizeof(p->space), f[0]) ||
 	    copy_field(p->name, sizeof(p->name), f[1]) ||
@@ -328,11 +329,17 @@ static int parse_line(const char *line, struct pline *p)
 	gen = strtoull(f[9], &end, 10);
 	if (errno || *end)
 		return -1;
+	if (!*f[11])
+		return -1;
+	session = strtoull(f[11], &end, 10);
+	if (errno || *end)
+		return -1;
 	p->level = v[0];
 	p->pid = v[1];
 	p->age_ms = v[2];
 	p->owner_died = v[3];
 	p->generation = gen;
+	p->session = session;
 	return 0;
 }
 
@@ -489,15 +496,27 @@ TEST(all_lines_parse)
 		if (++nr <= 2)
 			continue;
 		ASSERT_EQ(0, parse_line(line, p)) TH_LOG("line '%s'", line);
-		EXPECT_TRUE(!strcmp(p->mode, "shared") ||
+		EXPECT_LE(0, p->age_ms);
+		EXPECT_NE(0, p->generation);
+		/* An idle owner-died lock's line. */
+		if (!strcmp(p->state, "owner-died")) {
+			EXPECT_STREQ("-", p->mode);
+			EXPECT_EQ(0, p->pid);
+			EXPECT_STREQ("-", p->comm);
+			EXPECT_EQ(1, p->owner_died);
+			EXPECT_STREQ("-", p->waits_for);
+			EXPECT_EQ(0, p->session);
+			continue;
+		}
+		EXPECT_TRUE(!strcmp(p->mode, "none") ||
+			    !strcmp(p->mode, "shared") ||
 			    !strcmp(p->mode, "append") ||
 			    !strcmp(p->mode, "exclusive"));
 		EXPECT_TRUE(!strcmp(p->state, "held") ||
 			    !strcmp(p->state, "waiting") ||
 			    !strcmp(p->state, "converting"));
-		EXPECT_LE(0, p->age_ms);
+		EXPECT_NE(0, p->session);
 		EXPECT_TRUE(p->owner_died == 0 || p->owner_died == 1);
-		EXPECT_NE(0, p->generation);
 	}
 	EXPECT_LE(3, nr);
 	free(buf);
@@ -1280,10 +1299,14 @@ TEST(owner_died_line)
 	read_stats(&s1);
 	s0.v[stat_index("holders")]--;
 	expect_stats(_metadata, &s0, &s1, "owner died", names, deltas);
-	EXPECT_EQ(0, find_lines(space, esc_name, lines, 4));
+	/* Idle and owner-died, it has one line of its own. */
+	n = find_lines(space, esc_name, lines, 4);
+	ASSERT_EQ(1, n);
+	EXPECT_STREQ("owner-died", lines[0].state);
+	EXPECT_EQ(1, lines[0].owner_died);
 
 	ASSERT_EQ(0, lock_str(fd2, name, LOCKDEV_MODE_EXCLUSIVE, 0, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(l.result));
 	n = find_lines(space, esc_name, lines, 4);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(1, lines[0].owner_died);
@@ -1375,6 +1398,12 @@ TEST(stats_memory)
 	ASSERT_LE(0, base);
 	fd = open_session();
 	ASSERT_LE(0, fd);
+	/*
+	 * A lockspace of its own, which goes with the session, and with it
+	 * the locks it leaves resident.
+	 */
+	snprintf(name, sizeof(name), "proc-mem-%d", getpid());
+	ASSERT_EQ(0, attach_str(fd, name, 0600));
 	snprintf(name, sizeof(name), "proc-mem-%d-%06d", getpid(), 0);
 	ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));
 	one = stat_value("memory");

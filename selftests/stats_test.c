@@ -20,7 +20,7 @@ TEST(format)
 		"timeouts", "cancels", "eagains", "deadlocks", "owner_deaths",
 		"memory", "cycles", "order_violations", "inversions",
 		"classes", "class_edges", "order_full", "events",
-		"events_dropped",
+		"events_dropped", "idle_locks", "idle_dropped",
 	};
 	char key[64];
 	long long value;

@@ -195,6 +195,23 @@ static void expect_value(struct __test_metadata *_metadata, int fd,
 	}
 }
 
+/* The structs that carry a value have grown to their VER1 sizes. */
+TEST(struct_layout)
+{
+	EXPECT_EQ(32, LOCKDEV_VALUE_LEN);
+	EXPECT_EQ(LOCKDEV_LOCK_SIZE_VER1, sizeof(struct lockdev_lock));
+	EXPECT_EQ(LOCKDEV_LOCK_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_LOCK));
+	EXPECT_EQ(LOCKDEV_UNLOCK_SIZE_VER1, sizeof(struct lockdev_unlock));
+	EXPECT_EQ(LOCKDEV_UNLOCK_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_UNLOCK));
+	EXPECT_EQ(LOCKDEV_CONVERT_SIZE_VER1, sizeof(struct lockdev_convert));
+	EXPECT_EQ(LOCKDEV_CONVERT_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_CONVERT));
+	EXPECT_EQ(LOCKDEV_QUERY_SIZE_VER1, sizeof(struct lockdev_query));
+	EXPECT_EQ(LOCKDEV_QUERY_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_QUERY));
+	EXPECT_EQ(LOCKDEV_SET_ITEM_SIZE_VER1, sizeof(struct lockdev_set_item));
+	EXPECT_EQ(LOCKDEV_CONSISTENT_SIZE_VER0,
+		  sizeof(struct lockdev_consistent));
+}
+
 /* A new lock: the grant and QUERY say the value is not valid, and zero. */
 TEST_F(val, new_lock_invalid)
 {
