@@ -97,7 +97,7 @@ TEST(ids_agree)
 	struct locks_line pl;
 	long long id1, id2, id3;
 	char space[64];
-	int fd1 = open_session(), fd2 = open_session(), fd3;
+	int fd1 = open_session(), fd2 = open_session(), fd3, p[2];
 
 	ASSERT_LE(0, fd1);
 	ASSERT_LE(0, fd2);
@@ -110,7 +110,10 @@ TEST(ids_agree)
 	EXPECT_LT(0, id2);
 	EXPECT_NE(id1, id2);
 	/* Not a lockdev file: no such line. */
-	EXPECT_EQ(0, fdinfo_session(getpid(), 0));
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(0, fdinfo_session(getpid(), p[0]));
+	close(p[0]);
+	close(p[1]);
 
 	ASSERT_EQ(0, lock_call(fd1, "one", X, 0, &l));
 	ASSERT_EQ(0, lock_call(fd2, "two", S, 0, &l));
