@@ -7,7 +7,8 @@
  * again gets a generation no lock has had. An idle owner-died lock is never
  * dropped for a bound and has a line in /proc/lockdev/locks. And a read of
  * /proc/lockdev/locks while another process grows the table by tens of
- * thousands of locks lists each lock once.
+ * thousands of locks lists each lock once. The netlink GET_LOCKS dump shows
+ * idle owner-died locks, and every idle lock when asked with LOCKDEV_A_ALL.
  *
  * Every test works in a named lockspace of its own (so that the per-space
  * bound is the test's alone), saves the two bounds in its fixture and puts
@@ -28,6 +29,9 @@
 #include <unistd.h>
 
 #include <linux/lockdev.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
 
 #include "kselftest_harness.h"
 #include "util.h"
@@ -622,6 +626,150 @@ TEST_F(res, space_gone_drops_idle)
 	for (i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
 		expect_dropped(_metadata, self->fd, name);
+	}
+}
+
+/* One message of a GET_LOCKS dump, of the test's lockspace. */
+struct dump_msg {
+	char name[16];
+	__u32 state;
+	int owner_died;		/* -1: no such attribute */
+	__u64 generation;
+	__u64 session;
+};
+
+struct dump {
+	const char *space;	/* escaped */
+	struct dump_msg m[8];
+	int n;
+	int bad;
+};
+
+static int dump_one(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[LOCKDEV_A_MAX + 1];
+	struct dump *d = arg;
+	struct dump_msg *m;
+	int len;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LOCKDEV_A_MAX, NULL) ||
+	    !tb[LOCKDEV_A_LOCKSPACE])
+		return NL_SKIP;
+	len = nla_len(tb[LOCKDEV_A_LOCKSPACE]);
+	if (len != (int)strlen(d->space) ||
+	    memcmp(nla_data(tb[LOCKDEV_A_LOCKSPACE]), d->space, len))
+		return NL_SKIP;
+	if (d->n >= 8 || !tb[LOCKDEV_A_NAME] || !tb[LOCKDEV_A_STATE] ||
+	    !tb[LOCKDEV_A_GENERATION] ||
+	    nla_len(tb[LOCKDEV_A_NAME]) >= (int)sizeof(m->name)) {
+		d->bad++;
+		return NL_SKIP;
+	}
+	m = &d->m[d->n++];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->name, nla_data(tb[LOCKDEV_A_NAME]),
+	       nla_len(tb[LOCKDEV_A_NAME]));
+	m->state = nla_get_u32(tb[LOCKDEV_A_STATE]);
+	m->owner_died = tb[LOCKDEV_A_OWNER_DIED] ?
+			nla_get_u8(tb[LOCKDEV_A_OWNER_DIED]) : -1;
+	m->generation = nla_get_u64(tb[LOCKDEV_A_GENERATION]);
+	m->session = tb[LOCKDEV_A_SESSION] ?
+		     nla_get_u64(tb[LOCKDEV_A_SESSION]) : 0;
+	return NL_OK;
+}
+
+/* GET_LOCKS of lockspace @d->space into @d, with LOCKDEV_A_ALL if @all. */
+static int dump_locks(struct dump *d, bool all)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = NULL;
+	int fam, ret = -1;
+
+	d->n = 0;
+	d->bad = 0;
+	if (!sk || genl_connect(sk))
+		goto out;
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	msg = nlmsg_alloc();
+	if (fam < 0 || !msg ||
+	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, NLM_F_DUMP,
+			 LOCKDEV_CMD_GET_LOCKS, LOCKDEV_GENL_VERSION) ||
+	    (all && nla_put_flag(msg, LOCKDEV_A_ALL)) ||
+	    nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, dump_one, d) ||
+	    nl_send_auto(sk, msg) < 0 || nl_recvmsgs_default(sk) < 0)
+		goto out;
+	ret = 0;
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return ret;
+}
+
+static const struct dump_msg *dumped(const struct dump *d, const char *name)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->m[i].name, name))
+			return &d->m[i];
+	return NULL;
+}
+
+/*
+ * GET_LOCKS: an idle owner-died lock has one message (STATE_IDLE,
+ * OWNER_DIED, its generation); an idle consistent one only with
+ * LOCKDEV_A_ALL.
+ */
+TEST_F(res, dump_idle)
+{
+	const struct dump_msg *m;
+	struct lockdev_lock l;
+	struct act_reply r;
+	struct locker ac;
+	char esc_space[ESC_MAX];
+	struct dump d;
+	__u64 g_idle, g_dead;
+	__u32 flags;
+	int all;
+
+	proc_escape(esc_space, self->space, strlen(self->space));
+	d.space = esc_space;
+	touch(_metadata, self->fd, "idle", X);
+	g_idle = expect_idle(_metadata, self->fd, "idle");
+	ASSERT_EQ(0, lock_call(self->fd, "held", S, 0, &l));
+	actor_start(_metadata, &ac, -1);
+	actor_call(_metadata, &ac, ACT_ATTACH, self->space, 0600, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	actor_hold(_metadata, &ac, "dead", X, 0);
+	locker_kill(&ac);
+	g_dead = query_idle(_metadata, self->fd, "dead", &flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE | VALNV, flags);
+
+	for (all = 0; all < 2; all++) {
+		ASSERT_EQ(0, dump_locks(&d, all));
+		EXPECT_EQ(0, d.bad);
+		EXPECT_EQ(all ? 3 : 2, d.n) {
+			TH_LOG("%d messages of the lockspace, all %d", d.n,
+			       all);
+		}
+		m = dumped(&d, "held");
+		ASSERT_NE(NULL, m);
+		EXPECT_EQ(LOCKDEV_STATE_HELD, m->state);
+		EXPECT_NE(0, m->session);
+		m = dumped(&d, "dead");
+		ASSERT_NE(NULL, m);
+		EXPECT_EQ(LOCKDEV_STATE_IDLE, m->state);
+		EXPECT_EQ(1, m->owner_died);
+		EXPECT_EQ(g_dead, m->generation);
+		m = dumped(&d, "idle");
+		if (!all) {
+			EXPECT_EQ(NULL, m);
+			continue;
+		}
+		ASSERT_NE(NULL, m);
+		EXPECT_EQ(LOCKDEV_STATE_IDLE, m->state);
+		EXPECT_EQ(0, m->owner_died);
+		EXPECT_EQ(g_idle, m->generation);
 	}
 }
 
