@@ -406,7 +406,6 @@ static u32 ld_class_example_name(struct ld_session *sess,
 	struct ld_class_held *h = &sess->classes;
 	struct ld_lock *lk;
 	struct ld_req *req;
-	unsigned long index;
 	bool held = false;
 	u32 i, len = 0;
 
@@ -428,23 +427,20 @@ static u32 ld_class_example_name(struct ld_session *sess,
 		return len;
 
 	/* The example ended but others of the class remain: find one. */
-	rcu_read_lock();
-	xa_lock(&sess->handles);
-	xa_for_each(&sess->handles, index, req) {
-		lk = READ_ONCE(req->lk);
+	spin_lock(&sess->slot_lock);
+	for (i = 0; i < sess->nr_slots && !len; i++) {
+		req = ld_slot_req(sess, i);
+		lk = req ? READ_ONCE(req->lk) : NULL;
 		if (!lk || lk->class != class)
 			continue;
 		spin_lock(&lk->lock);
-		if (!lk->dead && req->state != LD_DONE) {
+		if (req->state != LD_DONE) {
 			len = lk->name_len;
 			memcpy(buf, lk->name, len);
 		}
 		spin_unlock(&lk->lock);
-		if (len)
-			break;
 	}
-	xa_unlock(&sess->handles);
-	rcu_read_unlock();
+	spin_unlock(&sess->slot_lock);
 	return len;
 }
 

@@ -53,19 +53,6 @@ static int lockdev_arg_out(unsigned int cmd, void __user *uarg,
 	return 0;
 }
 
-/*
- * lockdev_arg_writable() - fail now if the argument cannot be written back
- *
- * Calls that change lock state write their argument back afterwards; a
- * read-only argument must fail them before they change anything. Writes
- * the caller's own bytes back.
- */
-static int lockdev_arg_writable(unsigned int cmd, void __user *uarg,
-				const void *karg, size_t ksize)
-{
-	return lockdev_arg_out(cmd, uarg, karg, ksize);
-}
-
 static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
 {
 	struct lockdev_version v;
@@ -130,7 +117,7 @@ static int ld_entries_out(const struct ld_args *a, u64 uptr)
 
 static int ld_check_mode(u32 mode)
 {
-	return mode >= LOCKDEV_MODE_SHARED && mode <= LOCKDEV_MODE_EXCLUSIVE ?
+	return mode >= LOCKDEV_MODE_SHARED && mode <= LOCKDEV_MODE_NONE ?
 	       0 : -EINVAL;
 }
 
@@ -182,7 +169,7 @@ static void ld_lock_undo(struct ld_session *sess, const struct ld_args *a)
 	if ((a->result & LOCKDEV_RESULT_QUEUED) &&
 	    !ld_lock_cancel(sess, a->handle))
 		return;
-	ld_lock_release(sess, a->handle, NULL, 0);
+	ld_lock_release(sess, a->handle, NULL, 0, NULL);
 }
 
 static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
@@ -204,9 +191,6 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 		ret = ld_copy_name(name, lk.name, lk.name_len);
 	if (ret)
 		return ret;
-	ret = lockdev_arg_writable(cmd, uarg, &lk, sizeof(lk));
-	if (ret)
-		return ret;
 	if (lk.flags & (LOCKDEV_LOCK_NONBLOCK | LOCKDEV_LOCK_DEADLINE)) {
 		ret = ld_entries_alloc(&a, lk.entries, lk.nr_entries);
 		if (ret)
@@ -222,6 +206,7 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 		lk.handle = a.handle;
 		lk.generation = a.generation;
 		lk.result = a.result;
+		memcpy(lk.value, a.value, sizeof(lk.value));
 		ret = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
 		if (ret)
 			ld_lock_undo(sess, &a);
@@ -247,18 +232,29 @@ static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
 {
 	u8 name[LOCKDEV_NAME_MAX];
 	struct lockdev_unlock un;
+	struct ld_args a = {};
 	int ret;
 
 	ret = lockdev_arg_in(&un, sizeof(un), LOCKDEV_UNLOCK_SIZE_VER0, cmd,
 			     uarg);
 	if (ret)
 		return ret;
-	if (un.flags)
+	if (un.flags & ~LOCKDEV_UNLOCK_FLAGS_ALL)
 		return -EINVAL;
 	ret = ld_copy_target(name, un.handle, un.name, un.name_len);
 	if (ret)
 		return ret;
-	return ld_lock_release(sess, un.handle, name, un.name_len);
+	if (!(un.flags & LOCKDEV_UNLOCK_SET_VALUE))
+		return ld_lock_release(sess, un.handle, name, un.name_len,
+				       NULL);
+	ret = ld_value_alloc(&a);
+	if (ret)
+		return ret;
+	a.set_value = true;
+	memcpy(a.value, un.value, sizeof(a.value));
+	ret = ld_lock_release(sess, un.handle, name, un.name_len, &a);
+	kfree(a.value_room);
+	return ret;
 }
 
 static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
@@ -278,14 +274,18 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		ret = ld_check_wait_flags(cv.flags, LOCKDEV_CONVERT_FLAGS_ALL);
 	if (!ret)
 		ret = ld_copy_target(name, cv.handle, cv.name, cv.name_len);
-	if (!ret)
-		ret = lockdev_arg_writable(cmd, uarg, &cv, sizeof(cv));
+	if (!ret && (cv.flags & LOCKDEV_CONVERT_SET_VALUE)) {
+		a.set_value = true;
+		memcpy(a.value, cv.value, sizeof(a.value));
+		ret = ld_value_alloc(&a);
+	}
 	if (ret)
 		return ret;
 	a.mode = cv.mode;
-	a.flags = cv.flags;
+	a.flags = cv.flags & ~LOCKDEV_CONVERT_SET_VALUE;
 	a.deadline_ns = cv.deadline_ns;
 	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
+	kfree(a.value_room);
 	if (ret == -EDEADLK) {
 		cv.result = a.result;
 		return lockdev_arg_out(cmd, uarg, &cv, sizeof(cv)) ?: ret;
@@ -294,11 +294,13 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		return ret;
 	cv.generation = a.generation;
 	cv.result = a.result;
+	memcpy(cv.value, a.value, sizeof(cv.value));
 	ret = lockdev_arg_out(cmd, uarg, &cv, sizeof(cv));
-	if (ret && cv.mode > a.old_mode) {
+	if (ret && ld_mode_rank(cv.mode) > ld_mode_rank(a.old_mode)) {
 		/* Undo the upgrade: a downgrade back is immediate. */
 		a.mode = a.old_mode;
 		a.flags = 0;
+		a.set_value = false;
 		ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
 	}
 	return ret;
@@ -361,6 +363,7 @@ static int lockdev_ioc_query(struct ld_session *sess, unsigned int cmd,
 	if (!ret) {
 		q.nr_entries = a.nr_entries;
 		q.generation = a.generation;
+		memcpy(q.value, a.value, sizeof(q.value));
 		ret = ld_entries_out(&a, q.entries);
 	}
 	if (!ret)
@@ -451,6 +454,9 @@ static int ld_set_item_out(const struct ld_set_item *it, u64 items, u32 size,
 	    put_user(it->handle, &uptr->handle) ||
 	    put_user(it->generation, &uptr->generation))
 		return -EFAULT;
+	if (size >= LOCKDEV_SET_ITEM_SIZE_VER1 &&
+	    copy_to_user(uptr->value, it->value, sizeof(it->value)))
+		return -EFAULT;
 	return 0;
 }
 
@@ -466,8 +472,6 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 
 	ret = lockdev_arg_in(&ls, sizeof(ls), LOCKDEV_LOCK_SET_SIZE_VER0, cmd,
 			     uarg);
-	if (!ret)
-		ret = lockdev_arg_writable(cmd, uarg, &ls, sizeof(ls));
 	if (ret)
 		return ret;
 	/* From here on every failure writes failed and result back. */
@@ -505,7 +509,8 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 		/* All or nothing: a set whose result is lost is released. */
 		for (i = 0; i < ls.nr_items; i++)
 			if (items[i].dup == i)
-				ld_lock_release(sess, items[i].handle, NULL, 0);
+				ld_lock_release(sess, items[i].handle, NULL, 0,
+						NULL);
 	}
 	kvfree(items);
 	return ret ?: out;

@@ -93,6 +93,8 @@ extern unsigned int ld_max_classes_per_space;
 extern unsigned int ld_max_class_edges_per_space;
 extern unsigned int ld_max_classes_per_user;
 extern unsigned int ld_max_class_edges_per_user;
+extern unsigned int ld_max_idle_locks;
+extern unsigned int ld_max_idle_locks_per_space;
 
 /*
  * struct ld_user - per-uid accounting of limits
@@ -147,6 +149,13 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit);
  * @graph_mutex: serialises changes to the waiters of its locks and the
  *	wait-for graph walks over them (graph.c).
  * @graph_walk: the number of the last walk. @graph_mutex.
+ * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
+ *	@dead, @idle, @stamp and @link (table.c).
+ * @busy: its locks that are held, awaited, owner-died or being set up.
+ * @idle: its idle locks, least recently used first.
+ * @nr_idle: how many are on @idle.
+ * @stamp: the last stamp given to a lock joining @busy or @idle.
+ * @hash: its hash in the lockspaces table.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
@@ -171,6 +180,12 @@ struct ld_space {
 	u32 nr_edges;
 	struct mutex graph_mutex;	/* see the lock order above */
 	u64 graph_walk;
+	spinlock_t lru_lock;	/* see above */
+	struct list_head busy;
+	struct list_head idle;
+	u32 nr_idle;
+	u64 stamp;
+	u32 hash;
 	u16 name_len;
 	u8 name[];
 };
@@ -187,6 +202,8 @@ void ld_space_put(struct ld_space *space);
 void ld_space_enter(struct ld_space *space);
 void ld_space_leave(struct ld_space *space);
 void ld_space_exit(void);
+struct ld_space *ld_space_next(struct ld_space *prev);
+struct ld_space *ld_space_most_idle(u32 *second);
 
 /*
  * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
@@ -219,34 +236,45 @@ static inline bool ld_escaped(u8 c)
 }
 
 /*
- * struct ld_lock - a named lock in a lockspace
- * @node: in the locks table (lock.c). The key, @space and @name, is
- *	immutable; the table has its own locking.
+ * struct ld_lock - a named lock in a lockspace (table.c)
+ * @node: in the locks table. The key, @space and @name, is immutable; the
+ *	table has its own locking.
  * @space: the lockspace; a reference is held.
  * @class: the class of the name (class.c), or NULL. Set at creation and
  *	immutable; a class lives as long as its lockspace, so outlives the lock.
  * @ref: the table's reference while the lock is in it, plus one per request
- *	whose @lk it is: a request's reference keeps its lock's memory, also
- *	after the lock left the table. The last put frees it after RCU.
- * @lock: protects every field below.
- * @dead: removed from the table; a lookup that finds it retries.
+ *	whose @lk it is and one per caller that found it and comes back: a
+ *	request's reference keeps its lock's memory, also after the lock left
+ *	the table. The last put frees it after RCU.
+ * @lock: protects @nr, @owner_died, @value_valid, @generation, @died_user,
+ *	@value, @holders and @waiters.
+ * @generation: see the uapi header.
+ * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
+ * @name_len: length of @name.
+ * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
+ * @busy: callers that found it and will come back with a request: it does
+ *	not go idle meanwhile. @lock.
+ * @value_valid: @value holds what a holder set, since the lock came into
+ *	existence and since its last owner death.
+ * @dead: out of the table, or going: whoever finds it looks again.
+ *	@space->lru_lock.
+ * @idle: on @space->idle. @space->lru_lock.
+ * @stamp: when it joined its list of @space (table.c). @space->lru_lock.
+ * @link: in @space->busy or @space->idle. @space->lru_lock.
  * @died_user: while @owner_died, the uid charged for it (in its @locks),
  *	referenced; the holder that went away was its session's.
- * @busy: callers that looked it up and will come back; it stays alive.
- * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
- * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
+ * @value: the value block, LOCKDEV_VALUE_LEN bytes, allocated when first
+ *	set; NULL before.
  * @holders: struct ld_req.hnode, in grant order.
  * @waiters: struct ld_req.wnode, in queue order, upgrades first.
- * @generation: see the uapi header.
  * @rcu: for freeing after the table's RCU readers. It shares the room of
  *	@holders and @waiters, which are empty for good once the last
- *	reference is gone; a reader that finds the lock looks at @dead, under
- *	@lock, before them.
- * @name_len: length of @name.
+ *	reference is gone.
  * @name: the name, not NUL-terminated.
  *
- * A lock exists while it has holders, waiters or @owner_died. Changes to
- * @holders and @waiters of a lock with waiters also need ld_graph().
+ * A lock is resident: it stays in the table when nobody holds or awaits it
+ * (idle), until table.c drops it for a bound or its lockspace goes. Changes
+ * to @holders and @waiters of a lock with waiters also need ld_graph().
  * What a graph walk knows of a lock with waiters is kept in the wait of its
  * first waiter (struct ld_wait), so that a lock costs nothing for it.
  */
@@ -255,13 +283,19 @@ struct ld_lock {
 	struct ld_space *space;
 	struct ld_class *class;
 	refcount_t ref;
-	spinlock_t lock;	/* protects every field below */
-	bool dead;
+	spinlock_t lock;	/* see above */
+	u64 generation;
+	u32 nr[4];
+	u8 name_len;
 	bool owner_died;
-	u16 name_len;
+	bool value_valid;
+	bool dead;
+	bool idle;
 	u32 busy;
-	u32 nr[3];
+	u64 stamp;
+	struct list_head link;
 	struct ld_user *died_user;
+	u8 *value;
 	union {
 		struct {
 			struct list_head holders;
@@ -269,7 +303,6 @@ struct ld_lock {
 		};
 		struct rcu_head rcu;
 	};
-	u64 generation;
 	u8 name[];
 };
 
@@ -294,8 +327,8 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
  * a held lock costs.
  * @lk: the lock. Set once, before the request is visible on the lock.
  * @sess: the session. Immutable.
- * @onode: in the owned table, keyed by (@lk, @sess). Table-internal locking.
- * @handle: the session's handle for it. Immutable.
+ * @handle: the session's handle for it, its slot and the slot's
+ *	generation (session.c). Immutable.
  * @ref: the session's reference, plus one per task in a call on it and one
  *	while an asynchronous deadline is armed.
  * @level: the request's level. Immutable.
@@ -311,7 +344,10 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
  * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
  * @result: why a wait ended without a grant (negative errno). @lk->lock.
  * @since: ktime in ns when held or queued. @lk->lock.
- * @pid: the process that asked; a reference is held. Immutable.
+ * @pid: the process that asked. Immutable. Referenced by the request if
+ *	@own_pid, else it is the session's @pid, which outlives the request's
+ *	time on its lock's lists.
+ * @own_pid: the request holds the reference of @pid.
  * @comm: its comm. Immutable.
  * @wait: while waiting or converting, its wait; for an asynchronous
  *	request, always its struct ld_async. @lk->lock.
@@ -319,7 +355,6 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
 struct ld_req {
 	struct ld_lock *lk;
 	struct ld_session *sess;
-	struct rhash_head onode;
 	u64 handle;
 	refcount_t ref;
 	u32 level;
@@ -331,6 +366,7 @@ struct ld_req {
 	bool async;
 	bool releasing;
 	u8 told;
+	bool own_pid;
 	s16 result;
 	u64 since;
 	struct pid *pid;
@@ -519,8 +555,14 @@ extern const struct proc_ops ld_deadlocks_proc_ops;
  *	with smp_load_acquire().
  * @perms: LD_MAY_* on @space, written under @lock before @space is, and
  *	immutable once @space is set.
- * @handles: handle -> struct ld_req. The xarray's own lock.
- * @next_handle: the last handle given. Atomic.
+ * @pid: the opener's process, referenced: the requests it makes point to
+ *	it without a reference of their own. Immutable.
+ * @slot_lock: protects @slots, @nr_slots, @cap_slots and @free_slot.
+ * @slots: the handles: per slot, its struct ld_req, or while free, the
+ *	generation its next handle gets and the next free slot (session.c).
+ * @nr_slots: slots in use or freed; @slots has room for @cap_slots.
+ * @cap_slots: the room of @slots.
+ * @free_slot: the first free slot plus one, or 0 if none.
  * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
  * @nr_ranked: requests at a level above 0, held or queued. Atomic.
  * @lock: protects @done, @report and @classes, and the binding of @space.
@@ -545,8 +587,12 @@ struct ld_session {
 	struct ld_user *user;
 	struct ld_space *space;
 	unsigned int perms;
-	struct xarray handles;
-	atomic64_t next_handle;
+	struct pid *pid;
+	spinlock_t slot_lock;	/* protects the slots */
+	unsigned long *slots;
+	u32 nr_slots;
+	u32 cap_slots;
+	u32 free_slot;
 	u32 order_mode;
 	atomic_t nr_ranked;
 	spinlock_t lock;	/* protects done, report, classes, binding */
@@ -575,9 +621,11 @@ __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 			 poll_table *wait);
 
 /*
- * What a lock or convert request asks, and what it gets back; @report is a
- * deadlock or order report for the caller to keep, @old_mode the mode a
- * conversion started from.
+ * What a lock, convert or unlock request asks, and what it gets back;
+ * @report is a deadlock or order report for the caller to keep, @old_mode
+ * the mode a conversion started from, @value the value block of a grant or
+ * the one to set when @set_value, with @value_room the room allocated for
+ * it should the lock have none yet.
  */
 struct ld_args {
 	u32 mode;
@@ -595,14 +643,105 @@ struct ld_args {
 	u32 reason;
 	u32 old_mode;
 	struct ld_report *report;
+	bool set_value;
+	u8 *value_room;
+	u8 value[LOCKDEV_VALUE_LEN];
 };
 
+/* The rank of a mode: NONE < SHARED < APPEND < EXCLUSIVE. */
+static inline u32 ld_mode_rank(u32 mode)
+{
+	return mode == LOCKDEV_MODE_NONE ? 0 : mode;
+}
+
+/* The lock table (table.c). */
+int ld_table_init(void);
+void ld_table_exit(void);
+u64 ld_next_generation(void);
+struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
+			    bool create, int *err);
+void ld_lock_put(struct ld_lock *lk);
+bool ld_lock_rest(struct ld_lock *lk);
+void ld_space_trim(struct ld_space *space, u32 keep);
+void ld_lock_space_reap(struct ld_space *space);
+struct ld_user *ld_lock_repaired(struct ld_lock *lk);
+void ld_died_user_put(struct ld_user *user);
+void ld_lock_owner_died(struct ld_lock *lk, const struct ld_req *req);
+u32 ld_lock_value(const struct ld_lock *lk, u8 *value);
+int ld_value_alloc(struct ld_args *a);
+void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a);
+
+/* After ld_lock_rest() said so: bring the lockspace back to its bound. */
+static inline void ld_space_trim_if(struct ld_space *space, bool over)
+{
+	if (unlikely(over))
+		ld_space_trim(space, READ_ONCE(ld_max_idle_locks_per_space));
+}
+
+/*
+ * struct ld_walk_pos - where a walk of one lockspace's locks is
+ * (ld_walk_next())
+ * @cur: the lock it is at, referenced by the walker, or NULL.
+ * @last: @cur's stamp then.
+ * @upto: the lockspace's stamp when the walk started: locks with a higher
+ *	one came or moved since, and are skipped.
+ * @started: @upto is set.
+ * @in_idle: the walk is on the idle list.
+ */
+struct ld_walk_pos {
+	struct ld_lock *cur;
+	u64 last;
+	u64 upto;
+	bool started;
+	bool in_idle;
+};
+
+struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
+			     bool idle);
+
+/* Handles (session.c). */
+int ld_slot_alloc(struct ld_session *sess, struct ld_req *req);
+struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle);
+bool ld_slot_get_req(struct ld_session *sess, struct ld_req *req);
+void ld_slot_free(struct ld_session *sess, struct ld_req *req);
+struct ld_req *ld_slot_req(struct ld_session *sess, u32 i);
+struct ld_req *ld_session_next(struct ld_session *sess, u32 *index);
+
+/* The grant and wait engine (grant.c). */
+bool ld_compatible(u32 mode, u32 mask);
+u32 ld_req_want(const struct ld_req *req);
+struct list_head *ld_queue_pos(struct ld_lock *lk, const struct ld_req *self);
+bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
+		  const struct list_head *pos);
+void ld_settle(struct ld_req *req, u32 want);
+void ld_convert_to(struct ld_req *req, u32 mode);
+void ld_hold(struct ld_req *req);
+void ld_unqueue(struct ld_req *req, int result);
+void ld_wait_finish(struct ld_req *req, int result);
+void ld_grant_waiters(struct ld_lock *lk);
+int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
+	       struct list_head *pos, struct ld_args *a, struct ld_wait *wait);
+int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
+	    struct ld_args *a);
+void ld_complete(struct ld_req *req, int result);
+void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now);
+void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
+void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
+int ld_async_alloc(struct ld_req *req, u64 user_data);
+void ld_async_drop_done(struct ld_req *req);
+void ld_async_free(struct ld_req *req);
+bool ld_async_cancel(struct ld_req *req, int result);
+void ld_async_disarm_sync(struct ld_req *req);
+
+/* Requests (request.c). */
 int ld_lock_init(void);
 void ld_lock_exit(void);
+bool ld_req_end(struct ld_req *req);
+void ld_req_forget(struct ld_req *req);
 int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		    struct ld_args *args);
 int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
-		    u32 len);
+		    u32 len, struct ld_args *args);
 int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len, struct ld_args *args);
 int ld_lock_cancel(struct ld_session *sess, u64 handle);
@@ -613,10 +752,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		 u32 *nr);
 void ld_lock_session_release(struct ld_session *sess);
-void ld_lock_space_reap(struct ld_space *space);
 void ld_req_put(struct ld_req *req);
-bool ld_compatible(u32 mode, u32 mask);
-u32 ld_req_want(const struct ld_req *req);
 /*
  * A visit of requests: fn(request, queued, arg), where queued says it blocks
  * as a waiter rather than as a holder; a true return ends the visit.
@@ -629,9 +765,8 @@ struct ld_visit {
 bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 		       const struct ld_req *self, const struct list_head *stop,
 		       const struct ld_visit *visit);
-void ld_lock_unpin(struct ld_lock *lk);
 
-/* Every lock, for /proc/lockdev/locks (proc_locks.c). */
+/* Every lock, for the scanner of long holds and waits (events.c). */
 extern struct rhashtable ld_locks;
 extern const struct proc_ops ld_locks_proc_ops;
 
@@ -664,28 +799,33 @@ bool ld_waits_visit(const struct ld_waits *wt, u32 i, u32 max,
 void ld_waits_free(struct ld_waits *wt);
 
 /*
- * struct ld_locks_iter - a walk of the locks table (proc_locks.c)
- * @hti: the table walk.
- * @cur: the lock the walk is at, pinned, or NULL.
+ * struct ld_locks_iter - a walk of the locks of every lockspace
+ * (proc_locks.c), which meets each lock at most once
+ * @space: the lockspace the walk is in, referenced, or NULL.
+ * @pos_in: where in @space.
+ * @cur: the lock the walk is at, referenced, or NULL.
  * @pos: how many locks the walk has passed, for seq_file.
  * @viewer: who walks.
- * @all: every lock, not only those the walker may see.
+ * @all: every lockspace, not only those the walker may see.
+ * @idle: idle locks too, not only busy ones.
  * @waits: room to find the waits of the lock the walk is at, kept for the
  *	next lock.
  *
  * Only its owner uses it, one call at a time.
  */
 struct ld_locks_iter {
-	struct rhashtable_iter hti;
+	struct ld_space *space;
+	struct ld_walk_pos pos_in;
 	struct ld_lock *cur;
 	loff_t pos;
 	struct ld_viewer viewer;
 	bool all;
+	bool idle;
 	struct ld_waits waits;
 };
 
 void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
-			bool all);
+			bool all, bool idle);
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);
 void ld_locks_iter_exit(struct ld_locks_iter *it);
 
@@ -708,13 +848,14 @@ struct ld_set_item {
 	u32 result;
 	u64 handle;
 	u64 generation;
+	u8 value[LOCKDEV_VALUE_LEN];
 	u8 name[LOCKDEV_NAME_MAX];
 };
 
 int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 		struct ld_args *a, u32 *failed);
 
-extern const char *const ld_mode_names[4];
+extern const char *const ld_mode_names[5];
 
 /* Lock classes and learned order (class.c); the hooks the lock engine calls. */
 struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
@@ -800,6 +941,8 @@ struct ld_stats_pcpu {
 	unsigned long order_full;
 	unsigned long events;
 	unsigned long events_dropped;
+	long idle_locks;
+	unsigned long idle_dropped;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);

@@ -43,7 +43,8 @@ static int ld_set_merge(struct ld_set_item *items, u32 nr,
 				*failed = it->index;
 				return -EINVAL;
 			}
-			first->mode = max(first->mode, it->mode);
+			if (ld_mode_rank(it->mode) > ld_mode_rank(first->mode))
+				first->mode = it->mode;
 			it->dup = j;
 			break;
 		}
@@ -56,7 +57,8 @@ static int ld_set_merge(struct ld_set_item *items, u32 nr,
 /**
  * ld_lock_set() - LOCKDEV_IOC_LOCK_SET
  * @sess: the session
- * @items: the requests, decoded; handle, generation and result are filled
+ * @items: the requests, decoded; handle, generation, result and value are
+ *	filled
  * @nr: how many, at most LOCKDEV_SET_MAX
  * @a: the set's flags and deadline; on EDEADLK, result is set to the reason
  * @failed: set to the index of the item that failed
@@ -91,13 +93,14 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 		it->handle = one.handle;
 		it->generation = one.generation;
 		it->result = one.result;
+		memcpy(it->value, one.value, sizeof(it->value));
 	}
 	if (ret) {
 		*failed = it->index;
 		if (ret == -EDEADLK)
 			a->result = one.result;
 		while (i--)
-			ld_lock_release(sess, uniq[i]->handle, NULL, 0);
+			ld_lock_release(sess, uniq[i]->handle, NULL, 0, NULL);
 		return ret;
 	}
 	for (i = 0; i < nr; i++) {
@@ -106,6 +109,8 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 			it->handle = items[it->dup].handle;
 			it->generation = items[it->dup].generation;
 			it->result = items[it->dup].result;
+			memcpy(it->value, items[it->dup].value,
+			       sizeof(it->value));
 		}
 	}
 	return 0;

@@ -147,7 +147,7 @@ static int ld_nl_locks_start(struct netlink_callback *cb)
 	if (!d)
 		return -ENOMEM;
 	ld_locks_iter_init(&d->it, NULL,
-			   netlink_capable(cb->skb, CAP_NET_ADMIN));
+			   netlink_capable(cb->skb, CAP_NET_ADMIN), false);
 	ld_locks_iter_next(&d->it);
 	cb->args[0] = (long)d;
 	return 0;

@@ -69,7 +69,7 @@ static bool ld_order_broken(const struct ld_req *r, const struct ld_lock *hl,
  * Goes through the session's requests only when it has ranked ones besides
  * @req. The first held or queued ranked request in the way is reported.
  *
- * Context: may sleep; no ld_lock.lock held.
+ * Context: no ld_lock.lock held.
  * Return: 0, or -EDEADLK when the order is broken in strict mode.
  */
 int ld_order_check(struct ld_session *sess, struct ld_req *req,
@@ -79,21 +79,21 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 	struct ld_lock *lk = req->lk, *hl;
 	struct ld_report *rep = NULL;
 	bool broken = false;
-	unsigned long index;
 	struct ld_req *r;
+	u32 i;
 
 	if (!req->level || mode == LOCKDEV_ORDER_OFF ||
 	    atomic_read(&sess->nr_ranked) < 2)
 		return 0;
 
-	rcu_read_lock();
-	xa_lock(&sess->handles);
-	xa_for_each(&sess->handles, index, r) {
-		hl = READ_ONCE(r->lk);
-		if (r == req || !r->level || !hl || hl == lk)
+	spin_lock(&sess->slot_lock);
+	for (i = 0; i < sess->nr_slots && !broken; i++) {
+		r = ld_slot_req(sess, i);
+		hl = r ? READ_ONCE(r->lk) : NULL;
+		if (r == req || !hl || !r->level || hl == lk)
 			continue;
 		spin_lock(&hl->lock);
-		if (!hl->dead && r->state != LD_DONE &&
+		if (r->state != LD_DONE &&
 		    ld_order_broken(r, hl, lk, req->level)) {
 			broken = true;
 			rep = ld_report_alloc(sess->space, LOCKDEV_RESULT_ORDER,
@@ -107,11 +107,8 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 					      a->mode, req->level);
 		}
 		spin_unlock(&hl->lock);
-		if (broken)
-			break;
 	}
-	xa_unlock(&sess->handles);
-	rcu_read_unlock();
+	spin_unlock(&sess->slot_lock);
 	if (!broken)
 		return 0;
 

@@ -51,6 +51,14 @@ unsigned int ld_max_class_edges_per_user = 16384;
 module_param_named(max_class_edges_per_user, ld_max_class_edges_per_user, uint, 0644);
 MODULE_PARM_DESC(max_class_edges_per_user, "Learned-order edges the lockspaces owned by one uid may have together (order_full beyond)");
 
+unsigned int ld_max_idle_locks_per_space = 1 << 20;
+module_param_named(max_idle_locks_per_space, ld_max_idle_locks_per_space, uint, 0644);
+MODULE_PARM_DESC(max_idle_locks_per_space, "Idle resident locks one lockspace keeps; the least recently used go beyond");
+
+unsigned int ld_max_idle_locks = 2 << 20;
+module_param_named(max_idle_locks, ld_max_idle_locks, uint, 0644);
+MODULE_PARM_DESC(max_idle_locks, "Idle resident locks of all lockspaces; the lockspaces with the most give some up beyond");
+
 /* Thresholds of events: a change rescans at once (events.c). */
 static int ld_param_set_threshold(const char *val,
 				  const struct kernel_param *kp)

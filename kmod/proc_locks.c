@@ -20,10 +20,11 @@
 #include "lockdev.h"
 
 /* The names of the modes in /proc/lockdev/ files. */
-const char *const ld_mode_names[4] = {
+const char *const ld_mode_names[5] = {
 	[LOCKDEV_MODE_SHARED] = "shared",
 	[LOCKDEV_MODE_APPEND] = "append",
 	[LOCKDEV_MODE_EXCLUSIVE] = "exclusive",
+	[LOCKDEV_MODE_NONE] = "none",
 };
 
 static const char *const ld_state_names[] = {
@@ -34,39 +35,42 @@ static const char *const ld_state_names[] = {
 
 static void ld_locks_walk_begin(struct ld_locks_iter *it)
 {
-	rhashtable_walk_enter(&ld_locks, &it->hti);
+	it->space = NULL;
+	memset(&it->pos_in, 0, sizeof(it->pos_in));
 	it->cur = NULL;
 	it->pos = 0;
 }
 
 static void ld_locks_walk_end(struct ld_locks_iter *it)
 {
-	if (it->cur) {
-		ld_lock_unpin(it->cur);
-		it->cur = NULL;
-	}
-	rhashtable_walk_exit(&it->hti);
+	if (it->cur)
+		ld_lock_put(it->cur);
+	if (it->space)
+		ld_space_put(it->space);
+	ld_locks_walk_begin(it);
 }
 
 /**
- * ld_locks_iter_init() - start a walk of the locks table
+ * ld_locks_iter_init() - start a walk of the locks of every lockspace
  * @it: the walk
  * @file: the /proc file whose opener walks, or NULL for the calling task
- * @all: every lock, not only those of the lockspaces the walker may see
+ * @all: every lockspace, not only those the walker may see
+ * @idle: idle locks too
  *
  * Context: in the task that opens the file, or asks for the walk.
  */
 void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
-			bool all)
+			bool all, bool idle)
 {
 	ld_viewer_init(&it->viewer, file);
 	it->all = all;
+	it->idle = idle;
 	memset(&it->waits, 0, sizeof(it->waits));
 	ld_locks_walk_begin(it);
 }
 
 /**
- * ld_locks_iter_exit() - end a walk of the locks table
+ * ld_locks_iter_exit() - end a walk of the locks
  * @it: the walk
  */
 void ld_locks_iter_exit(struct ld_locks_iter *it)
@@ -76,46 +80,50 @@ void ld_locks_iter_exit(struct ld_locks_iter *it)
 	ld_viewer_exit(&it->viewer);
 }
 
+/* Move to the next lockspace the walk may see, or to none at the end. */
+static void ld_locks_next_space(struct ld_locks_iter *it)
+{
+	struct ld_space *space;
+
+	do {
+		space = ld_space_next(it->space);
+		if (it->space)
+			ld_space_put(it->space);
+		it->space = space;
+	} while (space && !it->all && !ld_space_visible(space, &it->viewer));
+	memset(&it->pos_in, 0, sizeof(it->pos_in));
+}
+
 /**
- * ld_locks_iter_next() - move to the next lock, and pin it
+ * ld_locks_iter_next() - move to the next lock
  * @it: the walk
  *
- * Unpins the lock the walk was at. A lock of a lockspace the walk's viewer
- * may not see (ld_space_visible()) is skipped unless the walk is of all.
+ * Lockspace by lockspace (ld_space_next()), lock by lock (ld_walk_next()):
+ * a lock is met at most once whatever the table does meanwhile. A lockspace
+ * the walk's viewer may not see (ld_space_visible()) is skipped unless the
+ * walk is of all.
  *
  * Context: may sleep.
- * Return: the lock, pinned until the next call or the end of the walk, or
- * NULL at the end.
+ * Return: the lock, referenced until the next call or the end of the walk,
+ * or NULL at the end.
  */
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 {
-	struct ld_lock *lk;
+	struct ld_lock *lk = NULL;
 
-	if (it->cur) {
-		ld_lock_unpin(it->cur);
-		it->cur = NULL;
-	}
-	rhashtable_walk_start(&it->hti);
-	for (;;) {
-		lk = rhashtable_walk_next(&it->hti);
-		if (IS_ERR(lk)) {
-			if (PTR_ERR(lk) == -EAGAIN)
-				continue;
-			lk = NULL;
-		}
-		if (!lk)
+	if (!it->pos)
+		ld_locks_next_space(it);
+	while (it->space) {
+		it->pos_in.cur = it->cur;
+		lk = ld_walk_next(it->space, &it->pos_in, it->idle);
+		if (it->cur)
+			ld_lock_put(it->cur);
+		it->cur = lk;
+		if (lk)
 			break;
-		spin_lock(&lk->lock);
-		if (!lk->dead &&
-		    (it->all || ld_space_visible(lk->space, &it->viewer))) {
-			lk->busy++;
-			spin_unlock(&lk->lock);
-			break;
-		}
-		spin_unlock(&lk->lock);
+		ld_locks_next_space(it);
+		cond_resched();
 	}
-	rhashtable_walk_stop(&it->hti);
-	it->cur = lk;
 	it->pos++;
 	return lk;
 }
@@ -124,7 +132,6 @@ struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 static void ld_locks_rewind(struct ld_locks_iter *it)
 {
 	ld_locks_walk_end(it);
-	ld_locks_walk_begin(it);
 }
 
 /**
@@ -314,6 +321,18 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 	seq_putc(m, '\n');
 }
 
+/* The line of an idle lock marked owner-died. */
+static void ld_show_idle(struct seq_file *m, struct ld_lock *lk)
+{
+	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->stamp);
+
+	ld_space_show_name(m, lk->space);
+	seq_putc(m, ' ');
+	ld_escape(m, lk->name, lk->name_len);
+	seq_printf(m, " 0 - owner-died 0 - %llu 1 %llu - 0\n",
+		   (s64)idle > 0 ? idle / NSEC_PER_MSEC : 0, lk->generation);
+}
+
 static int ld_locks_show(struct seq_file *m, void *v)
 {
 	struct ld_locks_iter *it = m->private;
@@ -341,6 +360,8 @@ static int ld_locks_show(struct seq_file *m, void *v)
 	/* A lock's lines overflowing the buffer come again in a bigger one. */
 	for (i = 0; i < it->waits.nr && !seq_has_overflowed(m); i++)
 		ld_show_req(m, lk, &it->waits, i, ns, now);
+	if (!it->waits.nr && lk->owner_died)
+		ld_show_idle(m, lk);
 	spin_unlock(&lk->lock);
 	return 0;
 }
@@ -359,7 +380,7 @@ static int ld_locks_open(struct inode *inode, struct file *file)
 	it = __seq_open_private(file, &ld_locks_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	ld_locks_iter_init(it, file, false);
+	ld_locks_iter_init(it, file, false, false);
 	return 0;
 }
 

@@ -42,7 +42,8 @@ struct ld_session *ld_session_create(struct file *file)
 	sess->id = atomic64_inc_return(&ld_session_ids);
 	sess->cred = get_cred(file->f_cred);
 	sess->user = user;
-	xa_init(&sess->handles);
+	sess->pid = get_pid(task_tgid(current));
+	spin_lock_init(&sess->slot_lock);
 	spin_lock_init(&sess->lock);
 	INIT_LIST_HEAD(&sess->done);
 	init_waitqueue_head(&sess->wq);
@@ -77,7 +78,12 @@ void ld_session_destroy(struct ld_session *sess)
 	ld_report_session_exit(sess);
 	list_for_each_entry_safe(c, tmp, &sess->done, node)
 		ld_completion_free(sess, c);
-	xa_destroy(&sess->handles);
+	if (sess->slots) {
+		ld_stat_add(memory, -(long)(sess->cap_slots *
+					   sizeof(*sess->slots)));
+		kvfree(sess->slots);
+	}
+	put_pid(sess->pid);
 	if (sess->space) {
 		ld_space_leave(sess->space);
 		ld_space_put(sess->space);
@@ -88,6 +94,198 @@ void ld_session_destroy(struct ld_session *sess)
 	ld_stat_dec(sessions);
 	ld_stat_add(memory, -(long)ksize(sess));
 	kfree(sess);
+}
+
+/*
+ * Handles. A handle is a slot of the session's array and the generation of
+ * the slot when it was given, (generation << LD_SLOT_BITS) | slot, with the
+ * generation from 1 on. A freed slot keeps the generation its next handle
+ * gets, so a handle that ended never names a request again; a slot whose
+ * generation is used up is retired, never given again. A free slot is an
+ * odd word: generation << 32 | next free slot plus one << 1 | 1.
+ */
+#define LD_SLOT_BITS	24
+#define LD_SLOT_MAX	(1U << LD_SLOT_BITS)
+#define LD_SLOT_FREE	1UL
+
+static unsigned long ld_slot_free_word(u32 gen, u32 next)
+{
+	return (unsigned long)gen << 32 | (unsigned long)next << 1 |
+	       LD_SLOT_FREE;
+}
+
+/**
+ * ld_slot_req() - the request in a slot
+ * @sess: the session
+ * @i: the slot, below @sess->nr_slots
+ *
+ * Context: @sess->slot_lock held.
+ * Return: the request, or NULL if the slot is free.
+ */
+struct ld_req *ld_slot_req(struct ld_session *sess, u32 i)
+{
+	unsigned long w = sess->slots[i];
+
+	lockdep_assert_held(&sess->slot_lock);
+	return w & LD_SLOT_FREE ? NULL : (struct ld_req *)w;
+}
+
+/* Give @req the slot @i, of generation @gen. */
+static void ld_slot_fill(struct ld_session *sess, struct ld_req *req, u32 i,
+			 u32 gen)
+{
+	lockdep_assert_held(&sess->slot_lock);
+	req->handle = (u64)gen << LD_SLOT_BITS | i;
+	sess->slots[i] = (unsigned long)req;
+}
+
+/* Take a free slot or an unused one, if any. */
+static bool ld_slot_take(struct ld_session *sess, struct ld_req *req)
+{
+	unsigned long w;
+	u32 i;
+
+	lockdep_assert_held(&sess->slot_lock);
+	if (sess->free_slot) {
+		i = sess->free_slot - 1;
+		w = sess->slots[i];
+		sess->free_slot = (u32)w >> 1;
+		ld_slot_fill(sess, req, i, w >> 32);
+		return true;
+	}
+	if (sess->nr_slots < sess->cap_slots) {
+		ld_slot_fill(sess, req, sess->nr_slots++, 1);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * ld_slot_alloc() - give a request its handle
+ * @sess: the session
+ * @req: the request, whose @handle is set
+ *
+ * Context: may sleep.
+ * Return: 0, -EDQUOT when the session has LD_SLOT_MAX slots, or -ENOMEM.
+ */
+int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
+{
+	unsigned long *room = NULL, *old;
+	u32 cap = 0, want;
+	long grown = 0;
+
+	for (;;) {
+		spin_lock(&sess->slot_lock);
+		if (ld_slot_take(sess, req))
+			break;
+		if (cap > sess->cap_slots) {
+			memcpy(room, sess->slots,
+			       sess->nr_slots * sizeof(*room));
+			old = sess->slots;
+			sess->slots = room;
+			room = old;
+			grown = (long)(cap - sess->cap_slots) * sizeof(*room);
+			sess->cap_slots = cap;
+			ld_slot_take(sess, req);
+			break;
+		}
+		want = sess->cap_slots ? sess->cap_slots * 2 : 16;
+		spin_unlock(&sess->slot_lock);
+		if (want > LD_SLOT_MAX)
+			return -EDQUOT;
+		kvfree(room);
+		room = kvmalloc_array(want, sizeof(*room), GFP_KERNEL_ACCOUNT);
+		if (!room)
+			return -ENOMEM;
+		cap = want;
+	}
+	spin_unlock(&sess->slot_lock);
+	ld_stat_add(memory, grown);
+	kvfree(room);
+	return 0;
+}
+
+/**
+ * ld_slot_get() - the request a handle names
+ * @sess: the session
+ * @handle: the handle
+ *
+ * Return: the request, referenced, or NULL if the handle names none now.
+ */
+struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle)
+{
+	u32 i = handle & (LD_SLOT_MAX - 1);
+	struct ld_req *req = NULL;
+
+	spin_lock(&sess->slot_lock);
+	if (i < sess->nr_slots) {
+		req = ld_slot_req(sess, i);
+		if (req && req->handle == handle && READ_ONCE(req->lk))
+			refcount_inc(&req->ref);
+		else
+			req = NULL;
+	}
+	spin_unlock(&sess->slot_lock);
+	return req;
+}
+
+/**
+ * ld_slot_get_req() - is a request still in its slot
+ * @sess: the session
+ * @req: the request, referenced by the caller
+ *
+ * Return: true if @req has not been forgotten.
+ */
+bool ld_slot_get_req(struct ld_session *sess, struct ld_req *req)
+{
+	u32 i = req->handle & (LD_SLOT_MAX - 1);
+	bool ret;
+
+	spin_lock(&sess->slot_lock);
+	ret = i < sess->nr_slots && ld_slot_req(sess, i) == req;
+	spin_unlock(&sess->slot_lock);
+	return ret;
+}
+
+/**
+ * ld_slot_free() - take a request's handle away
+ * @sess: the session
+ * @req: the request, which ended
+ */
+void ld_slot_free(struct ld_session *sess, struct ld_req *req)
+{
+	u32 i = req->handle & (LD_SLOT_MAX - 1);
+	u32 gen = req->handle >> LD_SLOT_BITS;
+
+	spin_lock(&sess->slot_lock);
+	if (gen == U32_MAX) {
+		sess->slots[i] = ld_slot_free_word(0, 0);
+	} else {
+		sess->slots[i] = ld_slot_free_word(gen + 1, sess->free_slot);
+		sess->free_slot = i + 1;
+	}
+	spin_unlock(&sess->slot_lock);
+}
+
+/**
+ * ld_session_next() - the session's next request from a slot on
+ * @sess: the session
+ * @index: the slot to look from; set past the request found
+ *
+ * Return: the request, referenced, or NULL.
+ */
+struct ld_req *ld_session_next(struct ld_session *sess, u32 *index)
+{
+	struct ld_req *req = NULL;
+
+	spin_lock(&sess->slot_lock);
+	for (; *index < sess->nr_slots && !req; (*index)++) {
+		req = ld_slot_req(sess, *index);
+		if (req)
+			refcount_inc(&req->ref);
+	}
+	spin_unlock(&sess->slot_lock);
+	return req;
 }
 
 /*

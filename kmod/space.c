@@ -168,6 +168,9 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	atomic_set(&space->locks, 0);
 	INIT_LIST_HEAD(&space->classes);
 	mutex_init(&space->graph_mutex);
+	spin_lock_init(&space->lru_lock);
+	INIT_LIST_HEAD(&space->busy);
+	INIT_LIST_HEAD(&space->idle);
 	space->user_ns = current_user_ns();
 	space->ipc = mntget(ld_current_ipc());
 	space->name_len = len;
@@ -211,6 +214,7 @@ static struct ld_space *ld_space_create(const struct cred *cred,
 	space->gid = cred->egid;
 	space->mode = mode;
 	space->creator = user;
+	space->hash = hash;
 	hash_add(ld_spaces, &space->node, hash);
 	ld_stat_inc(spaces);
 	ld_stat_add(memory, ksize(space));
@@ -376,6 +380,72 @@ void ld_space_put(struct ld_space *space)
 }
 
 /**
+ * ld_space_next() - walk the lockspaces
+ * @prev: the lockspace the walk is at, referenced by the caller (who keeps
+ *	that reference), or NULL to start
+ *
+ * A lockspace that exists for the whole walk is met once; one created
+ * meanwhile may be missed. Linear in the lockspaces over a whole walk.
+ *
+ * Context: may sleep.
+ * Return: the next lockspace, referenced, or NULL at the end.
+ */
+struct ld_space *ld_space_next(struct ld_space *prev)
+{
+	struct hlist_node *n = prev ? prev->node.next : NULL;
+	u32 bkt = prev ? hash_min(prev->hash, HASH_BITS(ld_spaces)) + 1 : 0;
+	struct ld_space *space;
+
+	mutex_lock(&ld_spaces_mutex);
+	for (;;) {
+		for (; n; n = n->next) {
+			space = hlist_entry(n, struct ld_space, node);
+			if (refcount_inc_not_zero(&space->ref))
+				goto out;
+		}
+		if (bkt >= HASH_SIZE(ld_spaces)) {
+			space = NULL;
+			break;
+		}
+		n = ld_spaces[bkt++].first;
+	}
+out:
+	mutex_unlock(&ld_spaces_mutex);
+	return space;
+}
+
+/**
+ * ld_space_most_idle() - the lockspace with the most idle locks
+ * @second: set to the number of idle locks of the one with the most after it
+ *
+ * Context: may sleep. Linear in the lockspaces.
+ * Return: the lockspace, referenced, or NULL if none has idle locks.
+ */
+struct ld_space *ld_space_most_idle(u32 *second)
+{
+	struct ld_space *space, *best = NULL;
+	u32 most = 0, n;
+	int bkt;
+
+	*second = 0;
+	mutex_lock(&ld_spaces_mutex);
+	hash_for_each(ld_spaces, bkt, space, node) {
+		n = READ_ONCE(space->nr_idle);
+		if (n > most) {
+			*second = most;
+			most = n;
+			best = space;
+		} else if (n > *second) {
+			*second = n;
+		}
+	}
+	if (best)
+		ld_space_get(best);
+	mutex_unlock(&ld_spaces_mutex);
+	return best;
+}
+
+/**
  * ld_space_enter() - a session binds to a lockspace
  * @space: the lockspace, referenced by the session
  */
@@ -388,13 +458,18 @@ void ld_space_enter(struct ld_space *space)
  * ld_space_leave() - a session bound to a lockspace goes
  * @space: the lockspace, still referenced by the session
  *
- * The lockspace may now be kept only by owner-died locks: have the
- * collector look at it.
+ * The last session to go drops the lockspace's idle locks, which live as
+ * long as it does. The lockspace may now be kept only by owner-died locks:
+ * have the collector look at it.
+ *
+ * Context: may sleep.
  */
 void ld_space_leave(struct ld_space *space)
 {
-	if (atomic_dec_and_test(&space->sessions))
-		queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
+	if (!atomic_dec_and_test(&space->sessions))
+		return;
+	ld_space_trim(space, 0);
+	queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
 }
 
 /*

@@ -38,6 +38,8 @@ static const struct {
 	LD_STAT_FIELD("order_full", order_full),
 	LD_STAT_FIELD("events", events),
 	LD_STAT_FIELD("events_dropped", events_dropped),
+	LD_STAT_FIELD("idle_locks", idle_locks),
+	LD_STAT_FIELD("idle_dropped", idle_dropped),
 #undef LD_STAT_FIELD
 };
 

@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The grant and wait engine: the compatibility of modes, the grant policy,
+ * the queue, waits and their deadlines, asynchronous completions, and the
+ * one path by which a new request or a conversion is granted or queued.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "lockdev.h"
+
+static const u32 ld_compat_mask[5] = {
+	[LOCKDEV_MODE_SHARED] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |
+				LD_MODE_BIT(LOCKDEV_MODE_APPEND) |
+				LD_MODE_BIT(LOCKDEV_MODE_NONE),
+	[LOCKDEV_MODE_APPEND] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |
+				LD_MODE_BIT(LOCKDEV_MODE_NONE),
+	[LOCKDEV_MODE_EXCLUSIVE] = LD_MODE_BIT(LOCKDEV_MODE_NONE),
+	[LOCKDEV_MODE_NONE] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |
+			      LD_MODE_BIT(LOCKDEV_MODE_APPEND) |
+			      LD_MODE_BIT(LOCKDEV_MODE_EXCLUSIVE) |
+			      LD_MODE_BIT(LOCKDEV_MODE_NONE),
+};
+
+/**
+ * ld_compatible() - is a mode compatible with every mode of a set
+ * @mode: the mode asked for
+ * @mask: LD_MODE_BIT()s of the modes present
+ *
+ * Return: true if @mode may coexist with each of them.
+ */
+bool ld_compatible(u32 mode, u32 mask)
+{
+	return !(mask & ~ld_compat_mask[mode]);
+}
+
+/**
+ * ld_req_want() - the mode a request holds, or waits for while queued
+ * @req: the request
+ *
+ * Return: a LOCKDEV_MODE_*.
+ */
+u32 ld_req_want(const struct ld_req *req)
+{
+	return req->state == LD_CONVERTING ? req->want : req->mode;
+}
+
+/* The modes held on @lk, not counting one hold of @self if given. */
+static u32 ld_holders_mask(const struct ld_lock *lk, const struct ld_req *self)
+{
+	u32 mask = 0, mode;
+
+	for (mode = LOCKDEV_MODE_SHARED; mode <= LOCKDEV_MODE_NONE; mode++)
+		if (LD_NR(lk, mode) > (self && self->mode == mode))
+			mask |= LD_MODE_BIT(mode);
+	return mask;
+}
+
+/* The modes asked for by the waiters of @lk before @stop. */
+static u32 ld_queued_mask(const struct ld_lock *lk, const struct list_head *stop)
+{
+	const struct ld_req *w;
+	u32 mask = 0;
+
+	list_for_each_entry(w, &lk->waiters, wnode) {
+		if (&w->wnode == stop)
+			break;
+		mask |= LD_MODE_BIT(ld_req_want(w));
+	}
+	return mask;
+}
+
+/* An upgrade of a held mode, which queues ahead of new requests. */
+static bool ld_req_upgrading(const struct ld_req *req)
+{
+	return req->state == LD_CONVERTING && req->mode != LOCKDEV_MODE_NONE;
+}
+
+/* Where an upgrade queues: after the upgrades already queued. */
+static struct list_head *ld_upgrade_pos(struct ld_lock *lk)
+{
+	struct ld_req *w;
+
+	list_for_each_entry(w, &lk->waiters, wnode)
+		if (!ld_req_upgrading(w))
+			return &w->wnode;
+	return &lk->waiters;
+}
+
+/**
+ * ld_queue_pos() - where a request for @lk queues
+ * @lk: the lock
+ * @self: a held request converting, or NULL for a new request
+ *
+ * A conversion from NONE queues as a new request does, at the tail.
+ *
+ * Return: the waiter it queues ahead of, or @lk->waiters.
+ */
+struct list_head *ld_queue_pos(struct ld_lock *lk, const struct ld_req *self)
+{
+	if (!self || self->mode == LOCKDEV_MODE_NONE)
+		return &lk->waiters;
+	return ld_upgrade_pos(lk);
+}
+
+/**
+ * ld_visit_blockers() - visit each request a wait depends on
+ * @lk: the lock
+ * @want: the mode asked for
+ * @self: the request itself when it holds @lk already, or NULL
+ * @stop: the waiters from here on are not ahead of the request
+ * @visit: its fn is called for each incompatible holder, then each
+ *	incompatible waiter ahead, with its arg; a true return stops the walk
+ *
+ * Context: @lk->lock held, or ld_graph(@lk) held and @lk has waiters.
+ * Return: true if the visit was ended early.
+ */
+bool ld_visit_blockers(struct ld_lock *lk, u32 want,
+		       const struct ld_req *self, const struct list_head *stop,
+		       const struct ld_visit *visit)
+{
+	struct ld_req *r;
+
+	list_for_each_entry(r, &lk->holders, hnode)
+		if (r != self && !ld_compatible(want, LD_MODE_BIT(r->mode)) &&
+		    visit->fn(r, false, visit->arg))
+			return true;
+	list_for_each_entry(r, &lk->waiters, wnode) {
+		if (&r->wnode == stop)
+			break;
+		if (r != self &&
+		    !ld_compatible(want, LD_MODE_BIT(ld_req_want(r))) &&
+		    visit->fn(r, true, visit->arg))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * ld_fill_entry() - describe a holder or waiter as the caller sees it
+ * @e: the entry to fill
+ * @r: the request
+ * @now: ktime in ns, for its age
+ */
+void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now)
+{
+	memset(e, 0, sizeof(*e));
+	e->session = r->sess->id;
+	e->age_ns = now - r->since;
+	e->pid = pid_nr_ns(r->pid, task_active_pid_ns(current));
+	e->mode = ld_req_want(r);
+	e->state = r->state;
+	e->level = r->level;
+	memcpy(e->comm, r->comm, sizeof(e->comm));
+}
+
+struct ld_fill {
+	struct ld_args *args;
+	u64 now;
+};
+
+static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
+{
+	struct ld_fill *f = arg;
+	struct ld_args *a = f->args;
+
+	if (a->nr_entries < a->max_entries)
+		ld_fill_entry(&a->entries[a->nr_entries], r, f->now);
+	a->nr_entries++;
+	return false;
+}
+
+/**
+ * ld_fill_all() - describe every holder, then every waiter, of a lock
+ * @lk: the lock
+ * @a: its entries are filled
+ *
+ * Context: @lk->lock held.
+ */
+void ld_fill_all(struct ld_lock *lk, struct ld_args *a)
+{
+	struct ld_fill f = { .args = a, .now = ktime_get_ns() };
+	struct ld_req *r;
+
+	lockdep_assert_held(&lk->lock);
+	list_for_each_entry(r, &lk->holders, hnode)
+		ld_fill_one(r, false, &f);
+	list_for_each_entry(r, &lk->waiters, wnode)
+		ld_fill_one(r, false, &f);
+}
+
+/* Report the requests that block a request in @a's entries. */
+static void ld_fill_blockers(struct ld_lock *lk, u32 want,
+			     const struct ld_req *self,
+			     const struct list_head *stop, struct ld_args *a)
+{
+	struct ld_fill f = { .args = a, .now = ktime_get_ns() };
+	struct ld_visit visit = { .fn = ld_fill_one, .arg = &f };
+
+	lockdep_assert_held(&lk->lock);
+	a->nr_entries = 0;
+	ld_visit_blockers(lk, want, self, stop, &visit);
+}
+
+/**
+ * ld_fill_grant() - the outputs of a grant: handle, generation, result, value
+ * @req: the request, granted
+ * @a: its arguments
+ *
+ * Context: @req->lk->lock held.
+ */
+void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
+{
+	struct ld_lock *lk = req->lk;
+
+	a->handle = req->handle;
+	a->generation = lk->generation;
+	a->result = lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
+	a->result |= ld_lock_value(lk, a->value);
+}
+
+/* A hold of @req in its mode starts: lock_stat and the counters. */
+static void ld_hold_start(struct ld_req *req)
+{
+	req->since = ktime_get_ns();
+	ld_stat_inc(grants);
+	if (req->mode != LOCKDEV_MODE_NONE)
+		ld_class_granted(req->lk);
+}
+
+/**
+ * ld_hold() - make a new request a holder of its lock at once
+ * @req: the request
+ *
+ * Context: @req->lk->lock held; ld_graph() too if the lock has waiters.
+ */
+void ld_hold(struct ld_req *req)
+{
+	struct ld_lock *lk = req->lk;
+
+	lockdep_assert_held(&lk->lock);
+	list_add_tail(&req->hnode, &lk->holders);
+	LD_NR(lk, req->mode)++;
+	ld_hold_start(req);
+	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
+	smp_store_release(&req->state, LD_HELD);
+	ld_stat_inc(holders);
+}
+
+/**
+ * ld_convert_to() - change the held mode of a request
+ * @req: the request, held
+ * @mode: the new mode
+ *
+ * A conversion from NONE is an acquisition, to NONE a release, for
+ * lock_stat.
+ *
+ * Context: @req->lk->lock held, and ld_graph() if the lock has waiters.
+ */
+void ld_convert_to(struct ld_req *req, u32 mode)
+{
+	struct ld_lock *lk = req->lk;
+	u32 old = req->mode;
+
+	lockdep_assert_held(&lk->lock);
+	LD_NR(lk, old)--;
+	req->mode = mode;
+	LD_NR(lk, mode)++;
+	if (old == LOCKDEV_MODE_NONE) {
+		ld_hold_start(req);
+	} else if (mode == LOCKDEV_MODE_NONE) {
+		ld_class_released(lk, req->since);
+		req->since = ktime_get_ns();
+	}
+}
+
+/**
+ * ld_unqueue() - take a request off its lock's queue, ungranted
+ * @req: the request, waiting or converting
+ * @result: why, a negative errno
+ *
+ * A conversion falls back to its old mode, held.
+ *
+ * Context: ld_graph() and @req->lk->lock held.
+ */
+void ld_unqueue(struct ld_req *req, int result)
+{
+	lockdep_assert_held(ld_graph(req->lk));
+	lockdep_assert_held(&req->lk->lock);
+	list_del_init(&req->wnode);
+	list_del_init(&req->wait->gnode);
+	atomic_dec(&req->sess->user->waiters);
+	ld_stat_dec(waiters);
+	req->result = result;
+	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
+	smp_store_release(&req->state,
+			  req->state == LD_CONVERTING ? LD_HELD : LD_DONE);
+}
+
+/**
+ * ld_wait_finish() - end the blocking wait of a request
+ * @req: the request, whose task sleeps in ld_wait()
+ * @result: 0 (granted) or a negative errno
+ *
+ * The task then returns with @result without taking a lock.
+ *
+ * Context: @req->lk->lock held.
+ */
+void ld_wait_finish(struct ld_req *req, int result)
+{
+	struct ld_wait *w = req->wait;
+	struct task_struct *task = w->task;
+
+	lockdep_assert_held(&req->lk->lock);
+	w->result = result;
+	w->generation = req->lk->generation;
+	w->flags = req->lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
+	w->task = NULL;
+	if (!req->async)
+		req->wait = NULL;
+	/*
+	 * Pairs with smp_load_acquire() in ld_wait(): from here on the waiter
+	 * may return, and @w on its stack be gone. Its task_struct is freed
+	 * only after an RCU grace period, which holding @lk->lock defers.
+	 */
+	smp_store_release(&w->finished, true);
+	wake_up_process(task);
+}
+
+/* The asynchronous part of an asynchronous request. */
+static struct ld_async *ld_req_async(const struct ld_req *req)
+{
+	return container_of(req->wait, struct ld_async, wait);
+}
+
+/**
+ * ld_complete() - post the completion of an asynchronous request
+ * @req: the request, whose wait ended
+ * @result: 0 or a negative errno
+ *
+ * Context: @req->lk->lock held.
+ */
+void ld_complete(struct ld_req *req, int result)
+{
+	struct ld_async *as = ld_req_async(req);
+	struct ld_completion *c = as->done;
+
+	lockdep_assert_held(&req->lk->lock);
+	as->done = NULL;
+	c->rec.user_data = as->user_data;
+	c->rec.handle = req->handle;
+	c->rec.generation = req->lk->generation;
+	c->rec.result = result;
+	if (result == -EDEADLK)
+		c->rec.flags = LOCKDEV_RESULT_CYCLE;
+	else
+		c->rec.flags = !result && req->lk->owner_died ?
+			       LOCKDEV_RESULT_OWNER_DIED : 0;
+	ld_session_post(req->sess, c);
+}
+
+static void ld_timeout_disarm(struct ld_req *req);
+
+/* Grant a waiting request or conversion, and tell its waiter. */
+static void ld_grant(struct ld_req *req)
+{
+	struct ld_lock *lk = req->lk;
+
+	lockdep_assert_held(ld_graph(lk));
+	lockdep_assert_held(&lk->lock);
+	list_del_init(&req->wnode);
+	list_del_init(&req->wait->gnode);
+	atomic_dec(&req->sess->user->waiters);
+	ld_stat_dec(waiters);
+	ld_stat_inc(contended);
+	if (req->state == LD_CONVERTING) {
+		if (req->mode == LOCKDEV_MODE_NONE)
+			ld_class_waited(lk, req->since);
+		else
+			ld_stat_inc(grants);
+		ld_convert_to(req, req->want);
+		/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
+		smp_store_release(&req->state, LD_HELD);
+	} else {
+		ld_class_waited(lk, req->since);
+		ld_hold(req);
+	}
+	if (req->wait->task) {
+		ld_wait_finish(req, 0);
+	} else {
+		ld_timeout_disarm(req);
+		ld_complete(req, 0);
+	}
+}
+
+/**
+ * ld_grant_waiters() - grant what the queue allows
+ * @lk: the lock
+ *
+ * Grants, in queue order, each waiter compatible with the holders and with
+ * every earlier waiter still queued.
+ *
+ * Context: ld_graph(@lk) and @lk->lock held.
+ */
+void ld_grant_waiters(struct ld_lock *lk)
+{
+	struct ld_req *w, *tmp, *self;
+	u32 queued = 0, want;
+
+	lockdep_assert_held(ld_graph(lk));
+	lockdep_assert_held(&lk->lock);
+	list_for_each_entry_safe(w, tmp, &lk->waiters, wnode) {
+		want = ld_req_want(w);
+		self = w->state == LD_CONVERTING ? w : NULL;
+		if (ld_compatible(want, queued) &&
+		    ld_compatible(want, ld_holders_mask(lk, self)))
+			ld_grant(w);
+		else
+			queued |= LD_MODE_BIT(want);
+	}
+}
+
+/**
+ * ld_grantable() - may a request be granted now, without queueing
+ * @lk: the lock
+ * @want: the mode asked for
+ * @self: the request when it holds @lk already, or NULL
+ * @pos: where it would queue
+ *
+ * Context: @lk->lock held; ld_graph(@lk) too if @lk has waiters.
+ * Return: true if @want is compatible with the holders and with every
+ * waiter ahead of @pos.
+ */
+bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
+		  const struct list_head *pos)
+{
+	return ld_compatible(want, ld_holders_mask(lk, self) |
+				   ld_queued_mask(lk, pos));
+}
+
+/**
+ * ld_settle() - grant a request or conversion at once
+ * @req: a new request, or a held one converting
+ * @want: the mode
+ *
+ * Context: @req->lk->lock held; ld_graph() too if the lock has waiters.
+ */
+void ld_settle(struct ld_req *req, u32 want)
+{
+	if (req->state == LD_HELD)
+		ld_convert_to(req, want);
+	else
+		ld_hold(req);
+}
+
+/* A deadline as a ktime; anything from KTIME_MAX on is none. */
+static ktime_t ld_deadline(u64 deadline_ns)
+{
+	return deadline_ns >= KTIME_MAX ? KTIME_MAX : ns_to_ktime(deadline_ns);
+}
+
+/* Jiffies from now to @deadline, at most MAX_JIFFY_OFFSET; 0 if past. */
+static unsigned long ld_deadline_delay(ktime_t deadline)
+{
+	ktime_t now = ktime_get();
+
+	if (ktime_compare(deadline, now) <= 0)
+		return 0;
+	return min_t(u64, nsecs_to_jiffies(ktime_sub(deadline, now)) + 1,
+		     MAX_JIFFY_OFFSET);
+}
+
+static void ld_timeout_fn(struct work_struct *work)
+{
+	struct ld_async *as = container_of(to_delayed_work(work),
+					   struct ld_async, dwork);
+	struct ld_req *req = as->wait.req;
+	struct ld_lock *lk = req->lk;
+	bool over = false, ended = false;
+	unsigned long delay;
+
+	/* A waiting request stays waiting, and its lock alive, under it. */
+	mutex_lock(ld_graph(lk));
+	delay = ld_deadline_delay(as->deadline);
+	/* Timers fire early for far deadlines: wait on, same reference. */
+	if (req->state == LD_WAITING && delay &&
+	    queue_delayed_work(system_wq, &as->dwork, delay)) {
+		mutex_unlock(ld_graph(lk));
+		return;
+	}
+	if (req->state == LD_WAITING) {
+		spin_lock(&lk->lock);
+		ld_stat_inc(timeouts);
+		ld_unqueue(req, -ETIMEDOUT);
+		ld_complete(req, -ETIMEDOUT);
+		ld_grant_waiters(lk);
+		over = ld_req_end(req);
+		spin_unlock(&lk->lock);
+		ended = true;
+	}
+	mutex_unlock(ld_graph(lk));
+	ld_space_trim_if(lk->space, over);
+	if (ended)
+		ld_req_forget(req);
+	ld_req_put(req);
+}
+
+/* Arm the deadline of a queued asynchronous request. */
+static void ld_timeout_arm(struct ld_req *req, u64 deadline_ns)
+{
+	struct ld_async *as = ld_req_async(req);
+
+	lockdep_assert_held(ld_graph(req->lk));
+	lockdep_assert_held(&req->lk->lock);
+	as->deadline = ld_deadline(deadline_ns);
+	refcount_inc(&req->ref);
+	as->armed = true;
+	queue_delayed_work(system_wq, &as->dwork,
+			   ld_deadline_delay(as->deadline));
+}
+
+/* The request ended otherwise: drop the timer's reference if it was armed. */
+static void ld_timeout_disarm(struct ld_req *req)
+{
+	if (req->async && ld_req_async(req)->armed &&
+	    cancel_delayed_work(&ld_req_async(req)->dwork))
+		refcount_dec(&req->ref);
+}
+
+/**
+ * ld_async_cancel() - end a queued asynchronous request
+ * @req: the request, waiting
+ * @result: -ECANCELED or another negative errno for its completion
+ *
+ * Context: ld_graph() and @req->lk->lock held.
+ * Return: what ld_req_end() returns.
+ */
+bool ld_async_cancel(struct ld_req *req, int result)
+{
+	ld_stat_inc(cancels);
+	ld_timeout_disarm(req);
+	ld_unqueue(req, result);
+	ld_complete(req, result);
+	ld_grant_waiters(req->lk);
+	return ld_req_end(req);
+}
+
+/**
+ * ld_async_disarm_sync() - stop the deadline of a request, waiting for it
+ * @req: the request, of a closing session
+ *
+ * Context: may sleep.
+ */
+void ld_async_disarm_sync(struct ld_req *req)
+{
+	if (req->async && ld_req_async(req)->armed &&
+	    cancel_delayed_work_sync(&ld_req_async(req)->dwork))
+		refcount_dec(&req->ref);
+}
+
+/* Sleep until @w finishes, a signal or the deadline of @a. */
+static int ld_sleep(struct ld_wait *w, const struct ld_args *a)
+{
+	bool timed = a->flags & LOCKDEV_LOCK_DEADLINE;
+	ktime_t deadline = ld_deadline(a->deadline_ns);
+	int ret = 0;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		/* Pairs with smp_store_release() in ld_wait_finish(). */
+		if (smp_load_acquire(&w->finished))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (timed && ktime_compare(ktime_get(), deadline) >= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (timed)
+			schedule_hrtimeout_range(&deadline,
+						 current->timer_slack_ns,
+						 HRTIMER_MODE_ABS);
+		else
+			schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/**
+ * ld_wait() - wait for a queued request or conversion
+ * @req: the request
+ * @w: its wait; passed because a grant may clear @req->wait before this
+ *	even starts
+ * @state: LD_WAITING or LD_CONVERTING, as queued
+ * @a: its arguments: the deadline; the outputs of a grant are filled
+ *
+ * Giving up is settled under the locks, where a grant that raced with it
+ * stands. A new request that ends ungranted leaves its lock's class summary;
+ * the caller forgets it.
+ *
+ * Context: may sleep; no lock held.
+ * Return: 0 if granted, else -ERESTARTSYS, -ETIMEDOUT, -ECANCELED.
+ */
+int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
+	    struct ld_args *a)
+{
+	struct ld_lock *lk = req->lk;
+	bool over = false;
+	int ret;
+
+	ret = ld_sleep(w, a);
+	/* Pairs with smp_store_release() in ld_wait_finish(). */
+	if (smp_load_acquire(&w->finished))
+		goto finished;
+
+	/* Unfinished under the mutex, the request is queued: @lk is alive. */
+	mutex_lock(ld_graph(lk));
+	if (w->finished) {
+		mutex_unlock(ld_graph(lk));
+		goto finished;
+	}
+	spin_lock(&lk->lock);
+	if (ret == -ETIMEDOUT) {
+		ld_fill_blockers(lk, ld_req_want(req),
+				 state == LD_CONVERTING ? req : NULL,
+				 &req->wnode, a);
+		ld_stat_inc(timeouts);
+	} else {
+		ld_stat_inc(cancels);
+	}
+	ld_unqueue(req, ret);
+	ld_grant_waiters(lk);
+	if (state == LD_WAITING)
+		over = ld_req_end(req);
+	w->task = NULL;
+	if (!req->async)
+		req->wait = NULL;
+	spin_unlock(&lk->lock);
+	mutex_unlock(ld_graph(lk));
+	ld_space_trim_if(lk->space, over);
+	return ret;
+
+finished:
+	if (w->result)
+		return w->result;
+	spin_lock(&lk->lock);
+	a->handle = req->handle;
+	a->generation = w->generation;
+	a->result = w->flags | ld_lock_value(lk, a->value);
+	spin_unlock(&lk->lock);
+	return 0;
+}
+
+/**
+ * ld_enqueue() - queue a request or conversion that is not granted at once
+ * @req: a new request, or a held one converting (then @self is @req)
+ * @want: the mode asked for
+ * @self: @req when it holds the lock already, else NULL
+ * @pos: where it queues (ld_queue_pos())
+ * @a: the call's flags and deadline; EAGAIN and EDEADLK fill its outputs
+ * @wait: the wait of a blocking request, on the caller's stack
+ *
+ * The one path by which new requests and conversions wait: NONBLOCK fails,
+ * a wait that would close a cycle fails, the uid's waiter limit applies,
+ * and the request joins the queue and its session's waits.
+ *
+ * Context: ld_graph() and @req->lk->lock held.
+ * Return: 0 if queued, or -EAGAIN, -EDEADLK or -EDQUOT.
+ */
+int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
+	       struct list_head *pos, struct ld_args *a, struct ld_wait *wait)
+{
+	struct ld_session *sess = req->sess;
+	struct ld_lock *lk = req->lk;
+	int ret;
+
+	lockdep_assert_held(ld_graph(lk));
+	lockdep_assert_held(&lk->lock);
+	if (a->flags & LOCKDEV_LOCK_NONBLOCK) {
+		ld_fill_blockers(lk, want, self, pos, a);
+		ld_stat_inc(eagains);
+		return -EAGAIN;
+	}
+	ret = ld_graph_check(sess, lk, req, want, self, pos, &a->report);
+	if (ret) {
+		a->reason = LOCKDEV_RESULT_CYCLE;
+		ld_stat_inc(cycles);
+		ld_stat_inc(deadlocks);
+		return ret;
+	}
+	if (!ld_user_charge(&sess->user->waiters,
+			    READ_ONCE(ld_max_waiters_per_user)))
+		return -EDQUOT;
+	if (!req->async)
+		req->wait = wait;
+	req->wait->req = req;
+	req->wait->task = req->async && !self ? NULL : current;
+	req->wait->finished = false;
+	list_add_tail(&req->wnode, pos);
+	list_add_tail(&req->wait->gnode, &sess->waiting);
+	if (self) {
+		req->want = want;
+		req->state = LD_CONVERTING;
+	} else {
+		req->since = ktime_get_ns();
+		req->state = LD_WAITING;
+	}
+	ld_stat_inc(waiters);
+	if (req->async && !self && (a->flags & LOCKDEV_LOCK_DEADLINE))
+		ld_timeout_arm(req, a->deadline_ns);
+	return 0;
+}
+
+/**
+ * ld_async_alloc() - make a request asynchronous
+ * @req: the request
+ * @user_data: for its completion
+ *
+ * Its wait, deadline and completion. The completion is reserved now and
+ * charged to the uid until read() or the request's end frees it.
+ *
+ * Return: 0, -EDQUOT (unread completions of the uid) or -ENOMEM.
+ */
+int ld_async_alloc(struct ld_req *req, u64 user_data)
+{
+	atomic_t *charge = &req->sess->user->completions;
+	struct ld_async *as;
+
+	if (!ld_user_charge(charge, READ_ONCE(ld_max_waiters_per_user)))
+		return -EDQUOT;
+	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
+	if (!as)
+		goto err;
+	as->done = kzalloc(sizeof(*as->done), GFP_KERNEL_ACCOUNT);
+	if (!as->done) {
+		kfree(as);
+		goto err;
+	}
+	ld_stat_add(memory, ksize(as) + ksize(as->done));
+	INIT_LIST_HEAD(&as->wait.gnode);
+	as->wait.req = req;
+	as->user_data = user_data;
+	INIT_DELAYED_WORK(&as->dwork, ld_timeout_fn);
+	req->async = true;
+	req->wait = &as->wait;
+	return 0;
+
+err:
+	atomic_dec(charge);
+	return -ENOMEM;
+}
+
+/**
+ * ld_async_drop_done() - free an unneeded reserved completion
+ * @req: the request, asynchronous or not
+ *
+ * Frees the reserved completion of an asynchronous request that will post
+ * none (granted at once, or ending), and its charge. Its session is alive,
+ * and the request cannot end under the caller: it holds its lock, or owns
+ * it.
+ */
+void ld_async_drop_done(struct ld_req *req)
+{
+	struct ld_async *as;
+
+	if (!req->async || !ld_req_async(req)->done)
+		return;
+	as = ld_req_async(req);
+	ld_stat_add(memory, -(long)ksize(as->done));
+	kfree(as->done);
+	as->done = NULL;
+	atomic_dec(&req->sess->user->completions);
+}
+
+/**
+ * ld_async_free() - free the asynchronous part of a request
+ * @req: the request, whose last reference goes
+ */
+void ld_async_free(struct ld_req *req)
+{
+	struct ld_async *as = ld_req_async(req);
+
+	ld_stat_add(memory, -(long)ksize(as));
+	kfree(as);
+}

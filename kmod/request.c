@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests: what a session asks of a lock, from LOCK to UNLOCK. Each call's
+ * path through the lock table (table.c) and the grant engine (grant.c):
+ * acquisition, conversion, release, cancel, owner-died and its repair,
+ * queries, and the end of a closing session's requests. The lock order and
+ * the invariant that lets the uncontended path take only the lock's own
+ * spinlock are in lockdev.h.
+ */
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "lockdev.h"
+
+static struct kmem_cache *ld_req_cache;
+
+/* The process asking: the session's own, or one the request references. */
+static void ld_req_set_pid(struct ld_req *req)
+{
+	struct pid *pid = task_tgid(current);
+
+	if (pid == req->sess->pid) {
+		req->pid = pid;
+	} else {
+		req->pid = get_pid(pid);
+		req->own_pid = true;
+	}
+	memcpy(req->comm, current->comm, sizeof(req->comm));
+	req->comm[sizeof(req->comm) - 1] = '\0';
+}
+
+/*
+ * A new request of @sess, charged to its uid, with a handle: asynchronous
+ * if @a asks. NULL with *@err set if a limit or memory forbids.
+ */
+static struct ld_req *ld_req_new(struct ld_session *sess,
+				 const struct ld_args *a, int *err)
+{
+	struct ld_req *req;
+
+	req = kmem_cache_zalloc(ld_req_cache, GFP_KERNEL_ACCOUNT);
+	if (!req) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	req->sess = sess;
+	refcount_set(&req->ref, 1);
+	INIT_LIST_HEAD(&req->hnode);
+	INIT_LIST_HEAD(&req->wnode);
+	req->mode = a->mode;
+	req->level = a->level;
+	ld_req_set_pid(req);
+	ld_stat_add(memory, kmem_cache_size(ld_req_cache));
+	*err = (a->flags & LOCKDEV_LOCK_ASYNC) ?
+	       ld_async_alloc(req, a->user_data) : 0;
+	if (*err)
+		goto err_put;
+	*err = -EDQUOT;
+	if (!ld_user_charge(&sess->user->locks,
+			    READ_ONCE(ld_max_locks_per_user)))
+		goto err_drop;
+	*err = ld_slot_alloc(sess, req);
+	if (*err) {
+		atomic_dec(&sess->user->locks);
+		goto err_drop;
+	}
+	if (req->level)
+		atomic_inc(&sess->nr_ranked);
+	return req;
+
+err_drop:
+	ld_async_drop_done(req);
+err_put:
+	ld_req_put(req);
+	return NULL;
+}
+
+/**
+ * ld_req_put() - drop a reference to a request; the last one frees it
+ * @req: the request, off every list and out of its session's slots
+ */
+void ld_req_put(struct ld_req *req)
+{
+	if (!refcount_dec_and_test(&req->ref))
+		return;
+	if (req->async)
+		ld_async_free(req);
+	if (req->lk)
+		ld_lock_put(req->lk);
+	if (req->own_pid)
+		put_pid(req->pid);
+	ld_stat_add(memory, -(long)kmem_cache_size(ld_req_cache));
+	kmem_cache_free(ld_req_cache, req);
+}
+
+/**
+ * ld_req_forget() - forget a request that ended
+ * @req: the request; the caller's reference is dropped
+ *
+ * Its charge, then its handle. Once the handle is gone the session may be
+ * freed (its teardown finds only what is in its slots), so nothing of the
+ * session is touched after that.
+ */
+void ld_req_forget(struct ld_req *req)
+{
+	struct ld_session *sess = req->sess;
+
+	ld_async_drop_done(req);
+	if (req->level)
+		atomic_dec(&sess->nr_ranked);
+	atomic_dec(&sess->user->locks);
+	ld_slot_free(sess, req);
+	ld_req_put(req);
+}
+
+/**
+ * ld_req_end() - a queued new request ends without a grant
+ * @req: the request
+ *
+ * Context: @req->lk->lock held.
+ * Return: what ld_lock_rest() returns.
+ */
+bool ld_req_end(struct ld_req *req)
+{
+	lockdep_assert_held(&req->lk->lock);
+	ld_class_leave(req);
+	return ld_lock_rest(req->lk);
+}
+
+/* The request of @sess on @lk, held or queued, or NULL. */
+static struct ld_req *ld_lock_find_req(struct ld_lock *lk,
+				       const struct ld_session *sess)
+{
+	struct ld_req *r;
+
+	lockdep_assert_held(&lk->lock);
+	list_for_each_entry(r, &lk->holders, hnode)
+		if (r->sess == sess)
+			return r;
+	list_for_each_entry(r, &lk->waiters, wnode)
+		if (r->sess == sess)
+			return r;
+	return NULL;
+}
+
+/* Unlock @lk, and ld_graph(@lk) if @graph; trim the lockspace if @over. */
+static void ld_lock_leave(struct ld_lock *lk, bool graph, bool over)
+	__releases(&lk->lock)
+{
+	spin_unlock(&lk->lock);
+	if (graph)
+		mutex_unlock(ld_graph(lk));
+	ld_space_trim_if(lk->space, over);
+}
+
+/*
+ * Retake @lk->lock with ld_graph(@lk) first, as changing a lock with
+ * waiters needs. The caller keeps @lk alive and looks at it again.
+ */
+static void ld_lock_regraph(struct ld_lock *lk)
+	__releases(&lk->lock) __acquires(&lk->lock)
+{
+	spin_unlock(&lk->lock);
+	mutex_lock(ld_graph(lk));
+	spin_lock(&lk->lock);
+}
+
+/* Learn the class edges and check the order of a new request. */
+static int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
+			    struct ld_args *a)
+{
+	int ret;
+
+	ld_class_learn(sess, req->lk);
+	ret = ld_order_check(sess, req, a);
+	if (!ret && a->report) {
+		/*
+		 * Warn mode: keep the order report now, so that a deadlock
+		 * report of the same request does not take its place.
+		 */
+		ld_report_keep(sess, a->report);
+		a->report = NULL;
+	}
+	return ret;
+}
+
+/*
+ * The slow half of LOCK: under the graph mutex, grant or queue, and wait.
+ * Returns with no lock held, having unpinned @lk.
+ */
+static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
+{
+	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
+	struct ld_lock *lk = req->lk;
+	bool over = false;
+	int ret;
+
+	ld_lock_regraph(lk);
+	lk->busy--;
+	if (ld_grantable(lk, a->mode, NULL, &lk->waiters)) {
+		ld_hold(req);
+		ld_fill_grant(req, a);
+		ld_async_drop_done(req);
+		ld_lock_leave(lk, true, false);
+		return 0;
+	}
+	ret = ld_enqueue(req, a->mode, NULL, &lk->waiters, a, &wait);
+	if (ret == -EDEADLK && req->async) {
+		/* An asynchronous request learns it from its completion. */
+		a->handle = req->handle;
+		a->result = LOCKDEV_RESULT_QUEUED;
+		ld_complete(req, ret);
+		ret = 1;
+	}
+	if (ret) {
+		over = ld_req_end(req);
+		ld_lock_leave(lk, true, over);
+		ld_req_forget(req);
+		return ret > 0 ? 0 : ret;
+	}
+	if (req->async) {
+		a->handle = req->handle;
+		a->result = LOCKDEV_RESULT_QUEUED;
+		ld_lock_leave(lk, true, false);
+		return 0;
+	}
+	refcount_inc(&req->ref);
+	ld_lock_leave(lk, true, false);
+	ret = ld_wait(req, &wait, LD_WAITING, a);
+	if (ret)
+		ld_req_forget(req);
+	ld_req_put(req);
+	return ret;
+}
+
+/* ld_lock_acquire() but for its report. */
+static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
+		      struct ld_args *a)
+{
+	struct ld_req *req;
+	struct ld_lock *lk;
+	bool over;
+	int ret;
+
+	ret = ld_session_space(sess, LD_MAY_WRITE);
+	if (ret)
+		return ret;
+	req = ld_req_new(sess, a, &ret);
+	if (!req)
+		return ret;
+	lk = ld_lock_get(sess->space, name, len, true, &ret);
+	if (!lk) {
+		ld_req_forget(req);
+		return ret;
+	}
+	/* The lock's reference becomes the request's; the pin keeps it busy. */
+	WRITE_ONCE(req->lk, lk);
+	lk->busy++;
+	spin_unlock(&lk->lock);
+	ret = ld_acquire_check(sess, req, a);
+	spin_lock(&lk->lock);
+	if (!ret && ld_lock_find_req(lk, sess))
+		ret = -EALREADY;
+	if (ret) {
+		lk->busy--;
+		over = ld_lock_rest(lk);
+		ld_lock_leave(lk, false, over);
+		ld_req_forget(req);
+		return ret;
+	}
+	ld_class_enter(req);
+	if (list_empty(&lk->waiters) && ld_grantable(lk, a->mode, NULL, NULL)) {
+		lk->busy--;
+		ld_hold(req);
+		ld_fill_grant(req, a);
+		/* Under the lock: once it is dropped, another thread may unlock. */
+		ld_async_drop_done(req);
+		spin_unlock(&lk->lock);
+		return 0;
+	}
+	return ld_acquire_queue(req, a);
+}
+
+/**
+ * ld_lock_acquire() - LOCKDEV_IOC_LOCK
+ * @sess: the session
+ * @name: the lock's name
+ * @len: its length
+ * @a: the request; its outputs are filled as the uapi header says, and on
+ *	EDEADLK its result says why
+ *
+ * Context: may sleep.
+ * Return: 0 or a negative errno of the uapi header's list.
+ */
+int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
+		    struct ld_args *a)
+{
+	int ret;
+
+	a->reason = 0;
+	a->report = NULL;
+	ret = ld_acquire(sess, name, len, a);
+	if (ret == -EDEADLK)
+		a->result = a->reason;
+	else if (!ret)
+		a->result |= a->reason & LOCKDEV_RESULT_ORDER;
+	if (a->report) {
+		if (ret)
+			a->report->handle = 0;
+		ld_report_keep(sess, a->report);
+		a->report = NULL;
+	}
+	return ret;
+}
+
+/*
+ * Find the session's request by handle, or by name when @handle is 0, and
+ * take a reference to it.
+ */
+static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
+				    const u8 *name, u32 len)
+{
+	struct ld_req *req;
+	struct ld_lock *lk;
+	int err;
+
+	if (handle)
+		return ld_slot_get(sess, handle);
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
+	if (!smp_load_acquire(&sess->space))
+		return NULL;
+	lk = ld_lock_get(sess->space, name, len, false, &err);
+	if (!lk)
+		return NULL;
+	req = ld_lock_find_req(lk, sess);
+	if (req)
+		refcount_inc(&req->ref);
+	spin_unlock(&lk->lock);
+	ld_lock_put(lk);
+	return req;
+}
+
+/* A request that holds its lock and that no UNLOCK has claimed. */
+static bool ld_req_held(const struct ld_req *req)
+{
+	return (req->state == LD_HELD || req->state == LD_CONVERTING) &&
+	       !req->releasing;
+}
+
+/*
+ * Release a held request, claimed by its caller. @died: its session went
+ * away without unlocking. A pending upgrade of it, by another thread, ends
+ * with ECANCELED. Returns what ld_lock_rest() returns.
+ */
+static bool ld_release_locked(struct ld_req *req, bool died, bool graph)
+{
+	struct ld_lock *lk = req->lk;
+
+	lockdep_assert_held(&lk->lock);
+	if (req->state == LD_CONVERTING) {
+		ld_stat_inc(cancels);
+		ld_unqueue(req, -ECANCELED);
+		ld_wait_finish(req, -ECANCELED);
+	}
+	list_del_init(&req->hnode);
+	LD_NR(lk, req->mode)--;
+	ld_stat_dec(holders);
+	if (req->mode != LOCKDEV_MODE_NONE)
+		ld_class_released(lk, req->since);
+	if (req->mode == LOCKDEV_MODE_APPEND ||
+	    req->mode == LOCKDEV_MODE_EXCLUSIVE) {
+		lk->generation = ld_next_generation();
+		if (died)
+			ld_lock_owner_died(lk, req);
+	}
+	req->result = -ECANCELED;
+	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
+	smp_store_release(&req->state, LD_DONE);
+	ld_class_leave(req);
+	if (graph)
+		ld_grant_waiters(lk);
+	return ld_lock_rest(lk);
+}
+
+/* ld_release_locked() for a request whose lock the caller has not locked. */
+static void ld_release(struct ld_req *req, bool died)
+{
+	struct ld_lock *lk = req->lk;
+	bool graph = false, over;
+
+	spin_lock(&lk->lock);
+	if (!list_empty(&lk->waiters)) {
+		ld_lock_regraph(lk);
+		graph = true;
+	}
+	over = ld_release_locked(req, died, graph);
+	ld_lock_leave(lk, graph, over);
+	ld_req_forget(req);
+}
+
+/**
+ * ld_lock_release() - LOCKDEV_IOC_UNLOCK
+ * @sess: the session
+ * @handle: the grant's handle, or 0 to go by @name
+ * @name: the lock's name
+ * @len: its length
+ * @a: with @a->set_value, the value to set and its room
+ *
+ * Return: 0, -ENOLCK if the session does not hold it, -EPERM if it would
+ * set the value without holding the lock in APPEND or EXCLUSIVE.
+ */
+int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len, struct ld_args *a)
+{
+	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	bool graph = false, over;
+	struct ld_lock *lk;
+	int ret = 0;
+
+	if (!req)
+		return -ENOLCK;
+	lk = req->lk;
+	spin_lock(&lk->lock);
+	for (;;) {
+		/* Of threads unlocking one request, one wins. */
+		if (!ld_req_held(req))
+			ret = -ENOLCK;
+		else if (a && a->set_value &&
+			 req->mode != LOCKDEV_MODE_APPEND &&
+			 req->mode != LOCKDEV_MODE_EXCLUSIVE)
+			ret = -EPERM;
+		if (ret || graph || list_empty(&lk->waiters))
+			break;
+		ld_lock_regraph(lk);
+		graph = true;
+	}
+	if (ret) {
+		ld_lock_leave(lk, graph, false);
+		ld_req_put(req);
+		return ret;
+	}
+	req->releasing = true;
+	if (a && a->set_value)
+		ld_lock_set_value(lk, a);
+	over = ld_release_locked(req, false, graph);
+	ld_lock_leave(lk, graph, over);
+	ld_req_forget(req);
+	ld_req_put(req);
+	return 0;
+}
+
+/* ld_lock_convert() under its locks: @graph says if ld_graph() is held. */
+static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
+			     bool graph, struct ld_wait *wait)
+{
+	struct ld_lock *lk = req->lk;
+	u32 old = req->mode, want = a->mode;
+	bool down = ld_mode_rank(want) < ld_mode_rank(old);
+	struct list_head *pos;
+	int ret;
+
+	if (req->state == LD_CONVERTING)
+		return -EBUSY;
+	if (!ld_req_held(req))
+		return -ENOLCK;
+	if (a->set_value && (!down || (old != LOCKDEV_MODE_APPEND &&
+				       old != LOCKDEV_MODE_EXCLUSIVE)))
+		return -EPERM;
+	a->old_mode = old;
+	if (want == old)
+		return 1;
+	/* Changing the holders of a lock with waiters needs ld_graph(). */
+	pos = ld_queue_pos(lk, req);
+	if (!graph && (!list_empty(&lk->waiters) ||
+		       (!down && !ld_grantable(lk, want, req, pos))))
+		return -EAGAIN;
+	if (down) {
+		if (a->set_value)
+			ld_lock_set_value(lk, a);
+		ld_convert_to(req, want);
+		if (old == LOCKDEV_MODE_APPEND || old == LOCKDEV_MODE_EXCLUSIVE)
+			lk->generation = ld_next_generation();
+		if (graph)
+			ld_grant_waiters(lk);
+		return 1;
+	}
+	if (ld_grantable(lk, want, req, pos)) {
+		ld_settle(req, want);
+		return 1;
+	}
+	ret = ld_enqueue(req, want, req, pos, a, wait);
+	if (ret == -EDEADLK)
+		a->result = LOCKDEV_RESULT_CYCLE;
+	return ret;
+}
+
+/* ld_lock_convert() but for its report. */
+static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
+		      u32 len, struct ld_args *a)
+{
+	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
+	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	struct ld_lock *lk;
+	struct ld_wait *w;
+	bool graph = false;
+	int ret;
+
+	if (!req)
+		return -ENOLCK;
+	lk = req->lk;
+	/* From NONE, a conversion is checked as a new request is. */
+	if (READ_ONCE(req->mode) == LOCKDEV_MODE_NONE &&
+	    a->mode != LOCKDEV_MODE_NONE) {
+		ret = ld_acquire_check(sess, req, a);
+		if (ret)
+			goto out;
+	}
+	spin_lock(&lk->lock);
+	for (;;) {
+		ret = ld_convert_locked(req, a, graph, &wait);
+		/* Without ld_graph(), EAGAIN asks for it. */
+		if (ret != -EAGAIN || graph)
+			break;
+		ld_lock_regraph(lk);
+		graph = true;
+	}
+	if (ret > 0) {
+		ld_fill_grant(req, a);
+		ret = 0;
+	} else if (!ret) {
+		w = req->wait;
+		ld_lock_leave(lk, graph, false);
+		ret = ld_wait(req, w, LD_CONVERTING, a);
+		goto out;
+	}
+	ld_lock_leave(lk, graph, false);
+out:
+	ld_req_put(req);
+	return ret;
+}
+
+/**
+ * ld_lock_convert() - LOCKDEV_IOC_CONVERT
+ * @sess: the session
+ * @handle: the grant's handle, or 0 to go by @name
+ * @name: the lock's name
+ * @len: its length
+ * @a: the new mode, wait flags and value; generation, result and value are
+ *	filled, and on EDEADLK result says why
+ *
+ * Context: may sleep.
+ * Return: 0 or a negative errno of the uapi header's list.
+ */
+int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len, struct ld_args *a)
+{
+	int ret;
+
+	a->reason = 0;
+	a->report = NULL;
+	ret = ld_convert(sess, handle, name, len, a);
+	if (ret == -EDEADLK && a->reason)
+		a->result = a->reason;
+	else if (!ret)
+		a->result |= a->reason & LOCKDEV_RESULT_ORDER;
+	if (a->report) {
+		ld_report_keep(sess, a->report);
+		a->report = NULL;
+	}
+	return ret;
+}
+
+/**
+ * ld_lock_cancel() - LOCKDEV_IOC_CANCEL
+ * @sess: the session
+ * @handle: the queued asynchronous request
+ *
+ * Return: 0, or -ENOENT if no queued request has @handle.
+ */
+int ld_lock_cancel(struct ld_session *sess, u64 handle)
+{
+	struct ld_req *req = ld_slot_get(sess, handle);
+	bool over = false;
+	struct ld_lock *lk;
+	int ret = -ENOENT;
+
+	if (!req)
+		return ret;
+	lk = req->lk;
+	/* A waiting request stays waiting, and its lock alive, under it. */
+	mutex_lock(ld_graph(lk));
+	if (req->async && req->state == LD_WAITING) {
+		spin_lock(&lk->lock);
+		over = ld_async_cancel(req, -ECANCELED);
+		spin_unlock(&lk->lock);
+		ret = 0;
+	}
+	mutex_unlock(ld_graph(lk));
+	ld_space_trim_if(lk->space, over);
+	if (!ret)
+		ld_req_forget(req);
+	ld_req_put(req);
+	return ret;
+}
+
+/**
+ * ld_lock_consistent() - LOCKDEV_IOC_CONSISTENT
+ * @sess: the session
+ * @handle: the grant's handle, or 0 to go by @name
+ * @name: the lock's name
+ * @len: its length
+ *
+ * Return: 0, -ENOLCK if not held, -EPERM if not held in EXCLUSIVE.
+ */
+int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
+		       u32 len)
+{
+	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	struct ld_user *died = NULL;
+	struct ld_lock *lk;
+	int ret = 0;
+
+	if (!req)
+		return -ENOLCK;
+	lk = req->lk;
+	spin_lock(&lk->lock);
+	if (!ld_req_held(req))
+		ret = -ENOLCK;
+	else if (req->mode != LOCKDEV_MODE_EXCLUSIVE)
+		ret = -EPERM;
+	else
+		died = ld_lock_repaired(lk);
+	spin_unlock(&lk->lock);
+	ld_died_user_put(died);
+	ld_req_put(req);
+	return ret;
+}
+
+/**
+ * ld_lock_query() - LOCKDEV_IOC_QUERY
+ * @sess: the session
+ * @name: the lock's name
+ * @len: its length
+ * @a: entries are filled with the holders, then the waiters; generation
+ *	and value
+ * @lock_flags: set to LOCKDEV_QUERY_* bits
+ *
+ * Return: 0, -EACCES or -ENOMEM.
+ */
+int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
+		  struct ld_args *a, u32 *lock_flags)
+{
+	struct ld_lock *lk;
+	int ret;
+
+	ret = ld_session_space(sess, LD_MAY_READ);
+	if (ret)
+		return ret;
+	a->nr_entries = 0;
+	a->generation = 0;
+	memset(a->value, 0, sizeof(a->value));
+	*lock_flags = 0;
+	lk = ld_lock_get(sess->space, name, len, false, &ret);
+	if (!lk)
+		return 0;
+	ld_fill_all(lk, a);
+	a->generation = lk->generation;
+	if (lk->owner_died)
+		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;
+	if (list_empty(&lk->holders) && list_empty(&lk->waiters))
+		*lock_flags |= LOCKDEV_QUERY_IDLE;
+	if (ld_lock_value(lk, a->value))
+		*lock_flags |= LOCKDEV_QUERY_VALUE_INVALID;
+	spin_unlock(&lk->lock);
+	ld_lock_put(lk);
+	return 0;
+}
+
+/* Describe @req of the session, alive, for LIST. */
+static void ld_fill_held(struct lockdev_held *h, const struct ld_req *req)
+{
+	const struct ld_lock *lk = req->lk;
+
+	memset(h, 0, sizeof(*h));
+	h->handle = req->handle;
+	h->generation = lk->generation;
+	h->mode = ld_req_want(req);
+	h->state = req->state;
+	h->level = req->level;
+	h->name_len = lk->name_len;
+	memcpy(h->name, lk->name, lk->name_len);
+}
+
+/**
+ * ld_lock_list() - LOCKDEV_IOC_LIST
+ * @sess: the session
+ * @out: room for @max entries
+ * @max: how many fit
+ * @nr: set to how many requests the session has
+ *
+ * Return: 0.
+ */
+int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
+		 u32 *nr)
+{
+	struct ld_lock *lk;
+	struct ld_req *req;
+	u32 i, n = 0;
+
+	/* A request in a slot is alive, and keeps its lock alive. */
+	spin_lock(&sess->slot_lock);
+	for (i = 0; i < sess->nr_slots; i++) {
+		req = ld_slot_req(sess, i);
+		lk = req ? READ_ONCE(req->lk) : NULL;
+		if (!lk)
+			continue;
+		spin_lock(&lk->lock);
+		if (req->state != LD_DONE) {
+			if (n < max)
+				ld_fill_held(&out[n], req);
+			n++;
+		}
+		spin_unlock(&lk->lock);
+	}
+	spin_unlock(&sess->slot_lock);
+	*nr = n;
+	return 0;
+}
+
+/* Cancel the waits of a closing session's request. */
+static void ld_session_unwait(struct ld_session *sess, struct ld_req *req)
+{
+	struct ld_lock *lk = req->lk;
+	bool over = false;
+
+	mutex_lock(&sess->space->graph_mutex);
+	if (lk && (req->state == LD_WAITING ||
+		   req->state == LD_CONVERTING)) {
+		spin_lock(&lk->lock);
+		ld_stat_inc(cancels);
+		ld_unqueue(req, -ECANCELED);
+		ld_grant_waiters(lk);
+		if (req->state == LD_DONE)
+			over = ld_req_end(req);
+		spin_unlock(&lk->lock);
+	}
+	mutex_unlock(&sess->space->graph_mutex);
+	if (lk)
+		ld_space_trim_if(lk->space, over);
+}
+
+/**
+ * ld_lock_session_release() - end every request of a closing session
+ * @sess: the session, which no file refers to any more
+ *
+ * Cancels its waits first, so that releasing its locks grants none of its
+ * own requests, then releases its locks, marking owner-died those it held in
+ * APPEND or EXCLUSIVE.
+ *
+ * Context: may sleep.
+ */
+void ld_lock_session_release(struct ld_session *sess)
+{
+	struct ld_req *req;
+	u32 index = 0;
+
+	while ((req = ld_session_next(sess, &index))) {
+		ld_session_unwait(sess, req);
+		ld_req_put(req);
+	}
+
+	index = 0;
+	while ((req = ld_session_next(sess, &index))) {
+		ld_async_disarm_sync(req);
+		if (ld_slot_get_req(sess, req)) {
+			if (req->state == LD_HELD && req->lk)
+				ld_release(req, true);
+			else
+				ld_req_forget(req);
+		}
+		ld_req_put(req);
+	}
+}
+
+/**
+ * ld_lock_init() - set up the request cache and the lock table
+ *
+ * Return: 0 or a negative errno.
+ */
+int ld_lock_init(void)
+{
+	int ret;
+
+	ld_req_cache = KMEM_CACHE(ld_req, SLAB_ACCOUNT);
+	if (!ld_req_cache)
+		return -ENOMEM;
+	ret = ld_table_init();
+	if (ret)
+		kmem_cache_destroy(ld_req_cache);
+	return ret;
+}
+
+/**
+ * ld_lock_exit() - tear down the lock table and the request cache
+ */
+void ld_lock_exit(void)
+{
+	ld_table_exit();
+	kmem_cache_destroy(ld_req_cache);
+}

@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lock table: lock objects by (lockspace, name), resident after their
+ * last holder and waiter went; each lockspace's idle locks in least recently
+ * used order and the bounds on them; generations and value blocks; and the
+ * walk of a lockspace's locks that meets each lock once.
+ *
+ * Every lock of a lockspace is on one of its two lists, under its lru_lock:
+ * @busy (held, awaited, owner-died, or being set up) or @idle (nobody holds
+ * or awaits it). A lock joins the tail of a list with a stamp, strictly
+ * increasing per lockspace, so each list is sorted by stamp and the head of
+ * @idle is the least recently used idle lock. A walk skips the locks whose
+ * stamp is above the one the lockspace had when the walk came to it: those
+ * moved after that, and may have been met already.
+ */
+#include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/ktime.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "lockdev.h"
+
+/* Names up to this long live in the lock cache's objects. */
+#define LD_NAME_INLINE	48
+
+/* Every lock, keyed by (lockspace, name). */
+struct rhashtable ld_locks;
+static struct kmem_cache *ld_lock_cache;
+static DEFINE_PER_CPU(u64, ld_gen_seq);
+/* Idle locks of all lockspaces, for max_idle_locks. */
+static atomic_long_t ld_nr_idle = ATOMIC_LONG_INIT(0);
+
+static void ld_idle_trim_fn(struct work_struct *work);
+static DECLARE_WORK(ld_idle_trim_work, ld_idle_trim_fn);
+
+struct ld_key {
+	const struct ld_space *space;
+	const u8 *name;
+	u32 len;
+};
+
+static u32 ld_key_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct ld_key *key = data;
+
+	return jhash(key->name, key->len, seed ^ hash_ptr(key->space, 32));
+}
+
+static u32 ld_lock_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct ld_lock *lk = data;
+
+	return jhash(lk->name, lk->name_len, seed ^ hash_ptr(lk->space, 32));
+}
+
+static int ld_lock_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct ld_key *key = arg->key;
+	const struct ld_lock *lk = obj;
+
+	return lk->space != key->space || lk->name_len != key->len ||
+	       memcmp(lk->name, key->name, key->len);
+}
+
+static const struct rhashtable_params ld_locks_params = {
+	.head_offset = offsetof(struct ld_lock, node),
+	.hashfn = ld_key_hashfn,
+	.obj_hashfn = ld_lock_hashfn,
+	.obj_cmpfn = ld_lock_cmpfn,
+	.automatic_shrinking = true,
+};
+
+/**
+ * ld_next_generation() - a generation no lock has had since load
+ *
+ * Return: a per-CPU sequence number and the CPU, never 0.
+ */
+u64 ld_next_generation(void)
+{
+	int cpu = get_cpu();
+	u64 seq = ++*per_cpu_ptr(&ld_gen_seq, cpu);
+
+	put_cpu();
+	return seq * nr_cpu_ids + cpu;
+}
+
+/* The next stamp of @space's lists: strictly increasing, about ns. */
+static u64 ld_stamp(struct ld_space *space)
+{
+	u64 now = ktime_get_coarse_ns();
+
+	lockdep_assert_held(&space->lru_lock);
+	space->stamp = max(now, space->stamp + 1);
+	return space->stamp;
+}
+
+/* Put @lk at the tail of @list of its lockspace. */
+static void ld_lock_relink(struct ld_lock *lk, struct list_head *list)
+{
+	lockdep_assert_held(&lk->space->lru_lock);
+	list_move_tail(&lk->link, list);
+	lk->stamp = ld_stamp(lk->space);
+}
+
+static void ld_lock_free_rcu(struct rcu_head *rcu)
+{
+	struct ld_lock *lk = container_of(rcu, struct ld_lock, rcu);
+
+	if (lk->name_len <= LD_NAME_INLINE)
+		kmem_cache_free(ld_lock_cache, lk);
+	else
+		kfree(lk);
+}
+
+/* What @lk costs, for the memory counter. */
+static size_t ld_lock_size(const struct ld_lock *lk)
+{
+	return lk->name_len <= LD_NAME_INLINE ?
+	       kmem_cache_size(ld_lock_cache) : ksize(lk);
+}
+
+/**
+ * ld_lock_put() - drop a reference to a lock
+ * @lk: the lock
+ *
+ * The last reference, which is never the table's, frees it after an RCU
+ * grace period (lookups run under rcu_read_lock()).
+ *
+ * Context: may sleep (the lockspace may go with it).
+ */
+void ld_lock_put(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+
+	if (!refcount_dec_and_test(&lk->ref))
+		return;
+	ld_stat_add(memory, -(long)ld_lock_size(lk));
+	if (lk->value) {
+		ld_stat_add(memory, -(long)ksize(lk->value));
+		kfree(lk->value);
+	}
+	call_rcu(&lk->rcu, ld_lock_free_rcu);
+	ld_space_put(space);
+}
+
+/* Free a lock that never was in the table. */
+static void ld_lock_discard(struct ld_lock *lk)
+{
+	atomic_dec(&lk->space->locks);
+	ld_space_put(lk->space);
+	if (lk->name_len <= LD_NAME_INLINE)
+		kmem_cache_free(ld_lock_cache, lk);
+	else
+		kfree(lk);
+}
+
+static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
+				     u32 len, int *err)
+{
+	struct ld_lock *lk;
+
+	if ((unsigned int)atomic_inc_return(&space->locks) >
+	    READ_ONCE(ld_max_locks_per_space)) {
+		atomic_dec(&space->locks);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	if (len <= LD_NAME_INLINE)
+		lk = kmem_cache_zalloc(ld_lock_cache, GFP_KERNEL_ACCOUNT);
+	else
+		lk = kzalloc(struct_size(lk, name, len), GFP_KERNEL_ACCOUNT);
+	if (!lk) {
+		atomic_dec(&space->locks);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ld_space_get(space);
+	lk->space = space;
+	/* The table's reference and the caller's. */
+	refcount_set(&lk->ref, 2);
+	spin_lock_init(&lk->lock);
+	INIT_LIST_HEAD(&lk->holders);
+	INIT_LIST_HEAD(&lk->waiters);
+	INIT_LIST_HEAD(&lk->link);
+	lk->generation = ld_next_generation();
+	lk->name_len = len;
+	memcpy(lk->name, name, len);
+	lk->class = ld_class_find(space, name, len);
+	return lk;
+}
+
+/*
+ * Make @lk, found idle, busy again. Fails with -EAGAIN if it was dropped
+ * meanwhile (look again), -ENOSPC at the lockspace's limit of busy locks.
+ */
+static int ld_lock_wake(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+	int ret = 0;
+
+	lockdep_assert_held(&lk->lock);
+	spin_lock(&space->lru_lock);
+	if (lk->dead) {
+		ret = -EAGAIN;
+	} else if (lk->idle) {
+		if ((unsigned int)atomic_inc_return(&space->locks) >
+		    READ_ONCE(ld_max_locks_per_space)) {
+			atomic_dec(&space->locks);
+			ret = -ENOSPC;
+		} else {
+			lk->idle = false;
+			space->nr_idle--;
+			atomic_long_dec(&ld_nr_idle);
+			ld_lock_relink(lk, &space->busy);
+			ld_stat_dec(idle_locks);
+			ld_stat_inc(locks);
+		}
+	}
+	spin_unlock(&space->lru_lock);
+	return ret;
+}
+
+/*
+ * Insert @new into the table and return it locked; or ERR_PTR(-EEXIST) if
+ * another lock of the name is there, or another error.
+ */
+static struct ld_lock *ld_lock_insert(struct ld_lock *new)
+{
+	struct ld_key key = {
+		.space = new->space, .name = new->name, .len = new->name_len,
+	};
+	struct ld_space *space = new->space;
+	struct ld_lock *old;
+
+	spin_lock(&new->lock);
+	old = rhashtable_lookup_get_insert_key(&ld_locks, &key, &new->node,
+					       ld_locks_params);
+	if (old) {
+		spin_unlock(&new->lock);
+		return IS_ERR(old) ? old : ERR_PTR(-EEXIST);
+	}
+	spin_lock(&space->lru_lock);
+	list_add_tail(&new->link, &space->busy);
+	new->stamp = ld_stamp(space);
+	spin_unlock(&space->lru_lock);
+	ld_stat_inc(locks);
+	ld_stat_add(memory, ld_lock_size(new));
+	return new;
+}
+
+/**
+ * ld_lock_get() - find a lock, or create it
+ * @space: the lockspace
+ * @name: the lock's name
+ * @len: its length
+ * @create: create it if it does not exist, and make it busy: a request is
+ *	about to join it
+ * @err: set to -ENOSPC or -ENOMEM when that fails
+ *
+ * Context: may sleep; returns with the lock's lock held.
+ * Return: the lock, referenced and locked; or NULL.
+ */
+struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
+			    bool create, int *err)
+{
+	struct ld_key key = { .space = space, .name = name, .len = len };
+	struct ld_lock *lk, *new = NULL;
+
+	*err = 0;
+	for (;; cond_resched()) {
+		rcu_read_lock();
+		lk = rhashtable_lookup(&ld_locks, &key, ld_locks_params);
+		if (lk && !refcount_inc_not_zero(&lk->ref))
+			lk = ERR_PTR(-EAGAIN);
+		rcu_read_unlock();
+		if (IS_ERR(lk))
+			continue;
+		if (!lk && !create)
+			return NULL;
+		if (!lk) {
+			if (!new)
+				new = ld_lock_alloc(space, name, len, err);
+			if (!new)
+				return NULL;
+			lk = ld_lock_insert(new);
+			if (lk == new)
+				return lk;
+			/* Another task inserted the name first: find it. */
+			if (PTR_ERR(lk) == -EEXIST)
+				continue;
+			*err = PTR_ERR(lk);
+			lk = NULL;
+			break;
+		}
+		spin_lock(&lk->lock);
+		*err = create ? ld_lock_wake(lk) : 0;
+		if (!*err && !READ_ONCE(lk->dead))
+			break;
+		spin_unlock(&lk->lock);
+		ld_lock_put(lk);
+		lk = NULL;
+		if (*err && *err != -EAGAIN)
+			break;
+		*err = 0;
+	}
+	if (new)
+		ld_lock_discard(new);
+	return lk;
+}
+
+/**
+ * ld_lock_rest() - a lock may have lost its last holder and waiter
+ * @lk: the lock
+ *
+ * An unused lock that is not owner-died becomes idle: the most recently
+ * used of its lockspace's idle locks. One marked owner-died stays on the
+ * busy list, with a new stamp.
+ *
+ * Context: @lk->lock held.
+ * Return: true if the lockspace now has more idle locks than its bound:
+ * the caller calls ld_space_trim() once it dropped its locks.
+ */
+bool ld_lock_rest(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+	bool over = false;
+
+	lockdep_assert_held(&lk->lock);
+	if (lk->busy || !list_empty(&lk->holders) ||
+	    !list_empty(&lk->waiters))
+		return false;
+	spin_lock(&space->lru_lock);
+	if (lk->owner_died && !lk->dead) {
+		/* Kept, and from now on idle: its stamp says since when. */
+		ld_lock_relink(lk, &space->busy);
+	} else if (!lk->idle && !lk->dead) {
+		lk->idle = true;
+		space->nr_idle++;
+		ld_lock_relink(lk, &space->idle);
+		atomic_dec(&space->locks);
+		ld_stat_dec(locks);
+		ld_stat_inc(idle_locks);
+		over = space->nr_idle > READ_ONCE(ld_max_idle_locks_per_space);
+		if (atomic_long_inc_return(&ld_nr_idle) >
+		    READ_ONCE(ld_max_idle_locks))
+			queue_work(system_unbound_wq, &ld_idle_trim_work);
+	}
+	spin_unlock(&space->lru_lock);
+	return over;
+}
+
+/*
+ * Take @lk out of the table for good. Its list is the caller's, who drops
+ * the table's reference after ld_lock_remove().
+ */
+static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
+{
+	lockdep_assert_held(&lk->space->lru_lock);
+	lk->dead = true;
+	if (lk->idle) {
+		lk->idle = false;
+		lk->space->nr_idle--;
+		atomic_long_dec(&ld_nr_idle);
+		ld_stat_dec(idle_locks);
+	}
+	list_move_tail(&lk->link, gone);
+}
+
+/* The second half of dropping a lock: out of the hash table, unreferenced. */
+static void ld_lock_remove(struct ld_lock *lk)
+{
+	list_del_init(&lk->link);
+	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
+	ld_lock_put(lk);
+}
+
+/**
+ * ld_space_trim() - drop idle locks of a lockspace, least recently used first
+ * @space: the lockspace
+ * @keep: how many idle locks it keeps at most; 0 when it goes
+ *
+ * Context: may sleep; no lock held.
+ */
+void ld_space_trim(struct ld_space *space, u32 keep)
+{
+	struct ld_lock *lk, *tmp;
+	LIST_HEAD(gone);
+
+	spin_lock(&space->lru_lock);
+	while (space->nr_idle > keep) {
+		lk = list_first_entry(&space->idle, struct ld_lock, link);
+		ld_lock_unlink(lk, &gone);
+		ld_stat_inc(idle_dropped);
+	}
+	spin_unlock(&space->lru_lock);
+	list_for_each_entry_safe(lk, tmp, &gone, link) {
+		ld_lock_remove(lk);
+		cond_resched();
+	}
+}
+
+/* max_idle_locks: the lockspaces with the most idle locks give some up. */
+static void ld_idle_trim_fn(struct work_struct *work)
+{
+	struct ld_space *space;
+	long over;
+	u32 second;
+
+	for (;;) {
+		over = atomic_long_read(&ld_nr_idle) -
+		       (long)READ_ONCE(ld_max_idle_locks);
+		if (over <= 0)
+			break;
+		space = ld_space_most_idle(&second);
+		if (!space)
+			break;
+		ld_space_trim(space, max_t(long, second,
+					   (long)READ_ONCE(space->nr_idle) -
+					   over));
+		ld_space_put(space);
+		cond_resched();
+	}
+}
+
+/**
+ * ld_lock_space_reap() - drop every lock of an unreachable lockspace
+ * @space: the lockspace, referenced, which no session can attach to again
+ *	and none is attached to: its locks are idle or owner-died
+ *
+ * Context: may sleep. Linear in the number of its locks.
+ */
+void ld_lock_space_reap(struct ld_space *space)
+{
+	struct ld_lock *lk, *tmp;
+	struct ld_user *died;
+	LIST_HEAD(gone);
+
+	ld_space_trim(space, 0);
+	spin_lock(&space->lru_lock);
+	list_for_each_entry_safe(lk, tmp, &space->busy, link)
+		ld_lock_unlink(lk, &gone);
+	spin_unlock(&space->lru_lock);
+	list_for_each_entry_safe(lk, tmp, &gone, link) {
+		spin_lock(&lk->lock);
+		WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
+		died = ld_lock_repaired(lk);
+		spin_unlock(&lk->lock);
+		ld_died_user_put(died);
+		atomic_dec(&space->locks);
+		ld_stat_dec(locks);
+		ld_lock_remove(lk);
+		cond_resched();
+	}
+}
+
+/**
+ * ld_lock_repaired() - clear the owner-died mark of a lock
+ * @lk: the lock
+ *
+ * Context: @lk->lock held.
+ * Return: the uid charged for the mark, to pass to ld_died_user_put() once
+ * @lk->lock is dropped, or NULL.
+ */
+struct ld_user *ld_lock_repaired(struct ld_lock *lk)
+{
+	struct ld_user *user = lk->died_user;
+
+	lockdep_assert_held(&lk->lock);
+	lk->owner_died = false;
+	lk->died_user = NULL;
+	return user;
+}
+
+/**
+ * ld_died_user_put() - drop the charge and reference of an owner-died mark
+ * @user: what ld_lock_repaired() returned
+ */
+void ld_died_user_put(struct ld_user *user)
+{
+	if (!user)
+		return;
+	atomic_dec(&user->locks);
+	ld_user_put(user);
+}
+
+/**
+ * ld_lock_value() - the value block of a lock, for a grant or a query
+ * @lk: the lock
+ * @value: LOCKDEV_VALUE_LEN bytes to fill; all zero if not valid
+ *
+ * Context: @lk->lock held.
+ * Return: 0, or LOCKDEV_RESULT_VALUE_INVALID.
+ */
+u32 ld_lock_value(const struct ld_lock *lk, u8 *value)
+{
+	lockdep_assert_held(&lk->lock);
+	if (lk->value_valid) {
+		memcpy(value, lk->value, LOCKDEV_VALUE_LEN);
+		return 0;
+	}
+	memset(value, 0, LOCKDEV_VALUE_LEN);
+	return LOCKDEV_RESULT_VALUE_INVALID;
+}
+
+/**
+ * ld_value_alloc() - room for a value block, taken before the lock's lock
+ * @a: the request, whose @a->value_room gets it
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ld_value_alloc(struct ld_args *a)
+{
+	a->value_room = kmalloc(LOCKDEV_VALUE_LEN, GFP_KERNEL_ACCOUNT);
+	return a->value_room ? 0 : -ENOMEM;
+}
+
+/**
+ * ld_lock_set_value() - set the value block of a lock
+ * @lk: the lock, held by the caller in APPEND or EXCLUSIVE
+ * @a: the request: @a->value, and @a->value_room unless @lk has room
+ *
+ * Context: @lk->lock held.
+ */
+void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a)
+{
+	lockdep_assert_held(&lk->lock);
+	if (!lk->value) {
+		lk->value = a->value_room;
+		a->value_room = NULL;
+		ld_stat_add(memory, ksize(lk->value));
+	}
+	memcpy(lk->value, a->value, LOCKDEV_VALUE_LEN);
+	lk->value_valid = true;
+}
+
+/**
+ * ld_walk_next() - the next lock of a walk of one lockspace
+ * @space: the lockspace
+ * @w: the walk, zeroed to start; its @w->cur is referenced and the caller
+ *	drops that reference (after this call, which does not)
+ * @idle: go on to the idle locks after the busy ones
+ *
+ * A lock that is in the lockspace for the whole walk is met once; one that
+ * comes, goes idle or busy meanwhile is met at most once.
+ *
+ * Return: the next lock, referenced, or NULL at the end.
+ */
+struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
+			     bool idle)
+{
+	struct ld_lock *lk = w->cur, *found = NULL;
+	struct list_head *list, *pos;
+
+	spin_lock(&space->lru_lock);
+	if (!w->started) {
+		w->started = true;
+		w->upto = space->stamp;
+		lk = NULL;
+	}
+	for (;;) {
+		list = w->in_idle ? &space->idle : &space->busy;
+		if (lk && !lk->dead && lk->idle == w->in_idle &&
+		    lk->stamp == w->last) {
+			pos = lk->link.next;
+		} else {
+			/* It moved: find where the walk was, by stamp. */
+			for (pos = list->next; pos != list; pos = pos->next)
+				if (list_entry(pos, struct ld_lock,
+					       link)->stamp > w->last)
+					break;
+		}
+		if (pos != list &&
+		    list_entry(pos, struct ld_lock, link)->stamp <= w->upto) {
+			found = list_entry(pos, struct ld_lock, link);
+			break;
+		}
+		if (w->in_idle || !idle)
+			break;
+		w->in_idle = true;
+		w->last = 0;
+		lk = NULL;
+	}
+	if (found) {
+		refcount_inc(&found->ref);
+		w->last = found->stamp;
+	}
+	spin_unlock(&space->lru_lock);
+	return found;
+}
+
+/**
+ * ld_table_init() - set up the lock table
+ *
+ * Return: 0 or a negative errno.
+ */
+int ld_table_init(void)
+{
+	int ret;
+
+	ld_lock_cache = kmem_cache_create("lockdev_lock",
+					  struct_size_t(struct ld_lock, name,
+							LD_NAME_INLINE),
+					  __alignof__(struct ld_lock),
+					  SLAB_ACCOUNT, NULL);
+	if (!ld_lock_cache)
+		return -ENOMEM;
+	ret = rhashtable_init(&ld_locks, &ld_locks_params);
+	if (ret)
+		kmem_cache_destroy(ld_lock_cache);
+	return ret;
+}
+
+/* At unload, only locks kept for their owner-died mark remain. */
+static void ld_table_exit_free(void *ptr, void *arg)
+{
+	struct ld_lock *lk = ptr;
+	struct ld_user *died;
+
+	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters) ||
+		lk->idle);
+	atomic_dec(&lk->space->locks);
+	ld_stat_dec(locks);
+	spin_lock(&lk->lock);
+	died = ld_lock_repaired(lk);
+	spin_unlock(&lk->lock);
+	ld_died_user_put(died);
+	list_del_init(&lk->link);
+	ld_lock_put(lk);
+}
+
+/**
+ * ld_table_exit() - tear down the lock table
+ *
+ * No session exists any more, so no idle lock either; the locks left are
+ * those marked owner-died.
+ */
+void ld_table_exit(void)
+{
+	cancel_work_sync(&ld_idle_trim_work);
+	rhashtable_free_and_destroy(&ld_locks, ld_table_exit_free, NULL);
+	rcu_barrier();
+	kmem_cache_destroy(ld_lock_cache);
+}
+
+/**
+ * ld_lock_owner_died() - a holder in APPEND or EXCLUSIVE went away
+ * @lk: the lock
+ * @req: the holder, of a closing session
+ *
+ * The uid of its session keeps paying for the lock until it is repaired,
+ * and the value block is not valid any more.
+ *
+ * Context: @lk->lock held.
+ */
+void ld_lock_owner_died(struct ld_lock *lk, const struct ld_req *req)
+{
+	lockdep_assert_held(&lk->lock);
+	if (!lk->died_user) {
+		lk->died_user = req->sess->user;
+		refcount_inc(&lk->died_user->ref);
+		atomic_inc(&lk->died_user->locks);
+	}
+	lk->owner_died = true;
+	lk->value_valid = false;
+	ld_stat_inc(owner_deaths);
+	ld_event_owner_died(lk, req);
+}
