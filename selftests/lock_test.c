@@ -1560,7 +1560,8 @@ TEST_F(lk, lock_bad_flags)
 
 TEST_F(lk, lock_bad_mode)
 {
-	static const __u32 modes[] = { 0, 4, 5, 0x80000001u, ~0u };
+	/* 4 is LOCKDEV_MODE_NONE. */
+	static const __u32 modes[] = { 0, 5, 0x80000001u, ~0u };
 	struct lockdev_lock l;
 	char what[32];
 	unsigned int i;
@@ -1749,7 +1750,8 @@ TEST_F(lk, unlock_bad_input)
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "neither");
 	u = (struct lockdev_unlock){ .name = ptr(self->name) };
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "name_len 0");
-	for (bit = 0; bit < 32; bit++) {
+	/* Bit 0 is LOCKDEV_UNLOCK_SET_VALUE. */
+	for (bit = 1; bit < 32; bit++) {
 		snprintf(what, sizeof(what), "flag bit %u", bit);
 		u = (struct lockdev_unlock){ .handle = l.handle, .flags = 1u << bit };
 		unlock_fails(_metadata, self->fd[0], &u, EINVAL, what);

@@ -458,8 +458,8 @@ TEST_F(set, bad_items)
 			set_fails(_metadata, self->fd[0], it, 3, 0, EINVAL, 1, "mode 0");
 			break;
 		case 1:
-			it[2].mode = 4;
-			set_fails(_metadata, self->fd[0], it, 3, 0, EINVAL, 2, "mode 4");
+			it[2].mode = 5;
+			set_fails(_metadata, self->fd[0], it, 3, 0, EINVAL, 2, "mode 5");
 			break;
 		case 2:
 			it[1].name_len = 0;
@@ -597,7 +597,7 @@ TEST_F(set, item_size)
 	EXPECT_EQ(E2BIG, errno);
 	EXPECT_EQ(1, s.failed);
 	EXPECT_EQ(0, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->a);
+	expect_idle_lock(_metadata, self->fd[1], self->a);
 }
 
 /* The set struct's own size rules. */
