@@ -318,7 +318,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 		ld_waits_visit(wt, i, U32_MAX, &visit);
 	if (pids.first)
 		seq_putc(m, '-');
-	seq_putc(m, '\n');
+	seq_printf(m, " %llu\n", r->sess->id);
 }
 
 /* The line of an idle lock marked owner-died. */
@@ -344,7 +344,7 @@ static int ld_locks_show(struct seq_file *m, void *v)
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# lockdev locks %d\n", LOCKDEV_PROC_LOCKS_VERSION);
-		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for\n");
+		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for session\n");
 		return 0;
 	}
 	for (;;) {
