@@ -980,8 +980,8 @@ TEST_F_TIMEOUT(set, two_way_copy_never_deadlocks, 300)
 	TH_LOG("about %d and %d hundred rounds in %llu ms, no deadlock",
 	       status[0] - 10, status[1] - 10,
 	       (unsigned long long)(now_ns() - start) / MS);
-	expect_idle_lock(_metadata, self->fd[0], self->a);
-	expect_idle_lock(_metadata, self->fd[0], self->b);
+	expect_unheld(_metadata, self->fd[0], self->a);
+	expect_unheld(_metadata, self->fd[0], self->b);
 }
 
 TEST_HARNESS_MAIN

@@ -437,6 +437,22 @@ static void expect_idle(struct __test_metadata *_metadata, int fd,
 	EXPECT_NE(POISON64, q.generation);
 }
 
+/*
+ * QUERY @name: nothing held, nothing marked; idle, or gone with the default
+ * lockspace when the session that went was the last one in it.
+ */
+static void expect_unmarked(struct __test_metadata *_metadata, int fd,
+			    const char *name)
+{
+	struct lockdev_entry e[MAX_ENTRIES];
+	struct lockdev_query q;
+
+	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(q.generation ? LOCKDEV_QUERY_IDLE : 0, QFL(q.lock_flags));
+	EXPECT_NE(POISON64, q.generation);
+}
+
 static __u64 query_generation(int fd, const char *name)
 {
 	struct lockdev_entry e[MAX_ENTRIES];
@@ -738,12 +754,12 @@ TEST_F(owner, shared_holder_killed)
 	mark(self, a);
 	mark(self, b);
 
-	/* Alone: the lock is left idle. */
+	/* Alone: the lock is left idle, or goes with its lockspace. */
 	agent_start(_metadata, &self->ag[0]);
 	agent_hold(_metadata, &self->ag[0], a, LOCKDEV_MODE_SHARED, &r);
 	agent_kill(_metadata, &self->ag[0]);
 	EXPECT_EQ(0, wait_lock_state(self->fd, a, 0, 0));
-	expect_idle(_metadata, self->fd, a);
+	expect_unmarked(_metadata, self->fd, a);
 	ASSERT_EQ(0, lock_now(self->fd, a, LOCKDEV_MODE_EXCLUSIVE, &lk));
 	EXPECT_EQ(0, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -780,7 +796,7 @@ TEST_F(owner, released_before_death)
 		agent_hold(_metadata, &self->ag[0], name, modes[i], &r);
 		agent_unlock(_metadata, &self->ag[0], name);
 		agent_kill(_metadata, &self->ag[0]);
-		expect_idle(_metadata, self->fd, name);
+		expect_unmarked(_metadata, self->fd, name);
 		ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
 		EXPECT_EQ(0, RES(lk.result));
 		EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -797,7 +813,7 @@ TEST_F(owner, released_before_death)
 	ASSERT_EQ(0, r.ret);
 	agent_kill(_metadata, &self->ag[0]);
 	EXPECT_EQ(0, wait_lock_state(self->fd, name, 0, 0));
-	expect_idle(_metadata, self->fd, name);
+	expect_unmarked(_metadata, self->fd, name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
 	EXPECT_EQ(0, RES(lk.result));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
