@@ -220,7 +220,8 @@ void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
 	a->handle = req->handle;
 	a->generation = lk->generation;
 	a->result = lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
-	a->result |= ld_lock_value(lk, a->value);
+	if (a->want_value)
+		a->result |= ld_lock_value(lk, a->value);
 }
 
 /* A hold of @req in its mode starts: lock_stat and the counters. */
@@ -650,11 +651,14 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 finished:
 	if (w->result)
 		return w->result;
-	spin_lock(&lk->lock);
 	a->handle = req->handle;
 	a->generation = w->generation;
-	a->result = w->flags | ld_lock_value(lk, a->value);
-	spin_unlock(&lk->lock);
+	a->result = w->flags;
+	if (a->want_value) {
+		spin_lock(&lk->lock);
+		a->result |= ld_lock_value(lk, a->value);
+		spin_unlock(&lk->lock);
+	}
 	return 0;
 }
 

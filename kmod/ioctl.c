@@ -115,6 +115,20 @@ static int ld_entries_out(const struct ld_args *a, u64 uptr)
 	return 0;
 }
 
+/*
+ * lockdev_arg_writable() - fail now if the argument cannot be written back
+ *
+ * CONVERT writes its argument back after changing lock state, and a
+ * downgrade cannot be undone once others were granted: a read-only
+ * argument must fail it before it changes anything. Writes the caller's
+ * own bytes back. LOCK and LOCK_SET undo instead, and need no probe.
+ */
+static int lockdev_arg_writable(unsigned int cmd, void __user *uarg,
+				const void *karg, size_t ksize)
+{
+	return lockdev_arg_out(cmd, uarg, karg, ksize);
+}
+
 static int ld_check_mode(u32 mode)
 {
 	return mode >= LOCKDEV_MODE_SHARED && mode <= LOCKDEV_MODE_NONE ?
@@ -198,6 +212,7 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 	}
 	a.mode = lk.mode;
 	a.flags = lk.flags;
+	a.want_value = lk.flags & LOCKDEV_LOCK_VALUE;
 	a.level = lk.level;
 	a.deadline_ns = lk.deadline_ns;
 	a.user_data = lk.user_data;
@@ -274,6 +289,8 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		ret = ld_check_wait_flags(cv.flags, LOCKDEV_CONVERT_FLAGS_ALL);
 	if (!ret)
 		ret = ld_copy_target(name, cv.handle, cv.name, cv.name_len);
+	if (!ret)
+		ret = lockdev_arg_writable(cmd, uarg, &cv, sizeof(cv));
 	if (!ret && (cv.flags & LOCKDEV_CONVERT_SET_VALUE)) {
 		a.set_value = true;
 		memcpy(a.value, cv.value, sizeof(a.value));
@@ -283,6 +300,7 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		return ret;
 	a.mode = cv.mode;
 	a.flags = cv.flags & ~LOCKDEV_CONVERT_SET_VALUE;
+	a.want_value = cv.flags & LOCKDEV_LOCK_VALUE;
 	a.deadline_ns = cv.deadline_ns;
 	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
 	kfree(a.value_room);
@@ -352,8 +370,9 @@ static int lockdev_ioc_query(struct ld_session *sess, unsigned int cmd,
 			     uarg);
 	if (ret)
 		return ret;
-	if (q.flags)
+	if (q.flags & ~LOCKDEV_QUERY_FLAGS_ALL)
 		return -EINVAL;
+	a.want_value = q.flags & LOCKDEV_QUERY_VALUE;
 	ret = ld_copy_name(name, q.name, q.name_len);
 	if (!ret)
 		ret = ld_entries_alloc(&a, q.entries, q.nr_entries);
@@ -480,7 +499,7 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 	if (ls.pad || ls.item_size < LOCKDEV_SET_ITEM_SIZE_VER0)
 		ret = -EINVAL;
 	if (!ret)
-		ret = ld_check_wait_flags(ls.flags, LOCKDEV_CONVERT_FLAGS_ALL);
+		ret = ld_check_wait_flags(ls.flags, LOCKDEV_SET_FLAGS_ALL);
 	if (!ret && (ls.nr_items > LOCKDEV_SET_MAX ||
 		     ls.item_size > LOCKDEV_ARG_MAX))
 		ret = -E2BIG;
@@ -497,6 +516,7 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 	}
 	if (!ret && ls.nr_items) {
 		a.flags = ls.flags;
+		a.want_value = ls.flags & LOCKDEV_LOCK_VALUE;
 		a.deadline_ns = ls.deadline_ns;
 		ret = ld_lock_set(sess, items, ls.nr_items, &a, &ls.failed);
 		ls.result = a.result;

@@ -623,8 +623,8 @@ __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 /*
  * What a lock, convert or unlock request asks, and what it gets back;
  * @report is a deadlock or order report for the caller to keep, @old_mode
- * the mode a conversion started from, @value the value block of a grant or
- * the one to set when @set_value, with @value_room the room allocated for
+ * the mode a conversion started from, @value the value block of a grant
+ * when @want_value or the one to set when @set_value, with @value_room the room allocated for
  * it should the lock have none yet.
  */
 struct ld_args {
@@ -643,6 +643,7 @@ struct ld_args {
 	u32 reason;
 	u32 old_mode;
 	struct ld_report *report;
+	bool want_value;
 	bool set_value;
 	u8 *value_room;
 	u8 value[LOCKDEV_VALUE_LEN];

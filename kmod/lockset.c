@@ -84,6 +84,7 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 		one = (struct ld_args){
 			.mode = it->mode,
 			.flags = a->flags,
+			.want_value = a->want_value,
 			.level = it->level,
 			.deadline_ns = a->deadline_ns,
 		};

@@ -200,7 +200,7 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	wt->nr = 0;
 	for (m = 0; m < ARRAY_SIZE(wt->nr_idx); m++)
 		wt->nr_idx[m] = 0;
-	n = lk->nr[0] + lk->nr[1] + lk->nr[2];
+	n = lk->nr[0] + lk->nr[1] + lk->nr[2] + lk->nr[3];
 	if (n > wt->cap)
 		goto no_room;
 	list_for_each_entry(r, &lk->holders, hnode)

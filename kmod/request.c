@@ -672,7 +672,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;
 	if (list_empty(&lk->holders) && list_empty(&lk->waiters))
 		*lock_flags |= LOCKDEV_QUERY_IDLE;
-	if (ld_lock_value(lk, a->value))
+	if (a->want_value && ld_lock_value(lk, a->value))
 		*lock_flags |= LOCKDEV_QUERY_VALUE_INVALID;
 	spin_unlock(&lk->lock);
 	ld_lock_put(lk);

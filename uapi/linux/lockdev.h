@@ -137,16 +137,19 @@
  * The value block
  * ---------------
  * Every lock carries a value of LOCKDEV_VALUE_LEN bytes, which lives as long
- * as the lock is resident. Every grant returns it (LOCK, CONVERT and each
- * item of LOCK_SET; an asynchronous grant's completion does not carry it:
- * its holder reads it with QUERY). A holder in APPEND or EXCLUSIVE sets it
+ * as the lock is resident. Every grant returns it to a caller that asks with
+ * the flag LOCKDEV_LOCK_VALUE (LOCK, CONVERT and each item of LOCK_SET; an
+ * asynchronous grant's completion does not carry it: its holder reads it
+ * with QUERY and LOCKDEV_QUERY_VALUE). A holder in APPEND or EXCLUSIVE sets it
  * with its UNLOCK or a downgrading CONVERT (flag LOCKDEV_UNLOCK_SET_VALUE,
  * LOCKDEV_CONVERT_SET_VALUE); a holder in SHARED or NONE that tries fails
- * with EPERM. The value is not valid (all zero, and each grant and QUERY
- * says so with LOCKDEV_RESULT_VALUE_INVALID, LOCKDEV_QUERY_VALUE_INVALID)
- * from when the lock comes into existence, and from when a holder in
- * APPEND or EXCLUSIVE goes away without unlocking (owner-died), until a
- * holder sets it.
+ * with EPERM. The value is not valid (all zero, and a grant or QUERY that
+ * asks for it says so with LOCKDEV_RESULT_VALUE_INVALID,
+ * LOCKDEV_QUERY_VALUE_INVALID) from when the lock comes into existence
+ * (also when it was dropped and is asked for again), and from when a holder
+ * in APPEND or EXCLUSIVE goes away without unlocking (owner-died), until a
+ * holder sets it. Without LOCKDEV_LOCK_VALUE a grant leaves value zero and
+ * result without VALUE_INVALID.
  *
  * LOCKDEV_IOC_ATTACH (struct lockdev_attach)
  * ------------------------------------------
@@ -183,6 +186,7 @@
  *                         the request ends (granted, timed out at
  *                         deadline_ns with DEADLINE, cancelled, or failed).
  *                         poll() reports EPOLLIN while completions wait.
+ *  LOCKDEV_LOCK_VALUE     return the lock's value block with the grant.
  * NONBLOCK cannot be combined with DEADLINE or ASYNC.
  * When the call fails with EAGAIN or ETIMEDOUT and entries is not 0, the
  * holders and waiters that blocked it are written to the array of
@@ -252,9 +256,11 @@
  * ----------------------------------------
  * Reports the lock called name in the session's lockspace: its holders and
  * waiters in queue order (holders first) into the array at entries, as LOCK
- * does on EAGAIN, its generation (0 if the lock does not exist), its value
- * and flags (LOCKDEV_QUERY_OWNER_DIED; LOCKDEV_QUERY_IDLE, it exists but
- * nobody holds or awaits it; LOCKDEV_QUERY_VALUE_INVALID). A session that has no lockspace yet is bound
+ * does on EAGAIN, its generation (0 if the lock does not exist) and
+ * lock_flags (LOCKDEV_QUERY_OWNER_DIED; LOCKDEV_QUERY_IDLE, it exists but
+ * nobody holds or awaits it). With LOCKDEV_QUERY_VALUE in flags it also
+ * fills value, and sets LOCKDEV_QUERY_VALUE_INVALID in lock_flags when the
+ * value is not valid. A session that has no lockspace yet is bound
  * to its default one, as by LOCK. Errors: EINVAL, ENAMETOOLONG, EACCES (no
  * read permission), EDQUOT (that default lockspace would pass the uid's
  * lockspace limit), ENOMEM, EFAULT.
@@ -297,7 +303,8 @@
  * level. The requests are sorted into the order (level, then name; unranked
  * ones by name, first) and taken in turn, each waiting as LOCK does under
  * the set's flags (LOCKDEV_LOCK_NONBLOCK or LOCKDEV_LOCK_DEADLINE, whose
- * deadline_ns bounds the whole set). On success every item's handle,
+ * deadline_ns bounds the whole set; LOCKDEV_LOCK_VALUE fills each item's
+ * value, for item_size LOCKDEV_SET_ITEM_SIZE_VER1 or more). On success every item's handle,
  * generation and result are filled as LOCK fills them (items that were
  * merged get the same handle) and failed is LOCKDEV_SET_NONE. On failure
  * the locks the call took are released again (a release from APPEND or
@@ -664,13 +671,20 @@ struct lockdev_attach {
 #define LOCKDEV_LOCK_NONBLOCK		0x1U
 #define LOCKDEV_LOCK_DEADLINE		0x2U
 #define LOCKDEV_LOCK_ASYNC		0x4U
+#define LOCKDEV_LOCK_VALUE		0x8U
 #define LOCKDEV_LOCK_FLAGS_ALL		(LOCKDEV_LOCK_NONBLOCK | \
 					 LOCKDEV_LOCK_DEADLINE | \
-					 LOCKDEV_LOCK_ASYNC)
+					 LOCKDEV_LOCK_ASYNC | \
+					 LOCKDEV_LOCK_VALUE)
 #define LOCKDEV_CONVERT_SET_VALUE	0x10U
 #define LOCKDEV_CONVERT_FLAGS_ALL	(LOCKDEV_LOCK_NONBLOCK | \
 					 LOCKDEV_LOCK_DEADLINE | \
+					 LOCKDEV_LOCK_VALUE | \
 					 LOCKDEV_CONVERT_SET_VALUE)
+/* Bits of lockdev_lock_set.flags. */
+#define LOCKDEV_SET_FLAGS_ALL		(LOCKDEV_LOCK_NONBLOCK | \
+					 LOCKDEV_LOCK_DEADLINE | \
+					 LOCKDEV_LOCK_VALUE)
 
 /* Bits of lockdev_lock.result, lockdev_convert.result, completion flags. */
 #define LOCKDEV_RESULT_OWNER_DIED	0x1U
@@ -764,6 +778,10 @@ struct lockdev_cancel {
 #define LOCKDEV_CANCEL_SIZE_VER0	16
 
 /* Bits of lockdev_query.lock_flags. */
+/* Bits of lockdev_query.flags. */
+#define LOCKDEV_QUERY_VALUE		0x1U	/* fill value */
+#define LOCKDEV_QUERY_FLAGS_ALL		LOCKDEV_QUERY_VALUE
+
 #define LOCKDEV_QUERY_OWNER_DIED	0x1U
 #define LOCKDEV_QUERY_IDLE		0x2U	/* resident, nobody holds or waits */
 #define LOCKDEV_QUERY_VALUE_INVALID	0x4U
@@ -839,7 +857,7 @@ struct lockdev_lock_set {
 	__u64 items;
 	__u32 nr_items;
 	__u32 item_size;
-	__u32 flags;		/* LOCKDEV_LOCK_NONBLOCK or _DEADLINE */
+	__u32 flags;		/* LOCKDEV_SET_FLAGS_ALL */
 	__u32 failed;		/* out: the index that failed, or SET_NONE */
 	__u64 deadline_ns;
 	__u32 result;		/* out: on EDEADLK, the reason */
