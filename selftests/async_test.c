@@ -385,7 +385,7 @@ TEST_F(async, granted_at_once)
 	mkname(self, name, "a");
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 0x1111, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_NE(0, lk.handle);
 	EXPECT_NE(0xa5a5a5a5a5a5a5a5ull, lk.handle);
 	EXPECT_NE(0, lk.generation);
@@ -426,7 +426,7 @@ TEST_F(async, granted_at_once_shared)
 	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_SHARED);
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 7, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_NE(0, lk.handle);
 	EXPECT_NE(0, lk.generation);
 	EXPECT_EQ(0, poll_in(self->fd, QUIET_MS));
@@ -456,7 +456,7 @@ TEST_F(async, queued_then_granted)
 
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xfeedface12345678ull, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	EXPECT_NE(0, lk.handle);
 	EXPECT_NE(0xa5a5a5a5a5a5a5a5ull, lk.handle);
 
@@ -499,7 +499,7 @@ TEST_F(async, queued_then_granted)
 	ASSERT_EQ(0, query(self->fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(c.generation, q.generation);
-	EXPECT_EQ(LOCKDEV_QUERY_IDLE, QFL(q.lock_flags));
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, q.lock_flags);
 	EXPECT_EQ(0, poll_in(self->fd, 0));
 }
 
@@ -526,7 +526,7 @@ TEST_F(async, epoll)
 
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 99, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	EXPECT_EQ(0, epoll_wait(ep, ev, 4, QUIET_MS));
 
 	agent_unlock(_metadata, &self->ag[0], name);
@@ -567,7 +567,7 @@ TEST_F(async, deadline_times_out)
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC | LOCKDEV_LOCK_DEADLINE,
 			      deadline, 0xdead, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 
 	/* Whenever a completion shows, the deadline has passed. */
 	rev = poll_in(self->fd, 100);
@@ -618,7 +618,7 @@ TEST_F(async, deadline_far_future)
 		ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 				      LOCKDEV_LOCK_ASYNC | LOCKDEV_LOCK_DEADLINE,
 				      far[i], i + 1, &lk));
-		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 		EXPECT_EQ(0, poll_in(self->fd, 1000)) {
 			TH_LOG("deadline %#llx: a completion while held",
 			       (unsigned long long)far[i]);
@@ -645,7 +645,7 @@ TEST_F(async, cancel_queued)
 	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xca, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	ASSERT_EQ(0, wait_lock_state(self->fd, name, 1, 1));
 
 	/* A queued request is not held: UNLOCK does not take it away. */
@@ -705,7 +705,7 @@ TEST_F(async, cancel_unknown)
 	EXPECT_EQ(ENOENT, errno);
 	ASSERT_EQ(0, lock_req(self->fd, b, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 1, &lk));
-	ASSERT_EQ(0, RES(lk.result));
+	ASSERT_EQ(0, lk.result);
 	EXPECT_EQ(-1, cancel_req(self->fd, lk.handle, 0, 0));
 	EXPECT_EQ(ENOENT, errno);
 	/* Both still held, and no completion was made up. */
@@ -720,7 +720,7 @@ TEST_F(async, cancel_unknown)
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, lock_req(fd2, d, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 2, &other));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(other.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, other.result);
 	EXPECT_EQ(-1, cancel_req(self->fd, other.handle, 0, 0));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(1, count_state(self->fd, d, LOCKDEV_STATE_WAITING));
@@ -745,7 +745,7 @@ TEST_F(async, cancel_completed)
 	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xc0, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	agent_unlock(_metadata, &self->ag[0], name);
 	ASSERT_NE(0, poll_in(self->fd, SOON_MS) & POLLIN);
 
@@ -776,7 +776,7 @@ TEST_F(async, cancel_bad_flags)
 	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xbad, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 
 	for (bit = 0; bit < 32; bit++) {
 		EXPECT_EQ(-1, cancel_req(self->fd, lk.handle, 1u << bit, 0));
@@ -811,7 +811,7 @@ static __u64 one_completion(struct __test_metadata *_metadata,
 	lk.handle = 0;
 	EXPECT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, user_data, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	agent_unlock(_metadata, &self->ag[0], name);
 	EXPECT_NE(0, poll_in(self->fd, SOON_MS) & POLLIN);
 	return lk.handle;
@@ -887,7 +887,7 @@ TEST_F(async, read_nonblock_empty)
 	mkname(self, other, "b");
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 1, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(-1, read(self->fd, c, sizeof(c)));
 	EXPECT_EQ(EAGAIN, errno);
 
@@ -895,7 +895,7 @@ TEST_F(async, read_nonblock_empty)
 	agent_hold(_metadata, &self->ag[0], other, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_req(self->fd, other, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 2, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	EXPECT_EQ(-1, read(self->fd, c, sizeof(c)));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(0, memcmp(c, before, sizeof(c)));
@@ -916,7 +916,7 @@ TEST_F(async, blocking_read_wakes)
 	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xb10c, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 
 	/* The agent unlocks 300 ms from now, while we sleep in read(). */
 	agent_send(_metadata, &self->ag[0], AG_UNLOCK, name, 0, 0, 300);
@@ -953,7 +953,7 @@ TEST_F(async, blocking_read_wakes_on_timeout)
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC | LOCKDEV_LOCK_DEADLINE,
 			      deadline, 0x71, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	poison(c, sizeof(c));
 	arm_alarm(10);
 	n = read(self->fd, c, sizeof(c));
@@ -982,7 +982,7 @@ TEST_F(async, several_completions)
 		agent_hold(_metadata, &self->ag[0], name[i], LOCKDEV_MODE_EXCLUSIVE);
 		ASSERT_EQ(0, lock_req(self->fd, name[i], LOCKDEV_MODE_SHARED,
 				      LOCKDEV_LOCK_ASYNC, 0, 100 + i, &lk[i]));
-		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk[i].result));
+		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk[i].result);
 	}
 	for (i = 0; i < 4; i++)
 		EXPECT_NE(lk[i].handle, lk[(i + 1) % 4].handle);
@@ -1036,7 +1036,7 @@ TEST_F(async, close_removes_queued)
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, lock_req(fd2, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_ASYNC, 0, 1, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	ASSERT_EQ(0, wait_lock_state(self->fd, name, 1, 1));
 	EXPECT_EQ(waiters + 1, stat_value("waiters"));
 	close(fd2);
@@ -1047,7 +1047,7 @@ TEST_F(async, close_removes_queued)
 	/* Our later request is not behind the closed session's EXCLUSIVE. */
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 2, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	agent_unlock(_metadata, &self->ag[0], name);
 	read_one(_metadata, self->fd, &c);
 	expect_completion(_metadata, &c, 2, lk.handle, 0);
@@ -1081,12 +1081,12 @@ TEST_F(async, kill_removes_queued)
 		   LOCKDEV_LOCK_ASYNC, 0);
 	agent_recv(_metadata, victim, &r, SOON_MS);
 	ASSERT_EQ(0, r.ret);
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(r.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, r.result);
 	agent_send(_metadata, victim, AG_LOCK, b, LOCKDEV_MODE_SHARED,
 		   LOCKDEV_LOCK_ASYNC, 0);
 	agent_recv(_metadata, victim, &r, SOON_MS);
 	ASSERT_EQ(0, r.ret);
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(r.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, r.result);
 	agent_lock_blocking(_metadata, victim, d, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, wait_lock_state(self->fd, a, 1, 1));
 	ASSERT_EQ(0, wait_lock_state(self->fd, b, 1, 1));
@@ -1109,7 +1109,7 @@ TEST_F(async, kill_removes_queued)
 	/* Later requests are not blocked by what the dead process queued. */
 	ASSERT_EQ(0, lock_req(self->fd, a, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 3, &lk));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	agent_unlock(_metadata, holder, a);
 	read_one(_metadata, self->fd, &c);
 	expect_completion(_metadata, &c, 3, lk.handle, 0);
@@ -1117,10 +1117,10 @@ TEST_F(async, kill_removes_queued)
 	agent_unlock(_metadata, holder, d);
 	EXPECT_EQ(0, lock_req(self->fd, b, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_NONBLOCK, 0, 0, &lk2));
-	EXPECT_EQ(0, RES(lk2.result));
+	EXPECT_EQ(0, lk2.result);
 	EXPECT_EQ(0, lock_req(self->fd, d, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_NONBLOCK, 0, 0, &lk2));
-	EXPECT_EQ(0, RES(lk2.result));
+	EXPECT_EQ(0, lk2.result);
 }
 
 /*
@@ -1146,7 +1146,7 @@ TEST_F(async, queued_behind_waiting_exclusive)
 
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xe1, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 	ASSERT_EQ(0, query(self->fd, name, &q, e, MAX_ENTRIES));
 	ASSERT_EQ(3, q.nr_entries);
 	EXPECT_EQ(reader->pid, e[0].pid);
@@ -1191,7 +1191,7 @@ TEST_F(async, not_queued_behind_waiting_append)
 
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 			      LOCKDEV_LOCK_ASYNC, 0, 0xe2, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, poll_in(self->fd, QUIET_MS));
 	EXPECT_EQ(2, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 	EXPECT_EQ(1, count_state(self->fd, name, LOCKDEV_STATE_WAITING));

@@ -368,7 +368,7 @@ TEST(awaited_class)
 	ASSERT_EQ(0, take(fd2, "queue:1"));
 	ASSERT_EQ(0, lock_call(fd, "queue:1", LOCKDEV_MODE_EXCLUSIVE,
 			       LOCKDEV_LOCK_ASYNC, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	ASSERT_EQ(0, take(fd, "spool:1"));
 	ASSERT_TRUE(find_edge(space, "queue", "spool", &e));
 	EXPECT_STREQ("queue:1", e.from_name);

@@ -159,7 +159,7 @@ static void lock_must_deadlock(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(EDEADLK, err) {
 		TH_LOG("errno %d (%s), expected EDEADLK", err, strerror(err));
 	}
-	EXPECT_EQ(CYCLE, RES(l.result));
+	EXPECT_EQ(CYCLE, l.result);
 	EXPECT_TRUE(poisoned(&l.handle, sizeof(l.handle)));
 	EXPECT_TRUE(poisoned(&l.generation, sizeof(l.generation)));
 }
@@ -513,7 +513,7 @@ TEST_F(dl, two_upgraders)
 	alarm(0);
 	ASSERT_EQ(-1, ret);
 	ASSERT_EQ(EDEADLK, err);
-	EXPECT_EQ(CYCLE, RES(cv.result));
+	EXPECT_EQ(CYCLE, cv.result);
 	EXPECT_TRUE(poisoned(&cv.generation, sizeof(cv.generation)));
 
 	/* The request is the conversion of the lock l.handle names. */
@@ -577,7 +577,7 @@ TEST_F(dl, upgrade_ahead_of_waiter)
 		TH_LOG("the upgrade that closes the cycle was granted");
 	}
 	ASSERT_EQ(EDEADLK, err);
-	EXPECT_EQ(CYCLE, RES(cv.result));
+	EXPECT_EQ(CYCLE, cv.result);
 
 	read_cycle(_metadata, self->fd[0], m, 3, 3, l.handle, l.handle);
 	/* This session: its upgrade of a would be queued ahead of W's. */
@@ -615,7 +615,7 @@ TEST_F(dl, async_closes_cycle)
 	lock_input(&l, self->b, S, ASYNC);
 	l.user_data = 0x5eed;
 	ASSERT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	EXPECT_NE(0, l.handle);
 	read_completion(_metadata, self->fd[0], &comp);
 	EXPECT_EQ(0x5eed, comp.user_data);
@@ -647,7 +647,7 @@ TEST_F(dl, async_cycle_in_actor)
 	actor_hold(_metadata, &self->lk[0], self->b, X, 0);
 	actor_call(_metadata, &self->lk[0], ACT_LOCK, self->a, X, ASYNC, 0, &r);
 	ASSERT_EQ(0, r.ret);
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(r.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, r.result);
 	ASSERT_TRUE(wait_entry(self->fd[1], self->a, p1, WAITING));
 	/* Now this session closes the cycle. */
 	lock_must_deadlock(_metadata, self->fd[0], self->b, X);
@@ -923,10 +923,10 @@ TEST_F(dl, compatible_waiter_ahead_is_no_edge)
 	actor_hold(_metadata, t, self->b, X, 0);
 	actor_call(_metadata, w, ACT_LOCK, self->a, S, ASYNC, 0, &r);
 	ASSERT_EQ(0, r.ret);
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(r.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, r.result);
 	actor_call(_metadata, w, ACT_LOCK, self->b, X, ASYNC, 0, &r);
 	ASSERT_EQ(0, r.ret);
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(r.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, r.result);
 	actor_must_wait(_metadata, t, self->fd[1], self->a, S, 0);
 	expect_waits_for(_metadata, self->a, t->pid, "waiting", &h->pid, 1);
 	actor_quiet(_metadata, t, QUIET_MS);
@@ -966,7 +966,7 @@ TEST_F(dl, ended_wait_leaves_no_edge)
 	/* Waiting for b now closes nothing: queued, no completion yet. */
 	lock_input(&l, self->b, X, ASYNC);
 	ASSERT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	EXPECT_EQ(0, poll(&p, 1, QUIET_MS));
 	actor_release(_metadata, &self->lk[0], self->b);
 	read_completion(_metadata, self->fd[0], &comp);

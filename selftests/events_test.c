@@ -610,7 +610,7 @@ TEST_F_TIMEOUT(ev, dump_big_record, 300)
 	}
 	ASSERT_EQ('r', kid_recv(&k, CHILD_SECS * 1000));
 	ASSERT_EQ(0, lock_call(self->fd, name, X, LOCKDEV_LOCK_ASYNC, &l));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 
 	sk = nl_socket_alloc();
 	ASSERT_NE(NULL, sk);
@@ -657,7 +657,7 @@ TEST_F(ev, flood)
 		snprintf(n, sizeof(n), "flood%d:%d", (int)getpid(), i);
 		ASSERT_EQ(0, lock_call(holder, n, X, 0, &l));
 		ASSERT_EQ(0, lock_call(waiter, n, S, LOCKDEV_LOCK_ASYNC, &l));
-		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	}
 	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, -1, 1, NULL, NULL));
 

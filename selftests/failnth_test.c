@@ -394,7 +394,7 @@ static void after_lock_async_deadline(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, poll_in(f->fd, 0));
 		return;
 	}
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(f->l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, f->l.result);
 	read_comp(_metadata, f->fd, f->comp);
 	EXPECT_EQ(-ETIMEDOUT, f->comp[0].result);
 	EXPECT_EQ(7, f->comp[0].user_data);
@@ -620,7 +620,7 @@ static void setup_owner_died(struct __test_metadata *_metadata, struct fx *f)
 	take(_metadata, gone, "fn:a", X, 0);
 	close(gone);
 	ASSERT_EQ(0, lock_call(f->fd, "fn:a", X, 0, &f->l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(f->l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, f->l.result);
 	f->h = f->l.handle;
 }
 
@@ -715,7 +715,7 @@ static void after_close_owner_died(struct __test_metadata *_metadata,
 {
 	ASSERT_EQ(0, lock_call(f->other, "fn:a", X, LOCKDEV_LOCK_NONBLOCK,
 			       &f->l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(f->l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, f->l.result);
 	f->fd = f->other;
 	f->h = f->l.handle;
 	EXPECT_EQ(0, call_consistent(f));

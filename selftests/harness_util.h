@@ -65,7 +65,7 @@ static inline __u64 expect_idle_lock(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, query(fd, name, &q, e, 2));
 	EXPECT_NE(0, q.generation);
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(LOCKDEV_QUERY_IDLE, QFL(q.lock_flags));
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, q.lock_flags);
 	EXPECT_TRUE(poisoned(e, sizeof(e)));
 	return q.generation;
 }
@@ -82,7 +82,7 @@ static inline void expect_unheld(struct __test_metadata *_metadata, int fd,
 
 	ASSERT_EQ(0, query(fd, name, &q, e, 2));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(q.generation ? LOCKDEV_QUERY_IDLE : 0, QFL(q.lock_flags));
+	EXPECT_EQ(q.generation ? LOCKDEV_QUERY_IDLE : 0, q.lock_flags);
 	EXPECT_TRUE(poisoned(e, sizeof(e)));
 }
 

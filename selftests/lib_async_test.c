@@ -63,7 +63,7 @@ TEST(epoll_completion)
 	holder_start(_metadata, &k, "lib-ep", LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lockdev_lock_async(ld, "lib-ep", LOCKDEV_MODE_SHARED, 0,
 					LOCKDEV_FOREVER, 42, &g));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, g.result);
 	EXPECT_NE(0, g.handle);
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -134,7 +134,7 @@ TEST(deadline)
 	start = now_ns();
 	ASSERT_EQ(0, lockdev_lock_async(ld, "lib-adl", LOCKDEV_MODE_SHARED, 0,
 					300 * MS, 9, &g));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, g.result);
 	ASSERT_EQ(1, one_completion(ld, &c));
 	EXPECT_LE(300 * MS, now_ns() - start);
 	EXPECT_EQ(-ETIMEDOUT, c.result);
@@ -280,7 +280,7 @@ TEST(cycle)
 	ASSERT_EQ(0, lockdev_lock_async(ld, "lib-cyc-b",
 					LOCKDEV_MODE_EXCLUSIVE, 0,
 					LOCKDEV_FOREVER, 11, &g));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, g.result);
 	ASSERT_EQ(1, lockdev_read_completions(ld, &c, 1, 0, 0));
 	EXPECT_EQ(-EDEADLK, c.result);
 	EXPECT_EQ(11, c.user_data);

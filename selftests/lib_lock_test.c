@@ -152,7 +152,7 @@ TEST(lock_unlock)
 				  &g));
 	EXPECT_NE(0, g.handle);
 	EXPECT_NE(0, g.generation);
-	EXPECT_EQ(0, RES(g.result));
+	EXPECT_EQ(0, g.result);
 	EXPECT_EQ(0, g.reserved0);
 	EXPECT_EQ(0, g.reserved[0]);
 
@@ -164,7 +164,7 @@ TEST(lock_unlock)
 	EXPECT_TRUE(poisoned(&e[1], sizeof(e[1])));
 	EXPECT_EQ(g.generation, info.generation);
 	EXPECT_EQ(1, info.nr_entries);
-	EXPECT_EQ(0, QFL(info.flags));
+	EXPECT_EQ(0, info.flags);
 
 	EXPECT_EQ(-EALREADY, lockdev_lock(ld, "lib-lock", LOCKDEV_MODE_SHARED,
 					  0, 0, NULL));
@@ -173,7 +173,7 @@ TEST(lock_unlock)
 	/* Released, it stays: idle. */
 	EXPECT_EQ(0, lockdev_query(ld, "lib-lock", NULL, 0, &info));
 	EXPECT_NE(0, info.generation);
-	EXPECT_EQ(LOCKDEV_QUERY_IDLE, QFL(info.flags));
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, info.flags);
 
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-lock", LOCKDEV_MODE_APPEND, 7, 0,
 				  &g2));
@@ -215,7 +215,7 @@ TEST(trylock_conflict)
 	holder_stop(_metadata, &k, 'u');
 	EXPECT_EQ(0, lockdev_trylock(ld, "lib-try", LOCKDEV_MODE_SHARED, 0,
 				     &g));
-	EXPECT_EQ(0, RES(g.result));
+	EXPECT_EQ(0, g.result);
 	lockdev_close(ld);
 }
 
@@ -472,10 +472,10 @@ TEST(owner_died)
 
 	ASSERT_EQ(0, lockdev_query(ld, "lib-died", NULL, 0, &info));
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
-		  QFL(info.flags));
+		  info.flags);
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-died", LOCKDEV_MODE_SHARED, 0, 0,
 				  &g));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, g.result);
 	/* Only an EXCLUSIVE holder may repair it. */
 	EXPECT_EQ(-EPERM, lockdev_consistent(ld, g.handle));
 	ASSERT_EQ(0, lockdev_convert(ld, g.handle, LOCKDEV_MODE_EXCLUSIVE, 0,
@@ -487,7 +487,7 @@ TEST(owner_died)
 
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-died", LOCKDEV_MODE_SHARED, 0, 0,
 				  &g));
-	EXPECT_EQ(0, RES(g.result));
+	EXPECT_EQ(0, g.result);
 	lockdev_close(ld);
 }
 

@@ -195,7 +195,7 @@ TEST_F(prog, close)
 	/* Released, not owner-died: idle. */
 	EXPECT_EQ(0, lockdev_query(self->ld, "lib-close", NULL, 0, &info));
 	EXPECT_NE(0, info.generation);
-	EXPECT_EQ(LOCKDEV_QUERY_IDLE, QFL(info.flags));
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, info.flags);
 
 	EXPECT_EQ(0, sh("$LOCKDEV -o lib-close sh -c 'sleep 30 >/dev/null 2>&1 & echo $! >/tmp/lib-close.pid'"));
 	EXPECT_EQ(0, lockdev_trylock(self->ld, "lib-close",
@@ -216,10 +216,10 @@ TEST_F(prog, killed_owner_died)
 		  sh("$LOCKDEV lib-killed sh -c 'kill -9 $$' 2>/dev/null"));
 	ASSERT_EQ(0, lockdev_query(self->ld, "lib-killed", NULL, 0, &info));
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
-		  QFL(info.flags));
+		  info.flags);
 	ASSERT_EQ(0, lockdev_lock(self->ld, "lib-killed",
 				  LOCKDEV_MODE_EXCLUSIVE, 0, 0, &g));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, g.result);
 	EXPECT_EQ(0, lockdev_consistent(self->ld, g.handle));
 	EXPECT_EQ(0, lockdev_unlock(self->ld, g.handle));
 }

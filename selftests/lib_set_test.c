@@ -285,7 +285,7 @@ TEST(order_modes)
 	EXPECT_EQ(LOCKDEV_ORDER_STRICT, old);
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-ord-a", LOCKDEV_MODE_SHARED, 1, 0,
 				  &g));
-	EXPECT_EQ(LOCKDEV_RESULT_ORDER, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_ORDER, g.result);
 	EXPECT_NE(NULL, strstr(lockdev_strerror(0, g.result), "order"));
 	EXPECT_EQ(0, lockdev_unlock(ld, g.handle));
 
@@ -294,7 +294,7 @@ TEST(order_modes)
 	EXPECT_EQ(LOCKDEV_ORDER_WARN, old);
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-ord-a", LOCKDEV_MODE_SHARED, 1, 0,
 				  &g));
-	EXPECT_EQ(0, RES(g.result));
+	EXPECT_EQ(0, g.result);
 	ASSERT_EQ(0, lockdev_set_order(ld, 0, &old));
 	EXPECT_EQ(LOCKDEV_ORDER_OFF, old);
 	lockdev_close(ld);
@@ -316,7 +316,7 @@ TEST(set_order_violation)
 				  NULL));
 	EXPECT_EQ(-EDEADLK, lockdev_lock_set(ld, r, 2, 0, 0, &failed));
 	EXPECT_EQ(0, failed);
-	EXPECT_EQ(LOCKDEV_RESULT_ORDER, RES(r[0].result));
+	EXPECT_EQ(LOCKDEV_RESULT_ORDER, r[0].result);
 	EXPECT_EQ(1, lockdev_list(ld, NULL, 0));
 	lockdev_close(ld);
 }
@@ -354,7 +354,7 @@ TEST(cycle_report)
 					 0, LOCKDEV_RESTART, &g));
 	EXPECT_EQ(1, lockdev_list(ld, NULL, 0));
 	require_report(_metadata, ld);
-	EXPECT_EQ(LOCKDEV_RESULT_CYCLE, RES(g.result));
+	EXPECT_EQ(LOCKDEV_RESULT_CYCLE, g.result);
 	EXPECT_NE(NULL, strstr(lockdev_strerror(-EDEADLK, g.result), "cycle"));
 
 	poison(m, sizeof(m));

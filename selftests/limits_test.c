@@ -785,7 +785,7 @@ TEST_F(limits, unread_completions)
 					     LOCKDEV_LOCK_ASYNC, 0, &l)) {
 				TH_LOG("request %d: errno %d", i, errno);
 			}
-			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 			EXPECT_EQ(0, unlock_str(h, b));
 			EXPECT_EQ(sizeof(c[0]), read(s, c, sizeof(c)));
 			EXPECT_EQ(0, c[0].result);
@@ -793,7 +793,7 @@ TEST_F(limits, unread_completions)
 			EXPECT_EQ(0, lock_str(h, b, LOCKDEV_MODE_EXCLUSIVE, 0));
 			EXPECT_EQ(0, lock_dl(s, d, LOCKDEV_MODE_SHARED,
 					     LOCKDEV_LOCK_ASYNC, 0, &l));
-			EXPECT_EQ(0, RES(l.result));
+			EXPECT_EQ(0, l.result);
 			EXPECT_EQ(0, unlock_str(s, d));
 		}
 		if (!_metadata->passed)
@@ -814,7 +814,7 @@ TEST_F(limits, unread_completions)
 					      LOCKDEV_LOCK_ASYNC, 0, &l);
 			if (ret)
 				break;
-			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+			EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 			if (!(n & 1))
 				EXPECT_EQ(0, cancel_handle(s, l.handle));
 			EXPECT_EQ(0, wait_state(h, a, LOCKDEV_STATE_WAITING,
@@ -842,7 +842,7 @@ TEST_F(limits, unread_completions)
 				  c[i].result);
 		EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
 				     LOCKDEV_LOCK_ASYNC, 0, &l));
-		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 		EXPECT_EQ(0, cancel_handle(s, l.handle));
 		EXPECT_EQ((ssize_t)sizeof(c[0]), read(s, c, sizeof(c)));
 
@@ -860,7 +860,7 @@ TEST_F(limits, unread_completions)
 		EXPECT_LE(0, s);
 		EXPECT_EQ(0, lock_dl(s, a, LOCKDEV_MODE_SHARED,
 				     LOCKDEV_LOCK_ASYNC, 0, &l));
-		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+		EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 		close(w);
 		close(s);
 		close(h);

@@ -219,7 +219,7 @@ TEST_F(set, one_request)
 	set_item(&it[0], self->a, A, 0);
 	ASSERT_EQ(0, set_call(self->fd[0], it, 1, 0, 0, &s));
 	EXPECT_EQ(NONE, s.failed);
-	EXPECT_EQ(0, RES(it[0].result));
+	EXPECT_EQ(0, it[0].result);
 	EXPECT_NE(0, it[0].handle);
 	EXPECT_NE(0, it[0].generation);
 	ASSERT_EQ(0, list_call(self->fd[0], h, 2, &li));
@@ -251,7 +251,7 @@ TEST_F(set, several_names)
 	ASSERT_EQ(0, list_call(self->fd[0], h, 8, &li));
 	ASSERT_EQ(4, li.nr_entries);
 	for (i = 0; i < 4; i++) {
-		EXPECT_EQ(0, RES(it[i].result));
+		EXPECT_EQ(0, it[i].result);
 		EXPECT_NE(0, it[i].generation);
 		for (j = 0; j < i; j++)
 			EXPECT_NE(it[j].handle, it[i].handle);
@@ -291,8 +291,7 @@ TEST_F(set, sorted_in_strict_mode)
 		TH_LOG("errno %d, failed %u, result %#x", errno, s.failed,
 		       s.result);
 	}
-	EXPECT_EQ(0, RES(it[0].result | it[1].result | it[2].result |
-				it[3].result));
+	EXPECT_EQ(0, it[0].result | it[1].result | it[2].result | it[3].result);
 	EXPECT_EQ(4, list_count(self->fd[0]));
 }
 
@@ -334,7 +333,7 @@ TEST_F(set, acquisition_order)
 	for (i = 0; i < 5; i++) {
 		EXPECT_EQ(modes[i], held_mode(self->fd[0], names[i], pid));
 		EXPECT_NE(0, r.items[i].handle);
-		EXPECT_EQ(0, RES(r.items[i].result));
+		EXPECT_EQ(0, r.items[i].result);
 	}
 }
 
@@ -503,7 +502,7 @@ TEST_F(set, bad_flags)
 {
 	static const struct { __u32 flags, pad; } bad[] = {
 		{ ASYNC, 0 }, { NONBLOCK | DEADLINE, 0 }, { NONBLOCK | ASYNC, 0 },
-		{ 0x8, 0 }, { 0x80000000, 0 }, { 0, 1 },
+		{ 0x10, 0 }, { 0x80000000, 0 }, { 0, 1 },
 	};
 	struct lockdev_set_item it[2];
 	struct lockdev_lock_set s;

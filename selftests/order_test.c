@@ -311,13 +311,13 @@ TEST_F(ord, strict_lower_level)
 	__u64 session;
 
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 2, &held));
-	EXPECT_EQ(0, RES(held.result));
+	EXPECT_EQ(0, held.result);
 	session = session_of(self->fd[0], self->a, getpid(), LOCKDEV_STATE_HELD);
 	ASSERT_NE(0, session);
 
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 1, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	EXPECT_TRUE(poisoned(&l.handle, sizeof(l.handle)));
 	EXPECT_TRUE(poisoned(&l.generation, sizeof(l.generation)));
 	expect_no_lock(_metadata, self->fd[0], self->b);
@@ -328,7 +328,7 @@ TEST_F(ord, strict_lower_level)
 
 	/* A level above it is in order; the report stays the last EDEADLK. */
 	EXPECT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 3, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, X, 2,
 			    self->b, S, 1);
 }
@@ -343,7 +343,7 @@ TEST_F(ord, strict_equal_level_lower_name)
 	session = session_of(self->fd[0], self->c, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), A, 0, 5, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	expect_no_lock(_metadata, self->fd[0], self->b);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
 	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->c, S, 5,
@@ -357,12 +357,12 @@ TEST_F(ord, strict_equal_level_higher_name)
 
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 5, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 5, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), S, 0, 5, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	/* Then a higher level, then the same level again after it. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a) - 1, S, 0, 6, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	EXPECT_EQ(4, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 }
@@ -378,7 +378,7 @@ TEST_F(ord, strict_prefix_first)
 	snprintf(shortn, sizeof(shortn), "%s", self->prefix);
 	ASSERT_EQ(0, lock_lv(self->fd[1], shortn, strlen(shortn), S, 0, 3, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[1], self->a, strlen(self->a), S, 0, 3, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	close(self->fd[1]);
 	self->fd[1] = -1;
 
@@ -386,7 +386,7 @@ TEST_F(ord, strict_prefix_first)
 	session = session_of(self->fd[0], self->a, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], shortn, strlen(shortn), S, 0, 3, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
 	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, S, 3,
 			    shortn, S, 3);
@@ -414,10 +414,10 @@ TEST_F(ord, strict_unsigned_bytes)
 	/* In order: granted. */
 	ASSERT_EQ(0, lock_lv(self->fd[1], lo, n + 1, X, 0, 4, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[1], hi, n + 1, X, 0, 4, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	ASSERT_EQ(0, lock_lv(self->fd[2], nul, n + 2, X, 0, 4, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[2], one, n + 2, X, 0, 4, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	close(self->fd[1]);
 	close(self->fd[2]);
 	self->fd[1] = self->fd[2] = -1;
@@ -426,7 +426,7 @@ TEST_F(ord, strict_unsigned_bytes)
 	ASSERT_EQ(0, lock_lv(self->fd[0], hi, n + 1, S, 0, 4, &l));
 	EXPECT_EQ(-1, lock_lv(self->fd[0], lo, n + 1, S, 0, 4, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	ASSERT_EQ(0, deadlock_call(self->fd[0], &d, m, 1));
 	ASSERT_EQ(1, d.nr_members);
 	EXPECT_EQ(n + 1, m[0].held_name_len);
@@ -438,7 +438,7 @@ TEST_F(ord, strict_unsigned_bytes)
 	ASSERT_EQ(0, lock_lv(self->fd[3], one, n + 2, S, 0, 4, &l));
 	EXPECT_EQ(-1, lock_lv(self->fd[3], nul, n + 2, S, 0, 4, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	ASSERT_EQ(0, deadlock_call(self->fd[3], &d, m, 1));
 	ASSERT_EQ(1, d.nr_members);
 	EXPECT_EQ(n + 2, m[0].wait_name_len);
@@ -458,7 +458,7 @@ TEST_F(ord, strict_checks_every_held)
 	session = session_of(self->fd[0], self->a, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 3, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->a, X, 7,
 			    self->b, X, 3);
 	EXPECT_EQ(3, list_count(self->fd[0]));
@@ -477,12 +477,12 @@ TEST_F(ord, strict_counts_awaited)
 
 	ASSERT_EQ(0, lock_lv(self->fd[1], self->c, strlen(self->c), X, 0, 0, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), S, ASYNC, 5, &l));
-	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	cn.handle = l.handle;
 	session = session_of(self->fd[0], self->c, getpid(), LOCKDEV_STATE_WAITING);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 4, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	/*
 	 * What is in the way is a request, not a grant: the report may say
 	 * so with LOCKDEV_MEMBER_QUEUED ("held_* is a request queued").
@@ -497,7 +497,7 @@ TEST_F(ord, strict_counts_awaited)
 	EXPECT_EQ(-ECANCELED, comp.result);
 	/* Nothing held or awaited any more: any level is in order. */
 	EXPECT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 4, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
 }
 
@@ -509,16 +509,16 @@ TEST_F(ord, strict_unranked_never_checked)
 	/* An unranked lock held, then ranked ones below its name. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->d, strlen(self->d), X, 0, 0, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 1, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), X, 0, 9, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	/* Unranked after ranked, in any name order. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), S, 0, 0, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	/* And a ranked one above them all still passes. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->prefix, strlen(self->prefix),
 			     S, 0, 10, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	EXPECT_EQ(5, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 }
@@ -531,7 +531,7 @@ TEST_F(ord, strict_release_clears)
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 2, &l));
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 1, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 }
 
@@ -547,11 +547,11 @@ TEST_F(ord, strict_before_nonblock)
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->a, strlen(self->a), X,
 			      NONBLOCK, 1, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->a, strlen(self->a), X,
 			      ASYNC, 1, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	expect_snap(_metadata, self->fd[1], self->a, &before);
 	expect_counts(_metadata, &self->before, 2, 0, 2);
 }
@@ -568,7 +568,7 @@ TEST_F(ord, strict_refuses_instead_of_waiting)
 	actor_call(_metadata, &self->lk[0], ACT_LOCK, self->a, X, 0, 1, &r);
 	EXPECT_EQ(-1, r.ret);
 	EXPECT_EQ(EDEADLK, r.err);
-	EXPECT_EQ(ORDER, RES(r.result));
+	EXPECT_EQ(ORDER, r.result);
 	ASSERT_EQ(0, r.dl_ret);
 	EXPECT_EQ(ORDER, r.dl.reason);
 	ASSERT_EQ(1, r.dl.nr_members);
@@ -593,16 +593,16 @@ TEST_F(ord, strict_conversion_not_checked)
 	cv.flags = 0;
 	cv.deadline_ns = 0;
 	EXPECT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, &cv));
-	EXPECT_EQ(0, RES(cv.result));
+	EXPECT_EQ(0, cv.result);
 	cv.handle = lb.handle;
 	cv.mode = A;
 	cv.result = 0;
 	EXPECT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, &cv));
-	EXPECT_EQ(0, RES(cv.result));
+	EXPECT_EQ(0, cv.result);
 	cv.handle = la.handle;
 	cv.mode = S;
 	EXPECT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, &cv));
-	EXPECT_EQ(0, RES(cv.result));
+	EXPECT_EQ(0, cv.result);
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 }
 
@@ -613,7 +613,7 @@ TEST_F(ord, strict_per_session)
 
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 2, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[1], self->a, strlen(self->a), X, 0, 1, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 }
 
@@ -628,10 +628,10 @@ TEST_F(ord, warn_granted)
 
 	ASSERT_EQ(0, set_order(self->fd[0], WARN, &old));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), A, 0, 2, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	session = session_of(self->fd[0], self->b, getpid(), LOCKDEV_STATE_HELD);
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 1, &l));
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	EXPECT_NE(0, l.generation);
 	EXPECT_EQ(2, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 0, 0, 1);
@@ -640,11 +640,11 @@ TEST_F(ord, warn_granted)
 	/* Equal level, lower name: the same. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->prefix, strlen(self->prefix),
 			     S, 0, 2, &l));
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	expect_counts(_metadata, &self->before, 0, 0, 2);
 	/* In order: no ORDER. */
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), S, 0, 3, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	expect_counts(_metadata, &self->before, 0, 0, 2);
 }
 
@@ -661,7 +661,7 @@ TEST_F(ord, warn_queued)
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 2, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), S,
 			     ASYNC, 1, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED | ORDER, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED | ORDER, l.result);
 	expect_counts(_metadata, &self->before, 0, 0, 1);
 	ASSERT_EQ(0, unlock_name(self->fd[1], self->a));
 	ASSERT_EQ(sizeof(comp), read(self->fd[0], &comp, sizeof(comp)));
@@ -679,7 +679,7 @@ TEST_F(ord, warn_queued)
 	expect_counts(_metadata, &self->before, 0, 0, 2);
 	ASSERT_EQ(0, unlock_name(self->fd[1], self->c));
 	actor_granted(_metadata, &self->lk[0], &r);
-	EXPECT_EQ(ORDER, RES(r.result));
+	EXPECT_EQ(ORDER, r.result);
 	ASSERT_EQ(0, r.dl_ret);
 	EXPECT_EQ(ORDER, r.dl.reason);
 	EXPECT_EQ(r.handle, r.dl.handle);
@@ -724,7 +724,7 @@ TEST(warn_report_then_cycle)
 	ASSERT_EQ(0, lock_lv(fd0, b, strlen(b), S, 0, 2, &l));
 	ASSERT_EQ(0, lock_lv(fd1, a, strlen(a), X, 0, 0, &l));
 	ASSERT_EQ(0, lock_lv(fd1, b, strlen(b), X, ASYNC, 0, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	/* Level 1 under level 2: an order report; then the cycle. */
 	EXPECT_EQ(-1, lock_lv(fd0, a, strlen(a), X, 0, 1, &l));
 	EXPECT_EQ(EDEADLK, errno);
@@ -751,9 +751,9 @@ TEST_F(ord, off_nothing)
 	ASSERT_EQ(0, set_order(self->fd[0], OFF, &old));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->c, strlen(self->c), X, 0, 5, &l));
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 5, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 1, &l));
-	EXPECT_EQ(0, RES(l.result));
+	EXPECT_EQ(0, l.result);
 	EXPECT_EQ(3, list_count(self->fd[0]));
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 	ASSERT_EQ(0, deadlock_call(self->fd[0], &d, m, 1));
@@ -778,7 +778,7 @@ TEST_F(ord, off_then_strict)
 	session = session_of(self->fd[0], self->c, getpid(), LOCKDEV_STATE_HELD);
 	EXPECT_EQ(-1, lock_lv(self->fd[0], self->b, strlen(self->b), X, 0, 3, &l));
 	EXPECT_EQ(EDEADLK, errno);
-	EXPECT_EQ(ORDER, RES(l.result));
+	EXPECT_EQ(ORDER, l.result);
 	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->c, X, 5,
 			    self->b, X, 3);
 	expect_counts(_metadata, &self->before, 1, 0, 1);

@@ -387,7 +387,7 @@ static __u64 holder_killed(struct __test_metadata *_metadata,
 	mark(self, name);
 	agent_start(_metadata, a);
 	agent_hold(_metadata, a, name, mode, &r);
-	EXPECT_EQ(0, RES(r.result));
+	EXPECT_EQ(0, r.result);
 	EXPECT_NE(0, r.generation);
 	agent_kill(_metadata, a);
 	EXPECT_EQ(0, wait_lock_state(self->fd, name, 0, 0));
@@ -404,7 +404,7 @@ static __u64 expect_owner_died(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
-		  QFL(q.lock_flags));
+		  q.lock_flags);
 	EXPECT_NE(0, q.generation);
 	EXPECT_NE(POISON64, q.generation);
 	return q.generation;
@@ -432,7 +432,7 @@ static void expect_idle(struct __test_metadata *_metadata, int fd,
 
 	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(LOCKDEV_QUERY_IDLE, QFL(q.lock_flags));
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, q.lock_flags);
 	EXPECT_NE(0, q.generation);
 	EXPECT_NE(POISON64, q.generation);
 }
@@ -449,7 +449,7 @@ static void expect_unmarked(struct __test_metadata *_metadata, int fd,
 
 	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(q.generation ? LOCKDEV_QUERY_IDLE : 0, QFL(q.lock_flags));
+	EXPECT_EQ(q.generation ? LOCKDEV_QUERY_IDLE : 0, q.lock_flags);
 	EXPECT_NE(POISON64, q.generation);
 }
 
@@ -470,7 +470,7 @@ static __u32 query_flags(int fd, const char *name)
 
 	if (query(fd, name, &q, e, MAX_ENTRIES))
 		return ~0u;
-	return QFL(q.lock_flags);
+	return q.lock_flags;
 }
 
 /*
@@ -499,7 +499,7 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 
 	/* The next grant reports it. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	EXPECT_EQ(gen, lk.generation);
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, query_flags(self->fd, name));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -508,14 +508,14 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 
 	/* And every later grant, in every mode, to every session. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	agent_start(_metadata, &self->ag[1]);
 	agent_hold(_metadata, &self->ag[1], name, LOCKDEV_MODE_SHARED, &r);
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(r.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, r.result);
 	agent_unlock(_metadata, &self->ag[1], name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_APPEND, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	expect_owner_died(_metadata, self->fd, name);
 
@@ -523,7 +523,7 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
 			      LOCKDEV_LOCK_DEADLINE,
 			      now_ns() + SOON_MS * 1000000ull, 0, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 
 	/* CONSISTENT by the EXCLUSIVE holder clears it. */
 	EXPECT_EQ(0, consistent(self->fd, lk.handle, NULL, 0));
@@ -534,13 +534,13 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 
 	/* Later grants no longer report it. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	agent_hold(_metadata, &self->ag[1], name, LOCKDEV_MODE_APPEND, &r);
-	EXPECT_EQ(0, RES(r.result));
+	EXPECT_EQ(0, r.result);
 	agent_unlock(_metadata, &self->ag[1], name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	expect_idle(_metadata, self->fd, name);
 	EXPECT_EQ(deaths + 1, stat_value("owner_deaths"));
@@ -584,14 +584,14 @@ TEST_F(owner, exit_and_close_are_deaths)
 	fd2 = open_session();
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, lock_now(fd2, b, LOCKDEV_MODE_APPEND, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	close(fd2);
 	EXPECT_EQ(0, wait_lock_state(self->fd, b, 0, 0));
 	expect_owner_died(_metadata, self->fd, b);
 	EXPECT_EQ(deaths + 2, stat_value("owner_deaths"));
 
 	ASSERT_EQ(0, lock_now(self->fd, b, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 }
 
@@ -604,7 +604,7 @@ TEST_F(owner, consistent_by_name)
 	mkname(self, name, "a");
 	holder_killed(_metadata, self, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	EXPECT_EQ(0, consistent(self->fd, 0, name, 0));
 	EXPECT_EQ(0, query_flags(self->fd, name));
 	EXPECT_EQ(0, unlock_name(self->fd, name));
@@ -622,7 +622,7 @@ TEST_F(owner, consistent_not_exclusive)
 	holder_killed(_metadata, self, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
 
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	EXPECT_EQ(-1, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, consistent(self->fd, 0, name, 0));
@@ -631,12 +631,12 @@ TEST_F(owner, consistent_not_exclusive)
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_APPEND, &lk));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk.result);
 	/* With a SHARED holder beside it, in another session. */
 	fd2 = open_session();
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, lock_now(fd2, name, LOCKDEV_MODE_SHARED, &lk2));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(lk2.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, lk2.result);
 	EXPECT_EQ(-1, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, consistent(fd2, lk2.handle, NULL, 0));
@@ -675,7 +675,7 @@ TEST_F(owner, consistent_not_held)
 	/* Held in EXCLUSIVE, by another session. */
 	agent_start(_metadata, &self->ag[1]);
 	agent_hold(_metadata, &self->ag[1], name, LOCKDEV_MODE_EXCLUSIVE, &r);
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(r.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, r.result);
 	EXPECT_EQ(-1, consistent(self->fd, 0, name, 0));
 	EXPECT_EQ(ENOLCK, errno);
 	EXPECT_EQ(-1, consistent(self->fd, r.handle, NULL, 0));
@@ -761,7 +761,7 @@ TEST_F(owner, shared_holder_killed)
 	EXPECT_EQ(0, wait_lock_state(self->fd, a, 0, 0));
 	expect_unmarked(_metadata, self->fd, a);
 	ASSERT_EQ(0, lock_now(self->fd, a, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 
 	/* Beside another reader: the lock stays, unmarked, same generation. */
@@ -798,7 +798,7 @@ TEST_F(owner, released_before_death)
 		agent_kill(_metadata, &self->ag[0]);
 		expect_unmarked(_metadata, self->fd, name);
 		ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-		EXPECT_EQ(0, RES(lk.result));
+		EXPECT_EQ(0, lk.result);
 		EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	}
 
@@ -815,7 +815,7 @@ TEST_F(owner, released_before_death)
 	EXPECT_EQ(0, wait_lock_state(self->fd, name, 0, 0));
 	expect_unmarked(_metadata, self->fd, name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
-	EXPECT_EQ(0, RES(lk.result));
+	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 
 	EXPECT_EQ(deaths, stat_value("owner_deaths"));
@@ -846,7 +846,7 @@ TEST_F(owner, waiter_sees_owner_died)
 	if (async) {
 		ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_SHARED,
 				      LOCKDEV_LOCK_ASYNC, 0, 0x0d, &lk));
-		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, RES(lk.result));
+		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, lk.result);
 		ASSERT_EQ(0, wait_lock_state(self->fd, name, 1, 2));
 	}
 
@@ -855,7 +855,7 @@ TEST_F(owner, waiter_sees_owner_died)
 	EXPECT_EQ(0, r.ret) {
 		TH_LOG("blocked waiter: errno %d", r.err);
 	}
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(r.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, r.result);
 	EXPECT_NE(0, r.generation);
 	EXPECT_NE(dead_gen, r.generation);
 	EXPECT_EQ(r.generation, query_generation(self->fd, name));

@@ -1306,7 +1306,7 @@ TEST(owner_died_line)
 	EXPECT_EQ(1, lines[0].owner_died);
 
 	ASSERT_EQ(0, lock_str(fd2, name, LOCKDEV_MODE_EXCLUSIVE, 0, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
 	n = find_lines(space, esc_name, lines, 4);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(1, lines[0].owner_died);

@@ -46,7 +46,6 @@
 #define X LOCKDEV_MODE_EXCLUSIVE
 #define N LOCKDEV_MODE_NONE
 #define IDLE LOCKDEV_QUERY_IDLE
-#define VALNV LOCKDEV_QUERY_VALUE_INVALID
 
 /* Generations a test has seen, to show that a new lock's is new. */
 #define MAX_SEEN	4096
@@ -255,7 +254,7 @@ TEST_F(res, idle_after_unlock)
 	g1 = query_idle(_metadata, self->fd, "r", &flags);
 	EXPECT_NE(0, g1);
 	EXPECT_NE(g0, g1);
-	EXPECT_EQ(IDLE | VALNV, flags);
+	EXPECT_EQ(IDLE, flags);
 
 	/* A SHARED hold and release leave the generation as it was. */
 	EXPECT_EQ(g1, touch(_metadata, self->fd, "r", S));
@@ -301,10 +300,10 @@ TEST_F(res, idle_after_close)
 	close(fd2);
 	EXPECT_EQ(ls.generation, query_idle(_metadata, self->fd, "closed-s",
 					    &flags));
-	EXPECT_EQ(IDLE | VALNV, flags);
+	EXPECT_EQ(IDLE, flags);
 	EXPECT_EQ(ln.generation, query_idle(_metadata, self->fd, "closed-n",
 					    &flags));
-	EXPECT_EQ(IDLE | VALNV, flags);
+	EXPECT_EQ(IDLE, flags);
 
 	actor_start(_metadata, &ac, -1);
 	actor_call(_metadata, &ac, ACT_ATTACH, self->space, 0600, 0, 0, &r);
@@ -314,7 +313,7 @@ TEST_F(res, idle_after_close)
 	locker_kill(&ac);
 	EXPECT_EQ(r.generation, query_idle(_metadata, self->fd, "killed-s",
 					   &flags));
-	EXPECT_EQ(IDLE | VALNV, flags);
+	EXPECT_EQ(IDLE, flags);
 }
 
 /* A lock held (in any mode, NONE too) is not idle; idle_locks counts. */
@@ -425,7 +424,7 @@ TEST_F(res, lru_per_space)
 	EXPECT_EQ(idle + 4, stat_value("idle_locks"));
 	EXPECT_EQ(dropped + 1, stat_value("idle_dropped"));
 
-	/* Asked for again, l1 has a generation no lock had, value invalid. */
+	/* Asked for again, l1 has a generation no lock had. */
 	ASSERT_EQ(0, lock_call(self->fd, "l1", S, 0, &l));
 	EXPECT_NE(0, l.generation);
 	EXPECT_NE(g[1], l.generation);
@@ -433,7 +432,7 @@ TEST_F(res, lru_per_space)
 		TH_LOG("re-created l1 got old generation %llu",
 		       (unsigned long long)l.generation);
 	}
-	EXPECT_EQ(LOCKDEV_RESULT_VALUE_INVALID, l.result);
+	EXPECT_EQ(0, l.result);
 	g1 = l.generation;
 	/* Held, it is not idle: nothing was dropped for it. */
 	EXPECT_EQ(idle + 4, stat_value("idle_locks"));
@@ -583,7 +582,7 @@ TEST_F(res, owner_died_kept)
 
 	g = query_idle(_metadata, self->fd, "dead", &flags);
 	EXPECT_NE(0, g);
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE | VALNV, flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE, flags);
 	proc_escape(esc_space, self->space, strlen(self->space));
 	n = proc_lines(esc_space, "dead", lines, 4);
 	ASSERT_EQ(1, n);
@@ -609,7 +608,7 @@ TEST_F(res, owner_died_kept)
 	expect_dropped(_metadata, self->fd, "o2");
 	expect_idle(_metadata, self->fd, "o4");
 	EXPECT_EQ(g, query_idle(_metadata, self->fd, "dead", &flags));
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE | VALNV, flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE, flags);
 	EXPECT_EQ(1, proc_lines(esc_space, "dead", lines, 4));
 	EXPECT_LE(idle + 1, stat_value("idle_locks"));
 	EXPECT_GE(idle + 2, stat_value("idle_locks"));
@@ -617,15 +616,14 @@ TEST_F(res, owner_died_kept)
 
 	/* Consistent and unlocked: ordinary, idle, the newest of three. */
 	ASSERT_EQ(0, lock_call(self->fd, "dead", X, 0, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED | LOCKDEV_RESULT_VALUE_INVALID,
-		  l.result);
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
 	memset(&c, 0, sizeof(c));
 	c.handle = l.handle;
 	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT, &c));
 	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
 	g = query_idle(_metadata, self->fd, "dead", &flags);
 	EXPECT_NE(0, g);
-	EXPECT_EQ(IDLE | VALNV, flags);
+	EXPECT_EQ(IDLE, flags);
 	EXPECT_EQ(0, proc_lines(esc_space, "dead", lines, 4));
 	EXPECT_EQ(locks, stat_value("locks"));
 	EXPECT_EQ(idle + 2, stat_value("idle_locks"));
@@ -784,7 +782,7 @@ TEST_F(res, dump_idle)
 	actor_hold(_metadata, &ac, "dead", X, 0);
 	locker_kill(&ac);
 	g_dead = query_idle(_metadata, self->fd, "dead", &flags);
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE | VALNV, flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE, flags);
 
 	for (all = 0; all < 2; all++) {
 		ASSERT_EQ(0, dump_locks(&d, all));

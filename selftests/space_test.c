@@ -222,7 +222,7 @@ TEST(same_space_conflicts)
 	ASSERT_EQ(0, lock_str(fda, lk, LOCKDEV_MODE_EXCLUSIVE, 0, &la));
 	EXPECT_NE(0, la.handle);
 	EXPECT_NE(0, la.generation);
-	EXPECT_EQ(0, RES(la.result));
+	EXPECT_EQ(0, la.result);
 
 	EXPECT_EQ(-1, lock_ent(fdb, lk, LOCKDEV_MODE_SHARED,
 			       LOCKDEV_LOCK_NONBLOCK, e, 4, &lb));
@@ -805,10 +805,10 @@ TEST(lifetime_owner_died_lock)
 	ASSERT_EQ(0, query_str(fdb, lk, e, 4, &q));
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
-		  QFL(q.lock_flags));
+		  q.lock_flags);
 	EXPECT_NE(0, q.generation);
 	ASSERT_EQ(0, lock_str(fdb, lk, LOCKDEV_MODE_EXCLUSIVE, 0, &l));
-	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(l.result));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
 	memset(&c, 0, sizeof(c));
 	c.handle = l.handle;
 	EXPECT_EQ(0, ioctl(fdb, LOCKDEV_IOC_CONSISTENT, &c));
@@ -1213,10 +1213,10 @@ TEST_F_TIMEOUT(deadns, dead_namespace_collected, 90)
 					0600));
 		EXPECT_EQ(0, query_str(fd, lk, NULL, 0, &q));
 		EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
-			  QFL(q.lock_flags));
+			  q.lock_flags);
 		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
 				      LOCKDEV_LOCK_NONBLOCK, &l));
-		EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, RES(l.result));
+		EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
 		memset(&c, 0, sizeof(c));
 		c.handle = l.handle;
 		EXPECT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c));

@@ -34,14 +34,6 @@
 #define MAXLK		8
 #define NFD		4
 
-/*
- * A grant's result bits (LOCK, CONVERT, a set's items) and QUERY's
- * lock_flags, but for whether the lock's value is valid: only value_test
- * sets values, so elsewhere every grant and query says it is not.
- */
-#define RES(r)		((r) & ~LOCKDEV_RESULT_VALUE_INVALID)
-#define QFL(f)		((f) & ~LOCKDEV_QUERY_VALUE_INVALID)
-
 static inline int open_session(void)
 {
 	return open(LOCKDEV_DEV, O_RDWR | O_CLOEXEC);

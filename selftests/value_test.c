@@ -42,6 +42,7 @@
 #define Q_IDLE LOCKDEV_QUERY_IDLE
 #define SETV_U LOCKDEV_UNLOCK_SET_VALUE
 #define SETV_C LOCKDEV_CONVERT_SET_VALUE
+#define LV LOCKDEV_LOCK_VALUE
 
 /* The structs as they were before the value block. */
 #define IOC_LOCK_VER0 _IOWR(LOCKDEV_IOC_MAGIC, 0x02, char[LOCKDEV_LOCK_SIZE_VER0])
@@ -121,6 +122,13 @@ FIXTURE_TEARDOWN(val)
 	}
 }
 
+/* LOCK asking for the value (LOCKDEV_LOCK_VALUE besides @flags). */
+static int lockv(int fd, const char *name, __u32 mode, __u32 flags,
+		 struct lockdev_lock *l)
+{
+	return lock_call(fd, name, mode, flags | LV, l);
+}
+
 /* UNLOCK by @handle or @name (pass one) with @flags and @value. */
 static int unlock_v(int fd, __u64 handle, const char *name, __u32 flags,
 		    const __u8 *value)
@@ -150,7 +158,7 @@ static int convert_v(int fd, __u64 handle, __u32 mode, __u32 flags,
 	c->name = 0;
 	c->name_len = 0;
 	c->mode = mode;
-	c->flags = flags | NONBLOCK;
+	c->flags = flags | NONBLOCK | LV;
 	c->deadline_ns = 0;
 	if (value)
 		memcpy(c->value, value, sizeof(c->value));
@@ -162,14 +170,21 @@ static int convert_v(int fd, __u64 handle, __u32 mode, __u32 flags,
 	return ret;
 }
 
-/* QUERY @name: its lock_flags; its value in @value. */
+/* QUERY @name with LOCKDEV_QUERY_VALUE: its lock_flags; its value in @value. */
 static __u32 query_v(struct __test_metadata *_metadata, int fd,
 		     const char *name, __u8 *value)
 {
 	struct lockdev_entry e[MAXE];
 	struct lockdev_query q;
 
-	EXPECT_EQ(0, query(fd, name, &q, e, MAXE)) {
+	poison(&q, sizeof(q));
+	poison(e, sizeof(e));
+	q.name = ptr(name);
+	q.name_len = strlen(name);
+	q.flags = LOCKDEV_QUERY_VALUE;
+	q.entries = ptr(e);
+	q.nr_entries = MAXE;
+	EXPECT_EQ(0, ioctl(fd, LOCKDEV_IOC_QUERY, &q)) {
 		TH_LOG("query %s: errno %d", name, errno);
 		return ~0u;
 	}
@@ -218,7 +233,7 @@ TEST_F(val, new_lock_invalid)
 	struct lockdev_lock l;
 	__u8 got[LOCKDEV_VALUE_LEN];
 
-	ASSERT_EQ(0, lock_call(self->fd, "new", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "new", X, 0, &l));
 	EXPECT_EQ(RES_NV, l.result);
 	EXPECT_EQ(0, memcmp(zero, l.value, sizeof(zero)));
 	EXPECT_EQ(Q_NV, query_v(_metadata, self->fd, "new", got));
@@ -227,9 +242,56 @@ TEST_F(val, new_lock_invalid)
 	EXPECT_EQ(Q_IDLE | Q_NV, query_v(_metadata, self->fd, "new", got));
 	EXPECT_EQ(0, memcmp(zero, got, sizeof(got)));
 	/* The next grant still says so. */
-	ASSERT_EQ(0, lock_call(self->fd2, "new", S, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd2, "new", S, 0, &l));
 	EXPECT_EQ(RES_NV, l.result);
 	EXPECT_EQ(0, memcmp(zero, l.value, sizeof(zero)));
+}
+
+/*
+ * Only a caller that asks (LOCKDEV_LOCK_VALUE, LOCKDEV_QUERY_VALUE) gets the
+ * value or hears that it is not valid; the others get zero and no
+ * VALUE_INVALID. Unknown QUERY flags are EINVAL.
+ */
+TEST_F(val, only_when_asked)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_convert c;
+	struct lockdev_query q;
+	struct lockdev_lock l, l2;
+
+	ASSERT_EQ(0, lock_call(self->fd, "ask", X, 0, &l));
+	EXPECT_EQ(0, l.result);
+	EXPECT_EQ(0, memcmp(zero, l.value, sizeof(zero)));
+	ASSERT_EQ(0, query(self->fd2, "ask", &q, e, 2));
+	EXPECT_EQ(0, q.lock_flags);
+	EXPECT_EQ(0, memcmp(zero, q.value, sizeof(zero)));
+	expect_value(_metadata, self->fd2, "ask", NULL);
+
+	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
+	ASSERT_EQ(0, lock_call(self->fd2, "ask", S, 0, &l2));
+	EXPECT_EQ(0, l2.result);
+	EXPECT_EQ(0, memcmp(zero, l2.value, sizeof(zero)));
+	ASSERT_EQ(0, query(self->fd, "ask", &q, e, 2));
+	EXPECT_EQ(0, q.lock_flags);
+	EXPECT_EQ(0, memcmp(zero, q.value, sizeof(zero)));
+	poison(&c, sizeof(c));
+	c.handle = l2.handle;
+	c.name = 0;
+	c.name_len = 0;
+	c.mode = X;
+	c.flags = NONBLOCK;
+	c.deadline_ns = 0;
+	ASSERT_EQ(0, ioctl(self->fd2, LOCKDEV_IOC_CONVERT, &c));
+	EXPECT_EQ(0, c.result);
+	EXPECT_EQ(0, memcmp(zero, c.value, sizeof(zero)));
+	ASSERT_EQ(0, unlock_handle(self->fd2, l2.handle));
+	ASSERT_EQ(0, lockv(self->fd, "ask", S, 0, &l));
+	EXPECT_EQ(0, memcmp(self->v1, l.value, sizeof(l.value)));
+
+	query(self->fd, "ask", &q, e, 2);
+	q.flags = 0x2;
+	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_QUERY, &q));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /* UNLOCK with SET_VALUE from EXCLUSIVE and from APPEND sets it. */
@@ -238,13 +300,13 @@ TEST_F(val, set_by_unlock)
 	struct lockdev_lock l;
 	__u8 got[LOCKDEV_VALUE_LEN];
 
-	ASSERT_EQ(0, lock_call(self->fd, "u", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "u", X, 0, &l));
 	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
 	EXPECT_EQ(Q_IDLE, query_v(_metadata, self->fd, "u", got));
 	expect_value(_metadata, self->fd2, "u", self->v1);
 
 	/* Another session's grant returns it, valid. */
-	ASSERT_EQ(0, lock_call(self->fd2, "u", S, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd2, "u", S, 0, &l));
 	EXPECT_EQ(0, l.result);
 	EXPECT_EQ(0, memcmp(self->v1, l.value, sizeof(l.value)));
 	/* A plain release keeps it. */
@@ -252,12 +314,12 @@ TEST_F(val, set_by_unlock)
 	expect_value(_metadata, self->fd, "u", self->v1);
 
 	/* From APPEND, released by name. */
-	ASSERT_EQ(0, lock_call(self->fd2, "u", A, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd2, "u", A, 0, &l));
 	EXPECT_EQ(0, memcmp(self->v1, l.value, sizeof(l.value)));
 	ASSERT_EQ(0, unlock_v(self->fd2, 0, "u", SETV_U, self->v2));
 	expect_value(_metadata, self->fd, "u", self->v2);
 	EXPECT_EQ(0, list_count(self->fd2));
-	ASSERT_EQ(0, lock_call(self->fd, "u", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "u", X, 0, &l));
 	EXPECT_EQ(0, l.result);
 	EXPECT_EQ(0, memcmp(self->v2, l.value, sizeof(l.value)));
 	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
@@ -271,10 +333,10 @@ TEST_F(val, every_grant_returns_it)
 	struct lockdev_convert c;
 	struct lockdev_lock l;
 
-	ASSERT_EQ(0, lock_call(self->fd, "g", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "g", X, 0, &l));
 	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
 
-	ASSERT_EQ(0, lock_call(self->fd, "g", N, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "g", N, 0, &l));
 	EXPECT_EQ(0, l.result);
 	EXPECT_EQ(0, memcmp(self->v1, l.value, sizeof(l.value)));
 	ASSERT_EQ(0, convert_v(self->fd, l.handle, S, 0, NULL, &c));
@@ -289,7 +351,7 @@ TEST_F(val, every_grant_returns_it)
 	ASSERT_EQ(LOCKDEV_SET_ITEM_SIZE_VER1, sizeof(it[0]));
 	set_item(&it[0], "g", S, 0);
 	set_item(&it[1], "g-new", S, 0);
-	ASSERT_EQ(0, set_call(self->fd2, it, 2, 0, 0, &s));
+	ASSERT_EQ(0, set_call(self->fd2, it, 2, LV, 0, &s));
 	EXPECT_EQ(0, it[0].result);
 	EXPECT_EQ(0, memcmp(self->v1, it[0].value, sizeof(it[0].value)));
 	EXPECT_EQ(RES_NV, it[1].result);
@@ -306,10 +368,10 @@ TEST_F(val, set_from_shared_or_none)
 	struct lockdev_lock l;
 	unsigned int i;
 
-	ASSERT_EQ(0, lock_call(self->fd, "p", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "p", X, 0, &l));
 	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
-		ASSERT_EQ(0, lock_call(self->fd, "p", modes[i], 0, &l));
+		ASSERT_EQ(0, lockv(self->fd, "p", modes[i], 0, &l));
 		EXPECT_EQ(-1, unlock_v(self->fd, l.handle, NULL, SETV_U,
 				       self->v2));
 		EXPECT_EQ(EPERM, errno);
@@ -340,7 +402,7 @@ TEST_F(val, set_by_convert)
 	__u8 v3[LOCKDEV_VALUE_LEN];
 
 	memset(v3, 0x5a, sizeof(v3));
-	ASSERT_EQ(0, lock_call(self->fd, "c", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "c", X, 0, &l));
 	ASSERT_EQ(0, convert_v(self->fd, l.handle, S, SETV_C, self->v1, &c));
 	EXPECT_EQ(0, c.result);
 	EXPECT_EQ(0, memcmp(self->v1, c.value, sizeof(c.value)));
@@ -361,7 +423,7 @@ TEST_F(val, set_by_convert)
 	/* From NONE up with SET_VALUE: EPERM, still NONE. */
 	EXPECT_EQ(-1, convert_v(self->fd, l.handle, X, SETV_C, v3, &c));
 	EXPECT_EQ(EPERM, errno);
-	ASSERT_EQ(0, lock_call(self->fd2, "c", X, NONBLOCK, &o));
+	ASSERT_EQ(0, lockv(self->fd2, "c", X, NONBLOCK, &o));
 	ASSERT_EQ(0, unlock_handle(self->fd2, o.handle));
 	expect_value(_metadata, self->fd2, "c", self->v2);
 
@@ -382,7 +444,7 @@ TEST_F(val, dead_holder_invalidates)
 	__u8 got[LOCKDEV_VALUE_LEN];
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
-		ASSERT_EQ(0, lock_call(self->fd, "d", X, 0, &l));
+		ASSERT_EQ(0, lockv(self->fd, "d", X, 0, &l));
 		ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U,
 				      self->v1));
 		actor_start(_metadata, &self->ac, -1);
@@ -399,7 +461,7 @@ TEST_F(val, dead_holder_invalidates)
 		EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | Q_IDLE | Q_NV,
 			  query_v(_metadata, self->fd, "d", got));
 		EXPECT_EQ(0, memcmp(zero, got, sizeof(got)));
-		ASSERT_EQ(0, lock_call(self->fd, "d", X, 0, &l));
+		ASSERT_EQ(0, lockv(self->fd, "d", X, 0, &l));
 		EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED | RES_NV, l.result);
 		EXPECT_EQ(0, memcmp(zero, l.value, sizeof(l.value)));
 		ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT,
@@ -417,12 +479,12 @@ TEST_F(val, dropped_invalidates)
 	struct lockdev_lock l;
 
 	ASSERT_EQ(0, write_str(PER_SPACE, "1\n"));
-	ASSERT_EQ(0, lock_call(self->fd, "lru", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "lru", X, 0, &l));
 	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
 	expect_value(_metadata, self->fd, "lru", self->v1);
-	ASSERT_EQ(0, lock_call(self->fd, "other", S, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "other", S, 0, &l));
 	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
-	ASSERT_EQ(0, lock_call(self->fd, "lru", S, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "lru", S, 0, &l));
 	EXPECT_EQ(RES_NV, l.result);
 	EXPECT_EQ(0, memcmp(zero, l.value, sizeof(l.value)));
 	expect_value(_metadata, self->fd2, "lru", NULL);
@@ -432,12 +494,12 @@ TEST_F(val, dropped_invalidates)
 TEST_F(val, unknown_flags)
 {
 	static const __u32 bad_u[] = { 0x2, 0x10, 0x80000000u };
-	static const __u32 bad_c[] = { 0x8, 0x20, LOCKDEV_LOCK_ASYNC };
+	static const __u32 bad_c[] = { 0x20, 0x40, LOCKDEV_LOCK_ASYNC };
 	struct lockdev_convert c;
 	struct lockdev_lock l;
 	unsigned int i;
 
-	ASSERT_EQ(0, lock_call(self->fd, "f", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "f", X, 0, &l));
 	for (i = 0; i < ARRAY_SIZE(bad_u); i++) {
 		EXPECT_EQ(-1, unlock_v(self->fd, l.handle, NULL,
 				       bad_u[i] | SETV_U, self->v1));
@@ -472,7 +534,7 @@ TEST_F(val, ver0_sizes)
 	char items[2 * LOCKDEV_SET_ITEM_SIZE_VER0];
 	__u64 handle;
 
-	ASSERT_EQ(0, lock_call(self->fd, "old", X, 0, &l));
+	ASSERT_EQ(0, lockv(self->fd, "old", X, 0, &l));
 	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
 
 	lock_input(&l, "old", S, 0);
@@ -533,7 +595,8 @@ TEST_F(val, ver0_sizes)
 	memcpy(&it, items + LOCKDEV_SET_ITEM_SIZE_VER0,
 	       LOCKDEV_SET_ITEM_SIZE_VER0);
 	EXPECT_NE(0, it.handle);
-	EXPECT_EQ(RES_NV, it.result);
+	/* New, but the value was not asked for. */
+	EXPECT_EQ(0, it.result);
 	EXPECT_EQ(2, list_count(self->fd));
 }
 
