@@ -870,16 +870,16 @@ TEST(checker_self_test)
 {
 	static const char real[] =
 		"# lockdev locks 1\n# columns\n"
-		"sp n0 0 exclusive held 100 w 1 0 5 -\n"
-		"sp n1 0 exclusive held 200 w 1 0 6 -\n"
-		"sp n0 0 append waiting 200 w 1 0 5 100\n"
-		"sp n1 0 shared waiting 300 w 1 0 6 200\n";
+		"sp n0 0 exclusive held 100 w 1 0 5 - 1\n"
+		"sp n1 0 exclusive held 200 w 1 0 6 - 2\n"
+		"sp n0 0 append waiting 200 w 1 0 5 100 2\n"
+		"sp n1 0 shared waiting 300 w 1 0 6 200 3\n";
 	static const char none[] =
 		"# lockdev locks 1\n# columns\n"
-		"sp n0 0 exclusive held 100 w 1 0 5 -\n"
-		"sp n1 0 exclusive held 200 w 1 0 6 -\n"
-		"sp n1 0 shared waiting 300 w 1 0 6 200\n"
-		"sp n2 0 shared waiting 200 w 1 0 7 400\n";
+		"sp n0 0 exclusive held 100 w 1 0 5 - 1\n"
+		"sp n1 0 exclusive held 200 w 1 0 6 - 2\n"
+		"sp n1 0 shared waiting 300 w 1 0 6 200 3\n"
+		"sp n2 0 shared waiting 200 w 1 0 7 400 2\n";
 	struct tally t = { 0 };
 	struct slot *s;
 
