@@ -498,7 +498,8 @@ TEST_F(async, queued_then_granted)
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 	ASSERT_EQ(0, query(self->fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(0, q.generation);
+	EXPECT_EQ(c.generation, q.generation);
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, q.lock_flags);
 	EXPECT_EQ(0, poll_in(self->fd, 0));
 }
 

@@ -740,8 +740,8 @@ TEST_F_TIMEOUT(dl, two_way_copy_plain_locks, 300)
 	EXPECT_EQ(0, told[0]);
 	EXPECT_EQ(rounds, told[1]);
 	expect_counts(_metadata, &self->before, rounds, rounds);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_unheld(_metadata, self->fd[0], self->a);
+	expect_unheld(_metadata, self->fd[0], self->b);
 }
 
 /*
@@ -798,8 +798,8 @@ TEST_F_TIMEOUT(dl, two_way_copy_racing, 300)
 	if (st[0] - 10 < 200 && st[1] - 10 < 200)
 		EXPECT_EQ(deadlocks + st[0] - 10 + st[1] - 10,
 			  stat_value("cycles"));
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_unheld(_metadata, self->fd[0], self->a);
+	expect_unheld(_metadata, self->fd[0], self->b);
 }
 
 /* ---- no false reports ---- */
@@ -901,7 +901,7 @@ TEST_F_TIMEOUT(dl, long_queue_is_no_cycle, 60)
 		actor_granted(_metadata, &self->lk[i], &r);
 		actor_release(_metadata, &self->lk[i], self->a);
 	}
-	expect_no_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
 	expect_counts(_metadata, &self->before, 0, 0);
 }
 

@@ -56,8 +56,10 @@ static const char *const knob_path[] = {
 	"/sys/kernel/debug/failslab/ignore-gfp-wait",
 	"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
 	"/sys/kernel/debug/fail_page_alloc/min-order",
+	/* No lock stays resident once released: memory comes back. */
+	"/sys/module/lockdev/parameters/max_idle_locks",
 };
-static const char *const knob_value[] = { "N", "N", "0" };
+static const char *const knob_value[] = { "N", "N", "0", "0" };
 #define NKNOBS		(sizeof(knob_path) / sizeof(knob_path[0]))
 /* Every fault kind's "verbose" is set to 0: a stack dump fails the lane. */
 #define VERBOSE_GLOB	"/sys/kernel/debug/fail*/verbose"

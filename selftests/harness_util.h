@@ -36,11 +36,46 @@ static inline void expect_snap(struct __test_metadata *_metadata, int fd,
 }
 
 /*
- * Nobody holds or awaits the lock: it is idle (resident, with a generation)
- * or does not exist (generation 0); entries untouched.
+ * The lock must not exist (never asked for, or dropped): generation 0,
+ * nobody in it, entries untouched.
  */
 static inline void expect_no_lock(struct __test_metadata *_metadata, int fd,
 				  const char *name)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+
+	ASSERT_EQ(0, query(fd, name, &q, e, 2));
+	EXPECT_EQ(0, q.generation);
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(0, q.lock_flags);
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+}
+
+/*
+ * The lock exists but nobody holds or awaits it: resident and idle, with a
+ * generation (returned), entries untouched.
+ */
+static inline __u64 expect_idle_lock(struct __test_metadata *_metadata,
+				     int fd, const char *name)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+
+	ASSERT_EQ(0, query(fd, name, &q, e, 2));
+	EXPECT_NE(0, q.generation);
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, q.lock_flags);
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+	return q.generation;
+}
+
+/*
+ * Nobody holds or awaits the lock: it does not exist, or it is idle (a
+ * failed call may have brought it into existence).
+ */
+static inline void expect_unheld(struct __test_metadata *_metadata, int fd,
+				 const char *name)
 {
 	struct lockdev_entry e[2];
 	struct lockdev_query q;

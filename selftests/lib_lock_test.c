@@ -170,8 +170,10 @@ TEST(lock_unlock)
 					  0, 0, NULL));
 	EXPECT_EQ(0, lockdev_unlock(ld, g.handle));
 	EXPECT_EQ(-ENOLCK, lockdev_unlock(ld, g.handle));
+	/* Released, it stays: idle. */
 	EXPECT_EQ(0, lockdev_query(ld, "lib-lock", NULL, 0, &info));
-	EXPECT_EQ(0, info.generation);
+	EXPECT_NE(0, info.generation);
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, info.flags);
 
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-lock", LOCKDEV_MODE_APPEND, 7, 0,
 				  &g2));
@@ -469,7 +471,8 @@ TEST(owner_died)
 	holder_stop(_metadata, &k, 'q');
 
 	ASSERT_EQ(0, lockdev_query(ld, "lib-died", NULL, 0, &info));
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, info.flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
+		  info.flags);
 	ASSERT_EQ(0, lockdev_lock(ld, "lib-died", LOCKDEV_MODE_SHARED, 0, 0,
 				  &g));
 	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, g.result);

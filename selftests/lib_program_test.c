@@ -193,8 +193,10 @@ TEST_F(prog, close)
 				     LOCKDEV_MODE_EXCLUSIVE, 0, NULL));
 	EXPECT_EQ(0, lockdev_unlock_name(self->ld, "lib-close"));
 	EXPECT_EQ(0, sh("kill $(cat /tmp/lib-close.pid)"));
+	/* Released, not owner-died: idle. */
 	EXPECT_EQ(0, lockdev_query(self->ld, "lib-close", NULL, 0, &info));
-	EXPECT_EQ(0, info.generation);
+	EXPECT_NE(0, info.generation);
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, info.flags);
 
 	EXPECT_EQ(0, sh("$LOCKDEV -o lib-close sh -c 'sleep 30 >/dev/null 2>&1 & echo $! >/tmp/lib-close.pid'"));
 	EXPECT_EQ(0, lockdev_trylock(self->ld, "lib-close",
@@ -214,7 +216,8 @@ TEST_F(prog, killed_owner_died)
 	EXPECT_EQ(128 + SIGKILL,
 		  sh("$LOCKDEV lib-killed sh -c 'kill -9 $$' 2>/dev/null"));
 	ASSERT_EQ(0, lockdev_query(self->ld, "lib-killed", NULL, 0, &info));
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, info.flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
+		  info.flags);
 	ASSERT_EQ(0, lockdev_lock(self->ld, "lib-killed",
 				  LOCKDEV_MODE_EXCLUSIVE, 0, 0, &g));
 	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, g.result);

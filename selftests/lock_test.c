@@ -163,7 +163,7 @@ TEST_F(lk, lock_unlock_by_handle)
 	EXPECT_TRUE(poisoned(&e[1], sizeof(e) - sizeof(e[0])));
 
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 	EXPECT_EQ(0, list_count(self->fd[0]));
 }
 
@@ -173,7 +173,7 @@ TEST_F(lk, unlock_by_name)
 
 	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
 	EXPECT_EQ(0, unlock_name(self->fd[0], self->name));
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 	EXPECT_EQ(0, list_count(self->fd[0]));
 	/* The handle went with the grant. */
 	EXPECT_EQ(-1, unlock_handle(self->fd[0], l.handle));
@@ -252,7 +252,7 @@ TEST_F(lk, names_are_bytes)
 	EXPECT_EQ(0, memcmp(h[0].name, big, LOCKDEV_NAME_MAX));
 	EXPECT_EQ(0, h[0].name[LOCKDEV_NAME_MAX]);
 	EXPECT_EQ(0, unlock_name(self->fd[3], big));
-	expect_no_lock(_metadata, self->fd[0], big);
+	expect_idle_lock(_metadata, self->fd[0], big);
 }
 
 TEST_F(lk, unlock_not_held)
@@ -292,7 +292,7 @@ TEST_F(lk, unlock_not_held)
 	EXPECT_EQ(ENOLCK, errno);
 	EXPECT_EQ(-1, unlock_name(self->fd[0], self->name));
 	EXPECT_EQ(ENOLCK, errno);
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 }
 
 /* A second LOCK of a held name fails at once, whatever its mode and flags. */
@@ -418,7 +418,7 @@ TEST_F(lk, generation)
 	EXPECT_EQ(g1, q.generation);
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
 
-	/* Created anew: a value it never had. */
+	/* Released from EXCLUSIVE: a value it never had. */
 	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
 	g2 = l.generation;
 	EXPECT_NE(0, g2);
@@ -439,14 +439,18 @@ TEST_F(lk, generation)
 	EXPECT_NE(0, g3);
 	EXPECT_NE(g2, g3);
 	EXPECT_NE(g1, g3);
+	/* The last reader leaving changes nothing either: idle, at g3. */
 	ASSERT_EQ(0, unlock_handle(self->fd[1], l1.handle));
-	expect_no_lock(_metadata, self->fd[2], self->name);
+	EXPECT_EQ(g3, expect_idle_lock(_metadata, self->fd[2], self->name));
 
 	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
-	EXPECT_NE(0, l.generation);
-	EXPECT_NE(g1, l.generation);
-	EXPECT_NE(g2, l.generation);
-	EXPECT_NE(g3, l.generation);
+	EXPECT_EQ(g3, l.generation);
+	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
+	ASSERT_EQ(0, query(self->fd[2], self->name, &q, e, MAXE));
+	EXPECT_NE(0, q.generation);
+	EXPECT_NE(g1, q.generation);
+	EXPECT_NE(g2, q.generation);
+	EXPECT_NE(g3, q.generation);
 }
 
 /* ---- QUERY and LIST ---- */
@@ -883,7 +887,7 @@ TEST_F(lk, blocking_wait)
 
 	locker_call(_metadata, &self->lk[0], OP_UNLOCK, 0, 0, &r);
 	EXPECT_EQ(0, r.ret);
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 }
 
 /* A waiting EXCLUSIVE blocks readers that come after it. */
@@ -1306,7 +1310,7 @@ TEST_F(lk, signal_interrupts_wait)
 	EXPECT_EQ(getpid(), e[0].pid);
 	/* ...so the release grants it to nobody. */
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 	locker_call(_metadata, &self->lk[0], OP_LIST, 0, 0, &r);
 	EXPECT_EQ(0, r.ret);
 	EXPECT_EQ(0, r.nr);
@@ -1417,7 +1421,7 @@ TEST_F_TIMEOUT(lk, signal_races_grant, 180)
 			locker_call(_metadata, &self->lk[0], OP_LIST, 0, 0, &r);
 			ASSERT_EQ(0, r.nr);
 		}
-		expect_no_lock(_metadata, self->fd[1], self->name);
+		expect_idle_lock(_metadata, self->fd[1], self->name);
 	}
 	TH_LOG("%d granted, %d interrupted", granted, interrupted);
 	EXPECT_EQ(40, granted + interrupted);
@@ -1459,7 +1463,7 @@ TEST_F(lk, fork_shares_session)
 	locker_send(_metadata, &self->lk[0], &c);
 	ASSERT_TRUE(locker_answer(&self->lk[0], &r, WAIT_MS));
 	EXPECT_EQ(0, r.ret);
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 	EXPECT_EQ(-1, unlock_handle(self->fd[0], c.handle));
 	EXPECT_EQ(ENOLCK, errno);
 
@@ -1519,7 +1523,7 @@ TEST_F(lk, kill_cancels_wait)
 	ASSERT_EQ(0, query(self->fd[1], self->name, &q, e, MAXE));
 	EXPECT_EQ(1, q.nr_entries);
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_idle_lock(_metadata, self->fd[1], self->name);
 
 	/* And one killed while it holds a reader lock releases it. */
 	locker_start(_metadata, &self->lk[1], -1, self->name, -1, 1);
@@ -1542,7 +1546,8 @@ TEST_F(lk, lock_bad_flags)
 
 	ASSERT_EQ(0, lock_call(self->fd[1], self->name, S, 0, &l));
 	take_snap(self->fd[2], self->name, &s);
-	for (bit = 3; bit < 32; bit++) {
+	/* Bit 3 is LOCKDEV_LOCK_VALUE. */
+	for (bit = 4; bit < 32; bit++) {
 		snprintf(what, sizeof(what), "flag bit %u", bit);
 		lock_input(&l, self->name, S, 1u << bit);
 		lock_fails(_metadata, self->fd[0], &l, EINVAL, what);
@@ -1556,7 +1561,8 @@ TEST_F(lk, lock_bad_flags)
 
 TEST_F(lk, lock_bad_mode)
 {
-	static const __u32 modes[] = { 0, 4, 5, 0x80000001u, ~0u };
+	/* 4 is LOCKDEV_MODE_NONE. */
+	static const __u32 modes[] = { 0, 5, 0x80000001u, ~0u };
 	struct lockdev_lock l;
 	char what[32];
 	unsigned int i;
@@ -1686,7 +1692,7 @@ TEST_F(lk, lock_bad_arg_pointer)
 	alarm(0);
 	/* The lock was not taken. */
 	EXPECT_EQ(0, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->name);
+	expect_unheld(_metadata, self->fd[1], self->name);
 	EXPECT_EQ(0, lock_call(self->fd[1], self->name, X, NONBLOCK, &m));
 	munmap(l, 4096);
 }
@@ -1745,7 +1751,8 @@ TEST_F(lk, unlock_bad_input)
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "neither");
 	u = (struct lockdev_unlock){ .name = ptr(self->name) };
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "name_len 0");
-	for (bit = 0; bit < 32; bit++) {
+	/* Bit 0 is LOCKDEV_UNLOCK_SET_VALUE. */
+	for (bit = 1; bit < 32; bit++) {
 		snprintf(what, sizeof(what), "flag bit %u", bit);
 		u = (struct lockdev_unlock){ .handle = l.handle, .flags = 1u << bit };
 		unlock_fails(_metadata, self->fd[0], &u, EINVAL, what);
@@ -1780,7 +1787,8 @@ TEST_F(lk, query_bad_input)
 	take_snap(self->fd[1], self->name, &s);
 	long_name(big, LOCKDEV_NAME_MAX + 1, self->name);
 
-	for (i = 0; i < 37; i++) {
+	/* Bit 0 is LOCKDEV_QUERY_VALUE. */
+	for (i = 1; i < 37; i++) {
 		int err = EINVAL;
 
 		query(self->fd[1], self->name, &q, e, 2);

@@ -231,7 +231,7 @@ TEST_F(set, one_request)
 	EXPECT_EQ(it[0].generation, q.generation);
 	/* The handle is a LOCK handle like any other. */
 	EXPECT_EQ(0, unlock_handle(self->fd[0], it[0].handle));
-	expect_no_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
 }
 
 /* Several names in reverse order: all taken, each its own handle. */
@@ -393,7 +393,7 @@ TEST_F(set, two_identical_names)
 	EXPECT_EQ(X, held_mode(self->fd[1], self->a, getpid()));
 	/* One UNLOCK frees it. */
 	EXPECT_EQ(0, unlock_handle(self->fd[0], it[1].handle));
-	expect_no_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
 }
 
 /* The most items: LOCKDEV_SET_MAX in one set. */
@@ -457,8 +457,8 @@ TEST_F(set, bad_items)
 			set_fails(_metadata, self->fd[0], it, 3, 0, EINVAL, 1, "mode 0");
 			break;
 		case 1:
-			it[2].mode = 4;
-			set_fails(_metadata, self->fd[0], it, 3, 0, EINVAL, 2, "mode 4");
+			it[2].mode = 5;
+			set_fails(_metadata, self->fd[0], it, 3, 0, EINVAL, 2, "mode 5");
 			break;
 		case 2:
 			it[1].name_len = 0;
@@ -502,7 +502,7 @@ TEST_F(set, bad_flags)
 {
 	static const struct { __u32 flags, pad; } bad[] = {
 		{ ASYNC, 0 }, { NONBLOCK | DEADLINE, 0 }, { NONBLOCK | ASYNC, 0 },
-		{ 0x8, 0 }, { 0x80000000, 0 }, { 0, 1 },
+		{ 0x10, 0 }, { 0x80000000, 0 }, { 0, 1 },
 	};
 	struct lockdev_set_item it[2];
 	struct lockdev_lock_set s;
@@ -596,7 +596,7 @@ TEST_F(set, item_size)
 	EXPECT_EQ(E2BIG, errno);
 	EXPECT_EQ(1, s.failed);
 	EXPECT_EQ(0, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->a);
+	expect_idle_lock(_metadata, self->fd[1], self->a);
 }
 
 /* The set struct's own size rules. */
@@ -637,7 +637,7 @@ TEST_F(set, held_already)
 	set_item(&it[1], self->b, S, 0);
 	set_fails(_metadata, self->fd[0], it, 2, 0, EALREADY, 1, "b held");
 	EXPECT_EQ(1, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->a);
+	expect_unheld(_metadata, self->fd[1], self->a);
 }
 
 /* ---- all or nothing ---- */
@@ -666,8 +666,8 @@ TEST_F(set, all_or_nothing_nonblock)
 	alarm(0);
 	EXPECT_EQ(2, s.failed);
 	EXPECT_EQ(0, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[3], self->a);
-	expect_no_lock(_metadata, self->fd[3], self->b);
+	expect_idle_lock(_metadata, self->fd[3], self->a);
+	expect_idle_lock(_metadata, self->fd[3], self->b);
 	expect_snap(_metadata, self->fd[3], self->c, &before_c);
 	expect_snap(_metadata, self->fd[3], self->d, &before_d);
 	/* This process's lines are only the other sessions' grants. */
@@ -737,8 +737,8 @@ TEST_F_TIMEOUT(set, deadline_whole_set, 60)
 	/* Nothing stays held: a and b are free again. */
 	actor_call(_metadata, &self->lk[0], ACT_LIST, NULL, 0, 0, 0, &r);
 	EXPECT_EQ(0, r.nr);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->b);
 	expect_no_proc_lines(_metadata, pid);
 }
 
@@ -826,8 +826,8 @@ TEST_F(set, signal_releases_everything)
 	EXPECT_TRUE(poisoned(&r.items[1].handle, sizeof(r.items[1].handle)));
 	actor_call(_metadata, &self->lk[0], ACT_LIST, NULL, 0, 0, 0, &r);
 	EXPECT_EQ(0, r.nr);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_idle_lock(_metadata, self->fd[0], self->a);
+	expect_idle_lock(_metadata, self->fd[0], self->b);
 	ASSERT_TRUE(wait_no_entry(self->fd[0], self->c, pid));
 	expect_no_proc_lines(_metadata, pid);
 }
@@ -911,7 +911,7 @@ TEST_F(set, cycle_releases_taken)
 	EXPECT_EQ(0, s.failed);
 	EXPECT_EQ(LOCKDEV_RESULT_CYCLE, s.result);
 	EXPECT_EQ(1, list_count(self->fd[0]));
-	expect_no_lock(_metadata, self->fd[1], self->a);
+	expect_idle_lock(_metadata, self->fd[1], self->a);
 
 	ASSERT_EQ(0, unlock_handle(self->fd[0], l.handle));
 	actor_granted(_metadata, &self->lk[0], &r);
@@ -979,8 +979,8 @@ TEST_F_TIMEOUT(set, two_way_copy_never_deadlocks, 300)
 	TH_LOG("about %d and %d hundred rounds in %llu ms, no deadlock",
 	       status[0] - 10, status[1] - 10,
 	       (unsigned long long)(now_ns() - start) / MS);
-	expect_no_lock(_metadata, self->fd[0], self->a);
-	expect_no_lock(_metadata, self->fd[0], self->b);
+	expect_unheld(_metadata, self->fd[0], self->a);
+	expect_unheld(_metadata, self->fd[0], self->b);
 }
 
 TEST_HARNESS_MAIN

@@ -403,7 +403,8 @@ static __u64 expect_owner_died(struct __test_metadata *_metadata, int fd,
 
 	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
+		  q.lock_flags);
 	EXPECT_NE(0, q.generation);
 	EXPECT_NE(POISON64, q.generation);
 	return q.generation;
@@ -420,6 +421,36 @@ static void expect_gone(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(0, q.nr_entries);
 	EXPECT_EQ(0, q.lock_flags);
 	EXPECT_EQ(0, q.generation);
+}
+
+/* QUERY @name: the lock exists, idle: nothing held, nothing marked. */
+static void expect_idle(struct __test_metadata *_metadata, int fd,
+			const char *name)
+{
+	struct lockdev_entry e[MAX_ENTRIES];
+	struct lockdev_query q;
+
+	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(LOCKDEV_QUERY_IDLE, q.lock_flags);
+	EXPECT_NE(0, q.generation);
+	EXPECT_NE(POISON64, q.generation);
+}
+
+/*
+ * QUERY @name: nothing held, nothing marked; idle, or gone with the default
+ * lockspace when the session that went was the last one in it.
+ */
+static void expect_unmarked(struct __test_metadata *_metadata, int fd,
+			    const char *name)
+{
+	struct lockdev_entry e[MAX_ENTRIES];
+	struct lockdev_query q;
+
+	EXPECT_EQ(0, query(fd, name, &q, e, MAX_ENTRIES));
+	EXPECT_EQ(0, q.nr_entries);
+	EXPECT_EQ(q.generation ? LOCKDEV_QUERY_IDLE : 0, q.lock_flags);
+	EXPECT_NE(POISON64, q.generation);
 }
 
 static __u64 query_generation(int fd, const char *name)
@@ -499,7 +530,7 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, query_flags(self->fd, name));
 	EXPECT_EQ(1, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 
 	/* Later grants no longer report it. */
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
@@ -511,7 +542,7 @@ static void owner_died_cycle(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_SHARED, &lk));
 	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 	EXPECT_EQ(deaths + 1, stat_value("owner_deaths"));
 }
 
@@ -577,7 +608,7 @@ TEST_F(owner, consistent_by_name)
 	EXPECT_EQ(0, consistent(self->fd, 0, name, 0));
 	EXPECT_EQ(0, query_flags(self->fd, name));
 	EXPECT_EQ(0, unlock_name(self->fd, name));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* CONSISTENT by a SHARED or APPEND holder: EPERM, the mark stays. */
@@ -707,7 +738,7 @@ TEST_F(owner, consistent_bad_input)
 	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, query_flags(self->fd, name));
 	EXPECT_EQ(0, consistent(self->fd, lk.handle, NULL, 0));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* A holder in SHARED that dies leaves no mark. */
@@ -723,12 +754,12 @@ TEST_F(owner, shared_holder_killed)
 	mark(self, a);
 	mark(self, b);
 
-	/* Alone: the lock goes away with it. */
+	/* Alone: the lock is left idle, or goes with its lockspace. */
 	agent_start(_metadata, &self->ag[0]);
 	agent_hold(_metadata, &self->ag[0], a, LOCKDEV_MODE_SHARED, &r);
 	agent_kill(_metadata, &self->ag[0]);
 	EXPECT_EQ(0, wait_lock_state(self->fd, a, 0, 0));
-	expect_gone(_metadata, self->fd, a);
+	expect_unmarked(_metadata, self->fd, a);
 	ASSERT_EQ(0, lock_now(self->fd, a, LOCKDEV_MODE_EXCLUSIVE, &lk));
 	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -743,7 +774,7 @@ TEST_F(owner, shared_holder_killed)
 	EXPECT_EQ(0, query_flags(self->fd, b));
 	EXPECT_EQ(lk.generation, query_generation(self->fd, b));
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
-	expect_gone(_metadata, self->fd, b);
+	expect_idle(_metadata, self->fd, b);
 
 	EXPECT_EQ(deaths, stat_value("owner_deaths"));
 }
@@ -765,7 +796,7 @@ TEST_F(owner, released_before_death)
 		agent_hold(_metadata, &self->ag[0], name, modes[i], &r);
 		agent_unlock(_metadata, &self->ag[0], name);
 		agent_kill(_metadata, &self->ag[0]);
-		expect_gone(_metadata, self->fd, name);
+		expect_unmarked(_metadata, self->fd, name);
 		ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
 		EXPECT_EQ(0, lk.result);
 		EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -782,7 +813,7 @@ TEST_F(owner, released_before_death)
 	ASSERT_EQ(0, r.ret);
 	agent_kill(_metadata, &self->ag[0]);
 	EXPECT_EQ(0, wait_lock_state(self->fd, name, 0, 0));
-	expect_gone(_metadata, self->fd, name);
+	expect_unmarked(_metadata, self->fd, name);
 	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &lk));
 	EXPECT_EQ(0, lk.result);
 	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
@@ -881,7 +912,7 @@ TEST_F(owner, generation_exclusive_release)
 	EXPECT_EQ(0, unlock_handle(self->fd, lk2.handle));
 	EXPECT_EQ(r.generation, query_generation(self->fd, name));
 	agent_unlock(_metadata, &self->ag[0], name);
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* Generation: a release from APPEND changes it. */
@@ -907,7 +938,7 @@ TEST_F(owner, generation_append_release)
 	EXPECT_EQ(1, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 	EXPECT_EQ(0, unlock_handle(fd2, lk2.handle));
 	close(fd2);
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /* Generation: every downgrade from EXCLUSIVE or APPEND changes it. */
@@ -989,13 +1020,15 @@ TEST_F(owner, generation_shared_release)
 
 	EXPECT_EQ(0, unlock_handle(fd2, lk2.handle));
 	close(fd2);
-	expect_gone(_metadata, self->fd, name);
+	expect_idle(_metadata, self->fd, name);
 }
 
 /*
- * Generation: a lock created anew never gets a value any lock had before
- * (since load), and no value is 0. Several hundred rounds over a few names
- * and every mode, with releases that change a live lock's value in between.
+ * Generation: a lock created anew, or released from APPEND or EXCLUSIVE,
+ * never gets a value any lock had before (since load), a resident lock
+ * keeps its own until then, and no value is 0. Several hundred rounds over
+ * a few names and every mode, with releases that change a live lock's value
+ * in between.
  */
 #define ROUNDS 300
 
@@ -1014,11 +1047,11 @@ TEST_F(owner, generation_never_reused)
 	static const __u32 modes[3] = {
 		LOCKDEV_MODE_EXCLUSIVE, LOCKDEV_MODE_APPEND, LOCKDEV_MODE_SHARED
 	};
-	static __u64 seen[2 * ROUNDS];
+	static __u64 seen[2 * ROUNDS + 5];
 	struct lockdev_lock lk, lk2;
 	char name[NAME_LEN], sfx[8];
 	int i, n = 0, fd2, reused = 0, zero = 0;
-	__u64 g, g2;
+	__u64 g, g2, last[5] = { 0 };
 
 	fd2 = open_session();
 	ASSERT_LE(0, fd2);
@@ -1030,12 +1063,15 @@ TEST_F(owner, generation_never_reused)
 		}
 		g = lk.generation;
 		zero += g == 0;
-		if (seen_before(seen, n, g)) {
+		/* A new lock's is new; a resident one's is as left. */
+		if (last[i % 5] ? g != last[i % 5] : seen_before(seen, n, g)) {
 			if (!reused++)
-				TH_LOG("round %d: new lock got old generation %llu",
-				       i, (unsigned long long)g);
+				TH_LOG("round %d: granted generation %llu, left at %llu",
+				       i, (unsigned long long)g,
+				       (unsigned long long)last[i % 5]);
 		}
-		seen[n++] = g;
+		if (!last[i % 5])
+			seen[n++] = g;
 		if (modes[i % 3] == LOCKDEV_MODE_APPEND && i % 2) {
 			/* A reader keeps it alive across the APPEND release. */
 			ASSERT_EQ(0, lock_now(fd2, name, LOCKDEV_MODE_SHARED, &lk2));
@@ -1044,12 +1080,25 @@ TEST_F(owner, generation_never_reused)
 			g2 = query_generation(fd2, name);
 			zero += g2 == 0;
 			EXPECT_NE(g, g2);
+			reused += seen_before(seen, n, g2);
 			seen[n++] = g2;
 			ASSERT_EQ(0, unlock_handle(fd2, lk2.handle));
+			g = g2;
 		} else {
 			ASSERT_EQ(0, unlock_handle(self->fd, lk.handle));
 		}
-		ASSERT_EQ(0, query_generation(self->fd, name));
+		/* Idle now, at a new value if APPEND or EXCLUSIVE released. */
+		g2 = query_generation(self->fd, name);
+		zero += g2 == 0;
+		if (modes[i % 3] == LOCKDEV_MODE_SHARED ||
+		    (modes[i % 3] == LOCKDEV_MODE_APPEND && i % 2)) {
+			EXPECT_EQ(g, g2);
+		} else {
+			EXPECT_NE(g, g2);
+			reused += seen_before(seen, n, g2);
+			seen[n++] = g2;
+		}
+		last[i % 5] = g2;
 	}
 	EXPECT_EQ(0, reused);
 	EXPECT_EQ(0, zero);

@@ -335,6 +335,11 @@ static int parse_line(const char *line, struct pline *p)
 	    u64_field(f[9], &p->generation) ||
 	    u64_field(f[11], &p->session))
 		return -1;
+	if (!*f[11])
+		return -1;
+	session = strtoull(f[11], &end, 10);
+	if (errno || *end)
+		return -1;
 	p->level = v[0];
 	p->pid = v[1];
 	p->age_ms = v[2];
@@ -507,15 +512,16 @@ TEST(all_lines_parse)
 			EXPECT_EQ(0, p->session);
 			continue;
 		}
-		EXPECT_TRUE(!strcmp(p->mode, "shared") ||
+		EXPECT_TRUE(!strcmp(p->mode, "none") ||
+			    !strcmp(p->mode, "shared") ||
 			    !strcmp(p->mode, "append") ||
 			    !strcmp(p->mode, "exclusive") ||
 			    !strcmp(p->mode, "none"));
 		EXPECT_TRUE(!strcmp(p->state, "held") ||
 			    !strcmp(p->state, "waiting") ||
 			    !strcmp(p->state, "converting"));
-		EXPECT_TRUE(p->owner_died == 0 || p->owner_died == 1);
 		EXPECT_NE(0, p->session);
+		EXPECT_TRUE(p->owner_died == 0 || p->owner_died == 1);
 	}
 	EXPECT_LE(3, nr);
 	free(buf);

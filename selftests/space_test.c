@@ -804,7 +804,8 @@ TEST(lifetime_owner_died_lock)
 	ASSERT_EQ(0, attach_str(fdb, name, LOCKDEV_ATTACH_NOCREATE, 0600));
 	ASSERT_EQ(0, query_str(fdb, lk, e, 4, &q));
 	EXPECT_EQ(0, q.nr_entries);
-	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
+		  q.lock_flags);
 	EXPECT_NE(0, q.generation);
 	ASSERT_EQ(0, lock_str(fdb, lk, LOCKDEV_MODE_EXCLUSIVE, 0, &l));
 	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
@@ -1211,7 +1212,8 @@ TEST_F_TIMEOUT(deadns, dead_namespace_collected, 90)
 		EXPECT_EQ(0, attach_str(fd, space, LOCKDEV_ATTACH_NOCREATE,
 					0600));
 		EXPECT_EQ(0, query_str(fd, lk, NULL, 0, &q));
-		EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED, q.lock_flags);
+		EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | LOCKDEV_QUERY_IDLE,
+			  q.lock_flags);
 		EXPECT_EQ(0, lock_str(fd, lk, LOCKDEV_MODE_EXCLUSIVE,
 				      LOCKDEV_LOCK_NONBLOCK, &l));
 		EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);

@@ -532,7 +532,9 @@ static int blockers(const struct graph *g, const struct slot *s, long *out,
 	for (i = 0; i < g->n && n < max; i++) {
 		const struct locks_line *l = &g->l[i];
 
-		if (strcmp(l->name, name) || l->pid == s->pid)
+		/* An idle owner-died lock's line blocks nobody. */
+		if (strcmp(l->name, name) || l->pid == s->pid ||
+		    !strcmp(l->state, "owner-died"))
 			continue;
 		if (s->kind == K_CONVERT && !strcmp(l->state, "waiting"))
 			continue;

@@ -334,7 +334,7 @@ int read_locks(const char *text, const char *space, struct locks_line **out);
 int read_deadlocks(struct dl_line **out);
 /* Escape @len bytes as /proc/lockdev does, into @out (ESC_MAX bytes). */
 char *proc_escape(char *out, const void *bytes, size_t len);
-/* "shared", "append", "exclusive", "none" for a LOCKDEV_MODE_*, else "?". */
+/* "none", "shared", "append", "exclusive" for a LOCKDEV_MODE_*, else "?". */
 const char *mode_name(__u32 mode);
 /* The mode /proc names, or 0. */
 __u32 mode_of(const char *name);

@@ -1,0 +1,971 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Resident locks: a lock stays in its lockspace after its last holder and
+ * waiter have gone, idle, with its generation and owner-died mark, until
+ * the bounds max_idle_locks_per_space and max_idle_locks drop the least
+ * recently used idle locks, or its lockspace goes. A dropped lock asked for
+ * again gets a generation no lock has had. An idle owner-died lock is never
+ * dropped for a bound and has a line in /proc/lockdev/locks. And a read of
+ * /proc/lockdev/locks while another process grows the table by tens of
+ * thousands of locks lists each lock once. The netlink GET_LOCKS dump shows
+ * idle owner-died locks, and every idle lock when asked with LOCKDEV_A_ALL.
+ *
+ * Every test works in a named lockspace of its own (so that the per-space
+ * bound is the test's alone), saves the two bounds in its fixture and puts
+ * them back in the teardown, which runs on failure too. Tests run as root.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/lockdev.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+#include "harness_util.h"
+
+#define PARAMS		"/sys/module/lockdev/parameters/"
+#define PER_SPACE	"max_idle_locks_per_space"
+#define ALL_SPACES	"max_idle_locks"
+
+#define S LOCKDEV_MODE_SHARED
+#define A LOCKDEV_MODE_APPEND
+#define X LOCKDEV_MODE_EXCLUSIVE
+#define N LOCKDEV_MODE_NONE
+#define IDLE LOCKDEV_QUERY_IDLE
+
+/* Generations a test has seen, to show that a new lock's is new. */
+#define MAX_SEEN	4096
+
+/* Locks the growth test's process creates and holds. */
+#define GROWTH		30000
+/* Bytes per read() of /proc/lockdev/locks in the growth test. */
+#define CHUNK		512
+
+/* The value of module parameter @name, or -1. */
+static long long get_param(const char *name)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
+static int set_param(const char *name, long long value)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	snprintf(buf, sizeof(buf), "%lld\n", value);
+	return write_str(path, buf);
+}
+
+static int attach(int fd, const char *space)
+{
+	struct lockdev_attach a = {
+		.name = ptr(space), .name_len = strlen(space), .mode = 0600,
+	};
+
+	return ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
+}
+
+FIXTURE(res) {
+	int fd;
+	char space[64];
+	long long per_space;
+	long long all;
+	__u64 seen[MAX_SEEN];
+	int nr_seen;
+};
+
+FIXTURE_SETUP(res)
+{
+	struct lockdev_version v = { 0 };
+
+	self->fd = -1;
+	self->nr_seen = 0;
+	self->per_space = get_param(PER_SPACE);
+	self->all = get_param(ALL_SPACES);
+	ASSERT_LE(0, self->per_space);
+	ASSERT_LE(0, self->all);
+	snprintf(self->space, sizeof(self->space), "res-%d", getpid());
+	self->fd = open_session();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_VERSION, &v));
+	ASSERT_TRUE(v.features & LOCKDEV_FEATURE_RESIDENT);
+	ASSERT_EQ(0, attach(self->fd, self->space));
+}
+
+FIXTURE_TEARDOWN(res)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->per_space >= 0)
+		EXPECT_EQ(0, set_param(PER_SPACE, self->per_space));
+	if (self->all >= 0)
+		EXPECT_EQ(0, set_param(ALL_SPACES, self->all));
+}
+
+/* Remember generation @g; say whether it had been seen before. */
+static bool seen_before(struct _test_data_res *self, __u64 g)
+{
+	int i;
+
+	for (i = 0; i < self->nr_seen; i++)
+		if (self->seen[i] == g)
+			return true;
+	if (self->nr_seen < MAX_SEEN)
+		self->seen[self->nr_seen++] = g;
+	return false;
+}
+
+/* Take @name in @mode without waiting and release it: the grant's generation. */
+static __u64 touch(struct __test_metadata *_metadata, int fd,
+		   const char *name, __u32 mode)
+{
+	struct lockdev_lock l;
+
+	EXPECT_EQ(0, lock_call(fd, name, mode, LOCKDEV_LOCK_NONBLOCK, &l)) {
+		TH_LOG("lock %s: errno %d", name, errno);
+		return 0;
+	}
+	EXPECT_EQ(0, unlock_handle(fd, l.handle)) {
+		TH_LOG("unlock %s: errno %d", name, errno);
+	}
+	return l.generation;
+}
+
+/* QUERY @name: its generation and lock_flags, and no entries. */
+static __u64 query_idle(struct __test_metadata *_metadata, int fd,
+			const char *name, __u32 *flags)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+
+	EXPECT_EQ(0, query(fd, name, &q, e, 2)) {
+		TH_LOG("query %s: errno %d", name, errno);
+		return 0;
+	}
+	EXPECT_EQ(0, q.nr_entries) {
+		TH_LOG("%s: %u entries, expected none", name, q.nr_entries);
+	}
+	EXPECT_TRUE(poisoned(e, sizeof(e)));
+	*flags = q.lock_flags;
+	return q.generation;
+}
+
+/* @name must be idle: a non-zero generation, returned, and IDLE. */
+static __u64 expect_idle(struct __test_metadata *_metadata, int fd,
+			 const char *name)
+{
+	__u32 flags = 0;
+	__u64 g = query_idle(_metadata, fd, name, &flags);
+
+	EXPECT_NE(0, g) {
+		TH_LOG("%s: generation 0, expected an idle lock", name);
+	}
+	EXPECT_EQ(IDLE, flags & (IDLE | LOCKDEV_QUERY_OWNER_DIED)) {
+		TH_LOG("%s: lock_flags %#x, expected IDLE", name, flags);
+	}
+	return g;
+}
+
+/* @name must not exist (never created, or dropped). */
+static void expect_dropped(struct __test_metadata *_metadata, int fd,
+			   const char *name)
+{
+	__u32 flags = ~0u;
+	__u64 g = query_idle(_metadata, fd, name, &flags);
+
+	EXPECT_EQ(0, g) {
+		TH_LOG("%s: generation %llu, expected it dropped", name,
+		       (unsigned long long)g);
+	}
+	EXPECT_EQ(0, flags) {
+		TH_LOG("%s: lock_flags %#x, expected 0", name, flags);
+	}
+}
+
+/* The lines of /proc/lockdev/locks of lock @name in @space. */
+static int proc_lines(const char *space, const char *name,
+		      struct locks_line *out, int max)
+{
+	struct locks_line *l;
+	int nr, i, n = 0;
+
+	nr = read_locks(NULL, space, &l);
+	if (nr < 0)
+		return nr;
+	for (i = 0; i < nr; i++)
+		if (!strcmp(l[i].name, name) && n < max)
+			out[n++] = l[i];
+	free(l);
+	return n;
+}
+
+/* An unlocked lock stays: idle, with the generation its release left. */
+TEST_F(res, idle_after_unlock)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	__u64 g0, g1, g2;
+	__u32 flags;
+	int fd2;
+
+	/* Never asked for: generation 0, and a query creates nothing. */
+	expect_dropped(_metadata, self->fd, "never");
+	expect_dropped(_metadata, self->fd, "never");
+
+	ASSERT_EQ(0, lock_call(self->fd, "r", X, 0, &l));
+	g0 = l.generation;
+	EXPECT_NE(0, g0);
+	ASSERT_EQ(0, query(self->fd, "r", &q, e, 2));
+	EXPECT_EQ(1, q.nr_entries);
+	EXPECT_EQ(0, q.lock_flags & IDLE);
+	EXPECT_EQ(g0, q.generation);
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(0, list_count(self->fd));
+
+	/* The EXCLUSIVE release changed the generation; the lock is idle. */
+	g1 = query_idle(_metadata, self->fd, "r", &flags);
+	EXPECT_NE(0, g1);
+	EXPECT_NE(g0, g1);
+	EXPECT_EQ(IDLE, flags);
+
+	/* A SHARED hold and release leave the generation as it was. */
+	EXPECT_EQ(g1, touch(_metadata, self->fd, "r", S));
+	EXPECT_EQ(g1, expect_idle(_metadata, self->fd, "r"));
+	EXPECT_EQ(g1, touch(_metadata, self->fd, "r", S));
+	EXPECT_EQ(g1, expect_idle(_metadata, self->fd, "r"));
+
+	/* An APPEND release changes it, and so does an EXCLUSIVE one. */
+	EXPECT_EQ(g1, touch(_metadata, self->fd, "r", A));
+	g2 = expect_idle(_metadata, self->fd, "r");
+	EXPECT_NE(g1, g2);
+	EXPECT_NE(g0, g2);
+	EXPECT_EQ(g2, touch(_metadata, self->fd, "r", X));
+	g1 = expect_idle(_metadata, self->fd, "r");
+	EXPECT_NE(g2, g1);
+	EXPECT_NE(g0, g1);
+
+	/* The same lock, seen from another session of the lockspace. */
+	fd2 = open_session();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, attach(fd2, self->space));
+	EXPECT_EQ(g1, expect_idle(_metadata, fd2, "r"));
+	close(fd2);
+}
+
+/*
+ * A session that goes away (closed, or its process killed) leaves the locks
+ * it held in SHARED or NONE idle, with their generations.
+ */
+TEST_F(res, idle_after_close)
+{
+	struct lockdev_lock ls, ln;
+	struct act_reply r;
+	struct locker ac;
+	__u32 flags;
+	int fd2;
+
+	fd2 = open_session();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, attach(fd2, self->space));
+	ASSERT_EQ(0, lock_call(fd2, "closed-s", S, 0, &ls));
+	ASSERT_EQ(0, lock_call(fd2, "closed-n", N, 0, &ln));
+	close(fd2);
+	EXPECT_EQ(ls.generation, query_idle(_metadata, self->fd, "closed-s",
+					    &flags));
+	EXPECT_EQ(IDLE, flags);
+	EXPECT_EQ(ln.generation, query_idle(_metadata, self->fd, "closed-n",
+					    &flags));
+	EXPECT_EQ(IDLE, flags);
+
+	actor_start(_metadata, &ac, -1);
+	actor_call(_metadata, &ac, ACT_ATTACH, self->space, 0600, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	actor_call(_metadata, &ac, ACT_LOCK, "killed-s", S, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	locker_kill(&ac);
+	EXPECT_EQ(r.generation, query_idle(_metadata, self->fd, "killed-s",
+					   &flags));
+	EXPECT_EQ(IDLE, flags);
+}
+
+/* A lock held (in any mode, NONE too) is not idle; idle_locks counts. */
+TEST_F(res, idle_locks_counted)
+{
+	long long idle = stat_value("idle_locks"), locks = stat_value("locks");
+	long long dropped = stat_value("idle_dropped");
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+
+	ASSERT_LE(0, idle);
+	ASSERT_LE(0, locks);
+	ASSERT_LE(0, dropped);
+	ASSERT_EQ(0, lock_call(self->fd, "c", S, 0, &l));
+	EXPECT_EQ(idle, stat_value("idle_locks"));
+	EXPECT_EQ(locks + 1, stat_value("locks"));
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(idle + 1, stat_value("idle_locks"));
+	EXPECT_EQ(locks, stat_value("locks"));
+
+	/* Taken again it is not idle, released again it is. */
+	ASSERT_EQ(0, lock_call(self->fd, "c", X, 0, &l));
+	EXPECT_EQ(idle, stat_value("idle_locks"));
+	EXPECT_EQ(locks + 1, stat_value("locks"));
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(idle + 1, stat_value("idle_locks"));
+
+	/* Held in NONE: held, not idle. */
+	ASSERT_EQ(0, lock_call(self->fd, "c", N, 0, &l));
+	EXPECT_EQ(idle, stat_value("idle_locks"));
+	EXPECT_EQ(locks + 1, stat_value("locks"));
+	ASSERT_EQ(0, query(self->fd, "c", &q, e, 2));
+	EXPECT_EQ(1, q.nr_entries);
+	EXPECT_EQ(0, q.lock_flags & IDLE);
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(idle + 1, stat_value("idle_locks"));
+	EXPECT_EQ(locks, stat_value("locks"));
+	EXPECT_EQ(dropped, stat_value("idle_dropped"));
+}
+
+/* A lock held in NONE is not idle: a bound cannot drop it. */
+TEST_F(res, none_holder_keeps_lock)
+{
+	struct lockdev_entry e[2];
+	struct lockdev_query q;
+	struct lockdev_lock l;
+	char name[16];
+	__u64 g;
+	int i;
+
+	ASSERT_EQ(0, set_param(PER_SPACE, 1));
+	g = touch(_metadata, self->fd, "kept", X);
+	ASSERT_EQ(0, lock_call(self->fd, "kept", N, 0, &l));
+	EXPECT_NE(0, l.generation);
+	EXPECT_NE(g, l.generation);
+	g = l.generation;
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "o%d", i);
+		touch(_metadata, self->fd, name, X);
+	}
+	ASSERT_EQ(0, query(self->fd, "kept", &q, e, 2));
+	EXPECT_EQ(g, q.generation);
+	EXPECT_EQ(1, q.nr_entries);
+	EXPECT_EQ(0, q.lock_flags & IDLE);
+	EXPECT_EQ(N, e[0].mode);
+	EXPECT_EQ(LOCKDEV_STATE_HELD, e[0].state);
+	/* Of the four idle ones, the bound kept the newest alone. */
+	expect_dropped(_metadata, self->fd, "o2");
+	expect_idle(_metadata, self->fd, "o3");
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(g, expect_idle(_metadata, self->fd, "kept"));
+	expect_dropped(_metadata, self->fd, "o3");
+}
+
+/*
+ * With a bound of 4 idle locks per lockspace, a fifth idle lock drops the
+ * least recently used: the second created, since the first was used again
+ * (first in, first out would drop the first). No idle lock but the one
+ * just used is queried before the next drop, so that it makes no
+ * difference whether a QUERY counts as a use.
+ */
+TEST_F(res, lru_per_space)
+{
+	static const char *const names[] = { "l0", "l1", "l2", "l3", "l4" };
+	long long dropped = stat_value("idle_dropped");
+	long long idle = stat_value("idle_locks");
+	struct lockdev_lock l;
+	__u64 g[5], g1;
+	int i;
+
+	ASSERT_LE(0, dropped);
+	ASSERT_LE(0, idle);
+	ASSERT_EQ(0, set_param(PER_SPACE, 4));
+	for (i = 0; i < 4; i++) {
+		touch(_metadata, self->fd, names[i], X);
+		g[i] = expect_idle(_metadata, self->fd, names[i]);
+		EXPECT_FALSE(seen_before(self, g[i]));
+	}
+	EXPECT_EQ(idle + 4, stat_value("idle_locks"));
+	EXPECT_EQ(dropped, stat_value("idle_dropped"));
+	/* Use l0 again: now l1 is the least recently used. */
+	EXPECT_EQ(g[0], touch(_metadata, self->fd, "l0", S));
+	touch(_metadata, self->fd, "l4", X);
+	g[4] = expect_idle(_metadata, self->fd, "l4");
+	EXPECT_FALSE(seen_before(self, g[4]));
+	expect_dropped(_metadata, self->fd, "l1");
+	EXPECT_EQ(idle + 4, stat_value("idle_locks"));
+	EXPECT_EQ(dropped + 1, stat_value("idle_dropped"));
+
+	/* Asked for again, l1 has a generation no lock had. */
+	ASSERT_EQ(0, lock_call(self->fd, "l1", S, 0, &l));
+	EXPECT_NE(0, l.generation);
+	EXPECT_NE(g[1], l.generation);
+	EXPECT_FALSE(seen_before(self, l.generation)) {
+		TH_LOG("re-created l1 got old generation %llu",
+		       (unsigned long long)l.generation);
+	}
+	EXPECT_EQ(0, l.result);
+	g1 = l.generation;
+	/* Held, it is not idle: nothing was dropped for it. */
+	EXPECT_EQ(idle + 4, stat_value("idle_locks"));
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	/* Its release made five idle: l2 is now the least recently used. */
+	expect_dropped(_metadata, self->fd, "l2");
+	EXPECT_EQ(g[3], expect_idle(_metadata, self->fd, "l3"));
+	EXPECT_EQ(g[0], expect_idle(_metadata, self->fd, "l0"));
+	EXPECT_EQ(g[4], expect_idle(_metadata, self->fd, "l4"));
+	EXPECT_EQ(g1, expect_idle(_metadata, self->fd, "l1"));
+	EXPECT_EQ(idle + 4, stat_value("idle_locks"));
+	EXPECT_EQ(dropped + 2, stat_value("idle_dropped"));
+}
+
+/*
+ * A lock dropped and asked for again, over and over, never gets a
+ * generation seen before: neither its own old one nor another lock's.
+ */
+TEST_F(res, dropped_generation_new)
+{
+	__u64 g, idle;
+	int i;
+
+	ASSERT_EQ(0, set_param(PER_SPACE, 1));
+	for (i = 0; i < 200; i++) {
+		const char *name = i % 2 ? "odd" : "even";
+
+		g = touch(_metadata, self->fd, name, X);
+		EXPECT_NE(0, g);
+		EXPECT_FALSE(seen_before(self, g)) {
+			TH_LOG("round %d: %s created with old generation %llu",
+			       i, name, (unsigned long long)g);
+		}
+		idle = expect_idle(_metadata, self->fd, name);
+		EXPECT_FALSE(seen_before(self, idle)) {
+			TH_LOG("round %d: %s released to old generation %llu",
+			       i, name, (unsigned long long)idle);
+		}
+		/* The other one went for this one. */
+		expect_dropped(_metadata, self->fd, i % 2 ? "even" : "odd");
+		if (_metadata->passed == 0)
+			break;
+	}
+}
+
+/*
+ * The module-wide bound: all lockspaces together keep at most
+ * max_idle_locks idle locks, and a lockspace gives up its least recently
+ * used ones. Other lockspaces may hold some of the allowance, so the test
+ * counts how many of its own stayed and checks that they are the most
+ * recently used ones.
+ */
+TEST_F(res, lru_module_wide)
+{
+	/* Last use, oldest first: l3 is used again after l6. */
+	static const char *const by_use[] = {
+		"l0", "l1", "l2", "l4", "l5", "l6", "l3", "l7",
+	};
+	long long dropped = stat_value("idle_dropped"), idle;
+	int i, fd2, kept = 0, nr = ARRAY_SIZE(by_use);
+	char name[8], space2[80];
+	__u32 flags;
+
+	ASSERT_LE(0, dropped);
+	ASSERT_EQ(0, set_param(ALL_SPACES, 4));
+	for (i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		touch(_metadata, self->fd, name, X);
+	}
+	touch(_metadata, self->fd, "l3", X);
+	touch(_metadata, self->fd, "l7", X);
+
+	/* The module-wide bound may be kept a little later. */
+	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > 4; i++)
+		sleep_ms(10);
+	idle = stat_value("idle_locks");
+	EXPECT_GE(4, idle) {
+		TH_LOG("%lld idle locks, the bound is 4", idle);
+	}
+	for (i = 0; i < nr; i++)
+		if (query_idle(_metadata, self->fd, by_use[i], &flags))
+			kept++;
+	EXPECT_LE(2, kept) {
+		TH_LOG("the lockspace with the most idle locks kept only %d",
+		       kept);
+	}
+	EXPECT_GE(idle, kept);
+	/* Kept: the @kept most recently used; dropped: the others. */
+	for (i = 0; i < nr; i++) {
+		if (i >= nr - kept)
+			expect_idle(_metadata, self->fd, by_use[i]);
+		else
+			expect_dropped(_metadata, self->fd, by_use[i]);
+	}
+	EXPECT_LE(dropped + nr - kept, stat_value("idle_dropped"));
+
+	/*
+	 * Another lockspace: while ours has more idle locks, ours give way,
+	 * then its own least recently used: b0 goes, b4, b5 and l7 stay.
+	 */
+	fd2 = open_session();
+	ASSERT_LE(0, fd2);
+	snprintf(space2, sizeof(space2), "%s-b", self->space);
+	ASSERT_EQ(0, attach(fd2, space2));
+	ASSERT_EQ(0, set_param(ALL_SPACES, 6));
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "b%d", i);
+		touch(_metadata, fd2, name, X);
+	}
+	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > 6; i++)
+		sleep_ms(10);
+	EXPECT_GE(6, stat_value("idle_locks"));
+	expect_dropped(_metadata, fd2, "b0");
+	expect_idle(_metadata, fd2, "b4");
+	expect_idle(_metadata, fd2, "b5");
+	expect_idle(_metadata, self->fd, "l7");
+	close(fd2);
+}
+
+/*
+ * An idle owner-died lock: never dropped for a bound, shown by QUERY as
+ * OWNER_DIED | IDLE and by /proc/lockdev/locks with one owner-died line;
+ * marked consistent and unlocked, it is an ordinary idle lock again, which
+ * the bound may drop.
+ */
+TEST_F(res, owner_died_kept)
+{
+	long long locks = stat_value("locks"), idle = stat_value("idle_locks");
+	struct locks_line lines[4];
+	struct lockdev_consistent c;
+	struct lockdev_lock l;
+	struct act_reply r;
+	struct locker ac;
+	char name[8], esc_space[ESC_MAX];
+	__u64 g;
+	__u32 flags;
+	int i, n;
+
+	ASSERT_EQ(0, set_param(PER_SPACE, 2));
+	actor_start(_metadata, &ac, -1);
+	actor_call(_metadata, &ac, ACT_ATTACH, self->space, 0600, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	actor_hold(_metadata, &ac, "dead", X, 0);
+	locker_kill(&ac);
+	EXPECT_EQ(locks + 1, wait_stat("locks", locks + 1));
+	EXPECT_EQ(idle, stat_value("idle_locks"));
+
+	g = query_idle(_metadata, self->fd, "dead", &flags);
+	EXPECT_NE(0, g);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE, flags);
+	proc_escape(esc_space, self->space, strlen(self->space));
+	n = proc_lines(esc_space, "dead", lines, 4);
+	ASSERT_EQ(1, n);
+	EXPECT_STREQ("-", lines[0].mode);
+	EXPECT_STREQ("owner-died", lines[0].state);
+	EXPECT_EQ(0, lines[0].pid);
+	EXPECT_STREQ("-", lines[0].comm);
+	EXPECT_LE(0, lines[0].age_ms);
+	EXPECT_EQ(1, lines[0].owner_died);
+	EXPECT_EQ(g, lines[0].generation);
+	EXPECT_EQ(-1, lines[0].nr_waits);
+	EXPECT_EQ(0, lines[0].session);
+
+	/* Five ordinary idle locks after it: the bound of 2 keeps it. */
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "o%d", i);
+		touch(_metadata, self->fd, name, X);
+	}
+	/*
+	 * Whether it counts against the bound the header leaves open: o3
+	 * may have gone for it, o4 stays either way.
+	 */
+	expect_dropped(_metadata, self->fd, "o2");
+	expect_idle(_metadata, self->fd, "o4");
+	EXPECT_EQ(g, query_idle(_metadata, self->fd, "dead", &flags));
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE, flags);
+	EXPECT_EQ(1, proc_lines(esc_space, "dead", lines, 4));
+	EXPECT_LE(idle + 1, stat_value("idle_locks"));
+	EXPECT_GE(idle + 2, stat_value("idle_locks"));
+	EXPECT_EQ(locks + 1, stat_value("locks"));
+
+	/* Consistent and unlocked: ordinary, idle, the newest of three. */
+	ASSERT_EQ(0, lock_call(self->fd, "dead", X, 0, &l));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
+	memset(&c, 0, sizeof(c));
+	c.handle = l.handle;
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT, &c));
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	g = query_idle(_metadata, self->fd, "dead", &flags);
+	EXPECT_NE(0, g);
+	EXPECT_EQ(IDLE, flags);
+	EXPECT_EQ(0, proc_lines(esc_space, "dead", lines, 4));
+	EXPECT_EQ(locks, stat_value("locks"));
+	EXPECT_EQ(idle + 2, stat_value("idle_locks"));
+	expect_dropped(_metadata, self->fd, "o3");
+	expect_idle(_metadata, self->fd, "o4");
+
+	/* Two newer idle locks push it out. */
+	touch(_metadata, self->fd, "p0", S);
+	touch(_metadata, self->fd, "p1", S);
+	expect_dropped(_metadata, self->fd, "dead");
+	EXPECT_EQ(idle + 2, stat_value("idle_locks"));
+}
+
+/* A lockspace that goes drops its idle locks; a new one starts empty. */
+TEST_F(res, space_gone_drops_idle)
+{
+	long long idle = stat_value("idle_locks");
+	long long spaces = stat_value("lockspaces");
+	long long dropped = stat_value("idle_dropped");
+	char name[8];
+	int i;
+
+	ASSERT_LE(0, idle);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		touch(_metadata, self->fd, name, i % 2 ? S : X);
+	}
+	EXPECT_EQ(idle + 5, stat_value("idle_locks"));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(idle, wait_stat("idle_locks", idle));
+	EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
+	/* idle_dropped counts drops for a bound, not these. */
+	EXPECT_EQ(dropped, stat_value("idle_dropped"));
+
+	self->fd = open_session();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, attach(self->fd, self->space));
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		expect_dropped(_metadata, self->fd, name);
+	}
+}
+
+/* One message of a GET_LOCKS dump, of the test's lockspace. */
+struct dump_msg {
+	char name[16];
+	__u32 state;
+	int owner_died;		/* -1: no such attribute */
+	__u64 generation;
+	__u64 session;
+};
+
+struct dump {
+	const char *space;	/* escaped */
+	struct dump_msg m[8];
+	int n;
+	int bad;
+};
+
+static int dump_one(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[LOCKDEV_A_MAX + 1];
+	struct dump *d = arg;
+	struct dump_msg *m;
+	int len;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LOCKDEV_A_MAX, NULL) ||
+	    !tb[LOCKDEV_A_LOCKSPACE])
+		return NL_SKIP;
+	len = nla_len(tb[LOCKDEV_A_LOCKSPACE]);
+	if (len != (int)strlen(d->space) ||
+	    memcmp(nla_data(tb[LOCKDEV_A_LOCKSPACE]), d->space, len))
+		return NL_SKIP;
+	if (d->n >= 8 || !tb[LOCKDEV_A_NAME] || !tb[LOCKDEV_A_STATE] ||
+	    !tb[LOCKDEV_A_GENERATION] ||
+	    nla_len(tb[LOCKDEV_A_NAME]) >= (int)sizeof(m->name)) {
+		d->bad++;
+		return NL_SKIP;
+	}
+	m = &d->m[d->n++];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->name, nla_data(tb[LOCKDEV_A_NAME]),
+	       nla_len(tb[LOCKDEV_A_NAME]));
+	m->state = nla_get_u32(tb[LOCKDEV_A_STATE]);
+	m->owner_died = tb[LOCKDEV_A_OWNER_DIED] ?
+			nla_get_u8(tb[LOCKDEV_A_OWNER_DIED]) : -1;
+	m->generation = nla_get_u64(tb[LOCKDEV_A_GENERATION]);
+	m->session = tb[LOCKDEV_A_SESSION] ?
+		     nla_get_u64(tb[LOCKDEV_A_SESSION]) : 0;
+	return NL_OK;
+}
+
+/* GET_LOCKS of lockspace @d->space into @d, with LOCKDEV_A_ALL if @all. */
+static int dump_locks(struct dump *d, bool all)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = NULL;
+	int fam, ret = -1;
+
+	d->n = 0;
+	d->bad = 0;
+	if (!sk || genl_connect(sk))
+		goto out;
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	msg = nlmsg_alloc();
+	if (fam < 0 || !msg ||
+	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, NLM_F_DUMP,
+			 LOCKDEV_CMD_GET_LOCKS, LOCKDEV_GENL_VERSION) ||
+	    (all && nla_put_flag(msg, LOCKDEV_A_ALL)) ||
+	    nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, dump_one, d) ||
+	    nl_send_auto(sk, msg) < 0 || nl_recvmsgs_default(sk) < 0)
+		goto out;
+	ret = 0;
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return ret;
+}
+
+static const struct dump_msg *dumped(const struct dump *d, const char *name)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->m[i].name, name))
+			return &d->m[i];
+	return NULL;
+}
+
+/*
+ * GET_LOCKS: an idle owner-died lock has one message (STATE_IDLE,
+ * OWNER_DIED, its generation); an idle consistent one only with
+ * LOCKDEV_A_ALL.
+ */
+TEST_F(res, dump_idle)
+{
+	const struct dump_msg *m;
+	struct lockdev_lock l;
+	struct act_reply r;
+	struct locker ac;
+	char esc_space[ESC_MAX];
+	struct dump d;
+	__u64 g_idle, g_dead;
+	__u32 flags;
+	int all;
+
+	proc_escape(esc_space, self->space, strlen(self->space));
+	d.space = esc_space;
+	touch(_metadata, self->fd, "idle", X);
+	g_idle = expect_idle(_metadata, self->fd, "idle");
+	ASSERT_EQ(0, lock_call(self->fd, "held", S, 0, &l));
+	actor_start(_metadata, &ac, -1);
+	actor_call(_metadata, &ac, ACT_ATTACH, self->space, 0600, 0, 0, &r);
+	ASSERT_EQ(0, r.ret);
+	actor_hold(_metadata, &ac, "dead", X, 0);
+	locker_kill(&ac);
+	g_dead = query_idle(_metadata, self->fd, "dead", &flags);
+	EXPECT_EQ(LOCKDEV_QUERY_OWNER_DIED | IDLE, flags);
+
+	for (all = 0; all < 2; all++) {
+		ASSERT_EQ(0, dump_locks(&d, all));
+		EXPECT_EQ(0, d.bad);
+		EXPECT_EQ(all ? 3 : 2, d.n) {
+			TH_LOG("%d messages of the lockspace, all %d", d.n,
+			       all);
+		}
+		m = dumped(&d, "held");
+		ASSERT_NE(NULL, m);
+		EXPECT_EQ(LOCKDEV_STATE_HELD, m->state);
+		EXPECT_NE(0, m->session);
+		m = dumped(&d, "dead");
+		ASSERT_NE(NULL, m);
+		EXPECT_EQ(LOCKDEV_STATE_IDLE, m->state);
+		EXPECT_EQ(1, m->owner_died);
+		EXPECT_EQ(g_dead, m->generation);
+		m = dumped(&d, "idle");
+		if (!all) {
+			EXPECT_EQ(NULL, m);
+			continue;
+		}
+		ASSERT_NE(NULL, m);
+		EXPECT_EQ(LOCKDEV_STATE_IDLE, m->state);
+		EXPECT_EQ(0, m->owner_died);
+		EXPECT_EQ(g_idle, m->generation);
+	}
+}
+
+/* The growth test's process: create and hold GROWTH locks, then wait. */
+static void __attribute__((noreturn)) grow(const char *space, int done,
+					   int go_on)
+{
+	struct lockdev_lock l;
+	char name[16], c = 0;
+	int fd, i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	alarm(CHILD_SECS);
+	fd = open_session();
+	if (fd < 0 || attach(fd, space))
+		_exit(2);
+	for (i = 0; i < GROWTH; i++) {
+		snprintf(name, sizeof(name), "g%06d", i);
+		if (lock_call(fd, name, i % 2 ? S : X, LOCKDEV_LOCK_NONBLOCK,
+			      &l))
+			_exit(3);
+	}
+	if (write(done, &c, 1) != 1)
+		_exit(4);
+	if (read(go_on, &c, 1) < 0)
+		_exit(5);
+	_exit(0);
+}
+
+/* Read all of /proc/lockdev/locks in CHUNK-byte read() calls. */
+static char *read_chunked(void)
+{
+	size_t len = 0, size = 1 << 20;
+	char *buf = malloc(size), *p;
+	int fd = open(LOCKS, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		if (size - len < CHUNK + 1) {
+			p = realloc(buf, size * 2);
+			if (!p)
+				break;
+			buf = p;
+			size *= 2;
+		}
+		n = read(fd, buf + len, CHUNK);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * Check one read of the file: every line of @space names a lock g%06d of
+ * session @session (0: take the first line's), once. Return how many.
+ */
+static int check_once(struct __test_metadata *_metadata, const char *text,
+		      const char *space, unsigned char *seen, int pass)
+{
+	struct locks_line *l;
+	unsigned long long session = 0;
+	int nr, i, idx, dups = 0;
+	char *end;
+
+	nr = read_locks(text, space, &l);
+	EXPECT_LE(0, nr) {
+		TH_LOG("pass %d: " LOCKS " does not parse (%d)", pass, nr);
+		return 0;
+	}
+	memset(seen, 0, GROWTH);
+	for (i = 0; i < nr; i++) {
+		idx = strtol(l[i].name + 1, &end, 10);
+		EXPECT_TRUE(l[i].name[0] == 'g' && !*end && idx >= 0 &&
+			    idx < GROWTH) {
+			TH_LOG("pass %d: unexpected lock %s", pass, l[i].name);
+			continue;
+		}
+		if (!session)
+			session = l[i].session;
+		EXPECT_EQ(session, l[i].session);
+		if (seen[idx]++ && !dups++)
+			TH_LOG("pass %d: %s listed twice", pass, l[i].name);
+	}
+	EXPECT_EQ(0, dups) {
+		TH_LOG("pass %d: %d lines repeated of %d", pass, dups, nr);
+	}
+	free(l);
+	return nr;
+}
+
+/*
+ * While another process creates and holds GROWTH locks (so the table grows
+ * and resizes), reads of /proc/lockdev/locks in small chunks list each
+ * lock at most once; once it is done, a read lists each exactly once.
+ */
+TEST_F_TIMEOUT(res, proc_once_during_growth, 300)
+{
+	char esc_space[ESC_MAX], *text;
+	unsigned char *seen = malloc(GROWTH);
+	int done[2], go_on[2], passes = 0, nr = 0;
+	__u64 end = now_ns() + 120ull * 1000000000ull;
+	struct pollfd p;
+	pid_t pid;
+	char c;
+
+	ASSERT_NE(NULL, seen);
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, pipe(go_on));
+	proc_escape(esc_space, self->space, strlen(self->space));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(done[0]);
+		close(go_on[1]);
+		grow(self->space, done[1], go_on[0]);
+	}
+	close(done[1]);
+	close(go_on[0]);
+	p.fd = done[0];
+	p.events = POLLIN;
+	while (poll(&p, 1, 0) == 0 && now_ns() < end) {
+		text = read_chunked();
+		ASSERT_NE(NULL, text);
+		nr = check_once(_metadata, text, esc_space, seen, passes);
+		free(text);
+		passes++;
+		if (!_metadata->passed)
+			break;
+	}
+	/* Done growing: one byte; its failure closes the pipe instead. */
+	p.revents = 0;
+	while (poll(&p, 1, 1000) == 0 && now_ns() < end)
+		;
+	EXPECT_EQ(0, read_all(done[0], &c, 1)) {
+		TH_LOG("the growing process did not finish in time (%s)",
+		       p.revents ? "it failed" : "timeout");
+	}
+	TH_LOG("%d reads during growth, the last saw %d locks", passes, nr);
+	text = read_chunked();
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(GROWTH, check_once(_metadata, text, esc_space, seen, -1));
+	free(text);
+	close(go_on[1]);
+	close(done[0]);
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+	free(seen);
+}
+
+TEST_HARNESS_MAIN
