@@ -335,11 +335,6 @@ static int parse_line(const char *line, struct pline *p)
 	    u64_field(f[9], &p->generation) ||
 	    u64_field(f[11], &p->session))
 		return -1;
-	if (!*f[11])
-		return -1;
-	session = strtoull(f[11], &end, 10);
-	if (errno || *end)
-		return -1;
 	p->level = v[0];
 	p->pid = v[1];
 	p->age_ms = v[2];
