@@ -59,8 +59,8 @@
  *
  * A lock whose waiter list is empty has its holders changed under
  * ld_lock.lock alone, and a lock with waiters only under ld_graph() as
- * well: the uncontended path takes no mutex. So while a lockspace's graph
- * mutex is held, the holders and waiters of every lock of it that has
+ * well: the uncontended path takes no graph mutex. So while a lockspace's
+ * graph mutex is held, the holders and waiters of every lock of it that has
  * waiters are frozen, which is what lets graph.c walk them.
  *
  * Under the module's spinlocks the kernel's own are taken as leaves: the
