@@ -163,9 +163,11 @@ cancel:
  */
 void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
 {
+	char comm[TASK_COMM_LEN];
 	struct sk_buff *skb;
 
 	lockdep_assert_held(&lk->lock);
+	ld_req_comm(req, comm);
 	skb = ld_event_new(LOCKDEV_EVENT_OWNER_DIED, lk->space,
 			   nla_total_size(LOCKDEV_NAME_MAX) +
 			   2 * nla_total_size(sizeof(u32)) +
@@ -178,7 +180,7 @@ void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
 	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, req->sess->id,
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(req->pid)) ||
-	    nla_put_string(skb, LOCKDEV_A_COMM, req->comm) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, comm) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
 			      LOCKDEV_A_PAD)) {
 		ld_event_cancel(skb);
@@ -257,6 +259,7 @@ static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
 static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 			 u64 now)
 {
+	struct ld_wait *w;
 	struct ld_req *r;
 
 	lockdep_assert_held(&lk->lock);
@@ -267,13 +270,14 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 				r->told |= LD_TOLD_HELD;
 				ld_event_long(lk, r, true, now);
 			}
-	if (wait_ns)
-		list_for_each_entry(r, &lk->waiters, wnode)
-			if (!(r->told & LD_TOLD_WAIT) &&
-			    now - r->since >= wait_ns) {
-				r->told |= LD_TOLD_WAIT;
-				ld_event_long(lk, r, false, now);
-			}
+	if (!wait_ns)
+		return;
+	ld_for_each_waiter(r, w, lk) {
+		if (!(r->told & LD_TOLD_WAIT) && now - r->since >= wait_ns) {
+			r->told |= LD_TOLD_WAIT;
+			ld_event_long(lk, r, false, now);
+		}
+	}
 }
 
 static void ld_scan_fn(struct work_struct *work);

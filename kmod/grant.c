@@ -68,13 +68,13 @@ static u32 ld_holders_mask(const struct ld_lock *lk, const struct ld_req *self)
 /* The modes asked for by the waiters of @lk before @stop. */
 static u32 ld_queued_mask(const struct ld_lock *lk, const struct list_head *stop)
 {
-	const struct ld_req *w;
+	const struct ld_wait *w;
 	u32 mask = 0;
 
 	list_for_each_entry(w, &lk->waiters, wnode) {
 		if (&w->wnode == stop)
 			break;
-		mask |= LD_MODE_BIT(ld_req_want(w));
+		mask |= LD_MODE_BIT(ld_req_want(w->req));
 	}
 	return mask;
 }
@@ -88,10 +88,10 @@ static bool ld_req_upgrading(const struct ld_req *req)
 /* Where an upgrade queues: after the upgrades already queued. */
 static struct list_head *ld_upgrade_pos(struct ld_lock *lk)
 {
-	struct ld_req *w;
+	struct ld_wait *w;
 
 	list_for_each_entry(w, &lk->waiters, wnode)
-		if (!ld_req_upgrading(w))
+		if (!ld_req_upgrading(w->req))
 			return &w->wnode;
 	return &lk->waiters;
 }
@@ -128,15 +128,17 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 		       const struct ld_req *self, const struct list_head *stop,
 		       const struct ld_visit *visit)
 {
+	struct ld_wait *w;
 	struct ld_req *r;
 
 	list_for_each_entry(r, &lk->holders, hnode)
 		if (r != self && !ld_compatible(want, LD_MODE_BIT(r->mode)) &&
 		    visit->fn(r, false, visit->arg))
 			return true;
-	list_for_each_entry(r, &lk->waiters, wnode) {
-		if (&r->wnode == stop)
+	list_for_each_entry(w, &lk->waiters, wnode) {
+		if (&w->wnode == stop)
 			break;
+		r = w->req;
 		if (r != self &&
 		    !ld_compatible(want, LD_MODE_BIT(ld_req_want(r))) &&
 		    visit->fn(r, true, visit->arg))
@@ -160,7 +162,7 @@ void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now)
 	e->mode = ld_req_want(r);
 	e->state = r->state;
 	e->level = r->level;
-	memcpy(e->comm, r->comm, sizeof(e->comm));
+	ld_req_comm(r, (char *)e->comm);
 }
 
 /**
@@ -178,12 +180,19 @@ pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns)
 /**
  * ld_req_comm() - the comm of the process that asked, or "-" once exited
  * @r: the request
+ * @buf: TASK_COMM_LEN bytes to fill, NUL-padded
  *
- * Return: a NUL-terminated string that lives as long as @r.
+ * The comm is the process's now, read when shown rather than kept with
+ * every request.
  */
-const char *ld_req_comm(const struct ld_req *r)
+void ld_req_comm(const struct ld_req *r, char *buf)
 {
-	return pid_has_task(r->pid, PIDTYPE_TGID) ? r->comm : "-";
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = pid_task(r->pid, PIDTYPE_TGID);
+	strscpy_pad(buf, task ? task->comm : "-", TASK_COMM_LEN);
+	rcu_read_unlock();
 }
 
 struct ld_fill {
@@ -212,12 +221,13 @@ static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a)
 {
 	struct ld_fill f = { .args = a, .now = ktime_get_ns() };
+	struct ld_wait *w;
 	struct ld_req *r;
 
 	lockdep_assert_held(&lk->lock);
 	list_for_each_entry(r, &lk->holders, hnode)
 		ld_fill_one(r, false, &f);
-	list_for_each_entry(r, &lk->waiters, wnode)
+	ld_for_each_waiter(r, w, lk)
 		ld_fill_one(r, false, &f);
 }
 
@@ -320,11 +330,10 @@ void ld_unqueue(struct ld_req *req, int result)
 {
 	lockdep_assert_held(ld_graph(req->lk));
 	lockdep_assert_held(&req->lk->lock);
-	list_del_init(&req->wnode);
+	list_del_init(&req->wait->wnode);
 	list_del_init(&req->wait->gnode);
 	atomic_dec(&req->sess->user->waiters);
 	ld_stat_dec(waiters);
-	req->result = result;
 	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 	smp_store_release(&req->state,
 			  req->state == LD_CONVERTING ? LD_HELD : LD_DONE);
@@ -401,7 +410,7 @@ static void ld_grant(struct ld_req *req)
 
 	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
-	list_del_init(&req->wnode);
+	list_del_init(&req->wait->wnode);
 	list_del_init(&req->wait->gnode);
 	atomic_dec(&req->sess->user->waiters);
 	ld_stat_dec(waiters);
@@ -437,12 +446,14 @@ static void ld_grant(struct ld_req *req)
  */
 void ld_grant_waiters(struct ld_lock *lk)
 {
-	struct ld_req *w, *tmp, *self;
+	struct ld_wait *ww, *tmp;
+	struct ld_req *w, *self;
 	u32 queued = 0, want;
 
 	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
-	list_for_each_entry_safe(w, tmp, &lk->waiters, wnode) {
+	list_for_each_entry_safe(ww, tmp, &lk->waiters, wnode) {
+		w = ww->req;
 		want = ld_req_want(w);
 		self = w->state == LD_CONVERTING ? w : NULL;
 		if (ld_compatible(want, queued) &&
@@ -659,7 +670,7 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	if (ret == -ETIMEDOUT) {
 		ld_fill_blockers(lk, ld_req_want(req),
 				 state == LD_CONVERTING ? req : NULL,
-				 &req->wnode, a);
+				 &w->wnode, a);
 		ld_stat_inc(timeouts);
 	} else {
 		ld_stat_inc(cancels);
@@ -735,7 +746,7 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	req->wait->req = req;
 	req->wait->task = req->async && !self ? NULL : current;
 	req->wait->finished = false;
-	list_add_tail(&req->wnode, pos);
+	list_add_tail(&req->wait->wnode, pos);
 	list_add_tail(&req->wait->gnode, &sess->waiting);
 	if (self) {
 		req->want = want;
@@ -776,6 +787,7 @@ int ld_async_alloc(struct ld_req *req, u64 user_data)
 		goto err;
 	}
 	ld_stat_add(memory, ksize(as) + ksize(as->done));
+	INIT_LIST_HEAD(&as->wait.wnode);
 	INIT_LIST_HEAD(&as->wait.gnode);
 	as->wait.req = req;
 	as->user_data = user_data;

@@ -80,18 +80,21 @@ static void ld_cycle_members(const struct ld_walk *walk, u32 k, u32 n,
 {
 	struct ld_session *s = walk->found_from;
 	struct ld_req *wreq = walk->found_from_req;
+	char comm[TASK_COMM_LEN];
 	u32 i;
 
 	for (i = k; s; i--) {
-		if (i < n && rep)
-			ld_report_set(rep, i, s, wreq->pid, wreq->comm,
+		if (i < n && rep) {
+			ld_req_comm(wreq, comm);
+			ld_report_set(rep, i, s, wreq->pid, comm,
 				      s->bfs_via,
 				      s->bfs_via_queued ? ld_req_want(s->bfs_via) :
 				      s->bfs_via->mode,
 				      s->bfs_via_queued, wreq->lk,
 				      ld_req_want(wreq), wreq->level);
-		else if (i < n)
+		} else if (i < n) {
 			*names += s->bfs_via->lk->name_len + wreq->lk->name_len;
+		}
 		wreq = s->bfs_from;
 		s = s->bfs_parent;
 	}
@@ -138,9 +141,9 @@ static struct ld_report *ld_graph_report(const struct ld_walk *walk,
 static struct ld_wait *ld_walk_enter(const struct ld_walk *walk,
 				     struct ld_lock *lk)
 {
-	struct ld_wait *m = list_first_entry(&lk->waiters, struct ld_req,
-					     wnode)->wait;
-	struct ld_req *r;
+	struct ld_wait *m = list_first_entry(&lk->waiters, struct ld_wait,
+					     wnode);
+	struct ld_wait *w;
 	u32 pos = 0;
 
 	if (m->bfs_gen == walk->gen)
@@ -148,8 +151,8 @@ static struct ld_wait *ld_walk_enter(const struct ld_walk *walk,
 	m->bfs_gen = walk->gen;
 	m->bfs_held = 0;
 	memset(m->bfs_upto, 0, sizeof(m->bfs_upto));
-	list_for_each_entry(r, &lk->waiters, wnode)
-		r->wait->bfs_pos = pos++;
+	list_for_each_entry(w, &lk->waiters, wnode)
+		w->bfs_pos = pos++;
 	return m;
 }
 
@@ -170,7 +173,7 @@ static struct ld_wait *ld_walk_enter(const struct ld_walk *walk,
 static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
 {
 	struct ld_lock *lk = r->lk;
-	struct ld_wait *m = ld_walk_enter(walk, lk);
+	struct ld_wait *m = ld_walk_enter(walk, lk), *ww;
 	u32 want = ld_req_want(r);
 	struct ld_req *h, *w;
 
@@ -186,9 +189,10 @@ static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
 	if (w && w->wait->bfs_pos >= r->wait->bfs_pos)
 		return false;
 	m->bfs_upto[want - 1] = r;
-	if (!w)
-		w = list_first_entry(&lk->waiters, struct ld_req, wnode);
-	list_for_each_entry_from(w, &lk->waiters, wnode) {
+	ww = w ? w->wait : list_first_entry(&lk->waiters, struct ld_wait,
+					     wnode);
+	list_for_each_entry_from(ww, &lk->waiters, wnode) {
+		w = ww->req;
 		if (w == r)
 			break;
 		if (!ld_compatible(want, LD_MODE_BIT(ld_req_want(w))) &&
@@ -237,7 +241,7 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 	/* Where an upgrade queues: a waiter numbered @behind or more is behind it. */
 	if (self && stop != &lk->waiters) {
 		ld_walk_enter(&walk, lk);
-		behind = list_entry(stop, struct ld_req, wnode)->wait->bfs_pos;
+		behind = list_entry(stop, struct ld_wait, wnode)->bfs_pos;
 	}
 	ld_visit_blockers(lk, want, self, stop, &visit);
 	while (!walk.found && !list_empty(&walk.queue)) {

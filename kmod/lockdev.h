@@ -63,7 +63,7 @@ struct ld_user;
  *	whose @lk it is and one per caller that found it and comes back: a
  *	request's reference keeps its lock's memory, also after the lock left
  *	the table. The last put frees it after RCU.
- * @lock: protects @nr, @owner_died, @value_valid, @generation, @died_user,
+ * @lock: protects @nr, @owner_died, @generation, @died_user,
  *	@value, @holders and @waiters.
  * @generation: see the uapi header.
  * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
@@ -71,8 +71,6 @@ struct ld_user;
  * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
  * @busy: callers that found it and will come back with a request: it does
  *	not go idle meanwhile. @lock.
- * @value_valid: @value holds what a holder set, since the lock came into
- *	existence and since its last owner death.
  * @dead: out of the table, or going: whoever finds it looks again.
  *	@space->lru_lock.
  * @idle: on @space->idle. @space->lru_lock.
@@ -80,10 +78,11 @@ struct ld_user;
  * @link: in @space->busy or @space->idle. @space->lru_lock.
  * @died_user: while @owner_died, the uid charged for it (in its @locks),
  *	referenced; the holder that went away was its session's.
- * @value: the value block, LOCKDEV_VALUE_LEN bytes, allocated when first
- *	set; NULL before.
+ * @value: the value block, LOCKDEV_VALUE_LEN bytes, what a holder set; NULL
+ *	while not valid (since the lock came into existence, or its last
+ *	owner death).
  * @holders: struct ld_req.hnode, in grant order.
- * @waiters: struct ld_req.wnode, in queue order, upgrades first.
+ * @waiters: struct ld_wait.wnode, in queue order, upgrades first.
  * @rcu: for freeing after the table's RCU readers. It shares the room of
  *	@holders and @waiters, which are empty for good once the last
  *	reference is gone.
@@ -105,7 +104,6 @@ struct ld_lock {
 	u32 nr[4];
 	u8 name_len;
 	bool owner_died;
-	bool value_valid;
 	bool dead;
 	bool idle;
 	u32 busy;
@@ -132,6 +130,16 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
 /* The count of holders of @lk in @mode. */
 #define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
 
+/*
+ * ld_for_each_waiter() - each waiter of a lock, in queue order
+ * @r: the waiter, a struct ld_req *
+ * @w: its wait, a struct ld_wait *, the cursor
+ * @lk: the lock
+ */
+#define ld_for_each_waiter(r, w, lk)					\
+	list_for_each_entry(w, &(lk)->waiters, wnode)			\
+		if (!((r) = (w)->req)) {} else
+
 /* States of a request, as in the uapi header, plus the end. */
 #define LD_HELD		LOCKDEV_STATE_HELD
 #define LD_WAITING	LOCKDEV_STATE_WAITING
@@ -150,7 +158,6 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
  *	while an asynchronous deadline is armed.
  * @level: the request's level. Immutable.
  * @hnode: in @lk->holders while held. @lk->lock.
- * @wnode: in @lk->waiters while waiting or converting. @lk->lock.
  * @state: LD_HELD, LD_WAITING, LD_CONVERTING or LD_DONE. @lk->lock, and
  *	ld_graph() while waiting or converting; read with
  *	smp_load_acquire() by the sleeping waiter.
@@ -159,13 +166,11 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
  * @async: asynchronous; @wait is then its struct ld_async. Immutable.
  * @releasing: an UNLOCK has claimed it. @lk->lock.
  * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
- * @result: why a wait ended without a grant (negative errno). @lk->lock.
  * @since: ktime in ns when held or queued. @lk->lock.
  * @pid: the process that asked. Immutable. Referenced by the request if
  *	@own_pid, else it is the session's @pid, which outlives the request's
  *	time on its lock's lists.
  * @own_pid: the request holds the reference of @pid.
- * @comm: its comm. Immutable.
  * @wait: while waiting or converting, its wait; for an asynchronous
  *	request, always its struct ld_async. @lk->lock.
  */
@@ -176,7 +181,6 @@ struct ld_req {
 	refcount_t ref;
 	u32 level;
 	struct list_head hnode;
-	struct list_head wnode;
 	u8 state;
 	u8 mode;
 	u8 want;
@@ -184,10 +188,8 @@ struct ld_req {
 	bool releasing;
 	u8 told;
 	bool own_pid;
-	s16 result;
 	u64 since;
 	struct pid *pid;
-	char comm[TASK_COMM_LEN];
 	struct ld_wait *wait;
 };
 
@@ -197,6 +199,7 @@ struct ld_req {
 
 /*
  * struct ld_wait - a queued request's wait
+ * @wnode: in the waiters of its request's lock. The lock's lock.
  * @gnode: in ld_session.waiting. ld_graph().
  * @req: the request.
  * @task: the task sleeping for a blocking request. @req->lk->lock.
@@ -219,6 +222,7 @@ struct ld_req {
  * as soon as it sees @finished, without taking a lock.
  */
 struct ld_wait {
+	struct list_head wnode;
 	struct list_head gnode;
 	struct ld_req *req;
 	struct task_struct *task;
@@ -408,7 +412,7 @@ bool ld_lock_unmake(struct ld_lock *lk);
 void ld_lock_remove(struct ld_lock *lk);
 void ld_lock_put(struct ld_lock *lk);
 bool ld_lock_rest(struct ld_lock *lk);
-void ld_space_trim(struct ld_space *space, u32 keep);
+void ld_space_trim(struct ld_space *space, u32 keep, bool bound);
 void ld_lock_space_reap(struct ld_space *space);
 struct ld_user *ld_lock_repaired(struct ld_lock *lk);
 void ld_died_user_put(struct ld_user *user);
@@ -421,7 +425,8 @@ void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a);
 static inline void ld_space_trim_if(struct ld_space *space, bool over)
 {
 	if (unlikely(over))
-		ld_space_trim(space, READ_ONCE(ld_max_idle_locks_per_space));
+		ld_space_trim(space, READ_ONCE(ld_max_idle_locks_per_space),
+			      true);
 }
 
 /*
@@ -472,7 +477,7 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 void ld_complete(struct ld_req *req, int result);
 void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now);
 pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
-const char *ld_req_comm(const struct ld_req *r);
+void ld_req_comm(const struct ld_req *r, char *buf);
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
 void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
 int ld_async_alloc(struct ld_req *req, u64 user_data);

@@ -99,8 +99,10 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 	u32 mode = holder ? r->mode : ld_req_want(r);
 	struct nlattr *nest;
 	bool more;
+	char comm[TASK_COMM_LEN];
 
 	lockdep_assert_held(&lk->lock);
+	ld_req_comm(r, comm);
 	if (nla_put(skb, LOCKDEV_A_NAME, lk->name_len, lk->name) ||
 	    nla_put_u32(skb, LOCKDEV_A_LEVEL, r->level) ||
 	    nla_put_u32(skb, LOCKDEV_A_MODE, mode) ||
@@ -108,7 +110,7 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, r->sess->id,
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u32(skb, LOCKDEV_A_PID, ld_req_pid(r, ns)) ||
-	    nla_put_string(skb, LOCKDEV_A_COMM, ld_req_comm(r)) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, comm) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, now - r->since,
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u8(skb, LOCKDEV_A_OWNER_DIED, lk->owner_died) ||

@@ -195,6 +195,7 @@ static void ld_waits_add(struct ld_waits *wt, struct ld_req *r, u32 mode)
  */
 u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 {
+	struct ld_wait *w;
 	struct ld_req *r;
 	u32 m, n;
 
@@ -208,7 +209,7 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	list_for_each_entry(r, &lk->holders, hnode)
 		ld_waits_add(wt, r, r->mode);
 	wt->nr_holders = wt->nr;
-	list_for_each_entry(r, &lk->waiters, wnode) {
+	ld_for_each_waiter(r, w, lk) {
 		if (wt->nr == wt->cap)
 			goto no_room;
 		ld_waits_add(wt, r, ld_req_want(r));
@@ -216,7 +217,7 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	return 0;
 
 no_room:
-	list_for_each_entry(r, &lk->waiters, wnode)
+	ld_for_each_waiter(r, w, lk)
 		n++;
 	return n;
 }
@@ -306,6 +307,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 	struct ld_req *r = wt->req[i];
 	bool holder = i < wt->nr_holders;
 	u32 mode = holder ? r->mode : ld_req_want(r);
+	char comm[TASK_COMM_LEN];
 
 	ld_space_show_name(m, lk->space);
 	seq_putc(m, ' ');
@@ -313,7 +315,8 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 	seq_printf(m, " %u %s %s %d ", r->level, ld_mode_names[mode],
 		   ld_state_names[holder ? LD_HELD : r->state],
 		   ld_req_pid(r, ns));
-	ld_escape(m, ld_req_comm(r), strnlen(ld_req_comm(r), sizeof(r->comm)));
+	ld_req_comm(r, comm);
+	ld_escape(m, comm, strnlen(comm, sizeof(comm)));
 	seq_printf(m, " %llu %d %llu ", (now - r->since) / NSEC_PER_MSEC,
 		   lk->owner_died, lk->generation);
 	if (!holder)

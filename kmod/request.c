@@ -34,8 +34,6 @@ static void ld_req_set_pid(struct ld_req *req)
 		req->pid = get_pid(pid);
 		req->own_pid = true;
 	}
-	memcpy(req->comm, current->comm, sizeof(req->comm));
-	req->comm[sizeof(req->comm) - 1] = '\0';
 }
 
 /*
@@ -55,7 +53,6 @@ static struct ld_req *ld_req_new(struct ld_session *sess,
 	req->sess = sess;
 	refcount_set(&req->ref, 1);
 	INIT_LIST_HEAD(&req->hnode);
-	INIT_LIST_HEAD(&req->wnode);
 	req->mode = a->mode;
 	req->level = a->level;
 	ld_req_set_pid(req);
@@ -140,13 +137,14 @@ bool ld_req_end(struct ld_req *req)
 static struct ld_req *ld_lock_find_req(struct ld_lock *lk,
 				       const struct ld_session *sess)
 {
+	struct ld_wait *w;
 	struct ld_req *r;
 
 	lockdep_assert_held(&lk->lock);
 	list_for_each_entry(r, &lk->holders, hnode)
 		if (r->sess == sess)
 			return r;
-	list_for_each_entry(r, &lk->waiters, wnode)
+	ld_for_each_waiter(r, w, lk)
 		if (r->sess == sess)
 			return r;
 	return NULL;
@@ -199,7 +197,10 @@ static int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
  */
 static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
 {
-	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
+	struct ld_wait wait = {
+		.wnode = LIST_HEAD_INIT(wait.wnode),
+		.gnode = LIST_HEAD_INIT(wait.gnode),
+	};
 	struct ld_lock *lk = req->lk;
 	bool over = false;
 	int ret;
@@ -385,7 +386,6 @@ static bool ld_release_locked(struct ld_req *req, bool died, bool graph)
 		if (died)
 			ld_lock_owner_died(lk, req);
 	}
-	req->result = -ECANCELED;
 	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 	smp_store_release(&req->state, LD_DONE);
 	ld_class_leave(req);
@@ -510,7 +510,10 @@ static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		      u32 len, struct ld_args *a)
 {
-	struct ld_wait wait = { .gnode = LIST_HEAD_INIT(wait.gnode) };
+	struct ld_wait wait = {
+		.wnode = LIST_HEAD_INIT(wait.wnode),
+		.gnode = LIST_HEAD_INIT(wait.gnode),
+	};
 	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
 	struct ld_lock *lk;
 	struct ld_wait *w;

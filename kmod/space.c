@@ -474,7 +474,7 @@ void ld_space_leave(struct ld_space *space)
 {
 	if (!atomic_dec_and_test(&space->sessions))
 		return;
-	ld_space_trim(space, 0);
+	ld_space_trim(space, 0, false);
 	queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
 }
 

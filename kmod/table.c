@@ -28,12 +28,29 @@
 #include "stats.h"
 #include "user.h"
 
-/* Names up to this long live in the lock cache's objects. */
-#define LD_NAME_INLINE	48
+/*
+ * Locks whose names are up to LD_NAME_INLINE bytes come from caches of
+ * their own, one per 8 bytes of name, so that a lock costs its name's
+ * length rounded up to 8 and no more; longer names from kmalloc().
+ */
+#define LD_NAME_STEP	8
+#define LD_NAME_CACHES	8
+#define LD_NAME_INLINE	(LD_NAME_STEP * LD_NAME_CACHES)
 
 /* Every lock, keyed by (lockspace, name). */
 struct rhashtable ld_locks;
-static struct kmem_cache *ld_lock_cache;
+static struct kmem_cache *ld_lock_caches[LD_NAME_CACHES];
+static const char *const ld_lock_cache_names[LD_NAME_CACHES] = {
+	"lockdev_lock_8", "lockdev_lock_16", "lockdev_lock_24",
+	"lockdev_lock_32", "lockdev_lock_40", "lockdev_lock_48",
+	"lockdev_lock_56", "lockdev_lock_64",
+};
+
+/* The cache of locks with names of @len bytes, at most LD_NAME_INLINE. */
+static struct kmem_cache *ld_lock_cache(u32 len)
+{
+	return ld_lock_caches[(len - 1) / LD_NAME_STEP];
+}
 static DEFINE_PER_CPU(u64, ld_gen_seq);
 /* Idle locks of all lockspaces, for max_idle_locks. */
 static atomic_long_t ld_nr_idle = ATOMIC_LONG_INIT(0);
@@ -115,7 +132,7 @@ static void ld_lock_free_rcu(struct rcu_head *rcu)
 	struct ld_lock *lk = container_of(rcu, struct ld_lock, rcu);
 
 	if (lk->name_len <= LD_NAME_INLINE)
-		kmem_cache_free(ld_lock_cache, lk);
+		kmem_cache_free(ld_lock_cache(lk->name_len), lk);
 	else
 		kfree(lk);
 }
@@ -124,7 +141,7 @@ static void ld_lock_free_rcu(struct rcu_head *rcu)
 static size_t ld_lock_size(const struct ld_lock *lk)
 {
 	return lk->name_len <= LD_NAME_INLINE ?
-	       kmem_cache_size(ld_lock_cache) : ksize(lk);
+	       kmem_cache_size(ld_lock_cache(lk->name_len)) : ksize(lk);
 }
 
 /**
@@ -157,7 +174,7 @@ static void ld_lock_discard(struct ld_lock *lk)
 	atomic_dec(&lk->space->locks);
 	ld_space_put(lk->space);
 	if (lk->name_len <= LD_NAME_INLINE)
-		kmem_cache_free(ld_lock_cache, lk);
+		kmem_cache_free(ld_lock_cache(lk->name_len), lk);
 	else
 		kfree(lk);
 }
@@ -174,7 +191,7 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 		return NULL;
 	}
 	if (len <= LD_NAME_INLINE)
-		lk = kmem_cache_zalloc(ld_lock_cache, GFP_KERNEL_ACCOUNT);
+		lk = kmem_cache_zalloc(ld_lock_cache(len), GFP_KERNEL_ACCOUNT);
 	else
 		lk = kzalloc(struct_size(lk, name, len), GFP_KERNEL_ACCOUNT);
 	if (!lk) {
@@ -433,10 +450,11 @@ void ld_lock_remove(struct ld_lock *lk)
  * ld_space_trim() - drop idle locks of a lockspace, least recently used first
  * @space: the lockspace
  * @keep: how many idle locks it keeps at most; 0 when it goes
+ * @bound: for a bound, counted in idle_dropped; not when the lockspace goes
  *
  * Context: may sleep; no lock held.
  */
-void ld_space_trim(struct ld_space *space, u32 keep)
+void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 {
 	struct ld_lock *lk, *tmp;
 	LIST_HEAD(gone);
@@ -445,7 +463,8 @@ void ld_space_trim(struct ld_space *space, u32 keep)
 	while (space->nr_idle > keep) {
 		lk = list_first_entry(&space->idle, struct ld_lock, link);
 		ld_lock_unlink(lk, &gone);
-		ld_stat_inc(idle_dropped);
+		if (bound)
+			ld_stat_inc(idle_dropped);
 	}
 	spin_unlock(&space->lru_lock);
 	list_for_each_entry_safe(lk, tmp, &gone, link) {
@@ -458,7 +477,7 @@ void ld_space_trim(struct ld_space *space, u32 keep)
 static void ld_idle_trim_fn(struct work_struct *work)
 {
 	struct ld_space *space;
-	long over;
+	long over, nr;
 	u32 second;
 
 	for (;;) {
@@ -469,9 +488,11 @@ static void ld_idle_trim_fn(struct work_struct *work)
 		space = ld_space_most_idle(&second);
 		if (!space)
 			break;
-		ld_space_trim(space, max_t(long, second,
-					   (long)READ_ONCE(space->nr_idle) -
-					   over));
+		nr = READ_ONCE(space->nr_idle);
+		/* Down to the next largest, but at least one, ties too. */
+		ld_space_trim(space, min_t(long, nr - 1,
+					   max_t(long, second, nr - over)),
+			      true);
 		ld_space_put(space);
 		cond_resched();
 	}
@@ -490,7 +511,7 @@ void ld_lock_space_reap(struct ld_space *space)
 	struct ld_user *died;
 	LIST_HEAD(gone);
 
-	ld_space_trim(space, 0);
+	ld_space_trim(space, 0, false);
 	spin_lock(&space->lru_lock);
 	list_for_each_entry_safe(lk, tmp, &space->busy, link)
 		ld_lock_unlink(lk, &gone);
@@ -549,7 +570,7 @@ void ld_died_user_put(struct ld_user *user)
 u32 ld_lock_value(const struct ld_lock *lk, u8 *value)
 {
 	lockdep_assert_held(&lk->lock);
-	if (lk->value_valid) {
+	if (lk->value) {
 		memcpy(value, lk->value, LOCKDEV_VALUE_LEN);
 		return 0;
 	}
@@ -585,7 +606,6 @@ void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a)
 		ld_stat_add(memory, ksize(lk->value));
 	}
 	memcpy(lk->value, a->value, LOCKDEV_VALUE_LEN);
-	lk->value_valid = true;
 }
 
 /**
@@ -650,18 +670,22 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
  */
 int ld_table_init(void)
 {
-	int ret;
+	int i, ret = -ENOMEM;
 
-	ld_lock_cache = kmem_cache_create("lockdev_lock",
-					  struct_size_t(struct ld_lock, name,
-							LD_NAME_INLINE),
-					  __alignof__(struct ld_lock),
-					  SLAB_ACCOUNT, NULL);
-	if (!ld_lock_cache)
-		return -ENOMEM;
+	for (i = 0; i < LD_NAME_CACHES; i++) {
+		ld_lock_caches[i] = kmem_cache_create(ld_lock_cache_names[i],
+			struct_size_t(struct ld_lock, name,
+				      (i + 1) * LD_NAME_STEP),
+			__alignof__(struct ld_lock), SLAB_ACCOUNT, NULL);
+		if (!ld_lock_caches[i])
+			goto err;
+	}
 	ret = rhashtable_init(&ld_locks, &ld_locks_params);
-	if (ret)
-		kmem_cache_destroy(ld_lock_cache);
+	if (!ret)
+		return 0;
+err:
+	while (i--)
+		kmem_cache_destroy(ld_lock_caches[i]);
 	return ret;
 }
 
@@ -691,10 +715,13 @@ static void ld_table_exit_free(void *ptr, void *arg)
  */
 void ld_table_exit(void)
 {
+	int i;
+
 	cancel_work_sync(&ld_idle_trim_work);
 	rhashtable_free_and_destroy(&ld_locks, ld_table_exit_free, NULL);
 	rcu_barrier();
-	kmem_cache_destroy(ld_lock_cache);
+	for (i = 0; i < LD_NAME_CACHES; i++)
+		kmem_cache_destroy(ld_lock_caches[i]);
 }
 
 /**
@@ -716,7 +743,11 @@ void ld_lock_owner_died(struct ld_lock *lk, const struct ld_req *req)
 		atomic_inc(&lk->died_user->locks);
 	}
 	lk->owner_died = true;
-	lk->value_valid = false;
+	if (lk->value) {
+		ld_stat_add(memory, -(long)ksize(lk->value));
+		kfree(lk->value);
+		lk->value = NULL;
+	}
 	ld_stat_inc(owner_deaths);
 	ld_event_owner_died(lk, req);
 }
