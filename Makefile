@@ -63,7 +63,7 @@ LIB_SO := lib/$(LIB_REAL)
 LIB_A := lib/liblockdev.a
 LIB_PC := lib/liblockdev.pc
 LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
-	lib/query.c lib/strerror.c lib/monitor.c
+	lib/query.c lib/strerror.c lib/monitor.c lib/nl.c lib/dump.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 
 MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
@@ -84,7 +84,7 @@ module:
 
 lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC)
 
-lib/%.o: lib/%.c lib/lockdev.h lib/internal.h uapi/linux/lockdev.h
+lib/%.o: lib/%.c lib/lockdev.h lib/internal.h lib/nl.h uapi/linux/lockdev.h
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) $(NL_CFLAGS) -fPIC \
 		-fvisibility=hidden -c -o $@ $<
 

@@ -27,6 +27,11 @@
 #include <linux/string.h>
 
 #include "class.h"
+#include "events.h"
+#include "lockdev.h"
+#include "params.h"
+#include "space.h"
+#include "stats.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */
 DEFINE_MUTEX(ld_class_mutex);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Lock classes and learned order: the objects class.c keeps and
- * proc_order.c shows. The rest of the module sees only struct ld_class
- * pointers and the hooks in lockdev.h.
+ * proc_order.c shows, and the hooks the lock engine calls. The rest of the
+ * module sees only struct ld_class pointers. The summary of the classes a
+ * session has, struct ld_class_held, is part of struct ld_session
+ * (lockdev.h).
  *
  * Every class, edge and inversion belongs to one lockspace and lives as long
  * as it: ld_class_space_free() frees them when the lockspace goes. Classes
  * and edges are found without a lock, under RCU, in two hash tables; they
- * are created, listed and freed under ld_class_mutex.
+ * are created, listed and freed under ld_class_mutex (locking.h).
  */
 #ifndef LOCKDEV_KMOD_CLASS_H
 #define LOCKDEV_KMOD_CLASS_H
@@ -139,5 +141,57 @@ extern unsigned long ld_nr_inversions;
 extern bool ld_order_full;
 
 void ld_class_stat_reset(void);
+
+/* Lock classes and learned order (class.c); the hooks the lock engine calls. */
+struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
+			       u32 len);
+void ld_class_space_free(struct ld_space *space);
+void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
+void __ld_class_enter(struct ld_req *req);
+void __ld_class_leave(struct ld_req *req);
+void __ld_class_granted(struct ld_class *class);
+void __ld_class_waited(struct ld_class *class, u64 since);
+void __ld_class_released(struct ld_class *class, u64 since);
+
+/* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
+static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_learn(sess, lk);
+}
+
+/* @req enters the owned table: count its class in the session's summary. */
+static inline void ld_class_enter(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_enter(req);
+}
+
+/* @req leaves the owned table. */
+static inline void ld_class_leave(struct ld_req *req)
+{
+	if (req->lk->class)
+		__ld_class_leave(req);
+}
+
+/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
+static inline void ld_class_granted(struct ld_lock *lk)
+{
+	if (lk->class)
+		__ld_class_granted(lk->class);
+}
+
+static inline void ld_class_waited(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_waited(lk->class, since);
+}
+
+/* lock_stat: the release of a hold of @lk granted at @since. */
+static inline void ld_class_released(struct ld_lock *lk, u64 since)
+{
+	if (lk->class)
+		__ld_class_released(lk->class, since);
+}
 
 #endif /* LOCKDEV_KMOD_CLASS_H */

@@ -6,7 +6,9 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 
+#include "dev.h"
 #include "lockdev.h"
 
 static int lockdev_open(struct inode *inode, struct file *file)
@@ -37,6 +39,25 @@ static __poll_t lockdev_poll(struct file *file, poll_table *wait)
 	return ld_session_poll(file->private_data, file, wait);
 }
 
+/*
+ * /proc/PID/fdinfo/FD: the session's id, as /proc/lockdev/locks shows it,
+ * and its lockspace, or "-" while it has none.
+ */
+static void lockdev_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct ld_session *sess = file->private_data;
+	/* Pairs with smp_store_release() in ld_session_bind(). */
+	struct ld_space *space = smp_load_acquire(&sess->space);
+
+	seq_printf(m, "lockdev_session:\t%llu\n", sess->id);
+	seq_puts(m, "lockdev_lockspace:\t");
+	if (space)
+		ld_space_show_name(m, space);
+	else
+		seq_putc(m, '-');
+	seq_putc(m, '\n');
+}
+
 static const struct file_operations lockdev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= lockdev_open,
@@ -45,6 +66,7 @@ static const struct file_operations lockdev_fops = {
 	.poll		= lockdev_poll,
 	.unlocked_ioctl	= lockdev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= lockdev_show_fdinfo,
 };
 
 static struct miscdevice lockdev_misc = {

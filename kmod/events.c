@@ -17,7 +17,10 @@
 #include <net/genetlink.h>
 
 #include "class.h"
+#include "events.h"
 #include "lockdev.h"
+#include "report.h"
+#include "stats.h"
 
 /* Events waiting for ld_events_work; the queue has its own lock. */
 static struct sk_buff_head ld_events;

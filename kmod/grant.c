@@ -11,7 +11,12 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "class.h"
 #include "lockdev.h"
+#include "params.h"
+#include "space.h"
+#include "stats.h"
+#include "user.h"
 
 static const u32 ld_compat_mask[5] = {
 	[LOCKDEV_MODE_SHARED] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |

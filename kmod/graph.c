@@ -15,6 +15,8 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "report.h"
+#include "space.h"
 
 /*
  * struct ld_walk - one walk of the wait-for graph
@@ -211,7 +213,7 @@ static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
  * them closes a cycle too.
  *
  * Context: ld_graph(@lk) and @lk->lock held. The holders and waiters of
- * every lock of the lockspace that has waiters are frozen under it (lockdev.h),
+ * every lock of the lockspace that has waiters are frozen under it (locking.h),
  * so the walk reads them without their locks.
  * Return: 0, or -EDEADLK if waiting would close a cycle.
  */

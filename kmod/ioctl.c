@@ -11,7 +11,9 @@
 
 #include <uapi/linux/lockdev.h>
 
+#include "dev.h"
 #include "lockdev.h"
+#include "report.h"
 
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096

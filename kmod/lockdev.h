@@ -1,77 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internal interfaces between the files of the lockdev module.
+ * The lock path of the lockdev module: the lock objects and their table
+ * (table.c); the grant policy, waits and conversions (grant.c); the requests
+ * of the ioctls (request.c); deadlock detection over the wait-for graph
+ * (graph.c); the order mode and the order rule (order.c); lock sets
+ * (lockset.c); the session, one open file description of /dev/lockdev, with
+ * its handles and asynchronous completions (session.c); and walks of the
+ * locks (proc_locks.c).
  *
- * Files: main.c loads and unloads the module; dev.c is the misc device and
- * its file operations; session.c is the session (one open file) with its
- * handles and asynchronous completions; space.c the lockspaces and their
- * permissions; user.c the per-uid limits; lock.c the lock objects, the grant
- * policy, waits and conversions; graph.c deadlock detection over the
- * wait-for graph; order.c the order mode and the order rule; lockset.c
- * lock sets; report.c deadlock and order reports and /proc/lockdev/deadlocks;
- * class.c lock classes, learned order and per-class statistics; events.c
- * the events and the scanner of long holds and waits; netlink.c the
- * generic netlink family; ioctl.c decodes ioctls; stats.c the counters;
- * proc.c, proc_locks.c and proc_order.c the /proc/lockdev/ files and the
- * walk of the locks table; params.c the module parameters.
+ * The other parts have a header each: user.h the per-uid limits, space.h the
+ * lockspaces, report.h deadlock and order reports, class.h lock classes and
+ * learned order, events.h the events and the netlink family, stats.h the
+ * counters, proc.h the /proc/lockdev/ files, dev.h the device and its
+ * ioctls, params.h the limits' module parameters. main.c loads and unloads
+ * the module, each part in turn.
  *
- * Lock order of the module, outermost first:
- *
- *   ld_space.graph_mutex  every change to the waiters of any lock of the
- *                         lockspace, and the wait-for graph walk over them
- *     ld_lock.lock        one lock's holders, waiters and state
- *       ld_session.lock   one session's completions
- *
- * A session works in one lockspace and waits only for locks of it, so the
- * wait-for graph never crosses lockspaces: each has its own graph mutex, and
- * no task holds two of them. ld_graph(lk) is the one of @lk's lockspace.
- *
- * LOCKDEV_IOC_LIST takes ld_lock.lock under the xa_lock of the session's
- * handles; nothing takes that xa_lock under ld_lock.lock.
- *
- * ld_spaces_mutex (space.c), ld_users_mutex (user.c) and ld_reports_mutex
- * (report.c) are leaves: nothing else is taken under them. They may be taken
- * under a graph mutex, never under a spinlock. ld_class_mutex (class.c),
- * which creates lock classes and learned-order edges and guards their
- * lists, is a leaf as well; it is taken under no other lock of the module.
- * ld_session.lock also guards the session's class summary, and is taken for
- * it under ld_lock.lock or alone.
- *
- * The order check (order.c) takes ld_lock.lock of the session's other
- * locks under the xa_lock of its handles, as LIST does, with no ld_lock.lock
- * held.
- *
- * The uncontended path takes only ld_lock.lock: a lock whose waiter list is
- * empty has its holders changed under ld_lock.lock alone, and a lock with
- * waiters only under ld_graph() as well. So while a lockspace's graph mutex
- * is held, the holders and waiters of every lock of it that has waiters are
- * frozen, which is what lets graph.c walk them.
+ * The module's lock order, with what each lock protects, is in locking.h.
  */
 #ifndef LOCKDEV_KMOD_LOCKDEV_H
 #define LOCKDEV_KMOD_LOCKDEV_H
 
 #include <linux/atomic.h>
-#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
-#include <linux/skbuff.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <uapi/linux/lockdev.h>
 
-struct vfsmount;
+#include "params.h"
+#include "space.h"
+
+struct cred;
+struct ld_class;
+struct ld_report;
+struct ld_user;
 
 #define LOCKDEV_VERSION_MAJOR	0
 #define LOCKDEV_VERSION_MINOR	3
@@ -80,160 +51,6 @@ struct vfsmount;
 
 /* Bits of the modes, for masks of modes present. */
 #define LD_MODE_BIT(mode)	(1U << (mode))
-
-/* Limits, module parameters (params.c); read with READ_ONCE(). */
-extern unsigned int ld_max_locks_per_space;
-extern unsigned int ld_max_locks_per_user;
-extern unsigned int ld_max_waiters_per_user;
-extern unsigned int ld_max_sessions_per_user;
-extern unsigned int ld_max_spaces_per_user;
-extern unsigned int ld_max_classes;
-extern unsigned int ld_max_class_edges;
-extern unsigned int ld_max_classes_per_space;
-extern unsigned int ld_max_class_edges_per_space;
-extern unsigned int ld_max_classes_per_user;
-extern unsigned int ld_max_class_edges_per_user;
-extern unsigned int ld_max_idle_locks;
-extern unsigned int ld_max_idle_locks_per_space;
-
-/*
- * struct ld_user - per-uid accounting of limits
- * @node: in the users table, under ld_users_mutex.
- * @uid: the uid, in the initial user namespace. Immutable.
- * @ref: sessions and lockspaces that point here.
- * @locks: requests held or queued by sessions of this uid, and the
- *	owner-died locks its sessions left (until marked consistent or gone).
- * @waiters: requests queued by sessions of this uid.
- * @completions: asynchronous requests of this uid whose completion is not
- *	read yet (limited by max_waiters_per_user as well).
- * @sessions: sessions opened by this uid.
- * @spaces: lockspaces, named and default, created by this uid.
- *
- * The counters are atomic and need no lock.
- */
-struct ld_user {
-	struct hlist_node node;
-	kuid_t uid;
-	refcount_t ref;
-	atomic_t locks;
-	atomic_t waiters;
-	atomic_t completions;
-	atomic_t sessions;
-	atomic_t spaces;
-};
-
-struct ld_user *ld_user_get(kuid_t uid);
-void ld_user_put(struct ld_user *user);
-bool ld_user_charge(atomic_t *counter, unsigned int limit);
-
-/*
- * struct ld_space - a lockspace
- * @node: in the lockspaces table, under ld_spaces_mutex.
- * @ref: attached sessions plus existing locks; the last put frees it.
- * @user_ns: the user namespace it lives in; space.c holds one reference
- *	for all the lockspaces of a namespace.
- * @ipc: the IPC namespace it lives in, by its mqueue mount (space.c); a
- *	reference to the mount is held, so no other namespace has it.
- * @uid: owner; for a default lockspace, the uid it belongs to.
- * @gid: owner's group.
- * @mode: permission bits.
- * @is_default: a uid's default lockspace, which has no name.
- * @creator: the user charged for it; a reference is held.
- * @sessions: sessions bound to it. Atomic.
- * @locks: locks that exist in it, for its limit. Atomic.
- * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
- * @nr_classes: how many, for max_classes_per_space. ld_class_mutex; read
- *	with READ_ONCE() for a first check without it.
- * @nr_edges: its learned edges, for max_class_edges_per_space. As
- *	@nr_classes.
- * @graph_mutex: serialises changes to the waiters of its locks and the
- *	wait-for graph walks over them (graph.c).
- * @graph_walk: the number of the last walk. @graph_mutex.
- * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
- *	@dead, @idle, @stamp and @link (table.c).
- * @busy: its locks that are held, awaited, owner-died or being set up.
- * @idle: its idle locks, least recently used first.
- * @nr_idle: how many are on @idle.
- * @stamp: the last stamp given to a lock joining @busy or @idle.
- * @hash: its hash in the lockspaces table.
- * @name_len: length of @name.
- * @name: the name, not NUL-terminated.
- *
- * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
- * @graph_mutex and @graph_walk is immutable once the lockspace is in the
- * table.
- */
-struct ld_space {
-	struct hlist_node node;
-	refcount_t ref;
-	struct user_namespace *user_ns;
-	struct vfsmount *ipc;
-	kuid_t uid;
-	kgid_t gid;
-	umode_t mode;
-	bool is_default;
-	struct ld_user *creator;
-	atomic_t sessions;
-	atomic_t locks;
-	struct list_head classes;
-	u32 nr_classes;
-	u32 nr_edges;
-	struct mutex graph_mutex;	/* see the lock order above */
-	u64 graph_walk;
-	spinlock_t lru_lock;	/* see above */
-	struct list_head busy;
-	struct list_head idle;
-	u32 nr_idle;
-	u64 stamp;
-	u32 hash;
-	u16 name_len;
-	u8 name[];
-};
-
-/* Permissions a session has on its lockspace. */
-#define LD_MAY_READ	4
-#define LD_MAY_WRITE	2
-
-int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
-		    struct ld_space **spacep, unsigned int *permsp);
-int ld_space_default(const struct cred *cred, struct ld_space **spacep);
-void ld_space_get(struct ld_space *space);
-void ld_space_put(struct ld_space *space);
-void ld_space_enter(struct ld_space *space);
-void ld_space_leave(struct ld_space *space);
-void ld_space_exit(void);
-struct ld_space *ld_space_next(struct ld_space *prev);
-struct ld_space *ld_space_most_idle(u32 *second);
-
-/*
- * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
- * or the task of a netlink dump. Filled by ld_viewer_init(), then
- * immutable.
- * @file: the file, judged by its opener's credentials, or NULL.
- * @cred: the credentials; a reference is held.
- * @ipc: the IPC namespace, as lockspaces name it; a reference is held.
- * @pid_ns: the pid namespace that pids are shown in; a reference is held.
- * @all: sees every lockspace (the host's root).
- */
-struct ld_viewer {
-	const struct file *file;
-	const struct cred *cred;
-	struct vfsmount *ipc;
-	struct pid_namespace *pid_ns;
-	bool all;
-};
-
-void ld_viewer_init(struct ld_viewer *v, const struct file *file);
-void ld_viewer_exit(struct ld_viewer *v);
-bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
-void ld_space_show_name(struct seq_file *m, const struct ld_space *space);
-void ld_escape(struct seq_file *m, const u8 *s, size_t len);
-
-/* Bytes that /proc/lockdev/ files write as a backslash and three octal digits. */
-static inline bool ld_escaped(u8 c)
-{
-	return c < 0x21 || c > 0x7e || c == '\\' || c == '~';
-}
 
 /*
  * struct ld_lock - a named lock in a lockspace (table.c)
@@ -306,7 +123,7 @@ struct ld_lock {
 	u8 name[];
 };
 
-/* The graph mutex of @lk's lockspace (lock order above). */
+/* The graph mutex of @lk's lockspace (locking.h). */
 static inline struct mutex *ld_graph(const struct ld_lock *lk)
 {
 	return &lk->space->graph_mutex;
@@ -471,80 +288,6 @@ struct ld_class_held {
 		u32 count;
 	} slot[LD_CLASSES_HELD];
 };
-
-/*
- * struct ld_report_member - one session of a reported cycle, or the session
- * that broke the order; immutable once the report is kept
- * @session: the session's id.
- * @pid: the process that asked for @wait_name; a reference is held.
- * @comm: its comm.
- * @flags: LOCKDEV_MEMBER_* bits.
- * @held_mode: the mode held, or asked for by a request queued ahead.
- * @wait_mode: the mode asked for @wait_name.
- * @held_level: the level of the held lock.
- * @wait_level: the level of the request.
- * @held_len: length of @held_name.
- * @wait_len: length of @wait_name.
- * @held_name: the lock the session holds (or has queued ahead).
- * @wait_name: the lock the session waits for (or asked for).
- */
-struct ld_report_member {
-	u64 session;
-	struct pid *pid;
-	char comm[TASK_COMM_LEN];
-	u8 flags;
-	u8 held_mode;
-	u8 wait_mode;
-	u32 held_level;
-	u32 wait_level;
-	u16 held_len;
-	u16 wait_len;
-	const u8 *held_name;
-	const u8 *wait_name;
-};
-
-/*
- * struct ld_report - a deadlock or order violation, kept for
- * LOCKDEV_IOC_DEADLOCK and /proc/lockdev/deadlocks
- * @ref: the session's and the ring's references.
- * @seq: its number in the ring; set under ld_reports_mutex when kept.
- * @time_ns: when it happened.
- * @handle: the request's handle, or 0.
- * @reason: LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER.
- * @order_mode: for an order violation, the session's order mode.
- * @nr: members.
- * @space: the lockspace; a reference is held.
- * @names: where the members' names are copied.
- * @names_used: bytes of @names filled.
- * @m: the members.
- *
- * Filled by the task that builds it, then immutable once kept.
- */
-struct ld_report {
-	refcount_t ref;
-	u64 seq;
-	u64 time_ns;
-	u64 handle;
-	u32 reason;
-	u32 order_mode;
-	u32 nr;
-	struct ld_space *space;
-	u8 *names;
-	size_t names_used;
-	struct ld_report_member m[];
-};
-
-struct ld_report *ld_report_alloc(struct ld_space *space, u32 reason, u32 nr,
-				  size_t names, gfp_t gfp);
-void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
-		   struct pid *pid, const char *comm, const struct ld_req *held,
-		   u32 held_mode, bool queued, const struct ld_lock *wait_lk,
-		   u32 wait_mode, u32 wait_level);
-void ld_report_keep(struct ld_session *sess, struct ld_report *rep);
-void ld_report_session_exit(struct ld_session *sess);
-void ld_report_exit(void);
-int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d);
-extern const struct proc_ops ld_deadlocks_proc_ops;
 
 /*
  * struct ld_session - one open file description of /dev/lockdev
@@ -769,7 +512,6 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 
 /* Every lock, for the scanner of long holds and waits (events.c). */
 extern struct rhashtable ld_locks;
-extern const struct proc_ops ld_locks_proc_ops;
 
 /*
  * struct ld_waits - whom each waiter of one lock waits for, found in one
@@ -857,134 +599,5 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 		struct ld_args *a, u32 *failed);
 
 extern const char *const ld_mode_names[5];
-
-/* Lock classes and learned order (class.c); the hooks the lock engine calls. */
-struct ld_class *ld_class_find(struct ld_space *space, const u8 *name,
-			       u32 len);
-void ld_class_space_free(struct ld_space *space);
-void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
-void __ld_class_enter(struct ld_req *req);
-void __ld_class_leave(struct ld_req *req);
-void __ld_class_granted(struct ld_class *class);
-void __ld_class_waited(struct ld_class *class, u64 since);
-void __ld_class_released(struct ld_class *class, u64 since);
-
-/* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
-static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
-{
-	if (lk->class)
-		__ld_class_learn(sess, lk);
-}
-
-/* @req enters the owned table: count its class in the session's summary. */
-static inline void ld_class_enter(struct ld_req *req)
-{
-	if (req->lk->class)
-		__ld_class_enter(req);
-}
-
-/* @req leaves the owned table. */
-static inline void ld_class_leave(struct ld_req *req)
-{
-	if (req->lk->class)
-		__ld_class_leave(req);
-}
-
-/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
-static inline void ld_class_granted(struct ld_lock *lk)
-{
-	if (lk->class)
-		__ld_class_granted(lk->class);
-}
-
-static inline void ld_class_waited(struct ld_lock *lk, u64 since)
-{
-	if (lk->class)
-		__ld_class_waited(lk->class, since);
-}
-
-/* lock_stat: the release of a hold of @lk granted at @since. */
-static inline void ld_class_released(struct ld_lock *lk, u64 since)
-{
-	if (lk->class)
-		__ld_class_released(lk->class, since);
-}
-
-/* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
-extern const struct proc_ops ld_order_proc_ops;
-extern const struct proc_ops ld_lock_stat_proc_ops;
-
-/*
- * struct ld_stats_pcpu - per-CPU counters for /proc/lockdev/stats; gauges
- * are the sum over CPUs of increments and decrements. Updated with
- * this_cpu_*() and summed without a lock.
- */
-struct ld_stats_pcpu {
-	long sessions;
-	unsigned long sessions_opened;
-	long spaces;
-	long locks;
-	long holders;
-	long waiters;
-	unsigned long grants;
-	unsigned long contended;
-	unsigned long timeouts;
-	unsigned long cancels;
-	unsigned long eagains;
-	unsigned long deadlocks;
-	unsigned long owner_deaths;
-	long memory;
-	unsigned long cycles;
-	unsigned long order_violations;
-	unsigned long inversions;
-	long classes;
-	long class_edges;
-	unsigned long order_full;
-	unsigned long events;
-	unsigned long events_dropped;
-	long idle_locks;
-	unsigned long idle_dropped;
-};
-
-DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);
-
-#define ld_stat_add(field, n)	this_cpu_add(ld_stats.field, (n))
-#define ld_stat_inc(field)	this_cpu_inc(ld_stats.field)
-#define ld_stat_dec(field)	this_cpu_dec(ld_stats.field)
-
-int lockdev_stats_show(struct seq_file *m, void *v);
-int ld_stats_each(int (*fn)(const char *name, long value, void *arg),
-		  void *arg);
-
-int lockdev_dev_init(void);
-void lockdev_dev_exit(void);
-
-/* Events and the netlink family (events.c, netlink.c). */
-extern unsigned int ld_held_threshold_ms;
-extern unsigned int ld_wait_threshold_ms;
-extern struct genl_family ld_genl_family;
-
-struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
-			     size_t size, gfp_t gfp);
-void ld_event_send(struct sk_buff *skb);
-void ld_event_cancel(struct sk_buff *skb);
-void ld_event_report(const struct ld_report *rep);
-void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
-struct ld_class_edge;
-void ld_event_inversion(const struct ld_class_edge *e,
-			const struct ld_class_edge *back);
-void ld_events_kick(void);
-int ld_events_init(void);
-void ld_events_exit(void);
-int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
-		    struct user_namespace *ns);
-int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
-		  const struct ld_req *r, bool holder, u64 now,
-		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i);
-
-int lockdev_proc_init(void);
-void lockdev_proc_exit(void);
-
-long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* LOCKDEV_KMOD_LOCKDEV_H */

@@ -11,7 +11,12 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 
+#include "dev.h"
+#include "events.h"
 #include "lockdev.h"
+#include "proc.h"
+#include "report.h"
+#include "space.h"
 
 static int __init lockdev_init(void)
 {

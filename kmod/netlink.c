@@ -11,7 +11,10 @@
 #include <linux/slab.h>
 #include <net/genetlink.h>
 
+#include "events.h"
 #include "lockdev.h"
+#include "space.h"
+#include "stats.h"
 
 /**
  * ld_nl_put_space() - put a lockspace's name as /proc/lockdev/locks shows it
@@ -146,8 +149,13 @@ static int ld_nl_locks_start(struct netlink_callback *cb)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
+	/*
+	 * genetlink has checked the request against ld_nl_locks_policy: with
+	 * LOCKDEV_A_ALL, the walk goes on to the idle locks.
+	 */
 	ld_locks_iter_init(&d->it, NULL,
-			   netlink_capable(cb->skb, CAP_NET_ADMIN), false);
+			   netlink_capable(cb->skb, CAP_NET_ADMIN),
+			   nlmsg_find_attr(cb->nlh, GENL_HDRLEN, LOCKDEV_A_ALL));
 	ld_locks_iter_next(&d->it);
 	cb->args[0] = (long)d;
 	return 0;
@@ -185,12 +193,41 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 	return true;
 }
 
+/* The message of @lk, which nobody holds or awaits; false if @skb is full. */
+static bool ld_nl_dump_idle(struct sk_buff *skb, struct netlink_callback *cb,
+			    const struct ld_lock *lk)
+{
+	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->stamp);
+	void *hdr;
+
+	lockdep_assert_held(&lk->lock);
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+			  cb->nlh->nlmsg_seq, &ld_genl_family, NLM_F_MULTI,
+			  LOCKDEV_CMD_GET_LOCKS);
+	if (!hdr)
+		return false;
+	if (ld_nl_put_space(skb, lk->space, current_user_ns()) ||
+	    nla_put(skb, LOCKDEV_A_NAME, lk->name_len, lk->name) ||
+	    nla_put_u32(skb, LOCKDEV_A_STATE, LOCKDEV_STATE_IDLE) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, (s64)idle > 0 ? idle : 0,
+			      LOCKDEV_A_PAD) ||
+	    nla_put_u8(skb, LOCKDEV_A_OWNER_DIED, lk->owner_died) ||
+	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
+			      LOCKDEV_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return false;
+	}
+	genlmsg_end(skb, hdr);
+	return true;
+}
+
 /*
  * Fill @skb with the next messages. Each callback finds whom the waiters of
  * the lock it starts at wait for again (ld_waits_fill()), in time linear in
  * the lock's holders and waiters. A message always fits in an empty skb
  * (WAITS_FOR is capped); should one not, the dump fails with EMSGSIZE
- * rather than end short.
+ * rather than end short. A lock nobody holds or awaits has one message if
+ * it is owner-died, or if the walk is of the idle locks too.
  */
 static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -213,7 +250,9 @@ static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			if (ret)
 				return ret;
 		}
-		for (; d->done < wt->nr; d->done++) {
+		if (!wt->nr && (lk->owner_died || d->it.idle))
+			full = !ld_nl_dump_idle(skb, cb, lk);
+		for (; !full && d->done < wt->nr; d->done++) {
 			full = !ld_nl_dump_req(skb, cb, lk, wt, d->done, now);
 			if (full)
 				break;
@@ -301,9 +340,16 @@ static const struct nla_policy ld_nl_policy[LOCKDEV_A_MAX + 1] = {
 	[LOCKDEV_A_WAIT_THRESHOLD_MS] = { .type = NLA_U32 },
 };
 
+/* GET_LOCKS takes only its flag; strict validation rejects the rest. */
+static const struct nla_policy ld_nl_locks_policy[LOCKDEV_A_ALL + 1] = {
+	[LOCKDEV_A_ALL] = { .type = NLA_FLAG },
+};
+
 static const struct genl_ops ld_nl_ops[] = {
 	{
 		.cmd = LOCKDEV_CMD_GET_LOCKS,
+		.policy = ld_nl_locks_policy,
+		.maxattr = LOCKDEV_A_ALL,
 		.start = ld_nl_locks_start,
 		.dumpit = ld_nl_locks_dump,
 		.done = ld_nl_locks_done,

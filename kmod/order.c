@@ -9,6 +9,8 @@
 #include <linux/string.h>
 
 #include "lockdev.h"
+#include "report.h"
+#include "stats.h"
 
 /**
  * ld_name_cmp() - compare two names in the order's sense

@@ -5,7 +5,8 @@
  */
 #include <linux/moduleparam.h>
 
-#include "lockdev.h"
+#include "events.h"
+#include "params.h"
 
 unsigned int ld_max_locks_per_space = 4 << 20;
 module_param_named(max_locks_per_space, ld_max_locks_per_space, uint, 0644);

@@ -4,7 +4,9 @@
  */
 #include <linux/proc_fs.h>
 
-#include "lockdev.h"
+#include "proc.h"
+#include "report.h"
+#include "stats.h"
 
 static struct proc_dir_entry *lockdev_proc_dir;
 

@@ -18,6 +18,8 @@
 #include <linux/slab.h>
 
 #include "lockdev.h"
+#include "proc.h"
+#include "space.h"
 
 /* The names of the modes in /proc/lockdev/ files. */
 const char *const ld_mode_names[5] = {

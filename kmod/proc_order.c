@@ -13,7 +13,12 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
+#include <uapi/linux/lockdev.h>
+
 #include "class.h"
+#include "params.h"
+#include "proc.h"
+#include "space.h"
 
 /*
  * struct ld_order_iter - a reader's place in /proc/lockdev/order

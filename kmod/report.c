@@ -9,15 +9,20 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "events.h"
 #include "lockdev.h"
+#include "report.h"
+#include "space.h"
+#include "stats.h"
 
 /*
  * The most recent reports, oldest first from ld_reports_next; each slot
- * holds a reference. ld_reports_mutex is a leaf lock (lockdev.h).
+ * holds a reference. ld_reports_mutex is a leaf lock (locking.h).
  */
 static DEFINE_MUTEX(ld_reports_mutex);
 static struct ld_report *ld_reports[LOCKDEV_DEADLOCKS_KEPT];

@@ -13,7 +13,13 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "class.h"
 #include "lockdev.h"
+#include "params.h"
+#include "report.h"
+#include "space.h"
+#include "stats.h"
+#include "user.h"
 
 static struct kmem_cache *ld_req_cache;
 
@@ -670,7 +676,8 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 	a->generation = lk->generation;
 	if (lk->owner_died)
 		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;
-	if (list_empty(&lk->holders) && list_empty(&lk->waiters))
+	if (list_empty(&lk->holders) && list_empty(&lk->waiters) &&
+	    !lk->owner_died)
 		*lock_flags |= LOCKDEV_QUERY_IDLE;
 	if (a->want_value && ld_lock_value(lk, a->value))
 		*lock_flags |= LOCKDEV_QUERY_VALUE_INVALID;

@@ -10,6 +10,11 @@
 #include <linux/uaccess.h>
 
 #include "lockdev.h"
+#include "params.h"
+#include "report.h"
+#include "space.h"
+#include "stats.h"
+#include "user.h"
 
 static atomic64_t ld_session_ids = ATOMIC64_INIT(0);
 

@@ -13,11 +13,17 @@
 #include <linux/pid_namespace.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/user_namespace.h>
 
+#include "class.h"
 #include "lockdev.h"
+#include "params.h"
+#include "space.h"
+#include "stats.h"
+#include "user.h"
 
 #ifndef CONFIG_POSIX_MQUEUE
 #error "lockdev tells IPC namespaces apart by their mqueue mounts: CONFIG_POSIX_MQUEUE"

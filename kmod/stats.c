@@ -6,7 +6,9 @@
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 
-#include "lockdev.h"
+#include <uapi/linux/lockdev.h>
+
+#include "stats.h"
 
 DEFINE_PER_CPU(struct ld_stats_pcpu, ld_stats);
 

@@ -20,7 +20,13 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "class.h"
+#include "events.h"
 #include "lockdev.h"
+#include "params.h"
+#include "space.h"
+#include "stats.h"
+#include "user.h"
 
 /* Names up to this long live in the lock cache's objects. */
 #define LD_NAME_INLINE	48

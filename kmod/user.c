@@ -6,7 +6,8 @@
 #include <linux/hashtable.h>
 #include <linux/slab.h>
 
-#include "lockdev.h"
+#include "stats.h"
+#include "user.h"
 
 static DEFINE_MUTEX(ld_users_mutex);
 static DEFINE_HASHTABLE(ld_users, 8);

@@ -208,6 +208,42 @@ int lockdev_monitor_thresholds(struct lockdev_monitor *mon, int64_t held_ms,
 			       uint32_t *wait);
 void lockdev_monitor_close(struct lockdev_monitor *mon);
 
+/*
+ * The holders and waiters of every lock the caller may see, and the idle
+ * locks, from the module's GET_LOCKS dump (lockdev_locks_dump(3)). Needs no
+ * privilege and no session.
+ */
+
+/* Flags of lockdev_locks_dump(): IDLE, every idle lock (not only owner-died). */
+#define LOCKDEV_DUMP_IDLE	(1U << 0)
+#define LOCKDEV_DUMP_FLAGS_ALL	LOCKDEV_DUMP_IDLE
+
+/* One holder or waiter of a lock, or one idle lock. */
+struct lockdev_lock_info {
+	uint32_t lockspace_len;
+	char lockspace[4 * LOCKDEV_NAME_MAX + 1];	/* escaped as in /proc */
+	uint32_t name_len;
+	char name[LOCKDEV_NAME_MAX + 1];
+	uint32_t level;
+	uint32_t mode;			/* LOCKDEV_MODE_*, 0 if idle */
+	uint32_t state;			/* LOCKDEV_STATE_* */
+	uint32_t pid;			/* the process that asked, or 0 */
+	uint64_t session;		/* the session's id, 0 if idle */
+	char comm[16];
+	uint64_t age_ns;		/* held, waiting or idle for */
+	uint64_t generation;
+	uint32_t owner_died;		/* 0 or 1 */
+	uint32_t waits_for_truncated;	/* it waits for more than these */
+	uint32_t nr_waits_for;
+	uint32_t waits_for[LOCKDEV_WAITS_FOR_MAX];	/* pids */
+	uint64_t reserved[4];
+};
+
+int lockdev_locks_dump(unsigned int flags,
+		       int (*fn)(const struct lockdev_lock_info *info,
+				 void *arg),
+		       void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #include <netlink/netlink.h>
 
 #include "internal.h"
+#include "nl.h"
 
 /* Room for the datagrams read at once: one event each, the largest a cycle. */
 #define LOCKDEV_MONITOR_BUF	(256 * 1024)
@@ -29,57 +30,6 @@ struct lockdev_monitor {
 	size_t off;			/* the next message in @buf */
 	struct lockdev_event_member members[LOCKDEV_CYCLE_MAX];
 };
-
-/* libnl's error codes as errnos. */
-static int lockdev_nl_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_SUCCESS:
-		return 0;
-	case NLE_INTR:
-		return -EINTR;
-	case NLE_BAD_SOCK:
-		return -EBADF;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_EXIST:
-		return -EEXIST;
-	case NLE_INVAL:
-	case NLE_MSGTYPE_NOSUPPORT:
-	case NLE_MISSING_ATTR:
-		return -EINVAL;
-	case NLE_RANGE:
-		return -ERANGE;
-	case NLE_MSGSIZE:
-	case NLE_MSG_TOOSHORT:
-	case NLE_MSG_TRUNC:
-	case NLE_MSG_OVERFLOW:
-		return -EMSGSIZE;
-	case NLE_OPNOTSUPP:
-		return -EOPNOTSUPP;
-	case NLE_AF_NOSUPPORT:
-	case NLE_PROTO_MISMATCH:
-		return -EPROTONOSUPPORT;
-	case NLE_OBJ_NOTFOUND:
-		return -ENOENT;
-	case NLE_NOATTR:
-		return -ENODATA;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_BUSY:
-		return -EBUSY;
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_IMMUTABLE:
-		return -EROFS;
-	default:
-		return -EIO;
-	}
-}
 
 LOCKDEV_API
 void lockdev_monitor_close(struct lockdev_monitor *mon)
@@ -149,37 +99,6 @@ int lockdev_monitor_fd(const struct lockdev_monitor *mon)
 {
 	return nl_socket_get_fd(mon->events);
 }
-
-/* Copy a binary attribute as a NUL-terminated string of at most @room - 1. */
-static uint32_t lockdev_nla_copy(char *dst, size_t room,
-				 const struct nlattr *nla)
-{
-	size_t len;
-
-	if (!nla) {
-		dst[0] = '\0';
-		return 0;
-	}
-	len = (size_t)nla_len(nla);
-	if (len > room - 1)
-		len = room - 1;
-	memcpy(dst, nla_data(nla), len);
-	dst[len] = '\0';
-	return (uint32_t)len;
-}
-
-static uint32_t lockdev_nla_u32(const struct nlattr *nla)
-{
-	return nla ? nla_get_u32(nla) : 0;
-}
-
-static uint64_t lockdev_nla_u64(const struct nlattr *nla)
-{
-	return nla ? nla_get_u64(nla) : 0;
-}
-
-#define LOCKDEV_NLA_STR(dst, nla) \
-	lockdev_nla_copy((dst), sizeof(dst), (nla))
 
 static int lockdev_parse_member(struct lockdev_event_member *m,
 				struct nlattr *nest)

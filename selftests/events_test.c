@@ -434,6 +434,47 @@ TEST(unprivileged)
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
+/*
+ * Send @cmd (a dump if @dump) with one attribute, @attr: LOCKDEV_A_ALL as a
+ * flag, any other as a u32. The kernel's error as libnl returns it, or 0.
+ */
+static int raw_with_attr(__u8 cmd, bool dump, int attr)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = nlmsg_alloc();
+	int fam, ret = -ENOMEM;
+
+	if (!sk || !msg || genl_connect(sk))
+		goto out;
+	fam = genl_ctrl_resolve(sk, LOCKDEV_GENL_NAME);
+	if (fam < 0)
+		goto out;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0,
+			 dump ? NLM_F_DUMP : 0, cmd, LOCKDEV_GENL_VERSION) ||
+	    (attr == LOCKDEV_A_ALL ? nla_put_flag(msg, attr) :
+	     nla_put_u32(msg, attr, 0)))
+		goto out;
+	ret = nl_send_auto(sk, msg);
+	if (ret >= 0)
+		ret = nl_recvmsgs_default(sk);
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return ret;
+}
+
+/* GET_LOCKS takes the flag LOCKDEV_A_ALL and nothing else; others not it. */
+TEST_F(ev, attributes_per_command)
+{
+	EXPECT_EQ(0, raw_with_attr(LOCKDEV_CMD_GET_LOCKS, true, LOCKDEV_A_ALL));
+	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_GET_LOCKS, true,
+					    LOCKDEV_A_HELD_THRESHOLD_MS));
+	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_GET_LOCKS, true,
+					    LOCKDEV_A_PID));
+	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_THRESHOLDS, false,
+					    LOCKDEV_A_ALL));
+}
+
 /* One holder or waiter of a GET_LOCKS dump, as /proc/lockdev/locks shows it. */
 struct dump_line {
 	char name[ESC_MAX];

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -315,6 +316,105 @@ TEST_F(prog, list)
 	free(out);
 	EXPECT_EQ(64, sh("$LOCKDEV list --bogus 2>/dev/null"));
 	holder_stop(_metadata, &k, 'u');
+}
+
+/*
+ * lockdev list names the processes that have a session open now: after the
+ * process that took the lock has exited, the child that inherited its
+ * session, found by the session's id in its fdinfo.
+ */
+TEST_F(prog, list_names_openers)
+{
+	char name[64], cmd[256], want[64], *out;
+	struct lockdev *ld;
+	pid_t child = -1, p;
+	struct kid k;
+
+	snprintf(name, sizeof(name), "lib-openers-%d", getpid());
+	/* The grandchild is reaped here once its parent has gone. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (lockdev_open(&ld, 0) ||
+		    lockdev_lock(ld, name, LOCKDEV_MODE_EXCLUSIVE, 0, 0, NULL))
+			_exit(2);
+		p = fork();
+		if (p < 0)
+			_exit(3);
+		if (p == 0) {
+			/* The child keeps the session until told to go. */
+			if (kid_recv(&k, KID_TIMEOUT_S * 1000) == 'u' &&
+			    lockdev_unlock_name(ld, name))
+				_exit(4);
+			_exit(0);
+		}
+		_exit(write(k.wr, &p, sizeof(p)) == sizeof(p) ? 0 : 5);
+	}
+	ASSERT_EQ(sizeof(child), read(k.rd, &child, sizeof(child)));
+	ASSERT_EQ(0, reap(k.pid, WAIT_MS));
+
+	snprintf(cmd, sizeof(cmd), "$LOCKDEV list --name %s --json", name);
+	out = sh_out(cmd);
+	ASSERT_NE(NULL, out);
+	snprintf(want, sizeof(want), "\"open_by\": [%d]", child);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"state\": \"held\""));
+	EXPECT_EQ(NULL, strstr(out, "\"session\": 0"));
+	free(out);
+	snprintf(cmd, sizeof(cmd), "$LOCKDEV list --name %s", name);
+	out = sh_out(cmd);
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "OPEN-BY"));
+	snprintf(want, sizeof(want), " %d ", child);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	free(out);
+
+	EXPECT_EQ(0, kid_send(&k, 'u'));
+	EXPECT_EQ(0, reap(child, WAIT_MS));
+	close(k.rd);
+	close(k.wr);
+	EXPECT_EQ(0, lockdev_trylock(self->ld, name, LOCKDEV_MODE_EXCLUSIVE, 0,
+				     NULL));
+	EXPECT_EQ(0, lockdev_unlock_name(self->ld, name));
+}
+
+/*
+ * Idle resident locks: one whose owner died is listed (owner-died), the
+ * others only with --all (idle).
+ */
+TEST_F(prog, list_all)
+{
+	char cmd[256], *out;
+	struct lockdev_grant g;
+
+	lib_require(_metadata, LOCKDEV_FEATURE_RESIDENT, "resident locks");
+	ASSERT_EQ(0, lockdev_lock(self->ld, "lib-list-idle",
+				  LOCKDEV_MODE_EXCLUSIVE, 0, 0, &g));
+	ASSERT_EQ(0, lockdev_unlock(self->ld, g.handle));
+	out = sh_out("$LOCKDEV list --name lib-list-idle --json");
+	ASSERT_NE(NULL, out);
+	EXPECT_STREQ("[]\n", out);
+	free(out);
+	out = sh_out("$LOCKDEV list --all --name lib-list-idle --json");
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "\"state\": \"idle\"")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"open_by\": []"));
+	free(out);
+
+	/* The command's session ends holding it, lockdev killed under it. */
+	EXPECT_EQ(137, sh("$LOCKDEV -x lib-list-died sh -c 'kill -9 $PPID' 2>/dev/null; exit 137"));
+	snprintf(cmd, sizeof(cmd), "$LOCKDEV list --name lib-list-died");
+	out = sh_out(cmd);
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "owner-died")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "(owner died)"));
+	free(out);
+	ASSERT_EQ(0, lockdev_lock(self->ld, "lib-list-died",
+				  LOCKDEV_MODE_EXCLUSIVE, 0, 0, &g));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED,
+		  g.result & LOCKDEV_RESULT_OWNER_DIED);
+	EXPECT_EQ(0, lockdev_consistent(self->ld, g.handle));
+	EXPECT_EQ(0, lockdev_unlock(self->ld, g.handle));
 }
 
 TEST_F(prog, stats_order_monitor)

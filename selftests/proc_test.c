@@ -296,13 +296,23 @@ static int num_field(const char *src, long long *v)
 	return errno || *end ? -1 : 0;
 }
 
-/* Parse one line of entries: 11 fields, one space apart. */
+/* A decimal u64 field. */
+static int u64_field(const char *src, unsigned long long *v)
+{
+	char *end;
+
+	if (!*src || *src == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(src, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+/* Parse one line of entries: 12 fields, one space apart. */
 static int parse_line(const char *line, struct pline *p)
 {
 	char copy[8192], *rest = copy, *f[13];
-	unsigned long long gen, session;
 	long long v[5];
-	char *end;
 	int n = 0;
 
 	if (strlen(line) >= sizeof(copy))
@@ -321,25 +331,14 @@ static int parse_line(const char *line, struct pline *p)
 	    copy_field(p->comm, sizeof(p->comm), f[6]) ||
 	    num_field(f[7], &v[2]) ||
 	    num_field(f[8], &v[3]) ||
-	    copy_field(p->waits_for, sizeof(p->waits_for), f[10]))
-		return -1;
-	if (!*f[9])
-		return -1;
-	errno = 0;
-	gen = strtoull(f[9], &end, 10);
-	if (errno || *end)
-		return -1;
-	if (!*f[11])
-		return -1;
-	session = strtoull(f[11], &end, 10);
-	if (errno || *end)
+	    copy_field(p->waits_for, sizeof(p->waits_for), f[10]) ||
+	    u64_field(f[9], &p->generation) ||
+	    u64_field(f[11], &p->session))
 		return -1;
 	p->level = v[0];
 	p->pid = v[1];
 	p->age_ms = v[2];
 	p->owner_died = v[3];
-	p->generation = gen;
-	p->session = session;
 	return 0;
 }
 
@@ -498,7 +497,7 @@ TEST(all_lines_parse)
 		ASSERT_EQ(0, parse_line(line, p)) TH_LOG("line '%s'", line);
 		EXPECT_LE(0, p->age_ms);
 		EXPECT_NE(0, p->generation);
-		/* An idle owner-died lock's line. */
+		/* An idle owner-died lock: no mode, pid, comm nor session. */
 		if (!strcmp(p->state, "owner-died")) {
 			EXPECT_STREQ("-", p->mode);
 			EXPECT_EQ(0, p->pid);
@@ -511,7 +510,8 @@ TEST(all_lines_parse)
 		EXPECT_TRUE(!strcmp(p->mode, "none") ||
 			    !strcmp(p->mode, "shared") ||
 			    !strcmp(p->mode, "append") ||
-			    !strcmp(p->mode, "exclusive"));
+			    !strcmp(p->mode, "exclusive") ||
+			    !strcmp(p->mode, "none"));
 		EXPECT_TRUE(!strcmp(p->state, "held") ||
 			    !strcmp(p->state, "waiting") ||
 			    !strcmp(p->state, "converting"));
@@ -1299,11 +1299,19 @@ TEST(owner_died_line)
 	read_stats(&s1);
 	s0.v[stat_index("holders")]--;
 	expect_stats(_metadata, &s0, &s1, "owner died", names, deltas);
-	/* Idle and owner-died, it has one line of its own. */
+	/* Idle and owner-died: one line, with no holder's fields. */
 	n = find_lines(space, esc_name, lines, 4);
 	ASSERT_EQ(1, n);
+	EXPECT_STREQ("-", lines[0].mode);
 	EXPECT_STREQ("owner-died", lines[0].state);
+	EXPECT_EQ(0, lines[0].level);
+	EXPECT_EQ(0, lines[0].pid);
+	EXPECT_STREQ("-", lines[0].comm);
+	EXPECT_LE(0, lines[0].age_ms);
 	EXPECT_EQ(1, lines[0].owner_died);
+	EXPECT_NE(0, lines[0].generation);
+	EXPECT_STREQ("-", lines[0].waits_for);
+	EXPECT_EQ(0, lines[0].session);
 
 	ASSERT_EQ(0, lock_str(fd2, name, LOCKDEV_MODE_EXCLUSIVE, 0, &l));
 	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, l.result);
@@ -1323,6 +1331,163 @@ TEST(owner_died_line)
 	EXPECT_EQ(0, unlock_str(fd2, name));
 	EXPECT_EQ(s1.v[stat_index("locks")] - 1, stat_value("locks"));
 	close(fd2);
+}
+
+/*
+ * The "lockdev_session:" and "lockdev_lockspace:" lines of fdinfo @fd of
+ * task @pid ("self" for the caller); 0, or -1 if either is missing or not
+ * there exactly once.
+ */
+static int fdinfo_of(const char *pid, int fd, unsigned long long *session,
+		     char *space, size_t size)
+{
+	static const char skey[] = "\nlockdev_session:\t";
+	static const char lkey[] = "\nlockdev_lockspace:\t";
+	char path[64], *buf, *p, *end;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%d", pid, fd);
+	buf = read_file(path);
+	if (!buf)
+		return -1;
+	p = strstr(buf, skey);
+	if (!p || strstr(p + 1, skey))
+		goto out;
+	p += sizeof(skey) - 1;
+	errno = 0;
+	*session = strtoull(p, &end, 10);
+	if (errno || end == p || *end != '\n')
+		goto out;
+	p = strstr(buf, lkey);
+	if (!p || strstr(p + 1, lkey))
+		goto out;
+	p += sizeof(lkey) - 1;
+	end = strchr(p, '\n');
+	if (!end || (size_t)(end - p) >= size)
+		goto out;
+	memcpy(space, p, end - p);
+	space[end - p] = 0;
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+/*
+ * fdinfo names the session (unique, shared by dup() and fork()) and its
+ * lockspace as /proc/lockdev/locks does, "-" until it has one; a file that
+ * is not a session has no such lines.
+ */
+TEST(fdinfo_session)
+{
+	unsigned long long id, id2, id3;
+	char sp[ESC_MAX], want[ESC_MAX], name[64], path[64], *buf;
+	int fd = open_session(), fd2 = open_session(), fd3, pipefd[2];
+	struct kid k;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, fdinfo_of("self", fd, &id, sp, sizeof(sp)));
+	EXPECT_STREQ("-", sp);
+	ASSERT_EQ(0, fdinfo_of("self", fd2, &id2, sp, sizeof(sp)));
+	EXPECT_STREQ("-", sp);
+	EXPECT_NE(0, id);
+	EXPECT_NE(0, id2);
+	EXPECT_NE(id, id2);
+
+	fd3 = dup(fd);
+	ASSERT_LE(0, fd3);
+	ASSERT_EQ(0, fdinfo_of("self", fd3, &id3, sp, sizeof(sp)));
+	EXPECT_EQ(id, id3);
+	close(fd3);
+
+	/* Bound by a lock to the default lockspace, by ATTACH to a named one. */
+	snprintf(name, sizeof(name), "proc-fdinfo-%d", getpid());
+	ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));
+	ASSERT_EQ(0, fdinfo_of("self", fd, &id3, sp, sizeof(sp)));
+	EXPECT_EQ(id, id3);
+	EXPECT_STREQ(default_space(want), sp);
+	snprintf(name, sizeof(name), "proc fdinfo~%d", getpid());
+	ASSERT_EQ(0, attach_str(fd2, name, 0600));
+	ASSERT_EQ(0, fdinfo_of("self", fd2, &id3, sp, sizeof(sp)));
+	EXPECT_EQ(id2, id3);
+	EXPECT_STREQ(escape_str(want, name), sp);
+
+	/* A child that inherited the session sees the same id. */
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		EXPECT_EQ(0, fdinfo_of("self", fd, &id3, sp, sizeof(sp)));
+		EXPECT_EQ(id, id3);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
+
+	ASSERT_EQ(0, pipe(pipefd));
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pipefd[0]);
+	buf = read_file(path);
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(NULL, strstr(buf, "lockdev_"));
+	free(buf);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	close(fd2);
+}
+
+/*
+ * The last column of a holder's or waiter's line is its session's id, the
+ * one fdinfo gives: two sessions of one process are told apart, and a
+ * waiter's session is that of the descriptor it waits through.
+ */
+TEST(session_column)
+{
+	unsigned long long id, id2, id3;
+	int fd = open_session(), fd2 = open_session(), fd3 = open_session();
+	char name[64], esc_name[256], space[32], sp[ESC_MAX];
+	struct pline lines[8], *p;
+	struct kid k;
+	int n, i;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_LE(0, fd3);
+	snprintf(name, sizeof(name), "proc-session-%d", getpid());
+	escape_str(esc_name, name);
+	default_space(space);
+	ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));
+	ASSERT_EQ(0, lock_str(fd2, name, LOCKDEV_MODE_SHARED, 0, NULL));
+	ASSERT_EQ(0, fdinfo_of("self", fd, &id, sp, sizeof(sp)));
+	ASSERT_EQ(0, fdinfo_of("self", fd2, &id2, sp, sizeof(sp)));
+	ASSERT_EQ(0, fdinfo_of("self", fd3, &id3, sp, sizeof(sp)));
+
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		EXPECT_EQ(0, lock_wait(fd3, name, LOCKDEV_MODE_EXCLUSIVE));
+		EXPECT_EQ(0, unlock_str(fd3, name));
+		KID_EXIT();
+	}
+	ASSERT_EQ(0, wait_task_state(fd, name, LOCKDEV_STATE_WAITING, k.pid));
+
+	n = find_lines(space, esc_name, lines, 8);
+	ASSERT_EQ(3, n);
+	for (i = 0; i < n; i++)
+		if (lines[i].session == id)
+			break;
+	EXPECT_LT(i, n) TH_LOG("no line of session %llu", id);
+	for (i = 0; i < n; i++)
+		if (lines[i].session == id2)
+			break;
+	EXPECT_LT(i, n) TH_LOG("no line of session %llu", id2);
+	p = line_of(lines, n, k.pid, "waiting");
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(id3, p->session);
+
+	EXPECT_EQ(0, unlock_str(fd, name));
+	EXPECT_EQ(0, unlock_str(fd2, name));
+	EXPECT_EQ(0, kid_reap(&k));
+	close(fd);
+	close(fd2);
+	close(fd3);
 }
 
 /* A conversion deadlock of two readers: deadlocks counts it once. */
@@ -1398,11 +1563,8 @@ TEST(stats_memory)
 	ASSERT_LE(0, base);
 	fd = open_session();
 	ASSERT_LE(0, fd);
-	/*
-	 * A lockspace of its own, which goes with the session, and with it
-	 * the locks it leaves resident.
-	 */
-	snprintf(name, sizeof(name), "proc-mem-%d", getpid());
+	/* A lockspace of its own, whose idle locks go when it closes. */
+	snprintf(name, sizeof(name), "proc-mem-space-%d", getpid());
 	ASSERT_EQ(0, attach_str(fd, name, 0600));
 	snprintf(name, sizeof(name), "proc-mem-%d-%06d", getpid(), 0);
 	ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));

@@ -944,9 +944,12 @@ static int parse_locks_line(char *line, struct locks_line *p)
 {
 	long long v[5];
 	char *f[13];
+	int n = split(line, f, 12);
 
-	if (split(line, f, 12) != 12)
+	/* Snapshots written before the session column have 11 fields. */
+	if (n != 11 && n != 12)
 		return -1;
+	p->session = 0;
 	if (field_str(p->space, sizeof(p->space), f[0]) ||
 	    field_str(p->name, sizeof(p->name), f[1]) ||
 	    field_num(f[2], &v[0]) ||
@@ -958,7 +961,7 @@ static int parse_locks_line(char *line, struct locks_line *p)
 	    field_num(f[8], &v[3]) ||
 	    field_u64(f[9], &p->generation) ||
 	    parse_waits(f[10], p) ||
-	    field_u64(f[11], &p->session))
+	    (n == 12 && field_u64(f[11], &p->session)))
 		return -1;
 	p->level = v[0];
 	p->pid = v[1];

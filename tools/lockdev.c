@@ -16,6 +16,7 @@
  * but no device node; 77 permission denied.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,6 +92,18 @@ static int proc_failure(const char *path, int err)
 	}
 	fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(err));
 	return EX_OSERR;
+}
+
+static int parse_uint(const char *s, unsigned long max, int base,
+		      unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	if (!*s || *end || errno || *out > max || s[0] == '-')
+		return -1;
+	return 0;
 }
 
 /* ---- /proc/lockdev tables ---------------------------------------------- */
@@ -189,10 +203,8 @@ static void json_number(const char *field)
 }
 
 /* Milliseconds as a short human age. */
-static const char *age(const char *ms_field, char *buf, size_t len)
+static const char *fmt_age(unsigned long long ms, char *buf, size_t len)
 {
-	unsigned long long ms = strtoull(ms_field, NULL, 10);
-
 	if (ms < 1000)
 		snprintf(buf, len, "%llums", ms);
 	else if (ms < 60000)
@@ -203,6 +215,38 @@ static const char *age(const char *ms_field, char *buf, size_t len)
 		snprintf(buf, len, "%lluh%02llum", ms / 3600000,
 			 ms / 60000 % 60);
 	return buf;
+}
+
+/* A field of milliseconds as a short human age. */
+static const char *age(const char *ms_field, char *buf, size_t len)
+{
+	return fmt_age(strtoull(ms_field, NULL, 10), buf, len);
+}
+
+/* @n bytes at @buf escaped as /proc/lockdev shows them, into @out. */
+static char *escape_to(char *out, const char *buf, size_t n)
+{
+	char *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = buf[i];
+
+		if (c < 0x21 || c > 0x7e || c == '\\' || c == '~')
+			o += sprintf(o, "\\%03o", c);
+		else
+			*o++ = (char)c;
+	}
+	*o = 0;
+	return out;
+}
+
+static const char *mode_str(uint32_t mode)
+{
+	static const char *const names[] = { "?", "shared", "append",
+					     "exclusive", "none" };
+
+	return names[mode <= LOCKDEV_MODE_NONE ? mode : 0];
 }
 
 /*
@@ -235,8 +279,289 @@ static int proc_table_open(const char *file, FILE **fp)
 
 /* ---- lockdev list ------------------------------------------------------ */
 
-enum { L_SPACE, L_NAME, L_LEVEL, L_MODE, L_STATE, L_PID, L_COMM, L_AGE,
-	L_DIED, L_GEN, L_WAITS, L_FIELDS };
+/* A process that has a session open, from its /proc/PID/fdinfo. */
+struct opener {
+	uint64_t session;
+	pid_t pid;
+};
+
+struct list_ctx {
+	const char *space;
+	const char *name;
+	pid_t pid;		/* --pid, or 0 */
+	bool json;
+	bool started;		/* the table's header or the array's '[' is out */
+	bool first;		/* no line yet */
+	struct opener *openers;	/* sorted by session, then pid */
+	size_t nr_openers;
+};
+
+static int opener_cmp(const void *a, const void *b)
+{
+	const struct opener *x = a, *y = b;
+
+	if (x->session != y->session)
+		return x->session < y->session ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The session of descriptor @fd of @pid, from its "lockdev_session:" line. */
+static uint64_t fd_session(int pid_dir, const char *fd)
+{
+	static const char key[] = "lockdev_session:";
+	char path[64], buf[4096], *p;
+	uint64_t session = 0;
+	struct stat st;
+	ssize_t n;
+	int f;
+
+	/* Only a character device can be /dev/lockdev. */
+	snprintf(path, sizeof(path), "fd/%s", fd);
+	if (fstatat(pid_dir, path, &st, 0) || !S_ISCHR(st.st_mode))
+		return 0;
+	snprintf(path, sizeof(path), "fdinfo/%s", fd);
+	f = openat(pid_dir, path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 0;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, sizeof(key) - 1)) {
+			session = strtoull(p + sizeof(key) - 1, NULL, 10);
+			break;
+		}
+	}
+	return session;
+}
+
+/* Add each session @pid has open (once) to @c->openers; -1 out of memory. */
+static int scan_pid(struct list_ctx *c, int proc, const char *pid_name,
+		    size_t *cap)
+{
+	struct opener *more;
+	struct dirent *e;
+	size_t i, first = c->nr_openers;
+	uint64_t session;
+	int pid_dir, fds;
+	DIR *d;
+
+	pid_dir = openat(proc, pid_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pid_dir < 0)
+		return 0;
+	fds = openat(pid_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fds < 0 ? NULL : fdopendir(fds);
+	if (!d) {
+		if (fds >= 0)
+			close(fds);
+		close(pid_dir);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		session = fd_session(pid_dir, e->d_name);
+		if (!session)
+			continue;
+		for (i = first; i < c->nr_openers; i++)
+			if (c->openers[i].session == session)
+				break;
+		if (i < c->nr_openers)
+			continue;
+		if (c->nr_openers == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			more = realloc(c->openers, *cap * sizeof(*more));
+			if (!more) {
+				closedir(d);
+				close(pid_dir);
+				return -1;
+			}
+			c->openers = more;
+		}
+		c->openers[c->nr_openers].session = session;
+		c->openers[c->nr_openers++].pid = atoi(pid_name);
+	}
+	closedir(d);
+	close(pid_dir);
+	return 0;
+}
+
+/*
+ * Find the processes that have each session open, as lslocks does for open
+ * file description locks: by the "lockdev_session:" line of every
+ * /proc/PID/fdinfo the caller may read. This process is left out: it may
+ * have inherited a session from its shell, but goes away at once.
+ */
+static int scan_openers(struct list_ctx *c)
+{
+	struct dirent *e;
+	size_t cap = 0;
+	int proc, ret = 0;
+	char self[16];
+	DIR *d;
+
+	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = proc < 0 ? NULL : fdopendir(dup(proc));
+	if (!d) {
+		if (proc >= 0)
+			close(proc);
+		return 0;
+	}
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	while (!ret && (e = readdir(d)))
+		if (isdigit((unsigned char)e->d_name[0]) &&
+		    strcmp(e->d_name, self))
+			ret = scan_pid(c, proc, e->d_name, &cap);
+	closedir(d);
+	close(proc);
+	if (!ret)
+		qsort(c->openers, c->nr_openers, sizeof(*c->openers),
+		      opener_cmp);
+	return ret;
+}
+
+/* The openers of @session: *@n of them from the returned one. */
+static const struct opener *openers_of(const struct list_ctx *c,
+				       uint64_t session, size_t *n)
+{
+	size_t lo = 0, hi = c->nr_openers, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->openers[mid].session < session)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (*n = 0; lo + *n < c->nr_openers &&
+	     c->openers[lo + *n].session == session; (*n)++)
+		;
+	return c->openers + lo;
+}
+
+static const char *state_str(const struct lockdev_lock_info *l)
+{
+	switch (l->state) {
+	case LOCKDEV_STATE_HELD:
+		return "held";
+	case LOCKDEV_STATE_WAITING:
+		return "waiting";
+	case LOCKDEV_STATE_CONVERTING:
+		return "converting";
+	case LOCKDEV_STATE_IDLE:
+		return l->owner_died ? "owner-died" : "idle";
+	}
+	return "?";
+}
+
+/* The pids of @n openers at @o, comma-separated, in @buf; "-" for none. */
+static const char *pid_list(const struct opener *o, size_t n, char *buf,
+			    size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%d", i ? "," : "",
+				 (int)o[i].pid);
+	if (!n)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static void list_text(const struct lockdev_lock_info *l,
+		      const struct opener *o, size_t n)
+{
+	char name[4 * LOCKDEV_NAME_MAX + 1], comm[4 * 16 + 1], pid[16];
+	char agebuf[32], open_by[256];
+	uint32_t i;
+
+	escape_to(name, l->name, l->name_len);
+	escape_to(comm, l->comm, strnlen(l->comm, sizeof(l->comm)));
+	if (l->state == LOCKDEV_STATE_IDLE)
+		snprintf(comm, sizeof(comm), "-");
+	snprintf(pid, sizeof(pid), l->pid ? "%u" : "-", l->pid);
+	printf("%-16s %-24s %-9s %-10s %7s %-16s %8s %-12s ", l->lockspace,
+	       name, l->mode ? mode_str(l->mode) : "-", state_str(l), pid,
+	       comm, fmt_age(l->age_ns / 1000000, agebuf, sizeof(agebuf)),
+	       pid_list(o, n, open_by, sizeof(open_by)));
+	for (i = 0; i < l->nr_waits_for; i++)
+		printf("%s%u", i ? "," : "", l->waits_for[i]);
+	printf("%s%s%s\n", l->nr_waits_for ? "" : "-",
+	       l->waits_for_truncated ? ",..." : "",
+	       l->owner_died ? " (owner died)" : "");
+}
+
+static void list_json(const struct lockdev_lock_info *l,
+		      const struct opener *o, size_t n, bool first)
+{
+	uint32_t i;
+	size_t k;
+
+	printf("%s\n  {\"lockspace\": ", first ? "" : ",");
+	json_string(l->lockspace);
+	fputs(", \"name\": ", stdout);
+	json_bytes(l->name, l->name_len);
+	printf(", \"level\": %u, \"mode\": \"%s\", \"state\": \"%s\", \"pid\": %u, \"comm\": ",
+	       l->level, l->mode ? mode_str(l->mode) : "-", state_str(l),
+	       l->pid);
+	if (l->state == LOCKDEV_STATE_IDLE)
+		fputs("\"-\"", stdout);
+	else
+		json_bytes(l->comm, strnlen(l->comm, sizeof(l->comm)));
+	printf(", \"age_ms\": %llu, \"owner_died\": %s, \"generation\": %llu, \"waits_for\": [",
+	       (unsigned long long)(l->age_ns / 1000000),
+	       l->owner_died ? "true" : "false",
+	       (unsigned long long)l->generation);
+	for (i = 0; i < l->nr_waits_for; i++)
+		printf("%s%u", i ? ", " : "", l->waits_for[i]);
+	printf("], \"waits_for_truncated\": %s, \"session\": %llu, \"open_by\": [",
+	       l->waits_for_truncated ? "true" : "false",
+	       (unsigned long long)l->session);
+	for (k = 0; k < n; k++)
+		printf("%s%d", k ? ", " : "", (int)o[k].pid);
+	fputs("]}", stdout);
+}
+
+/* The header of the table, or the start of the array, once. */
+static void list_start(struct list_ctx *c)
+{
+	if (c->started)
+		return;
+	c->started = true;
+	if (c->json)
+		fputs("[", stdout);
+	else
+		printf("%-16s %-24s %-9s %-10s %7s %-16s %8s %-12s %s\n",
+		       "LOCKSPACE", "NAME", "MODE", "STATE", "PID", "COMM",
+		       "AGE", "OPEN-BY", "WAITS-FOR");
+}
+
+static int list_one(const struct lockdev_lock_info *l, void *arg)
+{
+	struct list_ctx *c = arg;
+	const struct opener *o = NULL;
+	size_t n = 0;
+
+	if (l->session)
+		o = openers_of(c, l->session, &n);
+	if ((c->space && !field_is(l->lockspace, c->space)) ||
+	    (c->name && (l->name_len != strlen(c->name) ||
+			 memcmp(l->name, c->name, l->name_len))) ||
+	    (c->pid && (pid_t)l->pid != c->pid))
+		return 0;
+	list_start(c);
+	if (c->json)
+		list_json(l, o, n, c->first);
+	else
+		list_text(l, o, n);
+	c->first = false;
+	return 0;
+}
 
 static int cmd_list(int argc, char **argv)
 {
@@ -244,99 +569,74 @@ static int cmd_list(int argc, char **argv)
 		{ "lockspace", required_argument, NULL, 'l' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *space = NULL, *name = NULL, *pid = NULL;
-	char *line = NULL, agebuf[32];
-	bool json = false, first = true;
-	struct fields fs;
-	size_t cap = 0;
-	FILE *f;
-	int c, ret;
+	const char *usage_line =
+		"usage: %s list [--lockspace NAME] [--name NAME] [--pid PID] [--all] [--json]\n";
+	struct list_ctx c = { .first = true };
+	unsigned int flags = 0;
+	unsigned long v;
+	int ch, ret;
 
-	while ((c = getopt_long(argc, argv, "l:N:p:Jh", opts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(argc, argv, "l:N:p:aJh", opts, NULL)) != -1) {
+		switch (ch) {
 		case 'l':
-			space = optarg;
+			c.space = optarg;
 			break;
 		case 'N':
-			name = optarg;
+			c.name = optarg;
 			break;
 		case 'p':
-			pid = optarg;
+			if (parse_uint(optarg, INT32_MAX, 10, &v) || !v) {
+				fprintf(stderr, "%s: list: bad pid '%s'\n",
+					prog, optarg);
+				return EX_USAGE;
+			}
+			c.pid = (pid_t)v;
+			break;
+		case 'a':
+			flags |= LOCKDEV_DUMP_IDLE;
 			break;
 		case 'J':
-			json = true;
+			c.json = true;
 			break;
 		case 'h':
-			printf("usage: %s list [--lockspace NAME] [--name NAME] [--pid PID] [--json]\n",
-			       prog);
+			printf(usage_line, prog);
 			return 0;
 		default:
 			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: %s list [--lockspace NAME] [--name NAME] [--pid PID] [--json]\n",
-			prog);
+		fprintf(stderr, usage_line, prog);
 		return EX_USAGE;
 	}
-	ret = proc_table_open("locks", &f);
-	if (ret)
-		return ret;
-
-	if (json)
-		fputs("[", stdout);
-	else
-		printf("%-16s %-24s %-9s %-10s %7s %-16s %8s %s\n", "LOCKSPACE",
-		       "NAME", "MODE", "STATE", "PID", "COMM", "AGE", "WAITS-FOR");
-	while (getline(&line, &cap, f) >= 0) {
-		if (line[0] == '#')
-			continue;
-		split(line, &fs);
-		if (fs.n < L_FIELDS)
-			continue;
-		if ((space && !field_is(fs.f[L_SPACE], space)) ||
-		    (name && !field_is(fs.f[L_NAME], name)) ||
-		    (pid && strcmp(fs.f[L_PID], pid)))
-			continue;
-		if (!json) {
-			printf("%-16s %-24s %-9s %-10s %7s %-16s %8s %s%s\n",
-			       fs.f[L_SPACE], fs.f[L_NAME], fs.f[L_MODE],
-			       fs.f[L_STATE], fs.f[L_PID], fs.f[L_COMM],
-			       age(fs.f[L_AGE], agebuf, sizeof(agebuf)),
-			       fs.f[L_WAITS],
-			       strcmp(fs.f[L_DIED], "1") ? "" : " (owner died)");
-			continue;
-		}
-		printf("%s\n  {\"lockspace\": ", first ? "" : ",");
-		json_string(fs.f[L_SPACE]);
-		fputs(", \"name\": ", stdout);
-		json_string(fs.f[L_NAME]);
-		fputs(", \"level\": ", stdout);
-		json_number(fs.f[L_LEVEL]);
-		printf(", \"mode\": \"%s\", \"state\": \"%s\", \"pid\": ",
-		       fs.f[L_MODE], fs.f[L_STATE]);
-		json_number(fs.f[L_PID]);
-		fputs(", \"comm\": ", stdout);
-		json_string(fs.f[L_COMM]);
-		fputs(", \"age_ms\": ", stdout);
-		json_number(fs.f[L_AGE]);
-		printf(", \"owner_died\": %s, \"generation\": ",
-		       strcmp(fs.f[L_DIED], "1") ? "false" : "true");
-		json_number(fs.f[L_GEN]);
-		/* waits_for is "-" or pids separated by commas. */
-		printf(", \"waits_for\": [%s]}",
-		       strcmp(fs.f[L_WAITS], "-") ? fs.f[L_WAITS] : "");
-		first = false;
+	/* The module's /proc/lockdev says it is loaded, as for the others. */
+	if (access(PROC_DIR, F_OK))
+		return proc_failure(PROC_DIR, errno);
+	if (scan_openers(&c)) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EX_OSERR;
 	}
-	if (json)
-		fputs(first ? "]\n" : "\n]\n", stdout);
-	free(line);
-	fclose(f);
-	return 0;
+	ret = lockdev_locks_dump(flags, list_one, &c);
+	free(c.openers);
+	if (!ret)
+		list_start(&c);
+	if (c.json && c.started)
+		fputs(c.first ? "]\n" : "\n]\n", stdout);
+	if (!ret)
+		return 0;
+	fflush(stdout);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "%s: list: the module's netlink family is not reachable here (an older module, or another network namespace)\n",
+			prog);
+		return EXIT_NOT_AVAILABLE;
+	}
+	fprintf(stderr, "%s: list: %s\n", prog, strerror(-ret));
+	return ret == -EPERM || ret == -EACCES ? EX_NOPERM : EX_OSERR;
 }
 
 /* ---- lockdev order ----------------------------------------------------- */
@@ -403,7 +703,7 @@ static int proc_table_read(const char *file, char ***linesp, size_t *np)
 {
 	char *line = NULL, **lines = NULL, **more;
 	size_t cap = 0, n = 0;
-	FILE *f;
+	FILE *f = NULL;
 	int ret;
 
 	ret = proc_table_open(file, &f);
@@ -624,14 +924,6 @@ static void print_escaped(const char *buf, size_t n)
 		else
 			putchar(c);
 	}
-}
-
-static const char *mode_str(uint32_t mode)
-{
-	static const char *const names[] = { "?", "shared", "append",
-					     "exclusive" };
-
-	return names[mode <= LOCKDEV_MODE_EXCLUSIVE ? mode : 0];
 }
 
 static const char *const event_names[] = {
@@ -914,18 +1206,6 @@ static void run_usage(FILE *f)
 		"      --fd N                lock in the session open on fd N\n"
 		"      --verbose             say how long getting the lock took\n"
 		"  -h, --help                show this help\n", prog);
-}
-
-static int parse_uint(const char *s, unsigned long max, int base,
-		      unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, base);
-	if (!*s || *end || errno || *out > max || s[0] == '-')
-		return -1;
-	return 0;
 }
 
 static int parse_seconds(const char *s, uint64_t *ns)

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lockbench: kernel memory per held lock, by name length, from what the
+ * whole kernel's slab caches and vmalloc areas grow by while one session
+ * holds cfg.mem_locks locks (not from the module's own counter).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockbench.h"
+
+struct mem_fig mem_figs[NR_NAME_LENS];
+
+/* Name i of length len: unique by its index, the rest pseudo-random. */
+static void mem_name(char *s, int len, long i)
+{
+	uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15ULL + 1;
+	int j;
+
+	j = snprintf(s, len + 1, "lb.m%d.%08lx.", len, i);
+	for (; j < len; j++)
+		s[j] = 'a' + rnd_next(&x) % 26;
+}
+
+static void measure_len(struct mem_fig *f, uint64_t *handles)
+{
+	long long slab0, vm0, slab1, vm1;
+	char name[LOCKDEV_NAME_MAX + 1];
+	long n, k;
+	int fd, e = 0;
+
+	fd = open_session(NULL);
+	if (fd < 0) {
+		snprintf(f->why, sizeof(f->why), "%s: %s", DEV_PATH,
+			 strerror(-fd));
+		return;
+	}
+	if (settle_kernel(&slab0, &vm0) < 0) {
+		snprintf(f->why, sizeof(f->why),
+			 "/proc/slabinfo or VmallocUsed unreadable");
+		close(fd);
+		return;
+	}
+	for (n = 0; n < cfg.mem_locks; n++) {
+		mem_name(name, f->name_len, n);
+		e = ld_lock(fd, name, f->name_len, LOCKDEV_MODE_EXCLUSIVE,
+			    LOCKDEV_LOCK_NONBLOCK, &handles[n]);
+		if (e)
+			break;
+	}
+	kernel_mem(&slab1, &vm1);
+	f->locks = n;
+	if (e)
+		snprintf(f->why, sizeof(f->why), "lock %s: %s",
+			 count_str(n + 1), errname(e));
+	if (n > 0) {
+		f->slab = slab1 - slab0;
+		f->vmalloc = vm1 - vm0;
+		f->bytes_per_lock = (double)(f->slab + f->vmalloc) / (double)n;
+	}
+	/* Unlock first: closing a session with EXCLUSIVE locks marks them. */
+	for (k = 0; k < n; k++)
+		ld_unlock(fd, handles[k]);
+	close(fd);
+}
+
+void run_memory(void)
+{
+	uint64_t *handles;
+	int i;
+
+	for (i = 0; i < NR_NAME_LENS; i++) {
+		mem_figs[i].name_len = name_lens[i];
+		mem_figs[i].bytes_per_lock = NAN;
+	}
+	if (!sys.lock_ok) {
+		for (i = 0; i < NR_NAME_LENS; i++)
+			snprintf(mem_figs[i].why, sizeof(mem_figs[i].why), "%s",
+				 sys.lock_why);
+		return;
+	}
+	handles = calloc(cfg.mem_locks, sizeof(*handles));
+	if (!handles) {
+		snprintf(mem_figs[0].why, sizeof(mem_figs[0].why), "%s",
+			 strerror(ENOMEM));
+		return;
+	}
+	for (i = 0; i < NR_NAME_LENS; i++) {
+		note("memory: %s locks with names of %d bytes ...",
+		     count_str(cfg.mem_locks), name_lens[i]);
+		measure_len(&mem_figs[i], handles);
+	}
+	free(handles);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Events and the generic netlink family "lockdev". events.c renders events
+ * where they happen, queues them and multicasts them from a work item, and
+ * scans for locks held or awaited past the thresholds (module parameters,
+ * defined in params.c); netlink.c is the family: its commands, and the
+ * attributes of a lockspace and of a holder or waiter, which events share.
+ * The queue has its own lock, taken under ld_lock.lock and ld_class_mutex
+ * (locking.h).
+ */
+#ifndef LOCKDEV_KMOD_EVENTS_H
+#define LOCKDEV_KMOD_EVENTS_H
+
+#include <linux/types.h>
+
+struct genl_family;
+struct ld_class_edge;
+struct ld_lock;
+struct ld_report;
+struct ld_req;
+struct ld_space;
+struct ld_waits;
+struct pid_namespace;
+struct sk_buff;
+struct user_namespace;
+
+/* Events and the netlink family (events.c, netlink.c). */
+extern unsigned int ld_held_threshold_ms;
+extern unsigned int ld_wait_threshold_ms;
+extern struct genl_family ld_genl_family;
+
+struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
+			     size_t size, gfp_t gfp);
+void ld_event_send(struct sk_buff *skb);
+void ld_event_cancel(struct sk_buff *skb);
+void ld_event_report(const struct ld_report *rep);
+void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
+void ld_event_inversion(const struct ld_class_edge *e,
+			const struct ld_class_edge *back);
+void ld_events_kick(void);
+int ld_events_init(void);
+void ld_events_exit(void);
+int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
+		    struct user_namespace *ns);
+int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
+		  const struct ld_req *r, bool holder, u64 now,
+		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i);
+
+#endif /* LOCKDEV_KMOD_EVENTS_H */

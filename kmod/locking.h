@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The lock order of the lockdev module: every lock it takes, what the lock
+ * protects, and what may be taken while it is held. It declares nothing:
+ * the other headers refer here. The debug lane's lockdep checks it at run
+ * time (selftests/vm/run -k debug).
+ *
+ * Lock                 Protects                       Taken under it
+ * -------------------  -----------------------------  ---------------------
+ * ld_space.graph_mutex changes to the waiters of the  ld_lock.lock
+ *   mutex, one per     lockspace's locks, and the
+ *   lockspace          wait-for graph walks over them
+ *                      (graph.c)
+ * ld_session.slot_lock the session's handle slots     ld_lock.lock, by
+ *   spinlock, one per  (session.c)                    LIST, the order check
+ *   session                                           and the search for an
+ *                                                     example name (class.c)
+ * ld_lock.lock         one lock's holders, waiters,   ld_space.lru_lock,
+ *   spinlock, one per  counts, generation, owner-     ld_session.lock,
+ *   lock               died mark and value block      ld_events' lock
+ * ld_space.lru_lock    the lockspace's busy and idle  nothing
+ *   spinlock, one per  lists of locks, and each
+ *   lockspace          lock's place on them (table.c)
+ * ld_session.lock      a session's completions, last  nothing
+ *   spinlock, one per  report, class summary and the
+ *   session            binding of its lockspace
+ * ld_spaces_mutex      the lockspaces and their user  ld_users_mutex
+ *   (space.c)          namespaces
+ * ld_users_mutex       the per-uid accounting table   nothing
+ *   (user.c)
+ * ld_reports_mutex     the ring of kept reports       nothing
+ *   (report.c)
+ * ld_class_mutex       creating lock classes, edges   ld_events' lock
+ *   (class.c)          and inversions; their lists
+ *                      and budgets
+ * ld_events' lock      the queue of event messages    nothing
+ *   (events.c; the
+ *   sk_buff_head's)
+ * kernel_param_lock()  the module parameters, and     nothing
+ *   of THIS_MODULE     whether the scanner runs
+ *                      (events.c)
+ *
+ * So the chains, outermost first, are:
+ *
+ *   ld_space.graph_mutex -> ld_lock.lock -> ld_space.lru_lock
+ *                                        -> ld_session.lock
+ *                                        -> ld_events' lock
+ *   ld_session.slot_lock -> ld_lock.lock -> (as above)
+ *   ld_spaces_mutex -> ld_users_mutex
+ *   ld_class_mutex -> ld_events' lock
+ *
+ * Each lock may also be taken with nothing held. No task holds two locks of
+ * one kind: two graph mutexes, two ld_lock.locks, two sessions' locks. A
+ * session works in one lockspace and waits only for locks of it, so the
+ * wait-for graph never crosses lockspaces, and ld_graph(lk) is the graph
+ * mutex of @lk's. No mutex is taken under a spinlock, and the mutexes of
+ * space.c, user.c, report.c and class.c under no other lock of the module
+ * but as listed.
+ *
+ * A lock whose waiter list is empty has its holders changed under
+ * ld_lock.lock alone, and a lock with waiters only under ld_graph() as
+ * well: the uncontended path takes no mutex. So while a lockspace's graph
+ * mutex is held, the holders and waiters of every lock of it that has
+ * waiters are frozen, which is what lets graph.c walk them.
+ *
+ * Under the module's spinlocks the kernel's own are taken as leaves: the
+ * locks table's bucket locks, the workqueue's (arming and disarming a
+ * deadline, queueing an event's send or a trim of idle locks), wake-ups, and
+ * GFP_ATOMIC allocations. Around the module's locks the kernel holds its
+ * own: genl_mutex around the netlink handlers (the family has no
+ * parallel_ops; ld_nl_thresholds() takes kernel_param_lock() under it), the
+ * seq_file mutex around the /proc files' reads, kernel_param_lock() around
+ * a parameter's set, and, at unload, the locks table's mutex in
+ * rhashtable_free_and_destroy(), under which ld_table_exit() frees the
+ * owner-died locks left with the lockspaces and users they hold
+ * (ld_lock.lock, ld_spaces_mutex, ld_users_mutex, ld_class_mutex).
+ */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The /proc/lockdev/ files: proc.c makes the directory and its files, whose
+ * operations are in proc_locks.c (locks), proc_order.c (order and
+ * lock_stat), report.c (deadlocks, in report.h) and stats.c (stats, in
+ * stats.h).
+ */
+#ifndef LOCKDEV_KMOD_PROC_H
+#define LOCKDEV_KMOD_PROC_H
+
+int lockdev_proc_init(void);
+void lockdev_proc_exit(void);
+
+/* /proc/lockdev/locks (proc_locks.c). */
+extern const struct proc_ops ld_locks_proc_ops;
+
+/* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
+extern const struct proc_ops ld_order_proc_ops;
+extern const struct proc_ops ld_lock_stat_proc_ops;
+
+#endif /* LOCKDEV_KMOD_PROC_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lockspaces (space.c): named ones with SysV-IPC-like ownership and
+ * permission bits, and one default lockspace per uid, each per user and IPC
+ * namespace; who may see them (struct ld_viewer); and how /proc/lockdev/
+ * files print their names. ld_spaces_mutex guards the table of lockspaces
+ * (locking.h).
+ */
+#ifndef LOCKDEV_KMOD_SPACE_H
+#define LOCKDEV_KMOD_SPACE_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+struct cred;
+struct file;
+struct ld_user;
+struct pid_namespace;
+struct seq_file;
+struct user_namespace;
+struct vfsmount;
+
+/*
+ * struct ld_space - a lockspace
+ * @node: in the lockspaces table, under ld_spaces_mutex.
+ * @ref: attached sessions plus existing locks; the last put frees it.
+ * @user_ns: the user namespace it lives in; space.c holds one reference
+ *	for all the lockspaces of a namespace.
+ * @ipc: the IPC namespace it lives in, by its mqueue mount (space.c); a
+ *	reference to the mount is held, so no other namespace has it.
+ * @uid: owner; for a default lockspace, the uid it belongs to.
+ * @gid: owner's group.
+ * @mode: permission bits.
+ * @is_default: a uid's default lockspace, which has no name.
+ * @creator: the user charged for it; a reference is held.
+ * @sessions: sessions bound to it. Atomic.
+ * @locks: locks that exist in it, for its limit. Atomic.
+ * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
+ * @nr_classes: how many, for max_classes_per_space. ld_class_mutex; read
+ *	with READ_ONCE() for a first check without it.
+ * @nr_edges: its learned edges, for max_class_edges_per_space. As
+ *	@nr_classes.
+ * @graph_mutex: serialises changes to the waiters of its locks and the
+ *	wait-for graph walks over them (graph.c).
+ * @graph_walk: the number of the last walk. @graph_mutex.
+ * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
+ *	@dead, @idle, @stamp and @link (table.c).
+ * @busy: its locks that are held, awaited, owner-died or being set up.
+ * @idle: its idle locks, least recently used first.
+ * @nr_idle: how many are on @idle.
+ * @stamp: the last stamp given to a lock joining @busy or @idle.
+ * @hash: its hash in the lockspaces table.
+ * @name_len: length of @name.
+ * @name: the name, not NUL-terminated.
+ *
+ * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
+ * @graph_mutex and @graph_walk is immutable once the lockspace is in the
+ * table.
+ */
+struct ld_space {
+	struct hlist_node node;
+	refcount_t ref;
+	struct user_namespace *user_ns;
+	struct vfsmount *ipc;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	bool is_default;
+	struct ld_user *creator;
+	atomic_t sessions;
+	atomic_t locks;
+	struct list_head classes;
+	u32 nr_classes;
+	u32 nr_edges;
+	struct mutex graph_mutex;	/* see locking.h */
+	u64 graph_walk;
+	spinlock_t lru_lock;	/* see above */
+	struct list_head busy;
+	struct list_head idle;
+	u32 nr_idle;
+	u64 stamp;
+	u32 hash;
+	u16 name_len;
+	u8 name[];
+};
+
+/* Permissions a session has on its lockspace. */
+#define LD_MAY_READ	4
+#define LD_MAY_WRITE	2
+
+int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
+		    struct ld_space **spacep, unsigned int *permsp);
+int ld_space_default(const struct cred *cred, struct ld_space **spacep);
+void ld_space_get(struct ld_space *space);
+void ld_space_put(struct ld_space *space);
+void ld_space_enter(struct ld_space *space);
+void ld_space_leave(struct ld_space *space);
+void ld_space_exit(void);
+struct ld_space *ld_space_next(struct ld_space *prev);
+struct ld_space *ld_space_most_idle(u32 *second);
+
+/*
+ * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
+ * or the task of a netlink dump. Filled by ld_viewer_init(), then
+ * immutable.
+ * @file: the file, judged by its opener's credentials, or NULL.
+ * @cred: the credentials; a reference is held.
+ * @ipc: the IPC namespace, as lockspaces name it; a reference is held.
+ * @pid_ns: the pid namespace that pids are shown in; a reference is held.
+ * @all: sees every lockspace (the host's root).
+ */
+struct ld_viewer {
+	const struct file *file;
+	const struct cred *cred;
+	struct vfsmount *ipc;
+	struct pid_namespace *pid_ns;
+	bool all;
+};
+
+void ld_viewer_init(struct ld_viewer *v, const struct file *file);
+void ld_viewer_exit(struct ld_viewer *v);
+bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
+void ld_space_show_name(struct seq_file *m, const struct ld_space *space);
+void ld_escape(struct seq_file *m, const u8 *s, size_t len);
+
+/* Bytes that /proc/lockdev/ files write as a backslash and three octal digits. */
+static inline bool ld_escaped(u8 c)
+{
+	return c < 0x21 || c > 0x7e || c == '\\' || c == '~';
+}
+
+#endif /* LOCKDEV_KMOD_SPACE_H */

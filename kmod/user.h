@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-uid accounting (user.c): one struct ld_user per uid that has a session
+ * or a lockspace, with the counters the per-uid limits apply to.
+ * ld_users_mutex guards the table of them (locking.h).
+ */
+#ifndef LOCKDEV_KMOD_USER_H
+#define LOCKDEV_KMOD_USER_H
+
+#include <linux/atomic.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+/*
+ * struct ld_user - per-uid accounting of limits
+ * @node: in the users table, under ld_users_mutex.
+ * @uid: the uid, in the initial user namespace. Immutable.
+ * @ref: sessions and lockspaces that point here.
+ * @locks: requests held or queued by sessions of this uid, and the
+ *	owner-died locks its sessions left (until marked consistent or gone).
+ * @waiters: requests queued by sessions of this uid.
+ * @completions: asynchronous requests of this uid whose completion is not
+ *	read yet (limited by max_waiters_per_user as well).
+ * @sessions: sessions opened by this uid.
+ * @spaces: lockspaces, named and default, created by this uid.
+ *
+ * The counters are atomic and need no lock.
+ */
+struct ld_user {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	atomic_t locks;
+	atomic_t waiters;
+	atomic_t completions;
+	atomic_t sessions;
+	atomic_t spaces;
+};
+
+struct ld_user *ld_user_get(kuid_t uid);
+void ld_user_put(struct ld_user *user);
+bool ld_user_charge(atomic_t *counter, unsigned int limit);
+
+#endif /* LOCKDEV_KMOD_USER_H */
