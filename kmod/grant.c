@@ -163,6 +163,29 @@ void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now)
 	memcpy(e->comm, r->comm, sizeof(e->comm));
 }
 
+/**
+ * ld_req_pid() - the process that asked for a request, as @ns sees it
+ * @r: the request
+ * @ns: the pid namespace
+ *
+ * Return: its pid, or 0 if @ns cannot see it or it has exited.
+ */
+pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns)
+{
+	return pid_has_task(r->pid, PIDTYPE_TGID) ? pid_nr_ns(r->pid, ns) : 0;
+}
+
+/**
+ * ld_req_comm() - the comm of the process that asked, or "-" once exited
+ * @r: the request
+ *
+ * Return: a NUL-terminated string that lives as long as @r.
+ */
+const char *ld_req_comm(const struct ld_req *r)
+{
+	return pid_has_task(r->pid, PIDTYPE_TGID) ? r->comm : "-";
+}
+
 struct ld_fill {
 	struct ld_args *args;
 	u64 now;

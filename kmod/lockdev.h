@@ -403,7 +403,9 @@ int ld_table_init(void);
 void ld_table_exit(void);
 u64 ld_next_generation(void);
 struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
-			    bool create, int *err);
+			    bool create, int *err, bool *created);
+bool ld_lock_unmake(struct ld_lock *lk);
+void ld_lock_remove(struct ld_lock *lk);
 void ld_lock_put(struct ld_lock *lk);
 bool ld_lock_rest(struct ld_lock *lk);
 void ld_space_trim(struct ld_space *space, u32 keep);
@@ -469,6 +471,8 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	    struct ld_args *a);
 void ld_complete(struct ld_req *req, int result);
 void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now);
+pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
+const char *ld_req_comm(const struct ld_req *r);
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
 void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
 int ld_async_alloc(struct ld_req *req, u64 user_data);

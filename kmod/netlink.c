@@ -107,8 +107,8 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 	    nla_put_u32(skb, LOCKDEV_A_STATE, holder ? LD_HELD : r->state) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, r->sess->id,
 			      LOCKDEV_A_PAD) ||
-	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr_ns(r->pid, ns)) ||
-	    nla_put_string(skb, LOCKDEV_A_COMM, r->comm) ||
+	    nla_put_u32(skb, LOCKDEV_A_PID, ld_req_pid(r, ns)) ||
+	    nla_put_string(skb, LOCKDEV_A_COMM, ld_req_comm(r)) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, now - r->since,
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u8(skb, LOCKDEV_A_OWNER_DIED, lk->owner_died) ||

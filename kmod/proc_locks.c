@@ -312,8 +312,8 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 	ld_escape(m, lk->name, lk->name_len);
 	seq_printf(m, " %u %s %s %d ", r->level, ld_mode_names[mode],
 		   ld_state_names[holder ? LD_HELD : r->state],
-		   pid_nr_ns(r->pid, ns));
-	ld_escape(m, r->comm, strnlen(r->comm, sizeof(r->comm)));
+		   ld_req_pid(r, ns));
+	ld_escape(m, ld_req_comm(r), strnlen(ld_req_comm(r), sizeof(r->comm)));
 	seq_printf(m, " %llu %d %llu ", (now - r->since) / NSEC_PER_MSEC,
 		   lk->owner_died, lk->generation);
 	if (!holder)

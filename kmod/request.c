@@ -246,9 +246,9 @@ static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
 static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		      struct ld_args *a)
 {
+	bool over, created, unmade;
 	struct ld_req *req;
 	struct ld_lock *lk;
-	bool over;
 	int ret;
 
 	ret = ld_session_space(sess, LD_MAY_WRITE);
@@ -257,7 +257,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	req = ld_req_new(sess, a, &ret);
 	if (!req)
 		return ret;
-	lk = ld_lock_get(sess->space, name, len, true, &ret);
+	lk = ld_lock_get(sess->space, name, len, true, &ret, &created);
 	if (!lk) {
 		ld_req_forget(req);
 		return ret;
@@ -272,8 +272,11 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		ret = -EALREADY;
 	if (ret) {
 		lk->busy--;
-		over = ld_lock_rest(lk);
+		unmade = created && ld_lock_unmake(lk);
+		over = !unmade && ld_lock_rest(lk);
 		ld_lock_leave(lk, false, over);
+		if (unmade)
+			ld_lock_remove(lk);
 		ld_req_forget(req);
 		return ret;
 	}
@@ -338,7 +341,7 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (!smp_load_acquire(&sess->space))
 		return NULL;
-	lk = ld_lock_get(sess->space, name, len, false, &err);
+	lk = ld_lock_get(sess->space, name, len, false, &err, NULL);
 	if (!lk)
 		return NULL;
 	req = ld_lock_find_req(lk, sess);
@@ -669,15 +672,14 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 	a->generation = 0;
 	memset(a->value, 0, sizeof(a->value));
 	*lock_flags = 0;
-	lk = ld_lock_get(sess->space, name, len, false, &ret);
+	lk = ld_lock_get(sess->space, name, len, false, &ret, NULL);
 	if (!lk)
 		return 0;
 	ld_fill_all(lk, a);
 	a->generation = lk->generation;
 	if (lk->owner_died)
 		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;
-	if (list_empty(&lk->holders) && list_empty(&lk->waiters) &&
-	    !lk->owner_died)
+	if (list_empty(&lk->holders) && list_empty(&lk->waiters))
 		*lock_flags |= LOCKDEV_QUERY_IDLE;
 	if (a->want_value && ld_lock_value(lk, a->value))
 		*lock_flags |= LOCKDEV_QUERY_VALUE_INVALID;

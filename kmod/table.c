@@ -264,17 +264,20 @@ static struct ld_lock *ld_lock_insert(struct ld_lock *new)
  * @create: create it if it does not exist, and make it busy: a request is
  *	about to join it
  * @err: set to -ENOSPC or -ENOMEM when that fails
+ * @created: set to whether this call created it, if not NULL
  *
  * Context: may sleep; returns with the lock's lock held.
  * Return: the lock, referenced and locked; or NULL.
  */
 struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
-			    bool create, int *err)
+			    bool create, int *err, bool *created)
 {
 	struct ld_key key = { .space = space, .name = name, .len = len };
 	struct ld_lock *lk, *new = NULL;
 
 	*err = 0;
+	if (created)
+		*created = false;
 	for (;; cond_resched()) {
 		rcu_read_lock();
 		lk = rhashtable_lookup(&ld_locks, &key, ld_locks_params);
@@ -291,8 +294,11 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 			if (!new)
 				return NULL;
 			lk = ld_lock_insert(new);
-			if (lk == new)
+			if (lk == new) {
+				if (created)
+					*created = true;
 				return lk;
+			}
 			/* Another task inserted the name first: find it. */
 			if (PTR_ERR(lk) == -EEXIST)
 				continue;
@@ -374,8 +380,49 @@ static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 	list_move_tail(&lk->link, gone);
 }
 
-/* The second half of dropping a lock: out of the hash table, unreferenced. */
-static void ld_lock_remove(struct ld_lock *lk)
+/**
+ * ld_lock_unmake() - undo the creation of a lock that no request joined
+ * @lk: the lock, created by the failing call, which still references it
+ *
+ * A call that fails leaves no lock behind that it created. The caller
+ * passes @lk to ld_lock_remove() once it dropped @lk->lock, if this
+ * returns true.
+ *
+ * Context: @lk->lock held.
+ * Return: true if @lk is out of its lockspace's lists, false if another
+ * request joined it meanwhile.
+ */
+bool ld_lock_unmake(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+	LIST_HEAD(gone);
+
+	lockdep_assert_held(&lk->lock);
+	if (lk->busy || lk->owner_died || !list_empty(&lk->holders) ||
+	    !list_empty(&lk->waiters))
+		return false;
+	spin_lock(&space->lru_lock);
+	if (lk->idle || lk->dead) {
+		spin_unlock(&space->lru_lock);
+		return false;
+	}
+	ld_lock_unlink(lk, &gone);
+	list_del_init(&lk->link);
+	spin_unlock(&space->lru_lock);
+	atomic_dec(&space->locks);
+	ld_stat_dec(locks);
+	return true;
+}
+
+/**
+ * ld_lock_remove() - the second half of dropping a lock
+ * @lk: the lock, out of its lockspace's lists
+ *
+ * Takes it out of the hash table and drops the table's reference.
+ *
+ * Context: may sleep.
+ */
+void ld_lock_remove(struct ld_lock *lk)
 {
 	list_del_init(&lk->link);
 	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);

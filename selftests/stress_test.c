@@ -67,7 +67,7 @@
 #define MAXHELD		3	/* locks a worker holds at most */
 #define NREC		8	/* recent ended waits a worker remembers */
 #define NMEM		16	/* report members kept */
-#define SNAP_MAX	(128 * 1024)
+#define SNAP_MAX	(1024 * 1024)
 
 enum { K_LOCK = 1, K_CONVERT, K_ASYNC };
 

@@ -257,8 +257,8 @@
  * Reports the lock called name in the session's lockspace: its holders and
  * waiters in queue order (holders first) into the array at entries, as LOCK
  * does on EAGAIN, its generation (0 if the lock does not exist) and
- * lock_flags (LOCKDEV_QUERY_OWNER_DIED; LOCKDEV_QUERY_IDLE, it exists,
- * nobody holds or awaits it and it is not owner-died). With LOCKDEV_QUERY_VALUE in flags it also
+ * lock_flags (LOCKDEV_QUERY_OWNER_DIED; LOCKDEV_QUERY_IDLE, it exists
+ * but nobody holds or awaits it). With LOCKDEV_QUERY_VALUE in flags it also
  * fills value, and sets LOCKDEV_QUERY_VALUE_INVALID in lock_flags when the
  * value is not valid. A session that has no lockspace yet is bound
  * to its default one, as by LOCK. Errors: EINVAL, ENAMETOOLONG, EACCES (no
@@ -783,7 +783,7 @@ struct lockdev_cancel {
 #define LOCKDEV_QUERY_FLAGS_ALL		LOCKDEV_QUERY_VALUE
 
 #define LOCKDEV_QUERY_OWNER_DIED	0x1U
-#define LOCKDEV_QUERY_IDLE		0x2U	/* resident, unused, not owner-died */
+#define LOCKDEV_QUERY_IDLE		0x2U	/* resident, nobody holds or waits */
 #define LOCKDEV_QUERY_VALUE_INVALID	0x4U
 
 struct lockdev_query {
