@@ -198,16 +198,27 @@ static void report_cycle(struct worker *w, int kind, int name, __u32 mode,
 {
 	struct lockdev_deadlock d;
 	struct slot *s = w->s;
-	int fd, n, len = 0;
-	char b = w->idx;
+	char b = w->idx, *all = read_file(LOCKS), *line, *save = NULL;
+	size_t len = 0, n, plen = strlen(sh->space);
+	int nr = 0;
 
-	fd = open(LOCKS, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		while (len < SNAP_MAX - 1 &&
-		       (n = read(fd, s->snap + len, SNAP_MAX - 1 - len)) > 0)
-			len += n;
-		close(fd);
+	/*
+	 * The header and the lines of this lockspace, whole: the file also
+	 * has the lines of every other lockspace, idle owner-died locks too.
+	 */
+	for (line = all ? strtok_r(all, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (++nr > 2 && (strncmp(line, sh->space, plen) ||
+				 line[plen] != ' '))
+			continue;
+		n = strlen(line);
+		if (len + n + 1 > SNAP_MAX - 1)
+			break;
+		memcpy(s->snap + len, line, n);
+		s->snap[len + n] = '\n';
+		len += n + 1;
 	}
+	free(all);
 	s->snap[len] = 0;
 	s->snap_len = len;
 	s->snap_ns = now_ns();
