@@ -70,7 +70,7 @@ struct lockdev_info {
 };
 
 /*
- * A lock's value block, as a grant or a query returns it (lockdev_value(3)):
+ * A lock's value block, as a grant or a query returns it (lockdev_lock_value(3)):
  * not valid, and all zero, from when the lock comes into existence and from
  * when a holder in APPEND or EXCLUSIVE died, until a holder sets it.
  */
@@ -119,7 +119,7 @@ int lockdev_convert(struct lockdev *ld, uint64_t handle, unsigned int mode,
 		    struct lockdev_grant *grant);
 int lockdev_consistent(struct lockdev *ld, uint64_t handle);
 
-/* The value block (lockdev_value(3)) */
+/* The value block (lockdev_lock_value(3)) */
 int lockdev_lock_value(struct lockdev *ld, const char *name,
 		       unsigned int mode, unsigned int level,
 		       uint64_t timeout_ns, unsigned int flags,
