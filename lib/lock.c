@@ -41,7 +41,7 @@ static void lockdev_fill_grant(struct lockdev_grant *grant, __u64 handle,
 	grant->result = result;
 }
 
-/* The value a grant (LOCKDEV_LOCK_VALUE) returned, with @result's word on it. */
+/* The value a grant returned (LOCKDEV_LOCK_VALUE); @result says if valid. */
 static void lockdev_fill_value(struct lockdev_value *value, const __u8 *data,
 			       __u32 result)
 {

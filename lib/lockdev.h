@@ -64,15 +64,16 @@ struct lockdev_set_req {
 /* What lockdev_query() says about a lock besides its holders and waiters. */
 struct lockdev_info {
 	uint64_t generation;	/* 0 if the lock does not exist */
-	uint32_t flags;		/* LOCKDEV_QUERY_OWNER_DIED, _IDLE, ... */
+	uint32_t flags;		/* LOCKDEV_QUERY_* */
 	uint32_t nr_entries;	/* holders and waiters, all of them */
 	uint64_t reserved[2];
 };
 
 /*
- * A lock's value block, as a grant or a query returns it (lockdev_lock_value(3)):
- * not valid, and all zero, from when the lock comes into existence and from
- * when a holder in APPEND or EXCLUSIVE died, until a holder sets it.
+ * A lock's value block, as a grant or a query returns it
+ * (lockdev_lock_value(3)): not valid, and all zero, from when the lock comes
+ * into existence and from when a holder in APPEND or EXCLUSIVE died, until
+ * a holder sets it.
  */
 struct lockdev_value {
 	uint8_t data[LOCKDEV_VALUE_LEN];
@@ -123,7 +124,8 @@ int lockdev_consistent(struct lockdev *ld, uint64_t handle);
 int lockdev_lock_value(struct lockdev *ld, const char *name,
 		       unsigned int mode, unsigned int level,
 		       uint64_t timeout_ns, unsigned int flags,
-		       struct lockdev_grant *grant, struct lockdev_value *value);
+		       struct lockdev_grant *grant,
+		       struct lockdev_value *value);
 int lockdev_convert_value(struct lockdev *ld, uint64_t handle,
 			  unsigned int mode, uint64_t timeout_ns,
 			  unsigned int flags, struct lockdev_grant *grant,

@@ -19,7 +19,7 @@
 #include <lockdev.h>
 
 static char db[] = "/tmp/rpmdb-XXXXXX";	/* the database: its revision */
-static char rpmdb[64];			/* its lock, "rpmdb:" and its path */
+static char rpmdb[64];			/* its lock: "rpmdb:" and the path */
 
 static int fail(const char *what, int err)
 {
