@@ -18,6 +18,7 @@
 #ifndef LIBLOCKDEV_H
 #define LIBLOCKDEV_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/lockdev.h>
 
@@ -63,8 +64,21 @@ struct lockdev_set_req {
 /* What lockdev_query() says about a lock besides its holders and waiters. */
 struct lockdev_info {
 	uint64_t generation;	/* 0 if the lock does not exist */
-	uint32_t flags;		/* LOCKDEV_QUERY_OWNER_DIED */
+	uint32_t flags;		/* LOCKDEV_QUERY_* */
 	uint32_t nr_entries;	/* holders and waiters, all of them */
+	uint64_t reserved[2];
+};
+
+/*
+ * A lock's value block, as a grant or a query returns it
+ * (lockdev_lock_value(3)): not valid, and all zero, from when the lock comes
+ * into existence and from when a holder in APPEND or EXCLUSIVE died, until
+ * a holder sets it.
+ */
+struct lockdev_value {
+	uint8_t data[LOCKDEV_VALUE_LEN];
+	uint32_t valid;		/* 1 once a holder set it, else 0 */
+	uint32_t reserved0;
 	uint64_t reserved[2];
 };
 
@@ -105,6 +119,25 @@ int lockdev_convert(struct lockdev *ld, uint64_t handle, unsigned int mode,
 		    uint64_t timeout_ns, unsigned int flags,
 		    struct lockdev_grant *grant);
 int lockdev_consistent(struct lockdev *ld, uint64_t handle);
+
+/* The value block (lockdev_lock_value(3)) */
+int lockdev_lock_value(struct lockdev *ld, const char *name,
+		       unsigned int mode, unsigned int level,
+		       uint64_t timeout_ns, unsigned int flags,
+		       struct lockdev_grant *grant,
+		       struct lockdev_value *value);
+int lockdev_convert_value(struct lockdev *ld, uint64_t handle,
+			  unsigned int mode, uint64_t timeout_ns,
+			  unsigned int flags, struct lockdev_grant *grant,
+			  struct lockdev_value *value);
+int lockdev_unlock_value(struct lockdev *ld, uint64_t handle,
+			 const void *value, size_t len);
+int lockdev_downgrade_value(struct lockdev *ld, uint64_t handle,
+			    unsigned int mode, const void *value, size_t len,
+			    struct lockdev_grant *grant);
+int lockdev_query_value(struct lockdev *ld, const char *name,
+			struct lockdev_entry *entries, unsigned int nr,
+			struct lockdev_info *info, struct lockdev_value *value);
 
 /* Lock sets */
 int lockdev_lock_set(struct lockdev *ld, struct lockdev_set_req *reqs,

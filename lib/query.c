@@ -11,9 +11,11 @@ static __u32 lockdev_cap(unsigned int nr)
 	return nr > LOCKDEV_ENTRIES_MAX ? LOCKDEV_ENTRIES_MAX : nr;
 }
 
-LOCKDEV_API int lockdev_query(struct lockdev *ld, const char *name,
-			      struct lockdev_entry *entries, unsigned int nr,
-			      struct lockdev_info *info)
+/* QUERY @name; with the lock's value into @value when it is not NULL. */
+static int lockdev_do_query(struct lockdev *ld, const char *name,
+			    struct lockdev_entry *entries, unsigned int nr,
+			    struct lockdev_info *info,
+			    struct lockdev_value *value)
 {
 	struct lockdev_query q;
 	int ret;
@@ -25,6 +27,8 @@ LOCKDEV_API int lockdev_query(struct lockdev *ld, const char *name,
 	q.name_len = strlen(name);
 	q.entries = lockdev_ptr(entries);
 	q.nr_entries = lockdev_cap(nr);
+	if (value)
+		q.flags = LOCKDEV_QUERY_VALUE;
 	ret = lockdev_do_ioctl(ld, LOCKDEV_IOC_QUERY, &q);
 	if (ret)
 		return ret;
@@ -34,7 +38,27 @@ LOCKDEV_API int lockdev_query(struct lockdev *ld, const char *name,
 		info->flags = q.lock_flags;
 		info->nr_entries = q.nr_entries;
 	}
+	if (value) {
+		memset(value, 0, sizeof(*value));
+		memcpy(value->data, q.value, LOCKDEV_VALUE_LEN);
+		value->valid = !(q.lock_flags & LOCKDEV_QUERY_VALUE_INVALID);
+	}
 	return q.nr_entries > (__u32)INT32_MAX ? INT32_MAX : (int)q.nr_entries;
+}
+
+LOCKDEV_API int lockdev_query(struct lockdev *ld, const char *name,
+			      struct lockdev_entry *entries, unsigned int nr,
+			      struct lockdev_info *info)
+{
+	return lockdev_do_query(ld, name, entries, nr, info, NULL);
+}
+
+LOCKDEV_API int lockdev_query_value(struct lockdev *ld, const char *name,
+				    struct lockdev_entry *entries,
+				    unsigned int nr, struct lockdev_info *info,
+				    struct lockdev_value *value)
+{
+	return lockdev_do_query(ld, name, entries, nr, info, value);
 }
 
 LOCKDEV_API int lockdev_generation(struct lockdev *ld, const char *name,

@@ -17,6 +17,8 @@ LOCKDEV_API const char *lockdev_strerror(int err, unsigned int result)
 			return "granted, but the request breaks the lock order";
 		if (result & LOCKDEV_RESULT_QUEUED)
 			return "queued";
+		if (result & LOCKDEV_RESULT_VALUE_INVALID)
+			return "granted, but the lock's value is not valid";
 		return "success";
 	case EDEADLK:
 		if (result & LOCKDEV_RESULT_ORDER)

@@ -5,7 +5,9 @@
  * one at a time, and assign the next UIDs (strictly increasing, never
  * twice), and an expunge or index rewrite takes it EXCLUSIVE and is never
  * starved by readers that keep arriving: its worst wait must stay under a
- * bound (LOCKDEV_SCEN_BOUND_MS, 1000 by default).
+ * bound (LOCKDEV_SCEN_BOUND_MS, 1000 by default). The next UID travels in
+ * the lock's value block: an appender reads it from the log's index only
+ * when the value is not valid (a new lock), and sets it as it unlocks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ struct state {
 	uint64_t reads, reads_behind_expunge, reads_blocked_by_append;
 	uint64_t reads_with_append, appends;
 	uint64_t expunges, expunges_waited, worst_expunge_ns;
+	uint64_t value_reads, value_invalid, value_stale;
 };
 
 static struct state *st;
@@ -87,23 +90,43 @@ static void reader(int id, void *arg)
 	lockdev_close(ld);
 }
 
+/* The next UID as granted: from the value, else from the log's index. */
+static uint64_t next_uid(const struct lockdev_value *v)
+{
+	uint64_t next;
+
+	if (!v->valid) {
+		st->value_invalid++;
+		return st->next_uid + 1;
+	}
+	memcpy(&next, v->data, sizeof(next));
+	st->value_reads++;
+	if (next != st->next_uid + 1)
+		st->value_stale++;
+	return next;
+}
+
 static void appender(int id, void *arg)
 {
 	struct lockdev *ld = scen_open(SPACE);
+	struct lockdev_value v;
 	struct lockdev_grant g;
-	uint64_t n, uid;
+	uint64_t n, uid, next;
 	int k;
 
 	(void)id;
 	(void)arg;
 	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
-		scen_ok(lockdev_lock(ld, LOG, LOCKDEV_MODE_APPEND, 0,
-				     LOCKDEV_RESTART, &g), "appender lock");
+		scen_ok(lockdev_lock_value(ld, LOG, LOCKDEV_MODE_APPEND, 0,
+					   LOCKDEV_FOREVER, LOCKDEV_RESTART,
+					   &g, &v), "appender lock");
 		if (__atomic_exchange_n(&st->appending, 1, __ATOMIC_SEQ_CST))
 			scen_die("two appenders at once");
+		next = next_uid(&v);
 		for (k = 1 + scen_rand() % 3; k; k--) {
 			n = st->nr;
-			uid = ++st->next_uid;
+			uid = next++;
+			st->next_uid = uid;
 			if (n == LOG_MAX)
 				scen_die("the log is full");
 			if (n && st->uid[n - 1] >= uid)
@@ -116,7 +139,9 @@ static void appender(int id, void *arg)
 			usleep(200);
 		}
 		__atomic_store_n(&st->appending, 0, __ATOMIC_SEQ_CST);
-		scen_ok(lockdev_unlock(ld, g.handle), "appender unlock");
+		scen_ok(lockdev_unlock_value(ld, g.handle, &next,
+					     sizeof(next)),
+			"appender unlock");
 		usleep(scen_rand() % 2000);
 	}
 	lockdev_close(ld);
@@ -227,6 +252,13 @@ int main(int argc, char **argv)
 		   (!st->nr || st->uid[st->nr - 1] == st->next_uid),
 		   "uids_unique_and_increasing (%llu assigned)",
 		   (unsigned long long)st->next_uid);
+	scen_say("next UID from the value block %llu times, from the index %llu times (value not valid)",
+		 (unsigned long long)st->value_reads,
+		 (unsigned long long)st->value_invalid);
+	scen_check(st->value_reads && st->value_invalid == 1 &&
+		   !st->value_stale,
+		   "next_uid_value_is_the_index (%llu stale)",
+		   (unsigned long long)st->value_stale);
 	scen_check(st->expunges == (uint64_t)expunges &&
 		   st->worst_expunge_ns < bound_ms * SCEN_MS,
 		   "expunge_not_starved");

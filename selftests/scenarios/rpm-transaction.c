@@ -8,7 +8,11 @@
  * the lock: a database that changed in between must never pass as
  * unchanged. A transaction killed with kill -9 half way leaves the lock
  * owner-died: readers are told, and the next transaction repairs the
- * database from its journal and marks the lock consistent.
+ * database from its journal and marks the lock consistent. The database's
+ * revision travels in the lock's value block: a transaction reads it from
+ * the database only when the value is not valid (the lock is new, or a
+ * transaction died holding it), and sets it as it unlocks; a valid value
+ * must always be the database's revision.
  */
 #include <errno.h>
 #include <signal.h>
@@ -29,9 +33,29 @@ struct state {
 	int dirty;
 	int midway;			/* the transaction to kill is half way */
 	uint64_t ran, refused, false_unchanged, reads, reads_dirty;
+	uint64_t value_reads, value_invalid, value_stale;
 };
 
 static struct state *st;
+
+/*
+ * The revision a grant's value says, counting a valid one that is not the
+ * database's; or, when it is not valid, the database's own.
+ */
+static uint64_t revision(const struct lockdev_value *v)
+{
+	uint64_t rev;
+
+	if (!v->valid) {
+		__atomic_add_fetch(&st->value_invalid, 1, __ATOMIC_RELAXED);
+		return __atomic_load_n(&st->version, __ATOMIC_SEQ_CST);
+	}
+	memcpy(&rev, v->data, sizeof(rev));
+	__atomic_add_fetch(&st->value_reads, 1, __ATOMIC_RELAXED);
+	if (rev != __atomic_load_n(&st->version, __ATOMIC_SEQ_CST))
+		__atomic_add_fetch(&st->value_stale, 1, __ATOMIC_RELAXED);
+	return rev;
+}
 
 /* Run @fn as uid and gid 65534 in a child; true if it exited 0. */
 static bool as_nobody(void (*fn)(void))
@@ -56,11 +80,14 @@ static void nobody_query(void)
 {
 	struct lockdev *ld;
 	struct lockdev_grant g;
+	struct lockdev_value v;
 
 	scen_ok(lockdev_open_space(&ld, SPACE, 0, LOCKDEV_OPEN_NOCREATE),
 		"nobody opens " SPACE);
-	scen_ok(lockdev_lock(ld, RPMDB, LOCKDEV_MODE_SHARED, 0,
-			     LOCKDEV_RESTART, &g), "nobody reads");
+	scen_ok(lockdev_lock_value(ld, RPMDB, LOCKDEV_MODE_SHARED, 0,
+				   LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, &v),
+		"nobody reads");
+	revision(&v);
 	if (__atomic_load_n(&st->dirty, __ATOMIC_SEQ_CST))
 		scen_die("a reader found the database half written");
 	if (g.result & LOCKDEV_RESULT_OWNER_DIED)
@@ -89,13 +116,17 @@ static void nobody_after_crash(void)
 {
 	struct lockdev *ld;
 	struct lockdev_grant g;
+	struct lockdev_value v;
 
 	scen_ok(lockdev_open_space(&ld, SPACE, 0, LOCKDEV_OPEN_NOCREATE),
 		"nobody opens " SPACE);
-	scen_ok(lockdev_lock(ld, RPMDB, LOCKDEV_MODE_SHARED, 0,
-			     LOCKDEV_RESTART, &g), "nobody reads");
+	scen_ok(lockdev_lock_value(ld, RPMDB, LOCKDEV_MODE_SHARED, 0,
+				   LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, &v),
+		"nobody reads");
 	if (!(g.result & LOCKDEV_RESULT_OWNER_DIED) || !st->dirty)
 		scen_die("the reader was not told of the crash");
+	if (v.valid || !(g.result & LOCKDEV_RESULT_VALUE_INVALID))
+		scen_die("the value was valid after the crash");
 	if (lockdev_consistent(ld, g.handle) != -EPERM)
 		scen_die("a reader could mark the lock consistent");
 	lockdev_close(ld);
@@ -104,18 +135,21 @@ static void nobody_after_crash(void)
 /* One transaction: check, resolve unlocked, lock, run only if unchanged. */
 static void transaction(struct lockdev *ld)
 {
+	struct lockdev_value v;
 	struct lockdev_grant g;
-	uint64_t seen, version;
+	uint64_t seen, version, rev;
 
 	scen_ok(lockdev_generation(ld, RPMDB, &seen), "generation");
 	version = __atomic_load_n(&st->version, __ATOMIC_SEQ_CST);
 	usleep(scen_rand() % 2000);	/* resolve the dependencies */
-	scen_ok(lockdev_lock(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0,
-			     LOCKDEV_RESTART, &g), "transaction lock");
+	scen_ok(lockdev_lock_value(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0,
+				   LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, &v),
+		"transaction lock");
 	if (g.result & LOCKDEV_RESULT_OWNER_DIED)
 		scen_die("owner-died without a crash");
+	rev = revision(&v);
 	if (g.generation == seen) {
-		if (st->version != version)
+		if (st->version != version || rev != version)
 			__atomic_add_fetch(&st->false_unchanged, 1,
 					   __ATOMIC_RELAXED);
 	} else {
@@ -128,9 +162,10 @@ static void transaction(struct lockdev *ld)
 	st->pkgs++;
 	usleep(200);
 	__atomic_store_n(&st->dirty, 0, __ATOMIC_SEQ_CST);
-	__atomic_add_fetch(&st->version, 1, __ATOMIC_SEQ_CST);
+	rev = __atomic_add_fetch(&st->version, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&st->ran, 1, __ATOMIC_RELAXED);
-	scen_ok(lockdev_unlock(ld, g.handle), "transaction unlock");
+	scen_ok(lockdev_unlock_value(ld, g.handle, &rev, sizeof(rev)),
+		"transaction unlock");
 }
 
 static void installer(int id, void *arg)
@@ -179,6 +214,17 @@ static void run_workload(void)
 		   (unsigned long long)st->false_unchanged);
 }
 
+/* The revision in the value block: always the database's when valid. */
+static void check_value(void)
+{
+	scen_say("revision from the value block %llu times, from the database %llu times (value not valid)",
+		 (unsigned long long)st->value_reads,
+		 (unsigned long long)st->value_invalid);
+	scen_check(st->value_reads && !st->value_stale,
+		   "value_is_the_database_revision (%llu stale)",
+		   (unsigned long long)st->value_stale);
+}
+
 /* The generation seen while a reader keeps the lock: unchanged, changed. */
 static void run_generation(struct lockdev *t)
 {
@@ -214,7 +260,7 @@ static void run_generation(struct lockdev *t)
 		   "changed_generation_after_a_transaction");
 	scen_ok(lockdev_unlock(t, c.handle), "unlock");
 	scen_ok(lockdev_generation(t, RPMDB, &seen), "generation");
-	scen_say("with nobody holding it the lock does not exist: generation %llu, so a check then cannot tell a change",
+	scen_say("with nobody holding it the lock stays resident: generation %llu",
 		 (unsigned long long)seen);
 	lockdev_close(t2);
 	lockdev_close(r);
@@ -223,7 +269,9 @@ static void run_generation(struct lockdev *t)
 /* A transaction killed half way, seen by a reader, repaired by the next. */
 static bool crash_and_recover(struct lockdev *t)
 {
+	struct lockdev_value v;
 	struct lockdev_grant g;
+	uint64_t rev;
 	int status;
 	pid_t pid;
 
@@ -233,8 +281,12 @@ static bool crash_and_recover(struct lockdev *t)
 	if (pid == 0) {
 		struct lockdev *ld = scen_open(SPACE);
 
-		scen_ok(lockdev_lock(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, 0,
-				     NULL), "doomed transaction");
+		struct lockdev_value dv;
+
+		scen_ok(lockdev_lock_value(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE,
+					   0, LOCKDEV_FOREVER, 0, NULL, &dv),
+			"doomed transaction");
+		revision(&dv);
 		st->journal_pkgs = st->pkgs;
 		st->dirty = 1;
 		st->pkgs += 1000;
@@ -249,15 +301,20 @@ static bool crash_and_recover(struct lockdev *t)
 		return false;
 	if (!as_nobody(nobody_after_crash))
 		return false;
-	if (lockdev_lock(t, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, LOCKDEV_RESTART,
-			 &g) || !(g.result & LOCKDEV_RESULT_OWNER_DIED))
+	if (lockdev_lock_value(t, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0,
+			       LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, &v) ||
+	    !(g.result & LOCKDEV_RESULT_OWNER_DIED) || v.valid)
 		return false;
+	rev = revision(&v);		/* from the database */
 	st->pkgs = st->journal_pkgs;	/* rpmdb --rebuilddb */
 	st->dirty = 0;
-	if (lockdev_consistent(t, g.handle) || lockdev_unlock(t, g.handle))
+	if (lockdev_consistent(t, g.handle) ||
+	    lockdev_unlock_value(t, g.handle, &rev, sizeof(rev)))
 		return false;
-	if (lockdev_lock(t, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, 0, &g) ||
-	    (g.result & LOCKDEV_RESULT_OWNER_DIED))
+	if (lockdev_lock_value(t, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, 0, 0, &g,
+			       &v) ||
+	    (g.result & LOCKDEV_RESULT_OWNER_DIED) || !v.valid ||
+	    revision(&v) != rev)
 		return false;
 	return !lockdev_unlock(t, g.handle);
 }
@@ -290,6 +347,7 @@ int main(int argc, char **argv)
 		   "killed_transaction_recovered");
 	scen_check(stat_value("owner_deaths") - deaths == kills,
 		   "owner_deaths_counted");
+	check_value();
 	lockdev_close(t);
 	return scen_end();
 }
