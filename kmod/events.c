@@ -272,7 +272,8 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 			}
 	if (!wait_ns)
 		return;
-	ld_for_each_waiter(r, w, lk) {
+	list_for_each_entry(w, &lk->waiters, wnode) {
+		r = w->req;
 		if (!(r->told & LD_TOLD_WAIT) && now - r->since >= wait_ns) {
 			r->told |= LD_TOLD_WAIT;
 			ld_event_long(lk, r, false, now);

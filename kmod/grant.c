@@ -227,8 +227,8 @@ void ld_fill_all(struct ld_lock *lk, struct ld_args *a)
 	lockdep_assert_held(&lk->lock);
 	list_for_each_entry(r, &lk->holders, hnode)
 		ld_fill_one(r, false, &f);
-	ld_for_each_waiter(r, w, lk)
-		ld_fill_one(r, false, &f);
+	list_for_each_entry(w, &lk->waiters, wnode)
+		ld_fill_one(w->req, false, &f);
 }
 
 /* Report the requests that block a request in @a's entries. */

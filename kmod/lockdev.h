@@ -130,16 +130,6 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
 /* The count of holders of @lk in @mode. */
 #define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
 
-/*
- * ld_for_each_waiter() - each waiter of a lock, in queue order
- * @r: the waiter, a struct ld_req *
- * @w: its wait, a struct ld_wait *, the cursor
- * @lk: the lock
- */
-#define ld_for_each_waiter(r, w, lk)					\
-	list_for_each_entry(w, &(lk)->waiters, wnode)			\
-		if (!((r) = (w)->req)) {} else
-
 /* States of a request, as in the uapi header, plus the end. */
 #define LD_HELD		LOCKDEV_STATE_HELD
 #define LD_WAITING	LOCKDEV_STATE_WAITING

@@ -209,15 +209,15 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	list_for_each_entry(r, &lk->holders, hnode)
 		ld_waits_add(wt, r, r->mode);
 	wt->nr_holders = wt->nr;
-	ld_for_each_waiter(r, w, lk) {
+	list_for_each_entry(w, &lk->waiters, wnode) {
 		if (wt->nr == wt->cap)
 			goto no_room;
-		ld_waits_add(wt, r, ld_req_want(r));
+		ld_waits_add(wt, w->req, ld_req_want(w->req));
 	}
 	return 0;
 
 no_room:
-	ld_for_each_waiter(r, w, lk)
+	list_for_each_entry(w, &lk->waiters, wnode)
 		n++;
 	return n;
 }

@@ -144,9 +144,9 @@ static struct ld_req *ld_lock_find_req(struct ld_lock *lk,
 	list_for_each_entry(r, &lk->holders, hnode)
 		if (r->sess == sess)
 			return r;
-	ld_for_each_waiter(r, w, lk)
-		if (r->sess == sess)
-			return r;
+	list_for_each_entry(w, &lk->waiters, wnode)
+		if (w->req->sess == sess)
+			return w->req;
 	return NULL;
 }
 
@@ -196,6 +196,7 @@ static int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
  * Returns with no lock held, having unpinned @lk.
  */
 static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
+	__releases(&req->lk->lock)
 {
 	struct ld_wait wait = {
 		.wnode = LIST_HEAD_INIT(wait.wnode),
@@ -265,8 +266,6 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 	/* The lock's reference becomes the request's; the pin keeps it busy. */
 	WRITE_ONCE(req->lk, lk);
-	lk->busy++;
-	spin_unlock(&lk->lock);
 	ret = ld_acquire_check(sess, req, a);
 	spin_lock(&lk->lock);
 	if (!ret && ld_lock_find_req(lk, sess))
@@ -345,6 +344,7 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 	lk = ld_lock_get(sess->space, name, len, false, &err, NULL);
 	if (!lk)
 		return NULL;
+	spin_lock(&lk->lock);
 	req = ld_lock_find_req(lk, sess);
 	if (req)
 		refcount_inc(&req->ref);
@@ -678,6 +678,13 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 	lk = ld_lock_get(sess->space, name, len, false, &ret, NULL);
 	if (!lk)
 		return 0;
+	spin_lock(&lk->lock);
+	if (READ_ONCE(lk->dead)) {
+		/* Dropped since it was found: it does not exist. */
+		spin_unlock(&lk->lock);
+		ld_lock_put(lk);
+		return 0;
+	}
 	ld_fill_all(lk, a);
 	a->generation = lk->generation;
 	if (lk->owner_died)

@@ -110,7 +110,7 @@ void ld_session_destroy(struct ld_session *sess)
  * odd word: generation << 32 | next free slot plus one << 1 | 1.
  */
 #define LD_SLOT_BITS	24
-#define LD_SLOT_MAX	(1U << LD_SLOT_BITS)
+#define LD_SLOT_MAX	BIT(LD_SLOT_BITS)
 #define LD_SLOT_FREE	1UL
 
 static unsigned long ld_slot_free_word(u32 gen, u32 next)

@@ -51,6 +51,7 @@ static struct kmem_cache *ld_lock_cache(u32 len)
 {
 	return ld_lock_caches[(len - 1) / LD_NAME_STEP];
 }
+
 static DEFINE_PER_CPU(u64, ld_gen_seq);
 /* Idle locks of all lockspaces, for max_idle_locks. */
 static atomic_long_t ld_nr_idle = ATOMIC_LONG_INIT(0);
@@ -201,8 +202,9 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	}
 	ld_space_get(space);
 	lk->space = space;
-	/* The table's reference and the caller's. */
+	/* The table's reference and the caller's, and the caller's pin. */
 	refcount_set(&lk->ref, 2);
+	lk->busy = 1;
 	spin_lock_init(&lk->lock);
 	INIT_LIST_HEAD(&lk->holders);
 	INIT_LIST_HEAD(&lk->waiters);
@@ -246,8 +248,9 @@ static int ld_lock_wake(struct ld_lock *lk)
 }
 
 /*
- * Insert @new into the table and return it locked; or ERR_PTR(-EEXIST) if
- * another lock of the name is there, or another error.
+ * Insert @new into the table and return it; or ERR_PTR(-EEXIST) if another
+ * lock of the name is there, or another error. Its busy count, 1 from its
+ * creation, keeps it from going idle before it is on its lockspace's list.
  */
 static struct ld_lock *ld_lock_insert(struct ld_lock *new)
 {
@@ -257,13 +260,10 @@ static struct ld_lock *ld_lock_insert(struct ld_lock *new)
 	struct ld_space *space = new->space;
 	struct ld_lock *old;
 
-	spin_lock(&new->lock);
 	old = rhashtable_lookup_get_insert_key(&ld_locks, &key, &new->node,
 					       ld_locks_params);
-	if (old) {
-		spin_unlock(&new->lock);
+	if (old)
 		return IS_ERR(old) ? old : ERR_PTR(-EEXIST);
-	}
 	spin_lock(&space->lru_lock);
 	list_add_tail(&new->link, &space->busy);
 	new->stamp = ld_stamp(space);
@@ -278,13 +278,13 @@ static struct ld_lock *ld_lock_insert(struct ld_lock *new)
  * @space: the lockspace
  * @name: the lock's name
  * @len: its length
- * @create: create it if it does not exist, and make it busy: a request is
- *	about to join it
+ * @create: create it if it does not exist, make it busy and pin it (its
+ *	busy count): a request is about to join it
  * @err: set to -ENOSPC or -ENOMEM when that fails
  * @created: set to whether this call created it, if not NULL
  *
- * Context: may sleep; returns with the lock's lock held.
- * Return: the lock, referenced and locked; or NULL.
+ * Context: may sleep.
+ * Return: the lock, referenced, and pinned if @create; or NULL.
  */
 struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 			    bool create, int *err, bool *created)
@@ -325,8 +325,11 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 		}
 		spin_lock(&lk->lock);
 		*err = create ? ld_lock_wake(lk) : 0;
-		if (!*err && !READ_ONCE(lk->dead))
+		if (!*err && !READ_ONCE(lk->dead)) {
+			lk->busy += create;
+			spin_unlock(&lk->lock);
 			break;
+		}
 		spin_unlock(&lk->lock);
 		ld_lock_put(lk);
 		lk = NULL;
@@ -671,12 +674,15 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 int ld_table_init(void)
 {
 	int i, ret = -ENOMEM;
+	size_t size;
 
 	for (i = 0; i < LD_NAME_CACHES; i++) {
+		size = struct_size_t(struct ld_lock, name,
+				     (i + 1) * LD_NAME_STEP);
 		ld_lock_caches[i] = kmem_cache_create(ld_lock_cache_names[i],
-			struct_size_t(struct ld_lock, name,
-				      (i + 1) * LD_NAME_STEP),
-			__alignof__(struct ld_lock), SLAB_ACCOUNT, NULL);
+						      size,
+						      __alignof__(struct ld_lock),
+						      SLAB_ACCOUNT, NULL);
 		if (!ld_lock_caches[i])
 			goto err;
 	}

@@ -368,10 +368,13 @@
  * its comm, or "-" once it has exited; age_ms is how long held or waiting;
  * owner_died is 0 or 1; waits_for is a comma-separated list of the pids of
  * the holders and earlier waiters the line's request waits for, or "-";
- * session is the session's id. The line of an idle owner-died lock has
+ * session is the session's id (also the "lockdev_session:" line of the
+ * session's /proc/PID/fdinfo, after which "lockdev_lockspace:" names its
+ * lockspace as this file does, or "-"). The line of an idle owner-died lock has
  * mode "-", state owner-died, pid 0, comm "-", age_ms how long it has been
- * idle, owner_died 1, waits_for "-" and session 0. A reader sees the lockspaces of its own namespaces that it has read
- * permission for; a reader with CAP_SYS_ADMIN in the initial user namespace,
+ * idle, owner_died 1, waits_for "-" and session 0. A reader sees the
+ * lockspaces of its own namespaces that it has read permission for; a
+ * reader with CAP_SYS_ADMIN in the initial user namespace,
  * in the initial IPC namespace (the host's root), sees all. As for
  * /proc/PID files, the reader is the task that opened the file: its
  * credentials and its IPC and pid namespaces at open(), whoever reads the
