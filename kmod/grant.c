@@ -262,10 +262,25 @@ void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
 		a->result |= ld_lock_value(lk, a->value);
 }
 
+/**
+ * ld_since() - when a hold or wait of a lock starts, in ktime ns
+ * @lk: the lock
+ *
+ * The clock is read to the nanosecond only for a lock with a class, whose
+ * lock_stat times need it; otherwise the coarse clock (the last tick) does
+ * for the ages /proc shows in milliseconds, and costs no clock read.
+ *
+ * Return: the time.
+ */
+u64 ld_since(const struct ld_lock *lk)
+{
+	return lk->class ? ktime_get_ns() : ktime_get_coarse_ns();
+}
+
 /* A hold of @req in its mode starts: lock_stat and the counters. */
 static void ld_hold_start(struct ld_req *req)
 {
-	req->since = ktime_get_ns();
+	req->since = ld_since(req->lk);
 	ld_stat_inc(grants);
 	if (req->mode != LOCKDEV_MODE_NONE)
 		ld_class_granted(req->lk);
@@ -313,7 +328,7 @@ void ld_convert_to(struct ld_req *req, u32 mode)
 		ld_hold_start(req);
 	} else if (mode == LOCKDEV_MODE_NONE) {
 		ld_class_released(lk, req->since);
-		req->since = ktime_get_ns();
+		req->since = ld_since(lk);
 	}
 }
 
@@ -752,7 +767,7 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 		req->want = want;
 		req->state = LD_CONVERTING;
 	} else {
-		req->since = ktime_get_ns();
+		req->since = ld_since(lk);
 		req->state = LD_WAITING;
 	}
 	ld_stat_inc(waiters);

@@ -465,6 +465,7 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	    struct ld_args *a);
 void ld_complete(struct ld_req *req, int result);
+u64 ld_since(const struct ld_lock *lk);
 void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now);
 pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
 void ld_req_comm(const struct ld_req *r, char *buf);
