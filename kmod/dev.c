@@ -10,6 +10,7 @@
 
 #include "dev.h"
 #include "lockdev.h"
+#include "space.h"
 
 static int lockdev_open(struct inode *inode, struct file *file)
 {
