@@ -5,7 +5,7 @@
  * acquisition, conversion, release, cancel, owner-died and its repair,
  * queries, and the end of a closing session's requests. The lock order and
  * the invariant that lets the uncontended path take only the lock's own
- * spinlock are in lockdev.h.
+ * spinlock are in locking.h.
  */
 #include <linux/ktime.h>
 #include <linux/pid.h>
