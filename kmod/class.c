@@ -419,7 +419,7 @@ static u32 ld_class_example_name(struct ld_session *sess,
 		if (h->slot[i].class != class)
 			continue;
 		held = true;
-		/* Alive: a request of it is in the owned table. */
+		/* Alive: a request of it is held or queued. */
 		lk = h->slot[i].example;
 		if (lk) {
 			len = lk->name_len;
@@ -541,7 +541,7 @@ void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
 
 /**
  * __ld_class_enter() - count a request's class in its session's summary
- * @req: the request, just put in the owned table; its lock has a class
+ * @req: the request, about to be held or queued; its lock has a class
  *
  * Context: @req->lk->lock held.
  */
@@ -573,7 +573,7 @@ out:
 
 /**
  * __ld_class_leave() - uncount a request's class
- * @req: the request, leaving the owned table; its lock has a class
+ * @req: the request, leaving its lock; its lock has a class
  *
  * Context: @req->lk->lock held.
  */

@@ -160,14 +160,14 @@ static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
 		__ld_class_learn(sess, lk);
 }
 
-/* @req enters the owned table: count its class in the session's summary. */
+/* @req goes on its lock: count its class in the session's summary. */
 static inline void ld_class_enter(struct ld_req *req)
 {
 	if (req->lk->class)
 		__ld_class_enter(req);
 }
 
-/* @req leaves the owned table. */
+/* @req leaves its lock, held or queued no more. */
 static inline void ld_class_leave(struct ld_req *req)
 {
 	if (req->lk->class)

@@ -263,8 +263,8 @@ struct ld_async {
 
 /*
  * struct ld_class_held - the classes a session holds or awaits, for learned
- * order: one slot per class of the requests it has in the owned table (held,
- * waiting or converting). Protected by the session's lock.
+ * order: one slot per class of the requests it has on locks (held, waiting
+ * or converting). Protected by the session's lock.
  * @nr: slots in use; read with READ_ONCE() to skip an empty summary.
  * @slot: @class, @count requests of it, and @example, the lock of the last
  *	of them to start (NULL once that one ended), to name in an edge.
