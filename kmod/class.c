@@ -28,10 +28,12 @@
 
 #include "class.h"
 #include "events.h"
-#include "lockdev.h"
+#include "grant.h"
 #include "params.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */
 DEFINE_MUTEX(ld_class_mutex);

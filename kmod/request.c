@@ -14,11 +14,14 @@
 #include <linux/string.h>
 
 #include "class.h"
-#include "lockdev.h"
+#include "grant.h"
 #include "params.h"
 #include "report.h"
+#include "request.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 #include "user.h"
 
 static struct kmem_cache *ld_req_cache;
