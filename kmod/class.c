@@ -28,10 +28,12 @@
 
 #include "class.h"
 #include "events.h"
-#include "lockdev.h"
+#include "grant.h"
 #include "params.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */
 DEFINE_MUTEX(ld_class_mutex);
@@ -419,7 +421,7 @@ static u32 ld_class_example_name(struct ld_session *sess,
 		if (h->slot[i].class != class)
 			continue;
 		held = true;
-		/* Alive: a request of it is in the owned table. */
+		/* Alive: a request of it is held or queued. */
 		lk = h->slot[i].example;
 		if (lk) {
 			len = lk->name_len;
@@ -541,7 +543,7 @@ void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
 
 /**
  * __ld_class_enter() - count a request's class in its session's summary
- * @req: the request, just put in the owned table; its lock has a class
+ * @req: the request, about to be held or queued; its lock has a class
  *
  * Context: @req->lk->lock held.
  */
@@ -573,7 +575,7 @@ out:
 
 /**
  * __ld_class_leave() - uncount a request's class
- * @req: the request, leaving the owned table; its lock has a class
+ * @req: the request, leaving its lock; its lock has a class
  *
  * Context: @req->lk->lock held.
  */

@@ -4,7 +4,7 @@
  * proc_order.c shows, and the hooks the lock engine calls. The rest of the
  * module sees only struct ld_class pointers. The summary of the classes a
  * session has, struct ld_class_held, is part of struct ld_session
- * (lockdev.h).
+ * (session.h).
  *
  * Every class, edge and inversion belongs to one lockspace and lives as long
  * as it: ld_class_space_free() frees them when the lockspace goes. Classes
@@ -22,7 +22,35 @@
 #include <linux/sched.h>
 #include <linux/types.h>
 
-#include "lockdev.h"
+#include "grant.h"
+#include "table.h"
+
+struct ld_session;
+
+/* How many classes a session's summary tracks at once. */
+#define LD_CLASSES_HELD	8
+
+/*
+ * struct ld_class_held - the classes a session holds or awaits, for learned
+ * order: one slot per class of the requests it has on locks (held, waiting
+ * or converting). Protected by the session's lock.
+ * @nr: slots in use; read with READ_ONCE() to skip an empty summary.
+ * @slot: @class, @count requests of it, and @example, the lock of the last
+ *	of them to start (NULL once that one ended), to name in an edge.
+ *
+ * Requests of a class that finds every slot taken are not tracked: the
+ * session learns no edge from that class until a slot frees and a later
+ * request of it takes one. A slot is never kept for a class the session no
+ * longer has, so no false edge is learned.
+ */
+struct ld_class_held {
+	u32 nr;
+	struct {
+		struct ld_class *class;
+		struct ld_lock *example;
+		u32 count;
+	} slot[LD_CLASSES_HELD];
+};
 
 /*
  * struct ld_class - a lock class: the bytes of a lock name before its first
@@ -160,14 +188,14 @@ static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
 		__ld_class_learn(sess, lk);
 }
 
-/* @req enters the owned table: count its class in the session's summary. */
+/* @req goes on its lock: count its class in the session's summary. */
 static inline void ld_class_enter(struct ld_req *req)
 {
 	if (req->lk->class)
 		__ld_class_enter(req);
 }
 
-/* @req leaves the owned table. */
+/* @req leaves its lock, held or queued no more. */
 static inline void ld_class_leave(struct ld_req *req)
 {
 	if (req->lk->class)

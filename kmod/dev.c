@@ -9,7 +9,8 @@
 #include <linux/seq_file.h>
 
 #include "dev.h"
-#include "lockdev.h"
+#include "session.h"
+#include "space.h"
 
 static int lockdev_open(struct inode *inode, struct file *file)
 {

@@ -18,9 +18,12 @@
 
 #include "class.h"
 #include "events.h"
-#include "lockdev.h"
+#include "grant.h"
 #include "report.h"
+#include "session.h"
+#include "space.h"
 #include "stats.h"
+#include "table.h"
 
 /* Events waiting for ld_events_work; the queue has its own lock. */
 static struct sk_buff_head ld_events;

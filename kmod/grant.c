@@ -12,10 +12,14 @@
 #include <linux/slab.h>
 
 #include "class.h"
-#include "lockdev.h"
+#include "grant.h"
+#include "graph.h"
 #include "params.h"
+#include "request.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 #include "user.h"
 
 static const u32 ld_compat_mask[5] = {

@@ -14,9 +14,12 @@
  */
 #include <linux/string.h>
 
-#include "lockdev.h"
+#include "grant.h"
+#include "graph.h"
 #include "report.h"
+#include "session.h"
 #include "space.h"
+#include "table.h"
 
 /*
  * struct ld_walk - one walk of the wait-for graph

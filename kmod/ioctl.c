@@ -12,8 +12,12 @@
 #include <uapi/linux/lockdev.h>
 
 #include "dev.h"
+#include "grant.h"
 #include "lockdev.h"
 #include "report.h"
+#include "request.h"
+#include "session.h"
+#include "table.h"
 
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096

@@ -6,7 +6,9 @@
  */
 #include <linux/sort.h>
 
-#include "lockdev.h"
+#include "grant.h"
+#include "request.h"
+#include "session.h"
 
 /* Sort by level, then name: the order of order.c. */
 static int ld_set_cmp(const void *pa, const void *pb)

@@ -16,6 +16,7 @@
 #include "lockdev.h"
 #include "proc.h"
 #include "report.h"
+#include "request.h"
 #include "space.h"
 
 static int __init lockdev_init(void)

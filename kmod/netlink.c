@@ -12,9 +12,12 @@
 #include <net/genetlink.h>
 
 #include "events.h"
-#include "lockdev.h"
+#include "grant.h"
+#include "proc_locks.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 
 /**
  * ld_nl_put_space() - put a lockspace's name as /proc/lockdev/locks shows it

@@ -8,9 +8,12 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 
-#include "lockdev.h"
+#include "grant.h"
 #include "report.h"
+#include "request.h"
+#include "session.h"
 #include "stats.h"
+#include "table.h"
 
 /**
  * ld_name_cmp() - compare two names in the order's sense

@@ -17,9 +17,12 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "lockdev.h"
+#include "grant.h"
 #include "proc.h"
+#include "proc_locks.h"
+#include "session.h"
 #include "space.h"
+#include "table.h"
 
 /* The names of the modes in /proc/lockdev/ files. */
 const char *const ld_mode_names[5] = {

@@ -15,10 +15,13 @@
 #include <linux/uaccess.h>
 
 #include "events.h"
-#include "lockdev.h"
+#include "grant.h"
+#include "proc_locks.h"
 #include "report.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 
 /*
  * The most recent reports, oldest first from ld_reports_next; each slot

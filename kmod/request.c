@@ -5,7 +5,7 @@
  * acquisition, conversion, release, cancel, owner-died and its repair,
  * queries, and the end of a closing session's requests. The lock order and
  * the invariant that lets the uncontended path take only the lock's own
- * spinlock are in lockdev.h.
+ * spinlock are in locking.h.
  */
 #include <linux/ktime.h>
 #include <linux/pid.h>
@@ -14,11 +14,14 @@
 #include <linux/string.h>
 
 #include "class.h"
-#include "lockdev.h"
+#include "grant.h"
 #include "params.h"
 #include "report.h"
+#include "request.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 #include "user.h"
 
 static struct kmem_cache *ld_req_cache;

@@ -9,9 +9,11 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "lockdev.h"
+#include "grant.h"
 #include "params.h"
 #include "report.h"
+#include "request.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
 #include "user.h"

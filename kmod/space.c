@@ -19,10 +19,10 @@
 #include <linux/user_namespace.h>
 
 #include "class.h"
-#include "lockdev.h"
 #include "params.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 #include "user.h"
 
 #ifndef CONFIG_POSIX_MQUEUE

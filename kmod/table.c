@@ -22,10 +22,12 @@
 
 #include "class.h"
 #include "events.h"
-#include "lockdev.h"
+#include "grant.h"
 #include "params.h"
+#include "session.h"
 #include "space.h"
 #include "stats.h"
+#include "table.h"
 #include "user.h"
 
 /*

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The grant policy (grant.c): the requests of sessions on locks, their
+ * states and modes, which modes are compatible, the queue of waiters and
+ * conversions, the waits of blocking and asynchronous requests and their
+ * completions. A request's lock's spinlock and its lockspace's graph mutex
+ * guard it (locking.h).
+ */
+#ifndef LOCKDEV_KMOD_GRANT_H
+#define LOCKDEV_KMOD_GRANT_H
+
+#include <linux/list.h>
+#include <linux/pid.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include <uapi/linux/lockdev.h>
+
+#include "table.h"
+
+struct ld_report;
+struct ld_session;
+struct pid_namespace;
+
+/* Bits of the modes, for masks of modes present. */
+#define LD_MODE_BIT(mode)	(1U << (mode))
+
+/* States of a request, as in the uapi header, plus the end. */
+#define LD_HELD		LOCKDEV_STATE_HELD
+#define LD_WAITING	LOCKDEV_STATE_WAITING
+#define LD_CONVERTING	LOCKDEV_STATE_CONVERTING
+#define LD_DONE		0
+
+/*
+ * struct ld_req - one request of a session for one lock: a grant, a waiting
+ * request, or a grant with a waiting upgrade. Kept small: it is most of what
+ * a held lock costs.
+ * @lk: the lock. Set once, before the request is visible on the lock.
+ * @sess: the session. Immutable.
+ * @handle: the session's handle for it, its slot and the slot's
+ *	generation (session.c). Immutable.
+ * @ref: the session's reference, plus one per task in a call on it and one
+ *	while an asynchronous deadline is armed.
+ * @level: the request's level. Immutable.
+ * @hnode: in @lk->holders while held. @lk->lock.
+ * @state: LD_HELD, LD_WAITING, LD_CONVERTING or LD_DONE. @lk->lock, and
+ *	ld_graph() while waiting or converting; read with
+ *	smp_load_acquire() by the sleeping waiter.
+ * @mode: the held mode, or the one asked for while waiting. @lk->lock.
+ * @want: the mode an upgrade asks for while converting. @lk->lock.
+ * @async: asynchronous; @wait is then its struct ld_async. Immutable.
+ * @releasing: an UNLOCK has claimed it. @lk->lock.
+ * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
+ * @since: ktime in ns when held or queued. @lk->lock.
+ * @pid: the process that asked. Immutable. Referenced by the request if
+ *	@own_pid, else it is the session's @pid, which outlives the request's
+ *	time on its lock's lists.
+ * @own_pid: the request holds the reference of @pid.
+ * @wait: while waiting or converting, its wait; for an asynchronous
+ *	request, always its struct ld_async. @lk->lock.
+ */
+struct ld_req {
+	struct ld_lock *lk;
+	struct ld_session *sess;
+	u64 handle;
+	refcount_t ref;
+	u32 level;
+	struct list_head hnode;
+	u8 state;
+	u8 mode;
+	u8 want;
+	bool async;
+	bool releasing;
+	u8 told;
+	bool own_pid;
+	u64 since;
+	struct pid *pid;
+	struct ld_wait *wait;
+};
+
+/* Bits of ld_req.told. */
+#define LD_TOLD_HELD	0x1	/* held too long */
+#define LD_TOLD_WAIT	0x2	/* waited too long */
+
+/*
+ * struct ld_wait - a queued request's wait
+ * @wnode: in the waiters of its request's lock. The lock's lock.
+ * @gnode: in ld_session.waiting. ld_graph().
+ * @req: the request.
+ * @task: the task sleeping for a blocking request. @req->lk->lock.
+ * @finished: another task ended the wait; the fields below are its result.
+ *	Written under @req->lk->lock with smp_store_release().
+ * @result: 0 (granted) or a negative errno.
+ * @flags: LOCKDEV_RESULT_* of the grant.
+ * @bfs_pos: the request's place in its lock's queue, counted from 0 by the
+ *	wait-for graph walk that last numbered the lock. ld_graph().
+ * @generation: the lock's generation at the grant.
+ * @bfs_gen: in the wait of a lock's first waiter, the graph walk (graph.c)
+ *	that last numbered the lock's waiters and scanned the lock; the two
+ *	fields below are that walk's marks. ld_graph().
+ * @bfs_held: LD_MODE_BIT()s of the modes for which that walk has visited
+ *	the lock's incompatible holders. ld_graph().
+ * @bfs_upto: per mode (index mode - 1), the waiter ahead of which that walk
+ *	has visited the lock's incompatible waiters, or NULL. ld_graph().
+ *
+ * A blocking request's lives on its waiter's stack, and the waiter returns
+ * as soon as it sees @finished, without taking a lock.
+ */
+struct ld_wait {
+	struct list_head wnode;
+	struct list_head gnode;
+	struct ld_req *req;
+	struct task_struct *task;
+	bool finished;
+	int result;
+	u32 flags;
+	u32 bfs_pos;
+	u64 generation;
+	u64 bfs_gen;
+	u8 bfs_held;
+	struct ld_req *bfs_upto[3];
+};
+
+/*
+ * struct ld_completion - a completion waiting to be read
+ * @node: in ld_session.done. ld_session.lock.
+ * @rec: what read() returns.
+ */
+struct ld_completion {
+	struct list_head node;
+	struct lockdev_completion rec;
+};
+
+/*
+ * struct ld_async - what an asynchronous request needs besides its wait;
+ * freed with the request
+ * @wait: its wait.
+ * @user_data: for its completion. Immutable.
+ * @done: its completion, reserved at submission, posted when the wait
+ *	ends. @wait.req->lk->lock.
+ * @dwork: its deadline's work; it queues itself again when a timer of a
+ *	far deadline fired early.
+ * @deadline: the deadline (CLOCK_MONOTONIC), KTIME_MAX for none. Set when
+ *	armed, under the lockspace's graph mutex, and read under it.
+ * @armed: @dwork was queued and holds a reference to the request.
+ */
+struct ld_async {
+	struct ld_wait wait;
+	u64 user_data;
+	struct ld_completion *done;
+	struct delayed_work dwork;
+	ktime_t deadline;
+	bool armed;
+};
+
+/*
+ * What a lock, convert or unlock request asks, and what it gets back;
+ * @report is a deadlock or order report for the caller to keep, @old_mode
+ * the mode a conversion started from, @value the value block of a grant
+ * when @want_value or the one to set when @set_value, with @value_room the room allocated for
+ * it should the lock have none yet.
+ */
+struct ld_args {
+	u32 mode;
+	u32 flags;
+	u32 level;
+	u64 deadline_ns;
+	u64 user_data;
+	struct lockdev_entry *entries;
+	bool want_entries;
+	u32 max_entries;
+	u32 nr_entries;
+	u32 result;
+	u64 handle;
+	u64 generation;
+	u32 reason;
+	u32 old_mode;
+	struct ld_report *report;
+	bool want_value;
+	bool set_value;
+	u8 *value_room;
+	u8 value[LOCKDEV_VALUE_LEN];
+};
+
+/* The rank of a mode: NONE < SHARED < APPEND < EXCLUSIVE. */
+static inline u32 ld_mode_rank(u32 mode)
+{
+	return mode == LOCKDEV_MODE_NONE ? 0 : mode;
+}
+
+/* The grant and wait engine (grant.c). */
+bool ld_compatible(u32 mode, u32 mask);
+u32 ld_req_want(const struct ld_req *req);
+struct list_head *ld_queue_pos(struct ld_lock *lk, const struct ld_req *self);
+bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
+		  const struct list_head *pos);
+void ld_settle(struct ld_req *req, u32 want);
+void ld_convert_to(struct ld_req *req, u32 mode);
+void ld_hold(struct ld_req *req);
+void ld_unqueue(struct ld_req *req, int result);
+void ld_wait_finish(struct ld_req *req, int result);
+void ld_grant_waiters(struct ld_lock *lk);
+int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
+	       struct list_head *pos, struct ld_args *a, struct ld_wait *wait);
+int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
+	    struct ld_args *a);
+void ld_complete(struct ld_req *req, int result);
+u64 ld_since(const struct ld_lock *lk);
+void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now);
+pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
+void ld_req_comm(const struct ld_req *r, char *buf);
+void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
+void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
+int ld_async_alloc(struct ld_req *req, u64 user_data);
+void ld_async_drop_done(struct ld_req *req);
+void ld_async_free(struct ld_req *req);
+bool ld_async_cancel(struct ld_req *req, int result);
+void ld_async_disarm_sync(struct ld_req *req);
+
+/*
+ * A visit of requests: fn(request, queued, arg), where queued says it blocks
+ * as a waiter rather than as a holder; a true return ends the visit.
+ */
+struct ld_visit {
+	bool (*fn)(struct ld_req *req, bool queued, void *arg);
+	void *arg;
+};
+
+bool ld_visit_blockers(struct ld_lock *lk, u32 want,
+		       const struct ld_req *self, const struct list_head *stop,
+		       const struct ld_visit *visit);
+
+#endif /* LOCKDEV_KMOD_GRANT_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Requests (request.c): what a session asks of a lock, from LOCK to UNLOCK,
+ * through the lock table and the grant policy; lock sets, several requests
+ * in one call (lockset.c); and the order mode, the order rule that levels
+ * and names impose on a session's requests (order.c). The lock order is in
+ * locking.h.
+ */
+#ifndef LOCKDEV_KMOD_REQUEST_H
+#define LOCKDEV_KMOD_REQUEST_H
+
+#include <linux/types.h>
+
+#include <uapi/linux/lockdev.h>
+
+#include "grant.h"
+
+struct ld_session;
+
+/* Requests (request.c). */
+int ld_lock_init(void);
+void ld_lock_exit(void);
+bool ld_req_end(struct ld_req *req);
+void ld_req_forget(struct ld_req *req);
+int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
+		    struct ld_args *args);
+int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len, struct ld_args *args);
+int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
+		    u32 len, struct ld_args *args);
+int ld_lock_cancel(struct ld_session *sess, u64 handle);
+int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
+		       u32 len);
+int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
+		  struct ld_args *args, u32 *lock_flags);
+int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
+		 u32 *nr);
+void ld_lock_session_release(struct ld_session *sess);
+void ld_req_put(struct ld_req *req);
+
+/* The order rule (order.c). */
+int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);
+int ld_order_set(struct ld_session *sess, u32 mode, u32 *old);
+int ld_order_check(struct ld_session *sess, struct ld_req *req,
+		   struct ld_args *a);
+
+/* Lock sets (lockset.c): one request of a set, decoded. */
+struct ld_set_item {
+	u32 index;
+	u32 mode;
+	u32 level;
+	u32 name_len;
+	u32 dup;
+	u32 result;
+	u64 handle;
+	u64 generation;
+	u8 value[LOCKDEV_VALUE_LEN];
+	u8 name[LOCKDEV_NAME_MAX];
+};
+
+int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
+		struct ld_args *a, u32 *failed);
+
+#endif /* LOCKDEV_KMOD_REQUEST_H */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sessions (session.c): one per open file description of /dev/lockdev,
+ * bound to one lockspace, with its handle slots, which hold its requests,
+ * and its asynchronous completions for read() and poll(). Its slot_lock
+ * guards the slots and its lock the rest (locking.h).
+ */
+#ifndef LOCKDEV_KMOD_SESSION_H
+#define LOCKDEV_KMOD_SESSION_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "class.h"
+#include "grant.h"
+
+struct cred;
+struct ld_report;
+struct ld_user;
+
+/*
+ * struct ld_session - one open file description of /dev/lockdev
+ * @id: unique since load. Immutable.
+ * @cred: the opener's credentials; a reference is held. Immutable.
+ * @user: the opener's uid accounting; a reference is held. Immutable.
+ * @space: the lockspace, set once under @lock and then immutable; read
+ *	with smp_load_acquire().
+ * @perms: LD_MAY_* on @space, written under @lock before @space is, and
+ *	immutable once @space is set.
+ * @pid: the opener's process, referenced: the requests it makes point to
+ *	it without a reference of their own. Immutable.
+ * @slot_lock: protects @slots, @nr_slots, @cap_slots and @free_slot.
+ * @slots: the handles: per slot, its struct ld_req, or while free, the
+ *	generation its next handle gets and the next free slot (session.c).
+ * @nr_slots: slots in use or freed; @slots has room for @cap_slots.
+ * @cap_slots: the room of @slots.
+ * @free_slot: the first free slot plus one, or 0 if none.
+ * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
+ * @nr_ranked: requests at a level above 0, held or queued. Atomic.
+ * @lock: protects @done, @report and @classes, and the binding of @space.
+ * @done: struct ld_completion ready for read().
+ * @report: the last deadlock or order report, referenced, or NULL.
+ * @classes: the classes of its requests (class.c).
+ * @wq: read() and poll() wait here for @done.
+ * @waiting: struct ld_wait.gnode of its waiting requests. @space->graph_mutex.
+ * @bfs_node: queue of the wait-for graph walk. @space->graph_mutex.
+ * @bfs_gen: walk that last visited it. @space->graph_mutex.
+ * @bfs_parent: the session whose wait led the walk here, or NULL for one
+ *	that blocks the request itself. @space->graph_mutex.
+ * @bfs_from: the waiting request of @bfs_parent that this session blocks.
+ *	@space->graph_mutex.
+ * @bfs_via: this session's request that blocks it. @space->graph_mutex.
+ * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
+ *	holder. @space->graph_mutex.
+ */
+struct ld_session {
+	u64 id;
+	const struct cred *cred;
+	struct ld_user *user;
+	struct ld_space *space;
+	unsigned int perms;
+	struct pid *pid;
+	spinlock_t slot_lock;	/* protects the slots */
+	unsigned long *slots;
+	u32 nr_slots;
+	u32 cap_slots;
+	u32 free_slot;
+	u32 order_mode;
+	atomic_t nr_ranked;
+	spinlock_t lock;	/* protects done, report, classes, binding */
+	struct list_head done;
+	struct ld_report *report;
+	struct ld_class_held classes;
+	wait_queue_head_t wq;
+	struct list_head waiting;
+	struct list_head bfs_node;
+	u64 bfs_gen;
+	struct ld_session *bfs_parent;
+	struct ld_req *bfs_from;
+	struct ld_req *bfs_via;
+	bool bfs_via_queued;
+};
+
+struct ld_session *ld_session_create(struct file *file);
+void ld_session_destroy(struct ld_session *sess);
+int ld_session_space(struct ld_session *sess, unsigned int need);
+int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
+		      u32 flags, umode_t mode);
+void ld_session_post(struct ld_session *sess, struct ld_completion *c);
+ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
+			size_t count, bool nonblock);
+__poll_t ld_session_poll(struct ld_session *sess, struct file *file,
+			 poll_table *wait);
+
+/* Handles (session.c). */
+int ld_slot_alloc(struct ld_session *sess, struct ld_req *req);
+struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle);
+bool ld_slot_get_req(struct ld_session *sess, struct ld_req *req);
+void ld_slot_free(struct ld_session *sess, struct ld_req *req);
+struct ld_req *ld_slot_req(struct ld_session *sess, u32 i);
+struct ld_req *ld_session_next(struct ld_session *sess, u32 *index);
+
+#endif /* LOCKDEV_KMOD_SESSION_H */

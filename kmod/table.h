@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The lock table (table.c): the named locks of every lockspace, resident
+ * while idle, with their value blocks and owner-died marks; the lookup and
+ * creation of a lock, the bounds on idle locks, and walks of one
+ * lockspace's locks. Each lock's spinlock and each lockspace's lru_lock and
+ * graph mutex guard it (locking.h).
+ */
+#ifndef LOCKDEV_KMOD_TABLE_H
+#define LOCKDEV_KMOD_TABLE_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "params.h"
+#include "space.h"
+
+struct ld_args;
+struct ld_class;
+struct ld_req;
+struct ld_user;
+
+/*
+ * struct ld_lock - a named lock in a lockspace (table.c)
+ * @node: in the locks table. The key, @space and @name, is immutable; the
+ *	table has its own locking.
+ * @space: the lockspace; a reference is held.
+ * @class: the class of the name (class.c), or NULL. Set at creation and
+ *	immutable; a class lives as long as its lockspace, so outlives the lock.
+ * @ref: the table's reference while the lock is in it, plus one per request
+ *	whose @lk it is and one per caller that found it and comes back: a
+ *	request's reference keeps its lock's memory, also after the lock left
+ *	the table. The last put frees it after RCU.
+ * @lock: protects @nr, @owner_died, @generation, @died_user,
+ *	@value, @holders and @waiters.
+ * @generation: see the uapi header.
+ * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
+ * @name_len: length of @name.
+ * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
+ * @busy: callers that found it and will come back with a request: it does
+ *	not go idle meanwhile. @lock.
+ * @dead: out of the table, or going: whoever finds it looks again.
+ *	@space->lru_lock.
+ * @idle: on @space->idle. @space->lru_lock.
+ * @stamp: when it joined its list of @space (table.c). @space->lru_lock.
+ * @link: in @space->busy or @space->idle. @space->lru_lock.
+ * @died_user: while @owner_died, the uid charged for it (in its @locks),
+ *	referenced; the holder that went away was its session's.
+ * @value: the value block, LOCKDEV_VALUE_LEN bytes, what a holder set; NULL
+ *	while not valid (since the lock came into existence, or its last
+ *	owner death).
+ * @holders: struct ld_req.hnode, in grant order.
+ * @waiters: struct ld_wait.wnode, in queue order, upgrades first.
+ * @rcu: for freeing after the table's RCU readers. It shares the room of
+ *	@holders and @waiters, which are empty for good once the last
+ *	reference is gone.
+ * @name: the name, not NUL-terminated.
+ *
+ * A lock is resident: it stays in the table when nobody holds or awaits it
+ * (idle), until table.c drops it for a bound or its lockspace goes. Changes
+ * to @holders and @waiters of a lock with waiters also need ld_graph().
+ * What a graph walk knows of a lock with waiters is kept in the wait of its
+ * first waiter (struct ld_wait), so that a lock costs nothing for it.
+ */
+struct ld_lock {
+	struct rhash_head node;
+	struct ld_space *space;
+	struct ld_class *class;
+	refcount_t ref;
+	spinlock_t lock;	/* see above */
+	u64 generation;
+	u32 nr[4];
+	u8 name_len;
+	bool owner_died;
+	bool dead;
+	bool idle;
+	u32 busy;
+	u64 stamp;
+	struct list_head link;
+	struct ld_user *died_user;
+	u8 *value;
+	union {
+		struct {
+			struct list_head holders;
+			struct list_head waiters;
+		};
+		struct rcu_head rcu;
+	};
+	u8 name[];
+};
+
+/* The graph mutex of @lk's lockspace (locking.h). */
+static inline struct mutex *ld_graph(const struct ld_lock *lk)
+{
+	return &lk->space->graph_mutex;
+}
+
+/* The count of holders of @lk in @mode. */
+#define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
+
+/* The lock table (table.c). */
+int ld_table_init(void);
+void ld_table_exit(void);
+u64 ld_next_generation(void);
+struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
+			    bool create, int *err, bool *created);
+bool ld_lock_unmake(struct ld_lock *lk);
+void ld_lock_remove(struct ld_lock *lk);
+void ld_lock_put(struct ld_lock *lk);
+bool ld_lock_rest(struct ld_lock *lk);
+void ld_space_trim(struct ld_space *space, u32 keep, bool bound);
+void ld_lock_space_reap(struct ld_space *space);
+struct ld_user *ld_lock_repaired(struct ld_lock *lk);
+void ld_died_user_put(struct ld_user *user);
+void ld_lock_owner_died(struct ld_lock *lk, const struct ld_req *req);
+u32 ld_lock_value(const struct ld_lock *lk, u8 *value);
+int ld_value_alloc(struct ld_args *a);
+void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a);
+
+/* After ld_lock_rest() said so: bring the lockspace back to its bound. */
+static inline void ld_space_trim_if(struct ld_space *space, bool over)
+{
+	if (unlikely(over))
+		ld_space_trim(space, READ_ONCE(ld_max_idle_locks_per_space),
+			      true);
+}
+
+/*
+ * struct ld_walk_pos - where a walk of one lockspace's locks is
+ * (ld_walk_next())
+ * @cur: the lock it is at, referenced by the walker, or NULL.
+ * @last: @cur's stamp then.
+ * @upto: the lockspace's stamp when the walk started: locks with a higher
+ *	one came or moved since, and are skipped.
+ * @started: @upto is set.
+ * @in_idle: the walk is on the idle list.
+ */
+struct ld_walk_pos {
+	struct ld_lock *cur;
+	u64 last;
+	u64 upto;
+	bool started;
+	bool in_idle;
+};
+
+struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
+			     bool idle);
+
+/* Every lock, for the scanner of long holds and waits (events.c). */
+extern struct rhashtable ld_locks;
+
+#endif /* LOCKDEV_KMOD_TABLE_H */
