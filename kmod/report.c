@@ -137,7 +137,12 @@ void ld_report_keep(struct ld_session *sess, struct ld_report *rep)
 {
 	struct ld_report *old_ring, *old_sess;
 
-	refcount_inc(&rep->ref);
+	/*
+	 * The ring's reference, the session's (the caller's), and one for the
+	 * event: once kept, another thread of the session or 16 later
+	 * reports may drop the other two.
+	 */
+	refcount_add(2, &rep->ref);
 	mutex_lock(&ld_reports_mutex);
 	rep->seq = ++ld_reports_seq;
 	old_ring = ld_reports[ld_reports_next];
@@ -153,6 +158,7 @@ void ld_report_keep(struct ld_session *sess, struct ld_report *rep)
 	ld_report_put(old_ring);
 	ld_report_put(old_sess);
 	ld_event_report(rep);
+	ld_report_put(rep);
 }
 
 /**
