@@ -623,11 +623,11 @@ void __ld_class_granted(struct ld_class *class)
 /**
  * __ld_class_waited() - lock_stat: the grant had waited
  * @class: the class
- * @since: ktime in ns when the request was queued
+ * @since: ld_since() when the request was queued
  */
 void __ld_class_waited(struct ld_class *class, u64 since)
 {
-	s64 ns = ktime_get_ns() - since;
+	s64 ns = ld_age(local_clock(), since);
 
 	atomic64_inc(&class->contentions);
 	atomic64_add(ns, &class->wait_total);
@@ -637,11 +637,11 @@ void __ld_class_waited(struct ld_class *class, u64 since)
 /**
  * __ld_class_released() - lock_stat: a hold of a lock of @class ended
  * @class: the class
- * @since: ktime in ns of the grant
+ * @since: ld_since() at the grant
  */
 void __ld_class_released(struct ld_class *class, u64 since)
 {
-	s64 ns = ktime_get_ns() - since;
+	s64 ns = ld_age(local_clock(), since);
 
 	atomic64_add(ns, &class->hold_total);
 	ld_stat_max(&class->hold_max, ns);

@@ -239,7 +239,7 @@ void ld_event_inversion(const struct ld_class_edge *e,
 
 /* Send the event of @r held or awaited past its threshold. */
 static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
-			  bool holder, u64 now)
+			  bool holder, const struct ld_now *now)
 {
 	struct sk_buff *skb;
 
@@ -260,7 +260,7 @@ static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
 
 /* Report what @lk has held or waiting past the thresholds, once each. */
 static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
-			 u64 now)
+			 const struct ld_now *now)
 {
 	struct ld_wait *w;
 	struct ld_req *r;
@@ -269,7 +269,7 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 	if (held_ns)
 		list_for_each_entry(r, &lk->holders, hnode)
 			if (!(r->told & LD_TOLD_HELD) &&
-			    now - r->since >= held_ns) {
+			    ld_req_age(r, now) >= held_ns) {
 				r->told |= LD_TOLD_HELD;
 				ld_event_long(lk, r, true, now);
 			}
@@ -277,7 +277,7 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 		return;
 	list_for_each_entry(w, &lk->waiters, wnode) {
 		r = w->req;
-		if (!(r->told & LD_TOLD_WAIT) && now - r->since >= wait_ns) {
+		if (!(r->told & LD_TOLD_WAIT) && ld_req_age(r, now) >= wait_ns) {
 			r->told |= LD_TOLD_WAIT;
 			ld_event_long(lk, r, false, now);
 		}
@@ -297,6 +297,7 @@ static void ld_scan_fn(struct work_struct *work)
 	u32 held_ms = READ_ONCE(ld_held_threshold_ms);
 	u32 wait_ms = READ_ONCE(ld_wait_threshold_ms);
 	struct rhashtable_iter hti;
+	struct ld_now now;
 	struct ld_lock *lk;
 	unsigned int n = 0;
 	u32 every;
@@ -309,11 +310,11 @@ static void ld_scan_fn(struct work_struct *work)
 		while ((lk = rhashtable_walk_next(&hti))) {
 			if (IS_ERR(lk))
 				continue;
+			ld_now_read(&now);
 			spin_lock(&lk->lock);
 			if (!lk->dead)
 				ld_scan_lock(lk, (u64)held_ms * NSEC_PER_MSEC,
-					     (u64)wait_ms * NSEC_PER_MSEC,
-					     ktime_get_ns());
+					     (u64)wait_ms * NSEC_PER_MSEC, &now);
 			spin_unlock(&lk->lock);
 			if (++n % LD_SCAN_BATCH == 0) {
 				rhashtable_walk_stop(&hti);

@@ -16,6 +16,7 @@
 struct genl_family;
 struct ld_class_edge;
 struct ld_lock;
+struct ld_now;
 struct ld_report;
 struct ld_req;
 struct ld_space;
@@ -43,7 +44,8 @@ void ld_events_exit(void);
 int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
 		    struct user_namespace *ns);
 int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
-		  const struct ld_req *r, bool holder, u64 now,
+		  const struct ld_req *r, bool holder,
+		  const struct ld_now *now,
 		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i);
 
 #endif /* LOCKDEV_KMOD_EVENTS_H */

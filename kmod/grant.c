@@ -155,13 +155,14 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
  * ld_fill_entry() - describe a holder or waiter as the caller sees it
  * @e: the entry to fill
  * @r: the request
- * @now: ktime in ns, for its age
+ * @now: the clocks, for its age
  */
-void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now)
+void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,
+		   const struct ld_now *now)
 {
 	memset(e, 0, sizeof(*e));
 	e->session = r->sess->id;
-	e->age_ns = now - r->since;
+	e->age_ns = ld_req_age(r, now);
 	e->pid = pid_nr_ns(r->pid, task_active_pid_ns(current));
 	e->mode = ld_req_want(r);
 	e->state = r->state;
@@ -201,7 +202,7 @@ void ld_req_comm(const struct ld_req *r, char *buf)
 
 struct ld_fill {
 	struct ld_args *args;
-	u64 now;
+	struct ld_now now;
 };
 
 static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
@@ -210,7 +211,7 @@ static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
 	struct ld_args *a = f->args;
 
 	if (a->nr_entries < a->max_entries)
-		ld_fill_entry(&a->entries[a->nr_entries], r, f->now);
+		ld_fill_entry(&a->entries[a->nr_entries], r, &f->now);
 	a->nr_entries++;
 	return false;
 }
@@ -224,11 +225,12 @@ static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
  */
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a)
 {
-	struct ld_fill f = { .args = a, .now = ktime_get_ns() };
+	struct ld_fill f = { .args = a };
 	struct ld_wait *w;
 	struct ld_req *r;
 
 	lockdep_assert_held(&lk->lock);
+	ld_now_read(&f.now);
 	list_for_each_entry(r, &lk->holders, hnode)
 		ld_fill_one(r, false, &f);
 	list_for_each_entry(w, &lk->waiters, wnode)
@@ -240,10 +242,11 @@ static void ld_fill_blockers(struct ld_lock *lk, u32 want,
 			     const struct ld_req *self,
 			     const struct list_head *stop, struct ld_args *a)
 {
-	struct ld_fill f = { .args = a, .now = ktime_get_ns() };
+	struct ld_fill f = { .args = a };
 	struct ld_visit visit = { .fn = ld_fill_one, .arg = &f };
 
 	lockdep_assert_held(&lk->lock);
+	ld_now_read(&f.now);
 	a->nr_entries = 0;
 	ld_visit_blockers(lk, want, self, stop, &visit);
 }
@@ -264,21 +267,6 @@ void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
 	a->result = lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
 	if (a->want_value)
 		a->result |= ld_lock_value(lk, a->value);
-}
-
-/**
- * ld_since() - when a hold or wait of a lock starts, in ktime ns
- * @lk: the lock
- *
- * The clock is read to the nanosecond only for a lock with a class, whose
- * lock_stat times need it; otherwise the coarse clock (the last tick) does
- * for the ages /proc shows in milliseconds, and costs no clock read.
- *
- * Return: the time.
- */
-u64 ld_since(const struct ld_lock *lk)
-{
-	return lk->class ? ktime_get_ns() : ktime_get_coarse_ns();
 }
 
 /* A hold of @req in its mode starts: lock_stat and the counters. */

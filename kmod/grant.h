@@ -13,6 +13,7 @@
 #include <linux/pid.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
@@ -53,7 +54,7 @@ struct pid_namespace;
  * @async: asynchronous; @wait is then its struct ld_async. Immutable.
  * @releasing: an UNLOCK has claimed it. @lk->lock.
  * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
- * @since: ktime in ns when held or queued. @lk->lock.
+ * @since: ld_since() when held or queued. @lk->lock.
  * @pid: the process that asked. Immutable. Referenced by the request if
  *	@own_pid, else it is the session's @pid, which outlives the request's
  *	time on its lock's lists.
@@ -207,8 +208,49 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	    struct ld_args *a);
 void ld_complete(struct ld_req *req, int result);
-u64 ld_since(const struct ld_lock *lk);
-void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r, u64 now);
+/**
+ * ld_since() - when a hold or wait of a lock starts
+ * @lk: the lock
+ *
+ * A lock with a class takes local_clock(), the clock of the kernel's own
+ * lock_stat: nanoseconds for its lock_stat times, and no clocksource read.
+ * Any other lock takes the coarse clock (the last tick), which costs no
+ * clock read at all and does for the ages /proc shows in milliseconds.
+ * The two clocks differ, so an age is taken with ld_req_age().
+ *
+ * Return: the time in ns, in the clock of @lk.
+ */
+static inline u64 ld_since(const struct ld_lock *lk)
+{
+	return lk->class ? local_clock() : ktime_get_coarse_ns();
+}
+
+/* Both clocks of ld_since(), read once for the ages of many requests. */
+struct ld_now {
+	u64 fine;
+	u64 coarse;
+};
+
+static inline void ld_now_read(struct ld_now *now)
+{
+	now->fine = local_clock();
+	now->coarse = ktime_get_coarse_ns();
+}
+
+/* The age at @now of @since; local_clock() of two CPUs may differ a bit. */
+static inline u64 ld_age(u64 now, u64 since)
+{
+	return now > since ? now - since : 0;
+}
+
+/* The age of @r's hold or wait at @now. */
+static inline u64 ld_req_age(const struct ld_req *r, const struct ld_now *now)
+{
+	return ld_age(r->lk->class ? now->fine : now->coarse, r->since);
+}
+
+void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,
+		   const struct ld_now *now);
 pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
 void ld_req_comm(const struct ld_req *r, char *buf);
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a);

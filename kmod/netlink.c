@@ -94,7 +94,8 @@ static bool ld_nl_put_pid(struct ld_req *r, bool queued, void *arg)
  * Return: 0 or -EMSGSIZE.
  */
 int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
-		  const struct ld_req *r, bool holder, u64 now,
+		  const struct ld_req *r, bool holder,
+		  const struct ld_now *now,
 		  struct pid_namespace *ns, const struct ld_waits *wt, u32 i)
 {
 	struct ld_nl_pids pids = { .skb = skb, .ns = ns };
@@ -114,7 +115,7 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u32(skb, LOCKDEV_A_PID, ld_req_pid(r, ns)) ||
 	    nla_put_string(skb, LOCKDEV_A_COMM, comm) ||
-	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, now - r->since,
+	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, ld_req_age(r, now),
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u8(skb, LOCKDEV_A_OWNER_DIED, lk->owner_died) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
@@ -178,7 +179,7 @@ static int ld_nl_locks_done(struct netlink_callback *cb)
 /* One message for entry @i of @wt; false if the skb is full. */
 static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 			   const struct ld_lock *lk, const struct ld_waits *wt,
-			   u32 i, u64 now)
+			   u32 i, const struct ld_now *now)
 {
 	struct ld_req *r = wt->req[i];
 	void *hdr;
@@ -238,12 +239,13 @@ static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ld_nl_dump *d = (struct ld_nl_dump *)cb->args[0];
 	struct ld_waits *wt = &d->it.waits;
-	u64 now = ktime_get_ns();
+	struct ld_now now;
 	struct ld_lock *lk;
 	bool full = false;
 	int ret;
 	u32 n;
 
+	ld_now_read(&now);
 	for (lk = d->it.cur; lk && !full; lk = ld_locks_iter_next(&d->it)) {
 		for (;;) {
 			spin_lock(&lk->lock);
@@ -258,7 +260,7 @@ static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!wt->nr && (lk->owner_died || d->it.idle))
 			full = !ld_nl_dump_idle(skb, cb, lk);
 		for (; !full && d->done < wt->nr; d->done++) {
-			full = !ld_nl_dump_req(skb, cb, lk, wt, d->done, now);
+			full = !ld_nl_dump_req(skb, cb, lk, wt, d->done, &now);
 			if (full)
 				break;
 		}

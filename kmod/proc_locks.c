@@ -303,7 +303,8 @@ static bool ld_show_pid(struct ld_req *r, bool queued, void *arg)
 /* One line: entry @i of @wt, a holder (its held mode) or a waiter. */
 static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 			const struct ld_waits *wt, u32 i,
-			struct pid_namespace *ns, u64 now)
+			struct pid_namespace *ns,
+			const struct ld_now *now)
 {
 	struct ld_pids pids = { .m = m, .ns = ns, .first = true };
 	struct ld_visit visit = { .fn = ld_show_pid, .arg = &pids };
@@ -320,7 +321,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 		   ld_req_pid(r, ns));
 	ld_req_comm(r, comm);
 	ld_escape(m, comm, strnlen(comm, sizeof(comm)));
-	seq_printf(m, " %llu %d %llu ", (now - r->since) / NSEC_PER_MSEC,
+	seq_printf(m, " %llu %d %llu ", ld_req_age(r, now) / NSEC_PER_MSEC,
 		   lk->owner_died, lk->generation);
 	if (!holder)
 		ld_waits_visit(wt, i, U32_MAX, &visit);
@@ -346,7 +347,7 @@ static int ld_locks_show(struct seq_file *m, void *v)
 	struct ld_locks_iter *it = m->private;
 	struct pid_namespace *ns = it->viewer.pid_ns;
 	struct ld_lock *lk = v;
-	u64 now = ktime_get_ns();
+	struct ld_now now;
 	u32 i, n;
 	int ret;
 
@@ -355,6 +356,7 @@ static int ld_locks_show(struct seq_file *m, void *v)
 		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for session\n");
 		return 0;
 	}
+	ld_now_read(&now);
 	for (;;) {
 		spin_lock(&lk->lock);
 		n = ld_waits_fill(&it->waits, lk);
@@ -367,7 +369,7 @@ static int ld_locks_show(struct seq_file *m, void *v)
 	}
 	/* A lock's lines overflowing the buffer come again in a bigger one. */
 	for (i = 0; i < it->waits.nr && !seq_has_overflowed(m); i++)
-		ld_show_req(m, lk, &it->waits, i, ns, now);
+		ld_show_req(m, lk, &it->waits, i, ns, &now);
 	if (!it->waits.nr && lk->owner_died)
 		ld_show_idle(m, lk);
 	spin_unlock(&lk->lock);
