@@ -122,17 +122,46 @@ static int ld_entries_out(const struct ld_args *a, u64 uptr)
 }
 
 /*
- * lockdev_arg_writable() - fail now if the argument cannot be written back
+ * ld_value_out() - the value block of a grant, into the caller's @uvalue
  *
- * CONVERT writes its argument back after changing lock state, and a
- * downgrade cannot be undone once others were granted: a read-only
- * argument must fail it before it changes anything. Writes the caller's
- * own bytes back. LOCK and LOCK_SET undo instead, and need no probe.
+ * Written only if the caller's @cmd size covers it: the value when @a asked
+ * for it, zero otherwise.
  */
-static int lockdev_arg_writable(unsigned int cmd, void __user *uarg,
-				const void *karg, size_t ksize)
+static int ld_value_out(unsigned int cmd, size_t offset, u8 __user *uvalue,
+			const struct ld_args *a)
 {
-	return lockdev_arg_out(cmd, uarg, karg, ksize);
+	if (_IOC_SIZE(cmd) < offset + LOCKDEV_VALUE_LEN)
+		return 0;
+	if (a->want_value)
+		return copy_to_user(uvalue, a->value, LOCKDEV_VALUE_LEN) ?
+		       -EFAULT : 0;
+	return clear_user(uvalue, LOCKDEV_VALUE_LEN) ? -EFAULT : 0;
+}
+
+/*
+ * The outputs of a LOCK grant, field by field: every other byte of the
+ * caller's struct is its own input, and stays as it was.
+ */
+static int ld_lock_out(unsigned int cmd, struct lockdev_lock __user *u,
+		       const struct ld_args *a)
+{
+	if (put_user(a->result, &u->result) ||
+	    put_user(a->handle, &u->handle) ||
+	    put_user(a->generation, &u->generation))
+		return -EFAULT;
+	return ld_value_out(cmd, offsetof(struct lockdev_lock, value),
+			    u->value, a);
+}
+
+/* The outputs of a conversion, as ld_lock_out(). */
+static int ld_convert_out(unsigned int cmd, struct lockdev_convert __user *u,
+			  const struct ld_args *a)
+{
+	if (put_user(a->result, &u->result) ||
+	    put_user(a->generation, &u->generation))
+		return -EFAULT;
+	return ld_value_out(cmd, offsetof(struct lockdev_convert, value),
+			    u->value, a);
 }
 
 static int ld_check_mode(u32 mode)
@@ -195,6 +224,7 @@ static void ld_lock_undo(struct ld_session *sess, const struct ld_args *a)
 static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 			    void __user *uarg)
 {
+	struct lockdev_lock __user *ulk = uarg;
 	u8 name[LOCKDEV_NAME_MAX];
 	struct lockdev_lock lk;
 	struct ld_args a = {};
@@ -224,23 +254,16 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 	a.user_data = lk.user_data;
 	ret = ld_lock_acquire(sess, name, lk.name_len, &a);
 	if (!ret) {
-		lk.handle = a.handle;
-		lk.generation = a.generation;
-		lk.result = a.result;
-		memcpy(lk.value, a.value, sizeof(lk.value));
-		ret = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
+		ret = ld_lock_out(cmd, ulk, &a);
 		if (ret)
 			ld_lock_undo(sess, &a);
 	} else if (ret == -EDEADLK) {
-		lk.result = a.result;
-		out = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
-		if (out)
-			ret = out;
+		if (put_user(a.result, &ulk->result))
+			ret = -EFAULT;
 	} else if ((ret == -EAGAIN || ret == -ETIMEDOUT) && a.want_entries) {
-		lk.nr_entries = a.nr_entries;
 		out = ld_entries_out(&a, lk.entries);
-		if (!out)
-			out = lockdev_arg_out(cmd, uarg, &lk, sizeof(lk));
+		if (!out && put_user(a.nr_entries, &ulk->nr_entries))
+			out = -EFAULT;
 		if (out)
 			ret = out;
 	}
@@ -281,6 +304,7 @@ static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
 static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 			       void __user *uarg)
 {
+	struct lockdev_convert __user *ucv = uarg;
 	u8 name[LOCKDEV_NAME_MAX];
 	struct lockdev_convert cv;
 	struct ld_args a = {};
@@ -295,8 +319,6 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		ret = ld_check_wait_flags(cv.flags, LOCKDEV_CONVERT_FLAGS_ALL);
 	if (!ret)
 		ret = ld_copy_target(name, cv.handle, cv.name, cv.name_len);
-	if (!ret)
-		ret = lockdev_arg_writable(cmd, uarg, &cv, sizeof(cv));
 	if (!ret && (cv.flags & LOCKDEV_CONVERT_SET_VALUE)) {
 		a.set_value = true;
 		memcpy(a.value, cv.value, sizeof(a.value));
@@ -310,16 +332,11 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 	a.deadline_ns = cv.deadline_ns;
 	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
 	kfree(a.value_room);
-	if (ret == -EDEADLK) {
-		cv.result = a.result;
-		return lockdev_arg_out(cmd, uarg, &cv, sizeof(cv)) ?: ret;
-	}
+	if (ret == -EDEADLK)
+		return put_user(a.result, &ucv->result) ? -EFAULT : ret;
 	if (ret)
 		return ret;
-	cv.generation = a.generation;
-	cv.result = a.result;
-	memcpy(cv.value, a.value, sizeof(cv.value));
-	ret = lockdev_arg_out(cmd, uarg, &cv, sizeof(cv));
+	ret = ld_convert_out(cmd, ucv, &a);
 	if (ret && ld_mode_rank(cv.mode) > ld_mode_rank(a.old_mode)) {
 		/* Undo the upgrade: a downgrade back is immediate. */
 		a.mode = a.old_mode;

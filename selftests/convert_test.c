@@ -1063,23 +1063,42 @@ TEST_F(cv, convert_bad_input)
 	expect_held(_metadata, self->fd[0], S);
 }
 
-/* A conversion whose outputs cannot be written is not done. */
+/* An upgrade whose outputs cannot be written is undone. */
 TEST_F(cv, convert_read_only_struct)
 {
 	struct lockdev_convert *c;
 	struct lockdev_lock l;
-	struct snap s;
+
+	ASSERT_EQ(0, lock_call(self->fd[0], self->name, S, 0, &l));
+	c = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	convert_input(c, l.handle, NULL, X, 0);
+	ASSERT_EQ(0, mprotect(c, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, c));
+	EXPECT_EQ(EFAULT, errno);
+	expect_held(_metadata, self->fd[0], S);
+	munmap(c, 4096);
+}
+
+/*
+ * A downgrade cannot be undone once others may have been granted: it
+ * stands, and the call says EFAULT (uapi header, top comment).
+ */
+TEST_F(cv, downgrade_read_only_struct_stands)
+{
+	struct lockdev_convert *c;
+	struct lockdev_lock l, l2;
 
 	ASSERT_EQ(0, lock_call(self->fd[0], self->name, X, 0, &l));
-	take_snap(self->fd[1], self->name, &s);
 	c = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, c);
 	convert_input(c, l.handle, NULL, S, 0);
 	ASSERT_EQ(0, mprotect(c, 4096, PROT_READ));
 	EXPECT_EQ(-1, ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, c));
 	EXPECT_EQ(EFAULT, errno);
-	expect_snap(_metadata, self->fd[1], self->name, &s);
-	expect_held(_metadata, self->fd[0], X);
+	expect_held(_metadata, self->fd[0], S);
+	EXPECT_EQ(0, lock_call(self->fd[1], self->name, S, LOCKDEV_LOCK_NONBLOCK,
+			       &l2));
 	munmap(c, 4096);
 }
 
