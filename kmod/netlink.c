@@ -203,7 +203,7 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 static bool ld_nl_dump_idle(struct sk_buff *skb, struct netlink_callback *cb,
 			    const struct ld_lock *lk)
 {
-	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->stamp);
+	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->link.stamp);
 	void *hdr;
 
 	lockdep_assert_held(&lk->lock);

@@ -50,8 +50,10 @@ static void ld_locks_walk_end(struct ld_locks_iter *it)
 {
 	if (it->cur)
 		ld_lock_put(it->cur);
-	if (it->space)
+	if (it->space) {
+		ld_walk_end(it->space, &it->pos_in);
 		ld_space_put(it->space);
+	}
 	ld_locks_walk_begin(it);
 }
 
@@ -90,13 +92,14 @@ static void ld_locks_next_space(struct ld_locks_iter *it)
 {
 	struct ld_space *space;
 
+	if (it->space)
+		ld_walk_end(it->space, &it->pos_in);
 	do {
 		space = ld_space_next(it->space);
 		if (it->space)
 			ld_space_put(it->space);
 		it->space = space;
 	} while (space && !it->all && !ld_space_visible(space, &it->viewer));
-	memset(&it->pos_in, 0, sizeof(it->pos_in));
 }
 
 /**
@@ -119,7 +122,6 @@ struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 	if (!it->pos)
 		ld_locks_next_space(it);
 	while (it->space) {
-		it->pos_in.cur = it->cur;
 		lk = ld_walk_next(it->space, &it->pos_in, it->idle);
 		if (it->cur)
 			ld_lock_put(it->cur);
@@ -333,7 +335,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 /* The line of an idle lock marked owner-died. */
 static void ld_show_idle(struct seq_file *m, struct ld_lock *lk)
 {
-	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->stamp);
+	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->link.stamp);
 
 	ld_space_show_name(m, lk->space);
 	seq_putc(m, ' ');

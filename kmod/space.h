@@ -49,7 +49,7 @@ struct vfsmount;
  *	wait-for graph walks over them (graph.c).
  * @graph_walk: the number of the last walk. @graph_mutex.
  * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
- *	@dead, @idle, @stamp and @link (table.c).
+ *	@dead, @idle and @link (table.c), and the marks of walks.
  * @busy: its locks that are held, awaited, owner-died or being set up.
  * @idle: its idle locks, least recently used first.
  * @nr_idle: how many are on @idle.

@@ -122,12 +122,34 @@ static u64 ld_stamp(struct ld_space *space)
 	return space->stamp;
 }
 
+/* The lock of an entry of a lockspace's list, or NULL for a walk's mark. */
+static struct ld_lock *ld_link_lock(struct list_head *pos)
+{
+	struct ld_link *l = list_entry(pos, struct ld_link, node);
+
+	return l->stamp ? container_of(l, struct ld_lock, link) : NULL;
+}
+
+/* The first lock of @list at or after @pos, or NULL; marks are skipped. */
+static struct ld_lock *ld_list_lock(struct list_head *list,
+				    struct list_head *pos)
+{
+	struct ld_lock *lk;
+
+	for (; pos != list; pos = pos->next) {
+		lk = ld_link_lock(pos);
+		if (lk)
+			return lk;
+	}
+	return NULL;
+}
+
 /* Put @lk at the tail of @list of its lockspace. */
 static void ld_lock_relink(struct ld_lock *lk, struct list_head *list)
 {
 	lockdep_assert_held(&lk->space->lru_lock);
-	list_move_tail(&lk->link, list);
-	lk->stamp = ld_stamp(lk->space);
+	list_move_tail(&lk->link.node, list);
+	lk->link.stamp = ld_stamp(lk->space);
 }
 
 static void ld_lock_free_rcu(struct rcu_head *rcu)
@@ -210,7 +232,7 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	spin_lock_init(&lk->lock);
 	INIT_LIST_HEAD(&lk->holders);
 	INIT_LIST_HEAD(&lk->waiters);
-	INIT_LIST_HEAD(&lk->link);
+	INIT_LIST_HEAD(&lk->link.node);
 	lk->generation = ld_next_generation();
 	lk->name_len = len;
 	memcpy(lk->name, name, len);
@@ -267,8 +289,8 @@ static struct ld_lock *ld_lock_insert(struct ld_lock *new)
 	if (old)
 		return IS_ERR(old) ? old : ERR_PTR(-EEXIST);
 	spin_lock(&space->lru_lock);
-	list_add_tail(&new->link, &space->busy);
-	new->stamp = ld_stamp(space);
+	list_add_tail(&new->link.node, &space->busy);
+	new->link.stamp = ld_stamp(space);
 	spin_unlock(&space->lru_lock);
 	ld_stat_inc(locks);
 	ld_stat_add(memory, ld_lock_size(new));
@@ -399,7 +421,7 @@ static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 		atomic_long_dec(&ld_nr_idle);
 		ld_stat_dec(idle_locks);
 	}
-	list_move_tail(&lk->link, gone);
+	list_move_tail(&lk->link.node, gone);
 }
 
 /**
@@ -429,7 +451,7 @@ bool ld_lock_unmake(struct ld_lock *lk)
 		return false;
 	}
 	ld_lock_unlink(lk, &gone);
-	list_del_init(&lk->link);
+	list_del_init(&lk->link.node);
 	spin_unlock(&space->lru_lock);
 	atomic_dec(&space->locks);
 	ld_stat_dec(locks);
@@ -446,7 +468,7 @@ bool ld_lock_unmake(struct ld_lock *lk)
  */
 void ld_lock_remove(struct ld_lock *lk)
 {
-	list_del_init(&lk->link);
+	list_del_init(&lk->link.node);
 	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
 	ld_lock_put(lk);
 }
@@ -466,13 +488,15 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 
 	spin_lock(&space->lru_lock);
 	while (space->nr_idle > keep) {
-		lk = list_first_entry(&space->idle, struct ld_lock, link);
+		lk = ld_list_lock(&space->idle, space->idle.next);
+		if (WARN_ON_ONCE(!lk))
+			break;
 		ld_lock_unlink(lk, &gone);
 		if (bound)
 			ld_stat_inc(idle_dropped);
 	}
 	spin_unlock(&space->lru_lock);
-	list_for_each_entry_safe(lk, tmp, &gone, link) {
+	list_for_each_entry_safe(lk, tmp, &gone, link.node) {
 		ld_lock_remove(lk);
 		cond_resched();
 	}
@@ -518,10 +542,10 @@ void ld_lock_space_reap(struct ld_space *space)
 
 	ld_space_trim(space, 0, false);
 	spin_lock(&space->lru_lock);
-	list_for_each_entry_safe(lk, tmp, &space->busy, link)
+	while ((lk = ld_list_lock(&space->busy, space->busy.next)))
 		ld_lock_unlink(lk, &gone);
 	spin_unlock(&space->lru_lock);
-	list_for_each_entry_safe(lk, tmp, &gone, link) {
+	list_for_each_entry_safe(lk, tmp, &gone, link.node) {
 		spin_lock(&lk->lock);
 		WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
 		died = ld_lock_repaired(lk);
@@ -616,56 +640,70 @@ void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a)
 /**
  * ld_walk_next() - the next lock of a walk of one lockspace
  * @space: the lockspace
- * @w: the walk, zeroed to start; its @w->cur is referenced and the caller
- *	drops that reference (after this call, which does not)
+ * @w: the walk, zeroed to start, and ended with ld_walk_end()
  * @idle: go on to the idle locks after the busy ones
  *
  * A lock that is in the lockspace for the whole walk is met once; one that
- * comes, goes idle or busy meanwhile is met at most once.
+ * comes, goes idle or busy meanwhile is met at most once. The walk keeps
+ * its place with a mark in the list, so each call costs the same however
+ * the locks move, plus one step per other walk's mark it passes.
  *
  * Return: the next lock, referenced, or NULL at the end.
  */
 struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 			     bool idle)
 {
-	struct ld_lock *lk = w->cur, *found = NULL;
+	struct ld_lock *found = NULL;
 	struct list_head *list, *pos;
 
 	spin_lock(&space->lru_lock);
+	list = w->in_idle ? &space->idle : &space->busy;
 	if (!w->started) {
 		w->started = true;
 		w->upto = space->stamp;
-		lk = NULL;
+		pos = list->next;
+	} else if (w->marked) {
+		pos = w->mark.node.next;
+		list_del(&w->mark.node);
+		w->marked = false;
+	} else {
+		pos = list;
 	}
 	for (;;) {
-		list = w->in_idle ? &space->idle : &space->busy;
-		if (lk && !lk->dead && lk->idle == w->in_idle &&
-		    lk->stamp == w->last) {
-			pos = lk->link.next;
-		} else {
-			/* It moved: find where the walk was, by stamp. */
-			for (pos = list->next; pos != list; pos = pos->next)
-				if (list_entry(pos, struct ld_lock,
-					       link)->stamp > w->last)
-					break;
-		}
-		if (pos != list &&
-		    list_entry(pos, struct ld_lock, link)->stamp <= w->upto) {
-			found = list_entry(pos, struct ld_lock, link);
+		found = ld_list_lock(list, pos);
+		/* The lists are in stamp order: the rest came or moved since. */
+		if (found && found->link.stamp <= w->upto)
 			break;
-		}
+		found = NULL;
 		if (w->in_idle || !idle)
 			break;
 		w->in_idle = true;
-		w->last = 0;
-		lk = NULL;
+		list = &space->idle;
+		pos = list->next;
 	}
 	if (found) {
 		refcount_inc(&found->ref);
-		w->last = found->stamp;
+		w->mark.stamp = 0;
+		list_add(&w->mark.node, &found->link.node);
+		w->marked = true;
 	}
 	spin_unlock(&space->lru_lock);
 	return found;
+}
+
+/**
+ * ld_walk_end() - end a walk of one lockspace, at its end or before
+ * @space: the lockspace
+ * @w: the walk; zeroed again
+ */
+void ld_walk_end(struct ld_space *space, struct ld_walk_pos *w)
+{
+	if (w->marked) {
+		spin_lock(&space->lru_lock);
+		list_del(&w->mark.node);
+		spin_unlock(&space->lru_lock);
+	}
+	memset(w, 0, sizeof(*w));
 }
 
 /**
@@ -711,7 +749,7 @@ static void ld_table_exit_free(void *ptr, void *arg)
 	died = ld_lock_repaired(lk);
 	spin_unlock(&lk->lock);
 	ld_died_user_put(died);
-	list_del_init(&lk->link);
+	list_del_init(&lk->link.node);
 	ld_lock_put(lk);
 }
 

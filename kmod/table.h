@@ -26,6 +26,18 @@ struct ld_req;
 struct ld_user;
 
 /*
+ * struct ld_link - an entry of a lockspace's busy or idle list: a lock's
+ *	(struct ld_lock.link) or the mark of a walk (struct ld_walk_pos.mark)
+ * @node: in the list. The lockspace's lru_lock.
+ * @stamp: a lock's: when it joined the list, never 0 (table.c); a mark's:
+ *	0. The lockspace's lru_lock.
+ */
+struct ld_link {
+	struct list_head node;
+	u64 stamp;
+};
+
+/*
  * struct ld_lock - a named lock in a lockspace (table.c)
  * @node: in the locks table. The key, @space and @name, is immutable; the
  *	table has its own locking.
@@ -47,8 +59,8 @@ struct ld_user;
  * @dead: out of the table, or going: whoever finds it looks again.
  *	@space->lru_lock.
  * @idle: on @space->idle. @space->lru_lock.
- * @stamp: when it joined its list of @space (table.c). @space->lru_lock.
- * @link: in @space->busy or @space->idle. @space->lru_lock.
+ * @link: in @space->busy or @space->idle, with the stamp of when it joined
+ *	it (table.c). @space->lru_lock.
  * @died_user: while @owner_died, the uid charged for it (in its @locks),
  *	referenced; the holder that went away was its session's.
  * @value: the value block, LOCKDEV_VALUE_LEN bytes, what a holder set; NULL
@@ -80,8 +92,7 @@ struct ld_lock {
 	bool dead;
 	bool idle;
 	u32 busy;
-	u64 stamp;
-	struct list_head link;
+	struct ld_link link;
 	struct ld_user *died_user;
 	u8 *value;
 	union {
@@ -133,23 +144,25 @@ static inline void ld_space_trim_if(struct ld_space *space, bool over)
 /*
  * struct ld_walk_pos - where a walk of one lockspace's locks is
  * (ld_walk_next())
- * @cur: the lock it is at, referenced by the walker, or NULL.
- * @last: @cur's stamp then.
+ * @mark: while @marked, in the list the walk is on, right after the last
+ *	lock it met: locks that move do not move it. The lockspace's lru_lock.
  * @upto: the lockspace's stamp when the walk started: locks with a higher
  *	one came or moved since, and are skipped.
  * @started: @upto is set.
+ * @marked: @mark is in a list.
  * @in_idle: the walk is on the idle list.
  */
 struct ld_walk_pos {
-	struct ld_lock *cur;
-	u64 last;
+	struct ld_link mark;
 	u64 upto;
 	bool started;
+	bool marked;
 	bool in_idle;
 };
 
 struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 			     bool idle);
+void ld_walk_end(struct ld_space *space, struct ld_walk_pos *w);
 
 /* Every lock, for the scanner of long holds and waits (events.c). */
 extern struct rhashtable ld_locks;

@@ -1008,4 +1008,84 @@ TEST_F_TIMEOUT(res, proc_once_during_growth, 300)
 	free(seen);
 }
 
+/* Open /proc/lockdev/locks and read its first CHUNK bytes into *@text. */
+static int open_paused(char **text, size_t *len)
+{
+	int fd = open(LOCKS, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	*len = 0;
+	*text = malloc(1 << 20);
+	if (fd < 0 || !*text)
+		return -1;
+	n = read(fd, *text, CHUNK);
+	if (n < 0)
+		return -1;
+	*len = n;
+	return fd;
+}
+
+/* Read the rest of @fd after *@text, and close it. */
+static int read_rest(int fd, char *text, size_t len)
+{
+	ssize_t n;
+
+	while (len + CHUNK < (1 << 20) &&
+	       (n = read(fd, text + len, CHUNK)) > 0)
+		len += n;
+	text[len] = 0;
+	close(fd);
+	return len + CHUNK < (1 << 20) ? 0 : -1;
+}
+
+/*
+ * Walks of /proc/lockdev/locks paused mid-way keep their place while the
+ * locks around it go idle, are dropped for the bound, come back and go with
+ * their lockspace: once read on, they list each lock at most once.
+ */
+TEST_F(res, paused_walks_outlive_churn)
+{
+	unsigned char *seen = malloc(GROWTH);
+	char esc_space[ESC_MAX], name[16], *t1, *t2;
+	struct lockdev_lock l;
+	int fd1, fd2, i;
+	size_t n1, n2;
+
+	ASSERT_NE(NULL, seen);
+	proc_escape(esc_space, self->space, strlen(self->space));
+	for (i = 0; i < 600; i++) {
+		snprintf(name, sizeof(name), "g%06d", i);
+		ASSERT_EQ(0, lock_call(self->fd, name, X, 0, &l));
+	}
+	fd1 = open_paused(&t1, &n1);
+	ASSERT_LE(0, fd1);
+	for (i = 0; i < 600; i += 2) {
+		snprintf(name, sizeof(name), "g%06d", i);
+		ASSERT_EQ(0, unlock_name(self->fd, name));
+	}
+	fd2 = open_paused(&t2, &n2);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, set_param(PER_SPACE, 10));
+	for (i = 0; i < 600; i += 4) {
+		snprintf(name, sizeof(name), "g%06d", i);
+		ASSERT_EQ(0, lock_call(self->fd, name, X, 0, &l));
+	}
+	EXPECT_EQ(0, set_param(PER_SPACE, self->per_space));
+	for (i = 0; i < 600; i++) {
+		snprintf(name, sizeof(name), "g%06d", i);
+		EXPECT_EQ(i % 4 && !(i % 2) ? -1 : 0,
+			  unlock_name(self->fd, name));
+	}
+	/* The lockspace goes while both walks are paused in it. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, read_rest(fd1, t1, n1));
+	ASSERT_EQ(0, read_rest(fd2, t2, n2));
+	EXPECT_GE(600, check_once(_metadata, t1, esc_space, seen, 1));
+	EXPECT_GE(600, check_once(_metadata, t2, esc_space, seen, 2));
+	free(t1);
+	free(t2);
+	free(seen);
+}
+
 TEST_HARNESS_MAIN
