@@ -310,8 +310,8 @@ static void ld_scan_fn(struct work_struct *work)
 		while ((lk = rhashtable_walk_next(&hti))) {
 			if (IS_ERR(lk))
 				continue;
-			ld_now_read(&now);
 			spin_lock(&lk->lock);
+			ld_now_read(&now);
 			if (!lk->dead)
 				ld_scan_lock(lk, (u64)held_ms * NSEC_PER_MSEC,
 					     (u64)wait_ms * NSEC_PER_MSEC, &now);

@@ -245,7 +245,6 @@ static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	int ret;
 	u32 n;
 
-	ld_now_read(&now);
 	for (lk = d->it.cur; lk && !full; lk = ld_locks_iter_next(&d->it)) {
 		for (;;) {
 			spin_lock(&lk->lock);
@@ -257,6 +256,7 @@ static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			if (ret)
 				return ret;
 		}
+		ld_now_read(&now);
 		if (!wt->nr && (lk->owner_died || d->it.idle))
 			full = !ld_nl_dump_idle(skb, cb, lk);
 		for (; !full && d->done < wt->nr; d->done++) {

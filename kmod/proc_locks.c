@@ -358,7 +358,6 @@ static int ld_locks_show(struct seq_file *m, void *v)
 		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for session\n");
 		return 0;
 	}
-	ld_now_read(&now);
 	for (;;) {
 		spin_lock(&lk->lock);
 		n = ld_waits_fill(&it->waits, lk);
@@ -369,6 +368,8 @@ static int ld_locks_show(struct seq_file *m, void *v)
 		if (ret)
 			return ret;
 	}
+	/* After the fill, under the lock: no age it shows began later. */
+	ld_now_read(&now);
 	/* A lock's lines overflowing the buffer come again in a bigger one. */
 	for (i = 0; i < it->waits.nr && !seq_has_overflowed(m); i++)
 		ld_show_req(m, lk, &it->waits, i, ns, &now);
