@@ -13,6 +13,7 @@
 #                         module's sources and dkms.conf for DKMS, the udev
 #                         rule, the modprobe and modules-load configuration
 #   make check-man        the man pages through groff with every warning
+#   make version          print the version
 #
 # The default kernel tree is the running kernel's if it has headers, else
 # the newest /lib/modules/*/build: on build machines whose own kernel is not
@@ -33,16 +34,23 @@ ifneq ($(LOCKDEV_DEBUG),)
 KBUILD_ARGS += CONFIG_LOCKDEV_DEBUG=y
 endif
 
+# The one version of everything: the module's (MODULE_VERSION, the VERSION
+# ioctl), the DKMS package's, liblockdev's (file name, pkg-config), the man
+# pages' and the lockdev program's, which the library, the program and the
+# examples get as the string LOCKDEV_PACKAGE_VERSION.
+VERSION_H := kmod/lockdev.h
+VERSION := $(shell sed -n 's/^\#define LOCKDEV_VERSION_STRING[[:space:]]*"\(.*\)"/\1/p' \
+	$(CURDIR)/$(VERSION_H))
+
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN_CFLAGS := -Wall -Wextra -Werror
-LD_CPPFLAGS := -I$(CURDIR)/uapi -I$(CURDIR)/lib
+# <lockdev.h> includes <lockdev/uapi.h>: lib/lockdev/uapi.h is a link to
+# uapi/linux/lockdev.h, as make install puts a copy of it there.
+LD_CPPFLAGS := -I$(CURDIR)/lib -DLOCKDEV_PACKAGE_VERSION='"$(VERSION)"'
 # The event monitor of liblockdev reads netlink with libnl-genl-3.
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
-
-VERSION := $(shell sed -n 's/^\#define LOCKDEV_VERSION_STRING[[:space:]]*"\(.*\)"/\1/p' \
-	$(CURDIR)/kmod/lockdev.h)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -58,7 +66,7 @@ DKMSDIR ?= /usr/src/lockdev-$(VERSION)
 INSTALL ?= install
 
 LIB_SONAME := liblockdev.so.0
-LIB_REAL := liblockdev.so.0.1.0
+LIB_REAL := liblockdev.so.$(VERSION)
 LIB_SO := lib/$(LIB_REAL)
 LIB_A := lib/liblockdev.a
 LIB_PC := lib/liblockdev.pc
@@ -73,7 +81,7 @@ MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
 EXAMPLES := $(patsubst %.c,%,$(wildcard lib/examples/*.c))
 
 .PHONY: all module lib tools examples clean install install-host uninstall \
-	check-man
+	check-man version
 
 all: module lib tools examples
 
@@ -84,7 +92,8 @@ module:
 
 lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC)
 
-lib/%.o: lib/%.c lib/lockdev.h lib/internal.h lib/nl.h uapi/linux/lockdev.h
+lib/%.o: lib/%.c lib/lockdev.h lib/internal.h lib/nl.h uapi/linux/lockdev.h \
+		$(VERSION_H)
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) $(NL_CFLAGS) -fPIC \
 		-fvisibility=hidden -c -o $@ $<
 
@@ -109,6 +118,9 @@ $(LIB_PC): lib/liblockdev.pc.in FORCE
 
 tools: tools/lockdev
 
+# What prints LOCKDEV_PACKAGE_VERSION is rebuilt when the version changes.
+tools/lockdev $(EXAMPLES): $(VERSION_H)
+
 tools/lockdev: tools/lockdev.c $(LIB_A) lib/lockdev.h
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) \
 		$(NL_LIBS) $(LDFLAGS)
@@ -121,7 +133,7 @@ lib/examples/%: lib/examples/%.c $(LIB_A) lib/lockdev.h
 
 install: lib tools
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/lockdev $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
@@ -131,11 +143,12 @@ install: lib tools
 	$(INSTALL) -m 0644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc
 	$(INSTALL) -m 0644 lib/lockdev.h $(DESTDIR)$(INCLUDEDIR)/lockdev.h
 	$(INSTALL) -m 0644 uapi/linux/lockdev.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/lockdev.h
+		$(DESTDIR)$(INCLUDEDIR)/lockdev/uapi.h
 	$(INSTALL) -m 0755 tools/lockdev $(DESTDIR)$(BINDIR)/lockdev
-	$(INSTALL) -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
-	$(INSTALL) -m 0644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
-	$(INSTALL) -m 0644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
+	for p in $(MAN_PAGES:man/%=%); do \
+		sed 's/@VERSION@/$(VERSION)/' man/$$p >$(DESTDIR)$(MANDIR)/$$p && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/$$p || exit 1; \
+	done
 
 # DKMS builds the module from $(DKMSDIR) for every installed kernel:
 # dkms install lockdev/$(VERSION) after this.
@@ -159,9 +172,10 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/liblockdev.so $(DESTDIR)$(LIBDIR)/liblockdev.a \
 		$(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/lockdev.h \
+		$(DESTDIR)$(INCLUDEDIR)/lockdev/uapi.h \
 		$(DESTDIR)$(BINDIR)/lockdev
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(MAN_PAGES:man/%=%))
+	rmdir $(DESTDIR)$(INCLUDEDIR)/lockdev 2>/dev/null || true
 
 # Every page must format without a single warning.
 check-man:
@@ -169,6 +183,9 @@ check-man:
 		out=$$(groff -man -ww -z $$p 2>&1); \
 		[ -z "$$out" ] || { echo "$$p: $$out"; fail=1; }; \
 	done; [ -z "$$fail" ]
+
+version:
+	@echo $(VERSION)
 
 clean:
 	[ -z "$(KDIR)" ] || [ ! -e "$(KDIR)/Makefile" ] || $(MAKE) $(KBUILD_ARGS) clean

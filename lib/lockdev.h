@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * liblockdev: the C interface to the lockdev module. Installed as
- * <lockdev.h>; the kernel interface it wraps is <linux/lockdev.h>, installed
- * with it. lockdev(7) explains modes, levels and the grant policy, and each
- * function has its page in section 3.
+ * <lockdev.h>; the kernel interface it wraps, the module's uapi header
+ * linux/lockdev.h, is installed with it as <lockdev/uapi.h> (the C
+ * library's <linux/...> headers are not ours to add to). lockdev(7)
+ * explains modes, levels and the grant policy, and each function has its
+ * page in section 3.
  *
  * Every function returns 0 (or a count where its page says so) or a
  * negative errno, and never sets errno. The library keeps no global state.
@@ -20,7 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/lockdev.h>
+#include <lockdev/uapi.h>
 
 #ifdef __cplusplus
 extern "C" {
