@@ -247,6 +247,18 @@ static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
 	return ret;
 }
 
+/*
+ * The LD_MAY_* permission a hold in @mode needs, as fcntl's read and write
+ * locks need a file open for reading or writing: APPEND and EXCLUSIVE need
+ * write permission on the lockspace; SHARED and NONE need read or write
+ * permission, which every session bound to it has.
+ */
+static unsigned int ld_mode_needs(u32 mode)
+{
+	return mode == LOCKDEV_MODE_APPEND || mode == LOCKDEV_MODE_EXCLUSIVE ?
+	       LD_MAY_WRITE : 0;
+}
+
 /* ld_lock_acquire() but for its report. */
 static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		      struct ld_args *a)
@@ -256,7 +268,7 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	struct ld_lock *lk;
 	int ret;
 
-	ret = ld_session_space(sess, LD_MAY_WRITE);
+	ret = ld_session_space(sess, ld_mode_needs(a->mode));
 	if (ret)
 		return ret;
 	req = ld_req_new(sess, a, &ret);
@@ -526,6 +538,9 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	if (!req)
 		return -ENOLCK;
 	lk = req->lk;
+	ret = -EACCES;
+	if (!ld_session_may(sess, ld_mode_needs(a->mode)))
+		goto out;
 	/* From NONE, a conversion is checked as a new request is. */
 	if (READ_ONCE(req->mode) == LOCKDEV_MODE_NONE &&
 	    a->mode != LOCKDEV_MODE_NONE) {

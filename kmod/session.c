@@ -341,9 +341,7 @@ int ld_session_space(struct ld_session *sess, unsigned int need)
 		ld_session_bind(sess, space, LD_MAY_READ | LD_MAY_WRITE);
 		/* Losing the race to another thread's bind is fine. */
 	}
-	if ((READ_ONCE(sess->perms) & need) != need)
-		return -EACCES;
-	return 0;
+	return ld_session_may(sess, need) ? 0 : -EACCES;
 }
 
 /**

@@ -89,6 +89,14 @@ struct ld_session {
 struct ld_session *ld_session_create(struct file *file);
 void ld_session_destroy(struct ld_session *sess);
 int ld_session_space(struct ld_session *sess, unsigned int need);
+
+/* Has @sess, bound to its lockspace, the LD_MAY_* permissions @need? */
+static inline bool ld_session_may(const struct ld_session *sess,
+				  unsigned int need)
+{
+	return (READ_ONCE(sess->perms) & need) == need;
+}
+
 int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
 		      u32 flags, umode_t mode);
 void ld_session_post(struct ld_session *sess, struct ld_completion *c);

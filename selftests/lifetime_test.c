@@ -199,7 +199,7 @@ static void w_convert(struct wthread *t, int fd, const char *name)
 	cv.deadline_ns = near_deadline(t);
 	ret = ioctl(fd, LOCKDEV_IOC_CONVERT, &cv);
 	CHECK("CONVERT", ret, ENOLCK, EBUSY, EAGAIN, ETIMEDOUT, EINTR, EDEADLK,
-	      ECANCELED, EDQUOT);
+	      ECANCELED, EDQUOT, EACCES);
 }
 
 static void w_unlock(struct wthread *t, int fd, const char *name)

@@ -664,7 +664,7 @@ TEST(perm_0640)
 
 	snprintf(space, sizeof(space), "space-0640-%d", getpid());
 	start_creator(_metadata, &creator, UID_A, GID_SHARED, space, 0640);
-	/* The group may attach and query, not lock. */
+	/* The group may attach, query and hold SHARED, not EXCLUSIVE. */
 	EXPECT_EQ(0, probe(_metadata, UID_B, GID_SHARED, space, 0, 0, EACCES));
 	EXPECT_EQ(0, probe(_metadata, UID_C, GID_C, space, EACCES, 0, 0));
 	EXPECT_EQ(0, probe(_metadata, UID_A, GID_SHARED, space, 0, 0, 0));
@@ -706,6 +706,110 @@ TEST(perm_0666)
 	start_creator(_metadata, &creator, UID_A, GID_SHARED, space, 0666);
 	EXPECT_EQ(0, probe(_metadata, UID_C, GID_C, space, 0, 0, 0));
 	EXPECT_EQ(0, probe(_metadata, UID_B, GID_SHARED, space, 0, 0, 0));
+	stop_creator(_metadata, &creator);
+}
+
+/* CONVERT by handle to @mode, without waiting. */
+static int convert_to(int fd, __u64 handle, __u32 mode)
+{
+	struct lockdev_convert c;
+
+	memset(&c, 0, sizeof(c));
+	c.handle = handle;
+	c.mode = mode;
+	c.flags = LOCKDEV_LOCK_NONBLOCK;
+	return ioctl(fd, LOCKDEV_IOC_CONVERT, &c);
+}
+
+/*
+ * As @uid/@gid, attached to @space, take each mode (0 or the errno it must
+ * give, for SHARED and NONE alike @rd_err, for APPEND and EXCLUSIVE and for
+ * conversions to them @wr_err), convert NONE -> SHARED, and take a lock set
+ * whose second item is EXCLUSIVE. Return the child's exit status.
+ */
+static int probe_modes(struct __test_metadata *_metadata, uid_t uid,
+		       gid_t gid, const char *space, int rd_err, int wr_err)
+{
+	static const __u32 modes[] = { LOCKDEV_MODE_SHARED, LOCKDEV_MODE_NONE,
+				       LOCKDEV_MODE_APPEND,
+				       LOCKDEV_MODE_EXCLUSIVE };
+	struct lockdev_set_item it[2];
+	struct lockdev_lock_set ls;
+	struct lockdev_lock l;
+	int fd, ret, err, i;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -3;
+	if (pid == 0) {
+		alarm(KID_TIMEOUT_S);
+		if (become(uid, gid))
+			_exit(2);
+		fd = open_session();
+		if (fd < 0 || attach_str(fd, space, 0, 0))
+			_exit(3);
+		for (i = 0; i < 4; i++) {
+			ret = lock_call(fd, "perm-mode", modes[i],
+					LOCKDEV_LOCK_NONBLOCK, &l);
+			err = errno;
+			EXPECT_RESULT(i < 2 ? rd_err : wr_err, ret, err);
+			if (!ret)
+				EXPECT_EQ(0, unlock_handle(fd, l.handle));
+		}
+		/* Conversions from NONE and SHARED. */
+		if (lock_call(fd, "perm-cv", LOCKDEV_MODE_NONE, 0, &l))
+			_exit(4);
+		ret = convert_to(fd, l.handle, LOCKDEV_MODE_EXCLUSIVE);
+		err = errno;
+		EXPECT_RESULT(wr_err, ret, err);
+		ret = convert_to(fd, l.handle, LOCKDEV_MODE_NONE);
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(0, convert_to(fd, l.handle, LOCKDEV_MODE_SHARED));
+		ret = convert_to(fd, l.handle, LOCKDEV_MODE_APPEND);
+		err = errno;
+		EXPECT_RESULT(wr_err, ret, err);
+		EXPECT_EQ(0, unlock_handle(fd, l.handle));
+		/* A set is taken whole or not at all. */
+		memset(it, 0, sizeof(it));
+		memset(&ls, 0, sizeof(ls));
+		it[0].name = (uintptr_t)"perm-set-a";
+		it[0].name_len = strlen("perm-set-a");
+		it[0].mode = LOCKDEV_MODE_SHARED;
+		it[1].name = (uintptr_t)"perm-set-b";
+		it[1].name_len = strlen("perm-set-b");
+		it[1].mode = LOCKDEV_MODE_EXCLUSIVE;
+		ls.items = (uintptr_t)it;
+		ls.nr_items = 2;
+		ls.item_size = sizeof(it[0]);
+		ls.flags = LOCKDEV_LOCK_NONBLOCK;
+		ret = ioctl(fd, LOCKDEV_IOC_LOCK_SET, &ls);
+		err = errno;
+		EXPECT_RESULT(wr_err, ret, err);
+		EXPECT_EQ(wr_err ? 0 : 2, list_count(fd));
+		KID_EXIT();
+	}
+	return reap(pid, WAIT_MS);
+}
+
+/*
+ * Read permission is enough for SHARED and NONE, as fcntl's read locks need
+ * a file open for reading; APPEND, EXCLUSIVE and upgrades to them need
+ * write permission (EACCES). Write permission alone allows every mode.
+ */
+TEST(perm_modes)
+{
+	struct kid creator;
+	char space[64];
+
+	snprintf(space, sizeof(space), "space-modes-%d", getpid());
+	start_creator(_metadata, &creator, UID_A, GID_SHARED, space, 0624);
+	/* The group writes, others read, the owner does both. */
+	EXPECT_EQ(0, probe_modes(_metadata, UID_B, GID_SHARED, space, 0, 0));
+	EXPECT_EQ(0, probe_modes(_metadata, UID_C, GID_C, space, 0, EACCES));
+	EXPECT_EQ(0, probe_modes(_metadata, UID_A, GID_SHARED, space, 0, 0));
 	stop_creator(_metadata, &creator);
 }
 

@@ -62,8 +62,13 @@
  * lockspace of its opener's uid, which only that uid can use. A named
  * lockspace is created by the first attach, owned by the caller's effective
  * uid and gid, with the permission bits given then (like a SysV IPC object):
- * read permission lets a session query the lockspace's locks and see them in
- * /proc/lockdev/locks, write permission lets it lock. CAP_IPC_OWNER in the
+ * read permission lets a session query the lockspace's locks, see them in
+ * /proc/lockdev/locks and hold them in SHARED and NONE; write permission
+ * lets it hold them in every mode, APPEND and EXCLUSIVE too, and so set
+ * their values (as fcntl's read and write locks need a file open for
+ * reading or writing). A session with read permission only that asks for
+ * APPEND or EXCLUSIVE, by LOCK, LOCK_SET or CONVERT, fails with EACCES.
+ * Permissions are taken when the session attaches. CAP_IPC_OWNER in the
  * lockspace's user namespace grants both. Lockspaces are per IPC namespace
  * and user namespace: a process in another one can neither attach to nor see
  * them, also when a new namespace takes the place (address, inode number) of
@@ -200,8 +205,8 @@
  * with SA_RESTART the call restarts by itself), EDEADLK (result says why:
  * LOCKDEV_RESULT_CYCLE, waiting would close a cycle of sessions waiting for
  * each other; LOCKDEV_RESULT_ORDER, the request breaks the lock order in
- * strict mode; LOCKDEV_IOC_DEADLOCK tells the rest), EACCES (no write
- * permission on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT
+ * strict mode; LOCKDEV_IOC_DEADLOCK tells the rest), EACCES (APPEND or
+ * EXCLUSIVE without write permission on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT
  * (the uid's lock or waiter limit; for ASYNC, also its limit of unread
  * completions; for a session's first lock in its default lockspace, the
  * uid's lockspace limit), ENOMEM, EFAULT. An asynchronous request
@@ -235,7 +240,8 @@
  * told, with LOCKDEV_RESULT_CYCLE in result), ECANCELED (the lock was
  * released by another thread of the session while the upgrade waited),
  * EDQUOT (a waiting upgrade is a queued request: the uid's waiter limit),
- * EPERM (SET_VALUE on an upgrade, or from SHARED or NONE), EFAULT. A
+ * EPERM (SET_VALUE on an upgrade, or from SHARED or NONE), EACCES (to
+ * APPEND or EXCLUSIVE without write permission on the lockspace), EFAULT. A
  * conversion is not a new acquisition: the order is not checked, except
  * for a conversion from NONE, which is checked as a LOCK at the request's
  * level (EDEADLK with LOCKDEV_RESULT_ORDER in strict mode).
