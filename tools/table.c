@@ -121,7 +121,7 @@ int table_cell(struct table *t, int col, const char *text)
 		t->jbuf = NULL;
 	}
 	t->text[i] = strdup(text);
-	if (!t->text[i] || !t->json[i])
+	if (!t->text[i])
 		return cli_no_memory();
 	return 0;
 }
@@ -136,7 +136,7 @@ static void print_json(const struct table *t)
 		fputs(r ? ",\n  {" : "\n  {", stdout);
 		for (c = 0; c < t->nr_shown; c++)
 			printf("%s%s", c ? ", " : "",
-			       t->json[r * t->nr_cols + t->shown[c]]);
+			       t->json[r * t->nr_cols + t->shown[c]] ?: "");
 		fputs("}", stdout);
 	}
 	fputs(t->rows ? "\n]\n" : "]\n", stdout);
