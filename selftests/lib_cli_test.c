@@ -339,6 +339,33 @@ TEST_F(cli, tree)
 	lockdev_close(ld);
 }
 
+/*
+ * The shell's nesting: lockdev runs a command that runs lockdev. The outer
+ * one holds nest-2 in a session the inner one has open too, and the inner
+ * one waits for nest-1: a reader of nest-2 waits, through the outer lock,
+ * for what the inner one waits for. The tree shows it three deep.
+ */
+TEST_F(cli, tree_nested)
+{
+	char *out;
+
+	out = sh_out("L=\"$LOCKDEV -S %s\"; "
+		     "until_line() { for i in $(seq 100); do $LOCKDEV list -S %s -N $1 -o STATE --noheadings | grep -q $2 && return; sleep 0.1; done; }; "
+		     "$L nest-1 sleep 4 & until_line nest-1 held; "
+		     "$L nest-2 $L nest-1 true & until_line nest-1 waiting; "
+		     "$L -s nest-2 true & until_line nest-2 waiting; "
+		     "$LOCKDEV list --tree --noheadings -S %s; wait",
+		     self->space, self->space, self->space);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^[0-9]+ +lockdev +held +exclusive +%s +nest-1 '",
+			out, self->space)) TH_LOG("%s", out);
+	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^`-[0-9]+ +lockdev +waiting +exclusive +%s +nest-1 '",
+			out, self->space)) TH_LOG("%s", out);
+	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^  `-[0-9]+ +lockdev +waiting +shared +%s +nest-2 '",
+			out, self->space)) TH_LOG("%s", out);
+	free(out);
+}
+
 /* list's -o, --noheadings and --raw, as lslocks has them. */
 TEST_F(cli, list_columns)
 {

@@ -215,7 +215,7 @@ static int list_once(struct list_opts *lo, struct lines *ls)
 
 	ret = dump(lo, ls, &o);
 	if (!ret && lo->tree)
-		ret = list_tree(ls, lo->t.noheadings);
+		ret = list_tree(ls, &o, lo->t.noheadings);
 	for (i = 0; !ret && !lo->tree && i < ls->n; i++) {
 		ret = table_row(&lo->t);
 		ret = ret ?: row_names(&lo->t, &ls->v[i]);

@@ -78,12 +78,12 @@ void json_proc_name(FILE *f, const char *key, const char *field)
 
 /*
  * "@key": a field of a /proc/lockdev table: a name (@is_name), a number
- * when it is all digits, null for "-", else a string.
+ * when it is one (digits, a minus sign first), null for "-", else a string.
  */
 void json_proc_value(FILE *f, const char *key, const char *field,
 		     bool is_name)
 {
-	const char *p = field;
+	const char *digits = field + (field[0] == '-'), *p = digits;
 
 	if (is_name) {
 		json_proc_name(f, key, field);
@@ -91,7 +91,7 @@ void json_proc_value(FILE *f, const char *key, const char *field,
 	}
 	while (isdigit((unsigned char)*p))
 		p++;
-	if (*field && !*p && (field[0] != '0' || !field[1]))
+	if (*digits && !*p && (digits[0] != '0' || !digits[1]))
 		fprintf(f, "\"%s\": %s", key, field);
 	else if (!strcmp(field, "-"))
 		fprintf(f, "\"%s\": null", key);

@@ -38,6 +38,7 @@ struct lines {
 };
 
 const char *state_str(const struct lockdev_lock_info *l);
-int list_tree(const struct lines *ls, bool noheadings);
+int list_tree(const struct lines *ls, const struct openers *o,
+	      bool noheadings);
 
 #endif /* LOCKDEV_TOOLS_LIST_H */

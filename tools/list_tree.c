@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lockdev list --tree: who blocks whom, as pg_blocking_pids() would give
- * it, transitively. A process that waits for nobody but that others wait
- * for is a root, shown with the lock it holds; under it, each request that
- * waits for it (its WAITS-FOR names the root's pid, in that lock); under
- * each of those, the requests that wait for that process in turn, in any
- * lock, and so on. A process is shown again under every process it waits
- * for. A waiter whose blockers are not in the list (another namespace, a
+ * it, transitively. A lock held by processes that wait for nothing (the
+ * one that asked, and those that have its session open, as a command run
+ * under lockdev run has) but that others wait for is a root, shown with
+ * the process that asked; under it, each request that waits for it (its
+ * WAITS-FOR names the root's pid, in that lock); under each of those, the
+ * requests that wait for a lock that process holds or has asked for, and
+ * so on. A process is shown again under every process it waits for. A
+ * waiter whose blockers are not in the list (another namespace, a
  * lockspace not shown) is a root of its own.
  */
 #include <stdlib.h>
@@ -33,6 +35,7 @@ static const struct col tree_cols[T_NR] = {
 
 struct tree {
 	const struct lines *ls;
+	const struct openers *o;
 	struct table t;
 	bool *shown;		/* per line: has a row */
 	uint32_t path[TREE_DEPTH];	/* pids from the root down */
@@ -64,30 +67,70 @@ static bool waits_for(const struct lockdev_lock_info *w, uint32_t pid)
 	return false;
 }
 
-/* Does @pid wait in @space? */
-static bool pid_waits(const struct lines *ls, uint32_t pid, const char *space)
+/* Does a process with an open session of line @h (or that asked) wait? */
+static bool owner_waits(const struct tree *tr, const struct lockdev_lock_info *h)
 {
-	size_t i;
+	const struct opener *o = NULL;
+	size_t i, n = 0, k;
 
-	for (i = 0; i < ls->n; i++)
-		if (ls->v[i].pid == pid && is_waiting(&ls->v[i]) &&
-		    !strcmp(ls->v[i].lockspace, space))
+	if (h->session)
+		o = openers_of(tr->o, h->session, &n);
+	for (i = 0; i < tr->ls->n; i++) {
+		if (!is_waiting(&tr->ls->v[i]))
+			continue;
+		if (tr->ls->v[i].pid == h->pid)
+			return true;
+		for (k = 0; k < n; k++)
+			if ((pid_t)tr->ls->v[i].pid == o[k].pid)
+				return true;
+	}
+	return false;
+}
+
+/* Is @pid the process that asked for @h, or one that has its session open? */
+static bool is_owner(const struct tree *tr, const struct lockdev_lock_info *h,
+		     uint32_t pid)
+{
+	const struct opener *o = NULL;
+	size_t n = 0, k;
+
+	if (h->pid == pid)
+		return true;
+	if (h->session)
+		o = openers_of(tr->o, h->session, &n);
+	for (k = 0; k < n; k++)
+		if ((uint32_t)o[k].pid == pid)
 			return true;
 	return false;
 }
 
-/*
- * Is line @j a child of line @i: a waiter that waits for @i's process, in
- * @i's lock if @i is held?
- */
-static bool is_child(const struct lines *ls, size_t i, size_t j)
+/* Does waiter @c wait for line @h: in its lock, by its pid? */
+static bool blocked_by(const struct lockdev_lock_info *c,
+		       const struct lockdev_lock_info *h)
 {
-	const struct lockdev_lock_info *p = &ls->v[i], *c = &ls->v[j];
+	return c != h && is_waiting(c) && same_lock(c, h) &&
+	       waits_for(c, h->pid);
+}
 
-	if (i == j || !is_waiting(c) || c->pid == p->pid ||
-	    !waits_for(c, p->pid) || strcmp(c->lockspace, p->lockspace))
+/*
+ * Is line @j a child of line @i: a waiter that waits for @i if @i is held;
+ * if @i waits, one that waits for any line its process owns (asked for,
+ * or holds through a session it has open), which @i's wait holds up.
+ */
+static bool is_child(const struct tree *tr, size_t i, size_t j)
+{
+	const struct lockdev_lock_info *p = &tr->ls->v[i], *c = &tr->ls->v[j];
+	size_t h;
+
+	if (i == j || !is_waiting(c) || c->pid == p->pid)
 		return false;
-	return is_waiting(p) || same_lock(p, c);
+	if (!is_waiting(p))
+		return blocked_by(c, p);
+	for (h = 0; h < tr->ls->n; h++)
+		if (blocked_by(c, &tr->ls->v[h]) &&
+		    is_owner(tr, &tr->ls->v[h], p->pid))
+			return true;
+	return false;
 }
 
 static void add_row(struct tree *tr, size_t i, int depth, bool last)
@@ -140,41 +183,45 @@ static void show(struct tree *tr, size_t i, int depth, bool last)
 	if (depth)
 		memcpy(tr->prefix + 2 * (depth - 1), last ? "  " : "| ", 2);
 	for (j = 0; j < ls->n; j = next) {
-		if (!is_child(ls, i, j) || on_path(tr, depth + 1, ls->v[j].pid)) {
+		if (!is_child(tr, i, j) || on_path(tr, depth + 1, ls->v[j].pid)) {
 			next = j + 1;
 			continue;
 		}
 		for (next = j + 1; next < ls->n; next++)
-			if (is_child(ls, i, next) &&
+			if (is_child(tr, i, next) &&
 			    !on_path(tr, depth + 1, ls->v[next].pid))
 				break;
 		show(tr, j, depth + 1, next == ls->n);
 	}
 }
 
-/* A held line whose process waits for nothing and that someone waits for. */
-static bool is_root(const struct lines *ls, size_t i)
+/*
+ * A held line that someone waits for, whose owners (the process that asked,
+ * those that have its session open) wait for nothing; once per process and
+ * lock.
+ */
+static bool is_root(const struct tree *tr, size_t i)
 {
+	const struct lines *ls = tr->ls;
 	const struct lockdev_lock_info *l = &ls->v[i];
 	size_t j;
 
-	if (l->state != LOCKDEV_STATE_HELD ||
-	    pid_waits(ls, l->pid, l->lockspace))
+	if (l->state != LOCKDEV_STATE_HELD || owner_waits(tr, l))
 		return false;
-	/* Once per process and lock. */
 	for (j = 0; j < i; j++)
 		if (ls->v[j].pid == l->pid && same_lock(&ls->v[j], l) &&
 		    ls->v[j].state == LOCKDEV_STATE_HELD)
 			return false;
 	for (j = 0; j < ls->n; j++)
-		if (is_child(ls, i, j))
+		if (blocked_by(&ls->v[j], l))
 			return true;
 	return false;
 }
 
-int list_tree(const struct lines *ls, bool noheadings)
+int list_tree(const struct lines *ls, const struct openers *o,
+	      bool noheadings)
 {
-	struct tree tr = { .ls = ls };
+	struct tree tr = { .ls = ls, .o = o };
 	size_t i;
 
 	table_init(&tr.t, tree_cols, T_NR);
@@ -183,7 +230,7 @@ int list_tree(const struct lines *ls, bool noheadings)
 	if (!tr.shown)
 		return cli_no_memory();
 	for (i = 0; i < ls->n && !tr.ret; i++)
-		if (is_root(ls, i))
+		if (is_root(&tr, i))
 			show(&tr, i, 0, true);
 	for (i = 0; i < ls->n && !tr.ret; i++)
 		if (is_waiting(&ls->v[i]) && !tr.shown[i])
