@@ -125,7 +125,7 @@ TOOL_SRCS := $(wildcard tools/*.c)
 
 tools/lockdev: $(TOOL_SRCS) tools/*.h $(LIB_A) lib/lockdev.h
 	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) \
-		-DLOCKDEV_PROG_VERSION='"$(VERSION)"' -o $@ $(TOOL_SRCS) \
+		-DLOCKDEV_PACKAGE_VERSION='"$(VERSION)"' -o $@ $(TOOL_SRCS) \
 		$(LIB_A) $(NL_LIBS) $(LDFLAGS)
 
 examples: $(EXAMPLES)

@@ -21,7 +21,7 @@ static void version_json(const struct lockdev_version *v)
 	bool first = true;
 
 	printf("{\"program\": \"%s\", \"module\": \"%u.%u.%u\", \"abi\": %u, \"features\": %llu, \"feature_names\": [",
-	       LOCKDEV_PROG_VERSION, v->major, v->minor, v->patch,
+	       LOCKDEV_PACKAGE_VERSION, v->major, v->minor, v->patch,
 	       v->abi_version, (unsigned long long)v->features);
 	for (i = 0; i < NR_FEATURES; i++) {
 		if (!(v->features & (1ULL << i)))
@@ -74,6 +74,6 @@ int cmd_version(int argc, char **argv)
 		printf("module %u.%u.%u\nabi %u\nfeatures 0x%llx\nname_max %u\nprogram %s\n",
 		       v.major, v.minor, v.patch, v.abi_version,
 		       (unsigned long long)v.features, v.name_max,
-		       LOCKDEV_PROG_VERSION);
+		       LOCKDEV_PACKAGE_VERSION);
 	return 0;
 }

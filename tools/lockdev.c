@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("%s %s\n", cli_prog, LOCKDEV_PROG_VERSION);
+		printf("%s %s\n", cli_prog, LOCKDEV_PACKAGE_VERSION);
 		return 0;
 	}
 	/* getopt's messages start with argv[0]: say "lockdev SUBCOMMAND". */
