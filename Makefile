@@ -124,8 +124,7 @@ tools/lockdev $(EXAMPLES): $(VERSION_H)
 TOOL_SRCS := $(wildcard tools/*.c)
 
 tools/lockdev: $(TOOL_SRCS) tools/*.h $(LIB_A) lib/lockdev.h
-	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) \
-		-DLOCKDEV_PACKAGE_VERSION='"$(VERSION)"' -o $@ $(TOOL_SRCS) \
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $(TOOL_SRCS) \
 		$(LIB_A) $(NL_LIBS) $(LDFLAGS)
 
 examples: $(EXAMPLES)
