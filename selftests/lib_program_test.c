@@ -185,6 +185,7 @@ TEST_F(prog, fd_and_unlock)
 	/* Releasing a lock not held succeeds, as flock -u does. */
 	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -u lib-fd", fd));
 	EXPECT_EQ(0, sh("$LOCKDEV -u lib-fd true"));
+	EXPECT_EQ(4, sh("$LOCKDEV -u lib-fd sh -c 'exit 4'"));
 	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -s -l 3 lib-fd", fd));
 	EXPECT_EQ(1, list_count(fd));
 	EXPECT_EQ(64, sh("$LOCKDEV --fd %d lib-fd true 2>/dev/null", fd));

@@ -427,8 +427,11 @@ static int run_locked(const struct run_opts *o, struct lockdev *ld,
 	int ret;
 
 	ret = run_lock(o, ld, name, &g);
-	if (ret || o->unlock)
+	if (ret)
 		return ret;
+	/* -u: released; the command, if any, runs without it, as flock's. */
+	if (o->unlock)
+		return cmd ? run_command(o, ld, cmd, &killed) : 0;
 	died = g.result & LOCKDEV_RESULT_OWNER_DIED;
 	if (died && o->owner_died >= 0) {
 		if (cmd)
