@@ -121,9 +121,11 @@ tools: tools/lockdev
 # What prints LOCKDEV_PACKAGE_VERSION is rebuilt when the version changes.
 tools/lockdev $(EXAMPLES): $(VERSION_H)
 
-tools/lockdev: tools/lockdev.c $(LIB_A) lib/lockdev.h
-	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $< $(LIB_A) \
-		$(NL_LIBS) $(LDFLAGS)
+TOOL_SRCS := $(wildcard tools/*.c)
+
+tools/lockdev: $(TOOL_SRCS) tools/*.h $(LIB_A) lib/lockdev.h
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $@ $(TOOL_SRCS) \
+		$(LIB_A) $(NL_LIBS) $(LDFLAGS)
 
 examples: $(EXAMPLES)
 

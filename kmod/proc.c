@@ -24,6 +24,8 @@ int lockdev_proc_init(void)
 	if (!proc_create_single("stats", 0444, lockdev_proc_dir,
 				lockdev_stats_show) ||
 	    !proc_create("locks", 0444, lockdev_proc_dir, &ld_locks_proc_ops) ||
+	    !proc_create("spaces", 0444, lockdev_proc_dir,
+			 &ld_spaces_proc_ops) ||
 	    !proc_create("deadlocks", 0444, lockdev_proc_dir,
 			 &ld_deadlocks_proc_ops) ||
 	    !proc_create("order", 0444, lockdev_proc_dir, &ld_order_proc_ops) ||

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The /proc/lockdev/ files: proc.c makes the directory and its files, whose
- * operations are in proc_locks.c (locks), proc_order.c (order and
- * lock_stat), report.c (deadlocks, in report.h) and stats.c (stats, in
- * stats.h).
+ * operations are in proc_locks.c (locks), proc_spaces.c (spaces),
+ * proc_order.c (order and lock_stat), report.c (deadlocks, in report.h)
+ * and stats.c (stats, in stats.h).
  */
 #ifndef LOCKDEV_KMOD_PROC_H
 #define LOCKDEV_KMOD_PROC_H
@@ -13,6 +13,9 @@ void lockdev_proc_exit(void);
 
 /* /proc/lockdev/locks (proc_locks.c). */
 extern const struct proc_ops ld_locks_proc_ops;
+
+/* /proc/lockdev/spaces (proc_spaces.c). */
+extern const struct proc_ops ld_spaces_proc_ops;
 
 /* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
 extern const struct proc_ops ld_order_proc_ops;

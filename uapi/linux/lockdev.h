@@ -386,6 +386,23 @@
  * credentials and its IPC and pid namespaces at open(), whoever reads the
  * descriptor later. The same holds for every file of /proc/lockdev/.
  *
+ * /proc/lockdev/spaces
+ * --------------------
+ * The first line is "# lockdev spaces N", the format version,
+ * LOCKDEV_PROC_SPACES_VERSION; the second, "# " and the column names. Then
+ * one line per lockspace the reader could see in /proc/lockdev/locks,
+ * fields separated by one space:
+ *
+ *   lockspace uid gid mode sessions locks idle
+ *
+ * lockspace is the name as /proc/lockdev/locks shows it ("~UID" for a uid's
+ * default lockspace); uid and gid are its owner's, as the reader's user
+ * namespace sees them (the overflow uid or gid if it cannot); mode is its
+ * permission bits, four octal digits; sessions counts the sessions
+ * attached to it; locks its locks that are held, awaited or owner-died;
+ * idle its idle locks kept resident. A lockspace is listed once per read of
+ * the file from its start, however the table changes meanwhile.
+ *
  * /proc/lockdev/stats
  * -------------------
  * One "name value" pair per line, values in decimal. The first line is
@@ -608,6 +625,7 @@
 #define LOCKDEV_PROC_DEADLOCKS_VERSION	1
 #define LOCKDEV_PROC_ORDER_VERSION	1
 #define LOCKDEV_PROC_LOCK_STAT_VERSION	1
+#define LOCKDEV_PROC_SPACES_VERSION	1
 
 /* Longest lock or lockspace name, in bytes. */
 #define LOCKDEV_NAME_MAX		255

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/lockdev/spaces: one line per lockspace the reader may see, in the
+ * format the uapi header specifies. The walk takes a reference to the
+ * lockspace it is at (ld_space_next()), so it goes on where it left off
+ * whatever the table does meanwhile.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uidgid.h>
+#include <uapi/linux/lockdev.h>
+
+#include "proc.h"
+#include "space.h"
+
+/*
+ * struct ld_spaces_iter - a walk of the lockspaces for one open file
+ * @viewer: who reads.
+ * @cur: the lockspace the walk is at, referenced, or NULL.
+ * @pos: how many lockspaces the walk has passed, for seq_file.
+ *
+ * Only the seq_file's reader uses it, under the seq_file's mutex.
+ */
+struct ld_spaces_iter {
+	struct ld_viewer viewer;
+	struct ld_space *cur;
+	loff_t pos;
+};
+
+static void ld_spaces_rewind(struct ld_spaces_iter *it)
+{
+	if (it->cur)
+		ld_space_put(it->cur);
+	it->cur = NULL;
+	it->pos = 0;
+}
+
+/* Move to the next lockspace the reader may see, or to none at the end. */
+static struct ld_space *ld_spaces_step(struct ld_spaces_iter *it)
+{
+	struct ld_space *space = it->cur;
+
+	/* At the end, the walk stays there. */
+	if (!space && it->pos)
+		return NULL;
+	do {
+		struct ld_space *next = ld_space_next(space);
+
+		if (space)
+			ld_space_put(space);
+		space = next;
+	} while (space && !ld_space_visible(space, &it->viewer));
+	it->cur = space;
+	it->pos++;
+	return space;
+}
+
+static void *ld_spaces_start(struct seq_file *m, loff_t *pos)
+{
+	struct ld_spaces_iter *it = m->private;
+
+	if (*pos == 0) {
+		ld_spaces_rewind(it);
+		return SEQ_START_TOKEN;
+	}
+	if (*pos == it->pos && it->cur)
+		return it->cur;
+	if (*pos < it->pos)
+		ld_spaces_rewind(it);
+	while (it->pos < *pos)
+		if (!ld_spaces_step(it))
+			return NULL;
+	return it->cur;
+}
+
+static void *ld_spaces_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return ld_spaces_step(m->private);
+}
+
+static void ld_spaces_stop(struct seq_file *m, void *v)
+{
+}
+
+static int ld_spaces_show(struct seq_file *m, void *v)
+{
+	struct ld_space *space = v;
+	u32 idle;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "# lockdev spaces %d\n",
+			   LOCKDEV_PROC_SPACES_VERSION);
+		seq_puts(m, "# lockspace uid gid mode sessions locks idle\n");
+		return 0;
+	}
+	spin_lock(&space->lru_lock);
+	idle = space->nr_idle;
+	spin_unlock(&space->lru_lock);
+	ld_space_show_name(m, space);
+	seq_printf(m, " %u %u %04o %d %d %u\n",
+		   from_kuid_munged(seq_user_ns(m), space->uid),
+		   from_kgid_munged(seq_user_ns(m), space->gid),
+		   space->mode, atomic_read(&space->sessions),
+		   atomic_read(&space->locks), idle);
+	return 0;
+}
+
+static const struct seq_operations ld_spaces_seq_ops = {
+	.start	= ld_spaces_start,
+	.next	= ld_spaces_next,
+	.stop	= ld_spaces_stop,
+	.show	= ld_spaces_show,
+};
+
+static int ld_spaces_open(struct inode *inode, struct file *file)
+{
+	struct ld_spaces_iter *it;
+
+	it = __seq_open_private(file, &ld_spaces_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	ld_viewer_init(&it->viewer, file);
+	return 0;
+}
+
+static int ld_spaces_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct ld_spaces_iter *it = m->private;
+
+	ld_spaces_rewind(it);
+	ld_viewer_exit(&it->viewer);
+	return seq_release_private(inode, file);
+}
+
+const struct proc_ops ld_spaces_proc_ops = {
+	.proc_open	= ld_spaces_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= ld_spaces_release,
+};
