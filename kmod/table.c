@@ -408,8 +408,9 @@ bool ld_lock_rest(struct ld_lock *lk)
 }
 
 /*
- * Take @lk out of the table for good. Its list is the caller's, who drops
- * the table's reference after ld_lock_remove().
+ * Take @lk out of the table for good: onto @gone, the caller's list, or
+ * off every list if @gone is NULL. The caller drops the table's reference
+ * with ld_lock_remove().
  */
 static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 {
@@ -421,7 +422,10 @@ static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 		atomic_long_dec(&ld_nr_idle);
 		ld_stat_dec(idle_locks);
 	}
-	list_move_tail(&lk->link.node, gone);
+	if (gone)
+		list_move_tail(&lk->link.node, gone);
+	else
+		list_del_init(&lk->link.node);
 }
 
 /**
@@ -439,7 +443,6 @@ static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 bool ld_lock_unmake(struct ld_lock *lk)
 {
 	struct ld_space *space = lk->space;
-	LIST_HEAD(gone);
 
 	lockdep_assert_held(&lk->lock);
 	if (lk->busy || lk->owner_died || !list_empty(&lk->holders) ||
@@ -450,8 +453,7 @@ bool ld_lock_unmake(struct ld_lock *lk)
 		spin_unlock(&space->lru_lock);
 		return false;
 	}
-	ld_lock_unlink(lk, &gone);
-	list_del_init(&lk->link.node);
+	ld_lock_unlink(lk, NULL);
 	spin_unlock(&space->lru_lock);
 	atomic_dec(&space->locks);
 	ld_stat_dec(locks);
