@@ -521,41 +521,6 @@ static unsigned long ld_deadline_delay(ktime_t deadline)
 		     MAX_JIFFY_OFFSET);
 }
 
-static void ld_timeout_fn(struct work_struct *work)
-{
-	struct ld_async *as = container_of(to_delayed_work(work),
-					   struct ld_async, dwork);
-	struct ld_req *req = as->wait.req;
-	struct ld_lock *lk = req->lk;
-	bool over = false, ended = false;
-	unsigned long delay;
-
-	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(ld_graph(lk));
-	delay = ld_deadline_delay(as->deadline);
-	/* Timers fire early for far deadlines: wait on, same reference. */
-	if (req->state == LD_WAITING && delay &&
-	    queue_delayed_work(system_wq, &as->dwork, delay)) {
-		mutex_unlock(ld_graph(lk));
-		return;
-	}
-	if (req->state == LD_WAITING) {
-		spin_lock(&lk->lock);
-		ld_stat_inc(timeouts);
-		ld_unqueue(req, -ETIMEDOUT);
-		ld_complete(req, -ETIMEDOUT);
-		ld_grant_waiters(lk);
-		over = ld_req_end(req);
-		spin_unlock(&lk->lock);
-		ended = true;
-	}
-	mutex_unlock(ld_graph(lk));
-	ld_space_trim_if(lk->space, over);
-	if (ended)
-		ld_req_forget(req);
-	ld_req_put(req);
-}
-
 /* Arm the deadline of a queued asynchronous request. */
 static void ld_timeout_arm(struct ld_req *req, u64 deadline_ns)
 {
@@ -581,19 +546,55 @@ static void ld_timeout_disarm(struct ld_req *req)
 /**
  * ld_async_cancel() - end a queued asynchronous request
  * @req: the request, waiting
- * @result: -ECANCELED or another negative errno for its completion
+ * @result: -ECANCELED, or -ETIMEDOUT when its deadline passed, for its
+ *	completion
  *
  * Context: ld_graph() and @req->lk->lock held.
  * Return: what ld_req_end() returns.
  */
 bool ld_async_cancel(struct ld_req *req, int result)
 {
-	ld_stat_inc(cancels);
+	if (result == -ETIMEDOUT)
+		ld_stat_inc(timeouts);
+	else
+		ld_stat_inc(cancels);
 	ld_timeout_disarm(req);
 	ld_unqueue(req, result);
 	ld_complete(req, result);
 	ld_grant_waiters(req->lk);
 	return ld_req_end(req);
+}
+
+/* The deadline of a queued asynchronous request passed, or seems to. */
+static void ld_timeout_fn(struct work_struct *work)
+{
+	struct ld_async *as = container_of(to_delayed_work(work),
+					   struct ld_async, dwork);
+	struct ld_req *req = as->wait.req;
+	struct ld_lock *lk = req->lk;
+	bool over = false, ended = false;
+	unsigned long delay;
+
+	/* A waiting request stays waiting, and its lock alive, under it. */
+	mutex_lock(ld_graph(lk));
+	delay = ld_deadline_delay(as->deadline);
+	/* Timers fire early for far deadlines: wait on, same reference. */
+	if (req->state == LD_WAITING && delay &&
+	    queue_delayed_work(system_wq, &as->dwork, delay)) {
+		mutex_unlock(ld_graph(lk));
+		return;
+	}
+	if (req->state == LD_WAITING) {
+		spin_lock(&lk->lock);
+		over = ld_async_cancel(req, -ETIMEDOUT);
+		spin_unlock(&lk->lock);
+		ended = true;
+	}
+	mutex_unlock(ld_graph(lk));
+	ld_space_trim_if(lk->space, over);
+	if (ended)
+		ld_req_forget(req);
+	ld_req_put(req);
 }
 
 /**
