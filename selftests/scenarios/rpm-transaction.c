@@ -96,18 +96,23 @@ static void nobody_query(void)
 	lockdev_close(ld);
 }
 
-/* In a 0644 lockspace nobody may look but not lock. */
+/* In a 0644 lockspace nobody may look and read-lock, not write-lock. */
 static void nobody_ro(void)
 {
+	struct lockdev_grant g;
 	struct lockdev *ld;
 	uint64_t gen;
 
 	scen_ok(lockdev_open_space(&ld, SPACE_RO, 0, LOCKDEV_OPEN_NOCREATE),
 		"nobody opens " SPACE_RO);
 	scen_ok(lockdev_generation(ld, RPMDB, &gen), "nobody queries");
-	if (lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_SHARED, 0, NULL) !=
+	/* Read permission: RPM's read lock, never a transaction's. */
+	scen_ok(lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_SHARED, 0, &g),
+		"nobody takes a read lock");
+	scen_ok(lockdev_unlock(ld, g.handle), "nobody unlocks");
+	if (lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, NULL) !=
 	    -EACCES)
-		scen_die("nobody could lock in a 0644 lockspace");
+		scen_die("nobody could write-lock in a 0644 lockspace");
 	lockdev_close(ld);
 }
 
@@ -331,7 +336,7 @@ int main(int argc, char **argv)
 	st = scen_shared(sizeof(*st));
 	scen_ok(lockdev_open_space(&t, SPACE, 0666, 0), "open " SPACE);
 	scen_ok(lockdev_open_space(&ro, SPACE_RO, 0644, 0), "open " SPACE_RO);
-	scen_check(as_nobody(nobody_ro), "read_only_lockspace_query_not_lock");
+	scen_check(as_nobody(nobody_ro), "read_only_lockspace_read_lock_only");
 	lockdev_close(ro);
 
 	run_workload();
