@@ -12,7 +12,8 @@
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
 #                         rule, the modprobe and modules-load configuration
-#   make check-man        the man pages through groff with every warning
+#   make check-man        the man pages through groff with every warning,
+#                         and their EXAMPLES programs compiled and linked
 #   make version          print the version
 #
 # The default kernel tree is the running kernel's if it has headers, else
@@ -71,7 +72,8 @@ LIB_SO := lib/$(LIB_REAL)
 LIB_A := lib/liblockdev.a
 LIB_PC := lib/liblockdev.pc
 LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
-	lib/query.c lib/strerror.c lib/monitor.c lib/nl.c lib/dump.c
+	lib/query.c lib/strerror.c lib/names.c lib/monitor.c lib/nl.c \
+	lib/dump.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 
 MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
@@ -179,11 +181,25 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(MAN_PAGES:man/%=%))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/lockdev 2>/dev/null || true
 
-# Every page must format without a single warning.
-check-man:
+# Every page must format without a single warning, and the EXAMPLES of
+# every page of sections 3 and 7 are a C program (its .EX blocks, in order,
+# as man/examples.awk prints them) that compiles without a warning against
+# lib/lockdev.h and links with the built liblockdev.so, exports only.
+MAN_EXAMPLES := build/man-examples
+
+check-man: lib
 	@cd man && for p in $(MAN_PAGES:man/%=%); do \
 		out=$$(groff -man -ww -z $$p 2>&1); \
 		[ -z "$$out" ] || { echo "$$p: $$out"; fail=1; }; \
+	done; [ -z "$$fail" ]
+	@mkdir -p $(MAN_EXAMPLES) && \
+	for p in $(filter man/man3/% man/man7/%,$(MAN_PAGES)); do \
+		b=$${p##*/}; c=$(MAN_EXAMPLES)/$${b%.*}.c; \
+		awk -f man/examples.awk $$p >$$c || exit 1; \
+		[ -s $$c ] || { rm -f $$c; continue; }; \
+		$(CC) $(CFLAGS) $(WARN_CFLAGS) $(LD_CPPFLAGS) -o $${c%.c} $$c \
+			-Llib -llockdev || \
+			{ echo "$$p: its EXAMPLES program does not build"; fail=1; }; \
 	done; [ -z "$$fail" ]
 
 version:

@@ -171,6 +171,10 @@ int lockdev_deadlock(struct lockdev *ld, struct lockdev_deadlock_info *info,
 		     struct lockdev_cycle_member *members, unsigned int nr);
 const char *lockdev_strerror(int err, unsigned int result);
 
+/* Names of LOCKDEV_MODE_* and LOCKDEV_STATE_*; NULL for other values. */
+const char *lockdev_mode_name(unsigned int mode);
+const char *lockdev_state_name(unsigned int state);
+
 /*
  * The event monitor: the module's events over generic netlink (needs
  * CAP_NET_ADMIN; the library reads them with libnl-genl-3). A monitor is

@@ -48,6 +48,11 @@ LOCKDEV_API const char *lockdev_strerror(int err, unsigned int result)
 		return "the name is longer than 255 bytes";
 	case ENOTTY:
 		return "the module does not implement this call";
+	case ENOENT:
+		return "lockdev module not loaded (no /dev/lockdev), or no such lockspace or queued request";
+	case ENODEV:
+	case ENXIO:
+		return "lockdev module not loaded (/dev/lockdev has no driver)";
 	default:
 		return strerror(err);
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The module's life: unload is refused while a session exists, and load,
- * use, unload, reload works repeatedly. Needs LOCKDEV_VM_MODULE, the path of
- * the module the runner loaded; leaves the module loaded.
+ * use, unload, reload works repeatedly; while it is unloaded, liblockdev's
+ * opens say so. Needs LOCKDEV_VM_MODULE, the path of the module the runner
+ * loaded; leaves the module loaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <linux/lockdev.h>
 
 #include "kselftest_harness.h"
+#include "lockdev.h"
 #include "util.h"
 
 static int unload(void)
@@ -85,6 +87,35 @@ TEST(reload_cycles)
 		ASSERT_EQ(0, lock_one(fd, "module:cycle", LOCKDEV_MODE_EXCLUSIVE));
 		close(fd);
 	}
+}
+
+/*
+ * Without the module there is no /dev/lockdev: liblockdev's opens return
+ * -ENOENT, which lockdev_strerror() calls "lockdev module not loaded".
+ * Nothing else is tried while it is out: the netlink calls would have the
+ * kernel load a module of that name from /lib/modules.
+ */
+TEST(library_open_without_module)
+{
+	const char *path = getenv("LOCKDEV_VM_MODULE");
+	struct lockdev *ld = NULL;
+	int open_ret, space_ret;
+
+	if (!path || !*path)
+		SKIP(return, "LOCKDEV_VM_MODULE is not set (run under selftests/vm/run)");
+	ASSERT_EQ(0, unload());
+	open_ret = lockdev_open(&ld, 0);
+	space_ret = lockdev_open_space(&ld, "module-lib", 0600, 0);
+	ASSERT_EQ(0, load(path));
+	EXPECT_EQ(-ENOENT, open_ret);
+	EXPECT_EQ(-ENOENT, space_ret);
+	EXPECT_EQ(NULL, ld);
+	EXPECT_EQ(0, strncmp(lockdev_strerror(open_ret, 0),
+			     "lockdev module not loaded", 25))
+		TH_LOG("lockdev_strerror: %s", lockdev_strerror(open_ret, 0));
+	/* And back: the library opens the reloaded module. */
+	ASSERT_EQ(0, lockdev_open(&ld, 0));
+	lockdev_close(ld);
 }
 
 TEST_HARNESS_MAIN
