@@ -648,7 +648,7 @@ TEST_F(cli, monitor_timestamps)
 		     "$LOCKDEV -x cli-mon sh -c 'kill -9 $PPID' 2>/dev/null; "
 		     "wait $m");
 	ASSERT_NE(NULL, out);
-	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}[+-][0-9]{2}:[0-9]{2} owner-died ~0 cli-mon exclusive pid [0-9]+ [(]lockdev[)] generation [0-9]+$'",
+	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}[+-][0-9]{2}:[0-9]{2} owner-died ~0 cli-mon exclusive pid [0-9]+ [(](lockdev|-)[)] generation [0-9]+$'",
 			out)) TH_LOG("%s", out);
 	free(out);
 	EXPECT_EQ(0, sh("$LOCKDEV --consistent cli-mon true 2>/dev/null"));
