@@ -665,4 +665,33 @@ TEST_F(cli, monitor_timestamps)
 	EXPECT_EQ(0, sh("$LOCKDEV --consistent \"$(printf 'cli-mon\\377')\" true 2>/dev/null"));
 }
 
+/*
+ * lockdev monitor needs CAP_NET_ADMIN and nothing else: as the unit
+ * lockdev-monitor.service runs it, a user that is not root with that one
+ * capability (ambient, bounding set and no new privileges) gets the
+ * events; without it, exit 77.
+ */
+TEST_F(cli, monitor_net_admin_only)
+{
+	static const char setpriv[] =
+		"setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs";
+	char *out;
+
+	if (sh("command -v setpriv >/dev/null"))
+		SKIP(return, "no setpriv");
+	out = sh_out("%s --inh-caps=-all,+net_admin --ambient-caps=+net_admin --bounding-set=-all,+net_admin $LOCKDEV monitor --count 1 & m=$!; sleep 2; "
+		     "$LOCKDEV -x cli-cap sh -c 'kill -9 $PPID' 2>/dev/null; "
+		     "wait $m && echo status 0",
+		     setpriv);
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, " owner-died ~0 cli-cap exclusive pid ")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(NULL, strstr(out, "status 0\n"));
+	free(out);
+	EXPECT_EQ(0, sh("$LOCKDEV --consistent cli-cap true 2>/dev/null"));
+	EXPECT_EQ(77, sh("%s --inh-caps=-all --bounding-set=-all $LOCKDEV monitor --count 1 2>/dev/null",
+			 setpriv));
+}
+
 TEST_HARNESS_MAIN
