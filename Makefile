@@ -7,11 +7,14 @@
 #   make KDIR=/path/to/tree    module against that kernel tree
 #   make LOCKDEV_DEBUG=1  module with the test hooks of kmod/debug.c
 #   make install          liblockdev (shared, static, header, pkg-config
-#                         file), the lockdev program and the man pages, under
-#                         PREFIX (/usr/local), staged under DESTDIR if given
+#                         file), the lockdev program, its bash completion
+#                         and the man pages, under PREFIX (/usr/local),
+#                         staged under DESTDIR if given
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
-#                         rule, the modprobe and modules-load configuration
+#                         rule, the modprobe and modules-load configuration,
+#                         the lockdev-monitor.service unit (not enabled)
+#   make uninstall-host   removes what make install-host put there
 #   make check-man        the man pages through groff with every warning,
 #                         and their EXAMPLES programs compiled and linked
 #   make version          print the version
@@ -64,6 +67,10 @@ UDEVRULESDIR ?= $(SYSCONFDIR)/udev/rules.d
 MODPROBEDIR ?= $(SYSCONFDIR)/modprobe.d
 MODULESLOADDIR ?= $(SYSCONFDIR)/modules-load.d
 DKMSDIR ?= /usr/src/lockdev-$(VERSION)
+# Units and completions installed by the administrator, where systemd and
+# bash-completion look for them besides their packages' directories.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 
 LIB_SONAME := liblockdev.so.0
@@ -83,7 +90,7 @@ MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
 EXAMPLES := $(patsubst %.c,%,$(wildcard lib/examples/*.c))
 
 .PHONY: all module lib tools examples clean install install-host uninstall \
-	check-man version
+	uninstall-host check-man version
 
 all: module lib tools examples
 
@@ -139,7 +146,7 @@ install: lib tools
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-		$(DESTDIR)$(MANDIR)/man7
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
 	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/liblockdev.so
@@ -149,17 +156,20 @@ install: lib tools
 	$(INSTALL) -m 0644 uapi/linux/lockdev.h \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev/uapi.h
 	$(INSTALL) -m 0755 tools/lockdev $(DESTDIR)$(BINDIR)/lockdev
+	$(INSTALL) -m 0644 tools/lockdev.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/lockdev
 	for p in $(MAN_PAGES:man/%=%); do \
 		sed 's/@VERSION@/$(VERSION)/' man/$$p >$(DESTDIR)$(MANDIR)/$$p && \
 		chmod 0644 $(DESTDIR)$(MANDIR)/$$p || exit 1; \
 	done
 
 # DKMS builds the module from $(DKMSDIR) for every installed kernel:
-# dkms install lockdev/$(VERSION) after this.
+# dkms install lockdev/$(VERSION) after this. The unit runs the lockdev of
+# BINDIR: give install-host the PREFIX (or BINDIR) make install had.
 install-host:
 	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/uapi/linux \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODPROBEDIR) \
-		$(DESTDIR)$(MODULESLOADDIR)
+		$(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
 	$(INSTALL) -m 0644 kmod/*.c kmod/*.h $(DESTDIR)$(DKMSDIR)/kmod/
 	$(INSTALL) -m 0644 uapi/linux/lockdev.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
@@ -170,6 +180,23 @@ install-host:
 		$(DESTDIR)$(MODPROBEDIR)/lockdev.conf
 	$(INSTALL) -m 0644 packaging/lockdev-modules-load.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/lockdev.conf
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/lockdev-monitor.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+
+# Run systemctl disable --now lockdev-monitor.service first if it was
+# enabled, and dkms remove lockdev/$(VERSION) --all.
+uninstall-host:
+	rm -f $(DESTDIR)$(DKMSDIR)/Kbuild $(DESTDIR)$(DKMSDIR)/dkms.conf \
+		$(addprefix $(DESTDIR)$(DKMSDIR)/,$(wildcard kmod/*.c kmod/*.h)) \
+		$(DESTDIR)$(DKMSDIR)/uapi/linux/lockdev.h \
+		$(DESTDIR)$(UDEVRULESDIR)/60-lockdev.rules \
+		$(DESTDIR)$(MODPROBEDIR)/lockdev.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/lockdev.conf \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+	for d in kmod uapi/linux uapi .; do \
+		rmdir $(DESTDIR)$(DKMSDIR)/$$d 2>/dev/null || true; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
@@ -177,7 +204,7 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev.h \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev/uapi.h \
-		$(DESTDIR)$(BINDIR)/lockdev
+		$(DESTDIR)$(BINDIR)/lockdev $(DESTDIR)$(BASHCOMPDIR)/lockdev
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(MAN_PAGES:man/%=%))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/lockdev 2>/dev/null || true
 

@@ -5,8 +5,8 @@
  * owner-died (its message, $LOCKDEV_OWNER_DIED, --owner-died-exit-code,
  * --consistent), list's columns, --tree and --watch, spaces, deadlocks,
  * monitor's timestamps, and JSON from every command that has it, read by
- * jq and checked for names with bytes 0x01, 0x0a and 0xff (lockdev(1),
- * JSON). The program is tools/lockdev of this tree, in $LOCKDEV.
+ * jq and checked for names with bytes 0x01, 0x0a and 0xff in every command
+ * that shows names, monitor's events among them (lockdev(1), JSON). The program is tools/lockdev of this tree, in $LOCKDEV.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -512,6 +513,129 @@ TEST_F(cli, json)
 }
 
 
+/* @s as two lowercase hex digits a byte, as the _hex members have it. */
+static const char *hex_of(const char *s, char *out)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		sprintf(out + 2 * i, "%02x", (unsigned char)s[i]);
+	out[2 * i] = 0;
+	return out;
+}
+
+/* jq -e @filter over lockdev @args, whose output is also checked as UTF-8. */
+#define JQ_OK(args, filter, ...)					\
+	EXPECT_EQ(0, sh("$LOCKDEV " args " >/tmp/cli-names.json && "	\
+			"iconv -f UTF-8 -t UTF-8 </tmp/cli-names.json >/dev/null && " \
+			"jq -e '" filter "' </tmp/cli-names.json >/dev/null", \
+			##__VA_ARGS__)) {				\
+		sh("cat -v /tmp/cli-names.json >&2");			\
+		TH_LOG("lockdev " args ": not " filter, ##__VA_ARGS__);	\
+	}
+
+/*
+ * Names with the bytes 0x01, 0x0a and 0xff in the JSON of every command
+ * that shows names, read back by jq: the lockspace (spaces, list, order,
+ * stats --classes, deadlocks, monitor), lock names (list, deadlocks,
+ * monitor), classes (order, stats --classes). The string has 0x01 and 0x0a
+ * as JSON escapes and 0xff as U+FFFD, the _hex member every byte.
+ */
+TEST_F(cli, json_names)
+{
+	char space[64], sq[64], sj[64], hx[129], hod[64], hc[64];
+	struct lockdev_grant g;
+	struct lockdev *ld, *ld2;
+	pid_t mon, child;
+	int status;
+
+	REQUIRE_JQ();
+	lib_require(_metadata, LOCKDEV_FEATURE_LEARNED_ORDER, "learned order");
+	snprintf(space, sizeof(space), "jn\001\n\377-%d", getpid());
+	hex_of(space, hx);
+	/* The lockspace as -S gets it from the shell, and its JSON string. */
+	snprintf(sq, sizeof(sq), "\"$(printf 'jn\\001\\n\\377-%d')\"",
+		 getpid());
+	snprintf(sj, sizeof(sj), "jn\\u0001\\n\\ufffd-%d", getpid());
+
+	/* The monitor, listening before anything happens. */
+	mon = fork();
+	ASSERT_LE(0, mon);
+	if (mon == 0) {
+		/* Gone with the test, whatever ends it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl("/bin/sh", "sh", "-c",
+		      "exec $LOCKDEV monitor --json >/tmp/cli-names-mon.json",
+		      (char *)NULL);
+		_exit(127);
+	}
+	sleep(2);
+
+	ASSERT_EQ(0, lockdev_open_space(&ld, space, 0600, 0));
+	ASSERT_EQ(0, lockdev_open_space(&ld2, space, 0600, 0));
+	/* Classes a\001 -> b\n -> c\377 learned, then b\n -> a\001. */
+	ASSERT_EQ(0, lockdev_lock(ld, "a\001:1", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	ASSERT_EQ(0, lockdev_lock(ld, "b\n:1", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	ASSERT_EQ(0, lockdev_lock(ld, "c\377:1", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	ASSERT_EQ(0, lockdev_lock(ld2, "b\n:2", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	ASSERT_EQ(0, lockdev_lock(ld2, "a\001:2", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	ASSERT_EQ(0, lockdev_unlock_name(ld2, "a\001:2"));
+	ASSERT_EQ(0, lockdev_unlock_name(ld2, "b\n:2"));
+	/* An order violation, kept in deadlocks: a\001:3 then c\377:3. */
+	ASSERT_EQ(0, lockdev_lock(ld2, "a\001:3", LOCKDEV_MODE_SHARED, 2, 0, NULL));
+	ASSERT_EQ(-EDEADLK, lockdev_lock(ld2, "c\377:3", LOCKDEV_MODE_SHARED,
+					 1, 0, NULL));
+	ASSERT_EQ(0, lockdev_unlock_name(ld2, "a\001:3"));
+	/* An owner that dies holding od\001\n\377. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct lockdev *lc;
+
+		if (lockdev_open_space(&lc, space, 0600, 0) ||
+		    lockdev_lock(lc, "od\001\n\377", LOCKDEV_MODE_EXCLUSIVE, 0,
+				 0, NULL))
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, status);
+
+	JQ_OK("spaces -S %s --json",
+	      "length == 1 and .[0].lockspace == \"%s\" and .[0].lockspace_hex == \"%s\"",
+	      sq, sj, hx);
+	JQ_OK("list --all -S %s --json",
+	      "(map(select(.name == \"b\\n:1\" and .name_hex == null and .lockspace_hex == \"%s\")) | length == 1) and (map(select(.name == \"c\\ufffd:1\" and .name_hex == \"%s\")) | length == 1) and (map(select(.name == \"od\\u0001\\n\\ufffd\" and .name_hex == \"%s\" and .state == \"owner-died\")) | length == 1)",
+	      sq, hx, hex_of("c\377:1", hc), hex_of("od\001\n\377", hod));
+	if (!access("/proc/lockdev/order", F_OK)) {
+		JQ_OK("order -S %s --json",
+		      "(.edges | map(select(.lockspace_hex == \"%s\" and .from == \"a\\u0001\" and .to == \"b\\n\" and .from_name == \"a\\u0001:1\")) | length == 1) and (.edges | map(select(.from == \"b\\n\" and .to == \"c\\ufffd\" and .to_hex == \"%s\")) | length == 1) and (.inversions | map(select(.lockspace == \"%s\")) | length >= 1)",
+		      sq, hx, hex_of("c\377", hc), sj);
+		JQ_OK("stats --classes --json",
+		      "map(select(.lockspace_hex == \"%s\") | .class) | sort == [\"a\\u0001\", \"b\\n\", \"c\\ufffd\"]",
+		      hx);
+	}
+	JQ_OK("deadlocks --json",
+	      "map(select(.lockspace_hex == \"%s\" and .reason == \"order\" and .members[0].held_name == \"a\\u0001:3\" and .members[0].wait_name_hex == \"%s\")) | length == 1",
+	      hx, hex_of("c\377:3", hc));
+
+	/* The monitor saw the inversion, the order violation and the death. */
+	sleep(1);
+	kill(mon, SIGTERM);
+	ASSERT_EQ(mon, waitpid(mon, &status, 0));
+	EXPECT_EQ(0, sh("iconv -f UTF-8 -t UTF-8 </tmp/cli-names-mon.json >/dev/null && jq -s -e '(map(select(.event == \"inversion\" and .lockspace_hex == \"%s\" and (.edges[0].from == \"b\\n\" or .edges[0].from == \"a\\u0001\"))) | length >= 1) and (map(select(.event == \"order\" and .lockspace == \"%s\" and .members[0].held == \"a\\u0001:3\" and .members[0].waits_for_hex == \"%s\")) | length == 1) and (map(select(.event == \"owner-died\" and .name == \"od\\u0001\\n\\ufffd\" and .name_hex == \"%s\")) | length == 1)' </tmp/cli-names-mon.json >/dev/null",
+			hx, sj, hc, hod))
+		sh("cat -v /tmp/cli-names-mon.json >&2");
+
+	/* The owner-died lock marked consistent, so nothing stays behind. */
+	ASSERT_EQ(0, lockdev_lock(ld2, "od\001\n\377", LOCKDEV_MODE_EXCLUSIVE, 0,
+				  0, &g));
+	EXPECT_EQ(LOCKDEV_RESULT_OWNER_DIED, g.result & LOCKDEV_RESULT_OWNER_DIED);
+	EXPECT_EQ(0, lockdev_consistent(ld2, g.handle));
+	lockdev_close(ld2);
+	lockdev_close(ld);
+}
+
 /*
  * lockdev monitor puts the time first on every line, and in "time" in
  * JSON; a name that is not UTF-8 comes with name_hex.
@@ -524,7 +648,7 @@ TEST_F(cli, monitor_timestamps)
 		     "$LOCKDEV -x cli-mon sh -c 'kill -9 $PPID' 2>/dev/null; "
 		     "wait $m");
 	ASSERT_NE(NULL, out);
-	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}[+-][0-9]{2}:[0-9]{2} owner-died ~0 cli-mon exclusive pid [0-9]+ [(]lockdev[)] generation [0-9]+$'",
+	EXPECT_EQ(0, sh("printf '%%s' '%s' | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}[+-][0-9]{2}:[0-9]{2} owner-died ~0 cli-mon exclusive pid [0-9]+ [(](lockdev|-)[)] generation [0-9]+$'",
 			out)) TH_LOG("%s", out);
 	free(out);
 	EXPECT_EQ(0, sh("$LOCKDEV --consistent cli-mon true 2>/dev/null"));
@@ -539,6 +663,35 @@ TEST_F(cli, monitor_timestamps)
 			out)) TH_LOG("%s", out);
 	free(out);
 	EXPECT_EQ(0, sh("$LOCKDEV --consistent \"$(printf 'cli-mon\\377')\" true 2>/dev/null"));
+}
+
+/*
+ * lockdev monitor needs CAP_NET_ADMIN and nothing else: as the unit
+ * lockdev-monitor.service runs it, a user that is not root with that one
+ * capability (ambient, bounding set and no new privileges) gets the
+ * events; without it, exit 77.
+ */
+TEST_F(cli, monitor_net_admin_only)
+{
+	static const char setpriv[] =
+		"setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs";
+	char *out;
+
+	if (sh("command -v setpriv >/dev/null"))
+		SKIP(return, "no setpriv");
+	out = sh_out("%s --inh-caps=-all,+net_admin --ambient-caps=+net_admin --bounding-set=-all,+net_admin $LOCKDEV monitor --count 1 & m=$!; sleep 2; "
+		     "$LOCKDEV -x cli-cap sh -c 'kill -9 $PPID' 2>/dev/null; "
+		     "wait $m && echo status 0",
+		     setpriv);
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, " owner-died ~0 cli-cap exclusive pid ")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(NULL, strstr(out, "status 0\n"));
+	free(out);
+	EXPECT_EQ(0, sh("$LOCKDEV --consistent cli-cap true 2>/dev/null"));
+	EXPECT_EQ(77, sh("%s --inh-caps=-all --bounding-set=-all $LOCKDEV monitor --count 1 2>/dev/null",
+			 setpriv));
 }
 
 TEST_HARNESS_MAIN
