@@ -18,9 +18,9 @@
  * ld_lock.lock         one lock's holders, waiters,   ld_space.lru_lock,
  *   spinlock, one per  counts, generation, owner-     ld_session.lock,
  *   lock               died mark and value block      ld_events' lock
- * ld_space.lru_lock    the lockspace's busy and idle  nothing
- *   spinlock, one per  lists of locks, and each
- *   lockspace          lock's place on them (table.c)
+ * ld_space.lru_lock    the lockspace's busy and idle  the idle count's
+ *   spinlock, one per  lists of locks, and each       percpu_counter lock,
+ *   lockspace          lock's place on them (table.c) when it is summed
  * ld_session.lock      a session's completions, last  nothing
  *   spinlock, one per  report, class summary and the
  *   session            binding of its lockspace

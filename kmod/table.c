@@ -16,6 +16,7 @@
 #include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/ktime.h>
+#include <linux/percpu_counter.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -55,8 +56,12 @@ static struct kmem_cache *ld_lock_cache(u32 len)
 }
 
 static DEFINE_PER_CPU(u64, ld_gen_seq);
-/* Idle locks of all lockspaces, for max_idle_locks. */
-static atomic_long_t ld_nr_idle = ATOMIC_LONG_INIT(0);
+/*
+ * Idle locks of all lockspaces, for max_idle_locks: per CPU, so that locks
+ * going idle and busy on many CPUs share no cache line; compared exactly
+ * near the bound (percpu_counter_compare()).
+ */
+static struct percpu_counter ld_nr_idle;
 
 static void ld_idle_trim_fn(struct work_struct *work);
 static DECLARE_WORK(ld_idle_trim_work, ld_idle_trim_fn);
@@ -261,7 +266,7 @@ static int ld_lock_wake(struct ld_lock *lk)
 		} else {
 			lk->idle = false;
 			space->nr_idle--;
-			atomic_long_dec(&ld_nr_idle);
+			percpu_counter_dec(&ld_nr_idle);
 			ld_lock_relink(lk, &space->busy);
 			ld_stat_dec(idle_locks);
 			ld_stat_inc(locks);
@@ -399,8 +404,9 @@ bool ld_lock_rest(struct ld_lock *lk)
 		ld_stat_dec(locks);
 		ld_stat_inc(idle_locks);
 		over = space->nr_idle > READ_ONCE(ld_max_idle_locks_per_space);
-		if (atomic_long_inc_return(&ld_nr_idle) >
-		    READ_ONCE(ld_max_idle_locks))
+		percpu_counter_inc(&ld_nr_idle);
+		if (percpu_counter_compare(&ld_nr_idle,
+					   READ_ONCE(ld_max_idle_locks)) > 0)
 			queue_work(system_unbound_wq, &ld_idle_trim_work);
 	}
 	spin_unlock(&space->lru_lock);
@@ -419,7 +425,7 @@ static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 	if (lk->idle) {
 		lk->idle = false;
 		lk->space->nr_idle--;
-		atomic_long_dec(&ld_nr_idle);
+		percpu_counter_dec(&ld_nr_idle);
 		ld_stat_dec(idle_locks);
 	}
 	if (gone)
@@ -512,7 +518,7 @@ static void ld_idle_trim_fn(struct work_struct *work)
 	u32 second;
 
 	for (;;) {
-		over = atomic_long_read(&ld_nr_idle) -
+		over = percpu_counter_sum(&ld_nr_idle) -
 		       (long)READ_ONCE(ld_max_idle_locks);
 		if (over <= 0)
 			break;
@@ -728,9 +734,13 @@ int ld_table_init(void)
 		if (!ld_lock_caches[i])
 			goto err;
 	}
+	ret = percpu_counter_init(&ld_nr_idle, 0, GFP_KERNEL);
+	if (ret)
+		goto err;
 	ret = rhashtable_init(&ld_locks, &ld_locks_params);
 	if (!ret)
 		return 0;
+	percpu_counter_destroy(&ld_nr_idle);
 err:
 	while (i--)
 		kmem_cache_destroy(ld_lock_caches[i]);
@@ -768,6 +778,7 @@ void ld_table_exit(void)
 	cancel_work_sync(&ld_idle_trim_work);
 	rhashtable_free_and_destroy(&ld_locks, ld_table_exit_free, NULL);
 	rcu_barrier();
+	percpu_counter_destroy(&ld_nr_idle);
 	for (i = 0; i < LD_NAME_CACHES; i++)
 		kmem_cache_destroy(ld_lock_caches[i]);
 }
