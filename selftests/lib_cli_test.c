@@ -346,13 +346,13 @@ TEST_F(cli, tree)
  * one waits for nest-1: a reader of nest-2 waits, through the outer lock,
  * for what the inner one waits for. The tree shows it three deep.
  */
-TEST_F(cli, tree_nested)
+TEST_F_TIMEOUT(cli, tree_nested, 180)
 {
 	char *out;
 
 	out = sh_out("L=\"$LOCKDEV -S %s\"; "
 		     "until_line() { for i in $(seq 100); do $LOCKDEV list -S %s -N $1 -o STATE --noheadings | grep -q $2 && return; sleep 0.1; done; }; "
-		     "$L nest-1 sleep 4 & until_line nest-1 held; "
+		     "$L nest-1 sleep 15 & until_line nest-1 held; "
 		     "$L nest-2 $L nest-1 true & until_line nest-1 waiting; "
 		     "$L -s nest-2 true & until_line nest-2 waiting; "
 		     "$LOCKDEV list --tree --noheadings -S %s; wait",
@@ -405,7 +405,7 @@ TEST_F(cli, watch)
 	char *out;
 	int st;
 
-	out = sh_out_status(&st, "timeout -s INT --preserve-status 2.5 $LOCKDEV list --watch 1 -S %s",
+	out = sh_out_status(&st, "timeout -s INT --preserve-status 6.5 $LOCKDEV list --watch 1 -S %s",
 			    self->space);
 	ASSERT_NE(NULL, out);
 	EXPECT_EQ(0, st);
@@ -460,7 +460,7 @@ TEST_F(cli, spaces)
  * NAME as a string (control bytes as JSON escapes), NAME_hex when the
  * bytes are not UTF-8; the output itself is UTF-8.
  */
-TEST_F(cli, json)
+TEST_F_TIMEOUT(cli, json, 180)
 {
 	static const char *const cmds[] = {
 		"list --json", "list --all --json", "spaces --json",
