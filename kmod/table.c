@@ -492,13 +492,16 @@ void ld_lock_remove(struct ld_lock *lk)
 void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 {
 	struct ld_lock *lk, *tmp;
+	struct list_head *pos;
 	LIST_HEAD(gone);
 
 	spin_lock(&space->lru_lock);
+	pos = space->idle.next;
 	while (space->nr_idle > keep) {
-		lk = ld_list_lock(&space->idle, space->idle.next);
+		lk = ld_list_lock(&space->idle, pos);
 		if (WARN_ON_ONCE(!lk))
 			break;
+		pos = lk->link.node.next;
 		ld_lock_unlink(lk, &gone);
 		if (bound)
 			ld_stat_inc(idle_dropped);
@@ -545,13 +548,17 @@ static void ld_idle_trim_fn(struct work_struct *work)
 void ld_lock_space_reap(struct ld_space *space)
 {
 	struct ld_lock *lk, *tmp;
+	struct list_head *pos;
 	struct ld_user *died;
 	LIST_HEAD(gone);
 
 	ld_space_trim(space, 0, false);
 	spin_lock(&space->lru_lock);
-	while ((lk = ld_list_lock(&space->busy, space->busy.next)))
+	pos = space->busy.next;
+	while ((lk = ld_list_lock(&space->busy, pos))) {
+		pos = lk->link.node.next;
 		ld_lock_unlink(lk, &gone);
+	}
 	spin_unlock(&space->lru_lock);
 	list_for_each_entry_safe(lk, tmp, &gone, link.node) {
 		spin_lock(&lk->lock);
