@@ -509,10 +509,13 @@
  * acquisitions counts grants of locks of the class (a conversion is not
  * one), contentions the grants that waited; waits run from queueing to
  * grant, holds from grant to release and count at the release; both are in
- * nanoseconds. Writing "0", with or without a newline, resets every
- * counter of every class (root only: CAP_SYS_ADMIN in the initial user
- * namespace, for the task that opened the file and the one that writes,
- * EPERM otherwise; anything else written fails with EINVAL).
+ * nanoseconds of the kernel's local_clock(), as the kernel's own lock_stat
+ * has them, so that a wait or hold that starts on one CPU and ends on
+ * another may read up to a scheduler tick short or long. Writing "0",
+ * with or without a newline, resets every counter of every class (root
+ * only: CAP_SYS_ADMIN in the initial user namespace, for the task that
+ * opened the file and the one that writes, EPERM otherwise; anything else
+ * written fails with EINVAL).
  *
  * Events over generic netlink
  * ----------------------------
