@@ -50,6 +50,7 @@ struct ld_session *ld_session_create(struct file *file)
 	sess->cred = get_cred(file->f_cred);
 	sess->user = user;
 	sess->pid = get_pid(task_tgid(current));
+	sess->slot_base = 1;
 	spin_lock_init(&sess->slot_lock);
 	spin_lock_init(&sess->lock);
 	INIT_LIST_HEAD(&sess->done);
@@ -61,6 +62,65 @@ struct ld_session *ld_session_create(struct file *file)
 	ld_stat_inc(sessions_opened);
 	ld_stat_add(memory, ksize(sess));
 	return sess;
+}
+
+/*
+ * Handles. A handle is a slot of the session's array and the generation of
+ * the slot when it was given, (generation << LD_SLOT_BITS) | slot. A slot's
+ * first generation is the session's @slot_base, 1 at first. A freed slot
+ * keeps the generation its next handle gets, so a handle that ended never
+ * names a request again; a slot whose generation is used up is retired,
+ * never given again. A free slot is an odd word: generation << 32 | next
+ * free slot plus one << 1 | 1.
+ *
+ * The array grows by doubling when every slot holds a request. A session
+ * whose array grew past LD_SLOT_KEEP gives it back when its last request
+ * ends, and its later slots start above every generation it gave, so an
+ * ended handle stays invalid. The room of a uid's arrays beyond the first
+ * LD_SLOT_FIRST slots of each is charged to it, at most twice
+ * max_locks_per_user: a session that keeps one request in a high slot keeps
+ * its room, and the uid's room cannot grow past that.
+ */
+#define LD_SLOT_BITS	24
+#define LD_SLOT_MAX	BIT(LD_SLOT_BITS)
+#define LD_SLOT_FREE	1UL
+#define LD_SLOT_FIRST	16
+#define LD_SLOT_KEEP	64
+
+static unsigned long ld_slot_free_word(u32 gen, u32 next)
+{
+	return (unsigned long)gen << 32 | (unsigned long)next << 1 |
+	       LD_SLOT_FREE;
+}
+
+/* The part of a room of @cap slots that is charged to the uid. */
+static u32 ld_slot_charged(u32 cap)
+{
+	return cap > LD_SLOT_FIRST ? cap - LD_SLOT_FIRST : 0;
+}
+
+/*
+ * Charge @user for a room of @cap slots: the uid's sessions together have
+ * room for at most twice max_locks_per_user beyond the first LD_SLOT_FIRST
+ * of each, so that the room they keep after their requests ended stays
+ * bounded.
+ */
+static bool ld_slot_charge(struct ld_user *user, u32 cap)
+{
+	u64 limit = min_t(u64, 2ULL * READ_ONCE(ld_max_locks_per_user),
+			  INT_MAX);
+	u32 n = ld_slot_charged(cap);
+
+	if ((u64)atomic_add_return(n, &user->slots) <= limit)
+		return true;
+	atomic_sub(n, &user->slots);
+	return false;
+}
+
+/* Give back the charge of a room of @cap slots. */
+static void ld_slot_uncharge(struct ld_user *user, u32 cap)
+{
+	atomic_sub(ld_slot_charged(cap), &user->slots);
 }
 
 /* Free a completion that was posted or read, and its charge. */
@@ -88,6 +148,7 @@ void ld_session_destroy(struct ld_session *sess)
 	if (sess->slots) {
 		ld_stat_add(memory, -(long)(sess->cap_slots *
 					   sizeof(*sess->slots)));
+		ld_slot_uncharge(sess->user, sess->cap_slots);
 		kvfree(sess->slots);
 	}
 	put_pid(sess->pid);
@@ -101,24 +162,6 @@ void ld_session_destroy(struct ld_session *sess)
 	ld_stat_dec(sessions);
 	ld_stat_add(memory, -(long)ksize(sess));
 	kfree(sess);
-}
-
-/*
- * Handles. A handle is a slot of the session's array and the generation of
- * the slot when it was given, (generation << LD_SLOT_BITS) | slot, with the
- * generation from 1 on. A freed slot keeps the generation its next handle
- * gets, so a handle that ended never names a request again; a slot whose
- * generation is used up is retired, never given again. A free slot is an
- * odd word: generation << 32 | next free slot plus one << 1 | 1.
- */
-#define LD_SLOT_BITS	24
-#define LD_SLOT_MAX	BIT(LD_SLOT_BITS)
-#define LD_SLOT_FREE	1UL
-
-static unsigned long ld_slot_free_word(u32 gen, u32 next)
-{
-	return (unsigned long)gen << 32 | (unsigned long)next << 1 |
-	       LD_SLOT_FREE;
 }
 
 /**
@@ -144,6 +187,9 @@ static void ld_slot_fill(struct ld_session *sess, struct ld_req *req, u32 i,
 	lockdep_assert_held(&sess->slot_lock);
 	req->handle = (u64)gen << LD_SLOT_BITS | i;
 	sess->slots[i] = (unsigned long)req;
+	sess->used_slots++;
+	if (gen > sess->slot_top)
+		sess->slot_top = gen;
 }
 
 /* Take a free slot or an unused one, if any. */
@@ -161,7 +207,7 @@ static bool ld_slot_take(struct ld_session *sess, struct ld_req *req)
 		return true;
 	}
 	if (sess->nr_slots < sess->cap_slots) {
-		ld_slot_fill(sess, req, sess->nr_slots++, 1);
+		ld_slot_fill(sess, req, sess->nr_slots++, sess->slot_base);
 		return true;
 	}
 	return false;
@@ -173,7 +219,8 @@ static bool ld_slot_take(struct ld_session *sess, struct ld_req *req)
  * @req: the request, whose @handle is set
  *
  * Context: may sleep.
- * Return: 0, -EDQUOT when the session has LD_SLOT_MAX slots, or -ENOMEM.
+ * Return: 0, -EDQUOT when the session has LD_SLOT_MAX slots or its uid
+ * room for twice max_locks_per_user, or -ENOMEM.
  */
 int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
 {
@@ -186,27 +233,37 @@ int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
 		if (ld_slot_take(sess, req))
 			break;
 		if (cap > sess->cap_slots) {
+			/* @room and @cap become the array given back. */
 			memcpy(room, sess->slots,
 			       sess->nr_slots * sizeof(*room));
 			old = sess->slots;
 			sess->slots = room;
 			room = old;
-			grown = (long)(cap - sess->cap_slots) * sizeof(*room);
-			sess->cap_slots = cap;
+			swap(cap, sess->cap_slots);
+			grown = (long)(sess->cap_slots - cap) * sizeof(*room);
 			ld_slot_take(sess, req);
 			break;
 		}
-		want = sess->cap_slots ? sess->cap_slots * 2 : 16;
+		want = sess->cap_slots ? sess->cap_slots * 2 : LD_SLOT_FIRST;
 		spin_unlock(&sess->slot_lock);
 		if (want > LD_SLOT_MAX)
 			return -EDQUOT;
+		/* Too small now: a racing call on the session grew it. */
+		ld_slot_uncharge(sess->user, cap);
 		kvfree(room);
+		room = NULL;
+		cap = 0;
+		if (!ld_slot_charge(sess->user, want))
+			return -EDQUOT;
 		room = kvmalloc_array(want, sizeof(*room), GFP_KERNEL_ACCOUNT);
-		if (!room)
+		if (!room) {
+			ld_slot_uncharge(sess->user, want);
 			return -ENOMEM;
+		}
 		cap = want;
 	}
 	spin_unlock(&sess->slot_lock);
+	ld_slot_uncharge(sess->user, cap);
 	ld_stat_add(memory, grown);
 	kvfree(room);
 	return 0;
@@ -254,15 +311,42 @@ bool ld_slot_get_req(struct ld_session *sess, struct ld_req *req)
 	return ret;
 }
 
+/*
+ * Give the slots of @sess back if it has none in use and grew past
+ * LD_SLOT_KEEP; the slots made later start above every generation given.
+ * Return: the array to free, of *@cap slots, or NULL.
+ */
+static unsigned long *ld_slot_shrink(struct ld_session *sess, u32 *cap)
+{
+	unsigned long *room = sess->slots;
+
+	lockdep_assert_held(&sess->slot_lock);
+	if (sess->used_slots || sess->cap_slots <= LD_SLOT_KEEP ||
+	    sess->slot_top == U32_MAX)
+		return NULL;
+	*cap = sess->cap_slots;
+	ld_slot_uncharge(sess->user, *cap);
+	sess->slots = NULL;
+	sess->nr_slots = 0;
+	sess->cap_slots = 0;
+	sess->free_slot = 0;
+	sess->slot_base = sess->slot_top + 1;
+	return room;
+}
+
 /**
  * ld_slot_free() - take a request's handle away
  * @sess: the session
  * @req: the request, which ended
+ *
+ * Context: may sleep.
  */
 void ld_slot_free(struct ld_session *sess, struct ld_req *req)
 {
 	u32 i = req->handle & (LD_SLOT_MAX - 1);
 	u32 gen = req->handle >> LD_SLOT_BITS;
+	unsigned long *room;
+	u32 cap = 0;
 
 	spin_lock(&sess->slot_lock);
 	if (gen == U32_MAX) {
@@ -271,7 +355,13 @@ void ld_slot_free(struct ld_session *sess, struct ld_req *req)
 		sess->slots[i] = ld_slot_free_word(gen + 1, sess->free_slot);
 		sess->free_slot = i + 1;
 	}
+	sess->used_slots--;
+	room = ld_slot_shrink(sess, &cap);
 	spin_unlock(&sess->slot_lock);
+	if (room) {
+		ld_stat_add(memory, -(long)(cap * sizeof(*room)));
+		kvfree(room);
+	}
 }
 
 /**

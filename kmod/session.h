@@ -34,12 +34,18 @@ struct ld_user;
  *	immutable once @space is set.
  * @pid: the opener's process, referenced: the requests it makes point to
  *	it without a reference of their own. Immutable.
- * @slot_lock: protects @slots, @nr_slots, @cap_slots and @free_slot.
+ * @slot_lock: protects @slots, @nr_slots, @cap_slots, @free_slot, @used_slots,
+ *	@slot_base and @slot_top.
  * @slots: the handles: per slot, its struct ld_req, or while free, the
  *	generation its next handle gets and the next free slot (session.c).
- * @nr_slots: slots in use or freed; @slots has room for @cap_slots.
+ * @nr_slots: slots in use or freed; @slots has room for @cap_slots, which
+ *	are charged to @user->slots.
  * @cap_slots: the room of @slots.
  * @free_slot: the first free slot plus one, or 0 if none.
+ * @used_slots: slots that hold a request.
+ * @slot_base: the generation of a slot's first handle.
+ * @slot_top: the highest generation given, for @slot_base when the slots
+ *	are given back.
  * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
  * @nr_ranked: requests at a level above 0, held or queued. Atomic.
  * @lock: protects @done, @report and @classes, and the binding of @space.
@@ -70,6 +76,9 @@ struct ld_session {
 	u32 nr_slots;
 	u32 cap_slots;
 	u32 free_slot;
+	u32 used_slots;
+	u32 slot_base;
+	u32 slot_top;
 	u32 order_mode;
 	atomic_t nr_ranked;
 	spinlock_t lock;	/* protects done, report, classes, binding */

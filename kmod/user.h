@@ -23,6 +23,8 @@
  * @completions: asynchronous requests of this uid whose completion is not
  *	read yet (limited by max_waiters_per_user as well).
  * @sessions: sessions opened by this uid.
+ * @slots: the handle slots its sessions have room for beyond the first of
+ *	each (session.c), at most twice max_locks_per_user.
  * @spaces: lockspaces, named and default, created by this uid.
  *
  * The counters are atomic and need no lock.
@@ -35,6 +37,7 @@ struct ld_user {
 	atomic_t waiters;
 	atomic_t completions;
 	atomic_t sessions;
+	atomic_t slots;
 	atomic_t spaces;
 };
 

@@ -207,6 +207,51 @@ TEST_F_TIMEOUT(hnd, ended_never_valid_wide, 120)
 	free(old);
 }
 
+/* Locks of the room test: more than a session keeps room for when idle. */
+#define ROOM		200
+
+/* Lock and unlock the ROOM names of @tag in session @fd. */
+static int room_cycle(int fd, const char *tag)
+{
+	struct lockdev_lock l[ROOM];
+	char name[64];
+	int i;
+
+	for (i = 0; i < ROOM; i++) {
+		snprintf(name, sizeof(name), "room-%d-%s-%d", getpid(), tag, i);
+		if (lock_call(fd, name, X, NONBLOCK, &l[i]))
+			return -1;
+	}
+	for (i = 0; i < ROOM; i++)
+		if (unlock_handle(fd, l[i].handle))
+			return -1;
+	return 0;
+}
+
+/*
+ * A session that had many requests gives their room back when its last
+ * ends: the same locks taken and released in a second session leave the
+ * module's memory as the first did (the locks stay resident, idle).
+ */
+TEST(room_given_back)
+{
+	int s1 = open_session(), s2 = open_session();
+	long long first;
+
+	ASSERT_LE(0, s1);
+	ASSERT_LE(0, s2);
+	ASSERT_EQ(0, room_cycle(s1, "a"));
+	first = stat_value("memory");
+	ASSERT_LT(0, first);
+	ASSERT_EQ(0, room_cycle(s2, "a"));
+	EXPECT_EQ(first, stat_value("memory"));
+	/* And the session still works, with handles it never gave. */
+	ASSERT_EQ(0, room_cycle(s1, "a"));
+	EXPECT_EQ(first, stat_value("memory"));
+	close(s2);
+	close(s1);
+}
+
 /*
  * An asynchronous request's handle ends with its completion: when it was
  * cancelled, or granted and released, the handle is refused as any other.

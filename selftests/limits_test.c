@@ -47,6 +47,7 @@
 #define UID_OWNER_DIED	2008
 #define UID_DEFAULT	2009
 #define UID_COLLECTED	2010
+#define UID_SLOTS	2030
 /* Another uid, which must not be affected by the first one's limit. */
 #define UID_OTHER(uid)	((uid) + 10)
 
@@ -428,6 +429,67 @@ TEST_F(limits, locks_per_user)
 				     other));
 	kid_send(&k, 'c');
 	EXPECT_EQ(0, kid_reap(&k));
+}
+
+/* Locks of the handle-room test; its uid has room for twice as many. */
+#define ROOM_LOCKS	80
+
+/*
+ * The room a uid's sessions keep for handles, beyond the first 16 of each,
+ * is charged to it, at most twice max_locks_per_user (160 here): a session
+ * that once had 80 requests and keeps the last keeps room for 128 (112
+ * charged), so another session of the uid cannot grow past room for 32 (a
+ * growth charges the new room before the old goes), although the uid holds
+ * only 33 locks. When the first session's last request ends, its room goes
+ * back.
+ */
+TEST_F(limits, handle_room_per_user)
+{
+	char name[96];
+	int s1, s2, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, set_param("max_locks_per_user", ROOM_LOCKS));
+	pid = kid_fork_nopipes();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_SLOTS, UID_SLOTS))
+			_exit(2);
+		s1 = open_session();
+		s2 = open_session();
+		ASSERT_LE(0, s1);
+		ASSERT_LE(0, s2);
+		for (i = 0; i < ROOM_LOCKS; i++) {
+			snprintf(name, sizeof(name), "%s-r%d", self->prefix, i);
+			ASSERT_EQ(0, lock_str(s1, name, LOCKDEV_MODE_SHARED,
+					      LOCKDEV_LOCK_NONBLOCK));
+		}
+		for (i = 0; i < ROOM_LOCKS - 1; i++) {
+			snprintf(name, sizeof(name), "%s-r%d", self->prefix, i);
+			ASSERT_EQ(0, unlock_str(s1, name));
+		}
+		for (i = 0; i < 32; i++) {
+			snprintf(name, sizeof(name), "%s-s%d", self->prefix, i);
+			ASSERT_EQ(0, lock_str(s2, name, LOCKDEV_MODE_SHARED,
+					      LOCKDEV_LOCK_NONBLOCK));
+		}
+		snprintf(name, sizeof(name), "%s-s32", self->prefix);
+		EXPECT_EQ(-1, lock_str(s2, name, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(EDQUOT, errno);
+		expect_no_lock(_metadata, s2, name);
+		/* The first session's last request ends: its room goes back. */
+		snprintf(name, sizeof(name), "%s-r%d", self->prefix,
+			 ROOM_LOCKS - 1);
+		ASSERT_EQ(0, unlock_str(s1, name));
+		snprintf(name, sizeof(name), "%s-s32", self->prefix);
+		EXPECT_EQ(0, lock_str(s2, name, LOCKDEV_MODE_SHARED,
+				      LOCKDEV_LOCK_NONBLOCK));
+		close(s2);
+		close(s1);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
 struct waiter {

@@ -206,12 +206,13 @@
  * LOCKDEV_RESULT_CYCLE, waiting would close a cycle of sessions waiting for
  * each other; LOCKDEV_RESULT_ORDER, the request breaks the lock order in
  * strict mode; LOCKDEV_IOC_DEADLOCK tells the rest), EACCES (APPEND or
- * EXCLUSIVE without write permission on the lockspace), ENOSPC (the lockspace's lock limit), EDQUOT
- * (the uid's lock or waiter limit; for ASYNC, also its limit of unread
- * completions; for a session's first lock in its default lockspace, the
- * uid's lockspace limit), ENOMEM, EFAULT. An asynchronous request
- * whose wait would close a cycle is queued and completes at once with
- * EDEADLK and LOCKDEV_RESULT_CYCLE in the completion's flags.
+ * EXCLUSIVE without write permission on the lockspace), ENOSPC (the
+ * lockspace's lock limit), EDQUOT (the uid's lock or waiter limit, or its
+ * room for handles; for ASYNC, also its limit of unread completions; for a
+ * session's first lock in its default lockspace, the uid's lockspace
+ * limit), ENOMEM, EFAULT. An asynchronous request whose wait would close a
+ * cycle is queued and completes at once with EDEADLK and
+ * LOCKDEV_RESULT_CYCLE in the completion's flags.
  *
  * LOCKDEV_IOC_UNLOCK (struct lockdev_unlock)
  * ------------------------------------------
@@ -603,7 +604,9 @@
  * change applies to later requests): max_locks_per_space (ENOSPC beyond),
  * and per uid, EDQUOT beyond: max_locks_per_user (requests held or queued,
  * plus the owner-died locks its sessions left, until marked consistent or
- * dropped), max_waiters_per_user (requests queued; and, counted apart,
+ * dropped; the room its sessions keep for handles is at most twice that,
+ * and a session keeps room for as many requests as it had at once until it
+ * has none left), max_waiters_per_user (requests queued; and, counted apart,
  * asynchronous requests whose completion has not been read), and
  * max_sessions_per_user (sessions open) and max_spaces_per_user (lockspaces
  * created, named and default); for learned order, max_classes and
