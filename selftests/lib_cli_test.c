@@ -43,6 +43,13 @@ static bool lock_exists(struct lockdev *ld, const char *name)
 	return lockdev_generation(ld, name, &gen) == 0 && gen != 0;
 }
 
+/*
+ * Each test runs the program tens of times. On the debug kernel under load
+ * a run takes up to a second, so each test has three minutes, not the
+ * harness's 30 s.
+ */
+#define CLI_TIMEOUT	180
+
 FIXTURE(cli) {
 	struct lockdev *ld;
 	char space[64];
@@ -61,7 +68,7 @@ FIXTURE_TEARDOWN(cli)
 }
 
 /* A word one edit from a subcommand, or before an option, takes no lock. */
-TEST_F(cli, typo_takes_no_lock)
+TEST_F_TIMEOUT(cli, typo_takes_no_lock, CLI_TIMEOUT)
 {
 	char *out;
 	int st;
@@ -89,7 +96,7 @@ TEST_F(cli, typo_takes_no_lock)
 	EXPECT_EQ(0, sh("$LOCKDEV cli-name -c true"));
 }
 
-TEST_F(cli, version)
+TEST_F_TIMEOUT(cli, version, CLI_TIMEOUT)
 {
 	char *out;
 	int st;
@@ -107,7 +114,7 @@ TEST_F(cli, version)
 }
 
 /* Messages: "lockdev[ SUBCOMMAND]: ", the Try line, escaped cut names. */
-TEST_F(cli, messages)
+TEST_F_TIMEOUT(cli, messages, CLI_TIMEOUT)
 {
 	char *out, *name = malloc(10001);
 	int st;
@@ -154,7 +161,7 @@ TEST_F(cli, messages)
 	free(name);
 }
 
-TEST_F(cli, strict_numbers)
+TEST_F_TIMEOUT(cli, strict_numbers, CLI_TIMEOUT)
 {
 	static const char *const bad[] = {
 		"list --pid abc", "list --pid 0", "list --pid 99999999999",
@@ -176,7 +183,7 @@ TEST_F(cli, strict_numbers)
 }
 
 /* --no-create: a missing lockspace is exit 66 and stays missing. */
-TEST_F(cli, no_create)
+TEST_F_TIMEOUT(cli, no_create, CLI_TIMEOUT)
 {
 	struct lockdev *held;
 	char *out;
@@ -218,7 +225,7 @@ static bool owner_died(struct lockdev *ld, const char *name)
 	       (info.flags & LOCKDEV_QUERY_OWNER_DIED);
 }
 
-TEST_F(cli, owner_died_and_consistent)
+TEST_F_TIMEOUT(cli, owner_died_and_consistent, CLI_TIMEOUT)
 {
 	char *out;
 	int st;
@@ -286,7 +293,7 @@ static pid_t chain_kid(struct __test_metadata *_metadata, struct kid *k,
  * C2, two processes, wait for tree-2 (SHARED, so each for B only): C1 and
  * C2 under B under A, three deep.
  */
-TEST_F(cli, tree)
+TEST_F_TIMEOUT(cli, tree, CLI_TIMEOUT)
 {
 	struct kid a, b, c1, c2;
 	struct lockdev *ld;
@@ -346,7 +353,7 @@ TEST_F(cli, tree)
  * one waits for nest-1: a reader of nest-2 waits, through the outer lock,
  * for what the inner one waits for. The tree shows it three deep.
  */
-TEST_F_TIMEOUT(cli, tree_nested, 180)
+TEST_F_TIMEOUT(cli, tree_nested, CLI_TIMEOUT)
 {
 	char *out;
 
@@ -368,7 +375,7 @@ TEST_F_TIMEOUT(cli, tree_nested, 180)
 }
 
 /* list's -o, --noheadings and --raw, as lslocks has them. */
-TEST_F(cli, list_columns)
+TEST_F_TIMEOUT(cli, list_columns, CLI_TIMEOUT)
 {
 	struct lockdev *ld;
 	char *out;
@@ -400,7 +407,7 @@ TEST_F(cli, list_columns)
 }
 
 /* list --watch redraws until interrupted. */
-TEST_F(cli, watch)
+TEST_F_TIMEOUT(cli, watch, CLI_TIMEOUT)
 {
 	char *out;
 	int st;
@@ -418,7 +425,7 @@ TEST_F(cli, watch)
 }
 
 /* lockdev spaces, from /proc/lockdev/spaces. */
-TEST_F(cli, spaces)
+TEST_F_TIMEOUT(cli, spaces, CLI_TIMEOUT)
 {
 	struct lockdev *a, *b;
 	char *out;
@@ -460,7 +467,7 @@ TEST_F(cli, spaces)
  * NAME as a string (control bytes as JSON escapes), NAME_hex when the
  * bytes are not UTF-8; the output itself is UTF-8.
  */
-TEST_F_TIMEOUT(cli, json, 180)
+TEST_F_TIMEOUT(cli, json, CLI_TIMEOUT)
 {
 	static const char *const cmds[] = {
 		"list --json", "list --all --json", "spaces --json",
@@ -541,7 +548,7 @@ static const char *hex_of(const char *s, char *out)
  * monitor), classes (order, stats --classes). The string has 0x01 and 0x0a
  * as JSON escapes and 0xff as U+FFFD, the _hex member every byte.
  */
-TEST_F(cli, json_names)
+TEST_F_TIMEOUT(cli, json_names, CLI_TIMEOUT)
 {
 	char space[64], sq[64], sj[64], hx[129], hod[64], hc[64];
 	struct lockdev_grant g;
@@ -640,7 +647,7 @@ TEST_F(cli, json_names)
  * lockdev monitor puts the time first on every line, and in "time" in
  * JSON; a name that is not UTF-8 comes with name_hex.
  */
-TEST_F(cli, monitor_timestamps)
+TEST_F_TIMEOUT(cli, monitor_timestamps, CLI_TIMEOUT)
 {
 	char *out;
 
@@ -671,7 +678,7 @@ TEST_F(cli, monitor_timestamps)
  * capability (ambient, bounding set and no new privileges) gets the
  * events; without it, exit 77.
  */
-TEST_F(cli, monitor_net_admin_only)
+TEST_F_TIMEOUT(cli, monitor_net_admin_only, CLI_TIMEOUT)
 {
 	static const char setpriv[] =
 		"setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs";
