@@ -420,33 +420,77 @@ out:
 	return space;
 }
 
-/**
- * ld_space_most_idle() - the lockspace with the most idle locks
- * @second: set to the number of idle locks of the one with the most after it
- *
- * Context: may sleep. Linear in the lockspaces.
- * Return: the lockspace, referenced, or NULL if none has idle locks.
+/*
+ * The uid whose lockspaces have the most idle locks, and the next one's
+ * count: each lockspace's creator sums its lockspaces' idle locks.
  */
-struct ld_space *ld_space_most_idle(u32 *second)
+static struct ld_user *ld_user_most_idle(u32 *second)
 {
-	struct ld_space *space, *best = NULL;
+	struct ld_user *best = NULL;
+	struct ld_space *space;
 	u32 most = 0, n;
 	int bkt;
 
+	lockdep_assert_held(&ld_spaces_mutex);
+	hash_for_each(ld_spaces, bkt, space, node)
+		space->creator->idle = 0;
+	hash_for_each(ld_spaces, bkt, space, node)
+		space->creator->idle += READ_ONCE(space->nr_idle);
 	*second = 0;
-	mutex_lock(&ld_spaces_mutex);
 	hash_for_each(ld_spaces, bkt, space, node) {
-		n = READ_ONCE(space->nr_idle);
+		n = space->creator->idle;
+		if (space->creator == best)
+			continue;
 		if (n > most) {
 			*second = most;
 			most = n;
-			best = space;
+			best = space->creator;
 		} else if (n > *second) {
 			*second = n;
 		}
 	}
-	if (best)
+	return best;
+}
+
+/**
+ * ld_space_most_idle() - where idle locks go first for max_idle_locks
+ * @over: how many idle locks are over the bound
+ * @keep: set to how many idle locks the lockspace keeps
+ *
+ * The uid whose lockspaces have the most idle locks gives up first, from
+ * its lockspace with the most: at least one, and down to the next uid or
+ * the next of its lockspaces, whichever comes first.
+ *
+ * Context: may sleep. Linear in the lockspaces.
+ * Return: the lockspace, referenced, or NULL if none has idle locks.
+ */
+struct ld_space *ld_space_most_idle(long over, u32 *keep)
+{
+	struct ld_space *space, *best = NULL;
+	u32 most = 0, second = 0, other, n;
+	struct ld_user *user;
+	long cut;
+	int bkt;
+
+	mutex_lock(&ld_spaces_mutex);
+	user = ld_user_most_idle(&other);
+	hash_for_each(ld_spaces, bkt, space, node) {
+		if (space->creator != user)
+			continue;
+		n = READ_ONCE(space->nr_idle);
+		if (n > most) {
+			second = most;
+			most = n;
+			best = space;
+		} else if (n > second) {
+			second = n;
+		}
+	}
+	if (best) {
 		ld_space_get(best);
+		cut = min_t(long, over, (long)user->idle - other);
+		*keep = min_t(long, most - 1, max_t(long, second, most - cut));
+	}
 	mutex_unlock(&ld_spaces_mutex);
 	return best;
 }

@@ -102,7 +102,7 @@ void ld_space_enter(struct ld_space *space);
 void ld_space_leave(struct ld_space *space);
 void ld_space_exit(void);
 struct ld_space *ld_space_next(struct ld_space *prev);
-struct ld_space *ld_space_most_idle(u32 *second);
+struct ld_space *ld_space_most_idle(long over, u32 *keep);
 
 /*
  * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,

@@ -513,26 +513,26 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 	}
 }
 
-/* max_idle_locks: the lockspaces with the most idle locks give some up. */
+/*
+ * max_idle_locks: the uid whose lockspaces have the most idle locks gives
+ * some up, from its lockspace with the most, so that a uid that spreads its
+ * idle locks over many lockspaces cannot push out another uid's.
+ */
 static void ld_idle_trim_fn(struct work_struct *work)
 {
 	struct ld_space *space;
-	long over, nr;
-	u32 second;
+	long over;
+	u32 keep;
 
 	for (;;) {
 		over = percpu_counter_sum(&ld_nr_idle) -
 		       (long)READ_ONCE(ld_max_idle_locks);
 		if (over <= 0)
 			break;
-		space = ld_space_most_idle(&second);
+		space = ld_space_most_idle(over, &keep);
 		if (!space)
 			break;
-		nr = READ_ONCE(space->nr_idle);
-		/* Down to the next largest, but at least one, ties too. */
-		ld_space_trim(space, min_t(long, nr - 1,
-					   max_t(long, second, nr - over)),
-			      true);
+		ld_space_trim(space, keep, true);
 		ld_space_put(space);
 		cond_resched();
 	}

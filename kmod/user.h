@@ -26,8 +26,11 @@
  * @slots: the handle slots its sessions have room for beyond the first of
  *	each (session.c), at most twice max_locks_per_user.
  * @spaces: lockspaces, named and default, created by this uid.
+ * @idle: idle locks of the lockspaces it created, counted by
+ *	ld_space_most_idle() for max_idle_locks under ld_spaces_mutex, which
+ *	guards it.
  *
- * The counters are atomic and need no lock.
+ * The counters but @idle are atomic and need no lock.
  */
 struct ld_user {
 	struct hlist_node node;
@@ -39,6 +42,7 @@ struct ld_user {
 	atomic_t sessions;
 	atomic_t slots;
 	atomic_t spaces;
+	u32 idle;
 };
 
 struct ld_user *ld_user_get(kuid_t uid);

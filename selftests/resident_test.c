@@ -50,6 +50,13 @@
 /* Generations a test has seen, to show that a new lock's is new. */
 #define MAX_SEEN	4096
 
+/* The per-uid test: a uid with 4 lockspaces of 10 idle locks, one with 30. */
+#define UID_SPREAD	2040
+#define UID_ONE		2041
+#define SPREAD_SPACES	4
+#define SPREAD_LOCKS	10
+#define ONE_LOCKS	30
+
 /* Locks the growth test's process creates and holds. */
 #define GROWTH		30000
 /* Bytes per read() of /proc/lockdev/locks in the growth test. */
@@ -589,6 +596,90 @@ TEST_F(res, module_wide_tie)
 	expect_idle(_metadata, self->fd, "t40");
 	expect_idle(_metadata, fd2, "t39");
 	close(fd2);
+}
+
+/*
+ * In kid @k as @uid: @spaces lockspaces of @per idle locks each. It says 'r'
+ * when they are there; asked with 'c', it answers 'A' plus how many are
+ * still there, and goes when told.
+ */
+static void idle_owner(struct __test_metadata *_metadata, struct kid *k,
+		       uid_t uid, int spaces, int per)
+{
+	char space[80], name[16];
+	int fd[SPREAD_SPACES];
+	int i, j, kept = 0;
+	__u32 flags;
+
+	if (become(uid, uid))
+		_exit(2);
+	for (i = 0; i < spaces; i++) {
+		snprintf(space, sizeof(space), "res-%d-%d-%d", getppid(), uid,
+			 i);
+		fd[i] = open_session();
+		if (fd[i] < 0 || attach(fd[i], space))
+			_exit(3);
+		for (j = 0; j < per; j++) {
+			snprintf(name, sizeof(name), "i%d", j);
+			touch(_metadata, fd[i], name, X);
+		}
+	}
+	kid_send(k, 'r');
+	if (kid_recv(k, WAIT_MS) != 'c')
+		_exit(4);
+	for (i = 0; i < spaces; i++) {
+		for (j = 0; j < per; j++) {
+			snprintf(name, sizeof(name), "i%d", j);
+			if (query_idle(_metadata, fd[i], name, &flags))
+				kept++;
+		}
+	}
+	kid_send(k, 'A' + kept);
+	kid_recv(k, WAIT_MS);
+	_exit(_metadata->passed ? 0 : 1);
+}
+
+/*
+ * The module-wide bound, per uid: a uid that spreads 40 idle locks over
+ * four lockspaces gives up the 10 over the bound, not the uid whose one
+ * lockspace has 30, the largest lockspace.
+ */
+TEST_F(res, module_wide_per_uid)
+{
+	struct kid one, spread;
+	long long bound;
+	int i;
+
+	ASSERT_LE(0, kid_fork(&one));
+	if (one.pid == 0)
+		idle_owner(_metadata, &one, UID_ONE, 1, ONE_LOCKS);
+	ASSERT_EQ('r', kid_recv(&one, WAIT_MS));
+	ASSERT_LE(0, kid_fork(&spread));
+	if (spread.pid == 0)
+		idle_owner(_metadata, &spread, UID_SPREAD, SPREAD_SPACES,
+			   SPREAD_LOCKS);
+	ASSERT_EQ('r', kid_recv(&spread, WAIT_MS));
+
+	/* Ten over the bound once our lock goes idle again. */
+	touch(_metadata, self->fd, "p0", X);
+	bound = stat_value("idle_locks") - 10;
+	ASSERT_LT(0, bound);
+	ASSERT_EQ(0, set_param(ALL_SPACES, bound));
+	touch(_metadata, self->fd, "p0", X);
+	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > bound; i++)
+		sleep_ms(10);
+	EXPECT_GE(bound, stat_value("idle_locks"));
+	expect_idle(_metadata, self->fd, "p0");
+
+	kid_send(&one, 'c');
+	EXPECT_EQ('A' + ONE_LOCKS, kid_recv(&one, WAIT_MS));
+	kid_send(&spread, 'c');
+	EXPECT_EQ('A' + SPREAD_SPACES * SPREAD_LOCKS - 10,
+		  kid_recv(&spread, WAIT_MS));
+	kid_send(&one, 'q');
+	kid_send(&spread, 'q');
+	EXPECT_EQ(0, kid_reap(&one));
+	EXPECT_EQ(0, kid_reap(&spread));
 }
 
 /*
