@@ -962,6 +962,9 @@ struct lockdev_completion {
 #define LOCKDEV_EVENTS_QUEUED		1024
 /* The most pids in the WAITS_FOR of one GET_LOCKS message. */
 #define LOCKDEV_WAITS_FOR_MAX		256
+/* Subscribed sockets per uid (EDQUOT beyond), and in all (ENOSPC beyond). */
+#define LOCKDEV_SUBSCRIBERS_PER_USER	8
+#define LOCKDEV_SUBSCRIBERS_MAX		128
 
 enum lockdev_genl_cmd {
 	LOCKDEV_CMD_UNSPEC,
@@ -969,6 +972,8 @@ enum lockdev_genl_cmd {
 	LOCKDEV_CMD_GET_LOCKS,
 	LOCKDEV_CMD_GET_STATS,
 	LOCKDEV_CMD_THRESHOLDS,
+	LOCKDEV_CMD_SUBSCRIBE,
+	LOCKDEV_CMD_UNSUBSCRIBE,
 	__LOCKDEV_CMD_MAX
 };
 
