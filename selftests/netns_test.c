@@ -208,6 +208,21 @@ static int dump(int sk, int fam, const char *prefix, struct msg *out, int max)
 	}
 }
 
+/* Does the kernel have network namespaces (CONFIG_NET_NS)? */
+static bool have_netns(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWNET) ? 1 : 0);
+	return pid > 0 && reap(pid, WAIT_MS) == 0;
+}
+
+#define NEED_NETNS() do { \
+	if (!have_netns()) \
+		SKIP(return, "no network namespaces (CONFIG_NET_NS)"); \
+} while (0)
+
 /* Become root of new user, network and IPC namespaces, @uid outside. */
 static int enter_container(uid_t uid)
 {
@@ -327,6 +342,7 @@ TEST(container_events_and_dump)
 	pid_t inner = 0;
 	struct kid k;
 
+	NEED_NETNS();
 	snprintf(host, sizeof(host), "nsh%d", (int)getpid());
 	snprintf(mine, sizeof(mine), "nsc%d", (int)getpid());
 	sk = nl_subscribed(&fam);
@@ -387,10 +403,12 @@ TEST(container_events_and_dump)
  */
 TEST(permissions)
 {
-	pid_t pid = fork();
 	struct msg m;
 	int sk, fam;
+	pid_t pid;
 
+	NEED_NETNS();
+	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		alarm(KID_TIMEOUT_S);
@@ -449,9 +467,11 @@ static int subscribe_with_attr(int sk, int fam)
  */
 TEST(errors_and_limit)
 {
-	pid_t pid = fork();
 	int sk[LOCKDEV_SUBSCRIBERS_PER_USER + 1], fam, i;
+	pid_t pid;
 
+	NEED_NETNS();
+	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		alarm(KID_TIMEOUT_S);
@@ -528,6 +548,7 @@ TEST_F_TIMEOUT(fill, module_limit, 120)
 	int i, fam, sk, n = 0, st;
 	char c;
 
+	NEED_NETNS();
 	for (i = 0; i < FILLERS; i++) {
 		ASSERT_LE(0, kid_fork(&k[i]));
 		if (k[i].pid == 0)
