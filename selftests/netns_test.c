@@ -223,8 +223,11 @@ static bool have_netns(void)
 		SKIP(return, "no network namespaces (CONFIG_NET_NS)"); \
 } while (0)
 
-/* Become root of new user, network and IPC namespaces, @uid outside. */
-static int enter_container(uid_t uid)
+/*
+ * Become root of new user and IPC namespaces, and network namespace unless
+ * @net is false, @uid outside.
+ */
+static int enter_ns(uid_t uid, bool net)
 {
 	char map[32];
 
@@ -232,12 +235,17 @@ static int enter_container(uid_t uid)
 	if (uid && (become(uid, uid) || prctl(PR_SET_DUMPABLE, 1)))
 		return -1;
 	snprintf(map, sizeof(map), "0 %u 1", (unsigned int)uid);
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) ||
+	if (unshare(CLONE_NEWUSER | CLONE_NEWIPC | (net ? CLONE_NEWNET : 0)) ||
 	    write_str("/proc/self/setgroups", "deny") ||
 	    write_str("/proc/self/uid_map", map) ||
 	    write_str("/proc/self/gid_map", map))
 		return -1;
 	return 0;
+}
+
+static int enter_container(uid_t uid)
+{
+	return enter_ns(uid, true);
 }
 
 /*
@@ -395,6 +403,21 @@ TEST(container_events_and_dump)
 	close(sk);
 }
 
+/* Send @cmd with u32 attribute @attr, acked: 0 or -1 and errno. */
+static int with_attr(int sk, int fam, __u8 cmd, int attr)
+{
+	char attrs[16];
+	size_t off = 0;
+	__u32 v = 1;
+	int n;
+
+	if (genl_put(attrs, sizeof(attrs), &off, attr, &v, sizeof(v)) ||
+	    genl_send(sk, fam, cmd, LOCKDEV_GENL_VERSION,
+		      NLM_F_REQUEST | NLM_F_ACK, attrs, off))
+		return -1;
+	return genl_recv_all(sk, WAIT_MS, &n);
+}
+
 /*
  * SUBSCRIBE and UNSUBSCRIBE need CAP_NET_ADMIN in the user namespace that
  * owns the socket's network namespace: a process of a nested user
@@ -418,6 +441,9 @@ TEST(permissions)
 		CHECK(nl_do(sk, fam, LOCKDEV_CMD_GET_STATS) == -1 &&
 		      errno == EPERM, 2);
 		CHECK(dump(sk, fam, "", &m, 1) >= 0, 3);
+		CHECK(with_attr(sk, fam, LOCKDEV_CMD_THRESHOLDS,
+				LOCKDEV_A_HELD_THRESHOLD_MS) == -1 &&
+		      errno == EPERM, 7);
 		CHECK(unshare(CLONE_NEWUSER) == 0, 4);
 		CHECK(nl_do(sk, fam, LOCKDEV_CMD_SUBSCRIBE) == -1 &&
 		      errno == EPERM, 5);
@@ -427,6 +453,21 @@ TEST(permissions)
 		_exit(0);
 	}
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
+
+}
+
+/*
+ * In the initial network namespace, which the initial user namespace owns,
+ * neither a user without CAP_NET_ADMIN nor the root of a new user namespace
+ * may subscribe; the latter's dump shows its own lock with its pid 1 and
+ * not the host's, and it may not read the counters.
+ */
+TEST(initial_netns)
+{
+	struct lockdev_lock l;
+	struct msg m[4];
+	int sk, fam, fd;
+	pid_t pid, inner;
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -443,23 +484,39 @@ TEST(permissions)
 		_exit(0);
 	}
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
+
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	lock_input(&l, "nsi-host", X, 0);
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_LOCK, &l));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		alarm(KID_TIMEOUT_S);
+		CHECK(enter_ns(0, false) == 0 && unshare(CLONE_NEWPID) == 0, 0);
+		inner = fork();
+		if (inner)
+			_exit(inner < 0 ? 11 : reap(inner, WAIT_MS));
+		close(fd);
+		fd = open_session();
+		lock_input(&l, "nsi-mine", X, 0);
+		CHECK(fd >= 0 && ioctl(fd, LOCKDEV_IOC_LOCK, &l) == 0, 1);
+		sk = nl_open(&fam);
+		CHECK(sk >= 0, 2);
+		CHECK(nl_do(sk, fam, LOCKDEV_CMD_SUBSCRIBE) == -1 &&
+		      errno == EPERM, 3);
+		CHECK(nl_do(sk, fam, LOCKDEV_CMD_GET_STATS) == -1 &&
+		      errno == EPERM, 4);
+		CHECK(dump(sk, fam, "nsi-", m, 4) == 1, 5);
+		CHECK(!strcmp(m[0].name, "nsi-mine") && m[0].pid == 1, 6);
+		CHECK(unlock_name(fd, "nsi-mine") == 0, 7);
+		_exit(0);
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+	EXPECT_EQ(0, unlock_name(fd, "nsi-host"));
+	close(fd);
 }
 
-/* Send SUBSCRIBE with an attribute it does not take: 0 or -1 and errno. */
-static int subscribe_with_attr(int sk, int fam)
-{
-	char attrs[16];
-	size_t off = 0;
-	__u32 v = 1;
-	int n;
-
-	if (genl_put(attrs, sizeof(attrs), &off, LOCKDEV_A_EVENT, &v,
-		     sizeof(v)) ||
-	    genl_send(sk, fam, LOCKDEV_CMD_SUBSCRIBE, LOCKDEV_GENL_VERSION,
-		      NLM_F_REQUEST | NLM_F_ACK, attrs, off))
-		return -1;
-	return genl_recv_all(sk, WAIT_MS, &n);
-}
 
 /*
  * In a container: EEXIST, ENOENT, EINVAL; the uid's limit (EDQUOT), which
@@ -480,7 +537,8 @@ TEST(errors_and_limit)
 		CHECK(sk[0] >= 0, 1);
 		CHECK(nl_do(sk[0], fam, LOCKDEV_CMD_UNSUBSCRIBE) == -1 &&
 		      errno == ENOENT, 2);
-		CHECK(subscribe_with_attr(sk[0], fam) == -1 &&
+		CHECK(with_attr(sk[0], fam, LOCKDEV_CMD_SUBSCRIBE,
+				LOCKDEV_A_EVENT) == -1 &&
 		      errno == EINVAL, 3);
 		CHECK(nl_do(sk[0], fam, LOCKDEV_CMD_SUBSCRIBE) == 0, 4);
 		CHECK(nl_do(sk[0], fam, LOCKDEV_CMD_SUBSCRIBE) == -1 &&
