@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Events for the netlink group "events": each is rendered into a message
- * where it happens, without sleeping, queued, and multicast from a work
- * item. Nothing is rendered while nobody listens, and a full queue drops
+ * Events for the netlink group "events" and the subscribers: each is
+ * rendered into a message where it happens, without sleeping, with its
+ * pids as the initial pid namespace sees them, queued, and sent from a work
+ * item: multicast in the initial network namespace, and again, rendered for
+ * each subscriber that may see its lockspace, unicast to it
+ * (netlink_subscribe.c); the message keeps what that needs (struct
+ * ld_event_info). Nothing is rendered while nobody listens, and a full queue drops
  * and counts instead of making lockers wait. A listener's full socket is
  * its own loss (it reads ENOBUFS); netlink reports it to the sender only
  * for sockets that ask, so it is counted when it is. A scanner finds the
@@ -28,14 +32,84 @@
 /* Events waiting for ld_events_work; the queue has its own lock. */
 static struct sk_buff_head ld_events;
 
+static struct ld_event_info *ld_event_info(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct ld_event_info) > sizeof(skb->cb));
+	return (struct ld_event_info *)skb->cb;
+}
+
+/* Drop the pids an event's message keeps. */
+static void ld_event_put_pids(struct ld_event_info *ev)
+{
+	u32 i;
+
+	for (i = 0; i < ev->nr_pids; i++)
+		put_pid(ev->pids[i].pid);
+	kfree(ev->pids);
+	ev->pids = NULL;
+	ev->nr_pids = 0;
+}
+
+/* Drop what a queued event keeps, its message gone. May sleep. */
+static void ld_event_free(struct ld_event_info *ev)
+{
+	ld_event_put_pids(ev);
+	ld_space_put((struct ld_space *)ev->space);
+}
+
 static void ld_events_send(struct work_struct *work)
 {
+	struct ld_event_info ev;
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&ld_events)))
+	while ((skb = skb_dequeue(&ld_events))) {
+		ev = *ld_event_info(skb);
+		ld_subs_send(skb, &ev);
 		if (genlmsg_multicast(&ld_genl_family, skb, 0, 0,
 				      GFP_KERNEL) == -ENOBUFS)
 			ld_stat_inc(events_dropped);
+		ld_event_free(&ev);
+	}
+}
+
+/* Does anybody listen: the group in the initial namespace, or subscribers. */
+static bool ld_events_wanted(void)
+{
+	return genl_has_listeners(&ld_genl_family, &init_net, 0) ||
+	       ld_subs_any();
+}
+
+/*
+ * Keep @pid, whose number is the u32 at offset @off of @skb's message, to
+ * render it again for each subscriber.
+ */
+static int ld_event_pid(struct sk_buff *skb, u32 off, struct pid *pid)
+{
+	struct ld_event_info *ev = ld_event_info(skb);
+	struct ld_event_pid *p;
+	u32 cap;
+
+	if (ev->nr_pids == ev->cap_pids) {
+		cap = ev->cap_pids ? 2 * ev->cap_pids : 4;
+		p = krealloc_array(ev->pids, cap, sizeof(*p),
+				   ev->gfp | __GFP_NOWARN);
+		if (!p)
+			return -ENOMEM;
+		ev->pids = p;
+		ev->cap_pids = cap;
+	}
+	ev->pids[ev->nr_pids].off = off;
+	ev->pids[ev->nr_pids++].pid = get_pid(pid);
+	return 0;
+}
+
+/* Put LOCKDEV_A_PID, @nr, the number of @pid, and keep @pid. */
+static int ld_event_put_pid(struct sk_buff *skb, struct pid *pid, pid_t nr)
+{
+	u32 off = skb->len + NLA_HDRLEN;
+
+	return nla_put_u32(skb, LOCKDEV_A_PID, nr) ?:
+	       ld_event_pid(skb, off, pid);
 }
 
 static DECLARE_WORK(ld_events_work, ld_events_send);
@@ -54,9 +128,10 @@ static DECLARE_WORK(ld_events_work, ld_events_send);
 struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
 			     size_t size, gfp_t gfp)
 {
+	struct ld_event_info *ev;
 	struct sk_buff *skb;
 
-	if (!genl_has_listeners(&ld_genl_family, &init_net, 0))
+	if (!ld_events_wanted())
 		return NULL;
 	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED)
 		goto drop;
@@ -65,13 +140,21 @@ struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
 			  gfp | __GFP_NOWARN);
 	if (!skb)
 		goto drop;
+	ev = ld_event_info(skb);
+	memset(ev, 0, sizeof(*ev));
+	ev->space = space;
+	ev->gfp = gfp;
 	if (!genlmsg_put(skb, 0, 0, &ld_genl_family, 0, LOCKDEV_CMD_EVENT) ||
-	    nla_put_u32(skb, LOCKDEV_A_EVENT, kind) ||
-	    ld_nl_put_space(skb, space, &init_user_ns)) {
-		nlmsg_free(skb);
-		goto drop;
-	}
+	    nla_put_u32(skb, LOCKDEV_A_EVENT, kind))
+		goto free;
+	ev->space_off = skb->len;
+	if (ld_nl_put_space(skb, space, &init_user_ns))
+		goto free;
+	ev->body = skb->len;
 	return skb;
+
+free:
+	nlmsg_free(skb);
 
 drop:
 	ld_stat_inc(events_dropped);
@@ -85,6 +168,7 @@ drop:
 void ld_event_send(struct sk_buff *skb)
 {
 	nlmsg_end(skb, nlmsg_hdr(skb));
+	ld_space_get((struct ld_space *)ld_event_info(skb)->space);
 	skb_queue_tail(&ld_events, skb);
 	ld_stat_inc(events);
 	schedule_work(&ld_events_work);
@@ -96,6 +180,7 @@ void ld_event_send(struct sk_buff *skb)
  */
 void ld_event_cancel(struct sk_buff *skb)
 {
+	ld_event_put_pids(ld_event_info(skb));
 	nlmsg_free(skb);
 	ld_stat_inc(events_dropped);
 }
@@ -114,7 +199,7 @@ static int ld_event_member(struct sk_buff *skb,
 	if (!nest ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, m->session,
 			      LOCKDEV_A_PAD) ||
-	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(m->pid)) ||
+	    ld_event_put_pid(skb, m->pid, pid_nr(m->pid)) ||
 	    nla_put_string(skb, LOCKDEV_A_COMM, m->comm) ||
 	    nla_put_u32(skb, LOCKDEV_A_FLAGS, m->flags) ||
 	    nla_put(skb, LOCKDEV_A_HELD_NAME, m->held_len, m->held_name) ||
@@ -182,7 +267,7 @@ void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
 	    nla_put_u32(skb, LOCKDEV_A_MODE, req->mode) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_SESSION, req->sess->id,
 			      LOCKDEV_A_PAD) ||
-	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(req->pid)) ||
+	    ld_event_put_pid(skb, req->pid, pid_nr(req->pid)) ||
 	    nla_put_string(skb, LOCKDEV_A_COMM, comm) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,
 			      LOCKDEV_A_PAD)) {
@@ -202,7 +287,7 @@ static int ld_event_edge(struct sk_buff *skb, const struct ld_class_edge *e)
 	    nla_put(skb, LOCKDEV_A_CLASS_FROM, e->from->name_len,
 		    e->from->name) ||
 	    nla_put(skb, LOCKDEV_A_CLASS_TO, e->to->name_len, e->to->name) ||
-	    nla_put_u32(skb, LOCKDEV_A_PID, pid_nr(ex->pid)) ||
+	    ld_event_put_pid(skb, ex->pid, pid_nr(ex->pid)) ||
 	    nla_put_string(skb, LOCKDEV_A_COMM, ex->comm) ||
 	    nla_put(skb, LOCKDEV_A_HELD_NAME, ex->from_len, ex->names) ||
 	    nla_put(skb, LOCKDEV_A_NAME, ex->to_len, ex->names + ex->from_len))
@@ -241,14 +326,24 @@ void ld_event_inversion(const struct ld_class_edge *e,
 static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
 			  bool holder, const struct ld_now *now)
 {
+	const struct nlattr *pid;
 	struct sk_buff *skb;
+	u32 start;
 
 	skb = ld_event_new(holder ? LOCKDEV_EVENT_HELD_LONG :
 			   LOCKDEV_EVENT_WAITED_LONG, lk->space,
 			   NLMSG_GOODSIZE, GFP_ATOMIC);
 	if (!skb)
 		return;
+	start = skb->len;
 	if (ld_nl_put_req(skb, lk, r, holder, now, &init_pid_ns, NULL, 0)) {
+		ld_event_cancel(skb);
+		return;
+	}
+	pid = nla_find((const struct nlattr *)(skb->data + start),
+		       skb->len - start, LOCKDEV_A_PID);
+	if (!pid || ld_event_pid(skb, (const u8 *)nla_data(pid) - skb->data,
+				 r->pid)) {
 		ld_event_cancel(skb);
 		return;
 	}
@@ -304,7 +399,7 @@ static void ld_scan_fn(struct work_struct *work)
 
 	if (!held_ms && !wait_ms)
 		return;
-	if (genl_has_listeners(&ld_genl_family, &init_net, 0)) {
+	if (ld_events_wanted()) {
 		rhashtable_walk_enter(&ld_locks, &hti);
 		rhashtable_walk_start(&hti);
 		while ((lk = rhashtable_walk_next(&hti))) {
@@ -355,9 +450,14 @@ int ld_events_init(void)
 	int ret;
 
 	skb_queue_head_init(&ld_events);
-	ret = genl_register_family(&ld_genl_family);
+	ret = ld_subs_init();
 	if (ret)
 		return ret;
+	ret = genl_register_family(&ld_genl_family);
+	if (ret) {
+		ld_subs_exit();
+		return ret;
+	}
 	kernel_param_lock(THIS_MODULE);
 	ld_scan_live = true;
 	ld_events_kick();
@@ -372,11 +472,17 @@ int ld_events_init(void)
  */
 void ld_events_exit(void)
 {
+	struct sk_buff *skb;
+
 	kernel_param_lock(THIS_MODULE);
 	ld_scan_live = false;
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&ld_scan_work);
 	flush_work(&ld_events_work);
-	skb_queue_purge(&ld_events);
+	while ((skb = skb_dequeue(&ld_events))) {
+		ld_event_free(ld_event_info(skb));
+		kfree_skb(skb);
+	}
 	genl_unregister_family(&ld_genl_family);
+	ld_subs_exit();
 }

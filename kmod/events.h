@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 struct genl_family;
+struct genl_info;
 struct ld_class_edge;
 struct ld_lock;
 struct ld_now;
@@ -21,9 +22,43 @@ struct ld_report;
 struct ld_req;
 struct ld_space;
 struct ld_waits;
+struct pid;
 struct pid_namespace;
 struct sk_buff;
 struct user_namespace;
+
+/*
+ * struct ld_event_pid - a pid in a queued event's message
+ * @off: the offset of its u32 value in the message.
+ * @pid: the process; a reference is held.
+ */
+struct ld_event_pid {
+	u32 off;
+	struct pid *pid;
+};
+
+/*
+ * struct ld_event_info - what an event keeps, in its message's skb->cb
+ * from ld_event_new() until the work item takes it, to be rendered again
+ * for each subscriber: its lockspace as the subscriber's user namespace
+ * names it, its pids as the subscriber's pid namespace sees them.
+ * @space: the lockspace; referenced once queued (ld_event_send()).
+ * @pids: the pids of the message, @nr_pids of room for @cap_pids.
+ * @nr_pids: how many.
+ * @cap_pids: room in @pids.
+ * @space_off: the offset of the LOCKDEV_A_LOCKSPACE attribute.
+ * @body: the offset of the attributes after it.
+ * @gfp: the allocation flags of the context that renders the event.
+ */
+struct ld_event_info {
+	const struct ld_space *space;
+	struct ld_event_pid *pids;
+	u32 nr_pids;
+	u32 cap_pids;
+	u32 space_off;
+	u32 body;
+	gfp_t gfp;
+};
 
 /* Events and the netlink family (events.c, netlink.c). */
 extern unsigned int ld_held_threshold_ms;
@@ -41,6 +76,12 @@ void ld_event_inversion(const struct ld_class_edge *e,
 void ld_events_kick(void);
 int ld_events_init(void);
 void ld_events_exit(void);
+int ld_subs_init(void);
+void ld_subs_exit(void);
+bool ld_subs_any(void);
+void ld_subs_send(const struct sk_buff *skb, const struct ld_event_info *ev);
+int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info);
+int ld_nl_unsubscribe(struct sk_buff *skb, struct genl_info *info);
 int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,
 		    struct user_namespace *ns);
 int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,

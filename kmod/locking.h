@@ -36,6 +36,9 @@
  * ld_events' lock      the queue of event messages    nothing
  *   (events.c; the
  *   sk_buff_head's)
+ * ld_subs_mutex        the subscribers to events and  nothing
+ *   (netlink_subscribe their count
+ *   .c)
  * kernel_param_lock()  the module parameters, and     nothing
  *   of THIS_MODULE     whether the scanner runs
  *                      (events.c)
@@ -68,7 +71,9 @@
  * deadline, queueing an event's send or a trim of idle locks), wake-ups, and
  * GFP_ATOMIC allocations. Around the module's locks the kernel holds its
  * own: genl_mutex around the netlink handlers (the family has no
- * parallel_ops; ld_nl_thresholds() takes kernel_param_lock() under it), the
+ * parallel_ops; ld_nl_thresholds() takes kernel_param_lock() under it, and
+ * SUBSCRIBE and UNSUBSCRIBE ld_subs_mutex), the netlink notifier chain's
+ * rwsem around the release of a socket (ld_subs_mutex under it), the
  * seq_file mutex around the /proc files' reads, kernel_param_lock() around
  * a parameter's set, and, at unload, the locks table's mutex in
  * rhashtable_free_and_destroy(), under which ld_table_exit() frees the

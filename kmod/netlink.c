@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The generic netlink family "lockdev": the multicast group of events, the
- * dump of holders and waiters, the counters and the event thresholds, as
- * the uapi header specifies.
+ * The generic netlink family "lockdev", in every network namespace: the
+ * multicast group of events, the subscriptions to them
+ * (netlink_subscribe.c), the dump of holders and waiters, the counters and
+ * the event thresholds, as the uapi header specifies. A caller sees the
+ * lockspaces it could see in /proc/lockdev/locks (struct ld_viewer), and
+ * every one with CAP_NET_ADMIN in the initial user namespace.
  */
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
@@ -10,6 +13,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 
 #include "events.h"
 #include "grant.h"
@@ -176,12 +180,19 @@ static int ld_nl_locks_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/* Who the dump of @cb is for: the caller of its first request. */
+static const struct ld_viewer *ld_nl_viewer(struct netlink_callback *cb)
+{
+	return &((struct ld_nl_dump *)cb->args[0])->it.viewer;
+}
+
 /* One message for entry @i of @wt; false if the skb is full. */
 static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 			   const struct ld_lock *lk, const struct ld_waits *wt,
 			   u32 i, const struct ld_now *now)
 {
 	struct ld_req *r = wt->req[i];
+	const struct ld_viewer *v = ld_nl_viewer(cb);
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -189,9 +200,9 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 			  LOCKDEV_CMD_GET_LOCKS);
 	if (!hdr)
 		return false;
-	if (ld_nl_put_space(skb, lk->space, current_user_ns()) ||
+	if (ld_nl_put_space(skb, lk->space, v->cred->user_ns) ||
 	    ld_nl_put_req(skb, lk, r, i < wt->nr_holders, now,
-			  task_active_pid_ns(current), wt, i)) {
+			  v->pid_ns, wt, i)) {
 		genlmsg_cancel(skb, hdr);
 		return false;
 	}
@@ -204,6 +215,7 @@ static bool ld_nl_dump_idle(struct sk_buff *skb, struct netlink_callback *cb,
 			    const struct ld_lock *lk)
 {
 	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->link.stamp);
+	const struct ld_viewer *v = ld_nl_viewer(cb);
 	void *hdr;
 
 	lockdep_assert_held(&lk->lock);
@@ -212,7 +224,7 @@ static bool ld_nl_dump_idle(struct sk_buff *skb, struct netlink_callback *cb,
 			  LOCKDEV_CMD_GET_LOCKS);
 	if (!hdr)
 		return false;
-	if (ld_nl_put_space(skb, lk->space, current_user_ns()) ||
+	if (ld_nl_put_space(skb, lk->space, v->cred->user_ns) ||
 	    nla_put(skb, LOCKDEV_A_NAME, lk->name_len, lk->name) ||
 	    nla_put_u32(skb, LOCKDEV_A_STATE, LOCKDEV_STATE_IDLE) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, (s64)idle > 0 ? idle : 0,
@@ -286,11 +298,21 @@ static int ld_nl_put_stat(const char *name, long value, void *arg)
 	return 0;
 }
 
+/*
+ * The counters are the module's, over every namespace: only for callers of
+ * the initial user namespace, who may read /proc/lockdev/stats as well.
+ */
 static int ld_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
+	if (current_user_ns() != &init_user_ns ||
+	    sk_user_ns(NETLINK_CB(skb).sk) != &init_user_ns) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the counters are for the initial user namespace");
+		return -EPERM;
+	}
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -352,6 +374,11 @@ static const struct nla_policy ld_nl_locks_policy[LOCKDEV_A_ALL + 1] = {
 	[LOCKDEV_A_ALL] = { .type = NLA_FLAG },
 };
 
+/* SUBSCRIBE and UNSUBSCRIBE take no attribute. */
+static const struct nla_policy ld_nl_none_policy[LOCKDEV_A_PAD + 1] = {
+	[LOCKDEV_A_PAD] = { .type = NLA_REJECT },
+};
+
 static const struct genl_ops ld_nl_ops[] = {
 	{
 		.cmd = LOCKDEV_CMD_GET_LOCKS,
@@ -369,6 +396,20 @@ static const struct genl_ops ld_nl_ops[] = {
 		.cmd = LOCKDEV_CMD_THRESHOLDS,
 		.doit = ld_nl_thresholds,
 	},
+	{
+		.cmd = LOCKDEV_CMD_SUBSCRIBE,
+		.policy = ld_nl_none_policy,
+		.maxattr = LOCKDEV_A_PAD,
+		.doit = ld_nl_subscribe,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LOCKDEV_CMD_UNSUBSCRIBE,
+		.policy = ld_nl_none_policy,
+		.maxattr = LOCKDEV_A_PAD,
+		.doit = ld_nl_unsubscribe,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
 };
 
 static const struct genl_multicast_group ld_nl_mcgrps[] = {
@@ -381,11 +422,15 @@ static const struct genl_multicast_group ld_nl_mcgrps[] = {
 /*
  * Registered by ld_events_init(); genetlink fills in its id. resv_start_op
  * is 0: every command is checked strictly, genlmsghdr.reserved must be 0
- * and nlmsg_flags only those genetlink knows (EINVAL otherwise).
+ * and nlmsg_flags only those genetlink knows (EINVAL otherwise). It exists
+ * in every network namespace; the group's events are sent in the initial
+ * one only, joining it needs CAP_NET_ADMIN in the user namespace owning
+ * the socket's (GENL_MCAST_CAP_NET_ADMIN), so the group is the host's.
  */
 struct genl_family ld_genl_family = {
 	.name = LOCKDEV_GENL_NAME,
 	.version = LOCKDEV_GENL_VERSION,
+	.netnsok = true,
 	.maxattr = LOCKDEV_A_MAX,
 	.policy = ld_nl_policy,
 	.module = THIS_MODULE,

@@ -253,7 +253,10 @@ static bool ld_viewer_capable(const struct ld_viewer *v,
 	return ns_capable_noaudit(ns, cap);
 }
 
-/* SysV-style permission bits of @cred (@v's, if given) on a named @space. */
+/*
+ * SysV-style permission bits of @cred (@v's, if given) on a named @space,
+ * which is of @v's user namespace if @v is given.
+ */
 static unsigned int ld_space_perms(const struct ld_space *space,
 				   const struct cred *cred,
 				   const struct ld_viewer *v)
@@ -266,7 +269,8 @@ static unsigned int ld_space_perms(const struct ld_space *space,
 		granted >>= 3;
 	granted &= LD_MAY_READ | LD_MAY_WRITE;
 	if (granted != (LD_MAY_READ | LD_MAY_WRITE) &&
-	    ld_viewer_capable(v, space->user_ns, CAP_IPC_OWNER))
+	    (v ? v->ipc_owner :
+	     ns_capable_noaudit(space->user_ns, CAP_IPC_OWNER)))
 		granted = LD_MAY_READ | LD_MAY_WRITE;
 	return granted;
 }
@@ -584,7 +588,9 @@ void ld_space_exit(void)
  * @file: the file (of /proc/lockdev/), or NULL for the calling task
  *
  * A file is judged by its opener, as /proc/PID files are: its credentials
- * and the IPC namespace it was opened in, whoever reads it later.
+ * and the IPC namespace it was opened in, whoever reads it later. Its
+ * capabilities are found here, so that a viewer judged later in another
+ * task (an event's work item) is judged as it was.
  *
  * Context: in the opener's task.
  */
@@ -596,6 +602,7 @@ void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	v->all = current->nsproxy->ipc_ns->ns.inum == PROC_IPC_INIT_INO &&
 		 ld_viewer_capable(v, &init_user_ns, CAP_SYS_ADMIN);
+	v->ipc_owner = ld_viewer_capable(v, v->cred->user_ns, CAP_IPC_OWNER);
 }
 
 /**
@@ -625,8 +632,7 @@ bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v)
 	if (space->user_ns != v->cred->user_ns || space->ipc != v->ipc)
 		return false;
 	if (space->is_default)
-		return uid_eq(space->uid, v->cred->euid) ||
-		       ld_viewer_capable(v, space->user_ns, CAP_IPC_OWNER);
+		return uid_eq(space->uid, v->cred->euid) || v->ipc_owner;
 	return ld_space_perms(space, v->cred, v) & LD_MAY_READ;
 }
 

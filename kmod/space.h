@@ -106,13 +106,14 @@ struct ld_space *ld_space_most_idle(long over, u32 *keep);
 
 /*
  * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
- * or the task of a netlink dump. Filled by ld_viewer_init(), then
+ * the task of a netlink dump, or an event subscriber. Filled by ld_viewer_init(), then
  * immutable.
  * @file: the file, judged by its opener's credentials, or NULL.
  * @cred: the credentials; a reference is held.
  * @ipc: the IPC namespace, as lockspaces name it; a reference is held.
  * @pid_ns: the pid namespace that pids are shown in; a reference is held.
  * @all: sees every lockspace (the host's root).
+ * @ipc_owner: has CAP_IPC_OWNER in the user namespace of @cred.
  */
 struct ld_viewer {
 	const struct file *file;
@@ -120,6 +121,7 @@ struct ld_viewer {
 	struct vfsmount *ipc;
 	struct pid_namespace *pid_ns;
 	bool all;
+	bool ipc_owner;
 };
 
 void ld_viewer_init(struct ld_viewer *v, const struct file *file);

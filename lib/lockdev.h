@@ -176,9 +176,11 @@ const char *lockdev_mode_name(unsigned int mode);
 const char *lockdev_state_name(unsigned int state);
 
 /*
- * The event monitor: the module's events over generic netlink (needs
- * CAP_NET_ADMIN; the library reads them with libnl-genl-3). A monitor is
- * not a session and holds no lock; one monitor is for one thread at a time.
+ * The event monitor: the module's events over generic netlink, of the
+ * lockspaces the caller could see in /proc/lockdev/locks (needs
+ * CAP_NET_ADMIN in the user namespace that owns the caller's network
+ * namespace; the library reads them with libnl-genl-3). A monitor is not a
+ * session and holds no lock; one monitor is for one thread at a time.
  */
 struct lockdev_monitor;
 

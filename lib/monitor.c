@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The event monitor: a member of the lockdev netlink family's "events"
- * group, read as plain structs, and the family's threshold command. libnl
+ * The event monitor: a socket subscribed to the lockdev netlink family's
+ * events (LOCKDEV_CMD_SUBSCRIBE, which works in every network namespace;
+ * with a module that lacks it, a member of the "events" group), read as
+ * plain structs, and the family's threshold command. libnl
  * sets the sockets up and parses; the monitor reads the socket itself so
  * that an overrun (ENOBUFS) reaches the caller as such.
  */
@@ -22,7 +24,7 @@
 #define LOCKDEV_MONITOR_BUF	(256 * 1024)
 
 struct lockdev_monitor {
-	struct nl_sock *events;		/* member of the group */
+	struct nl_sock *events;		/* subscribed, or member of the group */
 	struct nl_sock *cmd;		/* requests and their replies */
 	int family;
 	unsigned char *buf;		/* what recv() returned */
@@ -42,11 +44,57 @@ void lockdev_monitor_close(struct lockdev_monitor *mon)
 	free(mon);
 }
 
+/*
+ * The errno of the ack on the events socket, read past any event that
+ * came before it (those are lost), or of the read.
+ */
+static int lockdev_monitor_ack(struct lockdev_monitor *mon)
+{
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int rem;
+
+	for (;;) {
+		n = recv(nl_socket_get_fd(mon->events), mon->buf,
+			 LOCKDEV_MONITOR_BUF, 0);
+		if (n < 0)
+			return -errno;
+		rem = (int)n;
+		for (nlh = (struct nlmsghdr *)mon->buf; nlmsg_ok(nlh, rem);
+		     nlh = nlmsg_next(nlh, &rem))
+			if (nlh->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)nlmsg_data(nlh))->error;
+	}
+}
+
+/*
+ * Subscribe the events socket (the kernel's errno, which libnl would lose:
+ * EDQUOT, ENOSPC); with a module that does not know the command, join the
+ * group.
+ */
+static int lockdev_monitor_subscribe(struct lockdev_monitor *mon)
+{
+	int grp, ret;
+
+	ret = genl_send_simple(mon->events, mon->family, LOCKDEV_CMD_SUBSCRIBE,
+			       LOCKDEV_GENL_VERSION, NLM_F_ACK);
+	if (ret < 0)
+		return lockdev_nl_errno(ret);
+	ret = lockdev_monitor_ack(mon);
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	grp = genl_ctrl_resolve_grp(mon->cmd, LOCKDEV_GENL_NAME,
+				    LOCKDEV_GENL_MCGRP_EVENTS);
+	if (grp >= 0)
+		grp = nl_socket_add_membership(mon->events, grp);
+	return lockdev_nl_errno(grp);
+}
+
 LOCKDEV_API
 int lockdev_monitor_open(struct lockdev_monitor **monp, unsigned int flags)
 {
 	struct lockdev_monitor *mon;
-	int grp, ret;
+	int ret;
 
 	if (flags & ~LOCKDEV_MONITOR_FLAGS_ALL)
 		return -EINVAL;
@@ -72,15 +120,11 @@ int lockdev_monitor_open(struct lockdev_monitor **monp, unsigned int flags)
 	if (ret < 0)
 		goto err_nl;
 	mon->family = ret;
-	grp = genl_ctrl_resolve_grp(mon->cmd, LOCKDEV_GENL_NAME,
-				    LOCKDEV_GENL_MCGRP_EVENTS);
-	if (grp < 0) {
-		ret = grp;
-		goto err_nl;
-	}
 	nl_socket_disable_seq_check(mon->events);
-	ret = nl_socket_add_membership(mon->events, grp);
-	if (!ret && (flags & LOCKDEV_MONITOR_NONBLOCK))
+	ret = lockdev_monitor_subscribe(mon);
+	if (ret)
+		goto err;
+	if (flags & LOCKDEV_MONITOR_NONBLOCK)
 		ret = nl_socket_set_nonblocking(mon->events);
 	if (ret)
 		goto err_nl;

@@ -821,6 +821,39 @@ static void after_none(struct __test_metadata *_metadata, struct fx *f,
 {
 }
 
+static int call_subscribe(struct fx *f)
+{
+	int n;
+
+	if (genl_send(f->nl, f->family, LOCKDEV_CMD_SUBSCRIBE,
+		      LOCKDEV_GENL_VERSION, NLM_F_REQUEST | NLM_F_ACK,
+		      NULL, 0))
+		return -1;
+	return genl_recv_all(f->nl, WAIT_MS, &n);
+}
+
+/*
+ * Subscribed if the call succeeded, not if the module failed it (ENOMEM);
+ * ENOBUFS may be the ack's, after either. UNSUBSCRIBE tells.
+ */
+static void after_subscribe(struct __test_metadata *_metadata, struct fx *f,
+			    int ret, int err)
+{
+	int n, r;
+
+	ASSERT_EQ(0, genl_send(f->nl, f->family, LOCKDEV_CMD_UNSUBSCRIBE,
+			       LOCKDEV_GENL_VERSION, NLM_F_REQUEST | NLM_F_ACK,
+			       NULL, 0));
+	r = genl_recv_all(f->nl, WAIT_MS, &n) ? errno : 0;
+	if (ret == 0) {
+		EXPECT_EQ(0, r);
+	} else if (err == ENOMEM) {
+		EXPECT_EQ(ENOENT, r);
+	} else {
+		EXPECT_TRUE(r == 0 || r == ENOENT);
+	}
+}
+
 #define ENOMEM_ONLY	{ ENOMEM }
 
 static const struct op op_open = {
@@ -906,6 +939,9 @@ static const struct op op_get_locks = {
 static const struct op op_get_stats = {
 	setup_netlink, call_get_stats, 0, { ENOMEM, ENOBUFS }, after_netlink,
 };
+static const struct op op_subscribe = {
+	setup_netlink, call_subscribe, 0, { ENOMEM, ENOBUFS }, after_subscribe,
+};
 
 FIXTURE(failnth) {
 	int nth;
@@ -950,6 +986,7 @@ OP(close_owner_died);
 OP(deadlock);
 OP(get_locks);
 OP(get_stats);
+OP(subscribe);
 
 #define PROC(file) \
 	FIXTURE_VARIANT_ADD(failnth, proc_##file) { .name = "proc_" #file, \

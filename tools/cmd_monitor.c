@@ -189,6 +189,10 @@ static int monitor_open(struct lockdev_monitor **mon, int64_t held_ms,
 		cli_err("permission denied: listening to lockdev's events needs CAP_NET_ADMIN");
 		return EXIT_PERMISSION;
 	}
+	if (ret == -EDQUOT || ret == -ENOSPC) {
+		cli_err("too many monitors: %s", strerror(-ret));
+		return EXIT_NO_SPACE;
+	}
 	if (ret == -ENOENT) {
 		cli_err("the lockdev module is not loaded (modprobe lockdev)");
 		return EXIT_NOT_LOADED;

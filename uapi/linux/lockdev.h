@@ -523,18 +523,44 @@
  * Events over generic netlink
  * ----------------------------
  * The module registers the generic netlink family LOCKDEV_GENL_NAME,
- * version LOCKDEV_GENL_VERSION, in the initial network namespace only
- * (looking the family up loads the module). Its attributes are the
- * LOCKDEV_A_* below; u64 values are padded with LOCKDEV_A_PAD. Pids in
- * its messages are as the initial pid namespace sees them; names are bytes
- * (not NUL-terminated), comms are NUL-terminated strings, and lockspace is
- * the name exactly as /proc/lockdev/locks shows it, escaped ("~UID" for a
- * uid's default lockspace), so that the two kinds never read alike.
+ * version LOCKDEV_GENL_VERSION, in every network namespace (looking the
+ * family up loads the module). Its attributes are the LOCKDEV_A_* below;
+ * u64 values are padded with LOCKDEV_A_PAD. Names are bytes (not
+ * NUL-terminated), comms are NUL-terminated strings, and lockspace is the
+ * name exactly as /proc/lockdev/locks shows it to the caller, escaped
+ * ("~UID" for a uid's default lockspace, the uid as the caller's user
+ * namespace sees it), so that the two kinds never read alike.
  *
- * The multicast group LOCKDEV_GENL_MCGRP_EVENTS carries one
- * LOCKDEV_CMD_EVENT message per event; joining it needs CAP_NET_ADMIN
- * (EPERM otherwise), since lock names are mailbox and user names. Every
- * event has LOCKDEV_A_EVENT (u32, the kind) and LOCKDEV_A_LOCKSPACE:
+ * A caller sees the lockspaces it could see in /proc/lockdev/locks (those
+ * of its IPC and user namespaces that it may read, or all for the host's
+ * root), with pids as its pid namespace sees them (0 for a process outside
+ * it); a caller with CAP_NET_ADMIN in the initial user namespace
+ * sees every lockspace. For a dump, the caller is the task that sent its
+ * first request; for a subscription, the task that subscribed.
+ *
+ * Events come two ways; each is one LOCKDEV_CMD_EVENT message per event:
+ *  - The multicast group LOCKDEV_GENL_MCGRP_EVENTS carries the events of
+ *    every lockspace, with pids as the initial pid namespace sees them, in
+ *    the initial network namespace only (members in another get nothing).
+ *    Joining it needs CAP_NET_ADMIN in the user namespace that owns the
+ *    socket's network namespace, for the initial one the initial user
+ *    namespace (EPERM otherwise), since lock names are mailbox and user
+ *    names.
+ *  - LOCKDEV_CMD_SUBSCRIBE, in any network namespace, subscribes the socket
+ *    that sends it: from then on the module sends it, unicast, the events
+ *    of the lockspaces the subscribing task could see, rendered for that
+ *    task as above, until LOCKDEV_CMD_UNSUBSCRIBE from the same socket or
+ *    until the socket is closed. Both need CAP_NET_ADMIN in the user
+ *    namespace that owns the socket's network namespace (EPERM). SUBSCRIBE
+ *    fails with EEXIST if the socket is subscribed already, EDQUOT if the
+ *    caller's effective uid has LOCKDEV_SUBSCRIBERS_PER_USER subscribed
+ *    sockets, ENOSPC if LOCKDEV_SUBSCRIBERS_MAX sockets are subscribed in
+ *    all; these limits do not apply to, and subscribers do not count
+ *    against them with, CAP_NET_ADMIN in the initial user namespace (who
+ *    may join the group anyway). UNSUBSCRIBE fails with ENOENT if the
+ *    socket is not subscribed. A socket that is subscribed and a member of
+ *    the group gets the events twice.
+ * Every event has LOCKDEV_A_EVENT (u32, the kind) and LOCKDEV_A_LOCKSPACE:
  *
  *  LOCKDEV_EVENT_DEADLOCK     a request failed with EDEADLK for a cycle:
  *                             LOCKDEV_A_MEMBER, once per member in the
@@ -562,9 +588,10 @@
  *
  * Events are queued without sleeping and sent from a work item; while
  * LOCKDEV_EVENTS_QUEUED are waiting, further events are dropped and counted
- * (events_dropped in /proc/lockdev/stats). A listener that reads too slowly
- * loses the events its socket has no room for, and its next read fails
- * with ENOBUFS; netlink does not tell the module of those losses.
+ * (events_dropped in /proc/lockdev/stats), as is an event whose copy for a
+ * subscriber finds memory short. A listener that reads too slowly loses
+ * the events its socket has no room for, and its next read fails with
+ * ENOBUFS; netlink does not tell the module of a member's losses.
  *
  * Every command checks its request strictly: genlmsghdr.reserved must be
  * 0, nlmsg_flags may have only NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and
@@ -584,8 +611,8 @@
  *                             WAITS_FOR_TRUNCATED after WAITS_FOR. So every
  *                             message fits in a dump buffer; should one not,
  *                             the dump fails with EMSGSIZE, never ends
- *                             short. Without CAP_NET_ADMIN a caller gets the
- *                             lockspaces it could see in /proc/lockdev/locks.
+ *                             short. Needs no capability: a caller gets the
+ *                             lockspaces it sees, as said above.
  *                             An idle owner-died lock has one message with
  *                             LOCKSPACE, NAME, STATE (LOCKDEV_STATE_IDLE),
  *                             AGE_NS (idle for), OWNER_DIED and GENERATION;
@@ -593,13 +620,20 @@
  *                             every idle lock has one.
  *  LOCKDEV_CMD_GET_STATS      do: one LOCKDEV_A_STAT nest per line of
  *                             /proc/lockdev/stats, each STAT_NAME (string)
- *                             and STAT_VALUE (s64).
+ *                             and STAT_VALUE (s64). The counters are the
+ *                             module's, over all namespaces: EPERM unless
+ *                             the caller and the opener of its socket are
+ *                             of the initial user namespace.
  *  LOCKDEV_CMD_THRESHOLDS     do: sets HELD_THRESHOLD_MS and
  *                             WAIT_THRESHOLD_MS (u32, 0 turns that kind of
  *                             event off) when given, which needs
- *                             CAP_NET_ADMIN (EPERM), and replies with both
- *                             as they now are. The module parameters of the
- *                             same names hold the same values.
+ *                             CAP_NET_ADMIN in the initial user namespace
+ *                             (EPERM), and replies with both as they now
+ *                             are. The module parameters of the same names
+ *                             hold the same values.
+ *  LOCKDEV_CMD_SUBSCRIBE      do: subscribe the socket to events, see above.
+ *  LOCKDEV_CMD_UNSUBSCRIBE    do: end the socket's subscription.
+ *                             Both take no attribute.
  * Malformed attributes fail with EINVAL, with an extended ack.
  *
  * Module parameters (/sys/module/lockdev/parameters/, writable by root; a
@@ -970,6 +1004,9 @@ struct lockdev_completion {
 #define LOCKDEV_EVENTS_QUEUED		1024
 /* The most pids in the WAITS_FOR of one GET_LOCKS message. */
 #define LOCKDEV_WAITS_FOR_MAX		256
+/* Subscribed sockets per uid (EDQUOT beyond), and in all (ENOSPC beyond). */
+#define LOCKDEV_SUBSCRIBERS_PER_USER	8
+#define LOCKDEV_SUBSCRIBERS_MAX		128
 
 enum lockdev_genl_cmd {
 	LOCKDEV_CMD_UNSPEC,
@@ -977,6 +1014,8 @@ enum lockdev_genl_cmd {
 	LOCKDEV_CMD_GET_LOCKS,
 	LOCKDEV_CMD_GET_STATS,
 	LOCKDEV_CMD_THRESHOLDS,
+	LOCKDEV_CMD_SUBSCRIBE,
+	LOCKDEV_CMD_UNSUBSCRIBE,
 	__LOCKDEV_CMD_MAX
 };
 

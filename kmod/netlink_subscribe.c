@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Subscribers to events: netlink sockets of any network namespace that
+ * asked for events with LOCKDEV_CMD_SUBSCRIBE. Each is a viewer (struct
+ * ld_viewer: the credentials and the IPC and pid namespaces of the task
+ * that subscribed) and gets, unicast, the events of the lockspaces it may
+ * see, rendered for it: the lockspace named in its user namespace, pids as
+ * its pid namespace sees them. A subscription ends with UNSUBSCRIBE, when
+ * its socket is released (NETLINK_URELEASE) or when a unicast finds the
+ * socket gone. The subscribers of callers without CAP_NET_ADMIN in the
+ * initial user namespace are limited per uid and in all, as the uapi header
+ * says.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/pid.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <uapi/linux/lockdev.h>
+
+#include "events.h"
+#include "space.h"
+#include "stats.h"
+
+/*
+ * struct ld_sub - a subscribed socket
+ * @node: in ld_subs, under ld_subs_mutex.
+ * @net: the socket's network namespace; a reference is held.
+ * @portid: the socket's port id in @net.
+ * @uid: the uid charged, the subscriber's effective one.
+ * @limited: counts against the limits (no CAP_NET_ADMIN in the initial
+ *	user namespace).
+ * @viewer: who looks: which lockspaces it sees, in which namespaces.
+ */
+struct ld_sub {
+	struct list_head node;
+	struct net *net;
+	u32 portid;
+	kuid_t uid;
+	bool limited;
+	struct ld_viewer viewer;
+};
+
+static DEFINE_MUTEX(ld_subs_mutex);
+static LIST_HEAD(ld_subs);
+/* Subscribers; written under ld_subs_mutex, read with READ_ONCE(). */
+static u32 ld_subs_nr;
+/* Those that count against LOCKDEV_SUBSCRIBERS_MAX. ld_subs_mutex. */
+static u32 ld_subs_limited;
+
+/**
+ * ld_subs_any() - is anybody subscribed
+ *
+ * Return: true if some socket is, as far as a racy read can tell.
+ */
+bool ld_subs_any(void)
+{
+	return READ_ONCE(ld_subs_nr);
+}
+
+static void ld_sub_free(struct ld_sub *sub)
+{
+	lockdep_assert_held(&ld_subs_mutex);
+	list_del(&sub->node);
+	WRITE_ONCE(ld_subs_nr, ld_subs_nr - 1);
+	if (sub->limited)
+		ld_subs_limited--;
+	ld_viewer_exit(&sub->viewer);
+	put_net(sub->net);
+	kfree(sub);
+}
+
+static struct ld_sub *ld_sub_find(const struct net *net, u32 portid)
+{
+	struct ld_sub *sub;
+
+	lockdep_assert_held(&ld_subs_mutex);
+	list_for_each_entry(sub, &ld_subs, node)
+		if (net_eq(sub->net, net) && sub->portid == portid)
+			return sub;
+	return NULL;
+}
+
+/* May one more subscriber of @uid come: 0, -EDQUOT or -ENOSPC. */
+static int ld_subs_room(kuid_t uid)
+{
+	struct ld_sub *sub;
+	u32 n = 0;
+
+	lockdep_assert_held(&ld_subs_mutex);
+	list_for_each_entry(sub, &ld_subs, node)
+		if (sub->limited && uid_eq(sub->uid, uid))
+			n++;
+	if (n >= LOCKDEV_SUBSCRIBERS_PER_USER)
+		return -EDQUOT;
+	if (ld_subs_limited >= LOCKDEV_SUBSCRIBERS_MAX)
+		return -ENOSPC;
+	return 0;
+}
+
+/**
+ * ld_nl_subscribe() - LOCKDEV_CMD_SUBSCRIBE: send the sender's socket events
+ * @skb: the request
+ * @info: its genetlink information
+ *
+ * genetlink has checked CAP_NET_ADMIN in the user namespace that owns the
+ * socket's network namespace (GENL_UNS_ADMIN_PERM). The subscriber is the
+ * calling task as a viewer; with CAP_NET_ADMIN in the initial user
+ * namespace it sees every lockspace, as the members of the group do, and
+ * is not limited.
+ *
+ * Context: genl_mutex held.
+ * Return: 0, -EEXIST (already subscribed), -EDQUOT, -ENOSPC or -ENOMEM.
+ */
+int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	bool host = netlink_capable(skb, CAP_NET_ADMIN);
+	kuid_t uid = current_euid();
+	struct ld_sub *sub;
+	int ret = 0;
+
+	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
+	if (!sub)
+		return -ENOMEM;
+	mutex_lock(&ld_subs_mutex);
+	if (ld_sub_find(net, info->snd_portid))
+		ret = -EEXIST;
+	else if (!host)
+		ret = ld_subs_room(uid);
+	if (ret) {
+		mutex_unlock(&ld_subs_mutex);
+		kfree(sub);
+		if (ret == -EEXIST)
+			NL_SET_ERR_MSG(info->extack,
+				       "the socket is subscribed already");
+		else
+			NL_SET_ERR_MSG(info->extack, "too many subscribers");
+		return ret;
+	}
+	ld_viewer_init(&sub->viewer, NULL);
+	sub->viewer.all |= host;
+	sub->net = get_net(net);
+	sub->portid = info->snd_portid;
+	sub->uid = uid;
+	sub->limited = !host;
+	list_add_tail(&sub->node, &ld_subs);
+	WRITE_ONCE(ld_subs_nr, ld_subs_nr + 1);
+	if (sub->limited)
+		ld_subs_limited++;
+	mutex_unlock(&ld_subs_mutex);
+	return 0;
+}
+
+/**
+ * ld_nl_unsubscribe() - LOCKDEV_CMD_UNSUBSCRIBE: no more events to the
+ *	sender's socket
+ * @skb: the request
+ * @info: its genetlink information
+ *
+ * Context: genl_mutex held.
+ * Return: 0 or -ENOENT (not subscribed).
+ */
+int ld_nl_unsubscribe(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ld_sub *sub;
+	int ret = 0;
+
+	mutex_lock(&ld_subs_mutex);
+	sub = ld_sub_find(genl_info_net(info), info->snd_portid);
+	if (sub)
+		ld_sub_free(sub);
+	else
+		ret = -ENOENT;
+	mutex_unlock(&ld_subs_mutex);
+	if (ret)
+		NL_SET_ERR_MSG(info->extack, "the socket is not subscribed");
+	return ret;
+}
+
+/*
+ * A copy of the event @skb for viewer @v: its lockspace named in @v's user
+ * namespace, its pids as @v's pid namespace sees them (0 stays 0: the
+ * process had exited).
+ */
+static struct sk_buff *ld_sub_render(const struct sk_buff *skb,
+				     const struct ld_event_info *ev,
+				     const struct ld_viewer *v)
+{
+	struct sk_buff *msg;
+	u32 i, *val;
+	int delta;
+
+	msg = nlmsg_new(skb->len + nla_total_size(4 * LOCKDEV_NAME_MAX),
+			GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	skb_put_data(msg, skb->data, ev->space_off);
+	if (ld_nl_put_space(msg, ev->space, v->cred->user_ns)) {
+		kfree_skb(msg);
+		return NULL;
+	}
+	delta = msg->len - ev->body;
+	skb_put_data(msg, skb->data + ev->body, skb->len - ev->body);
+	for (i = 0; i < ev->nr_pids; i++) {
+		val = (u32 *)(msg->data + ev->pids[i].off + delta);
+		if (*val)
+			*val = pid_nr_ns(ev->pids[i].pid, v->pid_ns);
+	}
+	nlmsg_hdr(msg)->nlmsg_len = msg->len;
+	return msg;
+}
+
+/**
+ * ld_subs_send() - send an event to the subscribers that may see it
+ * @skb: the event's message, as the group gets it
+ * @ev: what the event keeps to render it again
+ *
+ * A subscriber whose socket is gone is dropped. Linear in the subscribers.
+ *
+ * Context: the events' work item; may sleep.
+ */
+void ld_subs_send(const struct sk_buff *skb, const struct ld_event_info *ev)
+{
+	struct ld_sub *sub, *next;
+	struct sk_buff *msg;
+
+	if (!ld_subs_any())
+		return;
+	mutex_lock(&ld_subs_mutex);
+	list_for_each_entry_safe(sub, next, &ld_subs, node) {
+		if (!ld_space_visible(ev->space, &sub->viewer))
+			continue;
+		msg = ld_sub_render(skb, ev, &sub->viewer);
+		if (!msg) {
+			ld_stat_inc(events_dropped);
+			continue;
+		}
+		if (genlmsg_unicast(sub->net, msg, sub->portid) ==
+		    -ECONNREFUSED)
+			ld_sub_free(sub);
+	}
+	mutex_unlock(&ld_subs_mutex);
+}
+
+/* A netlink socket is released: drop its subscription, if any. */
+static int ld_subs_release(struct notifier_block *nb, unsigned long state,
+			   void *data)
+{
+	struct netlink_notify *n = data;
+	struct ld_sub *sub;
+
+	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !ld_subs_any())
+		return NOTIFY_DONE;
+	mutex_lock(&ld_subs_mutex);
+	sub = ld_sub_find(n->net, n->portid);
+	if (sub)
+		ld_sub_free(sub);
+	mutex_unlock(&ld_subs_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ld_subs_notifier = {
+	.notifier_call = ld_subs_release,
+};
+
+/**
+ * ld_subs_init() - watch for released sockets
+ *
+ * Return: 0 or a negative errno.
+ */
+int ld_subs_init(void)
+{
+	return netlink_register_notifier(&ld_subs_notifier);
+}
+
+/**
+ * ld_subs_exit() - drop every subscriber
+ *
+ * Context: the family is unregistered and no event is queued.
+ */
+void ld_subs_exit(void)
+{
+	struct ld_sub *sub, *next;
+
+	netlink_unregister_notifier(&ld_subs_notifier);
+	mutex_lock(&ld_subs_mutex);
+	list_for_each_entry_safe(sub, next, &ld_subs, node)
+		ld_sub_free(sub);
+	mutex_unlock(&ld_subs_mutex);
+}
