@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -663,8 +664,11 @@ static int kid_quota(const void *name)
 	char buf[96], map[32];
 	int ret;
 
-	/* Its own uid and gid mapped: no privilege needed. */
-	if (unshare(CLONE_NEWUSER))
+	/*
+	 * Its own uid and gid mapped: no privilege needed, but /proc/self
+	 * must be its own again after the change of uid.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 1) || unshare(CLONE_NEWUSER))
 		return 97;
 	snprintf(map, sizeof(map), "0 %d 1", UID_A);
 	if (write_str("/proc/self/setgroups", "deny") ||
