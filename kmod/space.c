@@ -788,12 +788,37 @@ static void ld_space_gc_fn(struct work_struct *work)
 				   dead ? 0 : LD_SPACE_GC_PERIOD);
 }
 
+/* A persistent lockspace, whose own reference the caller takes over. */
+static struct ld_space *ld_space_unpersist_any(void)
+{
+	struct ld_space *space;
+	int bkt;
+
+	mutex_lock(&ld_spaces_mutex);
+	hash_for_each(ld_spaces, bkt, space, node) {
+		if (space->persistent) {
+			WRITE_ONCE(space->persistent, false);
+			mutex_unlock(&ld_spaces_mutex);
+			return space;
+		}
+	}
+	mutex_unlock(&ld_spaces_mutex);
+	return NULL;
+}
+
 /**
- * ld_space_exit() - stop the collector at unload
+ * ld_space_exit() - stop the collector at unload, and drop the persistent
+ * lockspaces with their idle locks (owner-died ones go with the table)
  */
 void ld_space_exit(void)
 {
+	struct ld_space *space;
+
 	cancel_delayed_work_sync(&ld_space_gc);
+	while ((space = ld_space_unpersist_any())) {
+		ld_space_trim(space, 0, false);
+		ld_space_put(space);
+	}
 }
 
 /**

@@ -702,4 +702,23 @@ TEST(quota)
 	EXPECT_EQ(0, write_str(PARAMS "max_spaces_per_user", old));
 }
 
+/*
+ * Left behind on purpose: a persistent lockspace with an idle lock and a
+ * learned edge, which the module drops at unload (the runner unloads it
+ * and fails on any warning or leak).
+ */
+TEST(left_for_unload)
+{
+	char name[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "persist-left-%d", getpid());
+	ASSERT_EQ(0, create(name, 0600));
+	fd = session_in(name);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lk(fd, "la:1", LOCKDEV_MODE_EXCLUSIVE, 0));
+	ASSERT_EQ(0, lk(fd, "lb:1", LOCKDEV_MODE_EXCLUSIVE, 0));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
