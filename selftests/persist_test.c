@@ -703,9 +703,9 @@ TEST(quota)
 }
 
 /*
- * Left behind on purpose: a persistent lockspace with an idle lock and a
- * learned edge, which the module drops at unload (the runner unloads it
- * and fails on any warning or leak).
+ * Left behind on purpose: a persistent lockspace with an idle lock, an
+ * owner-died one and a learned edge, which the module drops at unload
+ * (the runner unloads it and fails on any warning or leak).
  */
 TEST(left_for_unload)
 {
@@ -717,7 +717,9 @@ TEST(left_for_unload)
 	fd = session_in(name);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, lk(fd, "la:1", LOCKDEV_MODE_EXCLUSIVE, 0));
-	ASSERT_EQ(0, lk(fd, "lb:1", LOCKDEV_MODE_EXCLUSIVE, 0));
+	ASSERT_EQ(0, lk(fd, "lb:1", LOCKDEV_MODE_SHARED, 0));
+	ASSERT_EQ(0, unlock_name(fd, "lb:1"));
+	/* la:1 stays owner-died, lb:1 idle. */
 	close(fd);
 }
 
