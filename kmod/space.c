@@ -582,11 +582,12 @@ void ld_space_put(struct ld_space *space)
 	mutex_unlock(&ld_spaces_mutex);
 	ld_stat_dec(spaces);
 	ld_stat_add(memory, -(long)ksize(space));
+	/* Before the creator goes: its uid names the classes' budget. */
+	ld_class_space_free(space);
 	if (space->creator) {
 		atomic_dec(&space->creator->spaces);
 		ld_user_put(space->creator);
 	}
-	ld_class_space_free(space);
 	mutex_destroy(&space->graph_mutex);
 	mntput(space->ipc);
 	kfree(space);

@@ -649,7 +649,7 @@ TEST(goes_with_ipc_ns)
 	snprintf(name, sizeof(name), "persist-ipc-%d", getpid());
 	ASSERT_EQ(0, in_child(0, 0, kid_ipc_space, name));
 	/* The collector looks every 10 seconds. */
-	for (i = 0; i < 60 && stat_value("lockspaces") != spaces; i++)
+	for (i = 0; i < 50 && stat_value("lockspaces") != spaces; i++)
 		sleep_ms(500);
 	EXPECT_EQ(spaces, stat_value("lockspaces"));
 	EXPECT_EQ(idle, stat_value("idle_locks"));
