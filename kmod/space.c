@@ -354,10 +354,7 @@ out:
 	return ret;
 }
 
-/*
- * struct ld_space_ids - the owner, group and mode a CREATE or SET gives,
- * decoded; each only if its set_ flag says so.
- */
+/* The owner, group and mode a CREATE or SET gives, each if set_ says so. */
 struct ld_space_ids {
 	kuid_t uid;
 	kgid_t gid;
@@ -379,10 +376,8 @@ static int ld_space_ids_get(const struct lockdev_space_ctl *c,
 	ids->uid = make_kuid(ns, c->uid);
 	ids->gid = make_kgid(ns, c->gid);
 	ids->mode = ids->set_mode ? c->mode : 0;
-	if ((ids->set_uid && !uid_valid(ids->uid)) ||
-	    (ids->set_gid && !gid_valid(ids->gid)))
-		return -EINVAL;
-	return 0;
+	return (ids->set_uid && !uid_valid(ids->uid)) ||
+	       (ids->set_gid && !gid_valid(ids->gid)) ? -EINVAL : 0;
 }
 
 /*
@@ -792,19 +787,17 @@ static void ld_space_gc_fn(struct work_struct *work)
 /* A persistent lockspace, whose own reference the caller takes over. */
 static struct ld_space *ld_space_unpersist_any(void)
 {
-	struct ld_space *space;
+	struct ld_space *space, *found = NULL;
 	int bkt;
 
 	mutex_lock(&ld_spaces_mutex);
-	hash_for_each(ld_spaces, bkt, space, node) {
-		if (space->persistent) {
-			WRITE_ONCE(space->persistent, false);
-			mutex_unlock(&ld_spaces_mutex);
-			return space;
-		}
-	}
+	hash_for_each(ld_spaces, bkt, space, node)
+		if (space->persistent)
+			found = space;
+	if (found)
+		WRITE_ONCE(found->persistent, false);
 	mutex_unlock(&ld_spaces_mutex);
-	return NULL;
+	return found;
 }
 
 /**
