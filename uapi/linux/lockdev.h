@@ -202,9 +202,10 @@
  *  LOCKDEV_SPACE_REMOVE  takes the lockspace out of its namespace: a later
  *                        ATTACH of the name creates a new, empty lockspace.
  *                        It fails with EBUSY while a session is attached,
- *                        unless flags has LOCKDEV_SPACE_FORCE. The removed
- *                        lockspace ceases when its last session goes (its
- *                        idle and owner-died locks with it).
+ *                        unless flags has LOCKDEV_SPACE_FORCE; mode, uid
+ *                        and gid are ignored. The removed lockspace ceases
+ *                        when its last session goes, with its idle locks
+ *                        (its owner-died ones within about 10 seconds).
  *
  * A uid or gid given to CREATE or SET must map into the caller's user
  * namespace (EINVAL); one other than the caller's effective uid, or a group
