@@ -80,7 +80,7 @@ LIB_A := lib/liblockdev.a
 LIB_PC := lib/liblockdev.pc
 LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
 	lib/query.c lib/strerror.c lib/names.c lib/monitor.c lib/nl.c \
-	lib/dump.c
+	lib/dump.c lib/space.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 
 MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)

@@ -14,7 +14,8 @@
  *
  * Classes and edges are budgeted three ways (ld_class_charge()): over all
  * lockspaces (max_classes, max_class_edges), per lockspace (..._per_space)
- * and over the lockspaces of one owner uid (..._per_user), so that one
+ * and over the lockspaces of one owner uid (..._per_user: the uid that
+ * created them, whom LOCKDEV_IOC_SPACE does not change), so that one
  * user's lockspaces cannot use up what another's learn from.
  *
  * Also the per-class lock_stat counters, which are atomics.
@@ -34,6 +35,7 @@
 #include "space.h"
 #include "stats.h"
 #include "table.h"
+#include "user.h"
 
 /* Creates classes and edges and guards every list of them (class.h). */
 DEFINE_MUTEX(ld_class_mutex);
@@ -49,7 +51,7 @@ unsigned int ld_nr_edges;
  * struct ld_class_owner - the classes and edges of the lockspaces of one
  * owner, for max_classes_per_user and max_class_edges_per_user
  * @node: in ld_owner_table. ld_class_mutex.
- * @uid: the owner (ld_space.uid). Immutable.
+ * @uid: the owner, the uid charged for them (ld_space.creator). Immutable.
  * @classes: classes of its lockspaces. ld_class_mutex.
  * @edges: edges of its lockspaces. ld_class_mutex.
  *
@@ -145,12 +147,12 @@ static bool ld_class_charge(struct ld_space *space, bool edge)
 	if (!edge && (ld_nr_classes >= READ_ONCE(ld_max_classes) ||
 		      space->nr_classes >= READ_ONCE(ld_max_classes_per_space)))
 		return false;
-	o = ld_owner_lookup(space->uid);
+	o = ld_owner_lookup(space->creator->uid);
 	if (!o) {
 		o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
 		if (!o)
 			return false;
-		o->uid = space->uid;
+		o->uid = space->creator->uid;
 		hash_add(ld_owner_table, &o->node, __kuid_val(o->uid));
 		ld_stat_add(memory, ksize(o));
 	}
@@ -181,7 +183,7 @@ static bool ld_class_charge(struct ld_space *space, bool edge)
  */
 static void ld_class_uncharge(struct ld_space *space)
 {
-	struct ld_class_owner *o = ld_owner_lookup(space->uid);
+	struct ld_class_owner *o = ld_owner_lookup(space->creator->uid);
 
 	lockdep_assert_held(&ld_class_mutex);
 	WRITE_ONCE(ld_nr_classes, ld_nr_classes - space->nr_classes);

@@ -277,6 +277,19 @@ void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
 	ld_event_send(skb);
 }
 
+/**
+ * ld_event_space_removed() - send the event of a lockspace removed by force
+ * @space: the lockspace
+ */
+void ld_event_space_removed(const struct ld_space *space)
+{
+	struct sk_buff *skb;
+
+	skb = ld_event_new(LOCKDEV_EVENT_SPACE_REMOVED, space, 0, GFP_KERNEL);
+	if (skb)
+		ld_event_send(skb);
+}
+
 /* One LOCKDEV_A_EDGE nest: the classes of @e and its first example. */
 static int ld_event_edge(struct sk_buff *skb, const struct ld_class_edge *e)
 {

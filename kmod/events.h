@@ -71,6 +71,7 @@ void ld_event_send(struct sk_buff *skb);
 void ld_event_cancel(struct sk_buff *skb);
 void ld_event_report(const struct ld_report *rep);
 void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
+void ld_event_space_removed(const struct ld_space *space);
 void ld_event_inversion(const struct ld_class_edge *e,
 			const struct ld_class_edge *back);
 void ld_events_kick(void);

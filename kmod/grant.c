@@ -565,6 +565,36 @@ bool ld_async_cancel(struct ld_req *req, int result)
 	return ld_req_end(req);
 }
 
+/**
+ * ld_wait_abort() - end a queued request or conversion with an error
+ * @req: the request, waiting or converting
+ * @result: the negative errno its waiter or its completion gets
+ *
+ * As a cancel ends it, but without granting the waiters behind it: the
+ * caller ends them all (a lockspace's forced removal). A conversion falls
+ * back to its held mode. An asynchronous request posts its completion and
+ * stays in its session's slot, ended, until the session forgets it when it
+ * closes: nothing but the session may forget it while it is open.
+ *
+ * Context: ld_graph() and @req->lk->lock held.
+ * Return: what ld_req_end() returns for a new request, else false.
+ */
+bool ld_wait_abort(struct ld_req *req, int result)
+{
+	bool blocking = req->wait->task;
+	bool converting = req->state == LD_CONVERTING;
+
+	ld_stat_inc(cancels);
+	if (!blocking)
+		ld_timeout_disarm(req);
+	ld_unqueue(req, result);
+	if (blocking)
+		ld_wait_finish(req, result);
+	else
+		ld_complete(req, result);
+	return !converting && ld_req_end(req);
+}
+
 /* The deadline of a queued asynchronous request passed, or seems to. */
 static void ld_timeout_fn(struct work_struct *work)
 {
@@ -723,7 +753,8 @@ finished:
  * and the request joins the queue and its session's waits.
  *
  * Context: ld_graph() and @req->lk->lock held.
- * Return: 0 if queued, or -EAGAIN, -EDEADLK or -EDQUOT.
+ * Return: 0 if queued, or -EIDRM (its lockspace was removed), -EAGAIN,
+ * -EDEADLK or -EDQUOT.
  */
 int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	       struct list_head *pos, struct ld_args *a, struct ld_wait *wait)
@@ -734,6 +765,9 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 
 	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
+	/* Pairs with ld_lock_space_abort(), under the same graph mutex. */
+	if (READ_ONCE(lk->space->removed))
+		return -EIDRM;
 	if (a->flags & LOCKDEV_LOCK_NONBLOCK) {
 		ld_fill_blockers(lk, want, self, pos, a);
 		ld_stat_inc(eagains);

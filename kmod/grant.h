@@ -259,6 +259,7 @@ int ld_async_alloc(struct ld_req *req, u64 user_data);
 void ld_async_drop_done(struct ld_req *req);
 void ld_async_free(struct ld_req *req);
 bool ld_async_cancel(struct ld_req *req, int result);
+bool ld_wait_abort(struct ld_req *req, int result);
 void ld_async_disarm_sync(struct ld_req *req);
 
 /*

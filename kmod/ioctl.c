@@ -17,6 +17,7 @@
 #include "report.h"
 #include "request.h"
 #include "session.h"
+#include "space.h"
 #include "table.h"
 
 /* Largest argument struct the module accepts from any caller. */
@@ -577,6 +578,61 @@ static int lockdev_ioc_deadlock(struct ld_session *sess, unsigned int cmd,
 	return lockdev_arg_out(cmd, uarg, &d, sizeof(d));
 }
 
+/* The op of a LOCKDEV_IOC_SPACE, the flags it takes, its mode, reserved. */
+static int ld_space_ctl_check(const struct lockdev_space_ctl *c)
+{
+	const u32 both = LOCKDEV_SPACE_PERSISTENT | LOCKDEV_SPACE_TRANSIENT;
+	u32 allowed;
+
+	switch (c->op) {
+	case LOCKDEV_SPACE_CREATE:
+		if (c->mode > 0777)
+			return -EINVAL;
+		allowed = 0;
+		break;
+	case LOCKDEV_SPACE_SET:
+		if (c->mode > 0777 && c->mode != LOCKDEV_SPACE_KEEP)
+			return -EINVAL;
+		allowed = both;
+		break;
+	case LOCKDEV_SPACE_REMOVE:
+		allowed = LOCKDEV_SPACE_FORCE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((c->flags & ~allowed) || (c->flags & both) == both)
+		return -EINVAL;
+	return memchr_inv(c->reserved, 0, sizeof(c->reserved)) ? -EINVAL : 0;
+}
+
+static int lockdev_ioc_space(unsigned int cmd, void __user *uarg)
+{
+	u8 name[LOCKDEV_NAME_MAX];
+	struct lockdev_space_ctl c;
+	int ret;
+
+	ret = lockdev_arg_in(&c, sizeof(c), LOCKDEV_SPACE_CTL_SIZE_VER0, cmd,
+			     uarg);
+	if (!ret)
+		ret = ld_space_ctl_check(&c);
+	if (!ret)
+		ret = ld_copy_name(name, c.name, c.name_len);
+	if (ret)
+		return ret;
+	return ld_space_ctl(name, c.name_len, &c);
+}
+
+/* Calls that fail with EIDRM once the session's lockspace was removed. */
+static bool ld_ioc_in_space(unsigned int nr)
+{
+	return nr == _IOC_NR(LOCKDEV_IOC_LOCK) ||
+	       nr == _IOC_NR(LOCKDEV_IOC_LOCK_SET) ||
+	       nr == _IOC_NR(LOCKDEV_IOC_CONVERT) ||
+	       nr == _IOC_NR(LOCKDEV_IOC_CONSISTENT) ||
+	       nr == _IOC_NR(LOCKDEV_IOC_QUERY);
+}
+
 /**
  * lockdev_ioctl() - the device's unlocked_ioctl
  * @file: the session's file
@@ -594,6 +650,8 @@ long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (_IOC_TYPE(cmd) != LOCKDEV_IOC_MAGIC ||
 	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 		return -ENOTTY;
+	if (ld_ioc_in_space(_IOC_NR(cmd)) && ld_session_removed(sess))
+		return -EIDRM;
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(LOCKDEV_IOC_VERSION):
@@ -620,6 +678,8 @@ long lockdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return lockdev_ioc_lock_set(sess, cmd, uarg);
 	case _IOC_NR(LOCKDEV_IOC_DEADLOCK):
 		return lockdev_ioc_deadlock(sess, cmd, uarg);
+	case _IOC_NR(LOCKDEV_IOC_SPACE):
+		return lockdev_ioc_space(cmd, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -7,10 +7,11 @@
  *
  * Lock                 Protects                       Taken under it
  * -------------------  -----------------------------  ---------------------
- * ld_space.graph_mutex changes to the waiters of the  ld_lock.lock
- *   mutex, one per     lockspace's locks, and the
- *   lockspace          wait-for graph walks over them
- *                      (graph.c)
+ * ld_space.graph_mutex changes to the waiters of the  ld_lock.lock,
+ *   mutex, one per     lockspace's locks, and the      ld_space.lru_lock
+ *   lockspace          wait-for graph walks over them  (by the walk of a
+ *                      (graph.c)                       forced removal,
+ *                                                      request.c)
  * ld_session.slot_lock the session's handle slots     ld_lock.lock, by
  *   spinlock, one per  (session.c)                    LIST, the order check
  *   session                                           and the search for an
@@ -48,6 +49,7 @@
  *   ld_space.graph_mutex -> ld_lock.lock -> ld_space.lru_lock
  *                                        -> ld_session.lock
  *                                        -> ld_events' lock
+ *   ld_space.graph_mutex -> ld_space.lru_lock
  *   ld_session.slot_lock -> ld_lock.lock -> (as above)
  *   ld_spaces_mutex -> ld_users_mutex
  *   ld_class_mutex -> ld_events' lock

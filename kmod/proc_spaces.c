@@ -84,6 +84,14 @@ static void ld_spaces_stop(struct seq_file *m, void *v)
 {
 }
 
+/* The state column: persistent, removed or transient. */
+static const char *ld_space_state(const struct ld_space *space)
+{
+	if (READ_ONCE(space->removed))
+		return "removed";
+	return READ_ONCE(space->persistent) ? "persistent" : "transient";
+}
+
 static int ld_spaces_show(struct seq_file *m, void *v)
 {
 	struct ld_space *space = v;
@@ -92,18 +100,18 @@ static int ld_spaces_show(struct seq_file *m, void *v)
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# lockdev spaces %d\n",
 			   LOCKDEV_PROC_SPACES_VERSION);
-		seq_puts(m, "# lockspace uid gid mode sessions locks idle\n");
+		seq_puts(m, "# lockspace uid gid mode sessions locks idle state\n");
 		return 0;
 	}
 	spin_lock(&space->lru_lock);
 	idle = space->nr_idle;
 	spin_unlock(&space->lru_lock);
 	ld_space_show_name(m, space);
-	seq_printf(m, " %u %u %04o %d %d %u\n",
-		   from_kuid_munged(seq_user_ns(m), space->uid),
-		   from_kgid_munged(seq_user_ns(m), space->gid),
-		   space->mode, atomic_read(&space->sessions),
-		   atomic_read(&space->locks), idle);
+	seq_printf(m, " %u %u %04o %d %d %u %s\n",
+		   from_kuid_munged(seq_user_ns(m), READ_ONCE(space->uid)),
+		   from_kgid_munged(seq_user_ns(m), READ_ONCE(space->gid)),
+		   READ_ONCE(space->mode), atomic_read(&space->sessions),
+		   atomic_read(&space->locks), idle, ld_space_state(space));
 	return 0;
 }
 

@@ -790,6 +790,38 @@ static void ld_session_unwait(struct ld_session *sess, struct ld_req *req)
 }
 
 /**
+ * ld_lock_space_abort() - end every wait in a lockspace removed by force
+ * @space: the lockspace, referenced and marked removed
+ *
+ * Every request waiting for a lock of it ends with -EIDRM, granting
+ * nothing. It runs under the lockspace's graph mutex, under which
+ * ld_enqueue() checks the mark, so no request waits in it afterwards.
+ *
+ * Context: may sleep. Linear in the lockspace's locks.
+ */
+void ld_lock_space_abort(struct ld_space *space)
+{
+	struct ld_walk_pos w = {};
+	struct ld_wait *ww;
+	struct ld_lock *lk;
+	bool over = false;
+
+	mutex_lock(&space->graph_mutex);
+	while ((lk = ld_walk_next(space, &w, false))) {
+		spin_lock(&lk->lock);
+		while ((ww = list_first_entry_or_null(&lk->waiters,
+						      struct ld_wait, wnode)))
+			over |= ld_wait_abort(ww->req, -EIDRM);
+		spin_unlock(&lk->lock);
+		ld_lock_put(lk);
+		cond_resched();
+	}
+	ld_walk_end(space, &w);
+	mutex_unlock(&space->graph_mutex);
+	ld_space_trim_if(space, over);
+}
+
+/**
  * ld_lock_session_release() - end every request of a closing session
  * @sess: the session, which no file refers to any more
  *

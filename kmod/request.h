@@ -36,6 +36,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		 u32 *nr);
 void ld_lock_session_release(struct ld_session *sess);
+void ld_lock_space_abort(struct ld_space *space);
 void ld_req_put(struct ld_req *req);
 
 /* The order rule (order.c). */

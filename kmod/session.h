@@ -106,6 +106,15 @@ static inline bool ld_session_may(const struct ld_session *sess,
 	return (READ_ONCE(sess->perms) & need) == need;
 }
 
+/* Was the lockspace @sess is bound to removed by force (LOCKDEV_IOC_SPACE)? */
+static inline bool ld_session_removed(const struct ld_session *sess)
+{
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
+	const struct ld_space *space = smp_load_acquire(&sess->space);
+
+	return space && READ_ONCE(space->removed);
+}
+
 int ld_session_attach(struct ld_session *sess, const u8 *name, u32 len,
 		      u32 flags, umode_t mode);
 void ld_session_post(struct ld_session *sess, struct ld_completion *c);

@@ -19,7 +19,9 @@
 #include <linux/user_namespace.h>
 
 #include "class.h"
+#include "events.h"
 #include "params.h"
+#include "request.h"
 #include "space.h"
 #include "stats.h"
 #include "table.h"
@@ -90,8 +92,9 @@ static bool ld_space_match(const struct ld_space *space,
 			   const struct vfsmount *ipc, bool is_default,
 			   kuid_t uid, const u8 *name, u32 len)
 {
+	lockdep_assert_held(&ld_spaces_mutex);
 	if (space->user_ns != user_ns || space->ipc != ipc ||
-	    space->is_default != is_default)
+	    space->is_default != is_default || space->removed)
 		return false;
 	if (is_default)
 		return uid_eq(space->uid, uid);
@@ -261,11 +264,11 @@ static unsigned int ld_space_perms(const struct ld_space *space,
 				   const struct cred *cred,
 				   const struct ld_viewer *v)
 {
-	unsigned int granted = space->mode;
+	unsigned int granted = READ_ONCE(space->mode);
 
-	if (uid_eq(cred->euid, space->uid))
+	if (uid_eq(cred->euid, READ_ONCE(space->uid)))
 		granted >>= 6;
-	else if (ld_cred_in_group(cred, space->gid))
+	else if (ld_cred_in_group(cred, READ_ONCE(space->gid)))
 		granted >>= 3;
 	granted &= LD_MAY_READ | LD_MAY_WRITE;
 	if (granted != (LD_MAY_READ | LD_MAY_WRITE) &&
@@ -355,6 +358,205 @@ out:
 	return ret;
 }
 
+/* The owner, group and mode a CREATE or SET gives, each if set_ says so. */
+struct ld_space_ids {
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	bool set_uid;
+	bool set_gid;
+	bool set_mode;
+};
+
+/* Decode @c's ids in the caller's user namespace: -EINVAL if unmapped. */
+static int ld_space_ids_get(const struct lockdev_space_ctl *c,
+			    struct ld_space_ids *ids)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	ids->set_uid = c->uid != LOCKDEV_SPACE_KEEP;
+	ids->set_gid = c->gid != LOCKDEV_SPACE_KEEP;
+	ids->set_mode = c->mode != LOCKDEV_SPACE_KEEP;
+	ids->uid = make_kuid(ns, c->uid);
+	ids->gid = make_kgid(ns, c->gid);
+	ids->mode = ids->set_mode ? c->mode : 0;
+	return (ids->set_uid && !uid_valid(ids->uid)) ||
+	       (ids->set_gid && !gid_valid(ids->gid)) ? -EINVAL : 0;
+}
+
+/*
+ * May the caller give @space (NULL for a new one) the owner and group of
+ * @ids? A uid other than its effective one, or a group it is not in, needs
+ * CAP_CHOWN in its user namespace, unless @space has that one already.
+ */
+static bool ld_space_may_chown(const struct ld_space *space,
+			       const struct ld_space_ids *ids)
+{
+	const struct cred *cred = current_cred();
+	bool uid_ok, gid_ok;
+
+	uid_ok = !ids->set_uid || uid_eq(ids->uid, cred->euid) ||
+		 (space && uid_eq(ids->uid, space->uid));
+	gid_ok = !ids->set_gid || ld_cred_in_group(cred, ids->gid) ||
+		 (space && gid_eq(ids->gid, space->gid));
+	return (uid_ok && gid_ok) || ns_capable(current_user_ns(), CAP_CHOWN);
+}
+
+/* May the caller change or remove @space: its owner, or CAP_SYS_ADMIN. */
+static bool ld_space_may_admin(const struct ld_space *space)
+{
+	return uid_eq(current_euid(), space->uid) ||
+	       ns_capable(space->user_ns, CAP_SYS_ADMIN);
+}
+
+static void ld_space_set_ids(struct ld_space *space,
+			     const struct ld_space_ids *ids)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	if (ids->set_uid)
+		WRITE_ONCE(space->uid, ids->uid);
+	if (ids->set_gid)
+		WRITE_ONCE(space->gid, ids->gid);
+	if (ids->set_mode)
+		WRITE_ONCE(space->mode, ids->mode);
+}
+
+/* LOCKDEV_SPACE_CREATE: a new persistent lockspace, its reference its own. */
+static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash,
+			       const struct ld_space_ids *ids)
+{
+	struct ld_space *space;
+	int ret = 0;
+
+	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN) ||
+	    !ld_space_may_chown(NULL, ids))
+		return -EPERM;
+	mutex_lock(&ld_spaces_mutex);
+	space = ld_space_find(hash, current_user_ns(), ld_current_ipc(), false,
+			      GLOBAL_ROOT_UID, name, len);
+	if (space) {
+		mutex_unlock(&ld_spaces_mutex);
+		ld_space_put(space);
+		return -EEXIST;
+	}
+	space = ld_space_create(current_cred(), name, len, ids->mode, hash,
+				&ret);
+	if (space) {
+		ld_space_set_ids(space, ids);
+		space->persistent = true;
+	}
+	mutex_unlock(&ld_spaces_mutex);
+	/* Without a session, only the collector sees its namespaces go. */
+	if (space)
+		queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
+	return ret;
+}
+
+/* LOCKDEV_SPACE_SET under ld_spaces_mutex; *@unpersist if it stopped being. */
+static int ld_space_ctl_set(struct ld_space *space, u32 flags,
+			    const struct ld_space_ids *ids, bool *unpersist)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	if (!ld_space_may_admin(space) || !ld_space_may_chown(space, ids))
+		return -EPERM;
+	if ((flags & LOCKDEV_SPACE_PERSISTENT) &&
+	    !ns_capable(current_user_ns(), CAP_SYS_ADMIN))
+		return -EPERM;
+	ld_space_set_ids(space, ids);
+	if ((flags & LOCKDEV_SPACE_PERSISTENT) && !space->persistent) {
+		refcount_inc(&space->ref);
+		WRITE_ONCE(space->persistent, true);
+	}
+	if ((flags & LOCKDEV_SPACE_TRANSIENT) && space->persistent) {
+		WRITE_ONCE(space->persistent, false);
+		*unpersist = true;
+	}
+	return 0;
+}
+
+/* LOCKDEV_SPACE_REMOVE under ld_spaces_mutex, as ld_space_ctl_set(). */
+static int ld_space_ctl_remove(struct ld_space *space, u32 flags,
+			       bool *unpersist)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	if (!ld_space_may_admin(space))
+		return -EPERM;
+	if (!(flags & LOCKDEV_SPACE_FORCE) && atomic_read(&space->sessions))
+		return -EBUSY;
+	WRITE_ONCE(space->removed, true);
+	if (space->persistent) {
+		WRITE_ONCE(space->persistent, false);
+		*unpersist = true;
+	}
+	return 0;
+}
+
+/*
+ * @space, referenced, is no longer persistent: drop the idle locks it kept
+ * unless a session is attached (the last to leave does), then its own
+ * reference.
+ */
+static void ld_space_unpersist(struct ld_space *space)
+{
+	/* Pairs with atomic_dec_and_test() in ld_space_leave(). */
+	smp_mb();
+	if (!atomic_read(&space->sessions))
+		ld_space_trim(space, 0, false);
+	ld_space_put(space);
+}
+
+/**
+ * ld_space_ctl() - LOCKDEV_IOC_SPACE: create, change or remove a lockspace
+ * @name: its name
+ * @len: the name's length, 1 to LOCKDEV_NAME_MAX
+ * @c: the request, whose op, flags and mode the caller checked
+ *
+ * Context: may sleep.
+ * Return: 0 or a negative errno of the uapi header's list.
+ */
+int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c)
+{
+	struct user_namespace *user_ns = current_user_ns();
+	struct vfsmount *ipc = ld_current_ipc();
+	u32 hash = ld_space_hash(user_ns, ipc, false, GLOBAL_ROOT_UID,
+				 name, len);
+	bool unpersist = false;
+	struct ld_space_ids ids = {};
+	struct ld_space *space;
+	int ret = 0;
+
+	if (c->op != LOCKDEV_SPACE_REMOVE)
+		ret = ld_space_ids_get(c, &ids);
+	if (ret)
+		return ret;
+	if (c->op == LOCKDEV_SPACE_CREATE)
+		return ld_space_ctl_create(name, len, hash, &ids);
+	mutex_lock(&ld_spaces_mutex);
+	space = ld_space_find(hash, user_ns, ipc, false, GLOBAL_ROOT_UID,
+			      name, len);
+	if (!space) {
+		mutex_unlock(&ld_spaces_mutex);
+		return -ENOENT;
+	}
+	if (c->op == LOCKDEV_SPACE_SET)
+		ret = ld_space_ctl_set(space, c->flags, &ids, &unpersist);
+	else
+		ret = ld_space_ctl_remove(space, c->flags, &unpersist);
+	mutex_unlock(&ld_spaces_mutex);
+	if (!ret && c->op == LOCKDEV_SPACE_REMOVE &&
+	    (c->flags & LOCKDEV_SPACE_FORCE)) {
+		ld_lock_space_abort(space);
+		ld_event_space_removed(space);
+	}
+	if (unpersist)
+		ld_space_unpersist(space);
+	/* A removed lockspace's owner-died locks go at once. */
+	if (!ret && c->op == LOCKDEV_SPACE_REMOVE)
+		mod_delayed_work(system_wq, &ld_space_gc, 0);
+	ld_space_put(space);
+	return ret;
+}
+
 /**
  * ld_space_get() - take another reference to a lockspace
  * @space: the lockspace, already referenced by the caller
@@ -379,11 +581,12 @@ void ld_space_put(struct ld_space *space)
 	mutex_unlock(&ld_spaces_mutex);
 	ld_stat_dec(spaces);
 	ld_stat_add(memory, -(long)ksize(space));
+	/* Before the creator goes: its uid names the classes' budget. */
+	ld_class_space_free(space);
 	if (space->creator) {
 		atomic_dec(&space->creator->spaces);
 		ld_user_put(space->creator);
 	}
-	ld_class_space_free(space);
 	mutex_destroy(&space->graph_mutex);
 	mntput(space->ipc);
 	kfree(space);
@@ -512,36 +715,41 @@ void ld_space_enter(struct ld_space *space)
  * ld_space_leave() - a session bound to a lockspace goes
  * @space: the lockspace, still referenced by the session
  *
- * The last session to go drops the lockspace's idle locks, which live as
- * long as it does. The lockspace may now be kept only by owner-died locks:
- * have the collector look at it.
+ * The last session to go drops the idle locks of a lockspace that is not
+ * persistent, which live as long as it does. The lockspace may now be kept
+ * only by owner-died locks, or be persistent: have the collector look at it.
  *
  * Context: may sleep.
  */
 void ld_space_leave(struct ld_space *space)
 {
+	/* Fully ordered: pairs with the barrier of ld_space_unpersist(). */
 	if (!atomic_dec_and_test(&space->sessions))
 		return;
-	ld_space_trim(space, 0, false);
+	if (!READ_ONCE(space->persistent))
+		ld_space_trim(space, 0, false);
 	queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
 }
 
 /*
- * Can a session still reach @space? Not once its IPC namespace went, nor
+ * Can a session still reach @space? Not once it was removed, nor once its
+ * IPC namespace went, nor
  * once nothing but lockdev's one reference (struct ld_userns) holds its
  * user namespace: no task can be in that namespace again.
  */
 static bool ld_space_reachable(const struct ld_space *space)
 {
-	return ld_ipc_alive(space->ipc) &&
+	return !space->removed && ld_ipc_alive(space->ipc) &&
 	       refcount_read(&space->user_ns->ns.count) > 1;
 }
 
 /*
- * The collector: every lockspace with no session attached is kept only by
- * its locks, and those are owner-died locks. Once nobody can attach to it
- * again they can never be told or cleared, so they are dropped, and the
- * lockspace with them. Runs while such lockspaces exist; its cost is linear
+ * The collector: every lockspace with no session attached is persistent or
+ * kept only by its locks, and those are owner-died locks. Once nobody can
+ * attach to it again they can never be told or cleared, so they are
+ * dropped, and the lockspace with them: a persistent one gives up its own
+ * reference, which the collector takes over. Runs while such lockspaces
+ * exist; its cost is linear
  * in the number of lockspaces, in a work item, with no lock held across
  * lockspaces but the table's mutex.
  */
@@ -559,10 +767,16 @@ static void ld_space_gc_fn(struct work_struct *work)
 			again = true;
 			continue;
 		}
-		if (!dead && refcount_inc_not_zero(&space->ref))
-			dead = space;
-		else
+		if (dead) {
 			again = true;
+		} else if (space->persistent) {
+			WRITE_ONCE(space->persistent, false);
+			dead = space;
+		} else if (refcount_inc_not_zero(&space->ref)) {
+			dead = space;
+		} else {
+			again = true;
+		}
 	}
 	mutex_unlock(&ld_spaces_mutex);
 	if (dead) {
@@ -574,12 +788,35 @@ static void ld_space_gc_fn(struct work_struct *work)
 				   dead ? 0 : LD_SPACE_GC_PERIOD);
 }
 
+/* A persistent lockspace, whose own reference the caller takes over. */
+static struct ld_space *ld_space_unpersist_any(void)
+{
+	struct ld_space *space, *found = NULL;
+	int bkt;
+
+	mutex_lock(&ld_spaces_mutex);
+	hash_for_each(ld_spaces, bkt, space, node)
+		if (space->persistent)
+			found = space;
+	if (found)
+		WRITE_ONCE(found->persistent, false);
+	mutex_unlock(&ld_spaces_mutex);
+	return found;
+}
+
 /**
- * ld_space_exit() - stop the collector at unload
+ * ld_space_exit() - stop the collector at unload, and drop the persistent
+ * lockspaces with their idle locks (owner-died ones go with the table)
  */
 void ld_space_exit(void)
 {
+	struct ld_space *space;
+
 	cancel_delayed_work_sync(&ld_space_gc);
+	while ((space = ld_space_unpersist_any())) {
+		ld_space_trim(space, 0, false);
+		ld_space_put(space);
+	}
 }
 
 /**

@@ -20,6 +20,7 @@
 struct cred;
 struct file;
 struct ld_user;
+struct lockdev_space_ctl;
 struct pid_namespace;
 struct seq_file;
 struct user_namespace;
@@ -28,7 +29,8 @@ struct vfsmount;
 /*
  * struct ld_space - a lockspace
  * @node: in the lockspaces table, under ld_spaces_mutex.
- * @ref: attached sessions plus existing locks; the last put frees it.
+ * @ref: attached sessions plus existing locks, plus one while @persistent;
+ *	the last put frees it.
  * @user_ns: the user namespace it lives in; space.c holds one reference
  *	for all the lockspaces of a namespace.
  * @ipc: the IPC namespace it lives in, by its mqueue mount (space.c); a
@@ -37,7 +39,12 @@ struct vfsmount;
  * @gid: owner's group.
  * @mode: permission bits.
  * @is_default: a uid's default lockspace, which has no name.
- * @creator: the user charged for it; a reference is held.
+ * @persistent: it holds a reference of its own (LOCKDEV_IOC_SPACE), so it
+ *	stays with no session attached, idle locks and classes too.
+ * @removed: out of its namespace (LOCKDEV_IOC_SPACE): no lookup finds it,
+ *	and no request waits in it once marked (ld_lock_space_abort()).
+ * @creator: the user charged for it, and whose budgets its classes use; a
+ *	reference is held.
  * @sessions: sessions bound to it. Atomic.
  * @locks: locks that exist in it, for its limit. Atomic.
  * @classes: its lock classes, struct ld_class.snode. ld_class_mutex.
@@ -59,8 +66,12 @@ struct vfsmount;
  * @name: the name, not NUL-terminated.
  *
  * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
- * @graph_mutex and @graph_walk is immutable once the lockspace is in the
- * table.
+ * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent and @removed is
+ * immutable once the lockspace is in the table. Those five of a named
+ * lockspace are written under ld_spaces_mutex with WRITE_ONCE() and read
+ * under it, or with READ_ONCE() without it, each on its own (a reader
+ * without the mutex may see some of one LOCKDEV_IOC_SPACE's changes before
+ * the others); a default lockspace's never change.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -71,6 +82,8 @@ struct ld_space {
 	kgid_t gid;
 	umode_t mode;
 	bool is_default;
+	bool persistent;
+	bool removed;
 	struct ld_user *creator;
 	atomic_t sessions;
 	atomic_t locks;
@@ -96,6 +109,7 @@ struct ld_space {
 int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		    struct ld_space **spacep, unsigned int *permsp);
 int ld_space_default(const struct cred *cred, struct ld_space **spacep);
+int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c);
 void ld_space_get(struct ld_space *space);
 void ld_space_put(struct ld_space *space);
 void ld_space_enter(struct ld_space *space);

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <lockdev/uapi.h>
 
 #ifdef __cplusplus
@@ -170,6 +171,18 @@ int lockdev_list(struct lockdev *ld, struct lockdev_held *held,
 int lockdev_deadlock(struct lockdev *ld, struct lockdev_deadlock_info *info,
 		     struct lockdev_cycle_member *members, unsigned int nr);
 const char *lockdev_strerror(int err, unsigned int result);
+
+/*
+ * Lockspaces an administrator creates (lockdev_space_create(3)): mode,
+ * uid and gid LOCKDEV_SPACE_KEEP ((uid_t)-1 for ids) keep a field, or take
+ * the caller's; flags are LOCKDEV_SPACE_PERSISTENT, _TRANSIENT (set) and
+ * LOCKDEV_SPACE_FORCE (remove).
+ */
+int lockdev_space_create(const char *space, unsigned int mode, uid_t uid,
+			 gid_t gid);
+int lockdev_space_set(const char *space, unsigned int mode, uid_t uid,
+		      gid_t gid, unsigned int flags);
+int lockdev_space_remove(const char *space, unsigned int flags);
 
 /* Names of LOCKDEV_MODE_* and LOCKDEV_STATE_*; NULL for other values. */
 const char *lockdev_mode_name(unsigned int mode);

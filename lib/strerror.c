@@ -46,6 +46,8 @@ LOCKDEV_API const char *lockdev_strerror(int err, unsigned int result)
 		return "the user's limit of locks, waiters, sessions or lockspaces is reached";
 	case ENAMETOOLONG:
 		return "the name is longer than 255 bytes";
+	case EIDRM:
+		return "the session's lockspace was removed";
 	case ENOTTY:
 		return "the module does not implement this call";
 	case ENOENT:

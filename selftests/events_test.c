@@ -263,6 +263,32 @@ TEST_F(ev, owner_died)
 	EXPECT_EQ(0, unlock_handle(self->fd, l.handle));
 }
 
+/*
+ * A forced removal: one SPACE_REMOVED event with the lockspace only; a
+ * removal without sessions, not forced, sends none.
+ */
+TEST_F(ev, space_removed)
+{
+	struct lockdev_event e;
+	struct lockdev *ld;
+	char n[64];
+
+	snprintf(n, sizeof(n), "ev-removed-%d", (int)getpid());
+	ASSERT_EQ(0, lockdev_space_create(n, 0600, (uid_t)-1, (gid_t)-1));
+	ASSERT_EQ(0, lockdev_open_space(&ld, n, 0, LOCKDEV_OPEN_NOCREATE));
+	ASSERT_EQ(0, lockdev_space_remove(n, LOCKDEV_SPACE_FORCE));
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_SPACE_REMOVED, e.kind);
+	EXPECT_STREQ(n, e.lockspace);
+	EXPECT_EQ(0, e.name_len);
+	EXPECT_EQ(0, e.pid);
+	lockdev_close(ld);
+
+	ASSERT_EQ(0, lockdev_space_create(n, 0600, (uid_t)-1, (gid_t)-1));
+	ASSERT_EQ(0, lockdev_space_remove(n, 0));
+	EXPECT_EQ(-ETIMEDOUT, next_event(self->mon, &e, 500));
+}
+
 /* Held past the threshold: one HELD_LONG event, not repeated. */
 TEST_F(ev, held_long)
 {

@@ -462,6 +462,32 @@ TEST_F_TIMEOUT(cli, spaces, CLI_TIMEOUT)
 	lockdev_close(b);
 }
 
+/* lockdev space: create, set and remove, with their exit codes. */
+TEST_F(cli, space)
+{
+	struct lockdev *a;
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s-admin", self->space);
+	EXPECT_EQ(0, sh("$LOCKDEV space create %s --mode 0640 --group 0",
+			name));
+	EXPECT_EQ(65, sh("$LOCKDEV space create %s 2>/dev/null", name));
+	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0640 0 0 0 persistent' /proc/lockdev/spaces",
+			name));
+	EXPECT_EQ(0, sh("$LOCKDEV space set %s --mode 0600", name));
+	EXPECT_EQ(0, sh("$LOCKDEV spaces -S %s -o MODE,STATE --noheadings --raw | grep -qx '0600 persistent'",
+			name));
+	ASSERT_EQ(0, lockdev_open_space(&a, name, 0, LOCKDEV_OPEN_NOCREATE));
+	EXPECT_EQ(1, sh("$LOCKDEV space remove %s 2>/dev/null", name));
+	EXPECT_EQ(0, sh("$LOCKDEV space remove %s --force", name));
+	EXPECT_EQ(-EIDRM, lockdev_lock(a, "x", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	lockdev_close(a);
+	EXPECT_EQ(66, sh("$LOCKDEV space remove %s 2>/dev/null", name));
+	EXPECT_EQ(64, sh("$LOCKDEV space remove %s --mode 0600 2>/dev/null",
+			 name));
+	EXPECT_EQ(64, sh("$LOCKDEV space grow %s 2>/dev/null", name));
+}
+
 /*
  * Every JSON output parses, and names whose bytes are not UTF-8 round-trip:
  * NAME as a string (control bytes as JSON escapes), NAME_hex when the

@@ -23,13 +23,14 @@
 #define SPACES		"/proc/lockdev/spaces"
 #define UID_READER	3011
 #define UID_MEMBER	3012
-#define HEADER		"# lockdev spaces 1\n" \
-			"# lockspace uid gid mode sessions locks idle\n"
+#define HEADER		"# lockdev spaces 2\n" \
+			"# lockspace uid gid mode sessions locks idle state\n"
 
 /* One line of the file, its name as the file escapes it. */
 struct sline {
 	char name[4 * LOCKDEV_NAME_MAX + 1];
 	unsigned int uid, gid, mode, sessions, locks, idle;
+	char state[16];
 };
 
 static int attach(int fd, const char *name, __u32 mode)
@@ -58,10 +59,10 @@ static int find_space(const char *text, const char *esc, struct sline *s)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
 			continue;
-		n = sscanf(line, "%1020s %u %u %o %u %u %u", s->name, &s->uid,
-			   &s->gid, &s->mode, &s->sessions, &s->locks,
-			   &s->idle);
-		if (n != 7)
+		n = sscanf(line, "%1020s %u %u %o %u %u %u %15s", s->name,
+			   &s->uid, &s->gid, &s->mode, &s->sessions, &s->locks,
+			   &s->idle, s->state);
+		if (n != 8)
 			ret = -1;
 		else if (!strcmp(s->name, esc))
 			ret = 1;
@@ -105,6 +106,7 @@ TEST(counts)
 	EXPECT_EQ(1, s.sessions);
 	EXPECT_EQ(0, s.locks);
 	EXPECT_EQ(0, s.idle);
+	EXPECT_STREQ("transient", s.state);
 
 	ASSERT_EQ(0, attach(b, name, 0600));
 	ASSERT_EQ(0, lock_str(a, "held", LOCKDEV_MODE_SHARED));

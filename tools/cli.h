@@ -92,6 +92,7 @@ int proc_table_json(const char *file, bool (*keep)(const struct fields *fs,
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_spaces(int argc, char **argv);
+int cmd_space(int argc, char **argv);
 int cmd_order(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_deadlocks(int argc, char **argv);

@@ -18,6 +18,7 @@ static const char *const event_names[] = {
 	[LOCKDEV_EVENT_OWNER_DIED] = "owner-died",
 	[LOCKDEV_EVENT_HELD_LONG] = "held-long",
 	[LOCKDEV_EVENT_WAITED_LONG] = "waited-long",
+	[LOCKDEV_EVENT_SPACE_REMOVED] = "space-removed",
 };
 
 static const char *event_str(uint32_t kind)
@@ -95,7 +96,7 @@ static void monitor_text(const struct lockdev_event *e, const char *when)
 	} else if (e->kind == LOCKDEV_EVENT_INVERSION) {
 		for (i = 0; i < e->nr_edges; i++)
 			edge_text(&e->edges[i], !i);
-	} else {
+	} else if (e->kind != LOCKDEV_EVENT_SPACE_REMOVED) {
 		putchar(' ');
 		print_escaped(e->name, e->name_len);
 		printf(" %s pid %u (%.16s)", mode_str(e->mode), e->pid, e->comm);
@@ -164,7 +165,7 @@ static void monitor_json(const struct lockdev_event *e, const char *when)
 		for (i = 0; i < e->nr_edges; i++)
 			edge_json(&e->edges[i], !i);
 		putchar(']');
-	} else {
+	} else if (e->kind != LOCKDEV_EVENT_SPACE_REMOVED) {
 		fputs(", ", stdout);
 		json_name(stdout, "name", e->name, e->name_len);
 		printf(", \"mode\": \"%s\", \"pid\": %u, ", mode_str(e->mode),

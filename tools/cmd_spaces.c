@@ -2,7 +2,8 @@
 /*
  * lockdev spaces: the lockspaces the caller may see, from
  * /proc/lockdev/spaces: owner, group, permission bits, sessions attached,
- * locks in use and idle locks; as a table (-o, --noheadings, --raw) or JSON.
+ * locks in use, idle locks and whether it is persistent; as a table (-o,
+ * --noheadings, --raw) or JSON.
  */
 #include <getopt.h>
 #include <grp.h>
@@ -13,7 +14,8 @@
 #include "cli.h"
 #include "table.h"
 
-enum { P_SPACE, P_OWNER, P_GROUP, P_MODE, P_SESSIONS, P_LOCKS, P_IDLE, P_NR };
+enum { P_SPACE, P_OWNER, P_GROUP, P_MODE, P_SESSIONS, P_LOCKS, P_IDLE,
+	P_STATE, P_NR };
 
 static const struct col space_cols[P_NR] = {
 	[P_SPACE] = { "LOCKSPACE", "name (~UID: a uid's default one)", false, true },
@@ -23,11 +25,12 @@ static const struct col space_cols[P_NR] = {
 	[P_SESSIONS] = { "SESSIONS", "sessions attached", true, true },
 	[P_LOCKS] = { "LOCKS", "locks held, awaited or owner-died", true, true },
 	[P_IDLE] = { "IDLE", "idle locks kept", true, true },
+	[P_STATE] = { "STATE", "persistent, removed or transient", false, false },
 };
 
 /* Fields of a line of /proc/lockdev/spaces. */
 enum { F_SPACE, F_UID, F_GID, F_MODE, F_SESSIONS, F_LOCKS, F_IDLE,
-	F_FIELDS };
+	F_FIELDS, F_STATE = F_FIELDS };
 
 static int owner_cell(struct table *t, int col, const char *id, bool group)
 {
@@ -63,6 +66,7 @@ static int number_cell(struct table *t, int col, const char *key,
 
 static int space_row(struct table *t, const struct fields *fs)
 {
+	const char *state;
 	int ret = table_row(t);
 
 	if (ret)
@@ -75,7 +79,11 @@ static int space_row(struct table *t, const struct fields *fs)
 	ret = ret ?: table_cell(t, P_MODE, fs->f[F_MODE]);
 	ret = ret ?: number_cell(t, P_SESSIONS, "sessions", fs->f[F_SESSIONS]);
 	ret = ret ?: number_cell(t, P_LOCKS, "locks", fs->f[F_LOCKS]);
-	return ret ?: number_cell(t, P_IDLE, "idle", fs->f[F_IDLE]);
+	ret = ret ?: number_cell(t, P_IDLE, "idle", fs->f[F_IDLE]);
+	/* Format 1 (a module before LOCKDEV_IOC_SPACE) has no state. */
+	state = fs->n > F_STATE ? fs->f[F_STATE] : "transient";
+	fprintf(table_json(t), "\"state\": \"%.12s\"", state);
+	return ret ?: table_cell(t, P_STATE, state);
 }
 
 static int spaces_show(struct table *t, const char *space)

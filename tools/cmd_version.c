@@ -10,7 +10,7 @@
 
 static const char *const feature_names[] = {
 	"lock", "async", "lockspace", "owner-died", "order", "lock-set",
-	"deadlock", "learned-order", "events", "resident",
+	"deadlock", "learned-order", "events", "resident", "space-ctl",
 };
 
 #define NR_FEATURES (sizeof(feature_names) / sizeof(feature_names[0]))

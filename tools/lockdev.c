@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
 	{ "run", cmd_run, "run a command under a named lock (the default)" },
 	{ "list", cmd_list, "show holders and waiters (--tree: who blocks whom)" },
 	{ "spaces", cmd_spaces, "show the lockspaces" },
+	{ "space", cmd_space, "create, change or remove a lockspace (admin)" },
 	{ "order", cmd_order, "show the learned lock order and its inversions" },
 	{ "stats", cmd_stats, "show the module's counters (--classes: per class)" },
 	{ "deadlocks", cmd_deadlocks, "show the deadlocks and order violations kept" },

@@ -81,6 +81,12 @@
  * dropped (within about 10 seconds) and the lockspace with them. Default
  * lockspaces count against the uid's lockspace limit as named ones do.
  *
+ * An administrator can also create a lockspace that is persistent
+ * (LOCKDEV_IOC_SPACE): it exists with no session attached, so the order its
+ * classes learned, their lock_stat and its idle locks stay, until it is
+ * removed or its IPC namespace goes (also when nothing but the lockspace
+ * holds its user namespace any more, as above).
+ *
  * Lock and lockspace names are byte strings of 1 to LOCKDEV_NAME_MAX bytes;
  * a NUL byte is an ordinary byte.
  *
@@ -169,6 +175,61 @@
  * a session that never attached to it), ENOENT (it does not exist and
  * NOCREATE was given), EACCES (neither read nor write permission), EDQUOT
  * (the per-uid lockspace limit), ENOMEM, EFAULT.
+ *
+ * LOCKDEV_IOC_SPACE (struct lockdev_space_ctl)
+ * --------------------------------------------
+ * Creates, changes or removes the named lockspace called name in the
+ * caller's IPC and user namespaces, as ATTACH names it; it works on every
+ * session, attached or not, and does not attach it. op is one of:
+ *
+ *  LOCKDEV_SPACE_CREATE  creates a persistent lockspace with the permission
+ *                        bits mode (at most 0777), owned by uid and gid (as
+ *                        the caller's user namespace sees them; each
+ *                        LOCKDEV_SPACE_KEEP for the caller's effective uid
+ *                        or gid). It needs CAP_SYS_ADMIN in the caller's
+ *                        user namespace (EPERM), and counts against the
+ *                        caller's lockspace limit as ATTACH's do (EDQUOT).
+ *                        flags must be 0. EEXIST if it exists.
+ *  LOCKDEV_SPACE_SET     sets mode, uid and gid, each unless it is
+ *                        LOCKDEV_SPACE_KEEP. With LOCKDEV_SPACE_PERSISTENT
+ *                        in flags the lockspace becomes persistent, which
+ *                        needs CAP_SYS_ADMIN in the caller's user namespace
+ *                        (EPERM); with LOCKDEV_SPACE_TRANSIENT it no
+ *                        longer is, and ceases as any lockspace does (its
+ *                        idle locks go when no session is attached). The
+ *                        new permissions apply to sessions that attach
+ *                        later; attached ones keep theirs.
+ *  LOCKDEV_SPACE_REMOVE  takes the lockspace out of its namespace: a later
+ *                        ATTACH of the name creates a new, empty lockspace.
+ *                        It fails with EBUSY while a session is attached,
+ *                        unless flags has LOCKDEV_SPACE_FORCE; mode, uid
+ *                        and gid are ignored. The removed lockspace ceases
+ *                        when its last session goes, with its idle locks
+ *                        (its owner-died ones within about 10 seconds).
+ *
+ * A uid or gid given to CREATE or SET must map into the caller's user
+ * namespace (EINVAL); one other than the caller's effective uid, or a group
+ * the caller is not in, needs CAP_CHOWN in that namespace (EPERM), unless
+ * SET leaves it as it is. SET and REMOVE need the caller's effective uid to
+ * be the owner, or CAP_SYS_ADMIN in the lockspace's user namespace (EPERM).
+ * A default lockspace cannot be named, so cannot be changed.
+ *
+ * Forced removal: every request waiting for a lock of the lockspace (a
+ * blocking LOCK, CONVERT or LOCK_SET, an asynchronous LOCK) ends with
+ * EIDRM (an upgrade stays held in its old mode; an asynchronous request
+ * posts its completion with result -EIDRM), and from then on LOCK,
+ * LOCK_SET, CONVERT, CONSISTENT and QUERY of every session attached to it
+ * fail with EIDRM, whatever their arguments. UNLOCK, CANCEL, LIST,
+ * DEADLOCK, SET_ORDER, read(), poll() and close() work as before, so a
+ * session can still release what it holds. A call already past its check
+ * when the lockspace was removed may still be granted without waiting.
+ * An event LOCKDEV_EVENT_SPACE_REMOVED is sent.
+ *
+ * Errors: EINVAL (unknown op, flags the op does not take, PERSISTENT with
+ * TRANSIENT, reserved not zero, mode above 0777 and not KEEP for SET,
+ * name_len 0, a uid or gid that does not map), ENAMETOOLONG, ENOENT (no
+ * lockspace of that name: SET, REMOVE), EEXIST (CREATE), EPERM, EBUSY,
+ * EDQUOT, ENOMEM, EFAULT.
  *
  * LOCKDEV_IOC_LOCK (struct lockdev_lock)
  * --------------------------------------
@@ -396,14 +457,16 @@
  * one line per lockspace the reader could see in /proc/lockdev/locks,
  * fields separated by one space:
  *
- *   lockspace uid gid mode sessions locks idle
+ *   lockspace uid gid mode sessions locks idle state
  *
  * lockspace is the name as /proc/lockdev/locks shows it ("~UID" for a uid's
  * default lockspace); uid and gid are its owner's, as the reader's user
  * namespace sees them (the overflow uid or gid if it cannot); mode is its
  * permission bits, four octal digits; sessions counts the sessions
  * attached to it; locks its locks that are held, awaited or owner-died;
- * idle its idle locks kept resident. A lockspace is listed once per read of
+ * idle its idle locks kept resident; state is persistent (LOCKDEV_IOC_SPACE),
+ * removed (by LOCKDEV_IOC_SPACE, while sessions or locks keep it) or
+ * transient (every other one). A lockspace is listed once per read of
  * the file from its start, however the table changes meanwhile.
  *
  * /proc/lockdev/stats
@@ -585,6 +648,9 @@
  *                             NAME, MODE, STATE, LEVEL, SESSION, PID, COMM
  *                             and AGE_NS, how long so far. Each holding and
  *                             each wait is reported at most once.
+ *  LOCKDEV_EVENT_SPACE_REMOVED the lockspace was removed with
+ *                             LOCKDEV_SPACE_FORCE (LOCKDEV_IOC_SPACE): no
+ *                             attribute but the two above.
  *
  * Events are queued without sleeping and sent from a work item; while
  * LOCKDEV_EVENTS_QUEUED are waiting, further events are dropped and counted
@@ -667,7 +733,7 @@
 #define LOCKDEV_PROC_DEADLOCKS_VERSION	1
 #define LOCKDEV_PROC_ORDER_VERSION	1
 #define LOCKDEV_PROC_LOCK_STAT_VERSION	1
-#define LOCKDEV_PROC_SPACES_VERSION	1
+#define LOCKDEV_PROC_SPACES_VERSION	2
 
 /* Longest lock or lockspace name, in bytes. */
 #define LOCKDEV_NAME_MAX		255
@@ -686,6 +752,7 @@
 #define LOCKDEV_FEATURE_LEARNED_ORDER	((__u64)1 << 7)	/* classes, order, lock_stat */
 #define LOCKDEV_FEATURE_EVENTS		((__u64)1 << 8)	/* the netlink family */
 #define LOCKDEV_FEATURE_RESIDENT	((__u64)1 << 9)	/* resident locks, NONE, values */
+#define LOCKDEV_FEATURE_SPACE_CTL	((__u64)1 << 10)	/* SPACE, persistent */
 #define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
 					 LOCKDEV_FEATURE_ASYNC | \
 					 LOCKDEV_FEATURE_LOCKSPACE | \
@@ -695,7 +762,8 @@
 					 LOCKDEV_FEATURE_DEADLOCK | \
 					 LOCKDEV_FEATURE_LEARNED_ORDER | \
 					 LOCKDEV_FEATURE_EVENTS | \
-					 LOCKDEV_FEATURE_RESIDENT)
+					 LOCKDEV_FEATURE_RESIDENT | \
+					 LOCKDEV_FEATURE_SPACE_CTL)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -735,6 +803,35 @@ struct lockdev_attach {
 };
 
 #define LOCKDEV_ATTACH_SIZE_VER0	24
+
+/* lockdev_space_ctl.op. */
+#define LOCKDEV_SPACE_CREATE		1
+#define LOCKDEV_SPACE_SET		2
+#define LOCKDEV_SPACE_REMOVE		3
+
+/* Bits of lockdev_space_ctl.flags. */
+#define LOCKDEV_SPACE_PERSISTENT	0x1U	/* SET: make it persistent */
+#define LOCKDEV_SPACE_TRANSIENT		0x2U	/* SET: no longer persistent */
+#define LOCKDEV_SPACE_FORCE		0x4U	/* REMOVE: though attached */
+#define LOCKDEV_SPACE_FLAGS_ALL		(LOCKDEV_SPACE_PERSISTENT | \
+					 LOCKDEV_SPACE_TRANSIENT | \
+					 LOCKDEV_SPACE_FORCE)
+
+/* lockdev_space_ctl.mode, uid or gid: keep it (SET), the caller's (CREATE). */
+#define LOCKDEV_SPACE_KEEP		0xffffffffU
+
+struct lockdev_space_ctl {
+	__u64 name;
+	__u32 name_len;
+	__u32 op;
+	__u32 flags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u64 reserved[2];
+};
+
+#define LOCKDEV_SPACE_CTL_SIZE_VER0	48
 
 /* Bits of lockdev_lock.flags and lockdev_convert.flags. */
 #define LOCKDEV_LOCK_NONBLOCK		0x1U
@@ -994,6 +1091,7 @@ struct lockdev_completion {
 #define LOCKDEV_IOC_SET_ORDER	_IOWR(LOCKDEV_IOC_MAGIC, 0x09, struct lockdev_order)
 #define LOCKDEV_IOC_LOCK_SET	_IOWR(LOCKDEV_IOC_MAGIC, 0x0a, struct lockdev_lock_set)
 #define LOCKDEV_IOC_DEADLOCK	_IOWR(LOCKDEV_IOC_MAGIC, 0x0b, struct lockdev_deadlock)
+#define LOCKDEV_IOC_SPACE	_IOWR(LOCKDEV_IOC_MAGIC, 0x0c, struct lockdev_space_ctl)
 
 /* Generic netlink: the family, its multicast group and its commands. */
 #define LOCKDEV_GENL_NAME		"lockdev"
@@ -1028,6 +1126,7 @@ enum lockdev_genl_cmd {
 #define LOCKDEV_EVENT_OWNER_DIED	4
 #define LOCKDEV_EVENT_HELD_LONG		5
 #define LOCKDEV_EVENT_WAITED_LONG	6
+#define LOCKDEV_EVENT_SPACE_REMOVED	7
 
 enum lockdev_genl_attr {
 	LOCKDEV_A_UNSPEC,
