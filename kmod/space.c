@@ -748,10 +748,12 @@ static bool ld_space_reachable(const struct ld_space *space)
  * kept only by its locks, and those are owner-died locks. Once nobody can
  * attach to it again they can never be told or cleared, so they are
  * dropped, and the lockspace with them: a persistent one gives up its own
- * reference, which the collector takes over. Runs while such lockspaces
- * exist; its cost is linear
- * in the number of lockspaces, in a work item, with no lock held across
- * lockspaces but the table's mutex.
+ * reference, which the collector takes over. A lockspace it reaped may
+ * stay until its last reference goes (a kept report's); it is not looked at
+ * again, so that it neither stalls the collection of the others nor keeps
+ * the collector running. Runs while such lockspaces exist; its cost is
+ * linear in the number of lockspaces, in a work item, with no lock held
+ * across lockspaces but the table's mutex.
  */
 static void ld_space_gc_fn(struct work_struct *work)
 {
@@ -761,7 +763,7 @@ static void ld_space_gc_fn(struct work_struct *work)
 
 	mutex_lock(&ld_spaces_mutex);
 	hash_for_each(ld_spaces, bkt, space, node) {
-		if (atomic_read(&space->sessions))
+		if (space->reaped || atomic_read(&space->sessions))
 			continue;
 		if (ld_space_reachable(space)) {
 			again = true;
@@ -769,14 +771,19 @@ static void ld_space_gc_fn(struct work_struct *work)
 		}
 		if (dead) {
 			again = true;
-		} else if (space->persistent) {
+			continue;
+		}
+		if (space->persistent) {
 			WRITE_ONCE(space->persistent, false);
 			dead = space;
 		} else if (refcount_inc_not_zero(&space->ref)) {
 			dead = space;
 		} else {
 			again = true;
+			continue;
 		}
+		/* Nobody attaches to it again: no lock of it comes back. */
+		space->reaped = true;
 	}
 	mutex_unlock(&ld_spaces_mutex);
 	if (dead) {

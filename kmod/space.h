@@ -43,6 +43,9 @@ struct vfsmount;
  *	stays with no session attached, idle locks and classes too.
  * @removed: out of its namespace (LOCKDEV_IOC_SPACE): no lookup finds it,
  *	and no request waits in it once marked (ld_lock_space_abort()).
+ * @reaped: the collector dropped its locks once nobody could attach to it
+ *	any more; it goes with its last reference (a kept report's).
+ *	ld_spaces_mutex.
  * @creator: the user charged for it, and whose budgets its classes use; a
  *	reference is held.
  * @sessions: sessions bound to it. Atomic.
@@ -66,7 +69,8 @@ struct vfsmount;
  * @name: the name, not NUL-terminated.
  *
  * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
- * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent and @removed is
+ * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent, @removed and
+ * @reaped is
  * immutable once the lockspace is in the table. Those five of a named
  * lockspace are written under ld_spaces_mutex with WRITE_ONCE() and read
  * under it, or with READ_ONCE() without it, each on its own (a reader
@@ -84,6 +88,7 @@ struct ld_space {
 	bool is_default;
 	bool persistent;
 	bool removed;
+	bool reaped;
 	struct ld_user *creator;
 	atomic_t sessions;
 	atomic_t locks;

@@ -1390,4 +1390,58 @@ TEST_F_TIMEOUT(deadns, dead_user_namespace_spaces, 90)
 	}
 }
 
+/* Lockspaces of dead namespaces that only a kept report holds. */
+#define ZOMBIES		6
+
+/*
+ * Lockspaces of dead namespaces that kept order reports hold on to (each
+ * broke the order before its namespace went) do not stall the collector:
+ * a dead user namespace's lockspace with an owner-died lock goes as fast
+ * as it would alone, and the held lockspaces stay, with no lock, until
+ * their reports go.
+ */
+TEST_F_TIMEOUT(deadns, kept_reports_do_not_stall, 90)
+{
+	struct lockdev_lock l;
+	long long spaces, locks;
+	char space[64];
+	struct kid k;
+	int i, fd;
+
+	for (i = 0; i <= ZOMBIES; i++) {
+		ASSERT_LE(0, kid_fork(&k));
+		if (k.pid != 0) {
+			EXPECT_EQ(0, kid_reap(&k));
+			continue;
+		}
+		if (enter_user_ns(i < ZOMBIES ? CLONE_NEWIPC : 0))
+			_exit(2);
+		snprintf(space, sizeof(space), "space-zombie-%d-%d", getppid(),
+			 i);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		memset(&l, 0, sizeof(l));
+		l.name = ptr("zombie:a");
+		l.name_len = strlen("zombie:a");
+		l.mode = LOCKDEV_MODE_EXCLUSIVE;
+		l.flags = LOCKDEV_LOCK_NONBLOCK;
+		l.level = 2;
+		EXPECT_EQ(0, ioctl(fd, LOCKDEV_IOC_LOCK, &l));
+		if (i < ZOMBIES) {
+			l.name = ptr("zombie:b");
+			l.level = 1;
+			EXPECT_EQ(-1, ioctl(fd, LOCKDEV_IOC_LOCK, &l));
+			EXPECT_EQ(EDEADLK, errno);
+		}
+		/* Exit holding zombie:a: owner-died. */
+		KID_EXIT();
+	}
+	EXPECT_TRUE(stats_down_to(self->spaces + ZOMBIES, self->locks, 25000,
+				  &spaces, &locks)) {
+		TH_LOG("lockspaces %lld, locks %lld after 25 s; %lld, %lld before",
+		       spaces, locks, self->spaces, self->locks);
+	}
+}
+
 TEST_HARNESS_MAIN
