@@ -154,13 +154,14 @@ static void other_rights(void)
 /* The lockspace as root made it; who may do what in it. */
 static void run_permissions(void)
 {
+	bool reader = as_nobody(reader_rights);
+	bool other = as_user(OTHER, false, other_rights);
 	struct scen_space sp;
 
 	scen_check(scen_space(SPACE, &sp) && sp.mode == 0640 && !sp.uid &&
 		   sp.gid == READERS && !strcmp(sp.state, "persistent"),
 		   "persistent_lockspace_0640_root_readers");
-	scen_check(as_nobody(reader_rights) && !st->reader_shared,
-		   "reader_takes_shared (%s)",
+	scen_check(reader && !st->reader_shared, "reader_takes_shared (%s)",
 		   lockdev_strerror(st->reader_shared, 0));
 	scen_check(st->reader_exclusive == -EACCES,
 		   "reader_refused_exclusive_eacces (%s)",
@@ -168,8 +169,7 @@ static void run_permissions(void)
 	scen_check(st->reader_append == -EACCES,
 		   "reader_refused_append_eacces (%s)",
 		   lockdev_strerror(st->reader_append, 0));
-	scen_check(as_user(OTHER, false, other_rights) &&
-		   st->other_attach == -EACCES,
+	scen_check(other && st->other_attach == -EACCES,
 		   "uid_in_no_group_refused_attach_eacces (%s)",
 		   lockdev_strerror(st->other_attach, 0));
 }
