@@ -6,15 +6,16 @@
  * searches take the user's Xapian namelock and then xapianactive, shared to
  * search and exclusive to compact. As imapd forks a process per
  * connection, every operation is a process of its own (fork, attach, lock,
- * work, exit) in a persistent lockspace that root creates first: they
- * read, append, rename, search and compact at random in strict order mode,
- * none may ever see EDEADLK or an order report, and what the locks guard
- * stays consistent. Then, with no session left attached, the inversion
- * Cyrus only catches with an assertion: the namespace lock asked by a new
- * process while it holds a mailbox lock is refused in strict mode and named
- * by lockdev_deadlock(), granted and counted in warn mode, and is a
- * learned-order inversion, as the order the workload's processes taught
- * the lockspace outlives them. Root removes the lockspace at the end.
+ * work for a few milliseconds, exit) in a persistent lockspace that root
+ * creates first: they read, append, rename, search and compact at random
+ * in strict order mode, none may ever see EDEADLK or an order report, and
+ * what the locks guard stays consistent. Then, with no session left
+ * attached, the inversion Cyrus only catches with an assertion: the
+ * namespace lock asked in a new session that holds a mailbox lock is
+ * refused in strict mode and named by lockdev_deadlock(), granted and
+ * counted in warn mode, and is a learned-order inversion, as the order the
+ * workload's processes taught the lockspace outlives them. Root removes
+ * the lockspace at the end.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -127,6 +128,14 @@ static void leave(int *flag)
 	__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
 }
 
+/* How long the operation of this process works under its locks. */
+static unsigned int work_us;
+
+static void work(void)
+{
+	usleep(work_us);
+}
+
 static void op_read(struct held *h, int u, int b)
 {
 	struct mailbox *m = &st->user[u].box[b];
@@ -139,6 +148,7 @@ static void op_read(struct held *h, int u, int b)
 	if (__atomic_load_n(&st->user[u].renaming, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&m->writer, __ATOMIC_SEQ_CST))
 		scen_die("a reader of u%d.b%d met a writer", u, b);
+	work();
 	__atomic_sub_fetch(&m->readers, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -153,6 +163,7 @@ static void op_append(struct held *h, int u, int b)
 	enter(&m->writer, "a mailbox");
 	if (__atomic_load_n(&m->readers, __ATOMIC_SEQ_CST))
 		scen_die("an append to u%d.b%d met a reader", u, b);
+	work();
 	m->msgs++;
 	__atomic_add_fetch(&st->appended, 1, __ATOMIC_RELAXED);
 	leave(&m->writer);
@@ -179,6 +190,7 @@ static void op_rename(struct held *h, int u, int a, int b)
 	take(h, "index:u%d.b%d", u, b, LOCKDEV_MODE_EXCLUSIVE);
 	msgs = us->box[a].msgs;
 	us->box[a].msgs = us->box[b].msgs;
+	work();
 	us->box[b].msgs = msgs;
 	leave(&us->renaming);
 }
@@ -196,12 +208,14 @@ static void op_search(struct held *h, int u, bool compact)
 		enter(&us->compacting, "a Xapian compaction");
 		if (__atomic_load_n(&us->searching, __ATOMIC_SEQ_CST))
 			scen_die("a compaction of u%d met a search", u);
+		work();
 		leave(&us->compacting);
 		return;
 	}
 	__atomic_add_fetch(&us->searching, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&us->compacting, __ATOMIC_SEQ_CST))
 		scen_die("a search of u%d met a compaction", u);
+	work();
 	__atomic_sub_fetch(&us->searching, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -250,6 +264,10 @@ static void worker(int id, void *arg)
 		b2 = (b + 1 + scen_rand() % (BOXES - 1)) % BOXES;
 		op = r < 50 ? OP_READ : r < 75 ? OP_APPEND : r < 85 ? OP_RENAME :
 		     r < 97 ? OP_SEARCH : OP_COMPACT;
+		/* A search takes longer, a Xapian compaction much longer. */
+		work_us = op == OP_COMPACT ? 20000 + scen_rand() % 60000 :
+			  op == OP_SEARCH ? 2000 + scen_rand() % 8000 :
+			  500 + scen_rand() % 1500;
 		pid = fork();
 		if (pid < 0)
 			scen_die("fork: %s", strerror(errno));
