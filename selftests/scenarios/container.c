@@ -213,10 +213,21 @@ static void drain(struct lockdev_monitor *mon, struct seen *s, bool inside,
 			tally(s, &ev, inside);
 }
 
-/* The container's monitor: subscribed, then reading until told to end. */
+/* Has @s every event of the container's (@i 0) or the host's (1) workload? */
+static bool complete(const struct seen *s, int i)
+{
+	return s->order[i] >= scen_procs + !i && s->died[i] >= scen_procs;
+}
+
+/*
+ * The container's monitor: subscribed, then reading until told to end;
+ * then until it has every event of the container (they are sent from a
+ * work item, a little later), and for a while more.
+ */
 static void container_monitor(int ready)
 {
 	struct lockdev_monitor *mon;
+	uint64_t end;
 
 	st->mon.ret = lockdev_monitor_open(&mon, LOCKDEV_MONITOR_NONBLOCK);
 	send_byte(ready, 'm');
@@ -224,7 +235,10 @@ static void container_monitor(int ready)
 		_exit(1);
 	while (!__atomic_load_n(&st->stop, __ATOMIC_SEQ_CST))
 		drain(mon, &st->mon, true, 100);
-	drain(mon, &st->mon, true, STEP_MS);
+	end = now_ns() + STEP_MS * SCEN_MS;
+	while (!complete(&st->mon, 0) && now_ns() < end)
+		drain(mon, &st->mon, true, 100);
+	drain(mon, &st->mon, true, QUIET_MS);
 	lockdev_monitor_close(mon);
 	_exit(0);
 }
@@ -495,8 +509,8 @@ int main(int argc, char **argv)
 		/* Until the container is done and both workloads' events are in. */
 		end = now_ns() + STEP_MS * SCEN_MS;
 		while (now_ns() < end &&
-		       (d != 'd' || st->host_mon.order[1] < scen_procs ||
-			st->host_mon.died[1] < scen_procs)) {
+		       (d != 'd' || !complete(&st->host_mon, 0) ||
+			!complete(&st->host_mon, 1))) {
 			drain(hmon, &st->host_mon, false, 100);
 			if (d != 'd')
 				d = recv_byte(from[0], 0);
