@@ -461,12 +461,12 @@ int main(int argc, char **argv)
 	struct lockdev_monitor *hmon;
 	const char *missing;
 	struct lockdev *hs;
-	uint64_t end;
+	uint64_t t0, end;
 	pid_t init;
 
 	scen_start(argc, argv, "container",
 		   "a workload and a monitor in new user, IPC, PID and network namespaces, and one on the host",
-		   3, 50);
+		   3, 20);
 	if (scen_procs > MAX_PROCS)
 		scen_procs = MAX_PROCS;
 	missing = missing_namespace();
@@ -482,6 +482,7 @@ int main(int argc, char **argv)
 		"h:held");
 	if (pipe(to) || pipe(from))
 		scen_die("pipe: %s", strerror(errno));
+	t0 = now_ns();
 
 	fflush(stdout);
 	init = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWIPC | CLONE_NEWPID |
@@ -519,6 +520,8 @@ int main(int argc, char **argv)
 	}
 	if (waitpid(init, &status, 0) != init)
 		scen_die("waitpid: %s", strerror(errno));
+	scen_say("the container ran for %llu ms",
+		 (unsigned long long)((now_ns() - t0) / SCEN_MS));
 	drain(hmon, &st->host_mon, false, QUIET_MS);
 	lockdev_monitor_close(hmon);
 	scen_ok(lockdev_unlock_name(hs, "h:held"), "unlock h:held");

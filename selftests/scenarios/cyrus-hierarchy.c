@@ -420,7 +420,7 @@ int main(int argc, char **argv)
 
 	scen_start(argc, argv, "cyrus-hierarchy",
 		   "Cyrus's user, mailbox, conversations, index and Xapian locks as levels, a process per operation",
-		   6, 100);
+		   6, 30);
 	st = scen_shared(sizeof(*st));
 	/* What the lockspace learns lives as long as it: root makes it so. */
 	scen_space_create(SPACE, 0600, 0, 0);
