@@ -201,7 +201,7 @@ static void node1(dlm_lshandle_t ls)
 
 	ret = dlm_ls_lock_wait(ls, LKM_EXMODE, &lksb, LKF_VALBLK, RESOURCE,
 			       strlen(RESOURCE), 0, NULL, NULL, NULL);
-	check(lock_status(ret, &lksb) == 0, "node 1 takes EX on %s (status %d)",
+	check(lock_status(ret, &lksb) == 0, "takes EX on %s (status %d)",
 	      RESOURCE, lock_status(ret, &lksb));
 	sock = accept_peer();
 	tell(sock, 'H');
@@ -212,10 +212,10 @@ static void node1(dlm_lshandle_t ls)
 	ret = dlm_ls_lock_wait(ls, LKM_NLMODE, &lksb, LKF_CONVERT | LKF_VALBLK,
 			       RESOURCE, strlen(RESOURCE), 0, NULL, NULL, NULL);
 	check(lock_status(ret, &lksb) == 0,
-	      "node 1 writes the value block, converting EX to NL (status %d)",
+	      "writes the value block, converting EX to NL (status %d)",
 	      lock_status(ret, &lksb));
 	ret = dlm_ls_unlock_wait(ls, lksb.sb_lkid, 0, &lksb);
-	check(unlocked(ret, &lksb), "node 1 unlocks (status %d)",
+	check(unlocked(ret, &lksb), "unlocks (status %d)",
 	      lock_status(ret, &lksb));
 	tell(sock, 'R');
 	hear(sock, 'D');
@@ -235,7 +235,7 @@ static void node2(dlm_lshandle_t ls)
 	ret = dlm_ls_lock_wait(ls, LKM_EXMODE, &lksb, LKF_NOQUEUE, RESOURCE,
 			       strlen(RESOURCE), 0, NULL, NULL, NULL);
 	check(lock_status(ret, &lksb) == EAGAIN,
-	      "node 2's NOQUEUE EX is refused with EAGAIN while node 1 holds EX (status %d)",
+	      "a NOQUEUE EX is refused with EAGAIN while node 1 holds EX (status %d)",
 	      lock_status(ret, &lksb));
 
 	memset(&lksb, 0, sizeof(lksb));
@@ -245,25 +245,25 @@ static void node2(dlm_lshandle_t ls)
 		bail("queueing node 2's EX");
 	asked = now_ms();
 	check(!dispatch_until(ls, &done, WATCH_MS),
-	      "node 2's EX waits while node 1 holds EX (%d ms)", WATCH_MS);
+	      "a queued EX waits while node 1 holds EX (%d ms)", WATCH_MS);
 	tell(sock, 'W');
 
 	dispatch_until(ls, &done, PEER_MS);
 	waited = now_ms() - asked;
 	check(done && lksb.sb_status == 0,
-	      "node 2's EX is granted after node 1 released (status %d)",
+	      "the EX is granted after node 1 released it (status %d)",
 	      done ? lksb.sb_status : -1);
 	hear(sock, 'R');
 	check(waited >= WATCH_MS + HOLD_MS,
-	      "node 2 waited %lld ms, at least the %d ms node 1 held",
+	      "it waited %lld ms, at least the %d ms node 1 held",
 	      waited, WATCH_MS + HOLD_MS);
 	check(!(lksb.sb_flags & DLM_SBF_VALNOTVALID) &&
 	      !strncmp(lvb, VALUE, sizeof(lvb)),
-	      "node 2 reads the value block node 1 wrote (\"%.*s\")",
+	      "it comes with the value block node 1 wrote (\"%.*s\")",
 	      (int)sizeof(lvb), lvb);
 
 	ret = dlm_ls_unlock_wait(ls, lksb.sb_lkid, 0, &lksb);
-	check(unlocked(ret, &lksb), "node 2 unlocks (status %d)",
+	check(unlocked(ret, &lksb), "unlocks (status %d)",
 	      lock_status(ret, &lksb));
 	tell(sock, 'D');
 	close(sock);
@@ -281,13 +281,13 @@ int main(void)
 	ls = dlm_create_lockspace(LOCKSPACE, 0600);
 	if (!ls)
 		bail("joining the lockspace " LOCKSPACE);
-	check(1, "node %s joins the lockspace %s", node, LOCKSPACE);
+	check(1, "joins the lockspace %s", LOCKSPACE);
 	if (!strcmp(node, "1"))
 		node1(ls);
 	else
 		node2(ls);
 	check(!dlm_release_lockspace(LOCKSPACE, ls, 0),
-	      "node %s leaves the lockspace", node);
+	      "leaves the lockspace");
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures ? 1 : 0;
 }
