@@ -7,11 +7,12 @@
  *
  * Runs on both nodes (LOCKDEV_NODE 1 or 2, LOCKDEV_NODE_ADDR and
  * LOCKDEV_PEER_ADDR as cluster-node sets them), which talk over TCP on the
- * private link to order their steps. Node 1 joins the lockspace, takes EX
- * on a resource and tells node 2. Node 2 joins, sees a NOQUEUE EX refused
- * with EAGAIN, queues an EX and sees it wait, and tells node 1, which holds
- * for HOLD_MS more, writes the value block (converting down to NL) and
- * unlocks. Node 2's EX is then granted, no sooner than node 1 released it,
+ * private link to order their steps. Both join the lockspace; once node 2
+ * has joined (its recovery done: a message that reaches a node in recovery
+ * makes Debian 6.1's DLM warn), node 1 takes EX on a resource and tells
+ * node 2. Node 2 sees a NOQUEUE EX refused with EAGAIN, queues an EX and
+ * sees it wait, and tells node 1, which holds for HOLD_MS more, writes the
+ * value block (converting down to NL) and unlocks. Node 2's EX is then granted, no sooner than node 1 released it,
  * with node 1's value block. Each node prints TAP lines for its own checks
  * and "N passed, N failed"; the exit status is 1 if a check failed.
  */
@@ -36,8 +37,8 @@
 #define HOLD_MS		3000
 /* How long node 2 watches its queued EX not being granted. */
 #define WATCH_MS	3000
-/* Bound on every wait for the peer: TCG guests boot and run slowly. */
-#define PEER_MS		240000
+/* Bound on every wait for the peer: TCG guests run slowly. */
+#define PEER_MS		120000
 #define VALUE		"written by node 1"
 
 static int tests, failures;
@@ -199,11 +200,12 @@ static void node1(dlm_lshandle_t ls)
 	struct dlm_lksb lksb = { .sb_lvbptr = lvb };
 	int sock, ret;
 
+	sock = accept_peer();
+	hear(sock, 'J');
 	ret = dlm_ls_lock_wait(ls, LKM_EXMODE, &lksb, LKF_VALBLK, RESOURCE,
 			       strlen(RESOURCE), 0, NULL, NULL, NULL);
 	check(lock_status(ret, &lksb) == 0, "takes EX on %s (status %d)",
 	      RESOURCE, lock_status(ret, &lksb));
-	sock = accept_peer();
 	tell(sock, 'H');
 	hear(sock, 'W');
 	usleep(HOLD_MS * 1000);
@@ -230,6 +232,7 @@ static void node2(dlm_lshandle_t ls)
 	int sock, ret, done = 0;
 
 	sock = connect_peer();
+	tell(sock, 'J');
 	hear(sock, 'H');
 
 	ret = dlm_ls_lock_wait(ls, LKM_EXMODE, &lksb, LKF_NOQUEUE, RESOURCE,
