@@ -472,7 +472,7 @@ TEST_F(cli, space)
 	EXPECT_EQ(0, sh("$LOCKDEV space create %s --mode 0640 --group 0",
 			name));
 	EXPECT_EQ(65, sh("$LOCKDEV space create %s 2>/dev/null", name));
-	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0640 0 0 0 persistent' /proc/lockdev/spaces",
+	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0640 0 0 0 persistent strict' /proc/lockdev/spaces",
 			name));
 	EXPECT_EQ(0, sh("$LOCKDEV space set %s --mode 0600", name));
 	EXPECT_EQ(0, sh("$LOCKDEV spaces -S %s -o MODE,STATE --noheadings --raw | grep -qx '0600 persistent'",
