@@ -195,17 +195,24 @@ static int space_failure(const char *where, const char *verb,
 	}
 }
 
-/* The order mode and the levels of @a, after a create or set. */
-static int space_apply_rest(const char *name, const struct space_args *a)
+/*
+ * The order mode and the levels of @a, after a create or set; *@step is
+ * "level" when a declaration failed.
+ */
+static int space_apply_rest(const char *name, const struct space_args *a,
+			    const char **step)
 {
 	unsigned int i;
 	int ret = 0;
 
 	if (a->order)
 		ret = lockdev_space_set_order(name, a->order);
-	for (i = 0; !ret && i < a->nr_levels; i++)
+	for (i = 0; !ret && i < a->nr_levels; i++) {
 		ret = lockdev_space_level(name, a->levels[i].prefix,
 					  a->levels[i].level);
+		if (ret)
+			*step = "level";
+	}
 	return ret;
 }
 
@@ -218,6 +225,7 @@ static int space_set_all(const char *where, const char *verb,
 			 const char *name, const struct space_args *a)
 {
 	bool load = !strcmp(verb, "load"), created = false;
+	const char *step = load ? "set" : verb;
 	int ret = -EEXIST;
 
 	if (strcmp(verb, "set")) {
@@ -230,10 +238,10 @@ static int space_set_all(const char *where, const char *verb,
 					load ? LOCKDEV_SPACE_PERSISTENT :
 					a->flags);
 	if (!ret)
-		ret = space_apply_rest(name, a);
+		ret = space_apply_rest(name, a, &step);
 	if (ret && created)
 		lockdev_space_remove(name, 0);
-	return ret ? space_failure(where, load ? "set" : verb, name, ret) : 0;
+	return ret ? space_failure(where, step, name, ret) : 0;
 }
 
 /**
