@@ -194,8 +194,8 @@
  *  LOCKDEV_SPACE_SET     sets mode, uid and gid, each unless it is
  *                        LOCKDEV_SPACE_KEEP, and the order mode default
  *                        to order_mode unless it is 0. With
- *                        LOCKDEV_SPACE_PERSISTENT
- *                        in flags the lockspace becomes persistent, which
+ *                        LOCKDEV_SPACE_PERSISTENT in flags the
+ *                        lockspace becomes persistent, which
  *                        needs CAP_SYS_ADMIN in the caller's user namespace
  *                        (EPERM); with LOCKDEV_SPACE_TRANSIENT it no
  *                        longer is, and ceases as any lockspace does (its
@@ -221,7 +221,9 @@
  *
  * Only LEVEL takes level, prefix and prefix_len; the other ops need them
  * 0 (EINVAL), and REMOVE needs order_mode 0 too. order_mode is 0 or a
- * LOCKDEV_ORDER_* (EINVAL otherwise).
+ * LOCKDEV_ORDER_* (EINVAL otherwise). The struct's first size,
+ * LOCKDEV_SPACE_CTL_SIZE_VER0, ends before prefix_len, so LEVEL needs
+ * LOCKDEV_SPACE_CTL_SIZE_VER1.
  *
  * Order mode default: a session that attaches to a named lockspace starts
  * in the lockspace's order mode default as it is then, unless it has set a
