@@ -13,7 +13,9 @@
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
 #                         rule, the modprobe and modules-load configuration,
-#                         the lockdev-monitor.service unit (not enabled)
+#                         the lockdev-monitor.service and
+#                         lockdev-spaces.service units (not enabled), an
+#                         example /etc/lockdev/spaces.conf
 #   make uninstall-host   removes what make install-host put there
 #   make check-man        the man pages through groff with every warning,
 #                         and their EXAMPLES programs compiled and linked
@@ -169,7 +171,8 @@ install: lib tools
 install-host:
 	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/uapi/linux \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODPROBEDIR) \
-		$(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+		$(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/lockdev
 	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
 	$(INSTALL) -m 0644 kmod/*.c kmod/*.h $(DESTDIR)$(DKMSDIR)/kmod/
 	$(INSTALL) -m 0644 uapi/linux/lockdev.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
@@ -183,6 +186,11 @@ install-host:
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/lockdev-monitor.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/lockdev-spaces.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service
+	$(INSTALL) -m 0644 packaging/spaces.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/lockdev/spaces.conf.example
 
 # Run systemctl disable --now lockdev-monitor.service first if it was
 # enabled, and dkms remove lockdev/$(VERSION) --all.
@@ -193,7 +201,10 @@ uninstall-host:
 		$(DESTDIR)$(UDEVRULESDIR)/60-lockdev.rules \
 		$(DESTDIR)$(MODPROBEDIR)/lockdev.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/lockdev.conf \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service \
+		$(DESTDIR)$(SYSCONFDIR)/lockdev/spaces.conf.example
+	rmdir $(DESTDIR)$(SYSCONFDIR)/lockdev 2>/dev/null || true
 	for d in kmod uapi/linux uapi .; do \
 		rmdir $(DESTDIR)$(DKMSDIR)/$$d 2>/dev/null || true; \
 	done

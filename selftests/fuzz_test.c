@@ -85,7 +85,8 @@ static const char *const spaces[] = { "fz-space", "fz-open", "fz-closed" };
 static const char *const proc_files[] = {
 	"/proc/lockdev/locks", "/proc/lockdev/stats",
 	"/proc/lockdev/deadlocks", "/proc/lockdev/order",
-	"/proc/lockdev/lock_stat",
+	"/proc/lockdev/lock_stat", "/proc/lockdev/spaces",
+	"/proc/lockdev/levels",
 };
 #define NPROC		(sizeof(proc_files) / sizeof(proc_files[0]))
 
@@ -369,13 +370,17 @@ static void build_space(struct lockdev_space_ctl *c)
 		c->name = ptr(spaces[below(NSPACES)]);
 		c->name_len = strlen((char *)(uintptr_t)c->name);
 	}
-	c->op = one_in(8) ? (__u32)some_u64() : below(5);
+	c->op = one_in(8) ? (__u32)some_u64() : below(6);
 	c->flags = some_flags(LOCKDEV_SPACE_FLAGS_ALL);
 	c->mode = one_in(8) ? (__u32)some_u64() :
 		  one_in(4) ? LOCKDEV_SPACE_KEEP : below(01000);
 	c->uid = some_id();
 	c->gid = some_id();
-	c->reserved[0] = one_in(16);
+	c->order_mode = one_in(8) ? (__u32)some_u64() : below(4);
+	c->level = one_in(2) ? 0 : (__u32)some_u64();
+	if (c->op == LOCKDEV_SPACE_LEVEL || one_in(16))
+		name_field(item_names[0], &c->prefix, &c->prefix_len);
+	c->pad = one_in(16);
 }
 
 static void build_set(struct lockdev_lock_set *s)

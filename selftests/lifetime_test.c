@@ -505,7 +505,8 @@ static void __attribute__((noreturn)) worker(unsigned int seed)
 static const char *const proc_files[] = {
 	"/proc/lockdev/locks", "/proc/lockdev/stats",
 	"/proc/lockdev/deadlocks", "/proc/lockdev/order",
-	"/proc/lockdev/lock_stat",
+	"/proc/lockdev/lock_stat", "/proc/lockdev/spaces",
+	"/proc/lockdev/levels",
 };
 
 static void r_proc(unsigned int *seed)
