@@ -7,7 +7,10 @@
  * search and exclusive to compact. As imapd forks a process per
  * connection, every operation is a process of its own (fork, attach, lock,
  * work for a few milliseconds, exit) in a persistent lockspace that root
- * creates first: they read, append, rename, search and compact at random
+ * creates first, declaring the level of each class by its names' prefix
+ * (user: 10, mailbox: 20, ... as an administrator's spaces.conf would), so
+ * that the workers pass no level at all: they read, append, rename, search
+ * and compact at random
  * in strict order mode, none may ever see EDEADLK or an order report, and
  * what the locks guard stays consistent. Then, with no session left
  * attached, the inversion Cyrus only catches with an assertion: the
@@ -19,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,9 +34,8 @@
 #define BOXES		4
 
 /*
- * The level of each class, by the prefix of its names. The levels are
- * passed with each request; a lockspace's declared levels would give them
- * to requests at level 0.
+ * The level of each class, by the prefix of its names: declared in the
+ * lockspace, which gives them to requests at level 0.
  */
 static const struct {
 	const char *prefix;
@@ -46,15 +49,48 @@ static const struct {
 	{ "xapianactive:", 60 },
 };
 
-/* The level of the lock called @name. */
-static unsigned int level(const char *name)
-{
-	unsigned int i;
+#define NR_LEVELS	(sizeof(levels) / sizeof(levels[0]))
 
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (!strncmp(name, levels[i].prefix, strlen(levels[i].prefix)))
-			return levels[i].level;
-	scen_die("no level for %s", name);
+/* Declare the levels in the lockspace, and check /proc/lockdev/levels. */
+static void declare_levels(void)
+{
+	char line[600], space[300], prefix[300], *text;
+	unsigned int i, level, found = 0;
+	FILE *f;
+
+	for (i = 0; i < NR_LEVELS; i++)
+		scen_ok(lockdev_space_level(SPACE, levels[i].prefix,
+					    levels[i].level), "declare a level");
+	f = fopen("/proc/lockdev/levels", "r");
+	if (!f)
+		scen_die("/proc/lockdev/levels: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' ||
+		    sscanf(line, "%299s %299s %u", space, prefix, &level) != 3 ||
+		    strcmp(space, SPACE))
+			continue;
+		for (i = 0; i < NR_LEVELS; i++)
+			if (!strcmp(prefix, levels[i].prefix) &&
+			    level == levels[i].level)
+				found++;
+	}
+	fclose(f);
+	text = found == NR_LEVELS ? "" : " (not all listed)";
+	scen_check(found == NR_LEVELS, "levels_declared%s", text);
+}
+
+/* The level /proc/lockdev/locks shows for the lock @name of SPACE, or 0. */
+static unsigned long shown_level(const char *name)
+{
+	struct locks_line *l;
+	unsigned long level = 0;
+	int i, n = read_locks(NULL, SPACE, &l);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].name, name))
+			level = l[i].level;
+	free(l);
+	return level;
 }
 
 enum { OP_READ, OP_APPEND, OP_RENAME, OP_SEARCH, OP_COMPACT, NR_OPS };
@@ -101,11 +137,9 @@ static void take(struct held *h, const char *fmt, int user, int box,
 	int ret;
 
 	snprintf(name, sizeof(name), fmt, user, box);
-	ret = lockdev_lock(h->ld, name, mode, level(name), LOCKDEV_RESTART,
-			   &g);
+	ret = lockdev_lock(h->ld, name, mode, 0, LOCKDEV_RESTART, &g);
 	if (ret)
-		scen_die("%s at level %u: %s", name, level(name),
-			 lockdev_strerror(ret, g.result));
+		scen_die("%s: %s", name, lockdev_strerror(ret, g.result));
 	if (g.result & (LOCKDEV_RESULT_ORDER | LOCKDEV_RESULT_OWNER_DIED))
 		scen_die("%s: granted with result %#x", name, g.result);
 	h->handle[h->nr++] = g.handle;
@@ -387,10 +421,12 @@ static void run_inversion(void)
 	struct lockdev_grant g;
 	int ret;
 
-	scen_ok(lockdev_lock(ld, "mailbox:u0.b0", LOCKDEV_MODE_EXCLUSIVE,
-			     level("mailbox:u0.b0"), 0, NULL), "mailbox lock");
-	ret = lockdev_lock(ld, "user:u0", LOCKDEV_MODE_SHARED,
-			   level("user:u0"), 0, &g);
+	scen_ok(lockdev_lock(ld, "mailbox:u0.b0", LOCKDEV_MODE_EXCLUSIVE, 0, 0,
+			     NULL), "mailbox lock");
+	scen_check(shown_level("mailbox:u0.b0") == 20,
+		   "declared_level_shown (%lu)",
+		   shown_level("mailbox:u0.b0"));
+	ret = lockdev_lock(ld, "user:u0", LOCKDEV_MODE_SHARED, 0, 0, &g);
 	scen_check(ret == -EDEADLK && (g.result & LOCKDEV_RESULT_ORDER),
 		   "strict_refuses_namespace_under_mailbox (%s)",
 		   lockdev_strerror(ret, g.result));
@@ -399,8 +435,7 @@ static void run_inversion(void)
 		   "strict_counted");
 
 	scen_ok(lockdev_set_order(ld, LOCKDEV_ORDER_WARN, NULL), "set_order");
-	ret = lockdev_lock(ld, "user:u0", LOCKDEV_MODE_SHARED,
-			   level("user:u0"), 0, &g);
+	ret = lockdev_lock(ld, "user:u0", LOCKDEV_MODE_SHARED, 0, 0, &g);
 	scen_check(!ret && (g.result & LOCKDEV_RESULT_ORDER),
 		   "warn_grants_and_reports (%s, result %#x)",
 		   lockdev_strerror(ret, 0), g.result);
@@ -424,6 +459,7 @@ int main(int argc, char **argv)
 	st = scen_shared(sizeof(*st));
 	/* What the lockspace learns lives as long as it: root makes it so. */
 	scen_space_create(SPACE, 0600, 0, 0);
+	declare_levels();
 	run_workload();
 	run_idle();
 	run_inversion();
