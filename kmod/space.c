@@ -5,15 +5,11 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/hashtable.h>
-#include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
 #include <linux/mount.h>
-#include <linux/nsproxy.h>
-#include <linux/pid_namespace.h>
-#include <linux/proc_ns.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/user_namespace.h>
@@ -56,19 +52,6 @@ static void ld_space_gc_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(ld_space_gc, ld_space_gc_fn);
 /* How often idle lockspaces are checked for a namespace that went away. */
 #define LD_SPACE_GC_PERIOD	(10 * HZ)
-
-/*
- * The IPC namespace of the calling task, as lockdev names it: by its mqueue
- * mount. The address of a namespace that went away can be taken by a new
- * one, and its inode number too; a lockspace holds a reference to the mount,
- * so no other namespace can ever have that one while the lockspace lives.
- * The namespace clears the mount's superblock's s_fs_info when it goes
- * (mq_clear_sbinfo()), which ld_ipc_alive() reads.
- */
-static struct vfsmount *ld_current_ipc(void)
-{
-	return current->nsproxy->ipc_ns->mq_mnt;
-}
 
 /* Is the IPC namespace whose mount @mnt is (and is referenced) alive? */
 static bool ld_ipc_alive(const struct vfsmount *mnt)
@@ -230,54 +213,6 @@ static struct ld_space *ld_space_create(const struct cred *cred,
 	ld_stat_inc(spaces);
 	ld_stat_add(memory, ksize(space));
 	return space;
-}
-
-/* Is @gid the effective or a supplementary group of @cred? */
-static bool ld_cred_in_group(const struct cred *cred, kgid_t gid)
-{
-	const struct group_info *gi = cred->group_info;
-	int i;
-
-	if (gid_eq(cred->egid, gid))
-		return true;
-	for (i = 0; i < gi->ngroups; i++)
-		if (gid_eq(gi->gid[i], gid))
-			return true;
-	return false;
-}
-
-/*
- * Does the viewer @v (the calling task when NULL) have @cap in @ns? A
- * viewer is judged by the credentials it opened its file with.
- */
-static bool ld_viewer_capable(const struct ld_viewer *v,
-			      struct user_namespace *ns, int cap)
-{
-	if (v && v->file)
-		return file_ns_capable(v->file, ns, cap);
-	return ns_capable_noaudit(ns, cap);
-}
-
-/*
- * SysV-style permission bits of @cred (@v's, if given) on a named @space,
- * which is of @v's user namespace if @v is given.
- */
-static unsigned int ld_space_perms(const struct ld_space *space,
-				   const struct cred *cred,
-				   const struct ld_viewer *v)
-{
-	unsigned int granted = READ_ONCE(space->mode);
-
-	if (uid_eq(cred->euid, READ_ONCE(space->uid)))
-		granted >>= 6;
-	else if (ld_cred_in_group(cred, READ_ONCE(space->gid)))
-		granted >>= 3;
-	granted &= LD_MAY_READ | LD_MAY_WRITE;
-	if (granted != (LD_MAY_READ | LD_MAY_WRITE) &&
-	    (v ? v->ipc_owner :
-	     ns_capable_noaudit(space->user_ns, CAP_IPC_OWNER)))
-		granted = LD_MAY_READ | LD_MAY_WRITE;
-	return granted;
 }
 
 /**
@@ -864,92 +799,4 @@ void ld_space_exit(void)
 		ld_space_trim(space, 0, false);
 		ld_space_put(space);
 	}
-}
-
-/**
- * ld_viewer_init() - who looks at lockspaces through a file
- * @v: the viewer to fill
- * @file: the file (of /proc/lockdev/), or NULL for the calling task
- *
- * A file is judged by its opener, as /proc/PID files are: its credentials
- * and the IPC namespace it was opened in, whoever reads it later. Its
- * capabilities are found here, so that a viewer judged later in another
- * task (an event's work item) is judged as it was.
- *
- * Context: in the opener's task.
- */
-void ld_viewer_init(struct ld_viewer *v, const struct file *file)
-{
-	v->file = file;
-	v->cred = get_cred(file ? file->f_cred : current_cred());
-	v->ipc = mntget(ld_current_ipc());
-	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
-	v->all = current->nsproxy->ipc_ns->ns.inum == PROC_IPC_INIT_INO &&
-		 ld_viewer_capable(v, &init_user_ns, CAP_SYS_ADMIN);
-	v->ipc_owner = ld_viewer_capable(v, v->cred->user_ns, CAP_IPC_OWNER);
-}
-
-/**
- * ld_viewer_exit() - drop what ld_viewer_init() took
- * @v: the viewer
- */
-void ld_viewer_exit(struct ld_viewer *v)
-{
-	put_pid_ns(v->pid_ns);
-	mntput(v->ipc);
-	put_cred(v->cred);
-}
-
-/**
- * ld_space_visible() - may a viewer see a lockspace's locks
- * @space: the lockspace
- * @v: the viewer
- *
- * Return: true for a lockspace of the viewer's namespaces that it may read,
- * and for every lockspace if the viewer has CAP_SYS_ADMIN in the initial
- * user namespace and is in the initial IPC namespace: the host's root.
- */
-bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v)
-{
-	if (v->all)
-		return true;
-	if (space->user_ns != v->cred->user_ns || space->ipc != v->ipc)
-		return false;
-	if (space->is_default)
-		return uid_eq(space->uid, v->cred->euid) || v->ipc_owner;
-	return ld_space_perms(space, v->cred, v) & LD_MAY_READ;
-}
-
-/**
- * ld_escape() - print bytes with the escapes of /proc/lockdev/locks
- * @m: the seq_file
- * @s: the bytes
- * @len: how many
- *
- * Bytes outside 0x21-0x7e, the backslash and the tilde become a backslash and
- * three octal digits.
- */
-void ld_escape(struct seq_file *m, const u8 *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (ld_escaped(s[i]))
-			seq_printf(m, "\\%03o", s[i]);
-		else
-			seq_putc(m, s[i]);
-	}
-}
-
-/**
- * ld_space_show_name() - print a lockspace's name as /proc shows it
- * @m: the seq_file
- * @space: the lockspace
- */
-void ld_space_show_name(struct seq_file *m, const struct ld_space *space)
-{
-	if (space->is_default)
-		seq_printf(m, "~%u", from_kuid_munged(seq_user_ns(m), space->uid));
-	else
-		ld_escape(m, space->name, space->name_len);
 }

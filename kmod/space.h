@@ -2,8 +2,8 @@
 /*
  * Lockspaces (space.c): named ones with SysV-IPC-like ownership and
  * permission bits, and one default lockspace per uid, each per user and IPC
- * namespace; who may see them (struct ld_viewer); and how /proc/lockdev/
- * files print their names. ld_spaces_mutex guards the table of lockspaces
+ * namespace; who may use and see them (struct ld_viewer), and how
+ * /proc/lockdev/ files print their names (space_view.c). ld_spaces_mutex guards the table of lockspaces
  * (locking.h).
  */
 #ifndef LOCKDEV_KMOD_SPACE_H
@@ -152,6 +152,12 @@ struct ld_viewer {
 	bool ipc_owner;
 };
 
+/* Who may use and see a lockspace (space_view.c). */
+struct vfsmount *ld_current_ipc(void);
+bool ld_cred_in_group(const struct cred *cred, kgid_t gid);
+unsigned int ld_space_perms(const struct ld_space *space,
+			    const struct cred *cred,
+			    const struct ld_viewer *v);
 void ld_viewer_init(struct ld_viewer *v, const struct file *file);
 void ld_viewer_exit(struct ld_viewer *v);
 bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
