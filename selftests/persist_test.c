@@ -37,6 +37,8 @@
 
 /* Unprivileged ids the children take. */
 #define UID_A		1001
+/* A uid of the quota test's alone: no other test leaves it lockspaces. */
+#define UID_QUOTA	1031
 #define UID_B		1002
 #define GID_A		1001
 
@@ -656,8 +658,8 @@ TEST(goes_with_ipc_ns)
 }
 
 /*
- * As UID_A, root of a user namespace of its own: create two persistent
- * lockspaces, charged to UID_A.
+ * As UID_QUOTA, root of a user namespace of its own: create two persistent
+ * lockspaces, charged to UID_QUOTA.
  */
 static int kid_quota(const void *name)
 {
@@ -670,7 +672,7 @@ static int kid_quota(const void *name)
 	 */
 	if (prctl(PR_SET_DUMPABLE, 1) || unshare(CLONE_NEWUSER))
 		return 97;
-	snprintf(map, sizeof(map), "0 %d 1", UID_A);
+	snprintf(map, sizeof(map), "0 %d 1", UID_QUOTA);
 	if (write_str("/proc/self/setgroups", "deny") ||
 	    write_str("/proc/self/uid_map", map) ||
 	    write_str("/proc/self/gid_map", map))
@@ -698,7 +700,7 @@ TEST(quota)
 	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
 	fclose(f);
 	ASSERT_EQ(0, write_str(PARAMS "max_spaces_per_user", "1"));
-	EXPECT_EQ(EDQUOT, in_child(UID_A, GID_A, kid_quota, name));
+	EXPECT_EQ(EDQUOT, in_child(UID_QUOTA, UID_QUOTA, kid_quota, name));
 	EXPECT_EQ(0, write_str(PARAMS "max_spaces_per_user", old));
 }
 
