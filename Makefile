@@ -82,8 +82,12 @@ LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
 	lib/query.c lib/strerror.c lib/names.c lib/monitor.c lib/nl.c \
 	lib/dump.c lib/space.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
+# liblockdev-preload.so (lockdev-preload(8)): whole-file locks of unmodified
+# programs as lockdev locks, with LD_PRELOAD; the ioctls, not liblockdev.
+PRELOAD_SO := lib/liblockdev-preload.so
+PRELOAD_SRCS := $(wildcard lib/preload/*.c)
 
-MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
+MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7 man/man8/*.8)
 
 # Short programs for the patterns of the design brief, built against the
 # static library as a user's program would be.
@@ -99,7 +103,7 @@ module:
 		{ echo "no kernel tree: install linux-headers or give KDIR= or KVER=" >&2; exit 1; }
 	$(MAKE) $(KBUILD_ARGS) modules
 
-lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC)
+lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC) $(PRELOAD_SO)
 
 lib/%.o: lib/%.c lib/lockdev.h lib/internal.h lib/nl.h uapi/linux/lockdev.h \
 		$(VERSION_H)
@@ -114,6 +118,11 @@ $(LIB_SO): $(LIB_OBJS) lib/liblockdev.map
 lib/liblockdev.so: $(LIB_SO)
 	ln -sf $(notdir $(LIB_SO)) lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
+
+$(PRELOAD_SO): $(PRELOAD_SRCS) lib/preload/preload.h uapi/linux/lockdev.h
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) -I$(CURDIR)/lib -fPIC \
+		-fvisibility=hidden -shared -Wl,--no-undefined $(LDFLAGS) \
+		-o $@ $(PRELOAD_SRCS) -ldl -pthread
 
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@
@@ -146,8 +155,10 @@ install: lib tools
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
+	$(INSTALL) -m 0755 $(PRELOAD_SO) $(DESTDIR)$(LIBDIR)/liblockdev-preload.so
 	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/liblockdev.so
 	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/liblockdev.a
@@ -201,6 +212,7 @@ uninstall-host:
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/liblockdev.so $(DESTDIR)$(LIBDIR)/liblockdev.a \
+		$(DESTDIR)$(LIBDIR)/liblockdev-preload.so \
 		$(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev.h \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev/uapi.h \
