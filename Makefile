@@ -7,8 +7,9 @@
 #   make KDIR=/path/to/tree    module against that kernel tree
 #   make LOCKDEV_DEBUG=1  module with the test hooks of kmod/debug.c
 #   make install          liblockdev (shared, static, header, pkg-config
-#                         file), the lockdev program, its bash completion
-#                         and the man pages, under PREFIX (/usr/local),
+#                         file), liblockdev-preload.so, the lockdev
+#                         program, its bash completion and the man pages,
+#                         under PREFIX (/usr/local),
 #                         staged under DESTDIR if given
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
