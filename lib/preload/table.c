@@ -195,7 +195,9 @@ static int pl_session(enum pl_kind kind, struct pl_sess **sp)
 	if (pl_t.no_device)
 		return -ENODEV;
 	fd = pl_ld_open();
-	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO) {
+	/* No module, or not for us: no use asking again. */
+	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO ||
+	    fd == -EACCES || fd == -EPERM) {
 		pl_t.no_device = true;
 		pl_fallback_notice(-fd);
 	}
