@@ -139,9 +139,10 @@ int pl_call(const struct pl_call *c)
 	struct pl_file f;
 	int ret;
 
-	if (!pl_file_of(c->fd, c->kind, &f) || !pl_table_lock())
+	if (!pl_table_lock())
 		return c->real(c, c->mode, c->nonblock);
-	ret = pl_table_slot(c->kind, c->fd, &f, &slot);
+	ret = pl_file_of(c->fd, c->kind, &f) ?
+	      pl_table_slot(c->kind, c->fd, &f, &slot) : -ENOENT;
 	pl_table_unlock();
 	if (ret || slot.kernel_only)
 		return c->real(c, c->mode, c->nonblock);
@@ -164,9 +165,10 @@ bool pl_getlk(enum pl_kind kind, int fd, unsigned int mode,
 	struct pl_file f;
 	int ret;
 
-	if (!pl_file_of(fd, kind, &f) || !pl_table_lock())
+	if (!pl_table_lock())
 		return false;
-	ret = pl_table_slot(PL_POSIX, fd, &f, &slot);
+	ret = pl_file_of(fd, kind, &f) ?
+	      pl_table_slot(PL_POSIX, fd, &f, &slot) : -ENOENT;
 	pl_table_unlock();
 	if (ret || slot.sfd < 0)
 		return false;

@@ -43,15 +43,36 @@ static size_t pl_class(char *buf, const char *kind, const char *path)
 	return n;
 }
 
-bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f)
+/*
+ * The names made last, by device, inode and kind: the path of a file is
+ * read from /proc once per process, as long as its entry stays (a file
+ * renamed keeps its first name here; a new file on a reused inode number
+ * gets the old one's path until its entry is pushed out). Guarded by the
+ * table's mutex.
+ */
+#define PL_NAMES	64
+
+static struct pl_name {
+	bool used;
+	bool mapped;
+	bool flock;
+	struct pl_file file;
+} pl_names[PL_NAMES];
+
+static struct pl_name *pl_name_slot(const struct stat *st, bool flock)
+{
+	unsigned long long h = st->st_ino * 31 + st->st_dev * 7 + flock;
+
+	return &pl_names[h % PL_NAMES];
+}
+
+static bool pl_name_make(int fd, enum pl_kind kind, const struct stat *st,
+			 struct pl_file *f)
 {
 	char link[32], path[4096], id[64];
 	size_t n, idn, plen;
-	struct stat st;
 	ssize_t len;
 
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return false;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	len = readlink(link, path, sizeof(path) - 1);
 	if (len <= 0)
@@ -59,12 +80,12 @@ bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f)
 	path[len] = '\0';
 	if (!pl_path_mapped(path))
 		return false;
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
 	n = pl_class(f->name, kind == PL_FLOCK ? "flock" : "fcntl", path);
 	idn = snprintf(id, sizeof(id), ":%llx:%llx:",
-		       (unsigned long long)st.st_dev,
-		       (unsigned long long)st.st_ino);
+		       (unsigned long long)st->st_dev,
+		       (unsigned long long)st->st_ino);
 	memcpy(f->name + n, id, idn);
 	n += idn;
 	plen = len;
@@ -81,4 +102,25 @@ bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f)
 	}
 	f->name_len = n;
 	return true;
+}
+
+bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f)
+{
+	bool flock = kind == PL_FLOCK;
+	struct pl_name *e;
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return false;
+	e = pl_name_slot(&st, flock);
+	if (!e->used || e->flock != flock || e->file.dev != st.st_dev ||
+	    e->file.ino != st.st_ino) {
+		e->used = true;
+		e->flock = flock;
+		e->mapped = pl_name_make(fd, kind, &st, &e->file);
+		e->file.dev = st.st_dev;
+		e->file.ino = st.st_ino;
+	}
+	*f = e->file;
+	return e->mapped;
 }

@@ -145,7 +145,8 @@ struct pl_file {
 
 /*
  * Fill @f for @fd: false if the library leaves it to the kernel (not a
- * regular file, or not mapped by the configuration).
+ * regular file, or not mapped by the configuration). Under the table's
+ * mutex.
  */
 bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f);
 
