@@ -15,22 +15,42 @@
 /* Longest class, kind and slash included. */
 #define PL_CLASS_MAX	64
 
+/* The length of the run of hex digits at @s, and whether it has a digit. */
+static size_t pl_hex_run(const char *s, bool *digit)
+{
+	size_t n = 0;
+
+	*digit = false;
+	for (; isxdigit((unsigned char)s[n]); n++)
+		*digit |= isdigit((unsigned char)s[n]) != 0;
+	return n;
+}
+
 /*
  * The class of @path: @kind, a slash, and the base name with each run of
- * digits one '#', and every byte that is not printable ASCII, or a colon,
- * an '_'. Returns its length.
+ * digits, and each run of 6 or more hex digits with a digit among them (a
+ * temporary file's random part), one '#', and every byte that is not
+ * printable ASCII, or a colon, an '_'. Returns its length.
  */
 static size_t pl_class(char *buf, const char *kind, const char *path)
 {
 	const char *base = strrchr(path, '/');
-	size_t n = strlen(kind);
-	bool digits = false;
+	size_t n = strlen(kind), run;
+	bool digits = false, digit;
 
 	memcpy(buf, kind, n);
 	buf[n++] = '/';
 	for (base = base ? base + 1 : path; *base && n < PL_CLASS_MAX; base++) {
 		unsigned char c = *base;
 
+		run = pl_hex_run(base, &digit);
+		if (run >= 6 && digit) {
+			if (!digits)
+				buf[n++] = '#';
+			digits = true;
+			base += run - 1;
+			continue;
+		}
 		if (isdigit(c)) {
 			if (!digits)
 				buf[n++] = '#';
