@@ -22,6 +22,8 @@
  *   kill PID                    SIGKILL the child and reap it
  *   forkrun COMMAND...          COMMAND in a child, its answer
  *   pid                         "ok PID"
+ *   exec                        execve() itself, keeping the slots'
+ *                               descriptors: "ok" from the new image
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -187,6 +189,19 @@ static int run(char **w, int n, char *out, size_t len)
 			ret = waitpid(atoi(w[1]), NULL, 0) < 0 ? -1 : 0;
 	} else if (!strcmp(cmd, "forkrun") && n > 1) {
 		return forkrun(w + 1, n - 1, out, len);
+	} else if (!strcmp(cmd, "exec") && n == 1) {
+		char arg[SLOTS][16], *argv[SLOTS + 2];
+		int i;
+
+		argv[0] = "preload-helper";
+		for (i = 0; i < SLOTS; i++) {
+			snprintf(arg[i], sizeof(arg[i]), "%d", slot[i]);
+			argv[i + 1] = arg[i];
+		}
+		argv[SLOTS + 1] = NULL;
+		fflush(stdout);
+		execv("/proc/self/exe", argv);
+		ret = -1;
 	} else if (!strcmp(cmd, "pid") && n == 1) {
 		snprintf(out, len, "ok %d", (int)getpid());
 		ret = 0;
@@ -197,12 +212,18 @@ static int run(char **w, int n, char *out, size_t len)
 	return ret ? fail(out, len) : 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char line[512], out[128], *w[8], *save;
 	int n;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* After "exec": the slots as they were, and the answer to it. */
+	if (argc == SLOTS + 1) {
+		for (n = 0; n < SLOTS; n++)
+			slot[n] = atoi(argv[n + 1]);
+		printf("ok\n");
+	}
 	while (fgets(line, sizeof(line), stdin)) {
 		n = 0;
 		for (w[n] = strtok_r(line, " \n", &save); w[n] && n < 7;

@@ -411,6 +411,33 @@ TEST_F(preload, ofd)
 				  call_num(b, "pid")));
 }
 
+/*
+ * exec keeps the descriptors and the kernel's locks on them (POSIX and
+ * flock); the library loses its sessions at exec, but the kernel's lock
+ * still excludes, so every call answers as without it.
+ */
+TEST_F(preload, exec)
+{
+	struct helper *a = &self->h[0], *b = &self->h[1];
+
+	CALL(a, "ok", "open 0 %s", self->f1);
+	CALL(a, "ok", "open 1 %s", self->f2);
+	CALL(b, "ok", "open 0 %s", self->f1);
+	CALL(b, "ok", "open 1 %s", self->f2);
+	CALL(a, "ok", "flock 0 ex");
+	CALL(a, "ok", "posix 1 wr");
+	CALL(a, "ok", "exec");
+	CALL(b, "err EAGAIN", "flock 0 sh nb");
+	CALL(b, "err EAGAIN", "posix 1 rd nb");
+	BLOCKS(b, "flock 0 ex");
+	CALL(a, "ok", "flock 0 un");
+	ANSWERS(b, "ok");
+	BLOCKS(b, "posix 1 wr");
+	CALL(a, "ok", "close 1");
+	ANSWERS(b, "ok");
+	CALL(a, "err EAGAIN", "flock 0 ex nb");
+}
+
 /* A signal ends a wait with EINTR (the handler has no SA_RESTART). */
 TEST_F(preload, eintr)
 {
