@@ -15,8 +15,8 @@
  *   lockf SLOT lock|tlock|ulock
  *   getlk SLOT rd|wr            F_GETLK: "ok unlck", "ok rdlck PID" ...
  *   ofdgetlk SLOT rd|wr         F_OFD_GETLK, likewise
- *   alarm MS                    SIGALRM in MS ms, its handler without
- *                               SA_RESTART
+ *   alarm MS [restart]          SIGALRM in MS ms, its handler without
+ *                               SA_RESTART, or with it
  *   fork                        a child that keeps every descriptor and
  *                               sleeps: "ok PID"
  *   kill PID                    SIGKILL the child and reap it
@@ -165,8 +165,11 @@ static int run(char **w, int n, char *out, size_t len)
 		return getlk(fd, F_GETLK, w[2], out, len);
 	} else if (!strcmp(cmd, "ofdgetlk") && n == 3) {
 		return getlk(fd, F_OFD_GETLK, w[2], out, len);
-	} else if (!strcmp(cmd, "alarm") && n == 2) {
-		struct sigaction sa = { .sa_handler = on_alarm };
+	} else if (!strcmp(cmd, "alarm") && (n == 2 || n == 3)) {
+		struct sigaction sa = {
+			.sa_handler = on_alarm,
+			.sa_flags = n == 3 ? SA_RESTART : 0,
+		};
 		struct itimerval it = {
 			.it_value.tv_sec = atoi(w[1]) / 1000,
 			.it_value.tv_usec = atoi(w[1]) % 1000 * 1000,

@@ -438,7 +438,10 @@ TEST_F(preload, exec)
 	CALL(a, "err EAGAIN", "flock 0 ex nb");
 }
 
-/* A signal ends a wait with EINTR (the handler has no SA_RESTART). */
+/*
+ * A signal ends a wait with EINTR when its handler has no SA_RESTART, and
+ * the wait goes on when it has.
+ */
 TEST_F(preload, eintr)
 {
 	struct helper *a = &self->h[0], *b = &self->h[1];
@@ -453,7 +456,19 @@ TEST_F(preload, eintr)
 	CALL(b, "err EINTR", "posix 0 rd");
 	CALL(b, "ok", "alarm 200");
 	CALL(b, "err EINTR", "lockf 0 lock");
+	CALL(b, "ok", "alarm 100 restart");
+	BLOCKS(b, "flock 0 sh");
+	CALL(a, "ok", "flock 0 un");
+	ANSWERS(b, "ok");
+	CALL(b, "ok", "flock 0 un");
+	CALL(b, "ok", "alarm 100 restart");
+	BLOCKS(b, "posix 0 rd");
+	CALL(a, "ok", "posix 0 un");
+	ANSWERS(b, "ok");
+	CALL(b, "ok", "posix 0 un");
 	/* Nothing was left behind: the locks come free for b. */
+	CALL(a, "ok", "posix 0 wr");
+	CALL(a, "ok", "flock 0 ex");
 	CALL(a, "ok", "close 0");
 	CALL(b, "ok", "flock 0 ex nb");
 	CALL(b, "ok", "posix 0 wr nb");
