@@ -14,7 +14,10 @@
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
 #                         rule, the modprobe and modules-load configuration,
-#                         the lockdev-monitor.service unit (not enabled)
+#                         the lockdev-monitor.service unit (not enabled);
+#                         with PRELOAD_SERVICES="dovecot.service ...", a
+#                         drop-in that runs each of those services with
+#                         liblockdev-preload.so (none by default)
 #   make uninstall-host   removes what make install-host put there
 #   make check-man        the man pages through groff with every warning,
 #                         and their EXAMPLES programs compiled and linked
@@ -73,6 +76,8 @@ DKMSDIR ?= /usr/src/lockdev-$(VERSION)
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
+# The services make install-host gives a lockdev-preload.conf drop-in.
+PRELOAD_SERVICES ?=
 
 LIB_SONAME := liblockdev.so.0
 LIB_REAL := liblockdev.so.$(VERSION)
@@ -195,6 +200,13 @@ install-host:
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/lockdev-monitor.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+	for u in $(PRELOAD_SERVICES); do \
+		$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d && \
+		sed 's|@LIBDIR@|$(LIBDIR)|' packaging/lockdev-preload.conf.in \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/lockdev-preload.conf && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/lockdev-preload.conf || \
+		exit 1; \
+	done
 
 # Run systemctl disable --now lockdev-monitor.service first if it was
 # enabled, and dkms remove lockdev/$(VERSION) --all.
@@ -208,6 +220,9 @@ uninstall-host:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
 	for d in kmod uapi/linux uapi .; do \
 		rmdir $(DESTDIR)$(DKMSDIR)/$$d 2>/dev/null || true; \
+	done
+	for f in $(DESTDIR)$(SYSTEMDUNITDIR)/*.d/lockdev-preload.conf; do \
+		[ ! -e "$$f" ] || { rm -f "$$f"; rmdir "$${f%/*}" 2>/dev/null || true; }; \
 	done
 
 uninstall:
