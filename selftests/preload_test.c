@@ -339,6 +339,30 @@ TEST_F(preload, flock_dup_fork)
 	CALL(b, "ok", "flock 1 ex nb");
 }
 
+/* A lock held through a fork and converted by one of the two. */
+TEST_F(preload, flock_fork_convert)
+{
+	struct helper *a = &self->h[0], *b = &self->h[1];
+	long pa = call_num(a, "pid"), kid;
+	char cmd[64];
+
+	CALL(a, "ok", "open 0 %s", self->f1);
+	CALL(b, "ok", "open 0 %s", self->f1);
+	CALL(a, "ok", "flock 0 ex");
+	kid = call_num(a, "fork");
+	ASSERT_LT(0, kid);
+	CALL(a, "ok", "flock 0 sh");
+	if (self->lockdev)
+		EXPECT_TRUE(shown("flock/", self->f1, "shared", "held", pa));
+	CALL(b, "ok", "flock 0 sh nb");
+	CALL(b, "err EAGAIN", "flock 0 ex nb");
+	snprintf(cmd, sizeof(cmd), "kill %ld", kid);
+	CALL(a, "ok", "%s", cmd);
+	CALL(b, "err EAGAIN", "flock 0 ex nb");
+	CALL(a, "ok", "close 0");
+	CALL(b, "ok", "flock 0 ex nb");
+}
+
 /*
  * POSIX locks: the process's, released by the close of any descriptor of
  * the file, not inherited by a child; F_GETLK names the holder's pid.

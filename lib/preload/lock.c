@@ -93,11 +93,20 @@ static int pl_acquire(const struct pl_call *c, const struct pl_file *f,
 	int ret, err;
 
 	if (slot->held && c->kind == PL_FLOCK) {
-		/* flock() lets the old lock go before it waits for the new. */
+		/*
+		 * flock() lets the old lock go before it waits for the new,
+		 * which goes where a new lock would: the old one's session
+		 * may be one shared since a fork, and gone with it.
+		 */
 		c->real(c, 0, false);
 		pl_ld_unlock(slot->sfd, f);
-		pl_record(c, f, slot->sfd, 0);
-		slot->held = 0;
+		if (!pl_table_lock())
+			return c->real(c, c->mode, c->nonblock);
+		pl_table_set(c->kind, c->fd, f, slot->sfd, 0);
+		ret = pl_table_slot(c->kind, c->fd, f, slot);
+		pl_table_unlock();
+		if (ret || slot->kernel_only)
+			return c->real(c, c->mode, c->nonblock);
 	}
 	if (slot->held)
 		ret = pl_ld_convert(slot->sfd, f, c->mode, c->nonblock);
