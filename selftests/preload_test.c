@@ -86,8 +86,10 @@ static int helper_start(struct helper *h, const char *dir, int idx,
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err, 2) < 0)
 			_exit(126);
-		if (preload)
+		if (preload) {
 			setenv("LD_PRELOAD", preload_path, 1);
+			setenv("LOCKDEV_PRELOAD_LOG", "1", 1);
+		}
 		execl(helper_path, helper_path, (char *)NULL);
 		_exit(127);
 	}
@@ -528,6 +530,38 @@ TEST_F(preload, flock_deadlock)
 	CALL(a, "err EDEADLK", "ofd 1 wr");
 	CALL(a, "ok", "ofd 0 un");
 	ANSWERS(b, "ok");
+}
+
+/*
+ * A process without the library holds the kernel's lock: a process with it
+ * gets the lockdev lock, then waits for the kernel's, and says so.
+ */
+TEST_F(preload, kernel_holder)
+{
+	struct helper *b = &self->h[1], k;
+	long pb = call_num(b, "pid");
+	char *err;
+
+	ASSERT_EQ(0, helper_start(&k, self->dir, 8, false, false));
+	CALL(&k, "ok", "open 0 %s", self->f1);
+	CALL(b, "ok", "open 0 %s", self->f1);
+	CALL(&k, "ok", "flock 0 ex");
+	CALL(b, "err EAGAIN", "flock 0 sh nb");
+	BLOCKS(b, "flock 0 ex");
+	if (self->lockdev)
+		EXPECT_TRUE(shown("flock/", self->f1, "exclusive", "held", pb));
+	CALL(&k, "ok", "flock 0 un");
+	ANSWERS(b, "ok");
+	CALL(&k, "err EAGAIN", "flock 0 sh nb");
+	helper_stop(&k);
+	if (!self->lockdev)
+		return;
+	err = read_file(b->err);
+	ASSERT_NE(NULL, err);
+	EXPECT_NE(NULL, strstr(err, "held by a process without lockdev")) {
+		TH_LOG("its stderr: %s", err);
+	}
+	free(err);
 }
 
 /* A lock of a byte range goes to the kernel alone. */
