@@ -14,8 +14,10 @@
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
 #                         rule, the modprobe and modules-load configuration,
-#                         the lockdev-monitor.service unit (not enabled);
-#                         with PRELOAD_SERVICES="dovecot.service ...", a
+#                         the lockdev-monitor.service and
+#                         lockdev-spaces.service units (not enabled), an
+#                         example /etc/lockdev/spaces.conf; with
+#                         PRELOAD_SERVICES="dovecot.service ...", a
 #                         drop-in that runs each of those services with
 #                         liblockdev-preload.so (none by default)
 #   make uninstall-host   removes what make install-host put there
@@ -186,7 +188,8 @@ install: lib tools
 install-host:
 	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/uapi/linux \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODPROBEDIR) \
-		$(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+		$(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/lockdev
 	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
 	$(INSTALL) -m 0644 kmod/*.c kmod/*.h $(DESTDIR)$(DKMSDIR)/kmod/
 	$(INSTALL) -m 0644 uapi/linux/lockdev.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
@@ -200,6 +203,11 @@ install-host:
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/lockdev-monitor.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/lockdev-spaces.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service
+	$(INSTALL) -m 0644 packaging/spaces.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/lockdev/spaces.conf.example
 	for u in $(PRELOAD_SERVICES); do \
 		$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d && \
 		sed 's|@LIBDIR@|$(LIBDIR)|' packaging/lockdev-preload.conf.in \
@@ -217,7 +225,10 @@ uninstall-host:
 		$(DESTDIR)$(UDEVRULESDIR)/60-lockdev.rules \
 		$(DESTDIR)$(MODPROBEDIR)/lockdev.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/lockdev.conf \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-monitor.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service \
+		$(DESTDIR)$(SYSCONFDIR)/lockdev/spaces.conf.example
+	rmdir $(DESTDIR)$(SYSCONFDIR)/lockdev 2>/dev/null || true
 	for d in kmod uapi/linux uapi .; do \
 		rmdir $(DESTDIR)$(DKMSDIR)/$$d 2>/dev/null || true; \
 	done

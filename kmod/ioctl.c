@@ -578,7 +578,22 @@ static int lockdev_ioc_deadlock(struct ld_session *sess, unsigned int cmd,
 	return lockdev_arg_out(cmd, uarg, &d, sizeof(d));
 }
 
-/* The op of a LOCKDEV_IOC_SPACE, the flags it takes, its mode, reserved. */
+/* The fields a LOCKDEV_IOC_SPACE's op does not take must be 0. */
+static int ld_space_ctl_unused(const struct lockdev_space_ctl *c)
+{
+	if (c->order_mode > LOCKDEV_ORDER_OFF || c->pad)
+		return -EINVAL;
+	if (c->op == LOCKDEV_SPACE_LEVEL) {
+		if (c->order_mode || !c->prefix_len)
+			return -EINVAL;
+		return c->prefix_len > LOCKDEV_NAME_MAX ? -ENAMETOOLONG : 0;
+	}
+	if (c->level || c->prefix || c->prefix_len)
+		return -EINVAL;
+	return c->op == LOCKDEV_SPACE_REMOVE && c->order_mode ? -EINVAL : 0;
+}
+
+/* The op of a LOCKDEV_IOC_SPACE, the flags it takes, its other fields. */
 static int ld_space_ctl_check(const struct lockdev_space_ctl *c)
 {
 	const u32 both = LOCKDEV_SPACE_PERSISTENT | LOCKDEV_SPACE_TRANSIENT;
@@ -598,17 +613,20 @@ static int ld_space_ctl_check(const struct lockdev_space_ctl *c)
 	case LOCKDEV_SPACE_REMOVE:
 		allowed = LOCKDEV_SPACE_FORCE;
 		break;
+	case LOCKDEV_SPACE_LEVEL:
+		allowed = 0;
+		break;
 	default:
 		return -EINVAL;
 	}
 	if ((c->flags & ~allowed) || (c->flags & both) == both)
 		return -EINVAL;
-	return memchr_inv(c->reserved, 0, sizeof(c->reserved)) ? -EINVAL : 0;
+	return ld_space_ctl_unused(c);
 }
 
 static int lockdev_ioc_space(unsigned int cmd, void __user *uarg)
 {
-	u8 name[LOCKDEV_NAME_MAX];
+	u8 name[LOCKDEV_NAME_MAX], prefix[LOCKDEV_NAME_MAX];
 	struct lockdev_space_ctl c;
 	int ret;
 
@@ -618,9 +636,11 @@ static int lockdev_ioc_space(unsigned int cmd, void __user *uarg)
 		ret = ld_space_ctl_check(&c);
 	if (!ret)
 		ret = ld_copy_name(name, c.name, c.name_len);
+	if (!ret && c.op == LOCKDEV_SPACE_LEVEL)
+		ret = ld_copy_name(prefix, c.prefix, c.prefix_len);
 	if (ret)
 		return ret;
-	return ld_space_ctl(name, c.name_len, &c);
+	return ld_space_ctl(name, c.name_len, &c, prefix);
 }
 
 /* Calls that fail with EIDRM once the session's lockspace was removed. */

@@ -26,7 +26,10 @@
  *   spinlock, one per  report, class summary and the
  *   session            binding of its lockspace
  * ld_spaces_mutex      the lockspaces and their user  ld_users_mutex
- *   (space.c)          namespaces
+ *   (space.c)          namespaces; changes to their
+ *                      declared levels, which are
+ *                      read under RCU
+ *                      (space_levels.c)
  * ld_users_mutex       the per-uid accounting table   nothing
  *   (user.c)
  * ld_reports_mutex     the ring of kept reports       nothing

@@ -9,6 +9,7 @@
 #include "grant.h"
 #include "request.h"
 #include "session.h"
+#include "space_levels.h"
 
 /* Sort by level, then name: the order of order.c. */
 static int ld_set_cmp(const void *pa, const void *pb)
@@ -19,6 +20,24 @@ static int ld_set_cmp(const void *pa, const void *pb)
 	if (a->level != b->level)
 		return a->level < b->level ? -1 : 1;
 	return ld_name_cmp(a->name, a->name_len, b->name, b->name_len);
+}
+
+/*
+ * Give the items at level 0 their declared levels, before they are merged
+ * and sorted. A session that has no lockspace yet gets its default one,
+ * which declares none.
+ */
+static void ld_set_levels(struct ld_session *sess, struct ld_set_item *items,
+			  u32 nr)
+{
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
+	struct ld_space *space = smp_load_acquire(&sess->space);
+	u32 i;
+
+	for (i = 0; space && i < nr; i++)
+		if (!items[i].level)
+			items[i].level = ld_space_level(space, items[i].name,
+							items[i].name_len);
 }
 
 /*
@@ -76,6 +95,7 @@ int ld_lock_set(struct ld_session *sess, struct ld_set_item *items, u32 nr,
 	struct ld_args one;
 	int n, i, ret = 0;
 
+	ld_set_levels(sess, items, nr);
 	n = ld_set_merge(items, nr, uniq, failed);
 	if (n < 0)
 		return n;

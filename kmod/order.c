@@ -49,9 +49,10 @@ int ld_order_set(struct ld_session *sess, u32 mode, u32 *old)
 	if (mode > LOCKDEV_ORDER_OFF)
 		return -EINVAL;
 	if (mode)
-		*old = xchg(&sess->order_mode, mode);
+		*old = xchg(&sess->order_mode, mode | LD_ORDER_CHOSEN) &
+		       ~LD_ORDER_CHOSEN;
 	else
-		*old = READ_ONCE(sess->order_mode);
+		*old = ld_session_order(sess);
 	return 0;
 }
 
@@ -80,7 +81,7 @@ static bool ld_order_broken(const struct ld_req *r, const struct ld_lock *hl,
 int ld_order_check(struct ld_session *sess, struct ld_req *req,
 		   struct ld_args *a)
 {
-	u32 mode = READ_ONCE(sess->order_mode);
+	u32 mode = ld_session_order(sess);
 	struct ld_lock *lk = req->lk, *hl;
 	struct ld_report *rep = NULL;
 	bool broken = false;

@@ -26,6 +26,8 @@ int lockdev_proc_init(void)
 	    !proc_create("locks", 0444, lockdev_proc_dir, &ld_locks_proc_ops) ||
 	    !proc_create("spaces", 0444, lockdev_proc_dir,
 			 &ld_spaces_proc_ops) ||
+	    !proc_create("levels", 0444, lockdev_proc_dir,
+			 &ld_levels_proc_ops) ||
 	    !proc_create("deadlocks", 0444, lockdev_proc_dir,
 			 &ld_deadlocks_proc_ops) ||
 	    !proc_create("order", 0444, lockdev_proc_dir, &ld_order_proc_ops) ||

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The /proc/lockdev/ files: proc.c makes the directory and its files, whose
- * operations are in proc_locks.c (locks), proc_spaces.c (spaces),
+ * operations are in proc_locks.c (locks), proc_spaces.c (spaces, levels),
  * proc_order.c (order and lock_stat), report.c (deadlocks, in report.h)
  * and stats.c (stats, in stats.h).
  */
@@ -14,8 +14,9 @@ void lockdev_proc_exit(void);
 /* /proc/lockdev/locks (proc_locks.c). */
 extern const struct proc_ops ld_locks_proc_ops;
 
-/* /proc/lockdev/spaces (proc_spaces.c). */
+/* /proc/lockdev/spaces and /proc/lockdev/levels (proc_spaces.c). */
 extern const struct proc_ops ld_spaces_proc_ops;
+extern const struct proc_ops ld_levels_proc_ops;
 
 /* /proc/lockdev/order and /proc/lockdev/lock_stat (proc_order.c). */
 extern const struct proc_ops ld_order_proc_ops;

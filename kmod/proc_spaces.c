@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/lockdev/spaces: one line per lockspace the reader may see, in the
- * format the uapi header specifies. The walk takes a reference to the
+ * /proc/lockdev/spaces: one line per lockspace the reader may see, and
+ * /proc/lockdev/levels: their declared levels, in the formats the uapi
+ * header specifies. The walk takes a reference to the
  * lockspace it is at (ld_space_next()), so it goes on where it left off
  * whatever the table does meanwhile.
  */
@@ -13,6 +14,7 @@
 
 #include "proc.h"
 #include "space.h"
+#include "space_levels.h"
 
 /*
  * struct ld_spaces_iter - a walk of the lockspaces for one open file
@@ -84,6 +86,12 @@ static void ld_spaces_stop(struct seq_file *m, void *v)
 {
 }
 
+static const char *const ld_order_names[] = {
+	[LOCKDEV_ORDER_STRICT] = "strict",
+	[LOCKDEV_ORDER_WARN] = "warn",
+	[LOCKDEV_ORDER_OFF] = "off",
+};
+
 /* The state column: persistent, removed or transient. */
 static const char *ld_space_state(const struct ld_space *space)
 {
@@ -100,18 +108,31 @@ static int ld_spaces_show(struct seq_file *m, void *v)
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# lockdev spaces %d\n",
 			   LOCKDEV_PROC_SPACES_VERSION);
-		seq_puts(m, "# lockspace uid gid mode sessions locks idle state\n");
+		seq_puts(m, "# lockspace uid gid mode sessions locks idle state order\n");
 		return 0;
 	}
 	spin_lock(&space->lru_lock);
 	idle = space->nr_idle;
 	spin_unlock(&space->lru_lock);
 	ld_space_show_name(m, space);
-	seq_printf(m, " %u %u %04o %d %d %u %s\n",
+	seq_printf(m, " %u %u %04o %d %d %u %s %s\n",
 		   from_kuid_munged(seq_user_ns(m), READ_ONCE(space->uid)),
 		   from_kgid_munged(seq_user_ns(m), READ_ONCE(space->gid)),
 		   READ_ONCE(space->mode), atomic_read(&space->sessions),
-		   atomic_read(&space->locks), idle, ld_space_state(space));
+		   atomic_read(&space->locks), idle, ld_space_state(space),
+		   ld_order_names[READ_ONCE(space->order_mode)]);
+	return 0;
+}
+
+static int ld_levels_show(struct seq_file *m, void *v)
+{
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "# lockdev levels %d\n",
+			   LOCKDEV_PROC_LEVELS_VERSION);
+		seq_puts(m, "# lockspace prefix level\n");
+		return 0;
+	}
+	ld_space_levels_show(m, v);
 	return 0;
 }
 
@@ -122,15 +143,33 @@ static const struct seq_operations ld_spaces_seq_ops = {
 	.show	= ld_spaces_show,
 };
 
-static int ld_spaces_open(struct inode *inode, struct file *file)
+static const struct seq_operations ld_levels_seq_ops = {
+	.start	= ld_spaces_start,
+	.next	= ld_spaces_next,
+	.stop	= ld_spaces_stop,
+	.show	= ld_levels_show,
+};
+
+static int ld_spaces_open_ops(struct file *file,
+			      const struct seq_operations *ops)
 {
 	struct ld_spaces_iter *it;
 
-	it = __seq_open_private(file, &ld_spaces_seq_ops, sizeof(*it));
+	it = __seq_open_private(file, ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	ld_viewer_init(&it->viewer, file);
 	return 0;
+}
+
+static int ld_spaces_open(struct inode *inode, struct file *file)
+{
+	return ld_spaces_open_ops(file, &ld_spaces_seq_ops);
+}
+
+static int ld_levels_open(struct inode *inode, struct file *file)
+{
+	return ld_spaces_open_ops(file, &ld_levels_seq_ops);
 }
 
 static int ld_spaces_release(struct inode *inode, struct file *file)
@@ -145,6 +184,13 @@ static int ld_spaces_release(struct inode *inode, struct file *file)
 
 const struct proc_ops ld_spaces_proc_ops = {
 	.proc_open	= ld_spaces_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= ld_spaces_release,
+};
+
+const struct proc_ops ld_levels_proc_ops = {
+	.proc_open	= ld_levels_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
 	.proc_release	= ld_spaces_release,

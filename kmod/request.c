@@ -20,6 +20,7 @@
 #include "request.h"
 #include "session.h"
 #include "space.h"
+#include "space_levels.h"
 #include "stats.h"
 #include "table.h"
 #include "user.h"
@@ -271,6 +272,8 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	ret = ld_session_space(sess, ld_mode_needs(a->mode));
 	if (ret)
 		return ret;
+	if (!a->level)
+		a->level = ld_space_level(sess->space, name, len);
 	req = ld_req_new(sess, a, &ret);
 	if (!req)
 		return ret;

@@ -401,6 +401,9 @@ static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
 		return -EBUSY;
 	}
 	sess->perms = perms;
+	/* A mode the session chose has LD_ORDER_CHOSEN, so stays. */
+	cmpxchg(&sess->order_mode, LOCKDEV_ORDER_STRICT,
+		READ_ONCE(space->order_mode));
 	ld_space_enter(space);
 	/* Pairs with smp_load_acquire() of @space by its readers. */
 	smp_store_release(&sess->space, space);

@@ -46,7 +46,9 @@ struct ld_user;
  * @slot_base: the generation of a slot's first handle.
  * @slot_top: the highest generation given, for @slot_base when the slots
  *	are given back.
- * @order_mode: LOCKDEV_ORDER_*. READ_ONCE()/WRITE_ONCE().
+ * @order_mode: LOCKDEV_ORDER_*, with LD_ORDER_CHOSEN once SET_ORDER set
+ *	it; until then binding to a lockspace sets its default. Changed with
+ *	xchg() and cmpxchg(), read with READ_ONCE().
  * @nr_ranked: requests at a level above 0, held or queued. Atomic.
  * @lock: protects @done, @report and @classes, and the binding of @space.
  * @done: struct ld_completion ready for read().
@@ -94,6 +96,15 @@ struct ld_session {
 	struct ld_req *bfs_via;
 	bool bfs_via_queued;
 };
+
+/* In ld_session.order_mode: the session chose its mode (SET_ORDER). */
+#define LD_ORDER_CHOSEN	0x80000000U
+
+/* The order mode of @sess, LOCKDEV_ORDER_*. */
+static inline u32 ld_session_order(const struct ld_session *sess)
+{
+	return READ_ONCE(sess->order_mode) & ~LD_ORDER_CHOSEN;
+}
 
 struct ld_session *ld_session_create(struct file *file);
 void ld_session_destroy(struct ld_session *sess);

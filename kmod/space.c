@@ -23,6 +23,7 @@
 #include "params.h"
 #include "request.h"
 #include "space.h"
+#include "space_levels.h"
 #include "stats.h"
 #include "table.h"
 #include "user.h"
@@ -222,6 +223,7 @@ static struct ld_space *ld_space_create(const struct cred *cred,
 	space->uid = cred->euid;
 	space->gid = cred->egid;
 	space->mode = mode;
+	space->order_mode = LOCKDEV_ORDER_STRICT;
 	space->creator = user;
 	space->hash = hash;
 	hash_add(ld_spaces, &space->node, hash);
@@ -358,11 +360,15 @@ out:
 	return ret;
 }
 
-/* The owner, group and mode a CREATE or SET gives, each if set_ says so. */
+/*
+ * The owner, group and mode a CREATE or SET gives, each if set_ says so,
+ * and the order mode default unless it is 0.
+ */
 struct ld_space_ids {
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
+	u32 order_mode;
 	bool set_uid;
 	bool set_gid;
 	bool set_mode;
@@ -380,6 +386,7 @@ static int ld_space_ids_get(const struct lockdev_space_ctl *c,
 	ids->uid = make_kuid(ns, c->uid);
 	ids->gid = make_kgid(ns, c->gid);
 	ids->mode = ids->set_mode ? c->mode : 0;
+	ids->order_mode = c->order_mode;
 	return (ids->set_uid && !uid_valid(ids->uid)) ||
 	       (ids->set_gid && !gid_valid(ids->gid)) ? -EINVAL : 0;
 }
@@ -419,6 +426,8 @@ static void ld_space_set_ids(struct ld_space *space,
 		WRITE_ONCE(space->gid, ids->gid);
 	if (ids->set_mode)
 		WRITE_ONCE(space->mode, ids->mode);
+	if (ids->order_mode)
+		WRITE_ONCE(space->order_mode, ids->order_mode);
 }
 
 /* LOCKDEV_SPACE_CREATE: a new persistent lockspace, its reference its own. */
@@ -505,16 +514,39 @@ static void ld_space_unpersist(struct ld_space *space)
 	ld_space_put(space);
 }
 
+/* SET, REMOVE or LEVEL of @c on @space, under ld_spaces_mutex. */
+static int ld_space_ctl_op(struct ld_space *space,
+			   const struct lockdev_space_ctl *c,
+			   const struct ld_space_ids *ids, const u8 *prefix,
+			   bool *unpersist)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	switch (c->op) {
+	case LOCKDEV_SPACE_SET:
+		return ld_space_ctl_set(space, c->flags, ids, unpersist);
+	case LOCKDEV_SPACE_LEVEL:
+		if (!ld_space_may_admin(space))
+			return -EPERM;
+		return ld_space_level_set(space, prefix, c->prefix_len,
+					  c->level);
+	default:
+		return ld_space_ctl_remove(space, c->flags, unpersist);
+	}
+}
+
 /**
  * ld_space_ctl() - LOCKDEV_IOC_SPACE: create, change or remove a lockspace
  * @name: its name
  * @len: the name's length, 1 to LOCKDEV_NAME_MAX
- * @c: the request, whose op, flags and mode the caller checked
+ * @c: the request, whose op, flags, mode, order mode and prefix length the
+ *	caller checked
+ * @prefix: the prefix of a LEVEL, copied in
  *
  * Context: may sleep.
  * Return: 0 or a negative errno of the uapi header's list.
  */
-int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c)
+int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
+		 const u8 *prefix)
 {
 	struct user_namespace *user_ns = current_user_ns();
 	struct vfsmount *ipc = ld_current_ipc();
@@ -525,7 +557,7 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c)
 	struct ld_space *space;
 	int ret = 0;
 
-	if (c->op != LOCKDEV_SPACE_REMOVE)
+	if (c->op == LOCKDEV_SPACE_CREATE || c->op == LOCKDEV_SPACE_SET)
 		ret = ld_space_ids_get(c, &ids);
 	if (ret)
 		return ret;
@@ -538,10 +570,7 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c)
 		mutex_unlock(&ld_spaces_mutex);
 		return -ENOENT;
 	}
-	if (c->op == LOCKDEV_SPACE_SET)
-		ret = ld_space_ctl_set(space, c->flags, &ids, &unpersist);
-	else
-		ret = ld_space_ctl_remove(space, c->flags, &unpersist);
+	ret = ld_space_ctl_op(space, c, &ids, prefix, &unpersist);
 	mutex_unlock(&ld_spaces_mutex);
 	if (!ret && c->op == LOCKDEV_SPACE_REMOVE &&
 	    (c->flags & LOCKDEV_SPACE_FORCE)) {
@@ -555,6 +584,16 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c)
 		mod_delayed_work(system_wq, &ld_space_gc, 0);
 	ld_space_put(space);
 	return ret;
+}
+
+/**
+ * ld_spaces_lock() - ld_spaces_mutex, for lockdep_is_held() elsewhere
+ *
+ * Return: the mutex.
+ */
+struct mutex *ld_spaces_lock(void)
+{
+	return &ld_spaces_mutex;
 }
 
 /**
@@ -583,6 +622,7 @@ void ld_space_put(struct ld_space *space)
 	ld_stat_add(memory, -(long)ksize(space));
 	/* Before the creator goes: its uid names the classes' budget. */
 	ld_class_space_free(space);
+	ld_space_levels_free(space);
 	if (space->creator) {
 		atomic_dec(&space->creator->spaces);
 		ld_user_put(space->creator);

@@ -19,6 +19,7 @@
 
 struct cred;
 struct file;
+struct ld_levels;
 struct ld_user;
 struct lockdev_space_ctl;
 struct pid_namespace;
@@ -46,6 +47,9 @@ struct vfsmount;
  * @reaped: the collector dropped its locks once nobody could attach to it
  *	any more; it goes with its last reference (a kept report's).
  *	ld_spaces_mutex.
+ * @order_mode: the order mode its sessions start in (LOCKDEV_ORDER_*).
+ * @levels: its declared levels (space_levels.c), or NULL if none. RCU:
+ *	replaced under ld_spaces_mutex, read under rcu_read_lock().
  * @creator: the user charged for it, and whose budgets its classes use; a
  *	reference is held.
  * @sessions: sessions bound to it. Atomic.
@@ -69,10 +73,10 @@ struct vfsmount;
  * @name: the name, not NUL-terminated.
  *
  * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
- * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent, @removed and
- * @reaped is
- * immutable once the lockspace is in the table. Those five of a named
- * lockspace are written under ld_spaces_mutex with WRITE_ONCE() and read
+ * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent, @removed,
+ * @reaped, @order_mode and @levels is immutable once the lockspace is in
+ * the table. @uid, @gid, @mode, @persistent, @removed and @order_mode of a
+ * named lockspace are written under ld_spaces_mutex with WRITE_ONCE() and read
  * under it, or with READ_ONCE() without it, each on its own (a reader
  * without the mutex may see some of one LOCKDEV_IOC_SPACE's changes before
  * the others); a default lockspace's never change.
@@ -89,6 +93,8 @@ struct ld_space {
 	bool persistent;
 	bool removed;
 	bool reaped;
+	u32 order_mode;
+	struct ld_levels __rcu *levels;
 	struct ld_user *creator;
 	atomic_t sessions;
 	atomic_t locks;
@@ -114,7 +120,10 @@ struct ld_space {
 int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		    struct ld_space **spacep, unsigned int *permsp);
 int ld_space_default(const struct cred *cred, struct ld_space **spacep);
-int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c);
+int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
+		 const u8 *prefix);
+/* ld_spaces_mutex itself, for lockdep_is_held() in space_levels.c. */
+struct mutex *ld_spaces_lock(void);
 void ld_space_get(struct ld_space *space);
 void ld_space_put(struct ld_space *space);
 void ld_space_enter(struct ld_space *space);

@@ -183,6 +183,14 @@ int lockdev_space_create(const char *space, unsigned int mode, uid_t uid,
 int lockdev_space_set(const char *space, unsigned int mode, uid_t uid,
 		      gid_t gid, unsigned int flags);
 int lockdev_space_remove(const char *space, unsigned int flags);
+/*
+ * The order mode sessions start in (LOCKDEV_ORDER_*), and the level of the
+ * names that start with prefix, for requests at level 0 (0 removes it):
+ * lockdev_space_set_order(3), lockdev_space_level(3).
+ */
+int lockdev_space_set_order(const char *space, unsigned int order_mode);
+int lockdev_space_level(const char *space, const char *prefix,
+			unsigned int level);
 
 /* Names of LOCKDEV_MODE_* and LOCKDEV_STATE_*; NULL for other values. */
 const char *lockdev_mode_name(unsigned int mode);

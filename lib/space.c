@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Lockspaces an administrator creates, changes and removes: each call
- * opens a session of its own for LOCKDEV_IOC_SPACE and closes it again.
+ * Lockspaces an administrator creates, changes and removes, their order
+ * mode default and declared levels: each call opens a session of its own
+ * for LOCKDEV_IOC_SPACE and closes it again.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,11 +10,9 @@
 
 #include "internal.h"
 
-static int lockdev_space_ctl(const char *space, unsigned int op,
-			     unsigned int flags, unsigned int mode,
-			     uid_t uid, gid_t gid)
+/* LOCKDEV_IOC_SPACE of @c on @space, by a session of its own. */
+static int lockdev_space_call(const char *space, struct lockdev_space_ctl *c)
 {
-	struct lockdev_space_ctl c;
 	struct lockdev *ld;
 	int ret;
 
@@ -22,17 +21,26 @@ static int lockdev_space_ctl(const char *space, unsigned int op,
 	ret = lockdev_open(&ld, 0);
 	if (ret)
 		return ret;
+	c->name = lockdev_ptr(space);
+	c->name_len = strlen(space);
+	ret = lockdev_do_ioctl(ld, LOCKDEV_IOC_SPACE, c);
+	lockdev_close(ld);
+	return ret;
+}
+
+static int lockdev_space_ctl(const char *space, unsigned int op,
+			     unsigned int flags, unsigned int mode,
+			     uid_t uid, gid_t gid)
+{
+	struct lockdev_space_ctl c;
+
 	memset(&c, 0, sizeof(c));
-	c.name = lockdev_ptr(space);
-	c.name_len = strlen(space);
 	c.op = op;
 	c.flags = flags;
 	c.mode = mode;
 	c.uid = uid;
 	c.gid = gid;
-	ret = lockdev_do_ioctl(ld, LOCKDEV_IOC_SPACE, &c);
-	lockdev_close(ld);
-	return ret;
+	return lockdev_space_call(space, &c);
 }
 
 LOCKDEV_API int lockdev_space_create(const char *space, unsigned int mode,
@@ -54,4 +62,36 @@ LOCKDEV_API int lockdev_space_remove(const char *space, unsigned int flags)
 	return lockdev_space_ctl(space, LOCKDEV_SPACE_REMOVE, flags,
 				 LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP,
 				 LOCKDEV_SPACE_KEEP);
+}
+
+LOCKDEV_API int lockdev_space_set_order(const char *space,
+					unsigned int order_mode)
+{
+	struct lockdev_space_ctl c;
+
+	/* 0 would keep the mode: a call that changes nothing is a mistake. */
+	if (!order_mode)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.op = LOCKDEV_SPACE_SET;
+	c.mode = LOCKDEV_SPACE_KEEP;
+	c.uid = LOCKDEV_SPACE_KEEP;
+	c.gid = LOCKDEV_SPACE_KEEP;
+	c.order_mode = order_mode;
+	return lockdev_space_call(space, &c);
+}
+
+LOCKDEV_API int lockdev_space_level(const char *space, const char *prefix,
+				    unsigned int level)
+{
+	struct lockdev_space_ctl c;
+
+	if (!prefix)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.op = LOCKDEV_SPACE_LEVEL;
+	c.prefix = lockdev_ptr(prefix);
+	c.prefix_len = strlen(prefix);
+	c.level = level;
+	return lockdev_space_call(space, &c);
 }

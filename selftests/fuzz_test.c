@@ -12,9 +12,13 @@
  * with random flags, modes, levels, deadlines, handles, names (0 to 300
  * random bytes, or one of a few names every worker uses) and sizes, or
  * plain random bytes, at good, NULL, unmapped, read-only, straddling and
- * kernel pointers; read() and poll() on sessions; reads (and writes) of
- * every /proc/lockdev file; generic netlink messages to the lockdev family
- * with random commands, versions, flags and attributes. The other thread
+ * kernel pointers; LOCKDEV_IOC_SPACE creating, changing and removing (forced
+ * or not) the lockspaces the others work in, with random owners and modes;
+ * read() and poll() on sessions; reads (and writes) of every /proc/lockdev
+ * file; generic netlink messages to the lockdev family with random
+ * commands, versions, flags and attributes, and subscriptions to events
+ * that are read now and then (the keeper in a user namespace has a network
+ * namespace of its own, where it may subscribe). The other thread
  * closes and reopens sessions under the first and takes its argument page
  * away for a moment. A timer interrupts blocking calls.
  *
@@ -22,9 +26,10 @@
  * all are gone and the owner-died locks they left are cleared (each
  * supervisor takes every name a worker may have used, in EXCLUSIVE, in
  * every lockspace it can reach under those names, and calls CONSISTENT:
- * random names come from a family the cleanup can name again),
- * /proc/lockdev/stats counts the sessions, holders, waiters, locks and
- * lockspaces it counted before; the thresholds of events that root's
+ * random names come from a family the cleanup can name again) and the
+ * persistent lockspaces they made are removed (the test's own; a keeper's
+ * go with its namespaces), /proc/lockdev/stats counts the sessions,
+ * holders, waiters, locks and lockspaces it counted before; the thresholds of events that root's
  * workers set over netlink are put back. (A deadlock report kept in
  * /proc/lockdev/deadlocks holds its lockspace: before and after the run
  * the test fills the 16 kept with reports of a lockspace of its own.) A
@@ -80,7 +85,8 @@ static const char *const spaces[] = { "fz-space", "fz-open", "fz-closed" };
 static const char *const proc_files[] = {
 	"/proc/lockdev/locks", "/proc/lockdev/stats",
 	"/proc/lockdev/deadlocks", "/proc/lockdev/order",
-	"/proc/lockdev/lock_stat",
+	"/proc/lockdev/lock_stat", "/proc/lockdev/spaces",
+	"/proc/lockdev/levels",
 };
 #define NPROC		(sizeof(proc_files) / sizeof(proc_files[0]))
 
@@ -349,6 +355,34 @@ static void build_query(struct lockdev_query *q)
 	entries_field(&q->entries, &q->nr_entries, entries, 8);
 }
 
+/* An owner for LOCKDEV_IOC_SPACE: keep, root, 65534 or any. */
+static __u32 some_id(void)
+{
+	static const __u32 ids[] = { LOCKDEV_SPACE_KEEP, 0, NOBODY };
+
+	return one_in(8) ? (__u32)some_u64() : ids[below(3)];
+}
+
+static void build_space(struct lockdev_space_ctl *c)
+{
+	name_field(names[0], &c->name, &c->name_len);
+	if (!one_in(3)) {
+		c->name = ptr(spaces[below(NSPACES)]);
+		c->name_len = strlen((char *)(uintptr_t)c->name);
+	}
+	c->op = one_in(8) ? (__u32)some_u64() : below(6);
+	c->flags = some_flags(LOCKDEV_SPACE_FLAGS_ALL);
+	c->mode = one_in(8) ? (__u32)some_u64() :
+		  one_in(4) ? LOCKDEV_SPACE_KEEP : below(01000);
+	c->uid = some_id();
+	c->gid = some_id();
+	c->order_mode = one_in(8) ? (__u32)some_u64() : below(4);
+	c->level = one_in(2) ? 0 : (__u32)some_u64();
+	if (c->op == LOCKDEV_SPACE_LEVEL || one_in(16))
+		name_field(item_names[0], &c->prefix, &c->prefix_len);
+	c->pad = one_in(16);
+}
+
 static void build_set(struct lockdev_lock_set *s)
 {
 	struct lockdev_set_item *it = items;
@@ -393,6 +427,7 @@ static void fuzz_ioctl(int fd)
 		sizeof(struct lockdev_list), sizeof(struct lockdev_order),
 		sizeof(struct lockdev_lock_set),
 		sizeof(struct lockdev_deadlock),
+		sizeof(struct lockdev_space_ctl),
 	};
 	union {
 		struct lockdev_version v;
@@ -407,10 +442,11 @@ static void fuzz_ioctl(int fd)
 		struct lockdev_order od;
 		struct lockdev_lock_set s;
 		struct lockdev_deadlock d;
+		struct lockdev_space_ctl sp;
 		char raw[512];
 	} arg;
-	__u32 nr = below(0x0d), dir = _IOC_READ | _IOC_WRITE;
-	size_t len = nr < 0x0c ? size[nr] : below(64), i;
+	__u32 nr = below(0x0e), dir = _IOC_READ | _IOC_WRITE;
+	size_t len = nr < 0x0d ? size[nr] : below(64), i;
 	unsigned long cmd;
 	char *at;
 	__u64 p;
@@ -456,6 +492,9 @@ static void fuzz_ioctl(int fd)
 		entries_field(&arg.d.members, &arg.d.nr_members, members, 4);
 		arg.d.flags = one_in(16);
 		break;
+	case 0x0c:
+		build_space(&arg.sp);
+		break;
 	default:
 		for (i = 0; i < sizeof(arg.raw); i++)
 			arg.raw[i] = rnd();
@@ -464,7 +503,8 @@ static void fuzz_ioctl(int fd)
 	 * Random bytes over the struct (not over those that name a lock or
 	 * lockspace to create: see name_field()), or a size of its own.
 	 */
-	if (one_in(16) && nr != 0x01 && nr != 0x02 && nr != 0x0a)
+	if (one_in(16) && nr != 0x01 && nr != 0x02 && nr != 0x0a &&
+	    nr != 0x0c)
 		arg.raw[below(len + 8)] = rnd();
 	switch (below(10)) {
 	case 0:
@@ -481,8 +521,8 @@ static void fuzz_ioctl(int fd)
 		dir = below(4);
 	if (one_in(30)) {
 		nr = below(256);
-		if (nr == 0x01 || nr == 0x02 || nr == 0x0a)
-			nr = 0x0c;
+		if (nr == 0x01 || nr == 0x02 || nr == 0x0a || nr == 0x0c)
+			nr = 0x0d;
 	}
 	cmd = _IOC(dir, one_in(50) ? below(256) : LOCKDEV_IOC_MAGIC, nr,
 		   len & _IOC_SIZEMASK);
@@ -582,6 +622,13 @@ static void fuzz_netlink(void)
 	/* Now and then a broken attribute length. */
 	if (off && one_in(8))
 		((struct nlattr *)attrs)->nla_len = rnd();
+	/* A subscription, or its end, as the header describes them. */
+	if (one_in(8)) {
+		genl_send(nl, family, one_in(2) ? LOCKDEV_CMD_SUBSCRIBE :
+			  LOCKDEV_CMD_UNSUBSCRIBE, LOCKDEV_GENL_VERSION,
+			  NLM_F_REQUEST | NLM_F_ACK, NULL, 0);
+		off = 0;
+	}
 	flags = NLM_F_REQUEST;
 	if (one_in(2))
 		flags |= NLM_F_DUMP;
@@ -802,6 +849,38 @@ static void clear_owner_died(void)
 	clear_fd = -1;
 }
 
+/* Remove the lockspace @name of @len bytes, if a worker made it persist. */
+static void remove_space(int fd, const char *name, __u32 len)
+{
+	struct lockdev_space_ctl c = {
+		.name = ptr(name), .name_len = len,
+		.op = LOCKDEV_SPACE_REMOVE, .flags = LOCKDEV_SPACE_FORCE,
+	};
+
+	ioctl(fd, LOCKDEV_IOC_SPACE, &c);
+}
+
+/*
+ * Remove every lockspace of a name a worker may have used in the caller's
+ * namespaces: those it made persistent stay otherwise. Their owner-died
+ * locks go with them.
+ */
+static void remove_spaces(void)
+{
+	int fd = open_session();
+	size_t i;
+	__u32 n;
+
+	if (fd < 0)
+		return;
+	each_name(remove_space, fd);
+	for (i = 0; i < NSPACES; i++)
+		for (n = 1; n <= strlen(spaces[i]); n++)
+			if (n <= PREFIX_MAX || n == strlen(spaces[i]))
+				remove_space(fd, spaces[i], n);
+	close(fd);
+}
+
 /* The owner-died locks of root's default lockspace before the run. */
 static struct locks_line *died_before;
 static int nr_died_before;
@@ -924,7 +1003,11 @@ static pid_t start_keeper(uint64_t seed, __u64 end_ns, int flags, bool nobody)
 	pid = fork();
 	if (pid)
 		return pid;
-	if ((nobody && become(NOBODY, NOBODY)) || unshare(flags))
+	if (nobody && become(NOBODY, NOBODY))
+		_exit(100);
+	/* Without network namespaces, a keeper in the initial one. */
+	if (unshare(flags) && (!(flags & CLONE_NEWNET) ||
+			       unshare(flags & ~CLONE_NEWNET)))
 		_exit(100);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	stuck = supervise(seed, end_ns, false, &kills);
@@ -1009,7 +1092,8 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 	end = now_ns() + ms * 1000000ull;
 	ipc = start_keeper(seed ^ 1, end, CLONE_NEWIPC, false);
 	ASSERT_LT(0, ipc);
-	user = start_keeper(seed ^ 2, end, CLONE_NEWUSER | CLONE_NEWIPC, true);
+	user = start_keeper(seed ^ 2, end,
+			    CLONE_NEWUSER | CLONE_NEWIPC | CLONE_NEWNET, true);
 	ASSERT_LT(0, user);
 	stuck = supervise(seed, end, true, &kills);
 	EXPECT_EQ(0, stuck) {
@@ -1042,6 +1126,7 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 	 */
 	clear_owner_died();
 	clear_new_owner_died();
+	remove_spaces();
 	free(died_before);
 	EXPECT_EQ(0, flush_reports("fz-flush"));
 	for (i = 0; i < (int)NPARAMS; i++) {

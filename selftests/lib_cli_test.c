@@ -472,7 +472,7 @@ TEST_F(cli, space)
 	EXPECT_EQ(0, sh("$LOCKDEV space create %s --mode 0640 --group 0",
 			name));
 	EXPECT_EQ(65, sh("$LOCKDEV space create %s 2>/dev/null", name));
-	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0640 0 0 0 persistent' /proc/lockdev/spaces",
+	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0640 0 0 0 persistent strict' /proc/lockdev/spaces",
 			name));
 	EXPECT_EQ(0, sh("$LOCKDEV space set %s --mode 0600", name));
 	EXPECT_EQ(0, sh("$LOCKDEV spaces -S %s -o MODE,STATE --noheadings --raw | grep -qx '0600 persistent'",
@@ -486,6 +486,86 @@ TEST_F(cli, space)
 	EXPECT_EQ(64, sh("$LOCKDEV space remove %s --mode 0600 2>/dev/null",
 			 name));
 	EXPECT_EQ(64, sh("$LOCKDEV space grow %s 2>/dev/null", name));
+}
+
+/*
+ * lockdev space --order and --level, space level, and space load: a bad
+ * line is reported as FILE:LINE and skipped whole, the others applied.
+ */
+TEST_F_TIMEOUT(cli, space_levels, CLI_TIMEOUT)
+{
+	char name[96], conf[128], *out;
+	unsigned int old;
+	struct lockdev *a;
+	int st;
+
+	snprintf(name, sizeof(name), "%s-lv", self->space);
+	EXPECT_EQ(0, sh("$LOCKDEV space create %s --order warn --level mailbox:=20 --level 'index:=40'",
+			name));
+	EXPECT_EQ(0, sh("grep -qx '%s mailbox: 20' /proc/lockdev/levels", name));
+	EXPECT_EQ(0, sh("grep -qx '%s index: 40' /proc/lockdev/levels", name));
+	EXPECT_EQ(0, sh("$LOCKDEV spaces -S %s -o ORDER --noheadings --raw | grep -qx warn",
+			name));
+	ASSERT_EQ(0, lockdev_open_space(&a, name, 0, LOCKDEV_OPEN_NOCREATE));
+	ASSERT_EQ(0, lockdev_set_order(a, 0, &old));
+	EXPECT_EQ(LOCKDEV_ORDER_WARN, old);
+	lockdev_close(a);
+
+	EXPECT_EQ(0, sh("$LOCKDEV space level %s conversations: 30", name));
+	EXPECT_EQ(0, sh("grep -qx '%s conversations: 30' /proc/lockdev/levels",
+			name));
+	EXPECT_EQ(0, sh("$LOCKDEV space level %s conversations: 0", name));
+	EXPECT_EQ(1, sh("grep -q '^%s conversations:' /proc/lockdev/levels",
+			name));
+	EXPECT_EQ(66, sh("$LOCKDEV space level %s conversations: 0 2>/dev/null",
+			 name));
+	EXPECT_EQ(0, sh("$LOCKDEV space set %s --order off --level index:=0 --level 'a\\040b=5'",
+			name));
+	EXPECT_EQ(1, sh("grep -q '^%s index:' /proc/lockdev/levels", name));
+	EXPECT_EQ(0, sh("grep -qx '%s a\\\\040b 5' /proc/lockdev/levels",
+			name));
+	EXPECT_EQ(0, sh("$LOCKDEV spaces -S %s -o ORDER --noheadings --raw | grep -qx off",
+			name));
+
+	/* Usage errors. */
+	EXPECT_EQ(64, sh("$LOCKDEV space create %s-x --order lax 2>/dev/null",
+			 name));
+	EXPECT_EQ(64, sh("$LOCKDEV space create %s-x --level nolevel 2>/dev/null",
+			 name));
+	EXPECT_EQ(64, sh("$LOCKDEV space create %s-x --level a:=0 2>/dev/null",
+			 name));
+	EXPECT_EQ(64, sh("$LOCKDEV space level %s a: 2>/dev/null", name));
+	EXPECT_EQ(64, sh("$LOCKDEV space level %s a: x 2>/dev/null", name));
+	EXPECT_EQ(64, sh("$LOCKDEV space remove %s --order off 2>/dev/null",
+			 name));
+	EXPECT_EQ(66, sh("$LOCKDEV space create %s-x 2>/dev/null; $LOCKDEV space remove %s-x; $LOCKDEV space level %s-x a: 1 2>/dev/null",
+			 name, name, name));
+
+	/* load: line 3 is bad and changes nothing; lines 2 and 4 apply. */
+	snprintf(conf, sizeof(conf), "/tmp/lockdev-spaces-%d.conf", getpid());
+	ASSERT_EQ(0, sh("printf '%%s\n' '# the host' '%s-1 mode=0640 order=warn level=m:=3 # mail' '%s-2 mode=0640 level=x:=4 bogus=1' '' '%s mode=0604 order=strict persistent' >%s",
+			name, name, name, conf));
+	out = sh_out_status(&st, "$LOCKDEV space load %s 2>&1", conf);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(65, st);
+	EXPECT_NE(NULL, strstr(out, conf)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, ":3: unknown word")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, ":2:")) TH_LOG("%s", out);
+	free(out);
+	EXPECT_EQ(0, sh("grep -qx '%s-1 0 0 0640 0 0 0 persistent warn' /proc/lockdev/spaces",
+			name));
+	EXPECT_EQ(0, sh("grep -qx '%s-1 m: 3' /proc/lockdev/levels", name));
+	EXPECT_EQ(1, sh("grep -q '^%s-2 ' /proc/lockdev/spaces", name));
+	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0604 0 0 0 persistent strict' /proc/lockdev/spaces",
+			name));
+	/* Again: the lockspaces exist, and are updated; a clean file exits 0. */
+	EXPECT_EQ(0, sh("sed -i 3d %s && $LOCKDEV space load %s", conf, conf));
+	EXPECT_EQ(66, sh("$LOCKDEV space load %s.none 2>/dev/null", conf));
+	EXPECT_EQ(0, sh("echo '%s-1 order=off' | $LOCKDEV space load -", name));
+	EXPECT_EQ(0, sh("$LOCKDEV spaces -S %s-1 -o ORDER --noheadings --raw | grep -qx off",
+			name));
+	sh("rm -f %s; $LOCKDEV space remove %s-1; $LOCKDEV space remove %s",
+	   conf, name, name);
 }
 
 /*

@@ -18,11 +18,18 @@
  * socket in the middle of a dump. The test process kills a random worker or
  * reader now and then and starts another in its place.
  *
+ * Readers also subscribe to events (LOCKDEV_CMD_SUBSCRIBE), read a few and
+ * close the socket, unsubscribed or not. A second run adds an administrator
+ * who, all the while, makes the three lockspaces persistent and transient
+ * again, changes their modes, and removes them (forced or not, with the
+ * workers' sessions attached and waiting) and creates them anew, while
+ * uid 65534's workers try the same and must be refused.
+ *
  * Every call must end with an error its text names. At the end every child
  * must be gone in time, and once the owner-died locks the killed workers
  * left are cleared, /proc/lockdev/stats must show no holder, no waiter, and
- * as many locks and sessions as before; the runner fails the lane on any
- * kernel report. Knob: LOCKDEV_LIFETIME_MS (default 5000).
+ * as many locks, sessions and lockspaces as before; the runner fails the
+ * lane on any kernel report. Knob: LOCKDEV_LIFETIME_MS (default 5000).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -60,13 +67,15 @@
 #define NHANDLES	8	/* handles a worker thread remembers */
 #define NSPACES		3
 #define STOP_MS		20000	/* how long the children may take to stop */
+#define ADMIN		NKIDS	/* the role of the administrator */
 
 static const unsigned int space_modes[NSPACES] = { 0666, 0644, 0600 };
 
 struct shared {
 	atomic_int stop;
 	atomic_int bad;
-	atomic_ulong calls, reads, dumps, forks;
+	atomic_int churn;	/* the administrator runs: lockspaces go */
+	atomic_ulong calls, reads, dumps, forks, events, space_ops;
 	char what[256];
 	char prefix[32];
 	char spaces[NSPACES][48];
@@ -107,12 +116,20 @@ static bool err_in(int err, const int *ok, int n)
 
 /* The call @op returned @ret: its errno must be one of the listed. */
 #define CHECK(op, ret, ...) do {					\
-	static const int __ok[] = { 0, __VA_ARGS__ };			\
+	const int __ok[] = { 0, __VA_ARGS__ };				\
 	int __e = (ret) < 0 ? errno : 0;				\
 	if (!err_in(__e, __ok, sizeof(__ok) / sizeof(__ok[0])))		\
 		bad("%s returned %ld, errno %d", op, (long)(ret), __e);	\
 	atomic_fetch_add(&sh->calls, 1);				\
 } while (0)
+
+/*
+ * What a call in a lockspace may also meet while the administrator runs:
+ * EIDRM once its lockspace was removed, ENOENT for an ATTACH of a name
+ * that is gone (0, which every call may return, otherwise).
+ */
+#define GONE		(atomic_load(&sh->churn) ? EIDRM : 0)
+#define NO_SPACE	(atomic_load(&sh->churn) ? ENOENT : 0)
 
 /* ---- workers ---- */
 
@@ -174,7 +191,7 @@ static void w_lock(struct wthread *t, int fd, const char *name)
 	}
 	ret = ioctl(fd, LOCKDEV_IOC_LOCK, &l);
 	CHECK("LOCK", ret, EALREADY, EAGAIN, ETIMEDOUT, EINTR, EDEADLK, EACCES,
-	      ENOSPC, EDQUOT);
+	      ENOSPC, EDQUOT, GONE);
 	if (!ret) {
 		if (!l.handle)
 			bad("%s gave handle %ld (errno %d)", "LOCK", 0, 0);
@@ -199,7 +216,7 @@ static void w_convert(struct wthread *t, int fd, const char *name)
 	cv.deadline_ns = near_deadline(t);
 	ret = ioctl(fd, LOCKDEV_IOC_CONVERT, &cv);
 	CHECK("CONVERT", ret, ENOLCK, EBUSY, EAGAIN, ETIMEDOUT, EINTR, EDEADLK,
-	      ECANCELED, EDQUOT, EACCES);
+	      ECANCELED, EDQUOT, EACCES, GONE);
 }
 
 static void w_unlock(struct wthread *t, int fd, const char *name)
@@ -229,7 +246,7 @@ static void w_consistent(struct wthread *t, int fd, const char *name)
 		c.name_len = strlen(name);
 	}
 	ret = ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c);
-	CHECK("CONSISTENT", ret, ENOLCK, EPERM);
+	CHECK("CONSISTENT", ret, ENOLCK, EPERM, GONE);
 }
 
 static void w_lock_set(struct wthread *t, int fd)
@@ -255,7 +272,7 @@ static void w_lock_set(struct wthread *t, int fd)
 	ls.deadline_ns = near_deadline(t);
 	ret = ioctl(fd, LOCKDEV_IOC_LOCK_SET, &ls);
 	CHECK("LOCK_SET", ret, EALREADY, EAGAIN, ETIMEDOUT, EINTR, EDEADLK,
-	      EACCES, ENOSPC, EDQUOT);
+	      EACCES, ENOSPC, EDQUOT, GONE);
 	for (i = 0; !ret && i < n; i++)
 		keep_handle(t, it[i].handle);
 }
@@ -269,7 +286,36 @@ static void w_attach(struct wthread *t, int fd)
 	};
 	int ret = ioctl(fd, LOCKDEV_IOC_ATTACH, &at);
 
-	CHECK("ATTACH", ret, EBUSY, EACCES);
+	CHECK("ATTACH", ret, EBUSY, EACCES, NO_SPACE);
+}
+
+/* LOCKDEV_IOC_SPACE @op on root's lockspace @i. */
+static int space_ctl(int fd, int i, __u32 op, __u32 flags, __u32 mode)
+{
+	struct lockdev_space_ctl c = {
+		.name = ptr(sh->spaces[i]), .name_len = strlen(sh->spaces[i]),
+		.op = op, .flags = flags, .mode = mode,
+		.uid = LOCKDEV_SPACE_KEEP, .gid = LOCKDEV_SPACE_KEEP,
+	};
+
+	return ioctl(fd, LOCKDEV_IOC_SPACE, &c);
+}
+
+/* Not the owner: uid 65534 may change or remove none of root's. */
+static void w_space(struct wthread *t, int fd)
+{
+	int i = rnd(&t->seed) % NSPACES, ret;
+
+	if (!atomic_load(&sh->churn) || !getuid())
+		return;
+	if (rnd(&t->seed) % 2)
+		ret = space_ctl(fd, i, LOCKDEV_SPACE_SET, 0, 0666);
+	else
+		ret = space_ctl(fd, i, LOCKDEV_SPACE_REMOVE,
+				LOCKDEV_SPACE_FORCE, LOCKDEV_SPACE_KEEP);
+	if (!ret)
+		bad("%s by uid 65534 returned %ld, errno %d", "SPACE", ret, 0);
+	CHECK("SPACE", ret, EPERM, ENOENT);
 }
 
 /* Replace session @slot under the other thread's feet. */
@@ -359,7 +405,7 @@ static void w_op(struct wthread *t)
 		break;
 	case 12:
 		ret = query(fd, name, &q, e, 4);
-		CHECK("QUERY", ret, EACCES);
+		CHECK("QUERY", ret, EACCES, GONE);
 		break;
 	case 13:
 		ret = list_call(fd, h, 4, &ls);
@@ -391,7 +437,10 @@ static void w_op(struct wthread *t)
 		CHECK("DEADLOCK", ret);
 		break;
 	case 18:
-		w_attach(t, fd);
+		if (rnd(&t->seed) % 4)
+			w_attach(t, fd);
+		else
+			w_space(t, fd);
 		break;
 	default:
 		if (t->idx != 0)
@@ -456,7 +505,8 @@ static void __attribute__((noreturn)) worker(unsigned int seed)
 static const char *const proc_files[] = {
 	"/proc/lockdev/locks", "/proc/lockdev/stats",
 	"/proc/lockdev/deadlocks", "/proc/lockdev/order",
-	"/proc/lockdev/lock_stat",
+	"/proc/lockdev/lock_stat", "/proc/lockdev/spaces",
+	"/proc/lockdev/levels",
 };
 
 static void r_proc(unsigned int *seed)
@@ -621,6 +671,85 @@ static void r_netlink(unsigned int *seed)
 	atomic_fetch_add(&sh->dumps, 1);
 }
 
+/*
+ * Events that came on a subscribed socket, until the answer to the
+ * request just sent: its error (0 for an ack), or -EIO for a malformed
+ * message; with @ack false, until none came for the socket's timeout.
+ */
+static int nl_events(int sk, bool ack)
+{
+	static char buf[32768];
+	struct nlmsghdr *n;
+	long len;
+	int err;
+
+	for (;;) {
+		len = recv(sk, buf, sizeof(buf), 0);
+		/* Events the socket had no room for are lost, not a fault. */
+		if (len < 0 && errno == ENOBUFS)
+			continue;
+		if (len < 0)
+			return ack ? -errno : 0;
+		for (n = (struct nlmsghdr *)buf; NLMSG_OK(n, len);
+		     n = NLMSG_NEXT(n, len)) {
+			if (n->nlmsg_type == NLMSG_ERROR) {
+				memcpy(&err, NLMSG_DATA(n), sizeof(err));
+				return err;
+			}
+			if (!nl_attrs_fit(n, NULL))
+				return -EIO;
+			atomic_fetch_add(&sh->events, 1);
+		}
+		if (len)
+			return -EIO;
+	}
+}
+
+/*
+ * Subscribe to events (root may, uid 65534 without CAP_NET_ADMIN may not),
+ * read what comes for a moment, and close, unsubscribed or not.
+ */
+static void r_subscribe(unsigned int *seed)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	__u16 fam;
+	int sk, ret;
+
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (sk < 0) {
+		bad("%s returned %ld, errno %d", "socket", sk, errno);
+		return;
+	}
+	setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ret = nl_family(sk, &fam);
+	if (!ret && fam)
+		ret = nl_send(sk, fam, NLM_F_ACK, LOCKDEV_CMD_SUBSCRIBE, 0,
+			      NULL, 0) ? -errno : nl_events(sk, true);
+	errno = -ret;
+	CHECK("SUBSCRIBE", ret ? -1 : 0, getuid() ? EPERM : 0);
+	if (!ret && getuid())
+		bad("%s by uid 65534 returned %ld, errno %d", "SUBSCRIBE", 0,
+		    0);
+	if (!ret) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 1000 * (1 + rnd(seed) % 50);
+		setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		ret = nl_events(sk, false);
+		errno = -ret;
+		CHECK("reading events", ret ? -1 : 0);
+	}
+	if (!ret && rnd(seed) % 2) {
+		tv.tv_sec = 5;
+		setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		ret = nl_send(sk, fam, NLM_F_ACK, LOCKDEV_CMD_UNSUBSCRIBE, 0,
+			      NULL, 0) ? -errno : nl_events(sk, true);
+		errno = -ret;
+		CHECK("UNSUBSCRIBE", ret ? -1 : 0);
+	}
+	close(sk);
+	atomic_fetch_add(&sh->dumps, 1);
+}
+
 static void __attribute__((noreturn)) reader(unsigned int seed)
 {
 	while (!atomic_load(&sh->stop)) {
@@ -631,10 +760,67 @@ static void __attribute__((noreturn)) reader(unsigned int seed)
 		case 4:
 			r_reset_stat();
 			break;
+		case 5:
+			r_subscribe(&seed);
+			break;
 		default:
 			r_netlink(&seed);
 			break;
 		}
+	}
+	_exit(0);
+}
+
+/* ---- the administrator ---- */
+
+/*
+ * Change root's lockspaces under the workers' feet: their modes, whether
+ * they persist, and their removal, forced or not, and creation anew.
+ */
+static void __attribute__((noreturn)) admin(unsigned int seed)
+{
+	int fd = open_session(), i, ret;
+
+	if (fd < 0)
+		_exit(3);
+	while (!atomic_load(&sh->stop)) {
+		sleep_ms(1 + rnd(&seed) % 20);
+		i = rnd(&seed) % NSPACES;
+		switch (rnd(&seed) % 6) {
+		case 0:
+			ret = space_ctl(fd, i, LOCKDEV_SPACE_SET, 0,
+					space_modes[rnd(&seed) % NSPACES]);
+			CHECK("SET mode", ret, ENOENT);
+			break;
+		case 1:
+			ret = space_ctl(fd, i, LOCKDEV_SPACE_SET,
+					LOCKDEV_SPACE_PERSISTENT,
+					LOCKDEV_SPACE_KEEP);
+			CHECK("SET PERSISTENT", ret, ENOENT);
+			break;
+		case 2:
+			ret = space_ctl(fd, i, LOCKDEV_SPACE_SET,
+					LOCKDEV_SPACE_TRANSIENT,
+					LOCKDEV_SPACE_KEEP);
+			CHECK("SET TRANSIENT", ret, ENOENT);
+			break;
+		case 3:
+			ret = space_ctl(fd, i, LOCKDEV_SPACE_REMOVE, 0,
+					LOCKDEV_SPACE_KEEP);
+			CHECK("REMOVE", ret, EBUSY, ENOENT);
+			break;
+		default:
+			ret = space_ctl(fd, i, LOCKDEV_SPACE_REMOVE,
+					LOCKDEV_SPACE_FORCE,
+					LOCKDEV_SPACE_KEEP);
+			CHECK("REMOVE FORCE", ret, ENOENT);
+			sleep_ms(rnd(&seed) % 5);
+			ret = space_ctl(fd, i, LOCKDEV_SPACE_CREATE, 0,
+					space_modes[i]);
+			CHECK("CREATE", ret, EEXIST);
+			break;
+		}
+		atomic_fetch_add(&sh->space_ops, 1);
 	}
 	_exit(0);
 }
@@ -653,6 +839,8 @@ static pid_t spawn(int role, unsigned int seed)
 	alarm(CHILD_SECS);
 	if (role % 2 && become(NOBODY, NOBODY))
 		_exit(5);
+	if (role == ADMIN)
+		admin(seed);
 	if (role < NWORKERS)
 		worker(seed);
 	reader(seed);
@@ -712,7 +900,7 @@ static int clear_owner_died(uid_t uid, const char *space)
 }
 
 FIXTURE(lifetime) {
-	pid_t pids[NKIDS];
+	pid_t pids[NKIDS + 1];	/* the last: the administrator's */
 	int spaces[NSPACES];
 };
 
@@ -745,33 +933,101 @@ FIXTURE_TEARDOWN(lifetime)
 {
 	int i;
 
+	int fd = open_session();
+
 	atomic_store(&sh->stop, 1);
-	for (i = 0; i < NKIDS; i++)
+	for (i = 0; i <= NKIDS; i++)
 		if (self->pids[i] > 0) {
 			kill(self->pids[i], SIGKILL);
 			waitpid(self->pids[i], NULL, 0);
 		}
-	for (i = 0; i < NSPACES; i++)
+	for (i = 0; i < NSPACES; i++) {
 		if (self->spaces[i] >= 0)
 			close(self->spaces[i]);
+		/* Persistent ones, when a test failed half way. */
+		if (fd >= 0)
+			space_ctl(fd, i, LOCKDEV_SPACE_REMOVE,
+				  LOCKDEV_SPACE_FORCE, LOCKDEV_SPACE_KEEP);
+	}
+	if (fd >= 0)
+		close(fd);
 	munmap(sh, sizeof(*sh));
 }
 
-TEST_F_TIMEOUT(lifetime, everything_at_once, 150)
+/*
+ * Make root's lockspace @i exist and persist once the administrator is
+ * gone (it may have left it removed, or transient and about to go): 0, or
+ * -1 with errno.
+ */
+static int space_back(int fd, int i)
 {
-	int ms = knob("LOCKDEV_LIFETIME_MS", 5000), i, k, died = 0, n;
-	long long locks0 = stat_value("locks");
-	long long sessions0 = stat_value("sessions");
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (!space_ctl(fd, i, LOCKDEV_SPACE_CREATE, 0, space_modes[i]))
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		if (!space_ctl(fd, i, LOCKDEV_SPACE_SET,
+			       LOCKDEV_SPACE_PERSISTENT, LOCKDEV_SPACE_KEEP))
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+	}
+	return -1;
+}
+
+/* Wait for stat @name to come back to @want, over the collector's passes. */
+static long long stat_back(const char *name, long long want)
+{
+	long long v = wait_stat(name, want);
+	int i;
+
+	for (i = 0; i < 2 && v != want; i++)
+		v = wait_stat(name, want);
+	return v;
+}
+
+/*
+ * Workers, readers and, with @churn, the administrator, for
+ * LOCKDEV_LIFETIME_MS; then everything they left must be cleared and
+ * counted back.
+ */
+static void run_all(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(lifetime) *self, bool churn)
+{
+	int ms = knob("LOCKDEV_LIFETIME_MS", 5000), i, k, died = 0, n, fd;
+	long long spaces0, locks0;
+	long long sessions0;
 	unsigned int seed = getpid();
 	unsigned long kills = 0;
 	struct locks_line *l;
 	__u64 end;
 
+	/*
+	 * A kept deadlock report holds its lockspace: before and after, the
+	 * 16 kept are reports of a lockspace of the test's own.
+	 */
+	ASSERT_EQ(0, flush_reports("lt-flush"));
+	spaces0 = stat_value("lockspaces") - NSPACES;
+	locks0 = stat_value("locks");
+	sessions0 = stat_value("sessions");
 	ASSERT_LE(0, locks0);
 	ASSERT_LE(0, sessions0);
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	atomic_store(&sh->churn, churn);
+	for (i = 0; churn && i < NSPACES; i++)
+		ASSERT_EQ(0, space_ctl(fd, i, LOCKDEV_SPACE_SET,
+				       LOCKDEV_SPACE_PERSISTENT,
+				       LOCKDEV_SPACE_KEEP));
 	for (i = 0; i < NKIDS; i++) {
 		self->pids[i] = spawn(i, rnd(&seed));
 		ASSERT_LT(0, self->pids[i]);
+	}
+	if (churn) {
+		self->pids[ADMIN] = spawn(ADMIN, rnd(&seed));
+		ASSERT_LT(0, self->pids[ADMIN]);
 	}
 	end = now_ns() + ms * MS;
 	while (now_ns() < end) {
@@ -784,15 +1040,18 @@ TEST_F_TIMEOUT(lifetime, everything_at_once, 150)
 		ASSERT_LT(0, self->pids[k]);
 	}
 	atomic_store(&sh->stop, 1);
-	for (i = 0; i < NKIDS; i++) {
+	for (i = 0; i <= NKIDS; i++) {
+		if (self->pids[i] <= 0)
+			continue;
 		EXPECT_EQ(0, reap(self->pids[i], STOP_MS)) {
 			TH_LOG("child %d (role %d) did not stop cleanly", self->pids[i], i);
 		}
 		self->pids[i] = 0;
 	}
-	TH_LOG("%d ms: %lu calls, %lu /proc reads, %lu netlink requests, %lu forks, %lu kills",
+	TH_LOG("%d ms: %lu calls, %lu /proc reads, %lu netlink requests, %lu events, %lu forks, %lu kills, %lu lockspace changes",
 	       ms, atomic_load(&sh->calls), atomic_load(&sh->reads),
-	       atomic_load(&sh->dumps), atomic_load(&sh->forks), kills);
+	       atomic_load(&sh->dumps), atomic_load(&sh->events),
+	       atomic_load(&sh->forks), kills, atomic_load(&sh->space_ops));
 	EXPECT_EQ(0, atomic_load(&sh->bad)) {
 		TH_LOG("%d bad answers, the first: %s", atomic_load(&sh->bad),
 		       sh->what);
@@ -808,20 +1067,32 @@ TEST_F_TIMEOUT(lifetime, everything_at_once, 150)
 	EXPECT_LE(0, n);
 	died += n;
 	for (i = 0; i < NSPACES; i++) {
+		if (churn)
+			EXPECT_EQ(0, space_back(fd, i)) {
+				TH_LOG("%s: errno %d", sh->spaces[i], errno);
+			}
 		n = clear_owner_died(0, sh->spaces[i]);
 		EXPECT_LE(0, n) {
 			TH_LOG("could not clear the locks of %s", sh->spaces[i]);
 		}
 		died += n;
+		if (churn)
+			EXPECT_EQ(0, space_ctl(fd, i, LOCKDEV_SPACE_REMOVE,
+					       LOCKDEV_SPACE_FORCE,
+					       LOCKDEV_SPACE_KEEP));
 	}
 	TH_LOG("%d owner-died locks cleared", died);
+	close(fd);
 	for (i = 0; i < NSPACES; i++) {
 		close(self->spaces[i]);
 		self->spaces[i] = -1;
 	}
-	EXPECT_EQ(locks0, wait_stat("locks", locks0));
+	/* A removed lockspace's owner-died locks go with the collector. */
+	EXPECT_EQ(0, flush_reports("lt-flush"));
+	EXPECT_EQ(locks0, stat_back("locks", locks0));
 	EXPECT_EQ(sessions0 - NSPACES,
 		  wait_stat("sessions", sessions0 - NSPACES));
+	EXPECT_EQ(spaces0, stat_back("lockspaces", spaces0));
 	EXPECT_EQ(0, wait_stat("holders", 0));
 	EXPECT_EQ(0, wait_stat("waiters", 0));
 	n = read_locks(NULL, NULL, &l);
@@ -832,6 +1103,17 @@ TEST_F_TIMEOUT(lifetime, everything_at_once, 150)
 			       l[i].name);
 		}
 	free(l);
+}
+
+TEST_F_TIMEOUT(lifetime, everything_at_once, 150)
+{
+	run_all(_metadata, self, false);
+}
+
+/* The same, while the administrator changes and removes the lockspaces. */
+TEST_F_TIMEOUT(lifetime, lockspaces_come_and_go, 150)
+{
+	run_all(_metadata, self, true);
 }
 
 TEST_HARNESS_MAIN

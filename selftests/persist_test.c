@@ -228,9 +228,9 @@ static int kid_unmapped(const void *name)
 
 TEST(struct_layout)
 {
-	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER0,
+	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1,
 		  sizeof(struct lockdev_space_ctl));
-	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER0, _IOC_SIZE(LOCKDEV_IOC_SPACE));
+	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_SPACE));
 	EXPECT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(LOCKDEV_IOC_SPACE));
 }
 
@@ -245,7 +245,7 @@ TEST(bad_requests)
 	snprintf(name, sizeof(name), "persist-bad-%d", getpid());
 	EXPECT_EQ(-1, ctl(name, 0, 0, 0600, KEEP, KEEP));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ctl(name, 4, 0, 0600, KEEP, KEEP));
+	EXPECT_EQ(-1, ctl(name, 5, 0, 0600, KEEP, KEEP));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, ctl(name, LOCKDEV_SPACE_CREATE,
 			  LOCKDEV_SPACE_PERSISTENT, 0600, KEEP, KEEP));
@@ -275,10 +275,10 @@ TEST(bad_requests)
 	c.mode = 0600;
 	c.uid = KEEP;
 	c.gid = KEEP;
-	c.reserved[1] = 1;
+	c.pad = 1;
 	EXPECT_EQ(-1, ioctl(fd, LOCKDEV_IOC_SPACE, &c));
 	EXPECT_EQ(EINVAL, errno);
-	c.reserved[1] = 0;
+	c.pad = 0;
 	EXPECT_EQ(-1, ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, LOCKDEV_IOC_MAGIC,
 				    _IOC_NR(LOCKDEV_IOC_SPACE), 40), &c));
 	EXPECT_EQ(EINVAL, errno);
@@ -321,17 +321,17 @@ TEST(create_set_remove)
 	EXPECT_EQ(-1, create(name, 0640));
 	EXPECT_EQ(EEXIST, errno);
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	EXPECT_STREQ("0 0 0640 0 0 0 persistent", line);
+	EXPECT_STREQ("0 0 0640 0 0 0 persistent strict", line);
 
 	ASSERT_EQ(0, ctl(name, LOCKDEV_SPACE_SET, 0, 0604, UID_A, GID_A));
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	snprintf(want, sizeof(want), "%d %d 0604 0 0 0 persistent", UID_A,
+	snprintf(want, sizeof(want), "%d %d 0604 0 0 0 persistent strict", UID_A,
 		 GID_A);
 	EXPECT_STREQ(want, line);
 	/* KEEP leaves each field; the mode alone changes. */
 	ASSERT_EQ(0, set_mode(name, 0600));
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	snprintf(want, sizeof(want), "%d %d 0600 0 0 0 persistent", UID_A,
+	snprintf(want, sizeof(want), "%d %d 0600 0 0 0 persistent strict", UID_A,
 		 GID_A);
 	EXPECT_STREQ(want, line);
 
@@ -380,7 +380,7 @@ TEST(keeps_state)
 
 	/* The lockspace is left with no session, its lock idle. */
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	EXPECT_STREQ("0 0 0600 0 0 2 persistent", line);
+	EXPECT_STREQ("0 0 0600 0 0 2 persistent strict", line);
 	EXPECT_EQ(1, has_line(ORDER, edge));
 	fd = session_in(name);
 	ASSERT_LE(0, fd);
@@ -412,7 +412,7 @@ TEST(set_persistent)
 	snprintf(name, sizeof(name), "persist-set-%d", getpid());
 	ASSERT_EQ(0, attach(fd, name, 0, 0640));
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	EXPECT_STREQ("0 0 0640 1 0 0 transient", line);
+	EXPECT_STREQ("0 0 0640 1 0 0 transient strict", line);
 	ASSERT_EQ(0, ctl(name, LOCKDEV_SPACE_SET, LOCKDEV_SPACE_PERSISTENT,
 			 KEEP, KEEP, KEEP));
 	/* A second time changes nothing. */
@@ -420,7 +420,7 @@ TEST(set_persistent)
 			 KEEP, KEEP, KEEP));
 	close(fd);
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	EXPECT_STREQ("0 0 0640 0 0 0 persistent", line);
+	EXPECT_STREQ("0 0 0640 0 0 0 persistent strict", line);
 	fd = session_in(name);
 	EXPECT_LE(0, fd);
 	/* REMOVE while a session is attached: EBUSY. */
@@ -561,7 +561,7 @@ TEST(force_remove)
 	EXPECT_EQ(-1, query(holder, "x", &q, NULL, 0));
 	EXPECT_EQ(EIDRM, errno);
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
-	EXPECT_STREQ("0 0 0600 2 1 0 removed", line);
+	EXPECT_STREQ("0 0 0600 2 1 0 removed strict", line);
 
 	/* The name is free: a new lockspace, empty, beside the removed one. */
 	fresh = open_session();

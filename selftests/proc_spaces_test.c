@@ -23,14 +23,15 @@
 #define SPACES		"/proc/lockdev/spaces"
 #define UID_READER	3011
 #define UID_MEMBER	3012
-#define HEADER		"# lockdev spaces 2\n" \
-			"# lockspace uid gid mode sessions locks idle state\n"
+#define HEADER		"# lockdev spaces 3\n" \
+			"# lockspace uid gid mode sessions locks idle state order\n"
 
 /* One line of the file, its name as the file escapes it. */
 struct sline {
 	char name[4 * LOCKDEV_NAME_MAX + 1];
 	unsigned int uid, gid, mode, sessions, locks, idle;
 	char state[16];
+	char order[16];
 };
 
 static int attach(int fd, const char *name, __u32 mode)
@@ -59,10 +60,10 @@ static int find_space(const char *text, const char *esc, struct sline *s)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
 			continue;
-		n = sscanf(line, "%1020s %u %u %o %u %u %u %15s", s->name,
+		n = sscanf(line, "%1020s %u %u %o %u %u %u %15s %15s", s->name,
 			   &s->uid, &s->gid, &s->mode, &s->sessions, &s->locks,
-			   &s->idle, s->state);
-		if (n != 8)
+			   &s->idle, s->state, s->order);
+		if (n != 9)
 			ret = -1;
 		else if (!strcmp(s->name, esc))
 			ret = 1;
@@ -107,6 +108,7 @@ TEST(counts)
 	EXPECT_EQ(0, s.locks);
 	EXPECT_EQ(0, s.idle);
 	EXPECT_STREQ("transient", s.state);
+	EXPECT_STREQ("strict", s.order);
 
 	ASSERT_EQ(0, attach(b, name, 0600));
 	ASSERT_EQ(0, lock_str(a, "held", LOCKDEV_MODE_SHARED));

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <sysexits.h>
 
 #include "lockdev.h"
@@ -87,6 +88,36 @@ int proc_table_read(const char *file, char ***linesp, size_t *np);
 void proc_lines_free(char **lines, size_t n);
 int proc_table_json(const char *file, bool (*keep)(const struct fields *fs,
 						  void *arg), void *arg);
+
+/*
+ * cmd_space.c: what lockdev space and lockdev space load ask of one
+ * lockspace; LOCKDEV_SPACE_KEEP (mode, ids) or 0 (order) for what they
+ * leave. Levels of 0 remove a declaration.
+ */
+struct space_level {
+	char prefix[LOCKDEV_NAME_MAX + 1];
+	unsigned int level;
+};
+
+struct space_args {
+	unsigned int mode;
+	uid_t uid;
+	gid_t gid;
+	unsigned int flags;
+	unsigned int order;
+	unsigned int nr_levels;
+	struct space_level levels[LOCKDEV_SPACE_LEVELS_MAX];
+};
+
+void space_args_init(struct space_args *a);
+int space_parse_id(const char *what, const char *arg, bool group,
+		   unsigned int *id, char *err, size_t errlen);
+int space_parse_order(const char *arg, unsigned int *order);
+int space_parse_level(const char *arg, struct space_args *a, char *err,
+		      size_t errlen);
+int space_apply(const char *where, const char *verb, const char *name,
+		const struct space_args *a);
+int cmd_space_load(const char *file);
 
 /* The subcommands. */
 int cmd_run(int argc, char **argv);

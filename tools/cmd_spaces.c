@@ -2,7 +2,8 @@
 /*
  * lockdev spaces: the lockspaces the caller may see, from
  * /proc/lockdev/spaces: owner, group, permission bits, sessions attached,
- * locks in use, idle locks and whether it is persistent; as a table (-o,
+ * locks in use, idle locks, whether it is persistent and its order mode
+ * default; as a table (-o,
  * --noheadings, --raw) or JSON.
  */
 #include <getopt.h>
@@ -15,7 +16,7 @@
 #include "table.h"
 
 enum { P_SPACE, P_OWNER, P_GROUP, P_MODE, P_SESSIONS, P_LOCKS, P_IDLE,
-	P_STATE, P_NR };
+	P_STATE, P_ORDER, P_NR };
 
 static const struct col space_cols[P_NR] = {
 	[P_SPACE] = { "LOCKSPACE", "name (~UID: a uid's default one)", false, true },
@@ -26,11 +27,12 @@ static const struct col space_cols[P_NR] = {
 	[P_LOCKS] = { "LOCKS", "locks held, awaited or owner-died", true, true },
 	[P_IDLE] = { "IDLE", "idle locks kept", true, true },
 	[P_STATE] = { "STATE", "persistent, removed or transient", false, false },
+	[P_ORDER] = { "ORDER", "order mode sessions start in", false, false },
 };
 
 /* Fields of a line of /proc/lockdev/spaces. */
 enum { F_SPACE, F_UID, F_GID, F_MODE, F_SESSIONS, F_LOCKS, F_IDLE,
-	F_FIELDS, F_STATE = F_FIELDS };
+	F_FIELDS, F_STATE = F_FIELDS, F_ORDER };
 
 static int owner_cell(struct table *t, int col, const char *id, bool group)
 {
@@ -66,7 +68,7 @@ static int number_cell(struct table *t, int col, const char *key,
 
 static int space_row(struct table *t, const struct fields *fs)
 {
-	const char *state;
+	const char *state, *order;
 	int ret = table_row(t);
 
 	if (ret)
@@ -83,7 +85,11 @@ static int space_row(struct table *t, const struct fields *fs)
 	/* Format 1 (a module before LOCKDEV_IOC_SPACE) has no state. */
 	state = fs->n > F_STATE ? fs->f[F_STATE] : "transient";
 	fprintf(table_json(t), "\"state\": \"%.12s\"", state);
-	return ret ?: table_cell(t, P_STATE, state);
+	ret = ret ?: table_cell(t, P_STATE, state);
+	/* Formats before 3 have no order mode: it was strict. */
+	order = fs->n > F_ORDER ? fs->f[F_ORDER] : "strict";
+	fprintf(table_json(t), "\"order\": \"%.8s\"", order);
+	return ret ?: table_cell(t, P_ORDER, order);
 }
 
 static int spaces_show(struct table *t, const char *space)

@@ -11,6 +11,7 @@
 static const char *const feature_names[] = {
 	"lock", "async", "lockspace", "owner-died", "order", "lock-set",
 	"deadlock", "learned-order", "events", "resident", "space-ctl",
+	"space-levels",
 };
 
 #define NR_FEATURES (sizeof(feature_names) / sizeof(feature_names[0]))

@@ -7,7 +7,16 @@
  * lock is new, or a transaction died holding it. And recovery: a
  * transaction killed while it held the lock leaves it owner-died; the next
  * one sees that, repairs the database and marks the lock consistent.
+ *
+ * Every rpm is a process of its own, so the lock lives in a lockspace that
+ * root creates persistent, as an administrator would with
+ * "lockdev space create rpm --mode 0640 --group READERS": it keeps the
+ * lock's generation and value while no rpm runs, so that a check made by
+ * one process still holds, or is seen to fail, in the next. (Run as
+ * another user, the example keeps a lockspace of its own alive with a
+ * session instead.)
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +26,8 @@
 #include <unistd.h>
 
 #include <lockdev.h>
+
+#define SPACE	"rpm"			/* the lockspace of the database lock */
 
 static char db[] = "/tmp/rpmdb-XXXXXX";	/* the database: its revision */
 static char rpmdb[64];			/* its lock: "rpmdb:" and the path */
@@ -71,7 +82,7 @@ static void crash(void)
 	struct lockdev_value v;
 	struct lockdev *ld;
 
-	if (lockdev_open(&ld, 0) ||
+	if (lockdev_open_space(&ld, SPACE, 0, LOCKDEV_OPEN_NOCREATE) ||
 	    lockdev_lock_value(ld, rpmdb, LOCKDEV_MODE_EXCLUSIVE, 0,
 			       LOCKDEV_FOREVER, 0, NULL, &v))
 		_exit(1);
@@ -79,14 +90,34 @@ static void crash(void)
 	kill(getpid(), SIGKILL);
 }
 
+/* An rpm process's session: the lockspace root created. */
+static int open_db(struct lockdev **ld)
+{
+	return lockdev_open_space(ld, SPACE, 0, LOCKDEV_OPEN_NOCREATE);
+}
+
+/* The check: generation and value read in a session that then ends. */
+static int check_db(uint64_t *seen, struct lockdev_value *v)
+{
+	struct lockdev_info info;
+	struct lockdev *ld;
+	int ret = open_db(&ld);
+
+	if (ret < 0)
+		return ret;
+	ret = lockdev_query_value(ld, rpmdb, NULL, 0, &info, v);
+	*seen = info.generation;
+	lockdev_close(ld);
+	return ret;
+}
+
 int main(void)
 {
+	struct lockdev *ld, *keeper = NULL;
 	struct lockdev_value v;
-	struct lockdev_info info;
 	struct lockdev_grant g;
-	struct lockdev *ld;
 	uint64_t seen, rev, check;
-	int fd, ret, status;
+	int fd, ret, status, created;
 	pid_t pid;
 
 	fd = mkstemp(db);
@@ -96,11 +127,20 @@ int main(void)
 	snprintf(rpmdb, sizeof(rpmdb), "rpmdb:%s", db);
 	if (db_write(41))
 		return fail("database", 0);
-	ret = lockdev_open(&ld, 0);
-	if (ret < 0)
-		return fail("open", ret);
+	ret = lockdev_space_create(SPACE, 0640, LOCKDEV_SPACE_KEEP,
+				   LOCKDEV_SPACE_KEEP);
+	created = !ret;
+	if (ret == -EPERM) {
+		printf("rpm-transaction: not root: a session keeps the lockspace instead\n");
+		ret = lockdev_open_space(&keeper, SPACE, 0600, 0);
+	}
+	if (ret < 0 && ret != -EEXIST)
+		return fail("lockspace", ret);
 
 	/* The first transaction: a new lock, so the value is not valid. */
+	ret = open_db(&ld);
+	if (ret < 0)
+		return fail("open", ret);
 	ret = lockdev_lock_value(ld, rpmdb, LOCKDEV_MODE_EXCLUSIVE, 0,
 				 LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, &v);
 	if (ret < 0)
@@ -114,12 +154,12 @@ int main(void)
 	ret = lockdev_unlock_value(ld, g.handle, &rev, sizeof(rev));
 	if (ret < 0)
 		return fail("unlock", ret);
+	lockdev_close(ld);
 
 	/* Check, then act: nobody may have written in between. */
-	ret = lockdev_query_value(ld, rpmdb, NULL, 0, &info, &v);
+	ret = check_db(&seen, &v);
 	if (ret < 0)
 		return fail("query", ret);
-	seen = info.generation;
 	if (revision(&v, &check) || !v.valid || check != rev)
 		return fail("the value is not the revision committed", 0);
 	pid = fork();
@@ -130,6 +170,9 @@ int main(void)
 	if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status))
 		return 1;
 
+	ret = open_db(&ld);
+	if (ret < 0)
+		return fail("open", ret);
 	ret = lockdev_lock_value(ld, rpmdb, LOCKDEV_MODE_EXCLUSIVE, 0,
 				 LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, &v);
 	if (ret < 0)
@@ -151,16 +194,37 @@ int main(void)
 	ret = lockdev_unlock_value(ld, g.handle, &rev, sizeof(rev));
 	if (ret < 0)
 		return fail("unlock", ret);
+	lockdev_close(ld);
 
+	/* Checked by one rpm, run by the next: nothing in between. */
+	ret = check_db(&seen, &v);
+	if (ret < 0)
+		return fail("query", ret);
+	ret = open_db(&ld);
+	if (ret < 0)
+		return fail("open", ret);
 	ret = lockdev_lock_value(ld, rpmdb, LOCKDEV_MODE_EXCLUSIVE, 0, 0, 0,
 				 &g, &v);
 	if (ret < 0 || (g.result & LOCKDEV_RESULT_OWNER_DIED))
 		return fail("the lock is still owner-died", ret);
+	if (g.generation != seen)
+		return fail("the generation changed with nobody writing", 0);
+	printf("rpm-transaction: unchanged since the check, with no rpm running in between: the plan stands\n");
 	if (!v.valid || revision(&v, &rev) || rev != check)
 		return fail("the value after the repair", 0);
 	printf("rpm-transaction: revision %llu from the lock's value\n",
 	       (unsigned long long)rev);
+	/* Closed holding EXCLUSIVE, it would be owner-died again. */
+	ret = lockdev_unlock_value(ld, g.handle, &rev, sizeof(rev));
+	if (ret < 0)
+		return fail("unlock", ret);
 	lockdev_close(ld);
+	if (created) {
+		ret = lockdev_space_remove(SPACE, 0);
+		if (ret < 0)
+			return fail("remove the lockspace", ret);
+	}
+	lockdev_close(keeper);
 	unlink(db);
 	printf("rpm-transaction: done\n");
 	return 0;

@@ -1,31 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * RPM's database lock: one transaction at a time (EXCLUSIVE) in a named
- * lockspace that root creates open to other users, so that an unprivileged
- * rpm -q (uid 65534 here) may read under SHARED. A transaction records the
- * lock's generation when it checks the database, resolves without the
- * lock, and refuses to run its plan if the generation changed once it holds
- * the lock: a database that changed in between must never pass as
- * unchanged. A transaction killed with kill -9 half way leaves the lock
- * owner-died: readers are told, and the next transaction repairs the
- * database from its journal and marks the lock consistent. The database's
- * revision travels in the lock's value block: a transaction reads it from
- * the database only when the value is not valid (the lock is new, or a
- * transaction died holding it), and sets it as it unlocks; a valid value
- * must always be the database's revision.
+ * RPM's database lock: one transaction at a time (EXCLUSIVE) in a lockspace
+ * that root creates as an administrator would, persistent, mode 0640, owned
+ * by root and a readers' group: an unprivileged rpm -q (uid 65534 in that
+ * group here) may read under SHARED and is refused EXCLUSIVE and APPEND
+ * with EACCES, and a uid in no group of it may not even attach. A
+ * transaction records the lock's generation when it checks the database,
+ * resolves without the lock, and refuses to run its plan if the generation
+ * changed once it holds the lock: a database that changed in between must
+ * never pass as unchanged. Since the lockspace persists with no session
+ * attached, the check holds across idle periods too: an rpm that checked,
+ * exited and comes back finds the same generation and a valid value if
+ * nothing ran, and a changed generation if something did. A transaction
+ * killed with kill -9 half way leaves the lock owner-died: readers are
+ * told, and the next transaction repairs the database from its journal and
+ * marks the lock consistent. The database's revision travels in the lock's
+ * value block: a transaction reads it from the database only when the value
+ * is not valid (the lock is new, or a transaction died holding it), and
+ * sets it as it unlocks; a valid value must always be the database's
+ * revision. Root removes the lockspace at the end.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "scen.h"
 
 #define SPACE		"scen-rpm"
-#define SPACE_RO	"scen-rpm-ro"
 #define RPMDB		"rpmdb:/var/lib/rpm"
 #define NOBODY		65534
+#define READERS		2345		/* the group that may read */
+#define OTHER		65533		/* a uid in no group of it */
 
 struct state {
 	uint64_t version, pkgs;		/* the database */
@@ -34,6 +44,7 @@ struct state {
 	int midway;			/* the transaction to kill is half way */
 	uint64_t ran, refused, false_unchanged, reads, reads_dirty;
 	uint64_t value_reads, value_invalid, value_stale;
+	int reader_shared, reader_exclusive, reader_append, other_attach;
 };
 
 static struct state *st;
@@ -57,22 +68,34 @@ static uint64_t revision(const struct lockdev_value *v)
 	return rev;
 }
 
-/* Run @fn as uid and gid 65534 in a child; true if it exited 0. */
-static bool as_nobody(void (*fn)(void))
+/*
+ * Run @fn in a child as @uid, its gid too, with the readers' group as
+ * supplementary group if @reader; true if it exited 0.
+ */
+static bool as_user(uid_t uid, bool reader, void (*fn)(void))
 {
+	gid_t readers = READERS;
 	int status;
 	pid_t pid;
 
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		if (become(NOBODY, NOBODY) || getuid() != NOBODY)
-			scen_die("cannot become uid %d", NOBODY);
+		if (setgroups(reader ? 1 : 0, &readers) ||
+		    setresgid(uid, uid, uid) || setresuid(uid, uid, uid) ||
+		    getuid() != uid)
+			scen_die("cannot become uid %u", (unsigned int)uid);
 		fn();
 		_exit(0);
 	}
 	return pid > 0 && waitpid(pid, &status, 0) == pid &&
 	       WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+/* uid 65534 in the readers' group. */
+static bool as_nobody(void (*fn)(void))
+{
+	return as_user(NOBODY, true, fn);
 }
 
 /* rpm -q as nobody: SHARED, and a database that is not half written. */
@@ -96,24 +119,59 @@ static void nobody_query(void)
 	lockdev_close(ld);
 }
 
-/* In a 0644 lockspace nobody may look and read-lock, not write-lock. */
-static void nobody_ro(void)
+/* A reader may look and read-lock, not write-lock: what each call says. */
+static void reader_rights(void)
 {
 	struct lockdev_grant g;
 	struct lockdev *ld;
 	uint64_t gen;
 
-	scen_ok(lockdev_open_space(&ld, SPACE_RO, 0, LOCKDEV_OPEN_NOCREATE),
-		"nobody opens " SPACE_RO);
+	scen_ok(lockdev_open_space(&ld, SPACE, 0, LOCKDEV_OPEN_NOCREATE),
+		"nobody opens " SPACE);
 	scen_ok(lockdev_generation(ld, RPMDB, &gen), "nobody queries");
-	/* Read permission: RPM's read lock, never a transaction's. */
-	scen_ok(lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_SHARED, 0, &g),
-		"nobody takes a read lock");
-	scen_ok(lockdev_unlock(ld, g.handle), "nobody unlocks");
-	if (lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0, NULL) !=
-	    -EACCES)
-		scen_die("nobody could write-lock in a 0644 lockspace");
+	st->reader_shared = lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_SHARED, 0,
+					    &g);
+	if (!st->reader_shared)
+		scen_ok(lockdev_unlock(ld, g.handle), "nobody unlocks");
+	st->reader_exclusive = lockdev_trylock(ld, RPMDB,
+					       LOCKDEV_MODE_EXCLUSIVE, 0, NULL);
+	st->reader_append = lockdev_trylock(ld, RPMDB, LOCKDEV_MODE_APPEND, 0,
+					    NULL);
 	lockdev_close(ld);
+}
+
+/* A uid in no group of the lockspace: not even an attach. */
+static void other_rights(void)
+{
+	struct lockdev *ld;
+
+	st->other_attach = lockdev_open_space(&ld, SPACE, 0,
+					      LOCKDEV_OPEN_NOCREATE);
+	if (!st->other_attach)
+		lockdev_close(ld);
+}
+
+/* The lockspace as root made it; who may do what in it. */
+static void run_permissions(void)
+{
+	bool reader = as_nobody(reader_rights);
+	bool other = as_user(OTHER, false, other_rights);
+	struct scen_space sp;
+
+	scen_check(scen_space(SPACE, &sp) && sp.mode == 0640 && !sp.uid &&
+		   sp.gid == READERS && !strcmp(sp.state, "persistent"),
+		   "persistent_lockspace_0640_root_readers");
+	scen_check(reader && !st->reader_shared, "reader_takes_shared (%s)",
+		   lockdev_strerror(st->reader_shared, 0));
+	scen_check(st->reader_exclusive == -EACCES,
+		   "reader_refused_exclusive_eacces (%s)",
+		   lockdev_strerror(st->reader_exclusive, 0));
+	scen_check(st->reader_append == -EACCES,
+		   "reader_refused_append_eacces (%s)",
+		   lockdev_strerror(st->reader_append, 0));
+	scen_check(other && st->other_attach == -EACCES,
+		   "uid_in_no_group_refused_attach_eacces (%s)",
+		   lockdev_strerror(st->other_attach, 0));
 }
 
 /* After a crash: nobody is told owner-died, sees it dirty, cannot repair. */
@@ -230,6 +288,86 @@ static void check_value(void)
 		   (unsigned long long)st->value_stale);
 }
 
+/* rpm checks the database in a session of its own, which then ends. */
+static void check_db(uint64_t *gen, struct lockdev_value *v)
+{
+	struct lockdev *ld = scen_open(SPACE);
+	struct lockdev_info info;
+
+	scen_ok(lockdev_query_value(ld, RPMDB, NULL, 0, &info, v), "query");
+	*gen = info.generation;
+	lockdev_close(ld);
+}
+
+/*
+ * A transaction in a session of its own, which then ends: the generation
+ * and value it was granted with.
+ */
+static uint64_t transact(struct lockdev_value *v)
+{
+	struct lockdev *ld = scen_open(SPACE);
+	struct lockdev_grant g;
+	uint64_t rev;
+
+	scen_ok(lockdev_lock_value(ld, RPMDB, LOCKDEV_MODE_EXCLUSIVE, 0,
+				   LOCKDEV_FOREVER, LOCKDEV_RESTART, &g, v),
+		"transaction lock");
+	revision(v);
+	st->pkgs++;
+	rev = ++st->version;
+	st->ran++;
+	scen_ok(lockdev_unlock_value(ld, g.handle, &rev, sizeof(rev)),
+		"transaction unlock");
+	lockdev_close(ld);
+	return g.generation;
+}
+
+/* No session attached, the lock resident: the lockspace outlives them. */
+static bool idle(void)
+{
+	struct scen_space sp;
+
+	return scen_space(SPACE, &sp) && !sp.sessions && sp.idle >= 1 &&
+	       !strcmp(sp.state, "persistent");
+}
+
+/*
+ * The check across idle periods: rpm checks, exits, comes back later to
+ * run, with no session attached in between; once with nothing run
+ * meanwhile, once with another transaction run meanwhile.
+ */
+static void run_idle(void)
+{
+	struct lockdev_value v;
+	uint64_t seen, gen, version;
+	bool quiet;
+
+	check_db(&seen, &v);
+	version = st->version;
+	quiet = idle();
+	usleep(100 * 1000);
+	gen = transact(&v);
+	scen_say("idle: checked at generation %llu, granted at %llu with revision %llu in the value",
+		 (unsigned long long)seen, (unsigned long long)gen,
+		 v.valid ? (unsigned long long)*(uint64_t *)v.data : 0ULL);
+	scen_check(quiet && gen == seen && v.valid &&
+		   !memcmp(v.data, &version, sizeof(version)),
+		   "unchanged_across_an_idle_period");
+
+	check_db(&seen, &v);
+	usleep(50 * 1000);
+	transact(&v);
+	quiet = idle();
+	usleep(50 * 1000);
+	version = st->version;
+	gen = transact(&v);
+	scen_say("idle: checked at generation %llu, another transaction ran, granted at %llu",
+		 (unsigned long long)seen, (unsigned long long)gen);
+	scen_check(quiet && gen != seen && v.valid &&
+		   !memcmp(v.data, &version, sizeof(version)),
+		   "changed_across_an_idle_period");
+}
+
 /* The generation seen while a reader keeps the lock: unchanged, changed. */
 static void run_generation(struct lockdev *t)
 {
@@ -326,7 +464,7 @@ static bool crash_and_recover(struct lockdev *t)
 
 int main(int argc, char **argv)
 {
-	struct lockdev *t, *ro;
+	struct lockdev *t;
 	long long deaths;
 	int i, ok = 0, kills;
 
@@ -334,14 +472,13 @@ int main(int argc, char **argv)
 		   "RPM's transactions, unprivileged queries, the generation check and a kill -9",
 		   4, 30);
 	st = scen_shared(sizeof(*st));
-	scen_ok(lockdev_open_space(&t, SPACE, 0666, 0), "open " SPACE);
-	scen_ok(lockdev_open_space(&ro, SPACE_RO, 0644, 0), "open " SPACE_RO);
-	scen_check(as_nobody(nobody_ro), "read_only_lockspace_read_lock_only");
-	lockdev_close(ro);
-
+	scen_space_create(SPACE, 0640, 0, READERS);
+	run_permissions();
 	run_workload();
-	run_generation(t);
+	run_idle();
 
+	t = scen_open(SPACE);
+	run_generation(t);
 	deaths = stat_value("owner_deaths");
 	kills = scen_ops / 10 > 1 ? scen_ops / 10 : 1;
 	for (i = 0; i < kills; i++)
@@ -354,5 +491,10 @@ int main(int argc, char **argv)
 		   "owner_deaths_counted");
 	check_value();
 	lockdev_close(t);
+
+	i = lockdev_space_remove(SPACE, 0);
+	scen_check(!i && lockdev_open_space(&t, SPACE, 0,
+					    LOCKDEV_OPEN_NOCREATE) == -ENOENT,
+		   "lockspace_removed (%s)", lockdev_strerror(i, 0));
 	return scen_end();
 }

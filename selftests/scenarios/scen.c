@@ -89,6 +89,11 @@ void scen_say(const char *fmt, ...)
 	putchar('\n');
 }
 
+void scen_skip(const char *what, const char *why)
+{
+	printf("ok %d %s.%s # SKIP %s\n", ++scen_nr, scen_name, what, why);
+}
+
 int scen_end(void)
 {
 	printf("1..%d\n", scen_nr);
@@ -174,6 +179,39 @@ struct lockdev *scen_open(const char *space)
 		scen_die("lockdev_open_space %s: %s", space,
 			 lockdev_strerror(ret, 0));
 	return ld;
+}
+
+void scen_space_create(const char *space, unsigned int mode, uid_t uid,
+		       gid_t gid)
+{
+	int ret = lockdev_space_create(space, mode, uid, gid);
+
+	if (ret == -EEXIST) {
+		scen_ok(lockdev_space_remove(space, LOCKDEV_SPACE_FORCE),
+			"remove the lockspace a run before left");
+		ret = lockdev_space_create(space, mode, uid, gid);
+	}
+	if (ret)
+		scen_die("lockdev_space_create %s: %s", space,
+			 lockdev_strerror(ret, 0));
+}
+
+bool scen_space(const char *space, struct scen_space *sp)
+{
+	char line[1200], name[1100];
+	bool found = false;
+	FILE *f = fopen("/proc/lockdev/spaces", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = line[0] != '#' &&
+			sscanf(line, "%1099s %u %u %o %d %d %d %15s", name,
+			       &sp->uid, &sp->gid, &sp->mode, &sp->sessions,
+			       &sp->locks, &sp->idle, sp->state) == 8 &&
+			!strcmp(name, space);
+	fclose(f);
+	return found;
 }
 
 void scen_seed(unsigned int id)

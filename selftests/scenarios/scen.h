@@ -34,6 +34,8 @@ bool scen_check(bool ok, const char *what, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A "# " line of figures. */
 void scen_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One TAP line for a check that cannot run here, and why. */
+void scen_skip(const char *what, const char *why);
 /* Print the plan; the exit status: 0 if every check passed, else 1. */
 int scen_end(void);
 
@@ -52,6 +54,23 @@ int scen_reap(const pid_t *pids, int n);
 
 /* A session in lockspace @space (created with mode 0600), or die. */
 struct lockdev *scen_open(const char *space);
+
+/*
+ * Create @space as a persistent lockspace (lockdev_space_create(3)) with
+ * @mode, @uid and @gid, after removing one a run before left, or die.
+ */
+void scen_space_create(const char *space, unsigned int mode, uid_t uid,
+		       gid_t gid);
+
+/* A lockspace's line of /proc/lockdev/spaces, as the caller reads it. */
+struct scen_space {
+	unsigned int uid, gid, mode;
+	int sessions, locks, idle;
+	char state[16];
+};
+
+/* Find @space in /proc/lockdev/spaces; false if it is not there. */
+bool scen_space(const char *space, struct scen_space *sp);
 
 /* A worker's random numbers: seed once, then 0 <= scen_rand() % n. */
 void scen_seed(unsigned int id);

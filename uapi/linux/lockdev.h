@@ -189,10 +189,13 @@
  *                        or gid). It needs CAP_SYS_ADMIN in the caller's
  *                        user namespace (EPERM), and counts against the
  *                        caller's lockspace limit as ATTACH's do (EDQUOT).
- *                        flags must be 0. EEXIST if it exists.
+ *                        flags must be 0. EEXIST if it exists. Its order
+ *                        mode default is order_mode, or strict for 0.
  *  LOCKDEV_SPACE_SET     sets mode, uid and gid, each unless it is
- *                        LOCKDEV_SPACE_KEEP. With LOCKDEV_SPACE_PERSISTENT
- *                        in flags the lockspace becomes persistent, which
+ *                        LOCKDEV_SPACE_KEEP, and the order mode default
+ *                        to order_mode unless it is 0. With
+ *                        LOCKDEV_SPACE_PERSISTENT in flags the
+ *                        lockspace becomes persistent, which
  *                        needs CAP_SYS_ADMIN in the caller's user namespace
  *                        (EPERM); with LOCKDEV_SPACE_TRANSIENT it no
  *                        longer is, and ceases as any lockspace does (its
@@ -206,13 +209,40 @@
  *                        and gid are ignored. The removed lockspace ceases
  *                        when its last session goes, with its idle locks
  *                        (its owner-died ones within about 10 seconds).
+ *  LOCKDEV_SPACE_LEVEL   declares that the locks whose names start with
+ *                        the prefix_len bytes at prefix (1 to
+ *                        LOCKDEV_NAME_MAX) are at level, or with level 0
+ *                        removes that declaration (ENOENT if there is
+ *                        none). Declaring a prefix again changes its
+ *                        level; a lockspace has at most
+ *                        LOCKDEV_SPACE_LEVELS_MAX declarations (ENOSPC).
+ *                        flags and order_mode must be 0; mode, uid and
+ *                        gid are ignored.
+ *
+ * Only LEVEL takes level, prefix and prefix_len; the other ops need them
+ * 0 (EINVAL), and REMOVE needs order_mode 0 too. order_mode is 0 or a
+ * LOCKDEV_ORDER_* (EINVAL otherwise). The struct's first size,
+ * LOCKDEV_SPACE_CTL_SIZE_VER0, ends before prefix_len, so LEVEL needs
+ * LOCKDEV_SPACE_CTL_SIZE_VER1.
+ *
+ * Order mode default: a session that attaches to a named lockspace starts
+ * in the lockspace's order mode default as it is then, unless it has set a
+ * mode with LOCKDEV_IOC_SET_ORDER before; a session in a default lockspace
+ * starts strict. Changing the default does not change attached sessions.
+ *
+ * Declared levels: a LOCK, or an item of LOCK_SET, whose level is 0 gets
+ * the level of the longest declared prefix of its name in the session's
+ * lockspace (0 still if none is), and is from then on checked, reported
+ * and listed as if it had been asked at that level: in the order, in
+ * /proc, events, LIST and DEADLOCK. A request with a level above 0 keeps
+ * it. A conversion keeps its request's level. Declarations apply to
+ * requests made after the call.
  *
  * A uid or gid given to CREATE or SET must map into the caller's user
  * namespace (EINVAL); one other than the caller's effective uid, or a group
  * the caller is not in, needs CAP_CHOWN in that namespace (EPERM), unless
- * SET leaves it as it is. SET and REMOVE need the caller's effective uid to
- * be the owner, or CAP_SYS_ADMIN in the lockspace's user namespace (EPERM).
- * A default lockspace cannot be named, so cannot be changed.
+ * SET leaves it as it is. A default lockspace cannot be named, so cannot
+ * be changed.
  *
  * Forced removal: every request waiting for a lock of the lockspace (a
  * blocking LOCK, CONVERT or LOCK_SET, an asynchronous LOCK) ends with
@@ -225,11 +255,18 @@
  * when the lockspace was removed may still be granted without waiting.
  * An event LOCKDEV_EVENT_SPACE_REMOVED is sent.
  *
+ * SET, REMOVE and LEVEL need the caller's effective uid to be the owner,
+ * or CAP_SYS_ADMIN in the lockspace's user namespace (EPERM).
+ *
  * Errors: EINVAL (unknown op, flags the op does not take, PERSISTENT with
- * TRANSIENT, reserved not zero, mode above 0777 and not KEEP for SET,
- * name_len 0, a uid or gid that does not map), ENAMETOOLONG, ENOENT (no
- * lockspace of that name: SET, REMOVE), EEXIST (CREATE), EPERM, EBUSY,
- * EDQUOT, ENOMEM, EFAULT.
+ * TRANSIENT, pad not zero, mode above 0777 and not KEEP for SET, name_len
+ * 0, a uid or gid that does not map, an unknown order_mode, order_mode on
+ * REMOVE or LEVEL, level, prefix or prefix_len on another op than LEVEL,
+ * prefix_len 0 on LEVEL), ENAMETOOLONG (name_len or prefix_len above
+ * LOCKDEV_NAME_MAX), ENOENT (no lockspace of that name: SET, REMOVE,
+ * LEVEL; no declaration of the prefix: LEVEL with level 0), EEXIST
+ * (CREATE), EPERM, EBUSY, EDQUOT, ENOSPC (LEVEL: a new prefix beyond
+ * LOCKDEV_SPACE_LEVELS_MAX), ENOMEM, EFAULT (also prefix not readable).
  *
  * LOCKDEV_IOC_LOCK (struct lockdev_lock)
  * --------------------------------------
@@ -260,8 +297,10 @@
  * holders and waiters that blocked it are written to the array of
  * nr_entries struct lockdev_entry at entries, and nr_entries is set to how
  * many there were (which may exceed the array's length).
- * A request at a level above 0 is checked against the session's order mode
- * (LOCKDEV_IOC_SET_ORDER) before it is granted or queued.
+ * A request at level 0 takes its name's declared level, if its lockspace
+ * declares one (LOCKDEV_IOC_SPACE). A request at a level above 0 is
+ * checked against the session's order mode (LOCKDEV_IOC_SET_ORDER) before
+ * it is granted or queued.
  * Errors: EINVAL (unknown flags or mode, bad combination, pad or reserved not
  * zero, name_len 0), ENAMETOOLONG, EALREADY (the session already holds or
  * awaits this lock: use CONVERT), EAGAIN, ETIMEDOUT, EINTR (a signal arrived;
@@ -356,7 +395,9 @@
  * LOCKDEV_IOC_SET_ORDER (struct lockdev_order)
  * --------------------------------------------
  * Sets the session's order mode to mode, or leaves it when mode is 0, and
- * returns the mode it had in old_mode. LOCKDEV_ORDER_STRICT (the default):
+ * returns the mode it had in old_mode. A session starts strict, or in its
+ * lockspace's order mode default (LOCKDEV_IOC_SPACE) once it attaches,
+ * unless it set a mode before. LOCKDEV_ORDER_STRICT:
  * a request that breaks the order fails with EDEADLK and
  * LOCKDEV_RESULT_ORDER. LOCKDEV_ORDER_WARN: it is granted or queued as
  * usual, with LOCKDEV_RESULT_ORDER in its result, and counted and recorded
@@ -386,7 +427,8 @@
  * and does nothing.
  * Errors: EINVAL (unknown flags, ASYNC, NONBLOCK with DEADLINE, pad not
  * zero, item_size too small; in an item: unknown mode, name_len 0, or a
- * level differing from that of an earlier item with the same name), E2BIG
+ * level differing from that of an earlier item with the same name, the
+ * levels as declared levels make them), E2BIG
  * (nr_items above LOCKDEV_SET_MAX; item_size above 4096 or an item's
  * unknown bytes not zero), ENAMETOOLONG, and every error of
  * LOCK but EINTR, which ends the set with every lock released and, with
@@ -457,7 +499,7 @@
  * one line per lockspace the reader could see in /proc/lockdev/locks,
  * fields separated by one space:
  *
- *   lockspace uid gid mode sessions locks idle state
+ *   lockspace uid gid mode sessions locks idle state order
  *
  * lockspace is the name as /proc/lockdev/locks shows it ("~UID" for a uid's
  * default lockspace); uid and gid are its owner's, as the reader's user
@@ -466,8 +508,20 @@
  * attached to it; locks its locks that are held, awaited or owner-died;
  * idle its idle locks kept resident; state is persistent (LOCKDEV_IOC_SPACE),
  * removed (by LOCKDEV_IOC_SPACE, while sessions or locks keep it) or
- * transient (every other one). A lockspace is listed once per read of
+ * transient (every other one); order is its order mode default, strict,
+ * warn or off (LOCKDEV_IOC_SPACE). A lockspace is listed once per read of
  * the file from its start, however the table changes meanwhile.
+ *
+ * /proc/lockdev/levels
+ * --------------------
+ * The declared levels (LOCKDEV_SPACE_LEVEL). The first line is
+ * "# lockdev levels N", the format version, LOCKDEV_PROC_LEVELS_VERSION;
+ * the second, "# " and the column names. Then one line per declaration of
+ * the lockspaces the reader sees in /proc/lockdev/spaces, a lockspace's
+ * in the order of their prefixes (as names sort in the order), fields
+ * separated by one space, the prefix escaped as names are:
+ *
+ *   lockspace prefix level
  *
  * /proc/lockdev/stats
  * -------------------
@@ -733,7 +787,8 @@
 #define LOCKDEV_PROC_DEADLOCKS_VERSION	1
 #define LOCKDEV_PROC_ORDER_VERSION	1
 #define LOCKDEV_PROC_LOCK_STAT_VERSION	1
-#define LOCKDEV_PROC_SPACES_VERSION	2
+#define LOCKDEV_PROC_SPACES_VERSION	3
+#define LOCKDEV_PROC_LEVELS_VERSION	1
 
 /* Longest lock or lockspace name, in bytes. */
 #define LOCKDEV_NAME_MAX		255
@@ -753,6 +808,7 @@
 #define LOCKDEV_FEATURE_EVENTS		((__u64)1 << 8)	/* the netlink family */
 #define LOCKDEV_FEATURE_RESIDENT	((__u64)1 << 9)	/* resident locks, NONE, values */
 #define LOCKDEV_FEATURE_SPACE_CTL	((__u64)1 << 10)	/* SPACE, persistent */
+#define LOCKDEV_FEATURE_SPACE_LEVELS	((__u64)1 << 11)	/* SPACE_LEVEL, order_mode */
 #define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
 					 LOCKDEV_FEATURE_ASYNC | \
 					 LOCKDEV_FEATURE_LOCKSPACE | \
@@ -763,7 +819,8 @@
 					 LOCKDEV_FEATURE_LEARNED_ORDER | \
 					 LOCKDEV_FEATURE_EVENTS | \
 					 LOCKDEV_FEATURE_RESIDENT | \
-					 LOCKDEV_FEATURE_SPACE_CTL)
+					 LOCKDEV_FEATURE_SPACE_CTL | \
+					 LOCKDEV_FEATURE_SPACE_LEVELS)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -808,6 +865,7 @@ struct lockdev_attach {
 #define LOCKDEV_SPACE_CREATE		1
 #define LOCKDEV_SPACE_SET		2
 #define LOCKDEV_SPACE_REMOVE		3
+#define LOCKDEV_SPACE_LEVEL		4
 
 /* Bits of lockdev_space_ctl.flags. */
 #define LOCKDEV_SPACE_PERSISTENT	0x1U	/* SET: make it persistent */
@@ -820,6 +878,9 @@ struct lockdev_attach {
 /* lockdev_space_ctl.mode, uid or gid: keep it (SET), the caller's (CREATE). */
 #define LOCKDEV_SPACE_KEEP		0xffffffffU
 
+/* Most declared levels of one lockspace (LOCKDEV_SPACE_LEVEL). */
+#define LOCKDEV_SPACE_LEVELS_MAX	32
+
 struct lockdev_space_ctl {
 	__u64 name;
 	__u32 name_len;
@@ -828,10 +889,15 @@ struct lockdev_space_ctl {
 	__u32 mode;
 	__u32 uid;
 	__u32 gid;
-	__u64 reserved[2];
+	__u32 order_mode;	/* CREATE, SET: LOCKDEV_ORDER_*, or 0 */
+	__u32 level;		/* LEVEL: the prefix's level, 0 removes it */
+	__u64 prefix;		/* LEVEL: the name prefix */
+	__u32 prefix_len;	/* LEVEL */
+	__u32 pad;
 };
 
 #define LOCKDEV_SPACE_CTL_SIZE_VER0	48
+#define LOCKDEV_SPACE_CTL_SIZE_VER1	56
 
 /* Bits of lockdev_lock.flags and lockdev_convert.flags. */
 #define LOCKDEV_LOCK_NONBLOCK		0x1U
