@@ -7,15 +7,19 @@
 #   make KDIR=/path/to/tree    module against that kernel tree
 #   make LOCKDEV_DEBUG=1  module with the test hooks of kmod/debug.c
 #   make install          liblockdev (shared, static, header, pkg-config
-#                         file), the lockdev program, its bash completion
-#                         and the man pages, under PREFIX (/usr/local),
+#                         file), liblockdev-preload.so, the lockdev
+#                         program, its bash completion and the man pages,
+#                         under PREFIX (/usr/local),
 #                         staged under DESTDIR if given
 #   make install-host     what a host that loads the module needs: the
 #                         module's sources and dkms.conf for DKMS, the udev
 #                         rule, the modprobe and modules-load configuration,
 #                         the lockdev-monitor.service and
 #                         lockdev-spaces.service units (not enabled), an
-#                         example /etc/lockdev/spaces.conf
+#                         example /etc/lockdev/spaces.conf; with
+#                         PRELOAD_SERVICES="dovecot.service ...", a
+#                         drop-in that runs each of those services with
+#                         liblockdev-preload.so (none by default)
 #   make uninstall-host   removes what make install-host put there
 #   make check-man        the man pages through groff with every warning,
 #                         and their EXAMPLES programs compiled and linked
@@ -74,6 +78,8 @@ DKMSDIR ?= /usr/src/lockdev-$(VERSION)
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
+# The services make install-host gives a lockdev-preload.conf drop-in.
+PRELOAD_SERVICES ?=
 
 LIB_SONAME := liblockdev.so.0
 LIB_REAL := liblockdev.so.$(VERSION)
@@ -84,8 +90,12 @@ LIB_SRCS := lib/version.c lib/session.c lib/lock.c lib/set.c lib/async.c \
 	lib/query.c lib/strerror.c lib/names.c lib/monitor.c lib/nl.c \
 	lib/dump.c lib/space.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
+# liblockdev-preload.so (lockdev-preload(8)): whole-file locks of unmodified
+# programs as lockdev locks, with LD_PRELOAD; the ioctls, not liblockdev.
+PRELOAD_SO := lib/liblockdev-preload.so
+PRELOAD_SRCS := $(wildcard lib/preload/*.c)
 
-MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
+MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7 man/man8/*.8)
 
 # Short programs for the patterns of the design brief, built against the
 # static library as a user's program would be.
@@ -101,7 +111,7 @@ module:
 		{ echo "no kernel tree: install linux-headers or give KDIR= or KVER=" >&2; exit 1; }
 	$(MAKE) $(KBUILD_ARGS) modules
 
-lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC)
+lib: $(LIB_SO) $(LIB_A) lib/liblockdev.so $(LIB_PC) $(PRELOAD_SO)
 
 lib/%.o: lib/%.c lib/lockdev.h lib/internal.h lib/nl.h uapi/linux/lockdev.h \
 		$(VERSION_H)
@@ -116,6 +126,11 @@ $(LIB_SO): $(LIB_OBJS) lib/liblockdev.map
 lib/liblockdev.so: $(LIB_SO)
 	ln -sf $(notdir $(LIB_SO)) lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
+
+$(PRELOAD_SO): $(PRELOAD_SRCS) lib/preload/preload.h uapi/linux/lockdev.h
+	$(CC) $(CFLAGS) $(WARN_CFLAGS) -I$(CURDIR)/lib -fPIC \
+		-fvisibility=hidden -shared -Wl,--no-undefined $(LDFLAGS) \
+		-o $@ $(PRELOAD_SRCS) -ldl -pthread
 
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@
@@ -148,8 +163,10 @@ install: lib tools
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
+	$(INSTALL) -m 0755 $(PRELOAD_SO) $(DESTDIR)$(LIBDIR)/liblockdev-preload.so
 	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/liblockdev.so
 	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/liblockdev.a
@@ -191,6 +208,13 @@ install-host:
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lockdev-spaces.service
 	$(INSTALL) -m 0644 packaging/spaces.conf.example \
 		$(DESTDIR)$(SYSCONFDIR)/lockdev/spaces.conf.example
+	for u in $(PRELOAD_SERVICES); do \
+		$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d && \
+		sed 's|@LIBDIR@|$(LIBDIR)|' packaging/lockdev-preload.conf.in \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/lockdev-preload.conf && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/lockdev-preload.conf || \
+		exit 1; \
+	done
 
 # Run systemctl disable --now lockdev-monitor.service first if it was
 # enabled, and dkms remove lockdev/$(VERSION) --all.
@@ -208,10 +232,14 @@ uninstall-host:
 	for d in kmod uapi/linux uapi .; do \
 		rmdir $(DESTDIR)$(DKMSDIR)/$$d 2>/dev/null || true; \
 	done
+	for f in $(DESTDIR)$(SYSTEMDUNITDIR)/*.d/lockdev-preload.conf; do \
+		[ ! -e "$$f" ] || { rm -f "$$f"; rmdir "$${f%/*}" 2>/dev/null || true; }; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/liblockdev.so $(DESTDIR)$(LIBDIR)/liblockdev.a \
+		$(DESTDIR)$(LIBDIR)/liblockdev-preload.so \
 		$(DESTDIR)$(PKGCONFIGDIR)/liblockdev.pc \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev.h \
 		$(DESTDIR)$(INCLUDEDIR)/lockdev/uapi.h \
