@@ -3,8 +3,8 @@
  * Lockspaces (space.c): named ones with SysV-IPC-like ownership and
  * permission bits, and one default lockspace per uid, each per user and IPC
  * namespace; who may use and see them (struct ld_viewer), and how
- * /proc/lockdev/ files print their names (space_view.c). ld_spaces_mutex guards the table of lockspaces
- * (locking.h).
+ * /proc/lockdev/ files print their names (space_view.c). ld_spaces_mutex
+ * guards the table of lockspaces (locking.h).
  */
 #ifndef LOCKDEV_KMOD_SPACE_H
 #define LOCKDEV_KMOD_SPACE_H
