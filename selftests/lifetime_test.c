@@ -292,13 +292,9 @@ static void w_attach(struct wthread *t, int fd)
 /* LOCKDEV_IOC_SPACE @op on root's lockspace @i. */
 static int space_ctl(int fd, int i, __u32 op, __u32 flags, __u32 mode)
 {
-	struct lockdev_space_ctl c = {
-		.name = ptr(sh->spaces[i]), .name_len = strlen(sh->spaces[i]),
-		.op = op, .flags = flags, .mode = mode,
-		.uid = LOCKDEV_SPACE_KEEP, .gid = LOCKDEV_SPACE_KEEP,
-	};
-
-	return ioctl(fd, LOCKDEV_IOC_SPACE, &c);
+	return space_ctl_call(fd, sh->spaces[i], strlen(sh->spaces[i]), op,
+			      flags, mode, LOCKDEV_SPACE_KEEP,
+			      LOCKDEV_SPACE_KEEP);
 }
 
 /* Not the owner: uid 65534 may change or remove none of root's. */

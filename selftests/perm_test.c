@@ -66,28 +66,11 @@ static int shift_of(enum who who)
 static int space_ctl(int fd, const char *name, __u32 op, __u32 flags,
 		     __u32 mode)
 {
-	struct lockdev_space_ctl c;
+	bool create = op == LOCKDEV_SPACE_CREATE;
 
-	memset(&c, 0, sizeof(c));
-	c.name = ptr(name);
-	c.name_len = strlen(name);
-	c.op = op;
-	c.flags = flags;
-	c.mode = mode;
-	c.uid = op == LOCKDEV_SPACE_CREATE ? OWNER : LOCKDEV_SPACE_KEEP;
-	c.gid = op == LOCKDEV_SPACE_CREATE ? GROUP : LOCKDEV_SPACE_KEEP;
-	return ioctl(fd, LOCKDEV_IOC_SPACE, &c);
-}
-
-static int attach_call(int fd, const char *name, __u32 flags)
-{
-	struct lockdev_attach a;
-
-	memset(&a, 0, sizeof(a));
-	a.name = ptr(name);
-	a.name_len = strlen(name);
-	a.flags = flags;
-	return ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
+	return space_ctl_call(fd, name, strlen(name), op, flags, mode,
+			      create ? OWNER : LOCKDEV_SPACE_KEEP,
+			      create ? GROUP : LOCKDEV_SPACE_KEEP);
 }
 
 /* A session of root's in @space, holding HELD there: /proc has a line. */
@@ -96,7 +79,7 @@ static int hold(const char *space)
 	struct lockdev_lock l;
 	int fd = open_session();
 
-	if (fd < 0 || attach_call(fd, space, LOCKDEV_ATTACH_NOCREATE) ||
+	if (fd < 0 || attach_space(fd, space, LOCKDEV_ATTACH_NOCREATE, 0) ||
 	    lock_call(fd, HELD, LOCKDEV_MODE_SHARED, 0, &l)) {
 		if (fd >= 0)
 			close(fd);
@@ -183,17 +166,6 @@ static int listed_locks(const char *name)
 	}								\
 } while (0)
 
-static int convert_to(int fd, __u64 handle, __u32 mode)
-{
-	struct lockdev_convert c;
-
-	memset(&c, 0, sizeof(c));
-	c.handle = handle;
-	c.mode = mode;
-	c.flags = LOCKDEV_LOCK_NONBLOCK;
-	return ioctl(fd, LOCKDEV_IOC_CONVERT, &c);
-}
-
 /* A set of a SHARED and a @mode item, without waiting. */
 static int set_of(int fd, __u32 mode)
 {
@@ -243,15 +215,15 @@ static void probe_calls(struct __test_metadata *_metadata, int fd, bool rd,
 
 	/* From NONE: up to each mode, and back. */
 	ASSERT_EQ(0, lock_call(fd, "perm-cv", LOCKDEV_MODE_NONE, 0, &l));
-	ret = convert_to(fd, l.handle, LOCKDEV_MODE_EXCLUSIVE);
+	ret = convert_nonblock(fd, l.handle, LOCKDEV_MODE_EXCLUSIVE);
 	err = errno;
 	EXPECT_RESULT("CONVERT to exclusive", wr ? 0 : EACCES, ret, err);
-	EXPECT_EQ(0, convert_to(fd, l.handle, LOCKDEV_MODE_NONE));
-	ret = convert_to(fd, l.handle, LOCKDEV_MODE_APPEND);
+	EXPECT_EQ(0, convert_nonblock(fd, l.handle, LOCKDEV_MODE_NONE));
+	ret = convert_nonblock(fd, l.handle, LOCKDEV_MODE_APPEND);
 	err = errno;
 	EXPECT_RESULT("CONVERT to append", wr ? 0 : EACCES, ret, err);
-	EXPECT_EQ(0, convert_to(fd, l.handle, LOCKDEV_MODE_NONE));
-	EXPECT_EQ(0, convert_to(fd, l.handle, LOCKDEV_MODE_SHARED));
+	EXPECT_EQ(0, convert_nonblock(fd, l.handle, LOCKDEV_MODE_NONE));
+	EXPECT_EQ(0, convert_nonblock(fd, l.handle, LOCKDEV_MODE_SHARED));
 	EXPECT_EQ(0, unlock_handle(fd, l.handle));
 
 	/* A set is refused whole, and takes nothing. */
@@ -300,7 +272,7 @@ static int probe(struct __test_metadata *_metadata, enum who who,
 			_exit(2);
 		fd = open_session();
 		ASSERT_LE(0, fd);
-		ret = attach_call(fd, space, LOCKDEV_ATTACH_NOCREATE);
+		ret = attach_space(fd, space, LOCKDEV_ATTACH_NOCREATE, 0);
 		err = errno;
 		EXPECT_RESULT("ATTACH", rd || wr ? 0 : EACCES, ret, err);
 		EXPECT_EQ(rd, listed_space(space));

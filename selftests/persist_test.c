@@ -42,23 +42,6 @@
 #define UID_B		1002
 #define GID_A		1001
 
-/* LOCKDEV_IOC_SPACE on @fd with every field given. */
-static int ctl_raw(int fd, const void *name, __u32 len, __u32 op,
-		   __u32 flags, __u32 mode, __u32 uid, __u32 gid)
-{
-	struct lockdev_space_ctl c;
-
-	memset(&c, 0, sizeof(c));
-	c.name = ptr(name);
-	c.name_len = len;
-	c.op = op;
-	c.flags = flags;
-	c.mode = mode;
-	c.uid = uid;
-	c.gid = gid;
-	return ioctl(fd, LOCKDEV_IOC_SPACE, &c);
-}
-
 /* LOCKDEV_IOC_SPACE on a session of its own: 0, or -1 with errno. */
 static int ctl(const char *name, __u32 op, __u32 flags, __u32 mode,
 	       __u32 uid, __u32 gid)
@@ -67,7 +50,7 @@ static int ctl(const char *name, __u32 op, __u32 flags, __u32 mode,
 
 	if (fd < 0)
 		return -1;
-	ret = ctl_raw(fd, name, strlen(name), op, flags, mode, uid, gid);
+	ret = space_ctl_call(fd, name, strlen(name), op, flags, mode, uid, gid);
 	err = errno;
 	close(fd);
 	errno = err;
@@ -89,18 +72,6 @@ static int remove_space(const char *name, __u32 flags)
 	return ctl(name, LOCKDEV_SPACE_REMOVE, flags, KEEP, KEEP, KEEP);
 }
 
-static int attach(int fd, const char *name, __u32 flags, __u32 mode)
-{
-	struct lockdev_attach a;
-
-	memset(&a, 0, sizeof(a));
-	a.name = ptr(name);
-	a.name_len = strlen(name);
-	a.flags = flags;
-	a.mode = mode;
-	return ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
-}
-
 /* LOCK without the outputs. */
 static int lk(int fd, const char *name, __u32 mode, __u32 flags)
 {
@@ -114,7 +85,7 @@ static int session_in(const char *name)
 {
 	int fd = open_session();
 
-	if (fd >= 0 && attach(fd, name, LOCKDEV_ATTACH_NOCREATE, 0)) {
+	if (fd >= 0 && attach_space(fd, name, LOCKDEV_ATTACH_NOCREATE, 0)) {
 		close(fd);
 		return -1;
 	}
@@ -212,7 +183,7 @@ static int kid_attach(const void *name)
 
 	if (fd < 0)
 		return 98;
-	ret = attach(fd, name, LOCKDEV_ATTACH_NOCREATE, 0) ? errno : 0;
+	ret = attach_space(fd, name, LOCKDEV_ATTACH_NOCREATE, 0) ? errno : 0;
 	close(fd);
 	return ret;
 }
@@ -285,18 +256,18 @@ TEST(bad_requests)
 				    _IOC_NR(LOCKDEV_IOC_SPACE), 40), &c));
 	EXPECT_EQ(EINVAL, errno);
 
-	EXPECT_EQ(-1, ctl_raw(fd, name, 0, LOCKDEV_SPACE_CREATE, 0, 0600,
-			      KEEP, KEEP));
+	EXPECT_EQ(-1, space_ctl_call(fd, name, 0, LOCKDEV_SPACE_CREATE, 0,
+				     0600, KEEP, KEEP));
 	EXPECT_EQ(EINVAL, errno);
 	long_name(big, LOCKDEV_NAME_MAX + 1, "persist-long");
-	EXPECT_EQ(-1, ctl_raw(fd, big, LOCKDEV_NAME_MAX + 1,
-			      LOCKDEV_SPACE_CREATE, 0, 0600, KEEP, KEEP));
+	EXPECT_EQ(-1, space_ctl_call(fd, big, LOCKDEV_NAME_MAX + 1,
+				     LOCKDEV_SPACE_CREATE, 0, 0600, KEEP, KEEP));
 	EXPECT_EQ(ENAMETOOLONG, errno);
 	long_name(big, LOCKDEV_NAME_MAX, "persist-long");
-	EXPECT_EQ(0, ctl_raw(fd, big, LOCKDEV_NAME_MAX, LOCKDEV_SPACE_CREATE,
-			     0, 0600, KEEP, KEEP));
-	EXPECT_EQ(0, ctl_raw(fd, big, LOCKDEV_NAME_MAX, LOCKDEV_SPACE_REMOVE,
-			     0, KEEP, KEEP, KEEP));
+	EXPECT_EQ(0, space_ctl_call(fd, big, LOCKDEV_NAME_MAX,
+				    LOCKDEV_SPACE_CREATE, 0, 0600, KEEP, KEEP));
+	EXPECT_EQ(0, space_ctl_call(fd, big, LOCKDEV_NAME_MAX,
+				    LOCKDEV_SPACE_REMOVE, 0, KEEP, KEEP, KEEP));
 
 	/* Nothing was created by a failed call. */
 	EXPECT_EQ(-1, remove_space(name, 0));
@@ -412,7 +383,7 @@ TEST(set_persistent)
 
 	ASSERT_LE(0, fd);
 	snprintf(name, sizeof(name), "persist-set-%d", getpid());
-	ASSERT_EQ(0, attach(fd, name, 0, 0640));
+	ASSERT_EQ(0, attach_space(fd, name, 0, 0640));
 	ASSERT_TRUE(space_line(name, line, sizeof(line)));
 	EXPECT_STREQ("0 0 0640 1 0 0 transient strict", line);
 	ASSERT_EQ(0, ctl(name, LOCKDEV_SPACE_SET, LOCKDEV_SPACE_PERSISTENT,
@@ -568,9 +539,9 @@ TEST(force_remove)
 	/* The name is free: a new lockspace, empty, beside the removed one. */
 	fresh = open_session();
 	ASSERT_LE(0, fresh);
-	EXPECT_EQ(-1, attach(fresh, name, LOCKDEV_ATTACH_NOCREATE, 0));
+	EXPECT_EQ(-1, attach_space(fresh, name, LOCKDEV_ATTACH_NOCREATE, 0));
 	EXPECT_EQ(ENOENT, errno);
-	ASSERT_EQ(0, attach(fresh, name, 0, 0600));
+	ASSERT_EQ(0, attach_space(fresh, name, 0, 0600));
 	ASSERT_EQ(0, query(fresh, "x", &q, NULL, 0));
 	EXPECT_EQ(0, q.generation);
 	EXPECT_EQ(0, lk(fresh, "x", LOCKDEV_MODE_EXCLUSIVE,

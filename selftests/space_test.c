@@ -709,18 +709,6 @@ TEST(perm_0666)
 	stop_creator(_metadata, &creator);
 }
 
-/* CONVERT by handle to @mode, without waiting. */
-static int convert_to(int fd, __u64 handle, __u32 mode)
-{
-	struct lockdev_convert c;
-
-	memset(&c, 0, sizeof(c));
-	c.handle = handle;
-	c.mode = mode;
-	c.flags = LOCKDEV_LOCK_NONBLOCK;
-	return ioctl(fd, LOCKDEV_IOC_CONVERT, &c);
-}
-
 /*
  * As @uid/@gid, attached to @space, take each mode (0 or the errno it must
  * give, for SHARED and NONE alike @rd_err, for APPEND and EXCLUSIVE and for
@@ -762,13 +750,14 @@ static int probe_modes(struct __test_metadata *_metadata, uid_t uid,
 		/* Conversions from NONE and SHARED. */
 		if (lock_call(fd, "perm-cv", LOCKDEV_MODE_NONE, 0, &l))
 			_exit(4);
-		ret = convert_to(fd, l.handle, LOCKDEV_MODE_EXCLUSIVE);
+		ret = convert_nonblock(fd, l.handle, LOCKDEV_MODE_EXCLUSIVE);
 		err = errno;
 		EXPECT_RESULT(wr_err, ret, err);
-		ret = convert_to(fd, l.handle, LOCKDEV_MODE_NONE);
+		ret = convert_nonblock(fd, l.handle, LOCKDEV_MODE_NONE);
 		EXPECT_EQ(0, ret);
-		EXPECT_EQ(0, convert_to(fd, l.handle, LOCKDEV_MODE_SHARED));
-		ret = convert_to(fd, l.handle, LOCKDEV_MODE_APPEND);
+		EXPECT_EQ(0, convert_nonblock(fd, l.handle,
+					      LOCKDEV_MODE_SHARED));
+		ret = convert_nonblock(fd, l.handle, LOCKDEV_MODE_APPEND);
 		err = errno;
 		EXPECT_RESULT(wr_err, ret, err);
 		EXPECT_EQ(0, unlock_handle(fd, l.handle));

@@ -97,6 +97,45 @@ int unlock_handle(int fd, __u64 handle)
 	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
 }
 
+int convert_nonblock(int fd, __u64 handle, __u32 mode)
+{
+	struct lockdev_convert c;
+
+	memset(&c, 0, sizeof(c));
+	c.handle = handle;
+	c.mode = mode;
+	c.flags = LOCKDEV_LOCK_NONBLOCK;
+	return ioctl(fd, LOCKDEV_IOC_CONVERT, &c);
+}
+
+int attach_space(int fd, const char *name, __u32 flags, __u32 mode)
+{
+	struct lockdev_attach a;
+
+	memset(&a, 0, sizeof(a));
+	a.name = ptr(name);
+	a.name_len = strlen(name);
+	a.flags = flags;
+	a.mode = mode;
+	return ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
+}
+
+int space_ctl_call(int fd, const void *name, __u32 len, __u32 op,
+		   __u32 flags, __u32 mode, __u32 uid, __u32 gid)
+{
+	struct lockdev_space_ctl c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = ptr(name);
+	c.name_len = len;
+	c.op = op;
+	c.flags = flags;
+	c.mode = mode;
+	c.uid = uid;
+	c.gid = gid;
+	return ioctl(fd, LOCKDEV_IOC_SPACE, &c);
+}
+
 int unlock_name(int fd, const char *name)
 {
 	struct lockdev_unlock u = { .name = ptr(name), .name_len = strlen(name) };

@@ -76,6 +76,13 @@ void lock_input(struct lockdev_lock *l, const char *name, __u32 mode,
 int lock_call(int fd, const char *name, __u32 mode, __u32 flags,
 	      struct lockdev_lock *l);
 int unlock_handle(int fd, __u64 handle);
+/* CONVERT by handle to @mode, without waiting. */
+int convert_nonblock(int fd, __u64 handle, __u32 mode);
+/* ATTACH to the lockspace @name with @flags, creating it with @mode. */
+int attach_space(int fd, const char *name, __u32 flags, __u32 mode);
+/* LOCKDEV_IOC_SPACE on @fd with every field given. */
+int space_ctl_call(int fd, const void *name, __u32 len, __u32 op,
+		   __u32 flags, __u32 mode, __u32 uid, __u32 gid);
 int unlock_name(int fd, const char *name);
 /* QUERY @name into @e, @cap entries; only those @cap are poisoned first. */
 int query(int fd, const char *name, struct lockdev_query *q,
