@@ -217,6 +217,8 @@ static void json_contended(FILE *f)
 	jnum(f, spaces.one_med);
 	fputs(", \"two_pairs_per_s\": ", f);
 	jnum(f, spaces.two_med);
+	fputs(", \"parallel_speedup\": ", f);
+	jnum(f, spaces.speedup);
 	fprintf(f, ", \"rounds\": %d, \"error\": ", spaces.n);
 	jerr(f, spaces.why);
 	fputs("},\n", f);

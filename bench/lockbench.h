@@ -187,6 +187,7 @@ extern struct spaces {
 	int n;
 	double one[MAX_ROUNDS], two[MAX_ROUNDS];	/* ops per second */
 	double one_med, two_med;
+	double speedup;		/* of a loop sharing nothing, on two CPUs */
 } spaces;
 
 void run_spaces(uint64_t *rnd);

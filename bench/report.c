@@ -223,6 +223,12 @@ static void make_bars(void)
 		    "contended throughput, two lockspaces / one", 1, 1.7,
 		    ratio(spaces.two_med, spaces.one_med), "");
 	bar_why(b, spaces.why);
+	if (b->v != V_NA && !(spaces.speedup >= 1.7)) {
+		b->v = V_NA;
+		snprintf(b->note, sizeof(b->note),
+			 "two CPUs did only %.2fx the work of one: see bench/run -P",
+			 spaces.speedup);
+	}
 }
 
 /* ------------------------------------------------------------ the table */
@@ -373,6 +379,8 @@ static void print_spaces(void)
 	printf("  one lockspace   %12.0f pairs/s (median of %d rounds)\n",
 	       spaces.one_med, spaces.n);
 	printf("  two lockspaces  %12.0f pairs/s\n", spaces.two_med);
+	printf("  a loop sharing nothing: two CPUs did %.2fx the work of one\n",
+	       spaces.speedup);
 }
 
 static void print_bars(void)

@@ -9,6 +9,12 @@
  * lockspace of its own: the same threads, names and CPUs, only the
  * lockspaces differ. The figure is lock + unlock pairs per second of all
  * four threads; the rounds of the two alternate in a random order.
+ *
+ * Before each pair of rounds, a loop that shares nothing runs on one CPU
+ * and then on two at once, 100 ms each: the median speedup of two is the
+ * most any lock could reach on this machine meanwhile. Below the bar (one
+ * host thread running both vCPUs of a TCG guest in turn gives about 1), the
+ * figure is still measured but the bar cannot be judged.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +42,55 @@ struct worker {
 };
 
 static atomic_int go, stop;
+
+#define SPIN_NS	100000000.0
+
+struct spinner {
+	pthread_t thread;
+	int cpu;
+	unsigned long iters;
+};
+
+static void *spin_main(void *arg)
+{
+	struct spinner *sp = arg;
+	cpu_set_t set;
+	unsigned long i = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(sp->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	while (!atomic_load(&go))
+		sched_yield();
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		i++;
+	sp->iters = i;
+	return NULL;
+}
+
+/* Iterations of a loop sharing nothing on CPUs 0 to @n - 1 in SPIN_NS. */
+static double spin_iters(int n)
+{
+	struct spinner sp[2];
+	double iters = 0;
+	int i, k;
+
+	atomic_store(&stop, 0);
+	for (k = 0; k < n; k++) {
+		sp[k].cpu = k;
+		if (pthread_create(&sp[k].thread, NULL, spin_main, &sp[k]))
+			break;
+	}
+	atomic_store(&go, 1);
+	usleep(SPIN_NS / 1000);
+	atomic_store(&stop, 1);
+	for (i = 0; i < k; i++) {
+		pthread_join(sp[i].thread, NULL);
+		iters += sp[i].iters;
+	}
+	atomic_store(&go, 0);
+	return k == n ? iters : NAN;
+}
 
 static void *worker_main(void *arg)
 {
@@ -114,16 +169,19 @@ static double spaces_round(int two, uint64_t *rnd)
 
 void run_spaces(uint64_t *rnd)
 {
+	double speedup[MAX_ROUNDS];
 	int r, k, first;
 	double x;
 
-	spaces.one_med = spaces.two_med = NAN;
+	spaces.one_med = spaces.two_med = spaces.speedup = NAN;
 	if (!sys.lock_ok) {
 		snprintf(spaces.why, sizeof(spaces.why), "%s", sys.lock_why);
 		return;
 	}
 	note("lockspaces: %d rounds of one and two ...", cfg.rounds);
 	for (r = 0; r < cfg.rounds; r++) {
+		if (sys.cpus > 1)
+			speedup[r] = spin_iters(2) / spin_iters(1);
 		first = rnd_next(rnd) & 1;
 		for (k = 0; k < 2; k++) {
 			x = spaces_round(first ^ k, rnd);
@@ -138,4 +196,6 @@ void run_spaces(uint64_t *rnd)
 	}
 	spaces.one_med = median(spaces.one, spaces.n);
 	spaces.two_med = median(spaces.two, spaces.n);
+	if (sys.cpus > 1)
+		spaces.speedup = median(speedup, spaces.n);
 }
