@@ -564,6 +564,45 @@ TEST_F(preload, kernel_holder)
 	free(err);
 }
 
+/*
+ * LOCKDEV_PRELOAD_CLASSES gives the class of the paths its globs match, the
+ * first match's; other paths keep the class made of their base name; an
+ * entry that is not GLOB=CLASS is said on stderr and left out.
+ */
+TEST_F(preload, classes)
+{
+	struct helper c;
+	char *err;
+	long pc;
+
+	if (!self->lockdev)
+		SKIP(return, "the library's classes");
+	ASSERT_EQ(0, setenv("LOCKDEV_PRELOAD_CLASSES",
+			    "no-equals:*/mbox.*=mail.log:*/mbox.index.log=later:*=bad class",
+			    1));
+	ASSERT_EQ(0, helper_start(&c, self->dir, 8, true, false));
+	ASSERT_EQ(0, unsetenv("LOCKDEV_PRELOAD_CLASSES"));
+	pc = call_num(&c, "pid");
+	CALL(&c, "ok", "open 0 %s", self->f1);
+	CALL(&c, "ok", "open 1 %s", self->f2);
+	CALL(&c, "ok", "flock 0 ex");
+	CALL(&c, "ok", "posix 1 wr");
+	EXPECT_TRUE(shown("flock/mail.log:", self->f1, "exclusive", "held",
+			  pc));
+	EXPECT_TRUE(shown("fcntl/other.index.log:", self->f2, "exclusive",
+			  "held", pc));
+	helper_stop(&c);
+	err = read_file(c.err);
+	ASSERT_NE(NULL, err);
+	EXPECT_NE(NULL, strstr(err, "\"no-equals\" is not GLOB=CLASS")) {
+		TH_LOG("its stderr: %s", err);
+	}
+	EXPECT_NE(NULL, strstr(err, "\"*=bad class\" is not GLOB=CLASS")) {
+		TH_LOG("its stderr: %s", err);
+	}
+	free(err);
+}
+
 /* A lock of a byte range goes to the kernel alone. */
 TEST_F(preload, range)
 {

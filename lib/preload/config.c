@@ -7,6 +7,8 @@
  *  LOCKDEV_PRELOAD_INCLUDE  colon-separated globs of the paths mapped
  *                           (default: every regular file)
  *  LOCKDEV_PRELOAD_EXCLUDE  colon-separated globs of paths left alone
+ *  LOCKDEV_PRELOAD_CLASSES  colon-separated GLOB=CLASS: the lock class of
+ *                           the paths GLOB matches, the first match's
  *  LOCKDEV_PRELOAD_LOG      0 (default), 1 problems, 2 every lock call
  */
 #define _GNU_SOURCE
@@ -45,6 +47,50 @@ static char **pl_globs(const char *s)
 	return v;
 }
 
+static void pl_say(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * Whether @class can name a lock class: 1 to PL_CLASS_MAX - 6 printable
+ * ASCII bytes (room for "flock/"), no space and no colon.
+ */
+static bool pl_class_ok(const char *class)
+{
+	size_t n = strlen(class), i;
+
+	if (!n || n > PL_CLASS_MAX - 6)
+		return false;
+	for (i = 0; i < n; i++)
+		if (class[i] <= 0x20 || class[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * LOCKDEV_PRELOAD_CLASSES: its entries, each split at its last '=' into
+ * the glob and the class, as pairs of strings; an entry that is not
+ * GLOB=CLASS with a valid class is said on stderr and left out.
+ */
+static char **pl_classes(const char *s)
+{
+	char **v = pl_globs(s), **in, **out, *eq;
+
+	if (!v)
+		return NULL;
+	for (in = out = v; *in; in++) {
+		eq = strrchr(*in, '=');
+		if (!eq || eq == *in || !pl_class_ok(eq + 1)) {
+			pl_say("LOCKDEV_PRELOAD_CLASSES: \"%s\" is not GLOB=CLASS (a class is 1 to %d printable bytes, no space): left out",
+			       *in, PL_CLASS_MAX - 6);
+			continue;
+		}
+		*eq = '\0';
+		*out++ = *in;
+	}
+	*out = NULL;
+	return v;
+}
+
 void pl_config_init(void)
 {
 	const char *s;
@@ -54,6 +100,7 @@ void pl_config_init(void)
 		pl_config.space = strdup(s);
 	pl_config.include = pl_globs(getenv("LOCKDEV_PRELOAD_INCLUDE"));
 	pl_config.exclude = pl_globs(getenv("LOCKDEV_PRELOAD_EXCLUDE"));
+	pl_config.classes = pl_classes(getenv("LOCKDEV_PRELOAD_CLASSES"));
 	s = getenv("LOCKDEV_PRELOAD_LOG");
 	if (s)
 		pl_config.log = atoi(s);
@@ -72,6 +119,16 @@ bool pl_path_mapped(const char *path)
 	if (pl_config.include && !pl_match(pl_config.include, path))
 		return false;
 	return !pl_config.exclude || !pl_match(pl_config.exclude, path);
+}
+
+const char *pl_class_of(const char *path)
+{
+	char **c;
+
+	for (c = pl_config.classes; c && *c; c++)
+		if (!fnmatch(*c, path, 0))
+			return *c + strlen(*c) + 1;
+	return NULL;
 }
 
 /* One line on stderr, written at once; errno is kept. */

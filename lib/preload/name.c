@@ -12,9 +12,6 @@
 
 #include "preload.h"
 
-/* Longest class, kind and slash included. */
-#define PL_CLASS_MAX	64
-
 /* The length of the run of hex digits at @s, and whether it has a digit. */
 static size_t pl_hex_run(const char *s, bool *digit)
 {
@@ -27,19 +24,25 @@ static size_t pl_hex_run(const char *s, bool *digit)
 }
 
 /*
- * The class of @path: @kind, a slash, and the base name with each run of
- * digits, and each run of 6 or more hex digits with a digit among them (a
- * temporary file's random part), one '#', and every byte that is not
- * printable ASCII, or a colon, an '_'. Returns its length.
+ * The class of @path: @kind, a slash, and the class LOCKDEV_PRELOAD_CLASSES
+ * gives it, or else the base name with each run of digits, and each run of
+ * 6 or more hex digits with a digit among them (a temporary file's random
+ * part), one '#', and every byte that is not printable ASCII, or a colon,
+ * an '_'. Returns its length.
  */
 static size_t pl_class(char *buf, const char *kind, const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = strrchr(path, '/'), *given = pl_class_of(path);
 	size_t n = strlen(kind), run;
 	bool digits = false, digit;
 
 	memcpy(buf, kind, n);
 	buf[n++] = '/';
+	if (given) {
+		run = strlen(given);
+		memcpy(buf + n, given, run);
+		return n + run;
+	}
 	for (base = base ? base + 1 : path; *base && n < PL_CLASS_MAX; base++) {
 		unsigned char c = *base;
 

@@ -13,7 +13,9 @@
  * file's base name with every run of digits made one '#', so that the
  * module's lock classes (the bytes before the first colon) group the files
  * of one pattern: every mailbox's dovecot.index.log is one class,
- * "fcntl/dovecot.index.log". Device and inode make a file that replaced
+ * "fcntl/dovecot.index.log". Files whose names hold no digits but differ
+ * all the same (Cyrus names a mailbox's lock file after its unique id) are
+ * grouped by LOCKDEV_PRELOAD_CLASSES, which gives a class by glob. Device and inode make a file that replaced
  * another at the same path (a rotated log) another lock; the path makes
  * `lockdev list` show which file it is. Two names of one file that differ
  * after realpath (hard links, bind mounts, a chroot) are two lockdev locks:
@@ -114,8 +116,12 @@ struct pl_config {
 	const char *space;	/* NULL: the uid's default lockspace */
 	char **include;		/* globs; NULL: every path */
 	char **exclude;
+	char **classes;		/* "GLOB=CLASS" entries, split at the '=' */
 	int log;		/* LOCKDEV_PRELOAD_LOG */
 };
+
+/* Longest class, kind and slash included. */
+#define PL_CLASS_MAX	64
 
 #define PL_LOG_PROBLEMS	1	/* deadlocks, fallbacks, waits for others */
 #define PL_LOG_CALLS	2	/* and every lock call */
@@ -123,6 +129,8 @@ struct pl_config {
 extern struct pl_config pl_config;
 void pl_config_init(void);
 bool pl_path_mapped(const char *path);
+/* The class LOCKDEV_PRELOAD_CLASSES gives @path, or NULL. */
+const char *pl_class_of(const char *path);
 void pl_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Say once that the kernel's locks are used alone, and why. */
