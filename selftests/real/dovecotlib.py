@@ -56,7 +56,7 @@ PROBLEM = re.compile(r"Error|Panic|Fatal|Timeout|lockdev-preload")
 
 # The other services of dovecot-imapd, where they are.
 SERVICES = "".join("service %s {{\n  executable = {imap}/%s\n}}\n" % (s, s)
-                   for s in ("imap", "imap-hibernate", "imap-urlauth",
+                   for s in ("imap-hibernate", "imap-urlauth",
                              "imap-urlauth-login", "imap-urlauth-worker"))
 
 CONF = """\
@@ -84,8 +84,18 @@ userdb {{
 protocol imap {{
   mail_max_userip_connections = 100
 }}
-{services}service imap-login {{
+{services}# Processes started ahead, as on a busy server: a login then waits for no
+# exec, which in an emulated guest reading its programs over 9p takes
+# seconds. One imap-login serves every connection; an imap process serves
+# one and is replaced.
+service imap {{
+  executable = {imap}/imap
+  process_min_avail = 8
+}}
+service imap-login {{
   executable = {imap}/imap-login
+  service_count = 0
+  process_min_avail = 1
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
