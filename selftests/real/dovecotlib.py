@@ -84,18 +84,11 @@ userdb {{
 protocol imap {{
   mail_max_userip_connections = 100
 }}
-{services}# Processes started ahead, as on a busy server: a login then waits for no
-# exec, which in an emulated guest reading its programs over 9p takes
-# seconds. One imap-login serves every connection; an imap process serves
-# one and is replaced.
-service imap {{
+{services}service imap {{
   executable = {imap}/imap
-  process_min_avail = 8
 }}
 service imap-login {{
   executable = {imap}/imap-login
-  service_count = 0
-  process_min_avail = 1
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
