@@ -17,8 +17,11 @@ As a program:
   dovecotlib.py start DIR PORT [SPACE]  configure and start Dovecot in DIR,
                                         under the library in lockspace SPACE
                                         when given; returns once it listens
-  dovecotlib.py clients PORT N SECONDS  N clients for SECONDS, then the
-                                        check; exits 1 on a problem
+  dovecotlib.py clients PORT N SECONDS [SPACE DIR]
+                                        N clients for SECONDS, then the
+                                        check; exits 1 on a problem; with
+                                        SPACE, meanwhile, what Watch keeps
+                                        in DIR
   dovecotlib.py stop DIR                stop it, and wait for its processes
   dovecotlib.py log DIR                 the error lines of its log; exits 1
                                         if there are some
@@ -324,6 +327,43 @@ def verify(port, kept, say):
     return problems
 
 
+def snapshot():
+    """The lines of /proc/lockdev/locks that name Dovecot's files."""
+    try:
+        with open("/proc/lockdev/locks") as f:
+            return [l.rstrip("\n") for l in f
+                    if not l.startswith("#") and "dovecot" in l]
+    except OSError:
+        return []
+
+
+class Watch:
+    """A poll for workload(): the lines of /proc/lockdev/locks in which an
+    imap process holds or awaits a lock of lockspace @space, appended to
+    file d/seen, and the first output of `lockdev list --lockspace @space`
+    that shows one, in file d/list."""
+
+    def __init__(self, space, d):
+        self.space, self.d, self.listed = space, d, False
+        open(os.path.join(d, "seen"), "w").close()
+        open(os.path.join(d, "list"), "w").close()
+
+    def __call__(self):
+        held = [l for l in snapshot() if l.split()[0] == self.space and
+                re.search(r" (held|waiting) \d+ imap ", l)]
+        with open(os.path.join(self.d, "seen"), "a") as f:
+            f.writelines(l + "\n" for l in held)
+        # Each lock is held for one IMAP command: list until one shows.
+        if held and not self.listed:
+            r = subprocess.run([LOCKDEV, "list", "--lockspace", self.space],
+                               capture_output=True, text=True, check=False)
+            rows = [l.split() for l in r.stdout.splitlines()[1:]]
+            if any(len(w) > 5 and w[5] == "imap" for w in rows):
+                self.listed = True
+                with open(os.path.join(self.d, "list"), "w") as f:
+                    f.write(r.stdout)
+
+
 def workload(port, clients, seconds, say, poll=None):
     """@clients clients on a fresh Dovecot for @seconds, calling @poll
     every 0.2 s meanwhile, then verify(): (IMAP commands, seconds taken,
@@ -367,11 +407,12 @@ def main(argv):
         d = Dovecot(t, port, space)
         print("listening on 127.0.0.1:%d; master pid %d" % (port, d.pid))
         return 0
-    if len(argv) == 4 and argv[0] == "clients":
+    if len(argv) in (4, 6) and argv[0] == "clients":
         port, n, seconds = int(argv[1]), int(argv[2]), float(argv[3])
-        ops, elapsed, problems = workload(port, n, seconds, print)
+        poll = Watch(argv[4], argv[5]) if len(argv) == 6 else None
+        ops, elapsed, problems = workload(port, n, seconds, print, poll)
         print("%d clients: %d IMAP commands in %.1f s (%.1f per second)"
-              % (n, ops, elapsed, ops / elapsed))
+              % (n, ops, elapsed, ops / elapsed), flush=True)
         for p in problems:
             print("problem: " + p)
         return 1 if problems or not ops else 0
