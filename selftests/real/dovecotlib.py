@@ -11,7 +11,9 @@ on 127.0.0.1 only), started with or without liblockdev-preload.so
 a given lockspace; clients that APPEND, SELECT, FETCH, STORE and EXPUNGE on
 the mailboxes INBOX and Shared of both users until a deadline; and the
 check that the mailboxes are consistent after them: every message a client
-appended to keep is there exactly once, UIDs are unique and increasing.
+appended to keep is there exactly once, UIDs are unique and increasing;
+and, while they run, the locks that imap processes hold in
+/proc/lockdev/locks and a `lockdev list` that shows some.
 
 As a program:
   dovecotlib.py start DIR PORT [SPACE]  configure and start Dovecot in DIR,
@@ -22,9 +24,9 @@ As a program:
                                         check; exits 1 on a problem; with
                                         SPACE, meanwhile, what Watch keeps
                                         in DIR
-  dovecotlib.py stop DIR                stop it, and wait for its processes
-  dovecotlib.py log DIR                 the error lines of its log; exits 1
-                                        if there are some
+  dovecotlib.py stop DIR                stop it, wait for its processes,
+                                        and print the error lines of its
+                                        log; exits 1 if there are some
 """
 
 import imaplib
@@ -418,8 +420,6 @@ def main(argv):
         return 1 if problems or not ops else 0
     if len(argv) == 2 and argv[0] == "stop":
         stop(argv[1])
-        return 0
-    if len(argv) == 2 and argv[0] == "log":
         bad = problems_in_log(argv[1])
         for line in bad:
             print(line)
