@@ -750,6 +750,39 @@ TEST_F_TIMEOUT(cli, json_names, CLI_TIMEOUT)
 }
 
 /*
+ * lockdev order's columns line up whatever the length of the class names:
+ * the rows' TO column starts where the heading's does, past a FROM class
+ * longer than the table's least width.
+ */
+TEST_F_TIMEOUT(cli, order_columns, CLI_TIMEOUT)
+{
+	static const char *const from = "a-class-name-longer-than-sixteen-bytes";
+	struct lockdev *ld;
+	char name[80];
+
+	lib_require(_metadata, LOCKDEV_FEATURE_LEARNED_ORDER, "learned order");
+	if (access("/proc/lockdev/order", F_OK))
+		SKIP(return, "no /proc/lockdev/order");
+	ASSERT_EQ(0, lockdev_open_space(&ld, self->space, 0600, 0));
+	snprintf(name, sizeof(name), "%s:1", from);
+	ASSERT_EQ(0, lockdev_lock(ld, name, LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	ASSERT_EQ(0, lockdev_lock(ld, "to:1", LOCKDEV_MODE_SHARED, 0, 0, NULL));
+	/* While attached: the lockspace and what it learned go with it. */
+	EXPECT_EQ(0, sh("$LOCKDEV order -S %s >/tmp/cli-order.txt", self->space));
+	lockdev_close(ld);
+	EXPECT_EQ(0, sh("awk 'NR == 1 { at = index($0, \" TO \") }"
+			" $2 == \"%s\" && $3 == \"to\" { row = index($0, \" to \") }"
+			" END { exit !(at && at == row) }' /tmp/cli-order.txt",
+			from)) {
+		char *out = read_file("/tmp/cli-order.txt");
+
+		TH_LOG("lockdev order printed:\n%s", out ? out : "(nothing)");
+		free(out);
+	}
+	unlink("/tmp/cli-order.txt");
+}
+
+/*
  * lockdev monitor puts the time first on every line, and in "time" in
  * JSON; a name that is not UTF-8 comes with name_hex.
  */

@@ -42,41 +42,69 @@ static void order_json(const struct fields *fs, const char *const *keys,
 	fputs("}", stdout);
 }
 
-static void order_text(const struct fields *fs, bool inversion)
+/*
+ * Widths of the name columns of a table: lockspace, from, to and comm, at
+ * least 16 and as wide as the widest shown, so that the columns line up
+ * whatever the class names.
+ */
+struct widths {
+	int space, from, to, comm;
+};
+
+static int widest(int w, const char *s)
+{
+	int n = strlen(s);
+
+	return n > w ? n : w;
+}
+
+static void order_text(const struct fields *fs, bool inversion,
+		       const struct widths *w)
 {
 	char agebuf[32];
 
 	if (inversion)
-		printf("%-16s %-16s %-16s %8s %7s %-16s %s -> %s; %s: %s -> %s\n",
-		       fs->f[I_SPACE], fs->f[I_FROM], fs->f[I_TO],
+		printf("%-*s %-*s %-*s %8s %7s %-*s %s -> %s; %s: %s -> %s\n",
+		       w->space, fs->f[I_SPACE], w->from, fs->f[I_FROM],
+		       w->to, fs->f[I_TO],
 		       fmt_age(strtoull(fs->f[I_AGE], NULL, 10), agebuf,
 			       sizeof(agebuf)),
-		       fs->f[I_PID], fs->f[I_COMM], fs->f[I_FROM_NAME],
-		       fs->f[I_TO_NAME], fs->f[I_PID2], fs->f[I_FROM_NAME2],
-		       fs->f[I_TO_NAME2]);
+		       fs->f[I_PID], w->comm, fs->f[I_COMM],
+		       fs->f[I_FROM_NAME], fs->f[I_TO_NAME], fs->f[I_PID2],
+		       fs->f[I_FROM_NAME2], fs->f[I_TO_NAME2]);
 	else
-		printf("%-16s %-16s %-16s %8s %8s %7s %-16s %s -> %s\n",
-		       fs->f[E_SPACE], fs->f[E_FROM], fs->f[E_TO],
-		       fs->f[E_COUNT],
+		printf("%-*s %-*s %-*s %8s %8s %7s %-*s %s -> %s\n",
+		       w->space, fs->f[E_SPACE], w->from, fs->f[E_FROM],
+		       w->to, fs->f[E_TO], fs->f[E_COUNT],
 		       fmt_age(strtoull(fs->f[E_AGE], NULL, 10), agebuf,
 			       sizeof(agebuf)),
-		       fs->f[E_PID], fs->f[E_COMM], fs->f[E_FROM_NAME],
-		       fs->f[E_TO_NAME]);
+		       fs->f[E_PID], w->comm, fs->f[E_COMM],
+		       fs->f[E_FROM_NAME], fs->f[E_TO_NAME]);
 }
 
-static void order_heading(bool json, int pass)
+static void order_heading(bool json, int pass, const struct widths *w)
 {
 	if (json)
 		printf("%s\"%s\": [", pass ? ",\n  " : "{\n  ",
 		       pass ? "inversions" : "edges");
 	else if (pass)
-		printf("\n%-16s %-16s %-16s %8s %7s %-16s %s\n", "LOCKSPACE",
-		       "FROM", "TO", "AGE", "PID", "COMM",
-		       "HELD -> ASKED; AND BACK");
+		printf("\n%-*s %-*s %-*s %8s %7s %-*s %s\n", w->space,
+		       "LOCKSPACE", w->from, "FROM", w->to, "TO", "AGE", "PID",
+		       w->comm, "COMM", "HELD -> ASKED; AND BACK");
 	else
-		printf("%-16s %-16s %-16s %8s %8s %7s %-16s %s\n",
-		       "LOCKSPACE", "FROM", "TO", "COUNT", "AGE", "PID",
-		       "COMM", "HELD -> ASKED");
+		printf("%-*s %-*s %-*s %8s %8s %7s %-*s %s\n", w->space,
+		       "LOCKSPACE", w->from, "FROM", w->to, "TO", "COUNT",
+		       "AGE", "PID", w->comm, "COMM", "HELD -> ASKED");
+}
+
+/* Whether @line is a line of @kind of @space (all when NULL): split in @fs. */
+static bool order_line(char *line, const char *kind, const char *space,
+		       int fields, struct fields *fs)
+{
+	if (strncmp(line, kind, strlen(kind)) || line[strlen(kind)] != ' ')
+		return false;
+	proc_split(line, fs);
+	return fs->n >= fields && (!space || proc_field_is(fs->f[1], space));
 }
 
 /* One snapshot, two passes: the edges, then the inversions. */
@@ -84,29 +112,40 @@ static void order_show(char **lines, size_t n, const char *space, bool json)
 {
 	int pass, counts[2] = { 0, 0 };
 	const char *summary = NULL;
+	struct widths w;
 	struct fields fs;
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		if (!strncmp(lines[i], "# classes ", 10))
+			summary = lines[i] + 2;
 	for (pass = 0; pass < 2; pass++) {
 		const char *kind = pass ? "inversion" : "edge";
+		int fields = pass ? I_FIELDS : E_FIELDS;
 
-		order_heading(json, pass);
+		w = (struct widths){ 16, 16, 16, 16 };
+		for (i = 0; !json && i < n; i++) {
+			/* A copy: splitting the line ends its fields. */
+			char *copy = strdup(lines[i]);
+
+			if (copy && order_line(copy, kind, space, fields, &fs)) {
+				w.space = widest(w.space, fs.f[1]);
+				w.from = widest(w.from, fs.f[2]);
+				w.to = widest(w.to, fs.f[3]);
+				w.comm = widest(w.comm,
+						fs.f[pass ? I_COMM : E_COMM]);
+			}
+			free(copy);
+		}
+		order_heading(json, pass, &w);
 		for (i = 0; i < n; i++) {
-			if (!strncmp(lines[i], "# classes ", 10))
-				summary = lines[i] + 2;
-			if (strncmp(lines[i], kind, strlen(kind)) ||
-			    lines[i][strlen(kind)] != ' ')
-				continue;
-			proc_split(lines[i], &fs);
-			if (fs.n < (pass ? I_FIELDS : E_FIELDS) ||
-			    (space && !proc_field_is(fs.f[1], space)))
+			if (!order_line(lines[i], kind, space, fields, &fs))
 				continue;
 			if (json)
 				order_json(&fs, pass ? inversion_keys : edge_keys,
-					   pass ? I_FIELDS : E_FIELDS,
-					   !counts[pass]);
+					   fields, !counts[pass]);
 			else
-				order_text(&fs, pass);
+				order_text(&fs, pass, &w);
 			counts[pass]++;
 		}
 		if (json)
