@@ -31,17 +31,6 @@
 /* Locks held at once in the wide test. */
 #define WIDE		256
 
-static int convert_h(int fd, __u64 handle, __u32 mode)
-{
-	struct lockdev_convert c;
-
-	memset(&c, 0, sizeof(c));
-	c.handle = handle;
-	c.mode = mode;
-	c.flags = NONBLOCK;
-	return ioctl(fd, LOCKDEV_IOC_CONVERT, &c);
-}
-
 static int consistent_h(int fd, __u64 handle)
 {
 	struct lockdev_consistent c;
@@ -83,7 +72,7 @@ static void expect_ended(struct __test_metadata *_metadata, int fd,
 		       (unsigned long long)h);
 	}
 	EXPECT_EQ(ENOLCK, errno);
-	EXPECT_EQ(-1, convert_h(fd, h, S)) {
+	EXPECT_EQ(-1, convert_nonblock(fd, h, S)) {
 		TH_LOG("CONVERT of ended handle %#llx succeeded",
 		       (unsigned long long)h);
 	}

@@ -109,22 +109,6 @@ static pid_t kid_fork_nopipes(void)
 	return pid;
 }
 
-/*
- * A forked child with a pipe each way. In the parent, pid is the child's;
- * in the child, 0. rd and wr talk to the other side.
- */
-static int attach_str(int fd, const char *name, __u32 flags, __u32 mode)
-{
-	struct lockdev_attach a;
-
-	memset(&a, 0, sizeof(a));
-	a.name = ptr(name);
-	a.name_len = strlen(name);
-	a.flags = flags;
-	a.mode = mode;
-	return ioctl(fd, LOCKDEV_IOC_ATTACH, &a);
-}
-
 static int lock_dl(int fd, const char *name, __u32 mode, __u32 flags,
 		   __u64 deadline, struct lockdev_lock *l)
 {
@@ -217,7 +201,7 @@ static int other_uid_locks(struct __test_metadata *_metadata, uid_t uid,
 			_exit(2);
 		fd = open_session();
 		EXPECT_LE(0, fd);
-		EXPECT_EQ(0, attach_str(fd, name, 0, 0600));
+		EXPECT_EQ(0, attach_space(fd, name, 0, 0600));
 		EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
 				      LOCKDEV_LOCK_NONBLOCK));
 		/* Unlocked, so that no owner-died lock keeps the lockspace. */
@@ -296,9 +280,9 @@ TEST_F(limits, locks_per_space)
 	snprintf(c, sizeof(c), "%s-c", self->prefix);
 	snprintf(d, sizeof(d), "%s-d", self->prefix);
 	snprintf(e, sizeof(e), "%s-e", self->prefix);
-	ASSERT_EQ(0, attach_str(fda, s1, 0, 0600));
-	ASSERT_EQ(0, attach_str(fdb, s1, 0, 0600));
-	ASSERT_EQ(0, attach_str(fdc, s2, 0, 0600));
+	ASSERT_EQ(0, attach_space(fda, s1, 0, 0600));
+	ASSERT_EQ(0, attach_space(fdb, s1, 0, 0600));
+	ASSERT_EQ(0, attach_space(fdc, s2, 0, 0600));
 
 	ASSERT_EQ(0, set_param("max_locks_per_space", 3));
 	ASSERT_EQ(0, lock_str(fda, a, LOCKDEV_MODE_SHARED, 0));
@@ -384,7 +368,7 @@ TEST_F(limits, locks_per_user)
 		/* Two grants in the default lockspace, one in a named one. */
 		EXPECT_EQ(0, lock_str(s1, a, LOCKDEV_MODE_EXCLUSIVE, 0));
 		EXPECT_EQ(0, lock_str(s1, b, LOCKDEV_MODE_SHARED, 0));
-		EXPECT_EQ(0, attach_str(s2, space, 0, 0600));
+		EXPECT_EQ(0, attach_space(s2, space, 0, 0600));
 		EXPECT_EQ(0, lock_str(s2, c, LOCKDEV_MODE_APPEND, 0));
 		if (!_metadata->passed)
 			_exit(1);
@@ -752,20 +736,20 @@ TEST_F(limits, spaces_per_user)
 		EXPECT_LE(0, fdb);
 		EXPECT_LE(0, fdc);
 		EXPECT_LE(0, fdd);
-		EXPECT_EQ(0, attach_str(fda, s1, 0, 0600));
-		EXPECT_EQ(0, attach_str(fdb, s2, 0, 0600));
+		EXPECT_EQ(0, attach_space(fda, s1, 0, 0600));
+		EXPECT_EQ(0, attach_space(fdb, s2, 0, 0600));
 		if (!_metadata->passed)
 			_exit(1);
 		spaces = stat_value("lockspaces");
 
-		EXPECT_EQ(-1, attach_str(fdc, s3, 0, 0600));
+		EXPECT_EQ(-1, attach_space(fdc, s3, 0, 0600));
 		EXPECT_EQ(EDQUOT, errno);
 		EXPECT_EQ(spaces, stat_value("lockspaces"));
-		EXPECT_EQ(-1, attach_str(fdd, s3, LOCKDEV_ATTACH_NOCREATE,
-					 0600));
+		EXPECT_EQ(-1, attach_space(fdd, s3, LOCKDEV_ATTACH_NOCREATE,
+					   0600));
 		EXPECT_EQ(ENOENT, errno);
 		/* An existing lockspace takes another session. */
-		EXPECT_EQ(0, attach_str(fdd, s1, 0, 0600));
+		EXPECT_EQ(0, attach_space(fdd, s1, 0, 0600));
 		EXPECT_EQ(spaces, stat_value("lockspaces"));
 
 		/* Another uid may create one. */
@@ -775,7 +759,7 @@ TEST_F(limits, spaces_per_user)
 		/* s2 goes away with its last session: room for s3. */
 		close(fdb);
 		EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
-		EXPECT_EQ(0, attach_str(fdc, s3, 0, 0600));
+		EXPECT_EQ(0, attach_space(fdc, s3, 0, 0600));
 		EXPECT_EQ(spaces, stat_value("lockspaces"));
 		close(fda);
 		close(fdc);
@@ -976,7 +960,7 @@ TEST_F(limits, owner_died_charged)
 	snprintf(space, sizeof(space), "%s-odspace", self->prefix);
 	root = open_session();
 	ASSERT_LE(0, root);
-	ASSERT_EQ(0, attach_str(root, space, 0, 0666));
+	ASSERT_EQ(0, attach_space(root, space, 0, 0666));
 	ASSERT_EQ(0, set_param("max_locks_per_user", OWNER_DIED_LOCKS));
 
 	ASSERT_LE(0, kid_fork(&k));
@@ -988,7 +972,7 @@ TEST_F(limits, owner_died_charged)
 			od_name(name, sizeof(name), self->prefix, i);
 			fd = open_session();
 			EXPECT_LE(0, fd);
-			EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+			EXPECT_EQ(0, attach_space(fd, space, 0, 0600));
 			EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
 					      LOCKDEV_LOCK_NONBLOCK));
 			close(fd);
@@ -999,7 +983,7 @@ TEST_F(limits, owner_died_charged)
 		od_name(name, sizeof(name), self->prefix, OWNER_DIED_LOCKS);
 		fd = open_session();
 		EXPECT_LE(0, fd);
-		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(0, attach_space(fd, space, 0, 0600));
 		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
 				       LOCKDEV_LOCK_NONBLOCK));
 		EXPECT_EQ(EDQUOT, errno);
@@ -1091,7 +1075,7 @@ TEST_F(limits, default_space_counted)
 		EXPECT_LE(0, fda);
 		EXPECT_LE(0, fdb);
 		EXPECT_LE(0, fdc);
-		EXPECT_EQ(0, attach_str(fda, s1, 0, 0600));
+		EXPECT_EQ(0, attach_space(fda, s1, 0, 0600));
 		if (!_metadata->passed)
 			_exit(1);
 		spaces = stat_value("lockspaces");
@@ -1107,7 +1091,7 @@ TEST_F(limits, default_space_counted)
 			_exit(1);
 
 		/* The failed LOCKs did not bind fdb: it may still attach. */
-		EXPECT_EQ(0, attach_str(fdb, s1, LOCKDEV_ATTACH_NOCREATE,
+		EXPECT_EQ(0, attach_space(fdb, s1, LOCKDEV_ATTACH_NOCREATE,
 					0600)) {
 			TH_LOG("errno %d", errno);
 		}
@@ -1129,12 +1113,12 @@ TEST_F(limits, default_space_counted)
 		EXPECT_EQ(EAGAIN, errno);
 		close(fdd);
 		/* ... and takes the place of a named one. */
-		EXPECT_EQ(-1, attach_str(fdc, s2, 0, 0600));
+		EXPECT_EQ(-1, attach_space(fdc, s2, 0, 0600));
 		EXPECT_EQ(EDQUOT, errno);
 		EXPECT_EQ(0, unlock_str(fdb, a));
 		close(fdb);
 		EXPECT_EQ(spaces - 1, wait_stat("lockspaces", spaces - 1));
-		EXPECT_EQ(0, attach_str(fdc, s2, 0, 0600));
+		EXPECT_EQ(0, attach_space(fdc, s2, 0, 0600));
 		close(fdc);
 		KID_EXIT();
 	}
@@ -1159,7 +1143,7 @@ static int collected_try(const char *space, const char *prefix, uid_t uid)
 		if (become(uid, uid))
 			_exit(2);
 		fd = open_session();
-		if (fd < 0 || attach_str(fd, space, 0, 0600))
+		if (fd < 0 || attach_space(fd, space, 0, 0600))
 			_exit(1);
 		for (i = 0; i < COLLECTED_LOCKS; i++) {
 			snprintf(name, sizeof(name), "%s-c%d", prefix, i);
@@ -1203,14 +1187,14 @@ TEST_F_TIMEOUT(limits, collected_uncharged, 90)
 			snprintf(name, sizeof(name), "%s-c%d", self->prefix, i);
 			fd = open_session();
 			EXPECT_LE(0, fd);
-			EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+			EXPECT_EQ(0, attach_space(fd, space, 0, 0600));
 			EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
 					      LOCKDEV_LOCK_NONBLOCK));
 			close(fd);
 		}
 		fd = open_session();
 		EXPECT_LE(0, fd);
-		EXPECT_EQ(0, attach_str(fd, space, 0, 0600));
+		EXPECT_EQ(0, attach_space(fd, space, 0, 0600));
 		EXPECT_EQ(-1, lock_str(fd, name, LOCKDEV_MODE_SHARED,
 				       LOCKDEV_LOCK_NONBLOCK));
 		EXPECT_EQ(EDQUOT, errno);
