@@ -29,7 +29,6 @@ As a program:
                                         log; exits 1 if there are some
 """
 
-import imaplib
 import multiprocessing
 import os
 import pwd
@@ -39,6 +38,9 @@ import socket
 import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import imapload  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -222,14 +224,7 @@ def stop(t, proc=None):
 
 
 def connect(port, user):
-    m = imaplib.IMAP4("127.0.0.1", port)
-    m.login(user, PASSWORD)
-    return m
-
-
-def check(typ, what):
-    if typ != "OK":
-        raise RuntimeError("%s: %s" % (what, typ))
+    return imapload.connect(port, user, PASSWORD)
 
 
 def mailbox_of(idx):
@@ -241,48 +236,14 @@ def mailbox_of(idx):
 def client(idx, port, deadline, out):
     """APPEND, SELECT, FETCH, STORE and EXPUNGE until the deadline."""
     user, box = mailbox_of(idx)
-    ops, kept, err = 0, [], ""
+    tally, err = {"ops": 0, "kept": []}, ""
     try:
         m = connect(port, user)
-        seq = 0
-        while time.time() < deadline:
-            seq += 1
-            kind = "keep" if seq % 2 else "drop"
-            tag = "c%d-%d" % (idx, seq)
-            msg = ("From: c%d@lockdev.test\r\nSubject: %s %s\r\n"
-                   "Message-ID: <%s@lockdev.test>\r\n\r\nbody %s\r\n"
-                   % (idx, kind, tag, tag, tag))
-            typ, _ = m.append(box, None, None, msg.encode())
-            check(typ, "APPEND")
-            if kind == "keep":
-                kept.append(tag)
-            typ, data = m.select(box)
-            check(typ, "SELECT")
-            n = int(data[0])
-            typ, _ = m.fetch("%d:*" % max(1, n - 9), "(UID FLAGS)")
-            check(typ, "FETCH")
-            ops += 3
-            if seq % 4:
-                typ, _ = m.store(str(n), "+FLAGS", "(\\Seen)")
-                check(typ, "STORE")
-                ops += 1
-                continue
-            typ, data = m.uid("SEARCH", None, "HEADER", "Subject",
-                              '"drop c%d-"' % idx)
-            check(typ, "SEARCH")
-            uids = data[0].decode().split()
-            if uids:
-                typ, _ = m.uid("STORE", ",".join(uids), "+FLAGS",
-                               "(\\Deleted)")
-                check(typ, "STORE")
-                typ, _ = m.expunge()
-                check(typ, "EXPUNGE")
-                ops += 2
-            ops += 1
+        imapload.work(m, idx, box, deadline, tally)
         m.logout()
     except Exception as e:  # a failed client fails the run, said below
         err = "client %d: %r" % (idx, e)
-    out.put((idx, ops, kept, err))
+    out.put((idx, tally["ops"], tally["kept"], err))
 
 
 def verify(port, kept, say):
@@ -292,39 +253,12 @@ def verify(port, kept, say):
     for user in USERS:
         m = connect(port, user)
         for box in MAILBOXES:
-            typ, data = m.select(box, readonly=True)
-            check(typ, "SELECT")
-            exists = int(data[0] or 0)
-            data = []
-            if exists:
-                typ, data = m.fetch("1:*", "(UID BODY.PEEK[HEADER.FIELDS "
-                                    "(SUBJECT)])")
-                check(typ, "FETCH")
-            uids, seen = [], {}
-            for item in data:
-                if not isinstance(item, tuple):
-                    continue
-                u = re.search(rb"UID (\d+)", item[0])
-                s = re.search(rb"Subject: (\w+) (\S+)", item[1])
-                if u:
-                    uids.append(int(u.group(1)))
-                if s and s.group(1) == b"keep":
-                    tag = s.group(2).decode()
-                    seen[tag] = seen.get(tag, 0) + 1
-            if uids != sorted(set(uids)):
-                problems.append("%s/%s: UIDs not unique and increasing"
-                                % (user, box))
             want = kept.get((user, box), [])
-            for tag in want:
-                if seen.get(tag, 0) != 1:
-                    problems.append("%s/%s: %s there %d times"
-                                    % (user, box, tag, seen.get(tag, 0)))
-            for tag, n in seen.items():
-                if n != 1:
-                    problems.append("%s/%s: %s there %d times"
-                                    % (user, box, tag, n))
+            found, n = imapload.mailbox_problems(m, box, "%s/%s" % (user, box),
+                                                 want)
+            problems += found
             say("%s/%s: %d messages, %d kept by the clients"
-                % (user, box, len(uids), len(want)))
+                % (user, box, n, len(want)))
         m.logout()
     return problems
 
