@@ -714,6 +714,7 @@ TEST_F_TIMEOUT(ev, flood, 120)
 {
 	long long dropped = stat_value("events_dropped");
 	int holder = open_session(), waiter = open_session();
+	static __u64 held[FLOOD];
 	struct lockdev_lock l;
 	struct lockdev_event e;
 	int i, ret, got, lost;
@@ -725,6 +726,7 @@ TEST_F_TIMEOUT(ev, flood, 120)
 	for (i = 0; i < FLOOD; i++) {
 		snprintf(n, sizeof(n), "flood%d:%d", (int)getpid(), i);
 		ASSERT_EQ(0, lock_call(holder, n, X, 0, &l));
+		held[i] = l.handle;
 		ASSERT_EQ(0, lock_call(waiter, n, S, LOCKDEV_LOCK_ASYNC, &l));
 		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
 	}
@@ -767,7 +769,10 @@ TEST_F_TIMEOUT(ev, flood, 120)
 	TH_LOG("%d of %d waits reported, %d overruns, %lld dropped", got,
 	       FLOOD, lost, stat_value("events_dropped") - dropped);
 
+	/* Unlocked, not left owner-died by a close, for the tests after. */
 	close(waiter);
+	for (i = 0; i < FLOOD; i++)
+		EXPECT_EQ(0, unlock_handle(holder, held[i]));
 	close(holder);
 }
 
