@@ -29,11 +29,11 @@
  * random names come from a family the cleanup can name again) and the
  * persistent lockspaces they made are removed (by their keeper, or by the
  * test in its own namespaces), /proc/lockdev/stats counts the sessions,
- * holders, waiters, locks and lockspaces it counted before; the thresholds of events that root's
- * workers set over netlink are put back. (A deadlock report kept in
- * /proc/lockdev/deadlocks holds its lockspace: before and after the run
- * the test fills the 16 kept with reports of a lockspace of its own.) A
- * kernel report fails the run in the runner.
+ * holders, waiters, locks and lockspaces it counted before; the thresholds
+ * of events that root's workers set over netlink are put back. (A
+ * deadlock report kept in /proc/lockdev/deadlocks holds its lockspace:
+ * before and after the run the test fills the 16 kept with reports of a
+ * lockspace of its own.) A kernel report fails the run in the runner.
  *
  * LOCKDEV_FUZZ_MS: run time (default 20000 in the debug lane, 5000
  * elsewhere); LOCKDEV_FUZZ_SEED: the seed (printed; random by default).
@@ -1004,8 +1004,8 @@ static int supervise(uint64_t seed, __u64 end_ns, bool mixed, int *kills)
  * uid 65534 first if @nobody) supervising workers there; it clears what
  * they left, and removes the lockspaces they made persistent, before it
  * exits: what the module's collector would drop only once the namespaces
- * are gone, and a netns can take long to go. Its exit status: the stuck workers, 100 if
- * it could not make its namespaces.
+ * are gone, and a netns can take long to go. Its exit status: the stuck
+ * workers, 100 if it could not make its namespaces.
  */
 static pid_t start_keeper(uint64_t seed, __u64 end_ns, int flags, bool nobody)
 {
