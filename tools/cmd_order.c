@@ -10,6 +10,11 @@
 
 #include "cli.h"
 
+/*
+ * The fields of an edge line and of an inversion line of
+ * /proc/lockdev/order; the first four (kind, lockspace, from, to) are the
+ * same in both, and named E_ where either is meant.
+ */
 enum { E_KIND, E_SPACE, E_FROM, E_TO, E_COUNT, E_AGE, E_PID, E_COMM,
 	E_FROM_NAME, E_TO_NAME, E_FIELDS };
 enum { I_KIND, I_SPACE, I_FROM, I_TO, I_AGE, I_PID, I_COMM, I_FROM_NAME,
@@ -104,7 +109,8 @@ static bool order_line(char *line, const char *kind, const char *space,
 	if (strncmp(line, kind, strlen(kind)) || line[strlen(kind)] != ' ')
 		return false;
 	proc_split(line, fs);
-	return fs->n >= fields && (!space || proc_field_is(fs->f[1], space));
+	return fs->n >= fields &&
+	       (!space || proc_field_is(fs->f[E_SPACE], space));
 }
 
 /* One snapshot, two passes: the edges, then the inversions. */
@@ -129,9 +135,9 @@ static void order_show(char **lines, size_t n, const char *space, bool json)
 			char *copy = strdup(lines[i]);
 
 			if (copy && order_line(copy, kind, space, fields, &fs)) {
-				w.space = widest(w.space, fs.f[1]);
-				w.from = widest(w.from, fs.f[2]);
-				w.to = widest(w.to, fs.f[3]);
+				w.space = widest(w.space, fs.f[E_SPACE]);
+				w.from = widest(w.from, fs.f[E_FROM]);
+				w.to = widest(w.to, fs.f[E_TO]);
 				w.comm = widest(w.comm,
 						fs.f[pass ? I_COMM : E_COMM]);
 			}
