@@ -376,7 +376,7 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 	lockdep_assert_held(&lk->lock);
 	if (held_ns)
 		list_for_each_entry(r, &lk->holders, hnode)
-			if (!(r->told & LD_TOLD_HELD) &&
+			if (!(r->told & LD_TOLD_HELD) && !r->releasing &&
 			    ld_req_age(r, now) >= held_ns) {
 				r->told |= LD_TOLD_HELD;
 				ld_event_long(lk, r, true, now);

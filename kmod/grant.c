@@ -136,7 +136,8 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 	struct ld_req *r;
 
 	list_for_each_entry(r, &lk->holders, hnode)
-		if (r != self && !ld_compatible(want, LD_MODE_BIT(r->mode)) &&
+		if (r != self && !READ_ONCE(r->releasing) &&
+		    !ld_compatible(want, LD_MODE_BIT(r->mode)) &&
 		    visit->fn(r, false, visit->arg))
 			return true;
 	list_for_each_entry(w, &lk->waiters, wnode) {
@@ -232,7 +233,8 @@ void ld_fill_all(struct ld_lock *lk, struct ld_args *a)
 	lockdep_assert_held(&lk->lock);
 	ld_now_read(&f.now);
 	list_for_each_entry(r, &lk->holders, hnode)
-		ld_fill_one(r, false, &f);
+		if (!r->releasing)
+			ld_fill_one(r, false, &f);
 	list_for_each_entry(w, &lk->waiters, wnode)
 		ld_fill_one(w->req, false, &f);
 }
@@ -606,12 +608,12 @@ static void ld_timeout_fn(struct work_struct *work)
 	unsigned long delay;
 
 	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(ld_graph(lk));
+	ld_graph_lock(lk->space);
 	delay = ld_deadline_delay(as->deadline);
 	/* Timers fire early for far deadlines: wait on, same reference. */
 	if (req->state == LD_WAITING && delay &&
 	    queue_delayed_work(system_wq, &as->dwork, delay)) {
-		mutex_unlock(ld_graph(lk));
+		ld_graph_unlock(lk->space);
 		return;
 	}
 	if (req->state == LD_WAITING) {
@@ -620,7 +622,7 @@ static void ld_timeout_fn(struct work_struct *work)
 		spin_unlock(&lk->lock);
 		ended = true;
 	}
-	mutex_unlock(ld_graph(lk));
+	ld_graph_unlock(lk->space);
 	ld_space_trim_if(lk->space, over);
 	if (ended)
 		ld_req_forget(req);
@@ -699,9 +701,9 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 		goto finished;
 
 	/* Unfinished under the mutex, the request is queued: @lk is alive. */
-	mutex_lock(ld_graph(lk));
+	ld_graph_lock(lk->space);
 	if (w->finished) {
-		mutex_unlock(ld_graph(lk));
+		ld_graph_unlock(lk->space);
 		goto finished;
 	}
 	spin_lock(&lk->lock);
@@ -721,7 +723,7 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	if (!req->async)
 		req->wait = NULL;
 	spin_unlock(&lk->lock);
-	mutex_unlock(ld_graph(lk));
+	ld_graph_unlock(lk->space);
 	ld_space_trim_if(lk->space, over);
 	return ret;
 

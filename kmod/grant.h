@@ -10,6 +10,7 @@
 #define LOCKDEV_KMOD_GRANT_H
 
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/pid.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
@@ -52,7 +53,11 @@ struct pid_namespace;
  * @mode: the held mode, or the one asked for while waiting. @lk->lock.
  * @want: the mode an upgrade asks for while converting. @lk->lock.
  * @async: asynchronous; @wait is then its struct ld_async. Immutable.
- * @releasing: an UNLOCK has claimed it. @lk->lock.
+ * @releasing: an UNLOCK has claimed it. @lk->lock; written with
+ *	WRITE_ONCE(), and read with READ_ONCE() by a graph walk. A request
+ *	whose release was handed over (ld_graph_defer()) stays on
+ *	@lk->holders, released and uncounted, until the graph mutex's holder
+ *	takes it off: whoever reads @lk->holders skips it.
  * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
  * @since: ld_since() when held or queued. @lk->lock.
  * @pid: the process that asked. Immutable. Referenced by the request if
@@ -61,6 +66,8 @@ struct pid_namespace;
  * @own_pid: the request holds the reference of @pid.
  * @wait: while waiting or converting, its wait; for an asynchronous
  *	request, always its struct ld_async. @lk->lock.
+ * @gone: instead of @wait, once its release was handed over: in its
+ *	lockspace's @released (ld_graph_defer()).
  */
 struct ld_req {
 	struct ld_lock *lk;
@@ -78,7 +85,10 @@ struct ld_req {
 	bool own_pid;
 	u64 since;
 	struct pid *pid;
-	struct ld_wait *wait;
+	union {
+		struct ld_wait *wait;
+		struct llist_node gone;
+	};
 };
 
 /* Bits of ld_req.told. */

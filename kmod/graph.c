@@ -183,7 +183,7 @@ static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
 	if (!(m->bfs_held & LD_MODE_BIT(want))) {
 		m->bfs_held |= LD_MODE_BIT(want);
 		list_for_each_entry(h, &lk->holders, hnode)
-			if (h != r &&
+			if (h != r && !READ_ONCE(h->releasing) &&
 			    !ld_compatible(want, LD_MODE_BIT(h->mode)) &&
 			    ld_graph_visit(h, false, walk))
 				return true;

@@ -212,7 +212,8 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	if (n > wt->cap)
 		goto no_room;
 	list_for_each_entry(r, &lk->holders, hnode)
-		ld_waits_add(wt, r, r->mode);
+		if (!r->releasing)
+			ld_waits_add(wt, r, r->mode);
 	wt->nr_holders = wt->nr;
 	list_for_each_entry(w, &lk->waiters, wnode) {
 		if (wt->nr == wt->cap)

@@ -15,6 +15,7 @@
 
 #include "class.h"
 #include "grant.h"
+#include "graph.h"
 #include "params.h"
 #include "report.h"
 #include "request.h"
@@ -146,7 +147,7 @@ static struct ld_req *ld_lock_find_req(struct ld_lock *lk,
 
 	lockdep_assert_held(&lk->lock);
 	list_for_each_entry(r, &lk->holders, hnode)
-		if (r->sess == sess)
+		if (r->sess == sess && !r->releasing)
 			return r;
 	list_for_each_entry(w, &lk->waiters, wnode)
 		if (w->req->sess == sess)
@@ -160,7 +161,7 @@ static void ld_lock_leave(struct ld_lock *lk, bool graph, bool over)
 {
 	spin_unlock(&lk->lock);
 	if (graph)
-		mutex_unlock(ld_graph(lk));
+		ld_graph_unlock(lk->space);
 	ld_space_trim_if(lk->space, over);
 }
 
@@ -172,7 +173,7 @@ static void ld_lock_regraph(struct ld_lock *lk)
 	__releases(&lk->lock) __acquires(&lk->lock)
 {
 	spin_unlock(&lk->lock);
-	mutex_lock(ld_graph(lk));
+	ld_graph_lock(lk->space);
 	spin_lock(&lk->lock);
 }
 
@@ -436,6 +437,11 @@ static void ld_release(struct ld_req *req, bool died)
  * @len: its length
  * @a: with @a->set_value, the value to set and its room
  *
+ * A release that grants waiters needs the lockspace's graph mutex; if
+ * another task holds it, a plain hold's release is handed over to that
+ * task (ld_graph_defer()) rather than wait for it. A hold with a pending
+ * upgrade, or an asynchronous request's, waits for it.
+ *
  * Return: 0, -ENOLCK if the session does not hold it, -EPERM if it would
  * set the value without holding the lock in APPEND or EXCLUSIVE.
  */
@@ -451,27 +457,42 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 		return -ENOLCK;
 	lk = req->lk;
 	spin_lock(&lk->lock);
-	for (;;) {
-		/* Of threads unlocking one request, one wins. */
-		if (!ld_req_held(req))
-			ret = -ENOLCK;
-		else if (a && a->set_value &&
-			 req->mode != LOCKDEV_MODE_APPEND &&
-			 req->mode != LOCKDEV_MODE_EXCLUSIVE)
-			ret = -EPERM;
-		if (ret || graph || list_empty(&lk->waiters))
-			break;
-		ld_lock_regraph(lk);
-		graph = true;
-	}
+	/* Of threads unlocking one request, one wins. */
+	if (!ld_req_held(req))
+		ret = -ENOLCK;
+	else if (a && a->set_value &&
+		 req->mode != LOCKDEV_MODE_APPEND &&
+		 req->mode != LOCKDEV_MODE_EXCLUSIVE)
+		ret = -EPERM;
 	if (ret) {
-		ld_lock_leave(lk, graph, false);
+		spin_unlock(&lk->lock);
 		ld_req_put(req);
 		return ret;
 	}
-	req->releasing = true;
+	WRITE_ONCE(req->releasing, true);
 	if (a && a->set_value)
 		ld_lock_set_value(lk, a);
+	if (!list_empty(&lk->waiters)) {
+		/* A trylock never waits, so it may nest in lk->lock. */
+		graph = mutex_trylock(ld_graph(lk));
+		/*
+		 * Taken: hand a plain hold's release over rather than wait.
+		 * A pending upgrade is cancelled under ld_graph(), and an
+		 * asynchronous request's wait field is in use.
+		 */
+		if (!graph && req->state == LD_HELD && !req->async) {
+			ld_graph_defer(req);
+			spin_unlock(&lk->lock);
+			ld_req_forget(req);
+			ld_req_put(req);
+			ld_graph_kick(sess->space);
+			return 0;
+		}
+		if (!graph) {
+			ld_lock_regraph(lk);
+			graph = true;
+		}
+	}
 	over = ld_release_locked(req, false, graph);
 	ld_lock_leave(lk, graph, over);
 	ld_req_forget(req);
@@ -624,14 +645,14 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 		return ret;
 	lk = req->lk;
 	/* A waiting request stays waiting, and its lock alive, under it. */
-	mutex_lock(ld_graph(lk));
+	ld_graph_lock(lk->space);
 	if (req->async && req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
 		over = ld_async_cancel(req, -ECANCELED);
 		spin_unlock(&lk->lock);
 		ret = 0;
 	}
-	mutex_unlock(ld_graph(lk));
+	ld_graph_unlock(lk->space);
 	ld_space_trim_if(lk->space, over);
 	if (!ret)
 		ld_req_forget(req);
@@ -710,7 +731,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 	a->generation = lk->generation;
 	if (lk->owner_died)
 		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;
-	if (list_empty(&lk->holders) && list_empty(&lk->waiters))
+	if (!ld_lock_held(lk) && list_empty(&lk->waiters))
 		*lock_flags |= LOCKDEV_QUERY_IDLE;
 	if (a->want_value && ld_lock_value(lk, a->value))
 		*lock_flags |= LOCKDEV_QUERY_VALUE_INVALID;
@@ -776,7 +797,7 @@ static void ld_session_unwait(struct ld_session *sess, struct ld_req *req)
 	struct ld_lock *lk = req->lk;
 	bool over = false;
 
-	mutex_lock(&sess->space->graph_mutex);
+	ld_graph_lock(sess->space);
 	if (lk && (req->state == LD_WAITING ||
 		   req->state == LD_CONVERTING)) {
 		spin_lock(&lk->lock);
@@ -787,7 +808,7 @@ static void ld_session_unwait(struct ld_session *sess, struct ld_req *req)
 			over = ld_req_end(req);
 		spin_unlock(&lk->lock);
 	}
-	mutex_unlock(&sess->space->graph_mutex);
+	ld_graph_unlock(sess->space);
 	if (lk)
 		ld_space_trim_if(lk->space, over);
 }
@@ -809,7 +830,7 @@ void ld_lock_space_abort(struct ld_space *space)
 	struct ld_lock *lk;
 	bool over = false;
 
-	mutex_lock(&space->graph_mutex);
+	ld_graph_lock(space);
 	while ((lk = ld_walk_next(space, &w, false))) {
 		spin_lock(&lk->lock);
 		while ((ww = list_first_entry_or_null(&lk->waiters,
@@ -820,7 +841,7 @@ void ld_lock_space_abort(struct ld_space *space)
 		cond_resched();
 	}
 	ld_walk_end(space, &w);
-	mutex_unlock(&space->graph_mutex);
+	ld_graph_unlock(space);
 	ld_space_trim_if(space, over);
 }
 
@@ -854,6 +875,11 @@ void ld_lock_session_release(struct ld_session *sess)
 				ld_req_forget(req);
 		}
 		ld_req_put(req);
+	}
+	/* Wait for the releases it handed over: they point at it. */
+	if (READ_ONCE(sess->handed)) {
+		ld_graph_lock(sess->space);
+		ld_graph_unlock(sess->space);
 	}
 }
 

@@ -161,6 +161,7 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	atomic_set(&space->locks, 0);
 	INIT_LIST_HEAD(&space->classes);
 	mutex_init(&space->graph_mutex);
+	init_llist_head(&space->released);
 	spin_lock_init(&space->lru_lock);
 	INIT_LIST_HEAD(&space->busy);
 	INIT_LIST_HEAD(&space->idle);

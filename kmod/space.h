@@ -11,6 +11,7 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -62,6 +63,9 @@ struct vfsmount;
  * @graph_mutex: serialises changes to the waiters of its locks and the
  *	wait-for graph walks over them (graph.c).
  * @graph_walk: the number of the last walk. @graph_mutex.
+ * @released: requests of its locks whose UNLOCK found @graph_mutex taken
+ *	and left the rest of the release to its holder, by struct
+ *	ld_req.gone (graph_mutex.c). Lockless.
  * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
  *	@dead, @idle and @link (table.c), and the marks of walks.
  * @busy: its locks that are held, awaited, owner-died or being set up.
@@ -103,6 +107,7 @@ struct ld_space {
 	u32 nr_edges;
 	struct mutex graph_mutex;	/* see locking.h */
 	u64 graph_walk;
+	struct llist_head released;
 	spinlock_t lru_lock;	/* see above */
 	struct list_head busy;
 	struct list_head idle;

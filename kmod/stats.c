@@ -42,6 +42,7 @@ static const struct {
 	LD_STAT_FIELD("events_dropped", events_dropped),
 	LD_STAT_FIELD("idle_locks", idle_locks),
 	LD_STAT_FIELD("idle_dropped", idle_dropped),
+	LD_STAT_FIELD("handed_over", handed_over),
 #undef LD_STAT_FIELD
 };
 

@@ -41,6 +41,7 @@ struct ld_stats_pcpu {
 	unsigned long events_dropped;
 	long idle_locks;
 	unsigned long idle_dropped;
+	unsigned long handed_over;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);

@@ -114,6 +114,12 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
 /* The count of holders of @lk in @mode. */
 #define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
 
+/* Does anyone hold @lk? Released holds still on @lk->holders do not count. */
+static inline bool ld_lock_held(const struct ld_lock *lk)
+{
+	return lk->nr[0] || lk->nr[1] || lk->nr[2] || lk->nr[3];
+}
+
 /* The lock table (table.c). */
 int ld_table_init(void);
 void ld_table_exit(void);
