@@ -300,6 +300,35 @@ void ld_hold(struct ld_req *req)
 }
 
 /**
+ * ld_hold_end() - end the hold of a request in its lock's state
+ * @req: the request, held, whose release is under way
+ * @died: its session went away without unlocking
+ *
+ * Uncounts it, for lock_stat and the session's classes too, and gives the
+ * lock a new generation, and an owner-died mark if @died, when it held
+ * APPEND or EXCLUSIVE. Its place on the lock's holders is the caller's.
+ *
+ * Context: @req->lk->lock held.
+ */
+void ld_hold_end(struct ld_req *req, bool died)
+{
+	struct ld_lock *lk = req->lk;
+
+	lockdep_assert_held(&lk->lock);
+	LD_NR(lk, req->mode)--;
+	ld_stat_dec(holders);
+	if (req->mode != LOCKDEV_MODE_NONE)
+		ld_class_released(lk, req->since);
+	if (req->mode == LOCKDEV_MODE_APPEND ||
+	    req->mode == LOCKDEV_MODE_EXCLUSIVE) {
+		lk->generation = ld_next_generation();
+		if (died)
+			ld_lock_owner_died(lk, req);
+	}
+	ld_class_leave(req);
+}
+
+/**
  * ld_convert_to() - change the held mode of a request
  * @req: the request, held
  * @mode: the new mode

@@ -210,6 +210,7 @@ bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
 void ld_settle(struct ld_req *req, u32 want);
 void ld_convert_to(struct ld_req *req, u32 mode);
 void ld_hold(struct ld_req *req);
+void ld_hold_end(struct ld_req *req, bool died);
 void ld_unqueue(struct ld_req *req, int result);
 void ld_wait_finish(struct ld_req *req, int result);
 void ld_grant_waiters(struct ld_lock *lk);

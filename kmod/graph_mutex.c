@@ -13,7 +13,6 @@
 #include <linux/llist.h>
 #include <linux/mutex.h>
 
-#include "class.h"
 #include "grant.h"
 #include "graph.h"
 #include "request.h"
@@ -41,15 +40,8 @@ void ld_graph_defer(struct ld_req *req)
 	struct ld_lock *lk = req->lk;
 
 	lockdep_assert_held(&lk->lock);
-	LD_NR(lk, req->mode)--;
-	ld_stat_dec(holders);
+	ld_hold_end(req, false);
 	ld_stat_inc(handed_over);
-	if (req->mode != LOCKDEV_MODE_NONE)
-		ld_class_released(lk, req->since);
-	if (req->mode == LOCKDEV_MODE_APPEND ||
-	    req->mode == LOCKDEV_MODE_EXCLUSIVE)
-		lk->generation = ld_next_generation();
-	ld_class_leave(req);
 	WRITE_ONCE(req->sess->handed, true);
 	refcount_inc(&req->ref);
 	/* A full barrier: pairs with the smp_mb() of ld_graph_unlock(). */

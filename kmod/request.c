@@ -395,19 +395,9 @@ static bool ld_release_locked(struct ld_req *req, bool died, bool graph)
 		ld_wait_finish(req, -ECANCELED);
 	}
 	list_del_init(&req->hnode);
-	LD_NR(lk, req->mode)--;
-	ld_stat_dec(holders);
-	if (req->mode != LOCKDEV_MODE_NONE)
-		ld_class_released(lk, req->since);
-	if (req->mode == LOCKDEV_MODE_APPEND ||
-	    req->mode == LOCKDEV_MODE_EXCLUSIVE) {
-		lk->generation = ld_next_generation();
-		if (died)
-			ld_lock_owner_died(lk, req);
-	}
+	ld_hold_end(req, died);
 	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 	smp_store_release(&req->state, LD_DONE);
-	ld_class_leave(req);
 	if (graph)
 		ld_grant_waiters(lk);
 	return ld_lock_rest(lk);
