@@ -20,11 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -50,12 +47,10 @@ struct walker {
 	atomic_long walk_us;
 };
 
+/* CLOCK_MONOTONIC in microseconds. */
 static long now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+	return now_ns() / 1000;
 }
 
 /* The busy detector of the comment above; exits 0 if every walk timed out. */
