@@ -336,7 +336,8 @@ void ld_hold_end(struct ld_req *req, bool died)
  * A conversion from NONE is an acquisition, to NONE a release, for
  * lock_stat.
  *
- * Context: @req->lk->lock held, and ld_graph() if the lock has waiters.
+ * Context: @req->lk->lock held, and ld_graph() if the lock has waiters,
+ * unless it is a downgrade whose grants are handed over (ld_graph_defer()).
  */
 void ld_convert_to(struct ld_req *req, u32 mode)
 {
@@ -345,7 +346,8 @@ void ld_convert_to(struct ld_req *req, u32 mode)
 
 	lockdep_assert_held(&lk->lock);
 	LD_NR(lk, old)--;
-	req->mode = mode;
+	/* A graph walk may read it meanwhile (struct ld_req). */
+	WRITE_ONCE(req->mode, mode);
 	LD_NR(lk, mode)++;
 	if (old == LOCKDEV_MODE_NONE) {
 		ld_hold_start(req);
@@ -405,12 +407,6 @@ void ld_wait_finish(struct ld_req *req, int result)
 	 */
 	smp_store_release(&w->finished, true);
 	wake_up_process(task);
-}
-
-/* The asynchronous part of an asynchronous request. */
-static struct ld_async *ld_req_async(const struct ld_req *req)
-{
-	return container_of(req->wait, struct ld_async, wait);
 }
 
 /**

@@ -9,6 +9,7 @@
 #ifndef LOCKDEV_KMOD_GRANT_H
 #define LOCKDEV_KMOD_GRANT_H
 
+#include <linux/container_of.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/pid.h>
@@ -50,24 +51,31 @@ struct pid_namespace;
  * @state: LD_HELD, LD_WAITING, LD_CONVERTING or LD_DONE. @lk->lock, and
  *	ld_graph() while waiting or converting; read with
  *	smp_load_acquire() by the sleeping waiter.
- * @mode: the held mode, or the one asked for while waiting. @lk->lock.
+ * @mode: the held mode, or the one asked for while waiting. @lk->lock;
+ *	a downgrade that hands its grants over (ld_graph_defer()) changes it
+ *	under a graph walk, so it is written with WRITE_ONCE() and the walk
+ *	reads it with READ_ONCE().
  * @want: the mode an upgrade asks for while converting. @lk->lock.
  * @async: asynchronous; @wait is then its struct ld_async. Immutable.
  * @releasing: an UNLOCK has claimed it. @lk->lock; written with
  *	WRITE_ONCE(), and read with READ_ONCE() by a graph walk. A request
  *	whose release was handed over (ld_graph_defer()) stays on
- *	@lk->holders, released and uncounted, until the graph mutex's holder
- *	takes it off: whoever reads @lk->holders skips it.
+ *	@lk->holders, released, uncounted and LD_DONE, until the graph
+ *	mutex's holder takes it off: whoever reads @lk->holders skips it.
  * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
  * @since: ld_since() when held or queued. @lk->lock.
  * @pid: the process that asked. Immutable. Referenced by the request if
  *	@own_pid, else it is the session's @pid, which outlives the request's
  *	time on its lock's lists.
  * @own_pid: the request holds the reference of @pid.
+ * @handed: an UNLOCK or a downgrade of it found ld_graph() taken and handed
+ *	the grant of its lock's waiters over to that mutex's holder
+ *	(ld_graph_defer()): it is on its lockspace's @released, by @gone, or
+ *	@released_async, by its struct ld_async's @gone, until that holder
+ *	takes it off. @lk->lock.
  * @wait: while waiting or converting, its wait; for an asynchronous
  *	request, always its struct ld_async. @lk->lock.
- * @gone: instead of @wait, once its release was handed over: in its
- *	lockspace's @released (ld_graph_defer()).
+ * @gone: instead of @wait, while @handed and not @async.
  */
 struct ld_req {
 	struct ld_lock *lk;
@@ -83,6 +91,7 @@ struct ld_req {
 	bool releasing;
 	u8 told;
 	bool own_pid;
+	bool handed;
 	u64 since;
 	struct pid *pid;
 	union {
@@ -156,6 +165,7 @@ struct ld_completion {
  * @deadline: the deadline (CLOCK_MONOTONIC), KTIME_MAX for none. Set when
  *	armed, under the lockspace's graph mutex, and read under it.
  * @armed: @dwork was queued and holds a reference to the request.
+ * @gone: while the request is @handed, in its lockspace's @released_async.
  */
 struct ld_async {
 	struct ld_wait wait;
@@ -164,7 +174,14 @@ struct ld_async {
 	struct delayed_work dwork;
 	ktime_t deadline;
 	bool armed;
+	struct llist_node gone;
 };
+
+/* The asynchronous part of an asynchronous request. */
+static inline struct ld_async *ld_req_async(const struct ld_req *req)
+{
+	return container_of(req->wait, struct ld_async, wait);
+}
 
 /*
  * What a lock, convert or unlock request asks, and what it gets back;

@@ -11,6 +11,13 @@
  * sessions visited, their waiting requests, and the holders and waiters of
  * the locks those wait for; with no hop limit, and not the number of edges,
  * which can be quadratic in a queue.
+ *
+ * The walk runs under the lockspace's graph mutex, under which the holders
+ * and waiters of every lock with waiters are frozen but for one thing: an
+ * UNLOCK or a downgrade that found the mutex taken ends or weakens a hold
+ * meanwhile (graph_mutex.c). That only removes edges, and grants nothing
+ * until the walk is over, so every cycle the walk finds existed when it
+ * began, and none that exists at its end is missed.
  */
 #include <linux/string.h>
 
@@ -56,7 +63,8 @@ static bool ld_graph_visit(struct ld_req *blocker, bool queued, void *arg)
 	if (sess == walk->target) {
 		walk->found = blocker;
 		walk->found_queued = queued;
-		walk->found_mode = queued ? ld_req_want(blocker) : blocker->mode;
+		walk->found_mode = queued ? ld_req_want(blocker) :
+					    READ_ONCE(blocker->mode);
 		walk->found_from = walk->cur;
 		walk->found_from_req = walk->cur_req;
 		return true;
@@ -92,7 +100,7 @@ static void ld_cycle_members(const struct ld_walk *walk, u32 k, u32 n,
 			ld_report_set(rep, i, s, wreq->pid, comm,
 				      s->bfs_via,
 				      s->bfs_via_queued ? ld_req_want(s->bfs_via) :
-				      s->bfs_via->mode,
+				      READ_ONCE(s->bfs_via->mode),
 				      s->bfs_via_queued, wreq->lk,
 				      ld_req_want(wreq), wreq->level);
 		} else if (i < n) {
@@ -184,7 +192,8 @@ static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
 		m->bfs_held |= LD_MODE_BIT(want);
 		list_for_each_entry(h, &lk->holders, hnode)
 			if (h != r && !READ_ONCE(h->releasing) &&
-			    !ld_compatible(want, LD_MODE_BIT(h->mode)) &&
+			    !ld_compatible(want,
+					   LD_MODE_BIT(READ_ONCE(h->mode))) &&
 			    ld_graph_visit(h, false, walk))
 				return true;
 	}

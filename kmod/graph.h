@@ -2,7 +2,7 @@
 /*
  * Deadlock detection (graph.c): a walk of the wait-for graph of a
  * lockspace before a request waits, under the lockspace's graph mutex
- * (locking.h); that mutex's lock and unlock, and the releases handed over
+ * (locking.h); that mutex's lock and unlock, and the grants handed over
  * to its holder (graph_mutex.c).
  */
 #ifndef LOCKDEV_KMOD_GRAPH_H

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The graph mutex of a lockspace (locking.h), and the releases handed over
- * to its holder. An UNLOCK of a lock with waiters grants them, which needs
- * the graph mutex: the wait-for graph walk reads the holders and waiters of
- * every lock with waiters, frozen under it. So that an UNLOCK never waits
- * for that mutex behind another task's walk, an UNLOCK that finds it taken
- * ends its hold at once, as far as the lock's counts, its generation and
- * the session go, and leaves the request on the lock's holders, skipped by
- * every reader of them; the mutex's holder takes it off and grants the
- * waiters when it gives the mutex up, or the next task when it takes it.
+ * The graph mutex of a lockspace (locking.h), and the grants handed over
+ * to its holder. An UNLOCK or a downgrade of a lock with waiters grants
+ * them, which needs the graph mutex: the wait-for graph walk reads the
+ * holders and waiters of every lock with waiters, frozen under it. So that
+ * neither waits for that mutex behind another task's walk, one that finds
+ * it taken changes the hold at once, as far as the lock's counts, its
+ * generation and the session go, and hands the rest over: an UNLOCK leaves
+ * its request on the lock's holders, skipped by every reader of them, and
+ * the mutex's holder takes it off and grants the waiters when it gives the
+ * mutex up, or the next task when it takes it.
  */
 #include <linux/llist.h>
 #include <linux/mutex.h>
@@ -22,64 +23,94 @@
 #include "table.h"
 
 /**
- * ld_graph_defer() - hand the rest of a release over to the graph mutex
- * @req: the request, held and not converting, not asynchronous, claimed by
- *	its UNLOCK (@req->releasing)
+ * ld_graph_defer() - hand the grants of a lock over to the graph mutex
+ * @req: a held request of the lock, whose hold just ended (claimed by its
+ *	UNLOCK, counted out with ld_hold_end() and LD_DONE) or was
+ *	downgraded
  *
- * The hold ends now: the lock's counts, the holders counter, the session's
- * classes, lock_stat and, for APPEND and EXCLUSIVE, the generation. The
- * request stays on its lock's holders until ld_graph_drain() takes it off
- * and grants the waiters; the reference taken here is that drain's. The
- * caller then forgets the request, and calls ld_graph_kick().
+ * The request stays on its lock's holders until ld_graph_drain() takes it
+ * off, if its hold ended, and grants the waiters; the reference taken here
+ * is that drain's. A request handed over already is not queued twice: the
+ * drain sees what it is by then. The caller calls ld_graph_kick() once it
+ * holds no lock.
  *
  * Context: @req->lk->lock held; the lock has waiters, and another task holds
  * ld_graph() of it.
  */
 void ld_graph_defer(struct ld_req *req)
 {
-	struct ld_lock *lk = req->lk;
+	struct ld_space *space = req->lk->space;
 
-	lockdep_assert_held(&lk->lock);
-	ld_hold_end(req, false);
+	lockdep_assert_held(&req->lk->lock);
 	ld_stat_inc(handed_over);
+	if (req->handed)
+		return;
+	req->handed = true;
 	WRITE_ONCE(req->sess->handed, true);
 	refcount_inc(&req->ref);
-	/* A full barrier: pairs with the smp_mb() of ld_graph_unlock(). */
-	llist_add(&req->gone, &lk->space->released);
+	/* Full barriers: pair with the smp_mb() of ld_graph_unlock(). */
+	if (req->async)
+		llist_add(&ld_req_async(req)->gone, &space->released_async);
+	else
+		llist_add(&req->gone, &space->released);
 }
 
 /*
- * Finish the releases handed over in @space: take each request off its
- * lock's holders, grant what its lock's queue allows, and drop the
- * request. Return true if a lock went idle past the lockspace's bound.
+ * Finish a hand-over: take @req off its lock's holders if its hold ended,
+ * grant what the lock's queue allows, and drop the request. Returns what
+ * ld_lock_rest() returns.
+ */
+static bool ld_graph_finish(struct ld_req *req)
+{
+	struct ld_lock *lk = req->lk;
+	bool over;
+
+	spin_lock(&lk->lock);
+	req->handed = false;
+	if (!req->async)
+		req->wait = NULL;
+	/* Ended by a hand-over, or since by an UNLOCK: off, if not yet. */
+	if (req->state == LD_DONE)
+		list_del_init(&req->hnode);
+	ld_grant_waiters(lk);
+	over = ld_lock_rest(lk);
+	spin_unlock(&lk->lock);
+	ld_req_put(req);
+	return over;
+}
+
+/*
+ * Finish the hand-overs queued in @space. Return true if a lock went idle
+ * past the lockspace's bound.
  */
 static bool ld_graph_drain(struct ld_space *space)
 {
 	struct llist_node *list = llist_del_all(&space->released);
+	struct llist_node *alist = llist_del_all(&space->released_async);
+	struct ld_async *as, *atmp;
 	struct ld_req *req, *tmp;
-	struct ld_lock *lk;
 	bool over = false;
 
 	lockdep_assert_held(&space->graph_mutex);
-	llist_for_each_entry_safe(req, tmp, llist_reverse_order(list), gone) {
-		lk = req->lk;
-		spin_lock(&lk->lock);
-		list_del_init(&req->hnode);
-		req->wait = NULL;
-		req->state = LD_DONE;
-		ld_grant_waiters(lk);
-		over |= ld_lock_rest(lk);
-		spin_unlock(&lk->lock);
-		ld_req_put(req);
-	}
+	llist_for_each_entry_safe(req, tmp, llist_reverse_order(list), gone)
+		over |= ld_graph_finish(req);
+	llist_for_each_entry_safe(as, atmp, llist_reverse_order(alist), gone)
+		over |= ld_graph_finish(as->wait.req);
 	return over;
+}
+
+/* Has @space hand-overs queued? */
+static bool ld_graph_pending(struct ld_space *space)
+{
+	return !llist_empty(&space->released) ||
+	       !llist_empty(&space->released_async);
 }
 
 /**
  * ld_graph_lock() - take the graph mutex of a lockspace
  * @space: the lockspace, referenced by the caller
  *
- * Finishes the releases handed over before, so that its holder finds every
+ * Finishes the hand-overs queued before, so that its holder finds every
  * lock as its holders left it.
  *
  * Context: may sleep; no lock of the module held.
@@ -98,10 +129,10 @@ void ld_graph_lock(struct ld_space *space)
  * ld_graph_unlock() - give up the graph mutex of a lockspace
  * @space: the lockspace, referenced by the caller
  *
- * Then finishes the releases handed over while it was held, taking it again
+ * Then finishes the hand-overs queued while it was held, taking it again
  * with mutex_trylock() for them: if another task has it by then, that task
- * finishes them. Each round finishes the UNLOCKs that other tasks made
- * while the mutex was held, each of which had found it taken.
+ * finishes them. Each round finishes the UNLOCKs and downgrades that other
+ * tasks made while the mutex was held, each of which had found it taken.
  *
  * Context: may sleep; ld_graph() of @space held, and no spinlock.
  */
@@ -113,12 +144,12 @@ void ld_graph_unlock(struct ld_space *space)
 		mutex_unlock(&space->graph_mutex);
 		/*
 		 * Pairs with the barrier of llist_add() in ld_graph_defer():
-		 * either that UNLOCK's ld_graph_kick() finds the mutex free,
-		 * or this finds its request.
+		 * either that call's ld_graph_kick() finds the mutex free, or
+		 * this finds its request.
 		 */
 		smp_mb();
 		ld_space_trim_if(space, over);
-		if (llist_empty(&space->released) ||
+		if (!ld_graph_pending(space) ||
 		    !mutex_trylock(&space->graph_mutex))
 			return;
 		over = ld_graph_drain(space);
@@ -126,7 +157,7 @@ void ld_graph_unlock(struct ld_space *space)
 }
 
 /**
- * ld_graph_kick() - finish a release handed over, if the mutex came free
+ * ld_graph_kick() - finish a hand-over, if the mutex came free
  * @space: the lockspace, referenced by the caller
  *
  * Context: may sleep; no lock of the module held.

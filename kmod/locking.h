@@ -70,13 +70,16 @@
  * well: the uncontended path takes no graph mutex. So while a lockspace's
  * graph mutex is held, the holders and waiters of every lock of it that has
  * waiters are frozen, which is what lets graph.c walk them. One thing
- * changes meanwhile: an UNLOCK that finds the graph mutex taken ends its
- * hold under ld_lock.lock alone but leaves it on the lock's holders, marked
- * released, for the mutex's holder to take off (graph_mutex.c); every
- * reader of a lock's holders skips those.
+ * changes meanwhile: an UNLOCK or a downgrading CONVERT that finds the
+ * graph mutex taken ends or weakens its hold under ld_lock.lock alone, and
+ * leaves the grant of the waiters to the mutex's holder (graph_mutex.c);
+ * an UNLOCK leaves its request on the lock's holders, marked released, for
+ * that holder to take off, and every reader of a lock's holders skips
+ * those.
  *
- * UNLOCK tries the graph mutex with mutex_trylock() under ld_lock.lock:
- * a trylock never waits, so it inverts nothing in the table above.
+ * UNLOCK and a downgrading CONVERT try the graph mutex with
+ * mutex_trylock() under ld_lock.lock: a trylock never waits, so it
+ * inverts nothing in the table above.
  *
  * Under the module's spinlocks the kernel's own are taken as leaves: the
  * locks table's bucket locks, the workqueue's (arming and disarming a

@@ -428,9 +428,10 @@ static void ld_release(struct ld_req *req, bool died)
  * @a: with @a->set_value, the value to set and its room
  *
  * A release that grants waiters needs the lockspace's graph mutex; if
- * another task holds it, a plain hold's release is handed over to that
- * task (ld_graph_defer()) rather than wait for it. A hold with a pending
- * upgrade, or an asynchronous request's, waits for it.
+ * another task holds it, the release is handed over to that task
+ * (ld_graph_defer()) rather than wait for it. Only a hold with a pending
+ * upgrade, by another thread, waits for it: the upgrade is cancelled under
+ * it.
  *
  * Return: 0, -ENOLCK if the session does not hold it, -EPERM if it would
  * set the value without holding the lock in APPEND or EXCLUSIVE.
@@ -466,11 +467,12 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 		/* A trylock never waits, so it may nest in lk->lock. */
 		graph = mutex_trylock(ld_graph(lk));
 		/*
-		 * Taken: hand a plain hold's release over rather than wait.
-		 * A pending upgrade is cancelled under ld_graph(), and an
-		 * asynchronous request's wait field is in use.
+		 * Taken: hand the release over rather than wait. A pending
+		 * upgrade is cancelled under ld_graph().
 		 */
-		if (!graph && req->state == LD_HELD && !req->async) {
+		if (!graph && req->state == LD_HELD) {
+			ld_hold_end(req, false);
+			req->state = LD_DONE;
 			ld_graph_defer(req);
 			spin_unlock(&lk->lock);
 			ld_req_forget(req);
@@ -490,13 +492,42 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 	return 0;
 }
 
-/* ld_lock_convert() under its locks: @graph says if ld_graph() is held. */
+/*
+ * A downgrade of @req to @a->mode, under its lock's spinlock. It may grant
+ * waiters, which needs ld_graph(); if another task holds that, the grant is
+ * handed over to it (ld_graph_defer()). Sets *@graph if it took ld_graph().
+ */
+static void ld_downgrade(struct ld_req *req, struct ld_args *a, bool *graph)
+{
+	struct ld_lock *lk = req->lk;
+	u32 old = req->mode;
+
+	if (!*graph && !list_empty(&lk->waiters))
+		/* A trylock never waits, so it may nest in lk->lock. */
+		*graph = mutex_trylock(ld_graph(lk));
+	if (a->set_value)
+		ld_lock_set_value(lk, a);
+	ld_convert_to(req, a->mode);
+	if (old == LOCKDEV_MODE_APPEND || old == LOCKDEV_MODE_EXCLUSIVE)
+		lk->generation = ld_next_generation();
+	if (*graph)
+		ld_grant_waiters(lk);
+	else if (!list_empty(&lk->waiters))
+		ld_graph_defer(req);
+}
+
+/*
+ * ld_lock_convert() under its locks: *@graph says if ld_graph() is held.
+ * Returns 1 if converted, 0 if queued, -EAGAIN to be called again with
+ * ld_graph(), -EINPROGRESS to be called again once a hand-over of @req is
+ * finished, or another negative errno.
+ */
 static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
-			     bool graph, struct ld_wait *wait)
+			     bool *graph, struct ld_wait *wait)
 {
 	struct ld_lock *lk = req->lk;
 	u32 old = req->mode, want = a->mode;
-	bool down = ld_mode_rank(want) < ld_mode_rank(old);
+	bool down = ld_mode_rank(want) < ld_mode_rank(old), grantable;
 	struct list_head *pos;
 	int ret;
 
@@ -510,25 +541,22 @@ static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 	a->old_mode = old;
 	if (want == old)
 		return 1;
-	/* Changing the holders of a lock with waiters needs ld_graph(). */
-	pos = ld_queue_pos(lk, req);
-	if (!graph && (!list_empty(&lk->waiters) ||
-		       (!down && !ld_grantable(lk, want, req, pos))))
-		return -EAGAIN;
 	if (down) {
-		if (a->set_value)
-			ld_lock_set_value(lk, a);
-		ld_convert_to(req, want);
-		if (old == LOCKDEV_MODE_APPEND || old == LOCKDEV_MODE_EXCLUSIVE)
-			lk->generation = ld_next_generation();
-		if (graph)
-			ld_grant_waiters(lk);
+		ld_downgrade(req, a, graph);
 		return 1;
 	}
-	if (ld_grantable(lk, want, req, pos)) {
+	/* Changing the holders of a lock with waiters needs ld_graph(). */
+	pos = ld_queue_pos(lk, req);
+	grantable = ld_grantable(lk, want, req, pos);
+	if (!*graph && (!grantable || !list_empty(&lk->waiters)))
+		return -EAGAIN;
+	if (grantable) {
 		ld_settle(req, want);
 		return 1;
 	}
+	/* Its wait field links its hand-over until that is finished. */
+	if (req->handed && !req->async)
+		return -EINPROGRESS;
 	ret = ld_enqueue(req, want, req, pos, a, wait);
 	if (ret == -EDEADLK)
 		a->result = LOCKDEV_RESULT_CYCLE;
@@ -545,8 +573,8 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	};
 	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
 	struct ld_lock *lk;
+	bool graph = false, kick;
 	struct ld_wait *w;
-	bool graph = false;
 	int ret;
 
 	if (!req)
@@ -564,7 +592,15 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	}
 	spin_lock(&lk->lock);
 	for (;;) {
-		ret = ld_convert_locked(req, a, graph, &wait);
+		ret = ld_convert_locked(req, a, &graph, &wait);
+		if (ret == -EINPROGRESS) {
+			/* Our ld_graph_unlock() finishes the hand-over. */
+			spin_unlock(&lk->lock);
+			ld_graph_unlock(lk->space);
+			graph = false;
+			spin_lock(&lk->lock);
+			continue;
+		}
 		/* Without ld_graph(), EAGAIN asks for it. */
 		if (ret != -EAGAIN || graph)
 			break;
@@ -580,7 +616,11 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		ret = ld_wait(req, w, LD_CONVERTING, a);
 		goto out;
 	}
+	/* A downgrade handed over: finish it if the mutex came free. */
+	kick = !graph && req->handed;
 	ld_lock_leave(lk, graph, false);
+	if (kick)
+		ld_graph_kick(lk->space);
 out:
 	ld_req_put(req);
 	return ret;

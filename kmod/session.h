@@ -65,10 +65,10 @@ struct ld_user;
  * @bfs_via: this session's request that blocks it. @space->graph_mutex.
  * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
  *	holder. @space->graph_mutex.
- * @handed: one of its UNLOCKs handed the rest of its release over to the
- *	holder of @space->graph_mutex (ld_graph_defer()): the session's
- *	teardown takes that mutex once, so that no released request of it is
- *	left on a lock. Set with WRITE_ONCE(), never cleared.
+ * @handed: one of its UNLOCKs or downgrades handed the grant of its lock's
+ *	waiters over to the holder of @space->graph_mutex (ld_graph_defer()):
+ *	the session's teardown takes that mutex once, so that no request of it
+ *	is left in a hand-over. Set with WRITE_ONCE(), never cleared.
  */
 struct ld_session {
 	u64 id;

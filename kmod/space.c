@@ -162,6 +162,7 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	INIT_LIST_HEAD(&space->classes);
 	mutex_init(&space->graph_mutex);
 	init_llist_head(&space->released);
+	init_llist_head(&space->released_async);
 	spin_lock_init(&space->lru_lock);
 	INIT_LIST_HEAD(&space->busy);
 	INIT_LIST_HEAD(&space->idle);

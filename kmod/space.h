@@ -63,9 +63,11 @@ struct vfsmount;
  * @graph_mutex: serialises changes to the waiters of its locks and the
  *	wait-for graph walks over them (graph.c).
  * @graph_walk: the number of the last walk. @graph_mutex.
- * @released: requests of its locks whose UNLOCK found @graph_mutex taken
- *	and left the rest of the release to its holder, by struct
- *	ld_req.gone (graph_mutex.c). Lockless.
+ * @released: requests of its locks whose UNLOCK or downgrade found
+ *	@graph_mutex taken and left the grant of their lock's waiters to its
+ *	holder, by struct ld_req.gone (graph_mutex.c). Lockless.
+ * @released_async: the same for asynchronous requests, by struct
+ *	ld_async.gone. Lockless.
  * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
  *	@dead, @idle and @link (table.c), and the marks of walks.
  * @busy: its locks that are held, awaited, owner-died or being set up.
@@ -108,6 +110,7 @@ struct ld_space {
 	struct mutex graph_mutex;	/* see locking.h */
 	u64 graph_walk;
 	struct llist_head released;
+	struct llist_head released_async;
 	spinlock_t lru_lock;	/* see above */
 	struct list_head busy;
 	struct list_head idle;

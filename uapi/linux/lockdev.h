@@ -556,9 +556,10 @@
  *  idle_locks       resident locks that nobody holds or awaits and that are
  *                   not owner-died (locks counts the others)
  *  idle_dropped     idle locks dropped for a bound since load
- *  handed_over      UNLOCKs of a lock with waiters that found the
- *                   lockspace's deadlock detector busy and handed the grant
- *                   of the waiters to it rather than wait for it
+ *  handed_over      UNLOCKs and downgrading CONVERTs of a lock with
+ *                   waiters that found the lockspace's deadlock detector
+ *                   busy and handed the grant of the waiters to it rather
+ *                   than wait for it
  *
  * /proc/lockdev/deadlocks
  * -----------------------
