@@ -582,11 +582,17 @@ void ld_space_put(struct ld_space *space)
  */
 struct ld_space *ld_space_next(struct ld_space *prev)
 {
-	struct hlist_node *n = prev ? prev->node.next : NULL;
-	u32 bkt = prev ? hash_min(prev->hash, HASH_BITS(ld_spaces)) + 1 : 0;
 	struct ld_space *space;
+	struct hlist_node *n;
+	u32 bkt;
 
 	mutex_lock(&ld_spaces_mutex);
+	/*
+	 * Only under the mutex: until then the lockspace after @prev may
+	 * leave the table and be freed.
+	 */
+	n = prev ? prev->node.next : NULL;
+	bkt = prev ? hash_min(prev->hash, HASH_BITS(ld_spaces)) + 1 : 0;
 	for (;;) {
 		for (; n; n = n->next) {
 			space = hlist_entry(n, struct ld_space, node);
