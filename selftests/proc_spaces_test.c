@@ -4,7 +4,8 @@
  * group, mode, sessions, locks and idle locks that follow what sessions do,
  * escaped names, the line gone with its lockspace, and who may see which
  * lockspace (as in /proc/lockdev/locks: read permission, the uid's own
- * default lockspace, and what the opener of the file may see).
+ * default lockspace, and what the opener of the file may see); walks of
+ * the lockspaces while they come and go.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/lockdev.h>
@@ -238,6 +240,55 @@ TEST(visibility)
 	EXPECT_EQ(1, find_space(NULL, grp, &s));
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
+}
+
+/*
+ * Readers walk the lockspaces, in this file and in /proc/lockdev/locks, a
+ * few bytes per read() so that each read goes on from the lockspace where
+ * the last one stopped, while other processes create lockspaces and close
+ * their last sessions, which frees them: a walk must never step onto a
+ * freed lockspace (the debug lane's KASAN checks it), and every read must
+ * succeed.
+ */
+TEST(walk_while_spaces_go)
+{
+	const char *files[] = { SPACES, "/proc/lockdev/locks" };
+	long end = now_ns() / 1000000 + 3000;
+	int i, n, fd, status;
+	pid_t kids[4];
+	char buf[64];
+	ssize_t r;
+
+	for (i = 0; i < 4; i++) {
+		kids[i] = fork();
+		ASSERT_LE(0, kids[i]);
+		if (kids[i])
+			continue;
+		for (n = 0; now_ns() / 1000000 < end; n++) {
+			if (i < 2) {
+				fd = open_session();
+				snprintf(buf, sizeof(buf), "pw.%d.%d", i, n % 64);
+				if (fd < 0 || attach(fd, buf, 0644) ||
+				    lock_str(fd, "x", LOCKDEV_MODE_EXCLUSIVE))
+					_exit(1);
+			} else {
+				fd = open(files[i & 1], O_RDONLY);
+				if (fd < 0)
+					_exit(2);
+				while ((r = read(fd, buf, 7)) > 0)
+					;
+				if (r < 0)
+					_exit(3);
+			}
+			close(fd);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(kids[i], waitpid(kids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
 }
 
 TEST_HARNESS_MAIN
