@@ -24,40 +24,77 @@
 #define LOCKDEV_ARG_MAX		4096
 
 /*
- * lockdev_arg_in() - copy in an extensible argument
+ * lockdev_arg_in_part() - copy in the inputs of an extensible argument
  * @karg: the kernel's copy, @ksize bytes
+ * @part: how many of its first bytes to copy; the bytes from @part to
+ *	@ksize are outputs, or inputs read later, and are zeroed
  * @ksize: the size of the struct this module knows
  * @ver0: the struct's first published size
  * @cmd: the ioctl number, whose size bits give the caller's size
  * @uarg: the caller's struct
  *
+ * A struct's size says which fields the caller knows; its bytes past
+ * @ksize, from a newer uapi, must be zero, as copy_struct_from_user() has
+ * it. Bytes the caller did not pass read as zero.
+ *
  * Return: 0, -EINVAL for a size below @ver0, -E2BIG for a size above
  * LOCKDEV_ARG_MAX or non-zero bytes past @ksize, -EFAULT.
  */
-static int lockdev_arg_in(void *karg, size_t ksize, size_t ver0,
-			  unsigned int cmd, const void __user *uarg)
+static int lockdev_arg_in_part(void *karg, size_t part, size_t ksize,
+			       size_t ver0, unsigned int cmd,
+			       const void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd);
+	size_t n = min(usize, part);
+	int ret;
 
 	if (usize < ver0)
 		return -EINVAL;
 	if (usize > LOCKDEV_ARG_MAX)
 		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
+	if (usize > ksize) {
+		ret = check_zeroed_user(uarg + ksize, usize - ksize);
+		if (ret <= 0)
+			return ret ?: -E2BIG;
+	}
+	memset(karg + n, 0, ksize - n);
+	return copy_from_user(karg, uarg, n) ? -EFAULT : 0;
+}
+
+/* lockdev_arg_in_part() of a whole struct. */
+static int lockdev_arg_in(void *karg, size_t ksize, size_t ver0,
+			  unsigned int cmd, const void __user *uarg)
+{
+	return lockdev_arg_in_part(karg, ksize, ksize, ver0, cmd, uarg);
 }
 
 /*
- * lockdev_arg_out() - copy out an extensible argument
+ * lockdev_arg_out_part() - copy out the outputs of an extensible argument
+ * @cmd: the ioctl number, whose size bits give the caller's size
+ * @uarg: the caller's struct
+ * @karg: the kernel's copy, @ksize bytes
+ * @from: the offset of its first output; the outputs are the bytes from
+ *	there to @ksize
+ * @ksize: the size of the struct this module knows
  *
- * Writes at most the caller's size. Bytes past @ksize were checked to be
- * zero by lockdev_arg_in() and stay so.
+ * Writes at most the caller's size, in one copy. Bytes past @ksize were
+ * checked to be zero by lockdev_arg_in_part() and stay so.
  */
+static int lockdev_arg_out_part(unsigned int cmd, void __user *uarg,
+				const void *karg, size_t from, size_t ksize)
+{
+	size_t end = min_t(size_t, ksize, _IOC_SIZE(cmd));
+
+	if (end > from && copy_to_user(uarg + from, karg + from, end - from))
+		return -EFAULT;
+	return 0;
+}
+
+/* lockdev_arg_out_part() of a whole struct. */
 static int lockdev_arg_out(unsigned int cmd, void __user *uarg,
 			   const void *karg, size_t ksize)
 {
-	if (copy_to_user(uarg, karg, min_t(size_t, ksize, _IOC_SIZE(cmd))))
-		return -EFAULT;
-	return 0;
+	return lockdev_arg_out_part(cmd, uarg, karg, 0, ksize);
 }
 
 static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
@@ -123,46 +160,60 @@ static int ld_entries_out(const struct ld_args *a, u64 uptr)
 }
 
 /*
- * ld_value_out() - the value block of a grant, into the caller's @uvalue
- *
- * Written only if the caller's @cmd size covers it: the value when @a asked
- * for it, zero otherwise.
+ * The value block of a grant into @value: the lock's when @a asked for it,
+ * zero otherwise.
  */
-static int ld_value_out(unsigned int cmd, size_t offset, u8 __user *uvalue,
-			const struct ld_args *a)
+static void ld_value_fill(u8 *value, const struct ld_args *a)
 {
-	if (_IOC_SIZE(cmd) < offset + LOCKDEV_VALUE_LEN)
-		return 0;
 	if (a->want_value)
-		return copy_to_user(uvalue, a->value, LOCKDEV_VALUE_LEN) ?
-		       -EFAULT : 0;
-	return clear_user(uvalue, LOCKDEV_VALUE_LEN) ? -EFAULT : 0;
+		memcpy(value, a->value, LOCKDEV_VALUE_LEN);
+	else
+		memset(value, 0, LOCKDEV_VALUE_LEN);
 }
 
 /*
- * The outputs of a LOCK grant, field by field: every other byte of the
- * caller's struct is its own input, and stays as it was.
+ * The outputs of a LOCK grant, from result to the end, in one copy: every
+ * byte before them is the caller's own input, and stays as it was.
  */
 static int ld_lock_out(unsigned int cmd, struct lockdev_lock __user *u,
-		       const struct ld_args *a)
+		       struct lockdev_lock *lk, const struct ld_args *a)
 {
-	if (put_user(a->result, &u->result) ||
-	    put_user(a->handle, &u->handle) ||
-	    put_user(a->generation, &u->generation))
-		return -EFAULT;
-	return ld_value_out(cmd, offsetof(struct lockdev_lock, value),
-			    u->value, a);
+	lk->result = a->result;
+	lk->handle = a->handle;
+	lk->generation = a->generation;
+	ld_value_fill(lk->value, a);
+	return lockdev_arg_out_part(cmd, u, lk,
+				    offsetof(struct lockdev_lock, result),
+				    sizeof(*lk));
 }
 
-/* The outputs of a conversion, as ld_lock_out(). */
+/*
+ * The outputs of a conversion: result, then generation and value in one
+ * copy. deadline_ns, between them, is the caller's and is not written.
+ */
 static int ld_convert_out(unsigned int cmd, struct lockdev_convert __user *u,
-			  const struct ld_args *a)
+			  struct lockdev_convert *cv, const struct ld_args *a)
 {
-	if (put_user(a->result, &u->result) ||
-	    put_user(a->generation, &u->generation))
+	if (put_user(a->result, &u->result))
 		return -EFAULT;
-	return ld_value_out(cmd, offsetof(struct lockdev_convert, value),
-			    u->value, a);
+	cv->generation = a->generation;
+	ld_value_fill(cv->value, a);
+	return lockdev_arg_out_part(cmd, u, cv,
+				    offsetof(struct lockdev_convert,
+					     generation),
+				    sizeof(*cv));
+}
+
+/*
+ * The value an UNLOCK or CONVERT sets, which lockdev_arg_in_part() left
+ * out: zero if the caller's struct is too old to carry one.
+ */
+static int ld_value_in(unsigned int cmd, size_t offset, u8 *value,
+		       const u8 __user *uvalue)
+{
+	if (_IOC_SIZE(cmd) < offset + LOCKDEV_VALUE_LEN)
+		return 0;
+	return copy_from_user(value, uvalue, LOCKDEV_VALUE_LEN) ? -EFAULT : 0;
 }
 
 static int ld_check_mode(u32 mode)
@@ -231,8 +282,8 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 	struct ld_args a = {};
 	int ret, out;
 
-	ret = lockdev_arg_in(&lk, sizeof(lk), LOCKDEV_LOCK_SIZE_VER0, cmd,
-			     uarg);
+	ret = lockdev_arg_in_part(&lk, offsetof(struct lockdev_lock, result),
+				  sizeof(lk), LOCKDEV_LOCK_SIZE_VER0, cmd, uarg);
 	if (ret)
 		return ret;
 	ret = ld_check_mode(lk.mode);
@@ -255,7 +306,7 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 	a.user_data = lk.user_data;
 	ret = ld_lock_acquire(sess, name, lk.name_len, &a);
 	if (!ret) {
-		ret = ld_lock_out(cmd, ulk, &a);
+		ret = ld_lock_out(cmd, ulk, &lk, &a);
 		if (ret)
 			ld_lock_undo(sess, &a);
 	} else if (ret == -EDEADLK) {
@@ -275,13 +326,15 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
 			      void __user *uarg)
 {
+	struct lockdev_unlock __user *uun = uarg;
 	u8 name[LOCKDEV_NAME_MAX];
 	struct lockdev_unlock un;
 	struct ld_args a = {};
 	int ret;
 
-	ret = lockdev_arg_in(&un, sizeof(un), LOCKDEV_UNLOCK_SIZE_VER0, cmd,
-			     uarg);
+	ret = lockdev_arg_in_part(&un, offsetof(struct lockdev_unlock, value),
+				  sizeof(un), LOCKDEV_UNLOCK_SIZE_VER0, cmd,
+				  uarg);
 	if (ret)
 		return ret;
 	if (un.flags & ~LOCKDEV_UNLOCK_FLAGS_ALL)
@@ -292,11 +345,13 @@ static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
 	if (!(un.flags & LOCKDEV_UNLOCK_SET_VALUE))
 		return ld_lock_release(sess, un.handle, name, un.name_len,
 				       NULL);
-	ret = ld_value_alloc(&a);
+	ret = ld_value_in(cmd, offsetof(struct lockdev_unlock, value), a.value,
+			  uun->value);
+	if (!ret)
+		ret = ld_value_alloc(&a);
 	if (ret)
 		return ret;
 	a.set_value = true;
-	memcpy(a.value, un.value, sizeof(a.value));
 	ret = ld_lock_release(sess, un.handle, name, un.name_len, &a);
 	kfree(a.value_room);
 	return ret;
@@ -311,8 +366,9 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 	struct ld_args a = {};
 	int ret;
 
-	ret = lockdev_arg_in(&cv, sizeof(cv), LOCKDEV_CONVERT_SIZE_VER0, cmd,
-			     uarg);
+	ret = lockdev_arg_in_part(&cv, offsetof(struct lockdev_convert, value),
+				  sizeof(cv), LOCKDEV_CONVERT_SIZE_VER0, cmd,
+				  uarg);
 	if (ret)
 		return ret;
 	ret = ld_check_mode(cv.mode);
@@ -322,8 +378,10 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		ret = ld_copy_target(name, cv.handle, cv.name, cv.name_len);
 	if (!ret && (cv.flags & LOCKDEV_CONVERT_SET_VALUE)) {
 		a.set_value = true;
-		memcpy(a.value, cv.value, sizeof(a.value));
-		ret = ld_value_alloc(&a);
+		ret = ld_value_in(cmd, offsetof(struct lockdev_convert, value),
+				  a.value, ucv->value);
+		if (!ret)
+			ret = ld_value_alloc(&a);
 	}
 	if (ret)
 		return ret;
@@ -337,7 +395,7 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 		return put_user(a.result, &ucv->result) ? -EFAULT : ret;
 	if (ret)
 		return ret;
-	ret = ld_convert_out(cmd, ucv, &a);
+	ret = ld_convert_out(cmd, ucv, &cv, &a);
 	if (ret && ld_mode_rank(cv.mode) > ld_mode_rank(a.old_mode)) {
 		/* Undo the upgrade: a downgrade back is immediate. */
 		a.mode = a.old_mode;

@@ -18,6 +18,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,6 +516,54 @@ TEST_F(val, unknown_flags)
 	}
 	EXPECT_EQ(1, count_state(self->fd2, "f", LOCKDEV_STATE_HELD));
 	expect_value(_metadata, self->fd2, "f", NULL);
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+}
+
+/*
+ * A call reads only its struct's inputs and writes only its outputs: what
+ * the caller left in an output field, or in value without SET_VALUE, is
+ * neither read nor kept, and every input field reads back as it was.
+ */
+TEST_F(val, inputs_kept_outputs_written)
+{
+	struct lockdev_convert c, cin;
+	struct lockdev_lock l, lin;
+	struct lockdev_unlock u;
+
+	lock_input(&l, "io", X, 0);
+	lin = l;
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK, &l));
+	EXPECT_EQ(0, memcmp(&lin, &l, offsetof(struct lockdev_lock, result)));
+	EXPECT_EQ(0, l.result);
+	EXPECT_NE(0, l.handle);
+	EXPECT_NE(0, l.generation);
+	EXPECT_EQ(0, memcmp(zero, l.value, sizeof(zero)));
+	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
+
+	ASSERT_EQ(0, lock_call(self->fd, "io", X, 0, &l));
+	/* Without SET_VALUE, a value passed to UNLOCK is ignored. */
+	memset(&u, 0, sizeof(u));
+	poison(u.value, sizeof(u.value));
+	u.handle = l.handle;
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_UNLOCK, &u));
+	expect_value(_metadata, self->fd2, "io", self->v1);
+
+	/* Nor to CONVERT; its deadline_ns, between its outputs, is kept. */
+	ASSERT_EQ(0, lock_call(self->fd, "io", X, 0, &l));
+	poison(&c, sizeof(c));
+	c.handle = l.handle;
+	c.name = 0;
+	c.name_len = 0;
+	c.mode = S;
+	c.flags = LOCKDEV_LOCK_DEADLINE;
+	cin = c;
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONVERT, &c));
+	EXPECT_EQ(0, memcmp(&cin, &c, offsetof(struct lockdev_convert, result)));
+	EXPECT_EQ(cin.deadline_ns, c.deadline_ns);
+	EXPECT_EQ(0, c.result);
+	EXPECT_NE(0, c.generation);
+	EXPECT_EQ(0, memcmp(zero, c.value, sizeof(zero)));
+	expect_value(_metadata, self->fd2, "io", self->v1);
 	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
 }
 
