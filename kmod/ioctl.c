@@ -23,26 +23,10 @@
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096
 
-/*
- * lockdev_arg_in_part() - copy in the inputs of an extensible argument
- * @karg: the kernel's copy, @ksize bytes
- * @part: how many of its first bytes to copy; the bytes from @part to
- *	@ksize are outputs, or inputs read later, and are zeroed
- * @ksize: the size of the struct this module knows
- * @ver0: the struct's first published size
- * @cmd: the ioctl number, whose size bits give the caller's size
- * @uarg: the caller's struct
- *
- * A struct's size says which fields the caller knows; its bytes past
- * @ksize, from a newer uapi, must be zero, as copy_struct_from_user() has
- * it. Bytes the caller did not pass read as zero.
- *
- * Return: 0, -EINVAL for a size below @ver0, -E2BIG for a size above
- * LOCKDEV_ARG_MAX or non-zero bytes past @ksize, -EFAULT.
- */
-static int lockdev_arg_in_part(void *karg, size_t part, size_t ksize,
-			       size_t ver0, unsigned int cmd,
-			       const void __user *uarg)
+/* lockdev_arg_in_part() for a caller whose size is not this module's. */
+static int lockdev_arg_in_sized(void *karg, size_t part, size_t ksize,
+				size_t ver0, unsigned int cmd,
+				const void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd);
 	size_t n = min(usize, part);
@@ -61,11 +45,55 @@ static int lockdev_arg_in_part(void *karg, size_t part, size_t ksize,
 	return copy_from_user(karg, uarg, n) ? -EFAULT : 0;
 }
 
+/*
+ * lockdev_arg_in_part() - copy in the inputs of an extensible argument
+ * @karg: the kernel's copy, @ksize bytes
+ * @part: how many of its first bytes to copy; the bytes from @part to
+ *	@ksize are outputs, or inputs read later, and are zeroed
+ * @ksize: the size of the struct this module knows
+ * @ver0: the struct's first published size
+ * @cmd: the ioctl number, whose size bits give the caller's size
+ * @uarg: the caller's struct
+ *
+ * A struct's size says which fields the caller knows; its bytes past
+ * @ksize, from a newer uapi, must be zero, as copy_struct_from_user() has
+ * it. Bytes the caller did not pass read as zero.
+ *
+ * Inline, so that for a caller of this uapi (the caller's size is @ksize)
+ * the copy has a size the compiler knows, which hardened usercopy does not
+ * need to check.
+ *
+ * Return: 0, -EINVAL for a size below @ver0, -E2BIG for a size above
+ * LOCKDEV_ARG_MAX or non-zero bytes past @ksize, -EFAULT.
+ */
+static __always_inline int lockdev_arg_in_part(void *karg, size_t part,
+					       size_t ksize, size_t ver0,
+					       unsigned int cmd,
+					       const void __user *uarg)
+{
+	if (_IOC_SIZE(cmd) != ksize)
+		return lockdev_arg_in_sized(karg, part, ksize, ver0, cmd, uarg);
+	memset(karg + part, 0, ksize - part);
+	return copy_from_user(karg, uarg, part) ? -EFAULT : 0;
+}
+
 /* lockdev_arg_in_part() of a whole struct. */
-static int lockdev_arg_in(void *karg, size_t ksize, size_t ver0,
-			  unsigned int cmd, const void __user *uarg)
+static __always_inline int lockdev_arg_in(void *karg, size_t ksize,
+					  size_t ver0, unsigned int cmd,
+					  const void __user *uarg)
 {
 	return lockdev_arg_in_part(karg, ksize, ksize, ver0, cmd, uarg);
+}
+
+/* lockdev_arg_out_part() for a caller whose size is below this module's. */
+static int lockdev_arg_out_sized(unsigned int cmd, void __user *uarg,
+				 const void *karg, size_t from)
+{
+	size_t end = _IOC_SIZE(cmd);
+
+	if (end > from && copy_to_user(uarg + from, karg + from, end - from))
+		return -EFAULT;
+	return 0;
 }
 
 /*
@@ -73,26 +101,30 @@ static int lockdev_arg_in(void *karg, size_t ksize, size_t ver0,
  * @cmd: the ioctl number, whose size bits give the caller's size
  * @uarg: the caller's struct
  * @karg: the kernel's copy, @ksize bytes
- * @from: the offset of its first output; the outputs are the bytes from
- *	there to @ksize
+ * @from: the offset of its first output; the bytes from there to @ksize
+ *	are written
  * @ksize: the size of the struct this module knows
  *
- * Writes at most the caller's size, in one copy. Bytes past @ksize were
- * checked to be zero by lockdev_arg_in_part() and stay so.
+ * Writes at most the caller's size, in one copy; inline for the reason
+ * lockdev_arg_in_part() is. Bytes past @ksize were checked to be zero by
+ * lockdev_arg_in_part() and stay so.
  */
-static int lockdev_arg_out_part(unsigned int cmd, void __user *uarg,
-				const void *karg, size_t from, size_t ksize)
+static __always_inline int lockdev_arg_out_part(unsigned int cmd,
+						void __user *uarg,
+						const void *karg,
+						size_t from, size_t ksize)
 {
-	size_t end = min_t(size_t, ksize, _IOC_SIZE(cmd));
-
-	if (end > from && copy_to_user(uarg + from, karg + from, end - from))
+	if (_IOC_SIZE(cmd) < ksize)
+		return lockdev_arg_out_sized(cmd, uarg, karg, from);
+	if (copy_to_user(uarg + from, karg + from, ksize - from))
 		return -EFAULT;
 	return 0;
 }
 
 /* lockdev_arg_out_part() of a whole struct. */
-static int lockdev_arg_out(unsigned int cmd, void __user *uarg,
-			   const void *karg, size_t ksize)
+static __always_inline int lockdev_arg_out(unsigned int cmd,
+					   void __user *uarg,
+					   const void *karg, size_t ksize)
 {
 	return lockdev_arg_out_part(cmd, uarg, karg, 0, ksize);
 }
@@ -188,19 +220,17 @@ static int ld_lock_out(unsigned int cmd, struct lockdev_lock __user *u,
 }
 
 /*
- * The outputs of a conversion: result, then generation and value in one
- * copy. deadline_ns, between them, is the caller's and is not written.
+ * The outputs of a conversion, from result to the end, in one copy. The
+ * input deadline_ns, among them, is written back as it was read.
  */
 static int ld_convert_out(unsigned int cmd, struct lockdev_convert __user *u,
 			  struct lockdev_convert *cv, const struct ld_args *a)
 {
-	if (put_user(a->result, &u->result))
-		return -EFAULT;
+	cv->result = a->result;
 	cv->generation = a->generation;
 	ld_value_fill(cv->value, a);
 	return lockdev_arg_out_part(cmd, u, cv,
-				    offsetof(struct lockdev_convert,
-					     generation),
+				    offsetof(struct lockdev_convert, result),
 				    sizeof(*cv));
 }
 

@@ -548,7 +548,7 @@ TEST_F(val, inputs_kept_outputs_written)
 	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_UNLOCK, &u));
 	expect_value(_metadata, self->fd2, "io", self->v1);
 
-	/* Nor to CONVERT; its deadline_ns, between its outputs, is kept. */
+	/* Nor to CONVERT; its deadline_ns, among its outputs, is kept. */
 	ASSERT_EQ(0, lock_call(self->fd, "io", X, 0, &l));
 	poison(&c, sizeof(c));
 	c.handle = l.handle;
