@@ -10,6 +10,7 @@
 #define LOCKDEV_KMOD_GRANT_H
 
 #include <linux/container_of.h>
+#include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/pid.h>
@@ -237,6 +238,19 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	    struct ld_args *a);
 void ld_complete(struct ld_req *req, int result);
 /**
+ * ld_coarse_ns() - the coarse clock: the last tick, in ns
+ *
+ * jiffies in ns: one load and a multiplication, with no seqcount loop and
+ * no timespec arithmetic, where ktime_get_coarse_ns() has both. It counts
+ * from an arbitrary origin, so only differences of two readings mean
+ * anything: the ages of holds and waits, and how long a lock has been idle.
+ */
+static inline u64 ld_coarse_ns(void)
+{
+	return jiffies64_to_nsecs(get_jiffies_64());
+}
+
+/**
  * ld_since() - when a hold or wait of a lock starts
  * @lk: the lock
  *
@@ -250,7 +264,7 @@ void ld_complete(struct ld_req *req, int result);
  */
 static inline u64 ld_since(const struct ld_lock *lk)
 {
-	return lk->class ? local_clock() : ktime_get_coarse_ns();
+	return lk->class ? local_clock() : ld_coarse_ns();
 }
 
 /* Both clocks of ld_since(), read once for the ages of many requests. */
@@ -262,7 +276,7 @@ struct ld_now {
 static inline void ld_now_read(struct ld_now *now)
 {
 	now->fine = local_clock();
-	now->coarse = ktime_get_coarse_ns();
+	now->coarse = ld_coarse_ns();
 }
 
 /* The age at @now of @since; local_clock() of two CPUs may differ a bit. */

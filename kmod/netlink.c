@@ -7,7 +7,6 @@
  * lockspaces it could see in /proc/lockdev/locks (struct ld_viewer), and
  * every one with CAP_NET_ADMIN in the initial user namespace.
  */
-#include <linux/ktime.h>
 #include <linux/moduleparam.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -86,7 +85,7 @@ static bool ld_nl_put_pid(struct ld_req *r, bool queued, void *arg)
  * @lk: the lock
  * @r: the request
  * @holder: show @r as a holder in its held mode, else as a waiter
- * @now: ktime in ns
+ * @now: the clocks, read once (ld_now_read())
  * @ns: the pid namespace to show pids in
  * @wt: the waits of @lk, to put a waiter's WAITS_FOR, or NULL for none
  * @i: @r's index in @wt
@@ -214,7 +213,7 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 static bool ld_nl_dump_idle(struct sk_buff *skb, struct netlink_callback *cb,
 			    const struct ld_lock *lk)
 {
-	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->link.stamp);
+	u64 idle = ld_coarse_ns() - READ_ONCE(lk->link.stamp);
 	const struct ld_viewer *v = ld_nl_viewer(cb);
 	void *hdr;
 

@@ -8,7 +8,6 @@
  * linear in its holders, waiters and the pids it lists, and a record shown
  * again into a buffer twice the size costs at most as much again.
  */
-#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -336,7 +335,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 /* The line of an idle lock marked owner-died. */
 static void ld_show_idle(struct seq_file *m, struct ld_lock *lk)
 {
-	u64 idle = ktime_get_coarse_ns() - READ_ONCE(lk->link.stamp);
+	u64 idle = ld_coarse_ns() - READ_ONCE(lk->link.stamp);
 
 	ld_space_show_name(m, lk->space);
 	seq_putc(m, ' ');

@@ -15,7 +15,6 @@
  */
 #include <linux/hash.h>
 #include <linux/jhash.h>
-#include <linux/ktime.h>
 #include <linux/percpu_counter.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -120,7 +119,7 @@ u64 ld_next_generation(void)
 /* The next stamp of @space's lists: strictly increasing, about ns. */
 static u64 ld_stamp(struct ld_space *space)
 {
-	u64 now = ktime_get_coarse_ns();
+	u64 now = ld_coarse_ns();
 
 	lockdep_assert_held(&space->lru_lock);
 	space->stamp = max(now, space->stamp + 1);
