@@ -213,16 +213,8 @@ static bool ld_slot_take(struct ld_session *sess, struct ld_req *req)
 	return false;
 }
 
-/**
- * ld_slot_alloc() - give a request its handle
- * @sess: the session
- * @req: the request, whose @handle is set
- *
- * Context: may sleep.
- * Return: 0, -EDQUOT when the session has LD_SLOT_MAX slots or its uid
- * room for twice max_locks_per_user, or -ENOMEM.
- */
-int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
+/* ld_slot_alloc() when the session's array is full: grow it. */
+static int ld_slot_grow(struct ld_session *sess, struct ld_req *req)
 {
 	unsigned long *room = NULL, *old;
 	u32 cap = 0, want;
@@ -267,6 +259,25 @@ int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
 	ld_stat_add(memory, grown);
 	kvfree(room);
 	return 0;
+}
+
+/**
+ * ld_slot_alloc() - give a request its handle
+ * @sess: the session
+ * @req: the request, whose @handle is set
+ *
+ * Context: may sleep.
+ * Return: 0, -EDQUOT when the session has LD_SLOT_MAX slots or its uid
+ * room for twice max_locks_per_user, or -ENOMEM.
+ */
+int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
+{
+	bool taken;
+
+	spin_lock(&sess->slot_lock);
+	taken = ld_slot_take(sess, req);
+	spin_unlock(&sess->slot_lock);
+	return taken ? 0 : ld_slot_grow(sess, req);
 }
 
 /**
