@@ -39,7 +39,9 @@
  *
  *  ENOTTY  the number is not a lockdev ioctl, or its direction bits are not
  *          _IOC_READ|_IOC_WRITE.
- *  EFAULT  the argument pointer is not readable and writable for its size.
+ *  EFAULT  a field of the argument struct that the call reads or writes is
+ *          not readable or writable. A call reads its inputs only (a value
+ *          only with SET_VALUE) and writes its outputs only.
  *
  * LOCKDEV_IOC_VERSION (struct lockdev_version)
  * --------------------------------------------
