@@ -773,7 +773,8 @@ finished:
  * @self: @req when it holds the lock already, else NULL
  * @pos: where it queues (ld_queue_pos())
  * @a: the call's flags and deadline; EAGAIN and EDEADLK fill its outputs
- * @wait: the wait of a blocking request, on the caller's stack
+ * @wait: the wait of a blocking request, on the caller's stack and not
+ *	initialized: it is set up here, once the request queues
  *
  * The one path by which new requests and conversions wait: NONBLOCK fails,
  * a wait that would close a cycle fails, the uid's waiter limit applies,
@@ -810,8 +811,10 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	if (!ld_user_charge(&sess->user->waiters,
 			    READ_ONCE(ld_max_waiters_per_user)))
 		return -EDQUOT;
-	if (!req->async)
+	if (!req->async) {
+		*wait = (struct ld_wait){};
 		req->wait = wait;
+	}
 	req->wait->req = req;
 	req->wait->task = req->async && !self ? NULL : current;
 	req->wait->finished = false;

@@ -11,6 +11,7 @@
 
 #include <uapi/linux/lockdev.h>
 
+#include "compat.h"
 #include "dev.h"
 #include "grant.h"
 #include "lockdev.h"
@@ -307,8 +308,8 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 			    void __user *uarg)
 {
 	struct lockdev_lock __user *ulk = uarg;
-	u8 name[LOCKDEV_NAME_MAX];
-	struct lockdev_lock lk;
+	u8 name[LOCKDEV_NAME_MAX] __uninitialized;
+	struct lockdev_lock lk __uninitialized;
 	struct ld_args a = {};
 	int ret, out;
 
@@ -353,13 +354,31 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 	return ret;
 }
 
+/* An UNLOCK that sets the lock's value as it releases it. */
+static int lockdev_unlock_value(struct ld_session *sess, unsigned int cmd,
+				struct lockdev_unlock __user *uun,
+				const struct lockdev_unlock *un, const u8 *name)
+{
+	struct ld_args a = {};
+	int ret;
+
+	ret = ld_value_in(cmd, offsetof(struct lockdev_unlock, value), a.value,
+			  uun->value);
+	if (!ret)
+		ret = ld_value_alloc(&a);
+	if (ret)
+		return ret;
+	a.set_value = true;
+	ret = ld_lock_release(sess, un->handle, name, un->name_len, &a);
+	kfree(a.value_room);
+	return ret;
+}
+
 static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
 			      void __user *uarg)
 {
-	struct lockdev_unlock __user *uun = uarg;
-	u8 name[LOCKDEV_NAME_MAX];
-	struct lockdev_unlock un;
-	struct ld_args a = {};
+	u8 name[LOCKDEV_NAME_MAX] __uninitialized;
+	struct lockdev_unlock un __uninitialized;
 	int ret;
 
 	ret = lockdev_arg_in_part(&un, offsetof(struct lockdev_unlock, value),
@@ -372,27 +391,17 @@ static int lockdev_ioc_unlock(struct ld_session *sess, unsigned int cmd,
 	ret = ld_copy_target(name, un.handle, un.name, un.name_len);
 	if (ret)
 		return ret;
-	if (!(un.flags & LOCKDEV_UNLOCK_SET_VALUE))
-		return ld_lock_release(sess, un.handle, name, un.name_len,
-				       NULL);
-	ret = ld_value_in(cmd, offsetof(struct lockdev_unlock, value), a.value,
-			  uun->value);
-	if (!ret)
-		ret = ld_value_alloc(&a);
-	if (ret)
-		return ret;
-	a.set_value = true;
-	ret = ld_lock_release(sess, un.handle, name, un.name_len, &a);
-	kfree(a.value_room);
-	return ret;
+	if (un.flags & LOCKDEV_UNLOCK_SET_VALUE)
+		return lockdev_unlock_value(sess, cmd, uarg, &un, name);
+	return ld_lock_release(sess, un.handle, name, un.name_len, NULL);
 }
 
 static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 			       void __user *uarg)
 {
 	struct lockdev_convert __user *ucv = uarg;
-	u8 name[LOCKDEV_NAME_MAX];
-	struct lockdev_convert cv;
+	u8 name[LOCKDEV_NAME_MAX] __uninitialized;
+	struct lockdev_convert cv __uninitialized;
 	struct ld_args a = {};
 	int ret;
 

@@ -10,8 +10,8 @@
  * order reports, class.h lock classes and learned order, events.h the
  * events and the netlink family, stats.h the counters, proc.h the
  * /proc/lockdev/ files, dev.h the device and its ioctls, params.h the
- * limits' module parameters. main.c loads and unloads the module, each part
- * in turn.
+ * limits' module parameters, compat.h what 6.1 lacks of newer kernels.
+ * main.c loads and unloads the module, each part in turn.
  *
  * The module's lock order, with what each lock protects, is in locking.h.
  */

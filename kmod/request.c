@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "class.h"
+#include "compat.h"
 #include "grant.h"
 #include "graph.h"
 #include "params.h"
@@ -203,10 +204,7 @@ static int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
 static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
 	__releases(&req->lk->lock)
 {
-	struct ld_wait wait = {
-		.wnode = LIST_HEAD_INIT(wait.wnode),
-		.gnode = LIST_HEAD_INIT(wait.gnode),
-	};
+	struct ld_wait wait __uninitialized;
 	struct ld_lock *lk = req->lk;
 	bool over = false;
 	int ret;
@@ -567,10 +565,7 @@ static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		      u32 len, struct ld_args *a)
 {
-	struct ld_wait wait = {
-		.wnode = LIST_HEAD_INIT(wait.wnode),
-		.gnode = LIST_HEAD_INIT(wait.gnode),
-	};
+	struct ld_wait wait __uninitialized;
 	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
 	struct ld_lock *lk;
 	bool graph = false, kick;
