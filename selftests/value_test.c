@@ -148,19 +148,26 @@ static int unlock_v(int fd, __u64 handle, const char *name, __u32 flags,
 	return ioctl(fd, LOCKDEV_IOC_UNLOCK, &u);
 }
 
+/* The inputs of a CONVERT by handle to @mode with @flags; outputs poisoned. */
+static void convert_input(struct lockdev_convert *c, __u64 handle,
+			  __u32 mode, __u32 flags)
+{
+	poison(c, sizeof(*c));
+	c->handle = handle;
+	c->name = 0;
+	c->name_len = 0;
+	c->mode = mode;
+	c->flags = flags;
+	c->deadline_ns = 0;
+}
+
 /* CONVERT by handle to @mode with @flags, @value in; never waits long. */
 static int convert_v(int fd, __u64 handle, __u32 mode, __u32 flags,
 		     const __u8 *value, struct lockdev_convert *c)
 {
 	int ret, err;
 
-	poison(c, sizeof(*c));
-	c->handle = handle;
-	c->name = 0;
-	c->name_len = 0;
-	c->mode = mode;
-	c->flags = flags | NONBLOCK | LV;
-	c->deadline_ns = 0;
+	convert_input(c, handle, mode, flags | NONBLOCK | LV);
 	if (value)
 		memcpy(c->value, value, sizeof(c->value));
 	arm_alarm(10);
@@ -275,13 +282,7 @@ TEST_F(val, only_when_asked)
 	ASSERT_EQ(0, query(self->fd, "ask", &q, e, 2));
 	EXPECT_EQ(0, q.lock_flags);
 	EXPECT_EQ(0, memcmp(zero, q.value, sizeof(zero)));
-	poison(&c, sizeof(c));
-	c.handle = l2.handle;
-	c.name = 0;
-	c.name_len = 0;
-	c.mode = X;
-	c.flags = NONBLOCK;
-	c.deadline_ns = 0;
+	convert_input(&c, l2.handle, X, NONBLOCK);
 	ASSERT_EQ(0, ioctl(self->fd2, LOCKDEV_IOC_CONVERT, &c));
 	EXPECT_EQ(0, c.result);
 	EXPECT_EQ(0, memcmp(zero, c.value, sizeof(zero)));
@@ -550,12 +551,9 @@ TEST_F(val, inputs_kept_outputs_written)
 
 	/* Nor to CONVERT; its deadline_ns, among its outputs, is kept. */
 	ASSERT_EQ(0, lock_call(self->fd, "io", X, 0, &l));
-	poison(&c, sizeof(c));
-	c.handle = l.handle;
-	c.name = 0;
-	c.name_len = 0;
-	c.mode = S;
-	c.flags = LOCKDEV_LOCK_DEADLINE;
+	convert_input(&c, l.handle, S, LOCKDEV_LOCK_DEADLINE);
+	/* No deadline (2^63 - 1 or more): a downgrade does not wait anyway. */
+	c.deadline_ns = ~0ULL >> 1;
 	cin = c;
 	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONVERT, &c));
 	EXPECT_EQ(0, memcmp(&cin, &c, offsetof(struct lockdev_convert, result)));
@@ -594,13 +592,7 @@ TEST_F(val, ver0_sizes)
 	EXPECT_TRUE(poisoned(l.value, sizeof(l.value)));
 	handle = l.handle;
 
-	poison(&c, sizeof(c));
-	c.handle = handle;
-	c.name = 0;
-	c.name_len = 0;
-	c.mode = N;
-	c.flags = 0;
-	c.deadline_ns = 0;
+	convert_input(&c, handle, N, 0);
 	ASSERT_EQ(0, ioctl(self->fd, IOC_CONVERT_VER0, &c));
 	EXPECT_NE(0, c.generation);
 	EXPECT_TRUE(poisoned(c.value, sizeof(c.value)));
