@@ -789,9 +789,12 @@ static void each_name(void (*fn)(int, const char *, __u32), int fd)
 			l = (i - NSHARED) % NLENS;
 			len = random_name(name, k, l);
 		}
-		if (!len || len > LOCKDEV_NAME_MAX)
-			continue;
-		fn(fd, name, len);
+		/*
+		 * A name too long to use still has prefixes a worker can
+		 * use (name_field()), as a lock's or a lockspace's name.
+		 */
+		if (len && len <= LOCKDEV_NAME_MAX)
+			fn(fd, name, len);
 		for (n = 1; n <= PREFIX_MAX && n < len; n++)
 			fn(fd, name, n);
 	}
