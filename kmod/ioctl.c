@@ -86,48 +86,60 @@ static __always_inline int lockdev_arg_in(void *karg, size_t ksize,
 	return lockdev_arg_in_part(karg, ksize, ksize, ver0, cmd, uarg);
 }
 
-/* lockdev_arg_out_part() for a caller whose size is below this module's. */
-static int lockdev_arg_out_sized(unsigned int cmd, void __user *uarg,
-				 const void *karg, size_t from)
+/*
+ * Copy bytes @from to @end of @karg out to the same place in @uarg, if
+ * there are any.
+ */
+static int lockdev_copy_out(void __user *uarg, const void *karg, size_t from,
+			    size_t end)
 {
-	size_t end = _IOC_SIZE(cmd);
-
 	if (end > from && copy_to_user(uarg + from, karg + from, end - from))
 		return -EFAULT;
 	return 0;
 }
 
 /*
- * lockdev_arg_out_part() - copy out the outputs of an extensible argument
+ * lockdev_arg_out() - copy out an extensible argument
  * @cmd: the ioctl number, whose size bits give the caller's size
  * @uarg: the caller's struct
  * @karg: the kernel's copy, @ksize bytes
- * @from: the offset of its first output; the bytes from there to @ksize
- *	are written
  * @ksize: the size of the struct this module knows
  *
- * Writes at most the caller's size, in one copy; inline for the reason
+ * Writes at most the caller's size; inline for the reason
  * lockdev_arg_in_part() is. Bytes past @ksize were checked to be zero by
  * lockdev_arg_in_part() and stay so.
  */
-static __always_inline int lockdev_arg_out_part(unsigned int cmd,
-						void __user *uarg,
-						const void *karg,
-						size_t from, size_t ksize)
-{
-	if (_IOC_SIZE(cmd) < ksize)
-		return lockdev_arg_out_sized(cmd, uarg, karg, from);
-	if (copy_to_user(uarg + from, karg + from, ksize - from))
-		return -EFAULT;
-	return 0;
-}
-
-/* lockdev_arg_out_part() of a whole struct. */
 static __always_inline int lockdev_arg_out(unsigned int cmd,
 					   void __user *uarg,
 					   const void *karg, size_t ksize)
 {
-	return lockdev_arg_out_part(cmd, uarg, karg, 0, ksize);
+	if (_IOC_SIZE(cmd) < ksize)
+		return lockdev_copy_out(uarg, karg, 0, _IOC_SIZE(cmd));
+	return copy_to_user(uarg, karg, ksize) ? -EFAULT : 0;
+}
+
+/*
+ * ld_grant_out() - copy out the outputs of a grant, in one copy
+ * @uarg: the caller's struct (LOCK's, CONVERT's or a lock set item)
+ * @karg: the kernel's copy, @ksize bytes, whose last field is the value
+ *	block
+ * @from: the offset of its first output; the bytes from there to @ksize
+ *	are written
+ * @ksize: the size of the struct this module knows
+ * @usize: the caller's size
+ *
+ * The value block is written whole, or not at all when @usize does not
+ * hold all of it. Inline for the reason lockdev_arg_in_part() is.
+ */
+static __always_inline int ld_grant_out(void __user *uarg, const void *karg,
+					size_t from, size_t ksize,
+					size_t usize)
+{
+	if (usize < ksize)
+		return lockdev_copy_out(uarg, karg, from,
+					min(usize, ksize - LOCKDEV_VALUE_LEN));
+	return copy_to_user(uarg + from, karg + from, ksize - from) ?
+	       -EFAULT : 0;
 }
 
 static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
@@ -215,9 +227,8 @@ static int ld_lock_out(unsigned int cmd, struct lockdev_lock __user *u,
 	lk->handle = a->handle;
 	lk->generation = a->generation;
 	ld_value_fill(lk->value, a);
-	return lockdev_arg_out_part(cmd, u, lk,
-				    offsetof(struct lockdev_lock, result),
-				    sizeof(*lk));
+	return ld_grant_out(u, lk, offsetof(struct lockdev_lock, result),
+			    sizeof(*lk), _IOC_SIZE(cmd));
 }
 
 /*
@@ -230,9 +241,8 @@ static int ld_convert_out(unsigned int cmd, struct lockdev_convert __user *u,
 	cv->result = a->result;
 	cv->generation = a->generation;
 	ld_value_fill(cv->value, a);
-	return lockdev_arg_out_part(cmd, u, cv,
-				    offsetof(struct lockdev_convert, result),
-				    sizeof(*cv));
+	return ld_grant_out(u, cv, offsetof(struct lockdev_convert, result),
+			    sizeof(*cv), _IOC_SIZE(cmd));
 }
 
 /*
@@ -587,17 +597,15 @@ static int ld_set_item_in(struct ld_set_item *it, u64 items, u32 size, u32 i)
 static int ld_set_item_out(const struct ld_set_item *it, u64 items, u32 size,
 			   u32 i)
 {
-	struct lockdev_set_item __user *uptr;
+	struct lockdev_set_item out;
 
-	uptr = u64_to_user_ptr(items + (u64)i * size);
-	if (put_user(it->result, &uptr->result) ||
-	    put_user(it->handle, &uptr->handle) ||
-	    put_user(it->generation, &uptr->generation))
-		return -EFAULT;
-	if (size >= LOCKDEV_SET_ITEM_SIZE_VER1 &&
-	    copy_to_user(uptr->value, it->value, sizeof(it->value)))
-		return -EFAULT;
-	return 0;
+	out.result = it->result;
+	out.handle = it->handle;
+	out.generation = it->generation;
+	memcpy(out.value, it->value, sizeof(out.value));
+	return ld_grant_out(u64_to_user_ptr(items + (u64)i * size), &out,
+			    offsetof(struct lockdev_set_item, result),
+			    sizeof(out), size);
 }
 
 static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,

@@ -566,6 +566,63 @@ TEST_F(val, inputs_kept_outputs_written)
 }
 
 /*
+ * A caller's size that holds part of the value block gets none of it
+ * written: LOCK and CONVERT at their VER0 size plus 8, and LOCK_SET items
+ * of LOCKDEV_SET_ITEM_SIZE_VER0 plus 8, asking for the value.
+ */
+TEST_F(val, value_cut_by_size)
+{
+	unsigned int lock_nr = _IOC_NR(LOCKDEV_IOC_LOCK);
+	unsigned int cv_nr = _IOC_NR(LOCKDEV_IOC_CONVERT);
+	char items[2 * (LOCKDEV_SET_ITEM_SIZE_VER0 + 8)];
+	const __u32 isz = LOCKDEV_SET_ITEM_SIZE_VER0 + 8;
+	struct lockdev_set_item it;
+	struct lockdev_convert c;
+	struct lockdev_lock_set s;
+	struct lockdev_lock l;
+	int i;
+
+	ASSERT_EQ(0, lockv(self->fd, "cut", X, 0, &l));
+	ASSERT_EQ(0, unlock_v(self->fd, l.handle, NULL, SETV_U, self->v1));
+
+	lock_input(&l, "cut", X, LV);
+	ASSERT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE,
+					  LOCKDEV_IOC_MAGIC, lock_nr,
+					  LOCKDEV_LOCK_SIZE_VER0 + 8), &l));
+	EXPECT_NE(0, l.handle);
+	EXPECT_EQ(0, l.result);
+	EXPECT_TRUE(poisoned(l.value, sizeof(l.value)));
+
+	convert_input(&c, l.handle, S, LV);
+	ASSERT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE,
+					  LOCKDEV_IOC_MAGIC, cv_nr,
+					  LOCKDEV_CONVERT_SIZE_VER0 + 8), &c));
+	EXPECT_EQ(0, c.result);
+	EXPECT_NE(0, c.generation);
+	EXPECT_TRUE(poisoned(c.value, sizeof(c.value)));
+	ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+
+	for (i = 0; i < 2; i++) {
+		set_item(&it, i ? "cut-2" : "cut", S, 0);
+		memcpy(items + i * isz, &it, isz);
+	}
+	poison(&s, sizeof(s));
+	s.items = ptr(items);
+	s.nr_items = 2;
+	s.item_size = isz;
+	s.flags = LV;
+	s.deadline_ns = 0;
+	s.pad = 0;
+	ASSERT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK_SET, &s));
+	for (i = 0; i < 2; i++) {
+		memcpy(&it, items + i * isz, isz);
+		EXPECT_NE(0, it.handle);
+		EXPECT_TRUE(poisoned(it.value, 8));
+	}
+	EXPECT_EQ(2, list_count(self->fd));
+}
+
+/*
  * The structs of before the value block: LOCK, UNLOCK, CONVERT and QUERY
  * at their VER0 sizes, and LOCK_SET items of LOCKDEV_SET_ITEM_SIZE_VER0,
  * still work, and nothing is written past the size given.
