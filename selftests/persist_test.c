@@ -127,6 +127,20 @@ static bool space_line(const char *name, char *out, size_t size)
 	return found;
 }
 
+/* Wait up to WAIT_MS for @name to leave /proc/lockdev/spaces. */
+static bool space_gone(const char *name)
+{
+	char line[256];
+	int waited;
+
+	for (waited = 0; space_line(name, line, sizeof(line)); waited += 5) {
+		if (waited >= WAIT_MS)
+			return false;
+		sleep_ms(5);
+	}
+	return true;
+}
+
 /*
  * Run @fn(@arg) in a child that is @uid and @gid (root stays root for 0),
  * dying by SIGALRM after KID_SECS: its exit status, or -1 if it died.
@@ -475,7 +489,12 @@ TEST(set_applies_later)
 	close(to_kid[1]);
 	close(from_kid[0]);
 	close(from_kid[1]);
+	/*
+	 * The lock the kid died holding keeps the removed lockspace until
+	 * the collector drops it: wait, so that no later test counts it.
+	 */
 	EXPECT_EQ(0, remove_space(name, 0));
+	EXPECT_TRUE(space_gone(name));
 }
 
 /*
