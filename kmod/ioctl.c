@@ -24,6 +24,106 @@
 /* Largest argument struct the module accepts from any caller. */
 #define LOCKDEV_ARG_MAX		4096
 
+/*
+ * Stores of ld_read_user() to where a name or struct may be unaligned: no
+ * memcpy(), a call, in its user access window.
+ */
+struct ld_u64 {
+	u64 v;
+} __packed;
+
+struct ld_u32 {
+	u32 v;
+} __packed;
+
+struct ld_u16 {
+	u16 v;
+} __packed;
+
+/*
+ * ld_read_user() - copy in the short struct or name of a hot call
+ * @dst: where to
+ * @src: the caller's memory
+ * @len: how many bytes, a few hundred at most
+ *
+ * Loads a word at a time inside one user access window, where
+ * copy_from_user() is a call, a string move and its checks. Inline, so that
+ * a constant @len unrolls. An architecture without efficient unaligned
+ * access (a name may start anywhere) takes copy_from_user().
+ *
+ * Return: 0, or -EFAULT if a byte is not readable.
+ */
+static __always_inline int ld_read_user(void *dst, const void __user *src,
+					size_t len)
+{
+	const u8 __user *s = src;
+	u8 *d = dst;
+	u64 w;
+	u32 h;
+	u16 q;
+	u8 b;
+
+	if (!IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
+		return copy_from_user(dst, src, len) ? -EFAULT : 0;
+	if (!user_read_access_begin(src, len))
+		return -EFAULT;
+	for (; len >= sizeof(w); len -= sizeof(w)) {
+		unsafe_get_user(w, (const u64 __user *)s, fault);
+		((struct ld_u64 *)d)->v = w;
+		s += sizeof(w);
+		d += sizeof(w);
+	}
+	if (len >= sizeof(h)) {
+		unsafe_get_user(h, (const u32 __user *)s, fault);
+		((struct ld_u32 *)d)->v = h;
+		s += sizeof(h);
+		d += sizeof(h);
+		len -= sizeof(h);
+	}
+	if (len >= sizeof(q)) {
+		unsafe_get_user(q, (const u16 __user *)s, fault);
+		((struct ld_u16 *)d)->v = q;
+		s += sizeof(q);
+		d += sizeof(q);
+		len -= sizeof(q);
+	}
+	if (len) {
+		unsafe_get_user(b, s, fault);
+		*d = b;
+	}
+	user_read_access_end();
+	return 0;
+fault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/*
+ * ld_write_user() - copy out the outputs of a hot call
+ * @dst: the caller's memory
+ * @src: from where
+ * @len: how many bytes
+ *
+ * Stores a word at a time inside one user access window, as
+ * ld_read_user() loads.
+ *
+ * Return: 0, or -EFAULT if a byte is not writable.
+ */
+static __always_inline int ld_write_user(void __user *dst, const void *src,
+					 size_t len)
+{
+	if (!IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
+		return copy_to_user(dst, src, len) ? -EFAULT : 0;
+	if (!user_write_access_begin(dst, len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, src, len, fault);
+	user_write_access_end();
+	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 /* lockdev_arg_in_part() for a caller whose size is not this module's. */
 static int lockdev_arg_in_sized(void *karg, size_t part, size_t ksize,
 				size_t ver0, unsigned int cmd,
@@ -61,8 +161,7 @@ static int lockdev_arg_in_sized(void *karg, size_t part, size_t ksize,
  * it. Bytes the caller did not pass read as zero.
  *
  * Inline, so that for a caller of this uapi (the caller's size is @ksize)
- * the copy has a size the compiler knows, which hardened usercopy does not
- * need to check.
+ * the copy has a size the compiler knows, and ld_read_user() unrolls it.
  *
  * Return: 0, -EINVAL for a size below @ver0, -E2BIG for a size above
  * LOCKDEV_ARG_MAX or non-zero bytes past @ksize, -EFAULT.
@@ -75,7 +174,7 @@ static __always_inline int lockdev_arg_in_part(void *karg, size_t part,
 	if (_IOC_SIZE(cmd) != ksize)
 		return lockdev_arg_in_sized(karg, part, ksize, ver0, cmd, uarg);
 	memset(karg + part, 0, ksize - part);
-	return copy_from_user(karg, uarg, part) ? -EFAULT : 0;
+	return ld_read_user(karg, uarg, part);
 }
 
 /* lockdev_arg_in_part() of a whole struct. */
@@ -115,7 +214,7 @@ static __always_inline int lockdev_arg_out(unsigned int cmd,
 {
 	if (_IOC_SIZE(cmd) < ksize)
 		return lockdev_copy_out(uarg, karg, 0, _IOC_SIZE(cmd));
-	return copy_to_user(uarg, karg, ksize) ? -EFAULT : 0;
+	return ld_write_user(uarg, karg, ksize);
 }
 
 /*
@@ -138,8 +237,7 @@ static __always_inline int ld_grant_out(void __user *uarg, const void *karg,
 	if (usize < ksize)
 		return lockdev_copy_out(uarg, karg, from,
 					min(usize, ksize - LOCKDEV_VALUE_LEN));
-	return copy_to_user(uarg + from, karg + from, ksize - from) ?
-	       -EFAULT : 0;
+	return ld_write_user(uarg + from, karg + from, ksize - from);
 }
 
 static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
@@ -172,9 +270,7 @@ static int ld_copy_name(u8 *buf, u64 uptr, u32 len)
 		return -EINVAL;
 	if (len > LOCKDEV_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (copy_from_user(buf, u64_to_user_ptr(uptr), len))
-		return -EFAULT;
-	return 0;
+	return ld_read_user(buf, u64_to_user_ptr(uptr), len);
 }
 
 /*
@@ -254,7 +350,7 @@ static int ld_value_in(unsigned int cmd, size_t offset, u8 *value,
 {
 	if (_IOC_SIZE(cmd) < offset + LOCKDEV_VALUE_LEN)
 		return 0;
-	return copy_from_user(value, uvalue, LOCKDEV_VALUE_LEN) ? -EFAULT : 0;
+	return ld_read_user(value, uvalue, LOCKDEV_VALUE_LEN);
 }
 
 static int ld_check_mode(u32 mode)

@@ -1671,6 +1671,61 @@ TEST_F(lk, lock_bad_name_pointer)
 	munmap(map, 2 * page);
 }
 
+/*
+ * A name that ends where an unreadable page starts is read whole and no
+ * further, by LOCK and by UNLOCK, whatever its length; one that runs a byte
+ * into that page is not read (EFAULT).
+ */
+TEST_F(lk, lock_name_at_page_end)
+{
+	static const unsigned int lens[] = {
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 16, 17, 23, 31,
+		LOCKDEV_NAME_MAX,
+	};
+	char *map, *name, copy[LOCKDEV_NAME_MAX + 1], what[32];
+	long page = sysconf(_SC_PAGESIZE);
+	struct lockdev_lock l, m;
+	struct lockdev_unlock u;
+	unsigned int i, len;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		len = lens[i];
+		snprintf(what, sizeof(what), "name of %u bytes", len);
+		name = map + page - len;
+		memset(name, 'a' + i, len);
+		name[0] = 'E';
+		memcpy(copy, name, len);
+		copy[len] = '\0';
+
+		lock_input(&l, copy, X, NONBLOCK);
+		l.name = ptr(name);
+		ASSERT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, &l)) {
+			TH_LOG("%s: %s", what, strerror(errno));
+		}
+		/* It is the lock of that name. */
+		EXPECT_EQ(-1, lock_call(self->fd[1], copy, X, NONBLOCK, &m));
+		EXPECT_EQ(EAGAIN, errno);
+		memset(&u, 0, sizeof(u));
+		u.name = ptr(name);
+		u.name_len = len;
+		EXPECT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_UNLOCK, &u)) {
+			TH_LOG("%s: %s", what, strerror(errno));
+		}
+
+		lock_input(&l, copy, X, NONBLOCK);
+		l.name = ptr(name + 1);
+		lock_fails(_metadata, self->fd[0], &l, EFAULT, what);
+		u.name = ptr(name + 1);
+		unlock_fails(_metadata, self->fd[0], &u, EFAULT, what);
+	}
+	EXPECT_EQ(0, list_count(self->fd[0]));
+	munmap(map, 2 * page);
+}
+
 TEST_F(lk, lock_bad_arg_pointer)
 {
 	struct lockdev_lock *l;
