@@ -25,19 +25,11 @@
 #define LOCKDEV_ARG_MAX		4096
 
 /*
- * Stores of ld_read_user() to where a name or struct may be unaligned: no
+ * A store of ld_read_user() to where a name or struct may be unaligned: no
  * memcpy(), a call, in its user access window.
  */
 struct ld_u64 {
 	u64 v;
-} __packed;
-
-struct ld_u32 {
-	u32 v;
-} __packed;
-
-struct ld_u16 {
-	u16 v;
 } __packed;
 
 /*
@@ -46,10 +38,11 @@ struct ld_u16 {
  * @src: the caller's memory
  * @len: how many bytes, a few hundred at most
  *
- * Loads a word at a time inside one user access window, where
- * copy_from_user() is a call, a string move and its checks. Inline, so that
- * a constant @len unrolls. An architecture without efficient unaligned
- * access (a name may start anywhere) takes copy_from_user().
+ * Loads a word at a time, the last bytes one by one, inside one user access
+ * window, where copy_from_user() is a call, a string move and its checks.
+ * Inline, so that a constant @len unrolls. An architecture without
+ * efficient unaligned access (a name may start anywhere) takes
+ * copy_from_user().
  *
  * Return: 0, or -EFAULT if a byte is not readable.
  */
@@ -59,8 +52,6 @@ static __always_inline int ld_read_user(void *dst, const void __user *src,
 	const u8 __user *s = src;
 	u8 *d = dst;
 	u64 w;
-	u32 h;
-	u16 q;
 	u8 b;
 
 	if (!IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
@@ -73,23 +64,10 @@ static __always_inline int ld_read_user(void *dst, const void __user *src,
 		s += sizeof(w);
 		d += sizeof(w);
 	}
-	if (len >= sizeof(h)) {
-		unsafe_get_user(h, (const u32 __user *)s, fault);
-		((struct ld_u32 *)d)->v = h;
-		s += sizeof(h);
-		d += sizeof(h);
-		len -= sizeof(h);
-	}
-	if (len >= sizeof(q)) {
-		unsafe_get_user(q, (const u16 __user *)s, fault);
-		((struct ld_u16 *)d)->v = q;
-		s += sizeof(q);
-		d += sizeof(q);
-		len -= sizeof(q);
-	}
-	if (len) {
+	for (; len; len--) {
 		unsafe_get_user(b, s, fault);
-		*d = b;
+		*d++ = b;
+		s++;
 	}
 	user_read_access_end();
 	return 0;
