@@ -238,13 +238,13 @@ static int ld_slot_grow(struct ld_session *sess, struct ld_req *req)
 		}
 		want = sess->cap_slots ? sess->cap_slots * 2 : LD_SLOT_FIRST;
 		spin_unlock(&sess->slot_lock);
-		if (want > LD_SLOT_MAX)
-			return -EDQUOT;
 		/* Too small now: a racing call on the session grew it. */
 		ld_slot_uncharge(sess->user, cap);
 		kvfree(room);
 		room = NULL;
 		cap = 0;
+		if (want > LD_SLOT_MAX)
+			return -EDQUOT;
 		if (!ld_slot_charge(sess->user, want))
 			return -EDQUOT;
 		room = kvmalloc_array(want, sizeof(*room), GFP_KERNEL_ACCOUNT);
