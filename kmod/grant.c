@@ -611,15 +611,20 @@ bool ld_wait_abort(struct ld_req *req, int result)
 	bool blocking = req->wait->task;
 	bool converting = req->state == LD_CONVERTING;
 
+	bool over = false;
+
 	ld_stat_inc(cancels);
 	if (!blocking)
 		ld_timeout_disarm(req);
 	ld_unqueue(req, result);
+	/* First: once told, a blocking waiter may free @req at once. */
+	if (!converting)
+		over = ld_req_end(req);
 	if (blocking)
 		ld_wait_finish(req, result);
 	else
 		ld_complete(req, result);
-	return !converting && ld_req_end(req);
+	return over;
 }
 
 /* The deadline of a queued asynchronous request passed, or seems to. */

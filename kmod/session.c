@@ -397,9 +397,9 @@ struct ld_req *ld_session_next(struct ld_session *sess, u32 *index)
 }
 
 /*
- * Bind the session to @space, referenced, with @perms on it, unless it is
- * bound already: of racing binds one wins, and only the winner's
- * permissions are ever stored. @perms is written before @space is
+ * Bind the session to @space, referenced and entered, with @perms on it,
+ * unless it is bound already: of racing binds one wins, and only the
+ * winner's permissions are ever stored. @perms is written before @space is
  * published, so whoever sees @space sees its permissions.
  */
 static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
@@ -408,6 +408,7 @@ static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
 	spin_lock(&sess->lock);
 	if (sess->space) {
 		spin_unlock(&sess->lock);
+		ld_space_leave(space);
 		ld_space_put(space);
 		return -EBUSY;
 	}
@@ -415,7 +416,6 @@ static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
 	/* A mode the session chose has LD_ORDER_CHOSEN, so stays. */
 	cmpxchg(&sess->order_mode, LOCKDEV_ORDER_STRICT,
 		READ_ONCE(space->order_mode));
-	ld_space_enter(space);
 	/* Pairs with smp_load_acquire() of @space by its readers. */
 	smp_store_release(&sess->space, space);
 	spin_unlock(&sess->lock);

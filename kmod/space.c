@@ -105,6 +105,16 @@ static struct ld_space *ld_space_find(u32 hash,
 	return NULL;
 }
 
+/*
+ * A session is about to bind to @space, found under the mutex: from here
+ * on REMOVE without FORCE fails, and the collector leaves @space alone.
+ */
+static void ld_space_enter(struct ld_space *space)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	atomic_inc(&space->sessions);
+}
+
 /* Count one more lockspace in @ns, referencing it for the first. */
 static int ld_userns_get(struct user_namespace *ns)
 {
@@ -223,7 +233,8 @@ static struct ld_space *ld_space_create(const struct cred *cred,
  * @len: the name's length, 1 to LOCKDEV_NAME_MAX
  * @flags: LOCKDEV_ATTACH_* flags
  * @mode: permission bits for a new lockspace
- * @spacep: the lockspace, referenced, on success
+ * @spacep: the lockspace, referenced and entered (ld_space_enter()), on
+ *	success: the caller binds a session to it, or leaves it
  * @permsp: the caller's LD_MAY_* permissions on it, on success
  *
  * Return: 0, -ENOENT (missing with NOCREATE), -EACCES (no permission),
@@ -259,6 +270,8 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		ld_space_put(space);
 		return -EACCES;
 	}
+	/* Under the mutex: REMOVE and the collector see the session. */
+	ld_space_enter(space);
 	*spacep = space;
 	*permsp = perms;
 out:
@@ -269,7 +282,8 @@ out:
 /**
  * ld_space_default() - find or create the default lockspace of a uid
  * @cred: credentials whose effective uid names it
- * @spacep: the lockspace, referenced, on success
+ * @spacep: the lockspace, referenced and entered, on success, as
+ *	ld_space_attach() gives it
  *
  * A default lockspace counts against the uid's lockspace limit as a named
  * one does.
@@ -291,6 +305,7 @@ int ld_space_default(const struct cred *cred, struct ld_space **spacep)
 		if (!space)
 			goto out;
 	}
+	ld_space_enter(space);
 	*spacep = space;
 out:
 	mutex_unlock(&ld_spaces_mutex);
@@ -683,15 +698,6 @@ struct ld_space *ld_space_most_idle(long over, u32 *keep)
 	}
 	mutex_unlock(&ld_spaces_mutex);
 	return best;
-}
-
-/**
- * ld_space_enter() - a session binds to a lockspace
- * @space: the lockspace, referenced by the session
- */
-void ld_space_enter(struct ld_space *space)
-{
-	atomic_inc(&space->sessions);
 }
 
 /**

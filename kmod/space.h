@@ -134,7 +134,6 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 struct mutex *ld_spaces_lock(void);
 void ld_space_get(struct ld_space *space);
 void ld_space_put(struct ld_space *space);
-void ld_space_enter(struct ld_space *space);
 void ld_space_leave(struct ld_space *space);
 void ld_space_exit(void);
 struct ld_space *ld_space_next(struct ld_space *prev);

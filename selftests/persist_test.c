@@ -574,6 +574,106 @@ TEST(force_remove)
 	EXPECT_EQ(spaces, wait_stat("lockspaces", spaces));
 }
 
+/*
+ * A waiter told EIDRM by a forced REMOVE frees its request at once, also
+ * while the REMOVE still goes through the lock's other waiters: the REMOVE
+ * is done with each request before it tells its waiter. KASAN in the debug
+ * lane sees it if not. Class names, so that ending a request touches its
+ * session's class summary.
+ */
+TEST(force_remove_vs_waiters)
+{
+	long long spaces = stat_value("lockspaces");
+	int holder, round, st, i;
+	pid_t pid[3];
+	char name[64];
+
+	ASSERT_LE(0, spaces);
+	for (round = 0; round < 10; round++) {
+		snprintf(name, sizeof(name), "persist-fw-%d-%d", getpid(),
+			 round);
+		ASSERT_EQ(0, create(name, 0600));
+		holder = session_in(name);
+		ASSERT_LE(0, holder);
+		ASSERT_EQ(0, lk(holder, "c:x", LOCKDEV_MODE_EXCLUSIVE, 0));
+		for (i = 0; i < 3; i++) {
+			pid[i] = fork();
+			ASSERT_LE(0, pid[i]);
+			if (pid[i] == 0) {
+				int fd = session_in(name);
+
+				alarm(KID_SECS);
+				if (fd < 0)
+					_exit(98);
+				if (!lk(fd, "c:x", LOCKDEV_MODE_EXCLUSIVE, 0))
+					_exit(97);
+				_exit(errno == EIDRM ? 0 : errno);
+			}
+			ASSERT_TRUE(wait_entry(holder, "c:x", pid[i],
+					       LOCKDEV_STATE_WAITING));
+		}
+		ASSERT_EQ(0, remove_space(name, LOCKDEV_SPACE_FORCE));
+		for (i = 0; i < 3; i++) {
+			ASSERT_EQ(pid[i], waitpid(pid[i], &st, 0));
+			EXPECT_TRUE(WIFEXITED(st));
+			EXPECT_EQ(0, WEXITSTATUS(st));
+		}
+		EXPECT_EQ(0, close(holder));
+	}
+	EXPECT_EQ(spaces, wait_stat("lockspaces", spaces));
+}
+
+/*
+ * ATTACH racing a REMOVE without FORCE: either the ATTACH comes first, and
+ * the REMOVE fails with EBUSY while the session is attached, or the REMOVE
+ * does, and the ATTACH fails with ENOENT. A session that attached never
+ * finds its lockspace removed (EIDRM), nor its locks taken by the collector.
+ */
+TEST(attach_vs_remove)
+{
+	long long spaces = stat_value("lockspaces");
+	int round, st, tries;
+	char name[64];
+	pid_t pid;
+
+	ASSERT_LE(0, spaces);
+	for (round = 0; round < 20; round++) {
+		snprintf(name, sizeof(name), "persist-ar-%d-%d", getpid(),
+			 round);
+		ASSERT_EQ(0, create(name, 0600));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			struct lockdev_query q;
+			int fd, n;
+
+			alarm(KID_SECS);
+			for (n = 0; n < 100000; n++) {
+				fd = session_in(name);
+				if (fd < 0)
+					_exit(errno == ENOENT ? 0 : errno);
+				if (lk(fd, "x", LOCKDEV_MODE_EXCLUSIVE,
+				       LOCKDEV_LOCK_NONBLOCK) ||
+				    unlock_name(fd, "x") ||
+				    query(fd, "x", &q, NULL, 0))
+					_exit(errno);
+				close(fd);
+			}
+			_exit(96);
+		}
+		/* Until the child is between two sessions. */
+		for (tries = 0; remove_space(name, 0); tries++) {
+			ASSERT_EQ(EBUSY, errno);
+			ASSERT_GT(100000, tries);
+			sleep_ms(tries % 3);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		EXPECT_TRUE(WIFEXITED(st));
+		EXPECT_EQ(0, WEXITSTATUS(st));
+	}
+	EXPECT_EQ(spaces, wait_stat("lockspaces", spaces));
+}
+
 /* A blocking upgrade ends with EIDRM and the lock stays held. */
 TEST(force_remove_upgrade)
 {
