@@ -398,8 +398,7 @@ void ld_wait_finish(struct ld_req *req, int result)
 	w->generation = req->lk->generation;
 	w->flags = req->lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
 	w->task = NULL;
-	if (!req->async)
-		req->wait = NULL;
+	ld_wait_reset(req);
 	/*
 	 * Pairs with smp_load_acquire() in ld_wait(): from here on the waiter
 	 * may return, and @w on its stack be gone. Its task_struct is freed
@@ -632,7 +631,7 @@ static void ld_timeout_fn(struct work_struct *work)
 {
 	struct ld_async *as = container_of(to_delayed_work(work),
 					   struct ld_async, dwork);
-	struct ld_req *req = as->wait.req;
+	struct ld_req *req = &as->req;
 	struct ld_lock *lk = req->lk;
 	bool over = false, ended = false;
 	unsigned long delay;
@@ -750,8 +749,7 @@ int ld_wait(struct ld_req *req, struct ld_wait *w, u8 state,
 	if (state == LD_WAITING)
 		over = ld_req_end(req);
 	w->task = NULL;
-	if (!req->async)
-		req->wait = NULL;
+	ld_wait_reset(req);
 	spin_unlock(&lk->lock);
 	ld_graph_unlock(lk->space);
 	ld_space_trim_if(lk->space, over);
@@ -816,7 +814,8 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	if (!ld_user_charge(&sess->user->waiters,
 			    READ_ONCE(ld_max_waiters_per_user)))
 		return -EDQUOT;
-	if (!req->async) {
+	/* A conversion waits on its caller's stack, also an async request's. */
+	if (!req->async || self) {
 		*wait = (struct ld_wait){};
 		req->wait = wait;
 	}
@@ -839,22 +838,26 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 }
 
 /**
- * ld_async_alloc() - make a request asynchronous
- * @req: the request
+ * ld_async_alloc() - a new asynchronous request
+ * @sess: its session
  * @user_data: for its completion
  *
- * Its wait, deadline and completion. The completion is reserved now and
+ * With its wait, deadline and completion. The completion is reserved now and
  * charged to the uid until read() or the request's end frees it.
  *
- * Return: 0, -EDQUOT (unread completions of the uid) or -ENOMEM.
+ * Return: the request, zeroed but for those, or NULL with *@err set to
+ * -EDQUOT (unread completions of the uid) or -ENOMEM.
  */
-int ld_async_alloc(struct ld_req *req, u64 user_data)
+struct ld_req *ld_async_alloc(struct ld_session *sess, u64 user_data,
+			      int *err)
 {
-	atomic_t *charge = &req->sess->user->completions;
+	atomic_t *charge = &sess->user->completions;
 	struct ld_async *as;
 
+	*err = -EDQUOT;
 	if (!ld_user_charge(charge, READ_ONCE(ld_max_waiters_per_user)))
-		return -EDQUOT;
+		return NULL;
+	*err = -ENOMEM;
 	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
 	if (!as)
 		goto err;
@@ -866,16 +869,16 @@ int ld_async_alloc(struct ld_req *req, u64 user_data)
 	ld_stat_add(memory, ksize(as) + ksize(as->done));
 	INIT_LIST_HEAD(&as->wait.wnode);
 	INIT_LIST_HEAD(&as->wait.gnode);
-	as->wait.req = req;
+	as->wait.req = &as->req;
 	as->user_data = user_data;
 	INIT_DELAYED_WORK(&as->dwork, ld_timeout_fn);
-	req->async = true;
-	req->wait = &as->wait;
-	return 0;
+	as->req.async = true;
+	as->req.wait = &as->wait;
+	return &as->req;
 
 err:
 	atomic_dec(charge);
-	return -ENOMEM;
+	return NULL;
 }
 
 /**
@@ -901,8 +904,8 @@ void ld_async_drop_done(struct ld_req *req)
 }
 
 /**
- * ld_async_free() - free the asynchronous part of a request
- * @req: the request, whose last reference goes
+ * ld_async_free() - free an asynchronous request
+ * @req: the request, whose last reference went
  */
 void ld_async_free(struct ld_req *req)
 {

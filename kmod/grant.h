@@ -74,8 +74,8 @@ struct pid_namespace;
  *	(ld_graph_defer()): it is on its lockspace's @released, by @gone, or
  *	@released_async, by its struct ld_async's @gone, until that holder
  *	takes it off. @lk->lock.
- * @wait: while waiting or converting, its wait; for an asynchronous
- *	request, always its struct ld_async. @lk->lock.
+ * @wait: while waiting or converting, its wait; else, for an asynchronous
+ *	request, its struct ld_async's (ld_wait_reset()). @lk->lock.
  * @gone: instead of @wait, while @handed and not @async.
  */
 struct ld_req {
@@ -155,9 +155,11 @@ struct ld_completion {
 };
 
 /*
- * struct ld_async - what an asynchronous request needs besides its wait;
- * freed with the request
- * @wait: its wait.
+ * struct ld_async - an asynchronous request: the request and what it needs
+ *	besides, allocated and freed as one
+ * @req: the request.
+ * @wait: its wait as a new request; a conversion of it waits on the stack
+ *	of its caller, as any other does.
  * @user_data: for its completion. Immutable.
  * @done: its completion, reserved at submission, posted when the wait
  *	ends. @wait.req->lk->lock.
@@ -169,6 +171,7 @@ struct ld_completion {
  * @gone: while the request is @handed, in its lockspace's @released_async.
  */
 struct ld_async {
+	struct ld_req req;
 	struct ld_wait wait;
 	u64 user_data;
 	struct ld_completion *done;
@@ -179,9 +182,18 @@ struct ld_async {
 };
 
 /* The asynchronous part of an asynchronous request. */
-static inline struct ld_async *ld_req_async(const struct ld_req *req)
+static inline struct ld_async *ld_req_async(struct ld_req *req)
 {
-	return container_of(req->wait, struct ld_async, wait);
+	return container_of(req, struct ld_async, req);
+}
+
+/*
+ * ld_wait_reset() - a request's wait ended: point @req->wait back at its
+ * own, an asynchronous request's, or at none
+ */
+static inline void ld_wait_reset(struct ld_req *req)
+{
+	req->wait = req->async ? &ld_req_async(req)->wait : NULL;
 }
 
 /*
@@ -297,7 +309,8 @@ pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
 void ld_req_comm(const struct ld_req *r, char *buf);
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
 void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
-int ld_async_alloc(struct ld_req *req, u64 user_data);
+struct ld_req *ld_async_alloc(struct ld_session *sess, u64 user_data,
+			      int *err);
 void ld_async_drop_done(struct ld_req *req);
 void ld_async_free(struct ld_req *req);
 bool ld_async_cancel(struct ld_req *req, int result);

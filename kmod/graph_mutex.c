@@ -67,6 +67,10 @@ static bool ld_graph_finish(struct ld_req *req)
 
 	spin_lock(&lk->lock);
 	req->handed = false;
+	/*
+	 * A sync request's @wait shares its room with @gone. An async one's
+	 * may be the wait of a conversion queued since: leave it.
+	 */
 	if (!req->async)
 		req->wait = NULL;
 	/* Ended by a hand-over, or since by an UNLOCK: off, if not yet. */
@@ -95,7 +99,7 @@ static bool ld_graph_drain(struct ld_space *space)
 	llist_for_each_entry_safe(req, tmp, llist_reverse_order(list), gone)
 		over |= ld_graph_finish(req);
 	llist_for_each_entry_safe(as, atmp, llist_reverse_order(alist), gone)
-		over |= ld_graph_finish(as->wait.req);
+		over |= ld_graph_finish(&as->req);
 	return over;
 }
 

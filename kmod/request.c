@@ -51,10 +51,17 @@ static struct ld_req *ld_req_new(struct ld_session *sess,
 {
 	struct ld_req *req;
 
-	req = kmem_cache_zalloc(ld_req_cache, GFP_KERNEL_ACCOUNT);
-	if (!req) {
-		*err = -ENOMEM;
-		return NULL;
+	if (a->flags & LOCKDEV_LOCK_ASYNC) {
+		req = ld_async_alloc(sess, a->user_data, err);
+		if (!req)
+			return NULL;
+	} else {
+		req = kmem_cache_zalloc(ld_req_cache, GFP_KERNEL_ACCOUNT);
+		if (!req) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		ld_stat_add(memory, kmem_cache_size(ld_req_cache));
 	}
 	req->sess = sess;
 	refcount_set(&req->ref, 1);
@@ -62,11 +69,6 @@ static struct ld_req *ld_req_new(struct ld_session *sess,
 	req->mode = a->mode;
 	req->level = a->level;
 	ld_req_set_pid(req);
-	ld_stat_add(memory, kmem_cache_size(ld_req_cache));
-	*err = (a->flags & LOCKDEV_LOCK_ASYNC) ?
-	       ld_async_alloc(req, a->user_data) : 0;
-	if (*err)
-		goto err_put;
 	*err = -EDQUOT;
 	if (!ld_user_charge(&sess->user->locks,
 			    READ_ONCE(ld_max_locks_per_user)))
@@ -82,7 +84,6 @@ static struct ld_req *ld_req_new(struct ld_session *sess,
 
 err_drop:
 	ld_async_drop_done(req);
-err_put:
 	ld_req_put(req);
 	return NULL;
 }
@@ -95,12 +96,14 @@ void ld_req_put(struct ld_req *req)
 {
 	if (!refcount_dec_and_test(&req->ref))
 		return;
-	if (req->async)
-		ld_async_free(req);
 	if (req->lk)
 		ld_lock_put(req->lk);
 	if (req->own_pid)
 		put_pid(req->pid);
+	if (req->async) {
+		ld_async_free(req);
+		return;
+	}
 	ld_stat_add(memory, -(long)kmem_cache_size(ld_req_cache));
 	kmem_cache_free(ld_req_cache, req);
 }

@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -35,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,7 +372,7 @@ static void *upgrader(void *arg)
 {
 	struct convert_race *r = arg;
 	struct lockdev_convert cv;
-	int ret;
+	int ret, err;
 
 	while (!atomic_load(&r->stop)) {
 		memset(&cv, 0, sizeof(cv));
@@ -379,8 +381,13 @@ static void *upgrader(void *arg)
 		cv.flags = LOCKDEV_LOCK_DEADLINE;
 		cv.deadline_ns = now_ns() + 2 * MS;
 		ret = ioctl(r->fd, LOCKDEV_IOC_CONVERT, &cv);
-		CHECK_ERR(&r->bad, "CONVERT up", ret, 0, ETIMEDOUT);
-		atomic_fetch_add(ret ? &r->timeouts : &r->ups, 1);
+		err = ret ? errno : 0;
+		/* EBUSY: the other upgrader's is queued. */
+		CHECK_ERR(&r->bad, "CONVERT up", ret, 0, ETIMEDOUT, EBUSY);
+		if (!ret)
+			atomic_fetch_add(&r->ups, 1);
+		else if (err == ETIMEDOUT)
+			atomic_fetch_add(&r->timeouts, 1);
 	}
 	return NULL;
 }
@@ -406,18 +413,18 @@ static void *downgrader(void *arg)
 
 /*
  * Finding 1: the session holds a lock in EXCLUSIVE and another process
- * keeps asking it in SHARED with a short deadline. One thread converts the
+ * keeps asking it in SHARED with a short deadline. Two threads convert the
  * handle up to EXCLUSIVE (often a no-op: it holds EXCLUSIVE already) while
- * another converts it down to SHARED, which grants the other process. An
+ * a third converts it down to SHARED, which grants the other process. An
  * upgrade that read the old mode without the locks and then finds SHARED
  * must still queue under ld_graph_mutex (lockdep: ld_graph_check() without
  * it).
  */
-TEST(upgrade_vs_downgrade)
+static void convert_race_run(struct __test_metadata *_metadata, bool async)
 {
 	struct convert_race *r;
 	char name[48];
-	pthread_t up, down;
+	pthread_t up, up2, down;
 	struct lockdev_lock l;
 	int *stop, ms = race_ms();
 	unsigned long grants = 0;
@@ -434,7 +441,9 @@ TEST(upgrade_vs_downgrade)
 	*stop = 0;
 	r->fd = open_session();
 	ASSERT_LE(0, r->fd);
-	ASSERT_EQ(0, lock_call(r->fd, name, X, 0, &l));
+	ASSERT_EQ(0, lock_call(r->fd, name, X, async ? LOCKDEV_LOCK_ASYNC : 0,
+			       &l));
+	ASSERT_EQ(0, l.result & LOCKDEV_RESULT_QUEUED);
 	r->handle = l.handle;
 	ASSERT_EQ(0, pipe(rep));
 
@@ -466,11 +475,13 @@ TEST(upgrade_vs_downgrade)
 	}
 	close(rep[1]);
 	ASSERT_EQ(0, pthread_create(&up, NULL, upgrader, r));
+	ASSERT_EQ(0, pthread_create(&up2, NULL, upgrader, r));
 	ASSERT_EQ(0, pthread_create(&down, NULL, downgrader, r));
 	sleep_ms(ms);
 	atomic_store(&r->stop, 1);
 	__atomic_store_n(stop, 1, __ATOMIC_RELEASE);
 	pthread_join(up, NULL);
+	pthread_join(up2, NULL);
 	pthread_join(down, NULL);
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
 	EXPECT_EQ(0, read_all(rep[0], &grants, sizeof(grants)));
@@ -489,6 +500,22 @@ TEST(upgrade_vs_downgrade)
 	EXPECT_EQ(0, wait_stat("waiters", 0));
 	munmap(stop, sizeof(*stop));
 	free(r);
+}
+
+TEST(upgrade_vs_downgrade)
+{
+	convert_race_run(_metadata, false);
+}
+
+/*
+ * The same with an asynchronous request: each of its conversions waits on
+ * its own, as any other request's. Were they to share one, a second
+ * conversion could take over the wait of a first that was granted but had
+ * not yet run: the first would sleep on, then unqueue the second's.
+ */
+TEST(upgrade_vs_downgrade_async)
+{
+	convert_race_run(_metadata, true);
 }
 
 /* ---- Finding 1: deadlines firing while their session closes ---- */
@@ -567,6 +594,178 @@ TEST(deadlines_vs_close)
 	for (i = 0; i < NASYNC; i++)
 		EXPECT_EQ(0, unlock_name(holder, names[i]));
 	close(holder);
+	EXPECT_EQ(0, wait_stat("holders", 0));
+	EXPECT_EQ(0, wait_stat("waiters", 0));
+}
+
+/* ---- an asynchronous request's conversions: each waits on its own ---- */
+
+struct conv_thread {
+	int fd;
+	__u64 handle;
+	int cpu;
+	atomic_int tid;
+	int ret, err;
+	atomic_int done;
+};
+
+/* CONVERT to EXCLUSIVE on CPU @cpu, blocking, with a far deadline. */
+static void *conv_fn(void *arg)
+{
+	struct conv_thread *t = arg;
+	struct lockdev_convert cv;
+
+	pin_self(t->cpu);
+	atomic_store(&t->tid, syscall(SYS_gettid));
+	memset(&cv, 0, sizeof(cv));
+	cv.handle = t->handle;
+	cv.mode = X;
+	cv.flags = LOCKDEV_LOCK_DEADLINE;
+	cv.deadline_ns = now_ns() + 10ull * WAIT_MS * MS;
+	t->ret = ioctl(t->fd, LOCKDEV_IOC_CONVERT, &cv);
+	t->err = t->ret ? errno : 0;
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+struct hog {
+	atomic_int started, stop;
+	bool fifo;
+};
+
+/* Take CPU 0 from every SCHED_OTHER thread pinned there, until stopped. */
+static void *hog_fn(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct hog *h = arg;
+
+	pin_self(0);
+	h->fifo = !sched_setscheduler(0, SCHED_FIFO, &sp);
+	atomic_store(&h->started, 1);
+	while (!atomic_load(&h->stop))
+		;
+	return NULL;
+}
+
+static bool wait_done(atomic_int *done, int ms)
+{
+	for (; ms > 0 && !atomic_load(done); ms--)
+		sleep_ms(1);
+	return atomic_load(done);
+}
+
+/* The state letter of thread @tid of this process, or 0. */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Wait until thread @tid sleeps interruptibly: in its wait, not on a mutex. */
+static bool wait_sleeping(pid_t tid, int ms)
+{
+	for (; ms > 0 && thread_state(tid) != 'S'; ms--)
+		sleep_ms(1);
+	return thread_state(tid) == 'S';
+}
+
+/* Can this process run on CPUs 0 and 1? */
+static bool cpus_0_and_1(void)
+{
+	cpu_set_t set;
+
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
+	       !sched_getaffinity(0, sizeof(set), &set) &&
+	       CPU_ISSET(0, &set) && CPU_ISSET(1, &set);
+}
+
+/*
+ * Thread 1 converts an asynchronous request up and is granted while a hog
+ * keeps it off its CPU; before it runs, thread 2 converts the request down
+ * and up again, and waits. Thread 1 must still return its grant: were the
+ * two waits one, the second would have reset it, and thread 1 would sleep
+ * on and at its deadline unqueue thread 2's conversion.
+ */
+TEST(async_conversions_wait_apart)
+{
+	struct conv_thread t1 = {}, t2 = {};
+	struct lockdev_lock l, o;
+	pthread_t p1, p2, ph;
+	struct hog h = {};
+	char name[48];
+	int fd, other;
+
+	require_lock_feature(_metadata);
+	if (!cpus_0_and_1())
+		SKIP(return, "needs CPUs 0 and 1");
+	snprintf(name, sizeof(name), "race.aconv.%d", getpid());
+	pin_self(1);
+	fd = open_session();
+	other = open_session();
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, lock_call(fd, name, LOCKDEV_MODE_NONE, LOCKDEV_LOCK_ASYNC,
+			       &l));
+	ASSERT_EQ(0, l.result & LOCKDEV_RESULT_QUEUED);
+	ASSERT_EQ(0, lock_call(other, name, S, 0, &o));
+
+	t1.fd = t2.fd = fd;
+	t1.handle = t2.handle = l.handle;
+	t1.cpu = 0;
+	t2.cpu = 1;
+	ASSERT_EQ(0, pthread_create(&p1, NULL, conv_fn, &t1));
+	ASSERT_TRUE(wait_entry(other, name, getpid(),
+			       LOCKDEV_STATE_CONVERTING));
+	/* Queued, and past the graph mutex: its grant comes at the unlock. */
+	ASSERT_TRUE(wait_sleeping(atomic_load(&t1.tid), WAIT_MS));
+	ASSERT_EQ(0, pthread_create(&ph, NULL, hog_fn, &h));
+	ASSERT_TRUE(wait_done(&h.started, WAIT_MS));
+	if (!h.fifo) {
+		atomic_store(&h.stop, 1);
+		pthread_join(ph, NULL);
+		unlock_handle(other, o.handle);
+		pthread_join(p1, NULL);
+		SKIP(return, "needs SCHED_FIFO");
+	}
+	/* Granted, while thread 1 cannot run. */
+	ASSERT_EQ(0, unlock_handle(other, o.handle));
+	ASSERT_EQ(0, convert_nonblock(fd, l.handle, LOCKDEV_MODE_NONE));
+	ASSERT_EQ(0, lock_call(other, name, S, 0, &o));
+	ASSERT_EQ(0, pthread_create(&p2, NULL, conv_fn, &t2));
+	ASSERT_TRUE(wait_entry(other, name, getpid(),
+			       LOCKDEV_STATE_CONVERTING));
+	EXPECT_EQ(0, atomic_load(&t1.done));
+	atomic_store(&h.stop, 1);
+	pthread_join(ph, NULL);
+
+	EXPECT_TRUE(wait_done(&t1.done, SOON_MS));
+	EXPECT_EQ(0, t1.ret) {
+		TH_LOG("thread 1: errno %d", t1.err);
+	}
+	EXPECT_EQ(0, atomic_load(&t2.done));
+	ASSERT_EQ(0, unlock_handle(other, o.handle));
+	EXPECT_TRUE(wait_done(&t2.done, SOON_MS));
+	EXPECT_EQ(0, t2.ret) {
+		TH_LOG("thread 2: errno %d", t2.err);
+	}
+	pthread_join(p1, NULL);
+	pthread_join(p2, NULL);
+	EXPECT_EQ(0, unlock_handle(fd, l.handle));
+	close(fd);
+	close(other);
 	EXPECT_EQ(0, wait_stat("holders", 0));
 	EXPECT_EQ(0, wait_stat("waiters", 0));
 }
