@@ -574,11 +574,12 @@ static void ld_timeout_disarm(struct ld_req *req)
  * @req: the request, waiting
  * @result: -ECANCELED, or -ETIMEDOUT when its deadline passed, for its
  *	completion
+ * @post: post its completion; not when the LOCK that queued it fails
  *
  * Context: ld_graph() and @req->lk->lock held.
  * Return: what ld_req_end() returns.
  */
-bool ld_async_cancel(struct ld_req *req, int result)
+bool ld_async_cancel(struct ld_req *req, int result, bool post)
 {
 	if (result == -ETIMEDOUT)
 		ld_stat_inc(timeouts);
@@ -586,7 +587,8 @@ bool ld_async_cancel(struct ld_req *req, int result)
 		ld_stat_inc(cancels);
 	ld_timeout_disarm(req);
 	ld_unqueue(req, result);
-	ld_complete(req, result);
+	if (post)
+		ld_complete(req, result);
 	ld_grant_waiters(req->lk);
 	return ld_req_end(req);
 }
@@ -647,7 +649,7 @@ static void ld_timeout_fn(struct work_struct *work)
 	}
 	if (req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
-		over = ld_async_cancel(req, -ETIMEDOUT);
+		over = ld_async_cancel(req, -ETIMEDOUT, true);
 		spin_unlock(&lk->lock);
 		ended = true;
 	}

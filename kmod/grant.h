@@ -313,7 +313,7 @@ struct ld_req *ld_async_alloc(struct ld_session *sess, u64 user_data,
 			      int *err);
 void ld_async_drop_done(struct ld_req *req);
 void ld_async_free(struct ld_req *req);
-bool ld_async_cancel(struct ld_req *req, int result);
+bool ld_async_cancel(struct ld_req *req, int result, bool post);
 bool ld_wait_abort(struct ld_req *req, int result);
 void ld_async_disarm_sync(struct ld_req *req);
 

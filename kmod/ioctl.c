@@ -176,24 +176,31 @@ static int lockdev_copy_out(void __user *uarg, const void *karg, size_t from,
 }
 
 /*
- * lockdev_arg_out() - copy out an extensible argument
+ * lockdev_fields_out() - copy out the outputs of a call
  * @cmd: the ioctl number, whose size bits give the caller's size
  * @uarg: the caller's struct
- * @karg: the kernel's copy, @ksize bytes
- * @ksize: the size of the struct this module knows
+ * @karg: the kernel's copy
+ * @from: the offset of the first output field
+ * @to: the offset just past the last output field
  *
- * Writes at most the caller's size; inline for the reason
- * lockdev_arg_in_part() is. Bytes past @ksize were checked to be zero by
- * lockdev_arg_in_part() and stay so.
+ * Writes bytes @from to @to of @karg to the same place in @uarg, no
+ * further than the caller's size: a call writes its outputs only, never
+ * its inputs back. Inline for the reason lockdev_arg_in_part() is.
  */
-static __always_inline int lockdev_arg_out(unsigned int cmd,
-					   void __user *uarg,
-					   const void *karg, size_t ksize)
+static __always_inline int lockdev_fields_out(unsigned int cmd,
+					      void __user *uarg,
+					      const void *karg, size_t from,
+					      size_t to)
 {
-	if (_IOC_SIZE(cmd) < ksize)
-		return lockdev_copy_out(uarg, karg, 0, _IOC_SIZE(cmd));
-	return ld_write_user(uarg, karg, ksize);
+	if (_IOC_SIZE(cmd) < to)
+		return lockdev_copy_out(uarg, karg, from, _IOC_SIZE(cmd));
+	return ld_write_user(uarg + from, karg + from, to - from);
 }
+
+/* lockdev_fields_out() of the fields @first to @last of a struct @type. */
+#define LD_FIELDS_OUT(cmd, uarg, karg, type, first, last)		\
+	lockdev_fields_out(cmd, uarg, karg, offsetof(type, first),	\
+			   offsetofend(type, last))
 
 /*
  * ld_grant_out() - copy out the outputs of a grant, in one copy
@@ -238,7 +245,8 @@ static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
 	v.patch = LOCKDEV_VERSION_PATCH;
 	v.name_max = LOCKDEV_NAME_MAX;
 	v.features = LOCKDEV_FEATURE_ALL;
-	return lockdev_arg_out(cmd, uarg, &v, sizeof(v));
+	return LD_FIELDS_OUT(cmd, uarg, &v, struct lockdev_version,
+			     abi_version, features);
 }
 
 /* Copy in a lock or lockspace name. */
@@ -352,7 +360,7 @@ static int ld_copy_target(u8 *buf, u64 handle, u64 name, u32 len)
 {
 	if (handle)
 		return name || len ? -EINVAL : 0;
-	return ld_copy_name(buf, name, len);
+	return name ? ld_copy_name(buf, name, len) : -EINVAL;
 }
 
 static int lockdev_ioc_attach(struct ld_session *sess, unsigned int cmd,
@@ -377,13 +385,13 @@ static int lockdev_ioc_attach(struct ld_session *sess, unsigned int cmd,
 /*
  * A granted or queued LOCK whose result cannot be written back: undo it, so
  * that the failed call leaves nothing held. A queued asynchronous request is
- * cancelled; if it ended meanwhile, its completion is already posted and a
- * grant it reported is released.
+ * cancelled, and posts no completion; if it ended meanwhile, its completion
+ * is already posted and a grant it reported is released.
  */
 static void ld_lock_undo(struct ld_session *sess, const struct ld_args *a)
 {
 	if ((a->result & LOCKDEV_RESULT_QUEUED) &&
-	    !ld_lock_cancel(sess, a->handle))
+	    !ld_lock_cancel(sess, a->handle, false))
 		return;
 	ld_lock_release(sess, a->handle, NULL, 0, NULL);
 }
@@ -541,7 +549,7 @@ static int lockdev_ioc_cancel(struct ld_session *sess, unsigned int cmd,
 		return ret;
 	if (c.flags || c.pad)
 		return -EINVAL;
-	return ld_lock_cancel(sess, c.handle);
+	return ld_lock_cancel(sess, c.handle, true);
 }
 
 static int lockdev_ioc_consistent(struct ld_session *sess, unsigned int cmd,
@@ -591,7 +599,8 @@ static int lockdev_ioc_query(struct ld_session *sess, unsigned int cmd,
 		ret = ld_entries_out(&a, q.entries);
 	}
 	if (!ret)
-		ret = lockdev_arg_out(cmd, uarg, &q, sizeof(q));
+		ret = LD_FIELDS_OUT(cmd, uarg, &q, struct lockdev_query,
+				    nr_entries, value);
 	kvfree(a.entries);
 	return ret;
 }
@@ -623,13 +632,15 @@ static int lockdev_ioc_list(struct ld_session *sess, unsigned int cmd,
 	if (ret)
 		return ret;
 	l.nr_entries = nr;
-	return lockdev_arg_out(cmd, uarg, &l, sizeof(l));
+	return LD_FIELDS_OUT(cmd, uarg, &l, struct lockdev_list, nr_entries,
+			     nr_entries);
 }
 
 static int lockdev_ioc_set_order(struct ld_session *sess, unsigned int cmd,
 				 void __user *uarg)
 {
 	struct lockdev_order o;
+	u32 was;
 	int ret;
 
 	ret = lockdev_arg_in(&o, sizeof(o), LOCKDEV_ORDER_SIZE_VER0, cmd, uarg);
@@ -637,10 +648,17 @@ static int lockdev_ioc_set_order(struct ld_session *sess, unsigned int cmd,
 		return ret;
 	if (o.flags || o.pad)
 		return -EINVAL;
-	ret = ld_order_set(sess, o.mode, &o.old_mode);
-	if (ret)
-		return ret;
-	return lockdev_arg_out(cmd, uarg, &o, sizeof(o));
+	if (o.mode > LOCKDEV_ORDER_OFF)
+		return -EINVAL;
+	do {
+		was = ld_order_peek(sess);
+		o.old_mode = was & ~LD_ORDER_CHOSEN;
+		ret = LD_FIELDS_OUT(cmd, uarg, &o, struct lockdev_order,
+				    old_mode, old_mode);
+		if (ret)
+			return ret;
+	} while (o.mode && !ld_order_swap(sess, was, o.mode));
+	return 0;
 }
 
 /*
@@ -727,7 +745,11 @@ static int lockdev_ioc_lock_set(struct ld_session *sess, unsigned int cmd,
 	taken = !ret && ls.nr_items;
 	for (i = 0; i < ls.nr_items && !ret; i++)
 		ret = ld_set_item_out(&items[i], ls.items, ls.item_size, i);
-	out = lockdev_arg_out(cmd, uarg, &ls, sizeof(ls));
+	out = LD_FIELDS_OUT(cmd, uarg, &ls, struct lockdev_lock_set, failed,
+			    failed);
+	if (!out)
+		out = LD_FIELDS_OUT(cmd, uarg, &ls, struct lockdev_lock_set,
+				    result, result);
 	if (taken && (ret || out)) {
 		/* All or nothing: a set whose result is lost is released. */
 		for (i = 0; i < ls.nr_items; i++)
@@ -752,9 +774,16 @@ static int lockdev_ioc_deadlock(struct ld_session *sess, unsigned int cmd,
 	if (d.flags || d.pad)
 		return -EINVAL;
 	ret = ld_report_read(sess, &d);
-	if (ret)
-		return ret;
-	return lockdev_arg_out(cmd, uarg, &d, sizeof(d));
+	if (!ret)
+		ret = LD_FIELDS_OUT(cmd, uarg, &d, struct lockdev_deadlock,
+				    nr_members, nr_members);
+	if (!ret)
+		ret = LD_FIELDS_OUT(cmd, uarg, &d, struct lockdev_deadlock,
+				    reason, reason);
+	if (!ret)
+		ret = LD_FIELDS_OUT(cmd, uarg, &d, struct lockdev_deadlock,
+				    handle, age_ns);
+	return ret;
 }
 
 /* The fields a LOCKDEV_IOC_SPACE's op does not take must be 0. */

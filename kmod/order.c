@@ -37,23 +37,34 @@ int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen)
 }
 
 /**
- * ld_order_set() - LOCKDEV_IOC_SET_ORDER
+ * ld_order_peek() - the session's order mode, for ld_order_swap()
  * @sess: the session
- * @mode: LOCKDEV_ORDER_*, or 0 to keep the mode
- * @old: set to the mode before the call
  *
- * Return: 0, or -EINVAL for an unknown mode.
+ * Return: its order_mode: LOCKDEV_ORDER_* with LD_ORDER_CHOSEN if SET_ORDER
+ * set it.
  */
-int ld_order_set(struct ld_session *sess, u32 mode, u32 *old)
+u32 ld_order_peek(struct ld_session *sess)
 {
-	if (mode > LOCKDEV_ORDER_OFF)
-		return -EINVAL;
-	if (mode)
-		*old = xchg(&sess->order_mode, mode | LD_ORDER_CHOSEN) &
-		       ~LD_ORDER_CHOSEN;
-	else
-		*old = ld_session_order(sess);
-	return 0;
+	return READ_ONCE(sess->order_mode);
+}
+
+/**
+ * ld_order_swap() - set the session's order mode, if it is still as seen
+ * @sess: the session
+ * @seen: what ld_order_peek() returned
+ * @mode: the new mode, LOCKDEV_ORDER_*
+ *
+ * SET_ORDER writes the old mode out first and only then sets the new one,
+ * so that a call that cannot write its output changes nothing; a change
+ * made meanwhile, by another SET_ORDER or the session's bind, makes it try
+ * again.
+ *
+ * Return: true if set, false if the mode was no longer @seen.
+ */
+bool ld_order_swap(struct ld_session *sess, u32 seen, u32 mode)
+{
+	return cmpxchg(&sess->order_mode, seen, mode | LD_ORDER_CHOSEN) ==
+	       seen;
 }
 
 /* Does the ranked request @r of the session forbid asking @lk at @level? */

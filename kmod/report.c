@@ -234,7 +234,7 @@ int ld_report_read(struct ld_session *sess, struct lockdev_deadlock *d)
 		return 0;
 	}
 	n = d->members ? min(d->nr_members, rep->nr) : 0;
-	out = kmalloc(sizeof(*out), GFP_KERNEL);
+	out = kmalloc(sizeof(*out), GFP_KERNEL_ACCOUNT);
 	if (!out) {
 		ret = -ENOMEM;
 		goto out;

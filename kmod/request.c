@@ -659,10 +659,12 @@ int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
  * ld_lock_cancel() - LOCKDEV_IOC_CANCEL
  * @sess: the session
  * @handle: the queued asynchronous request
+ * @post: post its completion (ECANCELED); not when the LOCK that queued it
+ *	fails, whose caller never learned its handle
  *
  * Return: 0, or -ENOENT if no queued request has @handle.
  */
-int ld_lock_cancel(struct ld_session *sess, u64 handle)
+int ld_lock_cancel(struct ld_session *sess, u64 handle, bool post)
 {
 	struct ld_req *req = ld_slot_get(sess, handle);
 	bool over = false;
@@ -676,7 +678,7 @@ int ld_lock_cancel(struct ld_session *sess, u64 handle)
 	ld_graph_lock(lk->space);
 	if (req->async && req->state == LD_WAITING) {
 		spin_lock(&lk->lock);
-		over = ld_async_cancel(req, -ECANCELED);
+		over = ld_async_cancel(req, -ECANCELED, post);
 		spin_unlock(&lk->lock);
 		ret = 0;
 	}

@@ -28,7 +28,7 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len, struct ld_args *args);
 int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len, struct ld_args *args);
-int ld_lock_cancel(struct ld_session *sess, u64 handle);
+int ld_lock_cancel(struct ld_session *sess, u64 handle, bool post);
 int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 		       u32 len);
 int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
@@ -41,7 +41,8 @@ void ld_req_put(struct ld_req *req);
 
 /* The order rule (order.c). */
 int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);
-int ld_order_set(struct ld_session *sess, u32 mode, u32 *old);
+u32 ld_order_peek(struct ld_session *sess);
+bool ld_order_swap(struct ld_session *sess, u32 seen, u32 mode);
 int ld_order_check(struct ld_session *sess, struct ld_req *req,
 		   struct ld_args *a);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,10 @@
 #include <time.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <linux/lockdev.h>
 
@@ -680,6 +683,48 @@ TEST_F(async, cancel_queued)
 	agent_unlock(_metadata, &self->ag[0], name);
 	EXPECT_EQ(0, poll_in(self->fd, QUIET_MS));
 	EXPECT_EQ(0, count_state(self->fd, name, LOCKDEV_STATE_HELD));
+}
+
+/*
+ * A queued request whose LOCK fails because its outputs cannot be written
+ * is cancelled, and posts no completion: the caller never learned of it.
+ */
+TEST_F(async, queued_output_unwritable)
+{
+	size_t in = offsetof(struct lockdev_lock, result);
+	long page = sysconf(_SC_PAGESIZE);
+	struct lockdev_lock lk, *u;
+	char name[NAME_LEN];
+	char *map;
+
+	mkname(self, name, "a");
+	agent_start(_metadata, &self->ag[0]);
+	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
+	/* Its inputs end a writable page; its outputs start a read-only one. */
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	u = (struct lockdev_lock *)(map + page - in);
+	memset(u, 0, sizeof(*u));
+	u->name = ptr(name);
+	u->name_len = strlen(name);
+	u->mode = LOCKDEV_MODE_EXCLUSIVE;
+	u->flags = LOCKDEV_LOCK_ASYNC;
+	u->user_data = 0xfa;
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_LOCK, u));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(map, 2 * page);
+
+	EXPECT_EQ(0, count_state(self->fd, name, LOCKDEV_STATE_WAITING));
+	EXPECT_EQ(0, poll_in(self->fd, QUIET_MS));
+	/* Nor does the release grant it anything. */
+	agent_unlock(_metadata, &self->ag[0], name);
+	EXPECT_EQ(0, poll_in(self->fd, QUIET_MS));
+	EXPECT_EQ(0, count_state(self->fd, name, LOCKDEV_STATE_HELD));
+	ASSERT_EQ(0, lock_req(self->fd, name, LOCKDEV_MODE_EXCLUSIVE,
+			      LOCKDEV_LOCK_NONBLOCK, 0, 0, &lk));
+	EXPECT_EQ(0, unlock_handle(self->fd, lk.handle));
 }
 
 /* CANCEL of a handle that names no queued request of this session. */

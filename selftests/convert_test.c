@@ -1047,6 +1047,9 @@ TEST_F(cv, convert_bad_input)
 	convert_fails(_metadata, self->fd[0], &c, EINVAL, "handle and name");
 	convert_input(&c, 0, NULL, A, 0);
 	convert_fails(_metadata, self->fd[0], &c, EINVAL, "neither handle nor name");
+	convert_input(&c, 0, NULL, A, 0);
+	c.name_len = strlen(self->name);
+	convert_fails(_metadata, self->fd[0], &c, EINVAL, "neither, with a length");
 	convert_input(&c, 0, self->name, A, 0);
 	c.name_len = 0;
 	convert_fails(_metadata, self->fd[0], &c, EINVAL, "name_len 0");

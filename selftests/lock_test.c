@@ -1804,6 +1804,8 @@ TEST_F(lk, unlock_bad_input)
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "handle and name");
 	u = (struct lockdev_unlock){ 0 };
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "neither");
+	u = (struct lockdev_unlock){ .name_len = strlen(self->name) };
+	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "neither, with a length");
 	u = (struct lockdev_unlock){ .name = ptr(self->name) };
 	unlock_fails(_metadata, self->fd[0], &u, EINVAL, "name_len 0");
 	/* Bit 0 is LOCKDEV_UNLOCK_SET_VALUE. */

@@ -723,8 +723,12 @@ TEST_F(owner, consistent_bad_input)
 		EXPECT_EQ(-1, consistent(self->fd, lk.handle, NULL, 1u << bit));
 		EXPECT_EQ(EINVAL, errno);
 	}
-	/* Neither handle nor name. */
+	/* Neither handle nor name, also with a name's length. */
 	EXPECT_EQ(-1, consistent(self->fd, 0, NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&c, 0, sizeof(c));
+	c.name_len = strlen(name);
+	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT, &c));
 	EXPECT_EQ(EINVAL, errno);
 	/* A name one byte too long. */
 	memset(longname, 'x', sizeof(longname));

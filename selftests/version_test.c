@@ -2,9 +2,12 @@
 /* LOCKDEV_IOC_VERSION and the ioctl conventions every call shares. */
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <linux/lockdev.h>
 
@@ -224,6 +227,165 @@ TEST_F(dev, read_only_buffer)
 	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_VERSION, v));
 	EXPECT_EQ(EFAULT, errno);
 	munmap(v, 4096);
+}
+
+/*
+ * Copy @size bytes of @arg where its first @ro bytes end a read-only page
+ * and the rest start the writable page after it: a call that writes only
+ * its outputs, which all lie past @ro, succeeds there.
+ */
+static void *split_arg(const void *arg, size_t size, size_t ro)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *map, *p;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	p = map + page - ro;
+	memcpy(p, arg, size);
+	if (mprotect(map, page, PROT_READ)) {
+		munmap(map, 2 * page);
+		return NULL;
+	}
+	return p;
+}
+
+static void split_free(void *p, size_t ro)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	munmap((char *)p + ro - page, 2 * page);
+}
+
+/* Every call that is not LOCK, UNLOCK or CONVERT writes its outputs only. */
+TEST_F(dev, inputs_read_only_version)
+{
+	size_t ro = offsetof(struct lockdev_version, abi_version);
+	struct lockdev_version v = {}, *u;
+
+	u = split_arg(&v, sizeof(v), ro);
+	ASSERT_NE(NULL, u);
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_VERSION, u)) {
+		TH_LOG("%s", strerror(errno));
+	}
+	EXPECT_EQ(LOCKDEV_ABI_VERSION, u->abi_version);
+	EXPECT_EQ(LOCKDEV_NAME_MAX, u->name_max);
+	split_free(u, ro);
+}
+
+TEST_F(dev, inputs_read_only_set_order)
+{
+	size_t ro = offsetof(struct lockdev_order, old_mode);
+	struct lockdev_order o = { .mode = LOCKDEV_ORDER_WARN }, *u;
+	__u32 old;
+
+	ASSERT_EQ(0, set_order(self->fd, LOCKDEV_ORDER_OFF, &old));
+	u = split_arg(&o, sizeof(o), ro);
+	ASSERT_NE(NULL, u);
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_SET_ORDER, u)) {
+		TH_LOG("%s", strerror(errno));
+	}
+	EXPECT_EQ(LOCKDEV_ORDER_OFF, u->old_mode);
+	split_free(u, ro);
+	ASSERT_EQ(0, set_order(self->fd, 0, &old));
+	EXPECT_EQ(LOCKDEV_ORDER_WARN, old);
+}
+
+/* A SET_ORDER whose old mode cannot be written changes nothing. */
+TEST_F(dev, set_order_output_unwritable)
+{
+	struct lockdev_order *o;
+	__u32 old;
+
+	ASSERT_EQ(0, set_order(self->fd, LOCKDEV_ORDER_WARN, &old));
+	o = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, o);
+	o->mode = LOCKDEV_ORDER_OFF;
+	ASSERT_EQ(0, mprotect(o, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, LOCKDEV_IOC_SET_ORDER, o));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(o, 4096);
+	ASSERT_EQ(0, set_order(self->fd, 0, &old));
+	EXPECT_EQ(LOCKDEV_ORDER_WARN, old);
+}
+
+TEST_F(dev, inputs_read_only_query)
+{
+	size_t ro = offsetof(struct lockdev_query, nr_entries);
+	struct lockdev_query q = {}, *u;
+	struct lockdev_lock l;
+	int other = open_session();
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, lock_call(other, "ro-query", LOCKDEV_MODE_SHARED, 0, &l));
+	q.name = ptr("ro-query");
+	q.name_len = strlen("ro-query");
+	u = split_arg(&q, sizeof(q), ro);
+	ASSERT_NE(NULL, u);
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_QUERY, u)) {
+		TH_LOG("%s", strerror(errno));
+	}
+	EXPECT_EQ(1, u->nr_entries);
+	EXPECT_EQ(l.generation, u->generation);
+	split_free(u, ro);
+	close(other);
+}
+
+TEST_F(dev, inputs_read_only_list)
+{
+	size_t ro = offsetof(struct lockdev_list, nr_entries);
+	struct lockdev_list li = {}, *u;
+	struct lockdev_lock l;
+
+	ASSERT_EQ(0, lock_call(self->fd, "ro-list", LOCKDEV_MODE_SHARED, 0,
+			       &l));
+	u = split_arg(&li, sizeof(li), ro);
+	ASSERT_NE(NULL, u);
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LIST, u)) {
+		TH_LOG("%s", strerror(errno));
+	}
+	EXPECT_EQ(1, u->nr_entries);
+	split_free(u, ro);
+}
+
+TEST_F(dev, inputs_read_only_lock_set)
+{
+	size_t ro = offsetof(struct lockdev_lock_set, failed);
+	struct lockdev_lock_set ls = {}, *u;
+	struct lockdev_set_item it[2];
+
+	set_item(&it[0], "ro-set-a", LOCKDEV_MODE_EXCLUSIVE, 0);
+	set_item(&it[1], "ro-set-b", LOCKDEV_MODE_SHARED, 0);
+	ls.items = ptr(it);
+	ls.nr_items = 2;
+	ls.item_size = sizeof(it[0]);
+	u = split_arg(&ls, sizeof(ls), ro);
+	ASSERT_NE(NULL, u);
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK_SET, u)) {
+		TH_LOG("%s", strerror(errno));
+	}
+	EXPECT_EQ(LOCKDEV_SET_NONE, u->failed);
+	EXPECT_EQ(0, u->result);
+	split_free(u, ro);
+	EXPECT_EQ(2, list_count(self->fd));
+}
+
+TEST_F(dev, inputs_read_only_deadlock)
+{
+	size_t ro = offsetof(struct lockdev_deadlock, nr_members);
+	struct lockdev_deadlock d = {}, *u;
+
+	u = split_arg(&d, sizeof(d), ro);
+	ASSERT_NE(NULL, u);
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_DEADLOCK, u)) {
+		TH_LOG("%s", strerror(errno));
+	}
+	EXPECT_EQ(0, u->nr_members);
+	EXPECT_EQ(0, u->reason);
+	split_free(u, ro);
 }
 
 TEST_F(dev, not_seekable)

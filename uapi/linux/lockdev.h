@@ -32,7 +32,8 @@
  * error. That holds also when the results cannot be written back (EFAULT,
  * say another thread unmapped the argument while the call waited): a grant
  * made for the call is released again, an asynchronous request it queued is
- * cancelled (if it ended meanwhile, its completion was already posted), a
+ * cancelled and posts no completion (if it ended meanwhile, its completion
+ * was already posted), a
  * lock set is released whole and an upgrade is undone. A downgrade by
  * CONVERT cannot be undone once others were granted: it stands, and the
  * call fails with EFAULT. Other errors every call can return:
@@ -449,7 +450,7 @@
  * so each member's held_name is the previous member's wait_name. For an
  * order violation there is one member, the session, with held_name the
  * held lock the request conflicts with and wait_name the lock it asked.
- * Errors: EINVAL (flags or pad not zero), EFAULT.
+ * Errors: EINVAL (flags or pad not zero), ENOMEM, EFAULT.
  *
  * read() and poll()
  * -----------------
