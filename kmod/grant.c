@@ -156,17 +156,19 @@ bool ld_visit_blockers(struct ld_lock *lk, u32 want,
  * ld_fill_entry() - describe a holder or waiter as the caller sees it
  * @e: the entry to fill
  * @r: the request
+ * @queued: @r as a waiter; else as a holder, which an upgrade waiting in
+ *	the queue also is: in the mode it holds, and LD_HELD
  * @now: the clocks, for its age
  */
 void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,
-		   const struct ld_now *now)
+		   bool queued, const struct ld_now *now)
 {
 	memset(e, 0, sizeof(*e));
 	e->session = r->sess->id;
 	e->age_ns = ld_req_age(r, now);
-	e->pid = pid_nr_ns(r->pid, task_active_pid_ns(current));
-	e->mode = ld_req_want(r);
-	e->state = r->state;
+	e->pid = ld_req_pid(r, task_active_pid_ns(current));
+	e->mode = queued ? ld_req_want(r) : r->mode;
+	e->state = queued ? r->state : LD_HELD;
 	e->level = r->level;
 	ld_req_comm(r, (char *)e->comm);
 }
@@ -212,7 +214,7 @@ static bool ld_fill_one(struct ld_req *r, bool queued, void *arg)
 	struct ld_args *a = f->args;
 
 	if (a->nr_entries < a->max_entries)
-		ld_fill_entry(&a->entries[a->nr_entries], r, &f->now);
+		ld_fill_entry(&a->entries[a->nr_entries], r, queued, &f->now);
 	a->nr_entries++;
 	return false;
 }
@@ -236,7 +238,7 @@ void ld_fill_all(struct ld_lock *lk, struct ld_args *a)
 		if (!r->releasing)
 			ld_fill_one(r, false, &f);
 	list_for_each_entry(w, &lk->waiters, wnode)
-		ld_fill_one(w->req, false, &f);
+		ld_fill_one(w->req, true, &f);
 }
 
 /* Report the requests that block a request in @a's entries. */

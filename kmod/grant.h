@@ -304,7 +304,7 @@ static inline u64 ld_req_age(const struct ld_req *r, const struct ld_now *now)
 }
 
 void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,
-		   const struct ld_now *now);
+		   bool queued, const struct ld_now *now);
 pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
 void ld_req_comm(const struct ld_req *r, char *buf);
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a);

@@ -478,6 +478,12 @@ TEST_F_TIMEOUT(cv, upgrade_waits, 60)
 	ASSERT_LE(0, i);
 	EXPECT_EQ(X, e[i].mode);
 	EXPECT_LE(0, find_entry(e, q.nr_entries, getpid(), HELD));
+	/* The upgrading holder is both: a holder in what it holds, then a waiter. */
+	ASSERT_EQ(3, q.nr_entries);
+	EXPECT_EQ(2, i);
+	i = find_entry(e, 2, self->lk[0].pid, HELD);
+	ASSERT_LE(0, i);
+	EXPECT_EQ(S, e[i].mode);
 	/* A new reader queues behind the upgrade. */
 	EXPECT_EQ(-1, lock_call(self->fd[1], self->name, S, NONBLOCK, &l));
 	EXPECT_EQ(EAGAIN, errno);

@@ -299,7 +299,10 @@
  * When the call fails with EAGAIN or ETIMEDOUT and entries is not 0, the
  * holders and waiters that blocked it are written to the array of
  * nr_entries struct lockdev_entry at entries, and nr_entries is set to how
- * many there were (which may exceed the array's length).
+ * many there were (which may exceed the array's length). A holder is
+ * reported in the mode it holds, with state LOCKDEV_STATE_HELD; a waiter in
+ * the mode it asks for, with state waiting, or converting for an upgrade
+ * (whose session then appears once as a holder and once as a waiter).
  * A request at level 0 takes its name's declared level, if its lockspace
  * declares one (LOCKDEV_IOC_SPACE). A request at a level above 0 is
  * checked against the session's order mode (LOCKDEV_IOC_SET_ORDER) before
@@ -942,7 +945,7 @@ struct lockdev_space_ctl {
 struct lockdev_entry {
 	__u64 session;		/* the session's id, unique since load */
 	__u64 age_ns;		/* how long held or waiting */
-	__u32 pid;		/* the task that asked; 0 if not visible */
+	__u32 pid;		/* the task that asked; 0 if not visible or gone */
 	__u32 mode;		/* held, or asked for when waiting */
 	__u32 state;		/* LOCKDEV_STATE_* */
 	__u32 level;
