@@ -325,8 +325,10 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 	ld_escape(m, comm, strnlen(comm, sizeof(comm)));
 	seq_printf(m, " %llu %d %llu ", ld_req_age(r, now) / NSEC_PER_MSEC,
 		   lk->owner_died, lk->generation);
-	if (!holder)
-		ld_waits_visit(wt, i, U32_MAX, &visit);
+	/* Bounded, so that a lock's lines grow linearly with its waiters. */
+	if (!holder &&
+	    ld_waits_visit(wt, i, LOCKDEV_PROC_WAITS_FOR_MAX, &visit))
+		seq_puts(m, ",...");
 	if (pids.first)
 		seq_putc(m, '-');
 	seq_printf(m, " %llu\n", r->sess->id);

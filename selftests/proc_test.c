@@ -706,6 +706,84 @@ TEST(waiter_lines)
 	close(fd);
 }
 
+/*
+ * How many of comma-separated @list are @pid, and whether it ends in "...";
+ * -1 if an element is neither.
+ */
+static int count_pid(const char *list, long pid, int *more)
+{
+	char copy[512], *rest = copy, *f;
+	int n = 0;
+
+	*more = 0;
+	snprintf(copy, sizeof(copy), "%s", list);
+	while ((f = strsep(&rest, ","))) {
+		if (*more)
+			return -1;
+		if (!strcmp(f, "..."))
+			*more = 1;
+		else if (atol(f) == pid)
+			n++;
+		else
+			return -1;
+	}
+	return n;
+}
+
+/*
+ * waits_for lists at most LOCKDEV_PROC_WAITS_FOR_MAX pids, then "...", so
+ * that a lock's lines grow linearly with its waiters.
+ */
+TEST(waits_for_bounded)
+{
+	int fd[LOCKDEV_PROC_WAITS_FOR_MAX + 2], n, i, more;
+	char name[64], esc_name[256], space[32];
+	const int nr = LOCKDEV_PROC_WAITS_FOR_MAX + 2;
+	struct lockdev_lock l[2];
+	struct pline *lines;
+
+	lines = calloc(nr + 1, sizeof(*lines));
+	ASSERT_NE(NULL, lines);
+	snprintf(name, sizeof(name), "proc-bounded-%d", getpid());
+	escape_str(esc_name, name);
+	default_space(space);
+	for (i = 0; i < nr; i++) {
+		fd[i] = open_session();
+		ASSERT_LE(0, fd[i]);
+	}
+	/* LOCKDEV_PROC_WAITS_FOR_MAX readers; two writers queue behind. */
+	for (i = 0; i < LOCKDEV_PROC_WAITS_FOR_MAX; i++)
+		ASSERT_EQ(0, lock_str(fd[i], name, LOCKDEV_MODE_SHARED, 0,
+				      NULL));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, lock_str(fd[nr - 2 + i], name,
+				      LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_ASYNC, &l[i]));
+		ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l[i].result);
+	}
+
+	n = find_lines(space, esc_name, lines, nr + 1);
+	ASSERT_EQ(nr, n);
+	/* The first writer waits for each reader: all listed. */
+	for (i = 0; i < n && strcmp(lines[i].state, "waiting"); i++)
+		;
+	ASSERT_LT(i + 1, n);
+	EXPECT_EQ(LOCKDEV_PROC_WAITS_FOR_MAX,
+		  count_pid(lines[i].waits_for, getpid(), &more));
+	EXPECT_EQ(0, more);
+	/* The second for each reader and the first writer: one too many. */
+	EXPECT_STREQ("waiting", lines[i + 1].state);
+	EXPECT_EQ(LOCKDEV_PROC_WAITS_FOR_MAX,
+		  count_pid(lines[i + 1].waits_for, getpid(), &more)) {
+		TH_LOG("waits_for '%s'", lines[i + 1].waits_for);
+	}
+	EXPECT_EQ(1, more);
+
+	for (i = 0; i < nr; i++)
+		close(fd[i]);
+	free(lines);
+}
+
 /* A waiting upgrade: state converting, the mode it asks for. */
 TEST(converting_line)
 {

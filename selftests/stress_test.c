@@ -31,7 +31,7 @@
  * cycles must have grown by the deadlocks the workers saw, and
  * /proc/lockdev/locks must hold nothing of the lockspace. It prints its
  * figures. Knobs: LOCKDEV_STRESS_MS (run time, default 2000),
- * LOCKDEV_STRESS_WORKERS (default 8), LOCKDEV_STRESS_SEED.
+ * LOCKDEV_STRESS_WORKERS (default 8, at most 17), LOCKDEV_STRESS_SEED.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -62,7 +62,12 @@
 #define X LOCKDEV_MODE_EXCLUSIVE
 #define MS 1000000ull
 
-#define MAXW		32	/* workers at most */
+/*
+ * Workers at most: a waiter waits for at most all the others, whom
+ * waits_for then lists whole (LOCKDEV_PROC_WAITS_FOR_MAX pids), so that the
+ * checker sees every edge.
+ */
+#define MAXW		(LOCKDEV_PROC_WAITS_FOR_MAX + 1)
 #define NNAMES		6	/* names the workers share */
 #define MAXHELD		3	/* locks a worker holds at most */
 #define NREC		8	/* recent ended waits a worker remembers */

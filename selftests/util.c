@@ -970,7 +970,13 @@ static int parse_waits(char *s, struct locks_line *p)
 		return 0;
 	}
 	p->nr_waits = 0;
+	p->waits_more = false;
 	while ((f = strsep(&rest, ","))) {
+		/* More than LOCKDEV_PROC_WAITS_FOR_MAX: the last element. */
+		if (!strcmp(f, "...") && p->nr_waits && !rest) {
+			p->waits_more = true;
+			break;
+		}
 		if (field_num(f, &v) || v < 0)
 			return -1;
 		if (p->nr_waits < WAITS_MAX)

@@ -311,6 +311,7 @@ struct locks_line {
 	unsigned long long generation;
 	int nr_waits;		/* -1: "-" */
 	long waits[WAITS_MAX];
+	bool waits_more;	/* waits_for ended in "...": there are more */
 	unsigned long long session;
 };
 

@@ -485,7 +485,9 @@
  * /proc/PID/fdinfo, whose "lockdev_session:" line gives the id); comm is
  * its comm, or "-" once it has exited; age_ms is how long held or waiting;
  * owner_died is 0 or 1; waits_for is a comma-separated list of the pids of
- * the holders and earlier waiters the line's request waits for, or "-";
+ * the holders and earlier waiters the line's request waits for, or "-": at
+ * most LOCKDEV_PROC_WAITS_FOR_MAX of them, and then "..." as the last
+ * element when there are more (the netlink dump lists more);
  * session is the session's id (also the "lockdev_session:" line of the
  * session's /proc/PID/fdinfo, after which "lockdev_lockspace:" names its
  * lockspace as this file does, or "-"). The line of an idle owner-died lock has
@@ -793,7 +795,7 @@
 
 #define LOCKDEV_ABI_VERSION		1
 #define LOCKDEV_PROC_STATS_VERSION	1
-#define LOCKDEV_PROC_LOCKS_VERSION	1
+#define LOCKDEV_PROC_LOCKS_VERSION	2
 #define LOCKDEV_PROC_DEADLOCKS_VERSION	1
 #define LOCKDEV_PROC_ORDER_VERSION	1
 #define LOCKDEV_PROC_LOCK_STAT_VERSION	1
@@ -1178,6 +1180,8 @@ struct lockdev_completion {
 #define LOCKDEV_EVENTS_QUEUED		1024
 /* The most pids in the WAITS_FOR of one GET_LOCKS message. */
 #define LOCKDEV_WAITS_FOR_MAX		256
+/* Most pids a line of /proc/lockdev/locks lists in waits_for. */
+#define LOCKDEV_PROC_WAITS_FOR_MAX	16
 /* Subscribed sockets per uid (EDQUOT beyond), and in all (ENOSPC beyond). */
 #define LOCKDEV_SUBSCRIBERS_PER_USER	8
 #define LOCKDEV_SUBSCRIBERS_MAX		128
