@@ -480,6 +480,31 @@ void ld_lock_remove(struct ld_lock *lk)
 	ld_lock_put(lk);
 }
 
+/*
+ * The first lock of @space's idle list, the least recently used. The marks
+ * of walks ahead of it are taken out of the list (ld_walk_pos.at_head), so
+ * that the trims to come do not step over them again: however many walks
+ * wait in a lockspace, a trim costs what it drops.
+ */
+static struct ld_lock *ld_idle_first(struct ld_space *space)
+{
+	struct list_head *pos, *next;
+	struct ld_walk_pos *w;
+	struct ld_lock *lk;
+
+	lockdep_assert_held(&space->lru_lock);
+	list_for_each_safe(pos, next, &space->idle) {
+		lk = ld_link_lock(pos);
+		if (lk)
+			return lk;
+		w = container_of(pos, struct ld_walk_pos, mark.node);
+		list_del(pos);
+		w->marked = false;
+		w->at_head = true;
+	}
+	return NULL;
+}
+
 /**
  * ld_space_trim() - drop idle locks of a lockspace, least recently used first
  * @space: the lockspace
@@ -491,16 +516,13 @@ void ld_lock_remove(struct ld_lock *lk)
 void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 {
 	struct ld_lock *lk, *tmp;
-	struct list_head *pos;
 	LIST_HEAD(gone);
 
 	spin_lock(&space->lru_lock);
-	pos = space->idle.next;
 	while (space->nr_idle > keep) {
-		lk = ld_list_lock(&space->idle, pos);
+		lk = ld_idle_first(space);
 		if (WARN_ON_ONCE(!lk))
 			break;
-		pos = lk->link.node.next;
 		ld_lock_unlink(lk, &gone);
 		if (bound)
 			ld_stat_inc(idle_dropped);
@@ -680,6 +702,9 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 		pos = w->mark.node.next;
 		list_del(&w->mark.node);
 		w->marked = false;
+	} else if (w->at_head) {
+		pos = list->next;
+		w->at_head = false;
 	} else {
 		pos = list;
 	}
@@ -712,9 +737,11 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
  */
 void ld_walk_end(struct ld_space *space, struct ld_walk_pos *w)
 {
-	if (w->marked) {
+	if (w->started) {
+		/* A trim may take the mark out meanwhile: look under the lock. */
 		spin_lock(&space->lru_lock);
-		list_del(&w->mark.node);
+		if (w->marked)
+			list_del(&w->mark.node);
 		spin_unlock(&space->lru_lock);
 	}
 	memset(w, 0, sizeof(*w));

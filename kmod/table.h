@@ -155,7 +155,10 @@ static inline void ld_space_trim_if(struct ld_space *space, bool over)
  * @upto: the lockspace's stamp when the walk started: locks with a higher
  *	one came or moved since, and are skipped.
  * @started: @upto is set.
- * @marked: @mark is in a list.
+ * @marked: @mark is in a list. The lockspace's lru_lock.
+ * @at_head: a trim found @mark ahead of every lock of the idle list and
+ *	took it out: the walk goes on from that list's first lock. The
+ *	lockspace's lru_lock.
  * @in_idle: the walk is on the idle list.
  */
 struct ld_walk_pos {
@@ -163,6 +166,7 @@ struct ld_walk_pos {
 	u64 upto;
 	bool started;
 	bool marked;
+	bool at_head;
 	bool in_idle;
 };
 

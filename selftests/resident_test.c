@@ -36,6 +36,7 @@
 #include "kselftest_harness.h"
 #include "util.h"
 #include "harness_util.h"
+#include "genl_util.h"
 
 #define PARAMS		"/sys/module/lockdev/parameters/"
 #define PER_SPACE	"max_idle_locks_per_space"
@@ -940,6 +941,131 @@ TEST_F(res, dump_idle)
 		EXPECT_EQ(0, m->owner_died);
 		EXPECT_EQ(g_idle, m->generation);
 	}
+}
+
+/* Idle locks of the paused-dump test, and the newer ones that trim them. */
+#define PAUSE_OLD	2000
+#define PAUSE_NEW	1000
+
+/*
+ * Count the GET_LOCKS messages of lockspace @space in what @sk receives,
+ * per lock: "o%04d" at @count[i], "n%04d" at @count[PAUSE_OLD + i]. One
+ * datagram if @once, else up to the end of the dump. Return 1 at the end,
+ * 0 if more may come, -1 on an error or a message of another lock.
+ */
+static int dump_count(int sk, const char *space, int *count, bool once)
+{
+	static char buf[GENL_BUF];
+	struct nlmsghdr *nh;
+	struct nlattr *a, *sp, *nm;
+	unsigned int i;
+	int left;
+	ssize_t n;
+
+	do {
+		n = recv(sk, buf, sizeof(buf), 0);
+		if (n <= 0)
+			return -1;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 1;
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			sp = nm = NULL;
+			left = nh->nlmsg_len - GENL_HDRLEN_ALL;
+			for (a = (struct nlattr *)((char *)nh + GENL_HDRLEN_ALL);
+			     left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+			     a->nla_len <= left;
+			     left -= NLA_ALIGN(a->nla_len),
+			     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len))) {
+				if (a->nla_type == LOCKDEV_A_LOCKSPACE)
+					sp = a;
+				else if (a->nla_type == LOCKDEV_A_NAME)
+					nm = a;
+			}
+			if (!sp || !nm ||
+			    sp->nla_len - NLA_HDRLEN != strlen(space) ||
+			    memcmp((char *)sp + NLA_HDRLEN, space,
+				   strlen(space)))
+				continue;
+			if (nm->nla_len - NLA_HDRLEN != 5 ||
+			    sscanf((char *)nm + NLA_HDRLEN + 1, "%4u", &i) != 1 ||
+			    i >= (((char *)nm)[NLA_HDRLEN] == 'o' ?
+				  PAUSE_OLD : PAUSE_NEW))
+				return -1;
+			count[i + (((char *)nm)[NLA_HDRLEN] == 'o' ?
+				   0 : PAUSE_OLD)]++;
+		}
+	} while (!once);
+	return 0;
+}
+
+/*
+ * A GET_LOCKS dump of every lock, paused after its first messages, while
+ * newer locks push the oldest idle ones out, past the dump's place: the
+ * trims step over its mark once (they take it out at the head of the idle
+ * list), and the dump, resumed, goes on from the first idle lock left. It
+ * names each lock at most once, and each that was idle all along once.
+ */
+TEST_F(res, dump_paused_while_trimmed)
+{
+	int *count, sk, fam, ret, i, met = 0;
+	char name[8], attrs[8];
+	size_t off = 0;
+
+	count = calloc(PAUSE_OLD + PAUSE_NEW, sizeof(*count));
+	ASSERT_NE(NULL, count);
+	ASSERT_EQ(0, set_param(PER_SPACE, PAUSE_OLD));
+	for (i = 0; i < PAUSE_OLD; i++) {
+		snprintf(name, sizeof(name), "o%04d", i);
+		touch(_metadata, self->fd, name, X);
+	}
+	sk = genl_socket();
+	ASSERT_LE(0, sk);
+	fam = genl_family(sk, LOCKDEV_GENL_NAME);
+	ASSERT_LT(0, fam);
+	ASSERT_EQ(0, genl_put(attrs, sizeof(attrs), &off, LOCKDEV_A_ALL,
+			      NULL, 0));
+	ASSERT_EQ(0, genl_send(sk, fam, LOCKDEV_CMD_GET_LOCKS,
+			       LOCKDEV_GENL_VERSION,
+			       NLM_F_REQUEST | NLM_F_DUMP, attrs, off));
+	/* Read until the dump is in the test's lockspace, and pause there. */
+	do {
+		ret = dump_count(sk, self->space, count, true);
+		for (i = 0, met = 0; i < PAUSE_OLD; i++)
+			met += count[i];
+	} while (!ret && !met);
+	ASSERT_EQ(0, ret);
+	met = 0;
+
+	for (i = 0; i < PAUSE_NEW; i++) {
+		snprintf(name, sizeof(name), "n%04d", i);
+		touch(_metadata, self->fd, name, X);
+	}
+	do
+		ret = dump_count(sk, self->space, count, false);
+	while (!ret);
+	ASSERT_EQ(1, ret);
+	close(sk);
+
+	for (i = 0; i < PAUSE_OLD + PAUSE_NEW; i++) {
+		EXPECT_GE(1, count[i]) {
+			TH_LOG("lock %d named %d times", i, count[i]);
+		}
+		met += count[i] && i < PAUSE_NEW;
+	}
+	/* The first ones were met before the pause; the last all along. */
+	EXPECT_LT(0, met);
+	for (i = PAUSE_NEW; i < PAUSE_OLD; i++)
+		EXPECT_EQ(1, count[i]) {
+			TH_LOG("idle all along, lock o%04d named %d times", i,
+			       count[i]);
+		}
+	/* Those that came since the dump started are not its. */
+	for (i = PAUSE_OLD; i < PAUSE_OLD + PAUSE_NEW; i++)
+		EXPECT_EQ(0, count[i]);
+	free(count);
 }
 
 /* The growth test's process: create and hold GROWTH locks, then wait. */
