@@ -613,7 +613,6 @@ bool ld_wait_abort(struct ld_req *req, int result)
 {
 	bool blocking = req->wait->task;
 	bool converting = req->state == LD_CONVERTING;
-
 	bool over = false;
 
 	ld_stat_inc(cancels);
