@@ -503,6 +503,28 @@ TEST(set_applies_later)
  * with EIDRM while its UNLOCK and close still work; the name is free for a
  * new, empty lockspace at once.
  */
+/*
+ * A child that attaches to lockspace @space and blocks asking @name in
+ * @mode; it exits 0 when told EIDRM, else with the errno it got or 97/98.
+ * Return its pid, or -1.
+ */
+static pid_t waiter_told_eidrm(const char *space, const char *name,
+			       __u32 mode)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	alarm(KID_SECS);
+	fd = session_in(space);
+	if (fd < 0)
+		_exit(98);
+	if (!lk(fd, name, mode, 0))
+		_exit(97);
+	_exit(errno == EIDRM ? 0 : errno);
+}
+
 TEST(force_remove)
 {
 	long long spaces = stat_value("lockspaces");
@@ -522,18 +544,8 @@ TEST(force_remove)
 	ASSERT_LE(0, async);
 	ASSERT_EQ(0, lock_call(holder, "x", LOCKDEV_MODE_EXCLUSIVE, 0, &l));
 
-	pid = fork();
+	pid = waiter_told_eidrm(name, "x", LOCKDEV_MODE_SHARED);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd = session_in(name);
-
-		alarm(KID_SECS);
-		if (fd < 0)
-			_exit(98);
-		if (!lk(fd, "x", LOCKDEV_MODE_SHARED, 0))
-			_exit(97);
-		_exit(errno == EIDRM ? 0 : errno);
-	}
 	ASSERT_TRUE(wait_entry(holder, "x", pid, LOCKDEV_STATE_WAITING));
 	ASSERT_EQ(0, lk(async, "x", LOCKDEV_MODE_EXCLUSIVE,
 			       LOCKDEV_LOCK_ASYNC));
@@ -597,18 +609,9 @@ TEST(force_remove_vs_waiters)
 		ASSERT_LE(0, holder);
 		ASSERT_EQ(0, lk(holder, "c:x", LOCKDEV_MODE_EXCLUSIVE, 0));
 		for (i = 0; i < 3; i++) {
-			pid[i] = fork();
+			pid[i] = waiter_told_eidrm(name, "c:x",
+						   LOCKDEV_MODE_EXCLUSIVE);
 			ASSERT_LE(0, pid[i]);
-			if (pid[i] == 0) {
-				int fd = session_in(name);
-
-				alarm(KID_SECS);
-				if (fd < 0)
-					_exit(98);
-				if (!lk(fd, "c:x", LOCKDEV_MODE_EXCLUSIVE, 0))
-					_exit(97);
-				_exit(errno == EIDRM ? 0 : errno);
-			}
 			ASSERT_TRUE(wait_entry(holder, "c:x", pid[i],
 					       LOCKDEV_STATE_WAITING));
 		}

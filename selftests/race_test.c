@@ -26,7 +26,6 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -657,21 +656,15 @@ static bool wait_done(atomic_int *done, int ms)
 /* The state letter of thread @tid of this process, or 0. */
 static char thread_state(pid_t tid)
 {
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
+	char path[64], *buf, *p, state = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	buf = read_file(path);
+	p = buf ? strrchr(buf, ')') : NULL;
+	if (p && p[1] == ' ')
+		state = p[2];
+	free(buf);
+	return state;
 }
 
 /* Wait until thread @tid sleeps interruptibly: in its wait, not on a mutex. */

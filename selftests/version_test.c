@@ -259,17 +259,33 @@ static void split_free(void *p, size_t ro)
 	munmap((char *)p + ro - page, 2 * page);
 }
 
+/*
+ * Make call @req with @size bytes of @arg placed by split_arg(): it must
+ * succeed. Return the placed struct, for its outputs and split_free(), or
+ * NULL if it could not be placed.
+ */
+static void *split_call(struct __test_metadata *_metadata, int fd,
+			unsigned long req, const void *arg, size_t size,
+			size_t ro)
+{
+	void *u = split_arg(arg, size, ro);
+
+	if (u)
+		EXPECT_EQ(0, ioctl(fd, req, u)) {
+			TH_LOG("%s", strerror(errno));
+		}
+	return u;
+}
+
 /* Every call that is not LOCK, UNLOCK or CONVERT writes its outputs only. */
 TEST_F(dev, inputs_read_only_version)
 {
 	size_t ro = offsetof(struct lockdev_version, abi_version);
 	struct lockdev_version v = {}, *u;
 
-	u = split_arg(&v, sizeof(v), ro);
+	u = split_call(_metadata, self->fd, LOCKDEV_IOC_VERSION, &v,
+		       sizeof(v), ro);
 	ASSERT_NE(NULL, u);
-	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_VERSION, u)) {
-		TH_LOG("%s", strerror(errno));
-	}
 	EXPECT_EQ(LOCKDEV_ABI_VERSION, u->abi_version);
 	EXPECT_EQ(LOCKDEV_NAME_MAX, u->name_max);
 	split_free(u, ro);
@@ -282,11 +298,9 @@ TEST_F(dev, inputs_read_only_set_order)
 	__u32 old;
 
 	ASSERT_EQ(0, set_order(self->fd, LOCKDEV_ORDER_OFF, &old));
-	u = split_arg(&o, sizeof(o), ro);
+	u = split_call(_metadata, self->fd, LOCKDEV_IOC_SET_ORDER, &o,
+		       sizeof(o), ro);
 	ASSERT_NE(NULL, u);
-	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_SET_ORDER, u)) {
-		TH_LOG("%s", strerror(errno));
-	}
 	EXPECT_EQ(LOCKDEV_ORDER_OFF, u->old_mode);
 	split_free(u, ro);
 	ASSERT_EQ(0, set_order(self->fd, 0, &old));
@@ -323,11 +337,9 @@ TEST_F(dev, inputs_read_only_query)
 	ASSERT_EQ(0, lock_call(other, "ro-query", LOCKDEV_MODE_SHARED, 0, &l));
 	q.name = ptr("ro-query");
 	q.name_len = strlen("ro-query");
-	u = split_arg(&q, sizeof(q), ro);
+	u = split_call(_metadata, self->fd, LOCKDEV_IOC_QUERY, &q,
+		       sizeof(q), ro);
 	ASSERT_NE(NULL, u);
-	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_QUERY, u)) {
-		TH_LOG("%s", strerror(errno));
-	}
 	EXPECT_EQ(1, u->nr_entries);
 	EXPECT_EQ(l.generation, u->generation);
 	split_free(u, ro);
@@ -342,11 +354,9 @@ TEST_F(dev, inputs_read_only_list)
 
 	ASSERT_EQ(0, lock_call(self->fd, "ro-list", LOCKDEV_MODE_SHARED, 0,
 			       &l));
-	u = split_arg(&li, sizeof(li), ro);
+	u = split_call(_metadata, self->fd, LOCKDEV_IOC_LIST, &li,
+		       sizeof(li), ro);
 	ASSERT_NE(NULL, u);
-	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LIST, u)) {
-		TH_LOG("%s", strerror(errno));
-	}
 	EXPECT_EQ(1, u->nr_entries);
 	split_free(u, ro);
 }
@@ -362,11 +372,9 @@ TEST_F(dev, inputs_read_only_lock_set)
 	ls.items = ptr(it);
 	ls.nr_items = 2;
 	ls.item_size = sizeof(it[0]);
-	u = split_arg(&ls, sizeof(ls), ro);
+	u = split_call(_metadata, self->fd, LOCKDEV_IOC_LOCK_SET, &ls,
+		       sizeof(ls), ro);
 	ASSERT_NE(NULL, u);
-	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_LOCK_SET, u)) {
-		TH_LOG("%s", strerror(errno));
-	}
 	EXPECT_EQ(LOCKDEV_SET_NONE, u->failed);
 	EXPECT_EQ(0, u->result);
 	split_free(u, ro);
@@ -378,11 +386,9 @@ TEST_F(dev, inputs_read_only_deadlock)
 	size_t ro = offsetof(struct lockdev_deadlock, nr_members);
 	struct lockdev_deadlock d = {}, *u;
 
-	u = split_arg(&d, sizeof(d), ro);
+	u = split_call(_metadata, self->fd, LOCKDEV_IOC_DEADLOCK, &d,
+		       sizeof(d), ro);
 	ASSERT_NE(NULL, u);
-	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_DEADLOCK, u)) {
-		TH_LOG("%s", strerror(errno));
-	}
 	EXPECT_EQ(0, u->nr_members);
 	EXPECT_EQ(0, u->reason);
 	split_free(u, ro);
