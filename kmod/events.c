@@ -420,7 +420,8 @@ static void ld_scan_fn(struct work_struct *work)
 				continue;
 			spin_lock(&lk->lock);
 			ld_now_read(&now);
-			if (!lk->dead)
+			/* Not yet dropped, or ld_lock_remove() waits. */
+			if (!READ_ONCE(lk->dead))
 				ld_scan_lock(lk, (u64)held_ms * NSEC_PER_MSEC,
 					     (u64)wait_ms * NSEC_PER_MSEC, &now);
 			spin_unlock(&lk->lock);

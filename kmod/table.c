@@ -420,7 +420,7 @@ bool ld_lock_rest(struct ld_lock *lk)
 static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 {
 	lockdep_assert_held(&lk->space->lru_lock);
-	lk->dead = true;
+	WRITE_ONCE(lk->dead, true);
 	if (lk->idle) {
 		lk->idle = false;
 		lk->space->nr_idle--;
@@ -469,14 +469,21 @@ bool ld_lock_unmake(struct ld_lock *lk)
  * ld_lock_remove() - the second half of dropping a lock
  * @lk: the lock, out of its lockspace's lists
  *
- * Takes it out of the hash table and drops the table's reference.
+ * Takes it out of the hash table and drops the table's reference. A walk
+ * of the table that takes no reference (the event scanner) may hold
+ * @lk->lock and have seen @lk->dead false before a trim, which does not
+ * take @lk->lock, marked it: taking @lk->lock here waits for it, before
+ * the last put reuses @lk->holders for the RCU callback. A walk that takes
+ * @lk->lock later sees @lk->dead.
  *
- * Context: may sleep.
+ * Context: may sleep; @lk->lock not held.
  */
 void ld_lock_remove(struct ld_lock *lk)
 {
 	list_del_init(&lk->link.node);
 	rhashtable_remove_fast(&ld_locks, &lk->node, ld_locks_params);
+	spin_lock(&lk->lock);
+	spin_unlock(&lk->lock);
 	ld_lock_put(lk);
 }
 

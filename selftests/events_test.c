@@ -776,4 +776,80 @@ TEST_F_TIMEOUT(ev, flood, 120)
 	close(holder);
 }
 
+#define PER_SPACE	"/sys/module/lockdev/parameters/max_idle_locks_per_space"
+#define CHURNERS	2
+#define CHURN_MS	3000
+#define KEEP_IDLE	4
+#define SCANNED		64
+
+/*
+ * Until @ms have passed: lock and unlock names never used before in
+ * lockspace @space, each unlock dropping the least recently used idle lock.
+ */
+static void __attribute__((noreturn)) churn(const char *space, int ms)
+{
+	__u64 end = now_ns() + (__u64)ms * 1000000;
+	int fd = open_session(), i;
+	struct lockdev_lock l;
+	char n[64];
+
+	if (fd < 0 || attach_space(fd, space, 0, 0600))
+		_exit(2);
+	for (i = 0; now_ns() < end; i++) {
+		snprintf(n, sizeof(n), "churn%d:%d", (int)getpid(), i);
+		if (lock_call(fd, n, X, 0, &l) || unlock_handle(fd, l.handle))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/*
+ * The scanner walks the table without a reference to the locks while
+ * unlocks in another lockspace drop idle ones: it must never look at the
+ * holders of a lock being freed (whose room the RCU callback reuses). A
+ * bounded stress: a module without the fix crashes only if the race is
+ * hit.
+ */
+TEST_F_TIMEOUT(ev, scan_vs_trim, 60)
+{
+	long long dropped = stat_value("idle_dropped");
+	int holder = open_session(), i, got = 0;
+	pid_t kids[CHURNERS];
+	struct lockdev_event e;
+	struct lockdev_lock l;
+	char space[64], n[64], *saved = read_file(PER_SPACE), keep[16];
+	__u64 end;
+
+	ASSERT_NE(NULL, saved);
+	ASSERT_LE(0, holder);
+	for (i = 0; i < SCANNED; i++) {
+		snprintf(n, sizeof(n), "scanned%d:%d", (int)getpid(), i);
+		ASSERT_EQ(0, lock_call(holder, n, S, 0, &l));
+	}
+	snprintf(keep, sizeof(keep), "%d\n", KEEP_IDLE);
+	ASSERT_EQ(0, write_str(PER_SPACE, keep));
+	ASSERT_EQ(0, lockdev_monitor_thresholds(self->mon, 1, 1, NULL, NULL));
+	snprintf(space, sizeof(space), "scan-trim-%d", (int)getpid());
+	for (i = 0; i < CHURNERS; i++) {
+		kids[i] = fork();
+		ASSERT_LE(0, kids[i]);
+		if (!kids[i])
+			churn(space, CHURN_MS);
+	}
+	end = now_ns() + 2ULL * CHURN_MS * 1000000;
+	while (now_ns() < end)
+		if (next_event(self->mon, &e, 100) == 0)
+			got++;
+	for (i = 0; i < CHURNERS; i++)
+		EXPECT_EQ(0, reap(kids[i], WAIT_MS));
+	EXPECT_EQ(0, write_str(PER_SPACE, saved));
+	free(saved);
+	/* The scanner ran meanwhile, and idle locks were dropped. */
+	EXPECT_LE(SCANNED, got);
+	EXPECT_LT(dropped, stat_value("idle_dropped"));
+	TH_LOG("%d events, %lld idle locks dropped", got,
+	       stat_value("idle_dropped") - dropped);
+	close(holder);
+}
+
 TEST_HARNESS_MAIN
