@@ -67,6 +67,11 @@ struct ld_class_owner {
 static DEFINE_HASHTABLE(ld_owner_table, 6);
 /* Inversions found since load. ld_class_mutex. */
 unsigned long ld_nr_inversions;
+/*
+ * How many times classes, edges or inversions were taken off the lists
+ * above; a reader's place in a list is good while it stays. ld_class_mutex.
+ */
+u64 ld_class_frees;
 /* Something did not fit, once. */
 bool ld_order_full;
 
@@ -313,6 +318,7 @@ void ld_class_space_free(struct ld_space *space)
 	if (list_empty(&space->classes))
 		return;
 	mutex_lock(&ld_class_mutex);
+	ld_class_frees++;
 	list_for_each_entry(c, &space->classes, snode)
 		list_for_each_entry_safe(e, etmp, &c->out, onode)
 			ld_edge_free(e);

@@ -166,6 +166,7 @@ extern struct list_head ld_inversion_list;
 extern unsigned int ld_nr_classes;
 extern unsigned int ld_nr_edges;
 extern unsigned long ld_nr_inversions;
+extern u64 ld_class_frees;
 extern bool ld_order_full;
 
 void ld_class_stat_reset(void);

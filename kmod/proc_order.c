@@ -21,17 +21,46 @@
 #include "space.h"
 
 /*
- * struct ld_order_iter - a reader's place in /proc/lockdev/order
+ * struct ld_order_iter - a reader's place in /proc/lockdev/order or
+ * /proc/lockdev/lock_stat
  * @viewer: who reads: the file's opener.
- * @inv: the record at the position is an inversion, not an edge.
+ * @inv: @cur is an inversion, not an edge (order).
+ * @cur: the record at position @pos, as the last ->next() returned it, or
+ *	NULL. Valid while ld_class_frees is @frees: the lists only grow at
+ *	their tails meanwhile.
+ * @pos: its position.
+ * @frees: ld_class_frees when @cur was found.
  *
- * Only the reader's seq_file uses it, under the seq_file's mutex. It is
- * also the private part of /proc/lockdev/lock_stat, which uses @viewer.
+ * Only the reader's seq_file uses it, under the seq_file's mutex. The next
+ * chunk of a read starts at @cur, so that reading a file of n records walks
+ * O(n) list entries, not O(n) per chunk.
  */
 struct ld_order_iter {
 	struct ld_viewer viewer;
 	bool inv;
+	void *cur;
+	loff_t pos;
+	u64 frees;
 };
+
+/* Where the last chunk stopped, if that is @pos and still valid. */
+static void *ld_order_resume(struct ld_order_iter *it, loff_t pos)
+{
+	lockdep_assert_held(&ld_class_mutex);
+	if (it->cur && it->pos == pos && it->frees == ld_class_frees)
+		return it->cur;
+	return NULL;
+}
+
+/* Remember @v, at @pos, for ld_order_resume(). */
+static void *ld_order_keep(struct ld_order_iter *it, void *v, loff_t pos)
+{
+	lockdep_assert_held(&ld_class_mutex);
+	it->cur = v;
+	it->pos = pos;
+	it->frees = ld_class_frees;
+	return v;
+}
 
 /* The @n-th element of @head, or NULL. */
 static struct list_head *ld_list_nth(struct list_head *head, loff_t *n)
@@ -49,26 +78,31 @@ static void *ld_order_start(struct seq_file *m, loff_t *pos)
 	struct ld_order_iter *it = m->private;
 	struct list_head *p;
 	loff_t n = *pos - 1;
+	void *v;
 
 	mutex_lock(&ld_class_mutex);
 	if (!*pos)
 		return SEQ_START_TOKEN;
+	v = ld_order_resume(it, *pos);
+	if (v)
+		return v;
 	it->inv = false;
 	p = ld_list_nth(&ld_edge_list, &n);
 	if (p)
-		return list_entry(p, struct ld_class_edge, gnode);
+		return ld_order_keep(it, list_entry(p, struct ld_class_edge,
+						    gnode), *pos);
 	it->inv = true;
 	p = ld_list_nth(&ld_inversion_list, &n);
-	return p ? list_entry(p, struct ld_class_inversion, gnode) : NULL;
+	return p ? ld_order_keep(it, list_entry(p, struct ld_class_inversion,
+						gnode), *pos) : NULL;
 }
 
-static void *ld_order_next(struct seq_file *m, void *v, loff_t *pos)
+/* The record after @v, or NULL. */
+static void *ld_order_after(struct ld_order_iter *it, void *v)
 {
-	struct ld_order_iter *it = m->private;
 	struct ld_class_inversion *inv;
 	struct ld_class_edge *e;
 
-	++*pos;
 	if (v == SEQ_START_TOKEN) {
 		it->inv = false;
 		e = list_first_entry_or_null(&ld_edge_list,
@@ -88,6 +122,14 @@ static void *ld_order_next(struct seq_file *m, void *v, loff_t *pos)
 	it->inv = true;
 	return list_first_entry_or_null(&ld_inversion_list,
 					 struct ld_class_inversion, gnode);
+}
+
+static void *ld_order_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct ld_order_iter *it = m->private;
+
+	++*pos;
+	return ld_order_keep(it, ld_order_after(it, v), *pos);
 }
 
 static void ld_order_stop(struct seq_file *m, void *v)
@@ -201,13 +243,23 @@ const struct proc_ops ld_order_proc_ops = {
 
 static void *ld_lock_stat_start(struct seq_file *m, loff_t *pos)
 {
+	struct ld_order_iter *it = m->private;
+	void *v;
+
 	mutex_lock(&ld_class_mutex);
-	return seq_list_start_head(&ld_class_list, *pos);
+	v = ld_order_resume(it, *pos);
+	if (v)
+		return v;
+	return ld_order_keep(it, seq_list_start_head(&ld_class_list, *pos),
+			     *pos);
 }
 
 static void *ld_lock_stat_next(struct seq_file *m, void *v, loff_t *pos)
 {
-	return seq_list_next(v, &ld_class_list, pos);
+	struct ld_order_iter *it = m->private;
+
+	v = seq_list_next(v, &ld_class_list, pos);
+	return ld_order_keep(it, v, *pos);
 }
 
 static void ld_lock_stat_stop(struct seq_file *m, void *v)

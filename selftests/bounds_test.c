@@ -28,6 +28,12 @@
  *    walks, measured on the 6.12 lane.
  *
  * The module's per-uid limits are raised for the crowd and put back after.
+ *
+ * A read of /proc/lockdev/order in reads of READ_BYTES, each of which shows
+ * about one edge and starts a chunk of the file again, costs per edge at
+ * most LINEAR_FACTOR times as much with EDGES as with EDGES_SMALL edges: a
+ * chunk that found its place by walking the list from its head made the
+ * ratio up to EDGES / EDGES_SMALL, 32. Every edge is read exactly once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,6 +67,12 @@
 #define CROWD		8000
 #define CROWD_SMALL	250
 static int crowd = CROWD, crowd_small = CROWD_SMALL;
+/* Learned edges: from each of HELD classes to each of many more. */
+#define HELD		8
+#define EDGES		32000
+#define EDGES_SMALL	1000
+static int edges = EDGES, edges_small = EDGES_SMALL;
+#define READ_BYTES	128
 static bool debugging;
 /* The bounds, as lockdev(7) states them. */
 #define ISOLATION_FACTOR	3
@@ -532,6 +544,148 @@ TEST_F_TIMEOUT(bounds, dump, 300)
 	ASSERT_NE(FAILED, ref_small);
 	ASSERT_NE(FAILED, ref_big);
 	EXPECT_TRUE(linear(small, rsmall, ref_small, big, rbig, ref_big));
+}
+
+static const char *const order_limits[] = {
+	"max_classes_per_space",
+	"max_class_edges_per_space",
+	"max_classes_per_user",
+	"max_class_edges_per_user",
+};
+
+#define NR_ORDER_LIMITS	ARRAY_SIZE(order_limits)
+
+/*
+ * Root's session in a lockspace of its own, holding HELD classes, and
+ * another in its default lockspace for the reference times. The per-space
+ * and per-user budgets of classes and edges are raised for it.
+ */
+FIXTURE(order) {
+	long long saved[NR_ORDER_LIMITS];
+	char space[64];
+	int classes;	/* classes taken after the HELD */
+	int fd;
+	int own;
+};
+
+FIXTURE_SETUP(order)
+{
+	char name[32];
+	size_t i;
+	int h;
+
+	debugging = !access("/proc/lockdep", F_OK);
+	if (debugging) {
+		edges = EDGES / 4;
+		edges_small = EDGES_SMALL / 4;
+	}
+	for (i = 0; i < NR_ORDER_LIMITS; i++) {
+		self->saved[i] = get_param(order_limits[i]);
+		ASSERT_LE(0, self->saved[i]);
+		ASSERT_EQ(0, set_param(order_limits[i], 4 * EDGES));
+	}
+	snprintf(self->space, sizeof(self->space), "bounds-order-%d",
+		 (int)getpid());
+	self->own = open_session();
+	ASSERT_LE(0, self->own);
+	self->fd = open_session();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, attach(self->fd, self->space, 0));
+	/* The first calls of a session are slower: not in the references. */
+	ASSERT_NE(FAILED, time_uncontended(self->own));
+	for (h = 0; h < HELD; h++) {
+		struct lockdev_lock l;
+
+		snprintf(name, sizeof(name), "h%d:x", h);
+		ASSERT_EQ(0, lock_call(self->fd, name, LOCKDEV_MODE_SHARED, 0,
+				       &l));
+	}
+}
+
+FIXTURE_TEARDOWN(order)
+{
+	size_t i;
+
+	close(self->fd);
+	close(self->own);
+	for (i = 0; i < NR_ORDER_LIMITS; i++)
+		EXPECT_EQ(0, set_param(order_limits[i], self->saved[i]));
+}
+
+/* Learn edges until the lockspace has @n beyond those among the HELD. */
+static int order_grow(FIXTURE_DATA(order) *self, int n)
+{
+	struct lockdev_lock l;
+	char name[32];
+
+	for (; self->classes * HELD < n; self->classes++) {
+		snprintf(name, sizeof(name), "c%d:x", self->classes);
+		if (lock_call(self->fd, name, LOCKDEV_MODE_SHARED, 0, &l) ||
+		    unlock_handle(self->fd, l.handle))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Fastest ns of a read of /proc/lockdev/order in reads of READ_BYTES; the
+ * lines of @space's edges in *@lines.
+ */
+static __u64 time_order(const char *space, long *lines)
+{
+	static char buf[1 << 22];
+	__u64 t[SLOW_RUNS], start;
+	char prefix[96], *p, *nl;
+	size_t len = 0;
+	ssize_t n = 0;
+	int i, fd;
+
+	snprintf(prefix, sizeof(prefix), "edge %s ", space);
+	for (i = 0; i < SLOW_RUNS; i++) {
+		start = now_ns();
+		fd = open("/proc/lockdev/order", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return FAILED;
+		len = 0;
+		while (len + READ_BYTES < sizeof(buf) &&
+		       (n = read(fd, buf + len, READ_BYTES)) > 0)
+			len += n;
+		close(fd);
+		t[i] = now_ns() - start;
+		if (n < 0 || len + READ_BYTES >= sizeof(buf))
+			return FAILED;
+	}
+	buf[len] = 0;
+	*lines = 0;
+	for (p = buf; (nl = strchr(p, '\n')); p = nl + 1)
+		if (!strncmp(p, prefix, strlen(prefix)))
+			++*lines;
+	return fastest(t, SLOW_RUNS);
+}
+
+/* A read of /proc/lockdev/order costs the same per edge, and misses none. */
+TEST_F_TIMEOUT(order, proc_order, 300)
+{
+	/* The HELD classes learned an edge from each one taken before. */
+	const long among = HELD * (HELD - 1) / 2;
+	__u64 small, big, ref_small, ref_big;
+	long lsmall = 0, lbig = 0;
+
+	ASSERT_EQ(0, order_grow(self, edges_small));
+	ref_small = time_uncontended(self->own);
+	small = time_order(self->space, &lsmall);
+	ASSERT_NE(FAILED, small);
+	EXPECT_EQ(among + HELD * self->classes, lsmall);
+	ASSERT_EQ(0, order_grow(self, edges));
+	ref_big = time_uncontended(self->own);
+	big = time_order(self->space, &lbig);
+	ASSERT_NE(FAILED, big);
+	EXPECT_EQ(among + HELD * self->classes, lbig);
+	TH_LOG("/proc/lockdev/order: %llu ns for %ld edges, %llu ns for %ld",
+	       small, lsmall, big, lbig);
+	ASSERT_NE(FAILED, ref_small);
+	ASSERT_NE(FAILED, ref_big);
+	EXPECT_TRUE(linear(small, lsmall, ref_small, big, lbig, ref_big));
 }
 
 TEST_HARNESS_MAIN
