@@ -151,6 +151,25 @@ struct ld_nl_dump {
 	u32 done;
 };
 
+/**
+ * ld_nl_opener() - the file of the socket a request came on
+ * @skb: the request
+ *
+ * What a netlink request may see is judged by the socket's opener, as for
+ * the files of /proc/lockdev/, not by the task that sends on it: a socket
+ * passed to another process, or written to by a privileged one, shows no
+ * more than its opener may see.
+ *
+ * Return: the file, or NULL for a socket without one (the kernel's): then
+ * the sender is judged.
+ */
+const struct file *ld_nl_opener(const struct sk_buff *skb)
+{
+	const struct sock *sk = NETLINK_CB(skb).sk;
+
+	return sk && sk->sk_socket ? sk->sk_socket->file : NULL;
+}
+
 static int ld_nl_locks_start(struct netlink_callback *cb)
 {
 	struct ld_nl_dump *d;
@@ -162,7 +181,7 @@ static int ld_nl_locks_start(struct netlink_callback *cb)
 	 * genetlink has checked the request against ld_nl_locks_policy: with
 	 * LOCKDEV_A_ALL, the walk goes on to the idle locks.
 	 */
-	ld_locks_iter_init(&d->it, NULL,
+	ld_locks_iter_init(&d->it, ld_nl_opener(cb->skb),
 			   netlink_capable(cb->skb, CAP_NET_ADMIN),
 			   nlmsg_find_attr(cb->nlh, GENL_HDRLEN, LOCKDEV_A_ALL));
 	ld_locks_iter_next(&d->it);

@@ -110,44 +110,53 @@ static int ld_subs_room(kuid_t uid)
  *
  * genetlink has checked CAP_NET_ADMIN in the user namespace that owns the
  * socket's network namespace (GENL_UNS_ADMIN_PERM). The subscriber is the
- * calling task as a viewer; with CAP_NET_ADMIN in the initial user
- * namespace it sees every lockspace, as the members of the group do, and
- * is not limited.
+ * socket's opener as a viewer (ld_nl_opener()), which must also have
+ * CAP_NET_ADMIN in its own user namespace, whose lockspaces it will see:
+ * a socket opened in a user namespace of one's own and passed out of it, or
+ * written to by another task, sees no more than its opener. With
+ * CAP_NET_ADMIN in the initial user namespace the subscriber sees every
+ * lockspace, as the members of the group do, and is not limited.
  *
  * Context: genl_mutex held.
- * Return: 0, -EEXIST (already subscribed), -EDQUOT, -ENOSPC or -ENOMEM.
+ * Return: 0, -EPERM, -EEXIST (already subscribed), -EDQUOT, -ENOSPC or
+ * -ENOMEM.
  */
 int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	bool host = netlink_capable(skb, CAP_NET_ADMIN);
-	kuid_t uid = current_euid();
 	struct ld_sub *sub;
 	int ret = 0;
 
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
 	if (!sub)
 		return -ENOMEM;
+	ld_viewer_init(&sub->viewer, ld_nl_opener(skb));
+	if (!netlink_ns_capable(skb, sub->viewer.cred->user_ns,
+				CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "no CAP_NET_ADMIN in the opener's user namespace");
+		ret = -EPERM;
+		goto free;
+	}
+	sub->viewer.all |= host;
+	sub->uid = sub->viewer.cred->euid;
 	mutex_lock(&ld_subs_mutex);
 	if (ld_sub_find(net, info->snd_portid))
 		ret = -EEXIST;
 	else if (!host)
-		ret = ld_subs_room(uid);
+		ret = ld_subs_room(sub->uid);
 	if (ret) {
 		mutex_unlock(&ld_subs_mutex);
-		kfree(sub);
 		if (ret == -EEXIST)
 			NL_SET_ERR_MSG(info->extack,
 				       "the socket is subscribed already");
 		else
 			NL_SET_ERR_MSG(info->extack, "too many subscribers");
-		return ret;
+		goto free;
 	}
-	ld_viewer_init(&sub->viewer, NULL);
-	sub->viewer.all |= host;
 	sub->net = get_net(net);
 	sub->portid = info->snd_portid;
-	sub->uid = uid;
 	sub->limited = !host;
 	list_add_tail(&sub->node, &ld_subs);
 	WRITE_ONCE(ld_subs_nr, ld_subs_nr + 1);
@@ -155,6 +164,11 @@ int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		ld_subs_limited++;
 	mutex_unlock(&ld_subs_mutex);
 	return 0;
+
+free:
+	ld_viewer_exit(&sub->viewer);
+	kfree(sub);
+	return ret;
 }
 
 /**

@@ -140,10 +140,9 @@ struct ld_space *ld_space_next(struct ld_space *prev);
 struct ld_space *ld_space_most_idle(long over, u32 *keep);
 
 /*
- * struct ld_viewer - who looks at lockspaces: the opener of a /proc file,
- * the task of a netlink dump, or an event subscriber. Filled by ld_viewer_init(), then
- * immutable.
- * @file: the file, judged by its opener's credentials, or NULL.
+ * struct ld_viewer - who looks at lockspaces: the opener of a /proc file or
+ * of the netlink socket of a dump or an event subscription. Filled by
+ * ld_viewer_init(), then immutable.
  * @cred: the credentials; a reference is held.
  * @ipc: the IPC namespace, as lockspaces name it; a reference is held.
  * @pid_ns: the pid namespace that pids are shown in; a reference is held.
@@ -151,7 +150,6 @@ struct ld_space *ld_space_most_idle(long over, u32 *keep);
  * @ipc_owner: has CAP_IPC_OWNER in the user namespace of @cred.
  */
 struct ld_viewer {
-	const struct file *file;
 	const struct cred *cred;
 	struct vfsmount *ipc;
 	struct pid_namespace *pid_ns;

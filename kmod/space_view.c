@@ -53,14 +53,14 @@ bool ld_cred_in_group(const struct cred *cred, kgid_t gid)
 }
 
 /*
- * Does the viewer @v (the calling task when NULL) have @cap in @ns? A
+ * Has the opener of @file (the calling task when NULL) @cap in @ns? A
  * viewer is judged by the credentials it opened its file with.
  */
-static bool ld_viewer_capable(const struct ld_viewer *v,
+static bool ld_viewer_capable(const struct file *file,
 			      struct user_namespace *ns, int cap)
 {
-	if (v && v->file)
-		return file_ns_capable(v->file, ns, cap);
+	if (file)
+		return file_ns_capable(file, ns, cap);
 	return ns_capable_noaudit(ns, cap);
 }
 
@@ -96,24 +96,26 @@ unsigned int ld_space_perms(const struct ld_space *space,
 /**
  * ld_viewer_init() - who looks at lockspaces through a file
  * @v: the viewer to fill
- * @file: the file (of /proc/lockdev/), or NULL for the calling task
+ * @file: the file (of /proc/lockdev/, or a netlink socket's), or NULL for
+ *	the calling task
  *
- * A file is judged by its opener, as /proc/PID files are: its credentials
- * and the IPC namespace it was opened in, whoever reads it later. Its
- * capabilities are found here, so that a viewer judged later in another
- * task (an event's work item) is judged as it was.
+ * A file is judged by its opener, as /proc/PID files are: its credentials,
+ * whoever reads it later; and by the IPC and pid namespaces of the task that
+ * opens it (a /proc file) or asks (netlink). Its capabilities are found
+ * here, so that a viewer judged later in another task (an event's work
+ * item) is judged as it was.
  *
- * Context: in the opener's task.
+ * Context: in the opener's task, or the netlink sender's.
  */
 void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 {
-	v->file = file;
 	v->cred = get_cred(file ? file->f_cred : current_cred());
 	v->ipc = mntget(ld_current_ipc());
 	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	v->all = current->nsproxy->ipc_ns->ns.inum == PROC_IPC_INIT_INO &&
-		 ld_viewer_capable(v, &init_user_ns, CAP_SYS_ADMIN);
-	v->ipc_owner = ld_viewer_capable(v, v->cred->user_ns, CAP_IPC_OWNER);
+		 ld_viewer_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	v->ipc_owner = ld_viewer_capable(file, v->cred->user_ns,
+					 CAP_IPC_OWNER);
 }
 
 /**

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -532,6 +533,54 @@ TEST(initial_netns)
 	close(fd);
 }
 
+/*
+ * A host user opens a socket in a user and network namespace of its own,
+ * where it is root, and passes it out to a process of its own on the host,
+ * which owns that user namespace and so may subscribe through it: the
+ * socket shows what its opener sees, the lockspaces of that user
+ * namespace, not the host user's own default lockspace. Nor does a dump
+ * through it.
+ */
+TEST(socket_passed_out)
+{
+	int sp[2], sk, fam, fd;
+	struct lockdev_lock l;
+	struct msg m[4], e;
+	pid_t pid, opener;
+
+	NEED_NETNS();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		alarm(KID_TIMEOUT_S);
+		CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) ==
+		      0, 1);
+		opener = fork();
+		CHECK(opener >= 0, 2);
+		if (!opener) {
+			CHECK(enter_container(65534) == 0, 4);
+			sk = genl_socket();
+			CHECK(sk >= 0 && send_fds(sp[1], &sk, 1) == 0, 5);
+			_exit(0);
+		}
+		CHECK(become(65534, 65534) == 0, 0);
+		CHECK(recv_fds(sp[0], &sk, 1) == 0, 6);
+		CHECK(reap(opener, WAIT_MS) == 0, 7);
+		fam = genl_family(sk, LOCKDEV_GENL_NAME);
+		CHECK(fam >= 0, 8);
+		CHECK(nl_do(sk, fam, LOCKDEV_CMD_SUBSCRIBE) == 0, 9);
+		CHECK(order_event("nsp") == 0, 10);
+		CHECK(next_event(sk, fam, QUIET_MS, &e) == -1 &&
+		      errno == ETIMEDOUT, 11);
+		fd = open_session();
+		lock_input(&l, "nsp-held", X, 0);
+		CHECK(fd >= 0 && ioctl(fd, LOCKDEV_IOC_LOCK, &l) == 0, 12);
+		CHECK(dump(sk, fam, "nsp-", m, 4) == 0, 13);
+		CHECK(unlock_name(fd, "nsp-held") == 0, 14);
+		_exit(0);
+	}
+	EXPECT_EQ(0, reap(pid, 2 * WAIT_MS));
+}
 
 /*
  * In a container: EEXIST, ENOENT, EINVAL; the uid's limit (EDQUOT), which

@@ -927,47 +927,6 @@ static char *read_fd(int fd)
 	return NULL;
 }
 
-/* Send @n descriptors over unix socket @sock. */
-static int send_fds(int sock, const int *fds, unsigned int n)
-{
-	char cbuf[CMSG_SPACE(NR_SPACE_FILES * sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = "f", .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = CMSG_SPACE(n * sizeof(int)),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-/* Receive @n descriptors from unix socket @sock, waiting at most WAIT_MS. */
-static int recv_fds(int sock, int *fds, unsigned int n)
-{
-	char cbuf[CMSG_SPACE(NR_SPACE_FILES * sizeof(int))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	if (!(poll_in(sock, WAIT_MS) & POLLIN) ||
-	    recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(n * sizeof(int)))
-		return -1;
-	memcpy(fds, CMSG_DATA(c), n * sizeof(int));
-	return 0;
-}
-
 /* Who opens the files in check_opener(). */
 enum { OPENER_UID, OPENER_NAMESPACE };
 

@@ -359,4 +359,11 @@ int flush_reports(const char *space);
 /* Write @s to @path: 0, or -1 with errno. */
 int write_str(const char *path, const char *s);
 
+/* The most descriptors send_fds() and recv_fds() pass at once. */
+#define FDS_MAX	8
+/* Send @n descriptors over unix socket @sock: 0 or -1. */
+int send_fds(int sock, const int *fds, unsigned int n);
+/* Receive @n descriptors from @sock within WAIT_MS: 0 or -1. */
+int recv_fds(int sock, int *fds, unsigned int n);
+
 #endif /* LOCKDEV_SELFTESTS_UTIL_H */

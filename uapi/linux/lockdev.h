@@ -677,12 +677,16 @@
  *    names.
  *  - LOCKDEV_CMD_SUBSCRIBE, in any network namespace, subscribes the socket
  *    that sends it: from then on the module sends it, unicast, the events
- *    of the lockspaces the subscribing task could see, rendered for that
- *    task as above, until LOCKDEV_CMD_UNSUBSCRIBE from the same socket or
- *    until the socket is closed. Both need CAP_NET_ADMIN in the user
- *    namespace that owns the socket's network namespace (EPERM). SUBSCRIBE
- *    fails with EEXIST if the socket is subscribed already, EDQUOT if the
- *    caller's effective uid has LOCKDEV_SUBSCRIBERS_PER_USER subscribed
+ *    of the lockspaces the socket's opener could see (its credentials, the
+ *    IPC namespace of the task that subscribes), rendered for the
+ *    subscribing task as above, until LOCKDEV_CMD_UNSUBSCRIBE from the same
+ *    socket or until the socket is closed. Both need CAP_NET_ADMIN in the
+ *    user namespace that owns the socket's network namespace (EPERM), in
+ *    the sending task and in the socket's opener; SUBSCRIBE also needs it
+ *    in the opener's own user namespace (EPERM). A GET_LOCKS dump, too,
+ *    shows what the socket's opener may see. SUBSCRIBE fails with EEXIST if
+ *    the socket is subscribed already, EDQUOT if the opener's effective
+ *    uid has LOCKDEV_SUBSCRIBERS_PER_USER subscribed
  *    sockets, ENOSPC if LOCKDEV_SUBSCRIBERS_MAX sockets are subscribed in
  *    all; these limits do not apply to, and subscribers do not count
  *    against them with, CAP_NET_ADMIN in the initial user namespace (who
@@ -743,8 +747,9 @@
  *                             WAITS_FOR_TRUNCATED after WAITS_FOR. So every
  *                             message fits in a dump buffer; should one not,
  *                             the dump fails with EMSGSIZE, never ends
- *                             short. Needs no capability: a caller gets the
- *                             lockspaces it sees, as said above.
+ *                             short. Needs no capability: it shows the
+ *                             lockspaces the socket's opener sees, as said
+ *                             above.
  *                             An idle owner-died lock has one message with
  *                             LOCKSPACE, NAME, STATE (LOCKDEV_STATE_IDLE),
  *                             AGE_NS (idle for), OWNER_DIED and GENERATION;
