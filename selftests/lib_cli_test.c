@@ -812,6 +812,28 @@ TEST_F_TIMEOUT(cli, monitor_timestamps, CLI_TIMEOUT)
 }
 
 /*
+ * Any process chooses its own name: lockdev monitor prints it escaped, as
+ * lockdev list does, so that it cannot write terminal controls. The holder
+ * is lockdev itself, run through a link whose name has an escape.
+ */
+TEST_F_TIMEOUT(cli, monitor_comm_escaped, CLI_TIMEOUT)
+{
+	char *out;
+
+	ASSERT_EQ(0, sh("ln -sf \"$LOCKDEV\" \"/tmp/ev$(printf '\\033')[2Jx\""));
+	out = sh_out("$LOCKDEV monitor --count 1 & m=$!; sleep 1; "
+		     "\"/tmp/ev$(printf '\\033')[2Jx\" -x cli-mon-comm "
+		     "sh -c 'kill -9 $PPID' 2>/dev/null; wait $m");
+	sh("rm -f \"/tmp/ev$(printf '\\033')[2Jx\"");
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(NULL, strchr(out, '\033'));
+	EXPECT_NE(NULL, strstr(out, "cli-mon-comm exclusive pid ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "(ev\\033[2Jx)")) TH_LOG("%s", out);
+	free(out);
+	EXPECT_EQ(0, sh("$LOCKDEV --consistent cli-mon-comm true 2>/dev/null"));
+}
+
+/*
  * lockdev monitor needs CAP_NET_ADMIN and nothing else: as the unit
  * lockdev-monitor.service runs it, a user that is not root with that one
  * capability (ambient, bounding set and no new privileges) gets the

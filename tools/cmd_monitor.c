@@ -55,10 +55,18 @@ static void print_escaped(const char *buf, size_t n)
 			  LOCKDEV_NAME_MAX), stdout);
 }
 
+/* A task's name, escaped: any process may choose its own. */
+static void print_comm(const char *comm, size_t size)
+{
+	print_escaped(comm, strnlen(comm, size));
+}
+
 static void member_text(const struct lockdev_event *e,
 			const struct lockdev_event_member *m, bool first)
 {
-	printf("%s pid %u (%.16s) holds ", first ? ":" : ";", m->pid, m->comm);
+	printf("%s pid %u (", first ? ":" : ";", m->pid);
+	print_comm(m->comm, sizeof(m->comm));
+	printf(") holds ");
 	print_escaped(m->held_name, m->held_name_len);
 	printf(" %s%s", m->flags & LOCKDEV_MEMBER_QUEUED ? "queued-" : "",
 	       mode_str(m->held_mode));
@@ -73,7 +81,9 @@ static void edge_text(const struct lockdev_event_edge *g, bool first)
 	print_escaped(g->class_from, g->class_from_len);
 	printf(" -> ");
 	print_escaped(g->class_to, g->class_to_len);
-	printf(" by pid %u (%.16s): ", g->pid, g->comm);
+	printf(" by pid %u (", g->pid);
+	print_comm(g->comm, sizeof(g->comm));
+	printf("): ");
 	print_escaped(g->from_name, g->from_name_len);
 	printf(" then ");
 	print_escaped(g->to_name, g->to_name_len);
@@ -99,7 +109,9 @@ static void monitor_text(const struct lockdev_event *e, const char *when)
 	} else if (e->kind != LOCKDEV_EVENT_SPACE_REMOVED) {
 		putchar(' ');
 		print_escaped(e->name, e->name_len);
-		printf(" %s pid %u (%.16s)", mode_str(e->mode), e->pid, e->comm);
+		printf(" %s pid %u (", mode_str(e->mode), e->pid);
+		print_comm(e->comm, sizeof(e->comm));
+		putchar(')');
 		if (e->kind == LOCKDEV_EVENT_OWNER_DIED)
 			printf(" generation %llu",
 			       (unsigned long long)e->generation);
