@@ -13,6 +13,8 @@
  *   ofd SLOT rd|wr|un [nb]      F_OFD_SETLKW or F_OFD_SETLK
  *   range SLOT wr|un            F_SETLK of the first byte only
  *   lockf SLOT lock|tlock|ulock
+ *   lockf64 SLOT lock|tlock|ulock   the same through lockf64, the call of
+ *                               programs built with _FILE_OFFSET_BITS=64
  *   getlk SLOT rd|wr            F_GETLK: "ok unlck", "ok rdlck PID" ...
  *   ofdgetlk SLOT rd|wr         F_OFD_GETLK, likewise
  *   alarm MS [restart]          SIGALRM in MS ms, its handler without
@@ -161,6 +163,9 @@ static int run(char **w, int n, char *out, size_t len)
 	} else if (!strcmp(cmd, "lockf") && n == 3) {
 		ret = lockf(fd, !strcmp(w[2], "lock") ? F_LOCK :
 				!strcmp(w[2], "tlock") ? F_TLOCK : F_ULOCK, 0);
+	} else if (!strcmp(cmd, "lockf64") && n == 3) {
+		ret = lockf64(fd, !strcmp(w[2], "lock") ? F_LOCK :
+				  !strcmp(w[2], "tlock") ? F_TLOCK : F_ULOCK, 0);
 	} else if (!strcmp(cmd, "getlk") && n == 3) {
 		return getlk(fd, F_GETLK, w[2], out, len);
 	} else if (!strcmp(cmd, "ofdgetlk") && n == 3) {

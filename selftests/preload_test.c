@@ -407,6 +407,16 @@ TEST_F(preload, posix)
 	if (self->lockdev)
 		EXPECT_FALSE(shown("fcntl/", self->f1, "exclusive", "held",
 				   pa));
+	CALL(b, "ok", "lockf 0 ulock");
+	/* lockf64, which programs built with _FILE_OFFSET_BITS=64 call. */
+	CALL(a, "ok", "lockf64 0 tlock");
+	if (self->lockdev)
+		EXPECT_TRUE(shown("fcntl/", self->f1, "exclusive", "held", pa));
+	CALL(b, "err EAGAIN", "lockf64 0 tlock");
+	CALL(a, "ok", "lockf64 0 ulock");
+	if (self->lockdev)
+		EXPECT_FALSE(shown("fcntl/", self->f1, "exclusive", "held",
+				   pa));
 }
 
 /* OFD locks: the open file description's, conflicting with POSIX ones. */

@@ -2,8 +2,8 @@
 /*
  * fcntl(2) and fcntl64: F_SETLK, F_SETLKW and F_GETLK (POSIX locks) and
  * their F_OFD_ forms, for the whole file; F_DUPFD for the bookkeeping of
- * open file descriptions. lockf(3), whose F_LOCK is a POSIX lock from the
- * file offset. Everything else goes to the real call as it came.
+ * open file descriptions. lockf(3) and lockf64, whose F_LOCK is a POSIX
+ * lock from the file offset. Everything else goes to the real call as it came.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -209,3 +209,6 @@ PL_API int lockf(int fd, int cmd, off_t len)
 	}
 	return pl_call(&c);
 }
+
+/* Programs built with _FILE_OFFSET_BITS=64 call lockf64: on LP64, lockf. */
+PL_API int lockf64(int fd, int cmd, off_t len) __attribute__((alias("lockf")));
