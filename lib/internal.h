@@ -4,6 +4,7 @@
 #define LIBLOCKDEV_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "lockdev.h"
 
@@ -31,6 +32,16 @@ unsigned int lockdev_wait_mode(uint64_t timeout_ns, uint64_t *deadline_ns);
 static inline __u64 lockdev_ptr(const void *p)
 {
 	return (__u64)(uintptr_t)p;
+}
+
+/*
+ * The length of a name as the uapi structs carry it: at most one past
+ * LOCKDEV_NAME_MAX, which the kernel refuses with ENAMETOOLONG, so that
+ * the length of a longer string is never cut to 32 bits.
+ */
+static inline __u32 lockdev_name_len(const char *name)
+{
+	return strnlen(name, LOCKDEV_NAME_MAX + 1);
 }
 
 #endif /* LIBLOCKDEV_INTERNAL_H */

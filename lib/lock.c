@@ -84,7 +84,7 @@ static int lockdev_do_lock(struct lockdev *ld, const char *name,
 	do {
 		memset(&l, 0, sizeof(l));
 		l.name = lockdev_ptr(name);
-		l.name_len = strlen(name);
+		l.name_len = lockdev_name_len(name);
 		l.mode = mode;
 		l.level = level;
 		l.flags = kflags;
@@ -197,7 +197,7 @@ LOCKDEV_API int lockdev_unlock_name(struct lockdev *ld, const char *name)
 		return -EINVAL;
 	memset(&u, 0, sizeof(u));
 	u.name = lockdev_ptr(name);
-	u.name_len = strlen(name);
+	u.name_len = lockdev_name_len(name);
 	return lockdev_do_ioctl(ld, LOCKDEV_IOC_UNLOCK, &u);
 }
 

@@ -24,7 +24,7 @@ static int lockdev_do_query(struct lockdev *ld, const char *name,
 		return -EINVAL;
 	memset(&q, 0, sizeof(q));
 	q.name = lockdev_ptr(name);
-	q.name_len = strlen(name);
+	q.name_len = lockdev_name_len(name);
 	q.entries = lockdev_ptr(entries);
 	q.nr_entries = lockdev_cap(nr);
 	if (value)

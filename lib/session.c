@@ -79,7 +79,7 @@ LOCKDEV_API int lockdev_open_space(struct lockdev **ldp, const char *space,
 		return ret;
 	memset(&a, 0, sizeof(a));
 	a.name = lockdev_ptr(space);
-	a.name_len = strlen(space);
+	a.name_len = lockdev_name_len(space);
 	a.mode = mode;
 	if (flags & LOCKDEV_OPEN_NOCREATE)
 		a.flags |= LOCKDEV_ATTACH_NOCREATE;

@@ -33,7 +33,7 @@ LOCKDEV_API int lockdev_lock_set(struct lockdev *ld,
 		if (n == LOCKDEV_SET_MAX)
 			return -E2BIG;
 		items[n].name = lockdev_ptr(r->name);
-		items[n].name_len = strlen(r->name);
+		items[n].name_len = lockdev_name_len(r->name);
 		items[n].mode = r->mode;
 		items[n].level = r->level;
 		idx[n++] = i;

@@ -22,7 +22,7 @@ static int lockdev_space_call(const char *space, struct lockdev_space_ctl *c)
 	if (ret)
 		return ret;
 	c->name = lockdev_ptr(space);
-	c->name_len = strlen(space);
+	c->name_len = lockdev_name_len(space);
 	ret = lockdev_do_ioctl(ld, LOCKDEV_IOC_SPACE, c);
 	lockdev_close(ld);
 	return ret;
@@ -91,7 +91,7 @@ LOCKDEV_API int lockdev_space_level(const char *space, const char *prefix,
 	memset(&c, 0, sizeof(c));
 	c.op = LOCKDEV_SPACE_LEVEL;
 	c.prefix = lockdev_ptr(prefix);
-	c.prefix_len = strlen(prefix);
+	c.prefix_len = lockdev_name_len(prefix);
 	c.level = level;
 	return lockdev_space_call(space, &c);
 }
