@@ -75,10 +75,9 @@
  * kernel's lock alone for that call.
  *
  * Threads and signals. The table is guarded by one mutex, never held while
- * a call waits. close(), dup2() and friends may be called from a signal
- * handler: when the handler interrupted its own thread inside the table,
- * the library does not take the mutex and leaves the table as it is (a
- * stale entry is found out later, by device and inode).
+ * a call waits, and held with every signal blocked. close(), dup2() and
+ * friends may be called from a signal handler: it never runs inside the
+ * table on its own thread.
  */
 #ifndef LOCKDEV_PRELOAD_H
 #define LOCKDEV_PRELOAD_H
@@ -199,7 +198,10 @@ struct pl_slot {
 /* The fork handlers (table.c), from the constructor. */
 void pl_table_init(void);
 
-/* Take the table's mutex; false if this thread holds it (a signal). */
+/*
+ * Take the table's mutex, blocking every signal until pl_table_unlock();
+ * false if this thread holds it already.
+ */
 bool pl_table_lock(void);
 void pl_table_unlock(void);
 /* Are there records or sessions at all? (read without the mutex) */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/kcmp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,7 +28,8 @@ struct pl_sess {
 
 /*
  * Everything below is guarded by mu; owner is the thread that holds it
- * (so that a signal handler on that thread does not wait for itself).
+ * (so that a call it makes that comes back to the table does not wait for
+ * itself).
  * busy counts records and sessions, read without mu by close() and dup()
  * to pass by when there is nothing to do.
  */
@@ -43,22 +45,38 @@ static struct {
 } pl_t = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread pid_t pl_tid;
+/* The signal mask of the thread that holds mu, as it was before. */
+static __thread sigset_t pl_sigsaved;
 
+/*
+ * Every signal is blocked while mu is held (and from a fork's prepare
+ * handler to its parent or child handler): a handler that calls close() or
+ * dup2() on the thread that holds it, between the lock and the store of
+ * owner or the clear of owner and the unlock, would wait for itself.
+ */
 bool pl_table_lock(void)
 {
+	sigset_t all, old;
+
 	if (!pl_tid)
 		pl_tid = gettid();
 	if (__atomic_load_n(&pl_t.owner, __ATOMIC_RELAXED) == pl_tid)
 		return false;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_mutex_lock(&pl_t.mu);
 	__atomic_store_n(&pl_t.owner, pl_tid, __ATOMIC_RELAXED);
+	pl_sigsaved = old;
 	return true;
 }
 
 void pl_table_unlock(void)
 {
+	sigset_t old = pl_sigsaved;
+
 	__atomic_store_n(&pl_t.owner, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&pl_t.mu);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 bool pl_table_busy(void)
@@ -417,7 +435,7 @@ again:
  */
 static void pl_fork_prepare(void)
 {
-	pthread_mutex_lock(&pl_t.mu);
+	pl_table_lock();
 }
 
 static void pl_fork_share(void)
@@ -431,7 +449,7 @@ static void pl_fork_share(void)
 static void pl_fork_parent(void)
 {
 	pl_fork_share();
-	pthread_mutex_unlock(&pl_t.mu);
+	pl_table_unlock();
 }
 
 /* The child: no POSIX lock and no unshared session of the parent's. */
@@ -452,6 +470,7 @@ static void pl_fork_child(void)
 	}
 	if (pl_t.posix)
 		pl_sess_free(pl_t.posix, true);
+	pthread_sigmask(SIG_SETMASK, &pl_sigsaved, NULL);
 }
 
 void pl_table_init(void)
