@@ -811,7 +811,7 @@ static int ld_space_ctl_check(const struct lockdev_space_ctl *c)
 	case LOCKDEV_SPACE_CREATE:
 		if (c->mode > 0777)
 			return -EINVAL;
-		allowed = 0;
+		allowed = LOCKDEV_SPACE_REPLACE;
 		break;
 	case LOCKDEV_SPACE_SET:
 		if (c->mode > 0777 && c->mode != LOCKDEV_SPACE_KEEP)

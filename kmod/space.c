@@ -382,22 +382,28 @@ static void ld_space_set_ids(struct ld_space *space,
 		WRITE_ONCE(space->order_mode, ids->order_mode);
 }
 
-/* LOCKDEV_SPACE_CREATE: a new persistent lockspace, its reference its own. */
-static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash,
+/*
+ * LOCKDEV_SPACE_CREATE: a new persistent lockspace, its reference its own.
+ * With LOCKDEV_SPACE_REPLACE it takes the place of a transient one of the
+ * name, which is removed as by REMOVE with LOCKDEV_SPACE_FORCE in the same
+ * hold of ld_spaces_mutex, so that no ATTACH creates the name in between;
+ * if the new one cannot be made, the old one stays.
+ */
+static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 			       const struct ld_space_ids *ids)
 {
-	struct ld_space *space;
+	struct ld_space *space, *old;
 	int ret = 0;
 
 	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN) ||
 	    !ld_space_may_chown(NULL, ids))
 		return -EPERM;
 	mutex_lock(&ld_spaces_mutex);
-	space = ld_space_find(hash, current_user_ns(), ld_current_ipc(), false,
-			      GLOBAL_ROOT_UID, name, len);
-	if (space) {
+	old = ld_space_find(hash, current_user_ns(), ld_current_ipc(), false,
+			    GLOBAL_ROOT_UID, name, len);
+	if (old && (old->persistent || !(flags & LOCKDEV_SPACE_REPLACE))) {
 		mutex_unlock(&ld_spaces_mutex);
-		ld_space_put(space);
+		ld_space_put(old);
 		return -EEXIST;
 	}
 	space = ld_space_create(current_cred(), name, len, ids->mode, hash,
@@ -405,8 +411,18 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash,
 	if (space) {
 		ld_space_set_ids(space, ids);
 		space->persistent = true;
+		if (old)
+			WRITE_ONCE(old->removed, true);
 	}
 	mutex_unlock(&ld_spaces_mutex);
+	if (old && space) {
+		ld_lock_space_abort(old);
+		ld_event_space_removed(old);
+		/* A removed lockspace's owner-died locks go at once. */
+		mod_delayed_work(system_wq, &ld_space_gc, 0);
+	}
+	if (old)
+		ld_space_put(old);
 	/* Without a session, only the collector sees its namespaces go. */
 	if (space)
 		queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
@@ -514,7 +530,7 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 	if (ret)
 		return ret;
 	if (c->op == LOCKDEV_SPACE_CREATE)
-		return ld_space_ctl_create(name, len, hash, &ids);
+		return ld_space_ctl_create(name, len, hash, c->flags, &ids);
 	mutex_lock(&ld_spaces_mutex);
 	space = ld_space_find(hash, user_ns, ipc, false, GLOBAL_ROOT_UID,
 			      name, len);

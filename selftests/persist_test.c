@@ -186,6 +186,12 @@ static int kid_make_persistent(const void *name)
 		   KEEP, KEEP) ? errno : 0;
 }
 
+static int kid_replace(const void *name)
+{
+	return ctl(name, LOCKDEV_SPACE_CREATE, LOCKDEV_SPACE_REPLACE, 0600,
+		   KEEP, KEEP) ? errno : 0;
+}
+
 static int kid_remove(const void *name)
 {
 	return remove_space(name, 0) ? errno : 0;
@@ -593,6 +599,89 @@ TEST(force_remove)
  * lane sees it if not. Class names, so that ending a request touches its
  * session's class summary.
  */
+/*
+ * CREATE with LOCKDEV_SPACE_REPLACE takes the name of a transient
+ * lockspace that another uid opened first, as a squatter would before an
+ * administrator prepares it: that one is removed as by a forced REMOVE (its
+ * waiter told EIDRM, its holder's calls failing with EIDRM) and the new
+ * one is root's, with the mode asked, so that the squatter cannot attach to
+ * it. A persistent one still gives EEXIST; with no lockspace of the name it
+ * creates one; without CAP_SYS_ADMIN it fails with EPERM, changing nothing.
+ */
+TEST(replace)
+{
+	long long spaces = stat_value("lockspaces");
+	char name[64], line[256];
+	struct kid k;
+	int st, obs;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "persist-replace-%d", getpid());
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		int fd = open_session();
+
+		if (become(UID_B, UID_B) || fd < 0 ||
+		    attach_space(fd, name, 0, 0666) ||
+		    lk(fd, "x", LOCKDEV_MODE_EXCLUSIVE, 0))
+			_exit(2);
+		kid_send(&k, 'h');
+		if (kid_recv(&k, WAIT_MS) != 'r')
+			_exit(3);
+		if (!lk(fd, "y", LOCKDEV_MODE_SHARED, 0) || errno != EIDRM)
+			_exit(4);
+		if (unlock_name(fd, "x"))
+			_exit(5);
+		close(fd);
+		fd = open_session();
+		if (fd < 0 || !attach_space(fd, name, LOCKDEV_ATTACH_NOCREATE,
+					    0) || errno != EACCES)
+			_exit(6);
+		_exit(0);
+	}
+	ASSERT_EQ('h', kid_recv(&k, WAIT_MS));
+	obs = session_in(name);
+	ASSERT_LE(0, obs);
+	pid = waiter_told_eidrm(name, "x", LOCKDEV_MODE_SHARED);
+	ASSERT_LE(0, pid);
+	ASSERT_TRUE(wait_entry(obs, "x", pid, LOCKDEV_STATE_WAITING));
+	ASSERT_TRUE(space_line(name, line, sizeof(line)));
+	EXPECT_STREQ("1002 1002 0666 3 1 0 transient strict", line);
+
+	/* Without CAP_SYS_ADMIN: refused, and the squatter's stays. */
+	EXPECT_EQ(EPERM, in_child(UID_B, UID_B, kid_replace, name));
+	ASSERT_TRUE(space_line(name, line, sizeof(line)));
+	EXPECT_STREQ("1002 1002 0666 3 1 0 transient strict", line);
+	/* Without REPLACE: EEXIST. */
+	EXPECT_EQ(-1, create(name, 0600));
+	EXPECT_EQ(EEXIST, errno);
+
+	ASSERT_EQ(0, ctl(name, LOCKDEV_SPACE_CREATE, LOCKDEV_SPACE_REPLACE,
+			 0640, KEEP, KEEP));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(0, kid_send(&k, 'r'));
+	EXPECT_EQ(0, kid_reap(&k));
+	EXPECT_EQ(-1, lk(obs, "z", LOCKDEV_MODE_SHARED, 0));
+	EXPECT_EQ(EIDRM, errno);
+	EXPECT_EQ(0, close(obs));
+	/* The name is root's persistent lockspace, the old one gone. */
+	EXPECT_EQ(spaces + 1, wait_stat("lockspaces", spaces + 1));
+	ASSERT_TRUE(space_line(name, line, sizeof(line)));
+	EXPECT_STREQ("0 0 0640 0 0 0 persistent strict", line);
+	/* A persistent one is not replaced. */
+	EXPECT_EQ(-1, ctl(name, LOCKDEV_SPACE_CREATE, LOCKDEV_SPACE_REPLACE,
+			  0600, KEEP, KEEP));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(0, remove_space(name, 0));
+	EXPECT_TRUE(space_gone(name));
+	/* No lockspace of the name: REPLACE creates. */
+	EXPECT_EQ(0, ctl(name, LOCKDEV_SPACE_CREATE, LOCKDEV_SPACE_REPLACE,
+			 0600, KEEP, KEEP));
+	EXPECT_EQ(0, remove_space(name, 0));
+	EXPECT_EQ(spaces, wait_stat("lockspaces", spaces));
+}
+
 TEST(force_remove_vs_waiters)
 {
 	long long spaces = stat_value("lockspaces");

@@ -192,8 +192,15 @@
  *                        or gid). It needs CAP_SYS_ADMIN in the caller's
  *                        user namespace (EPERM), and counts against the
  *                        caller's lockspace limit as ATTACH's do (EDQUOT).
- *                        flags must be 0. EEXIST if it exists. Its order
- *                        mode default is order_mode, or strict for 0.
+ *                        EEXIST if it exists. Its order mode default is
+ *                        order_mode, or strict for 0. flags is 0 or
+ *                        LOCKDEV_SPACE_REPLACE: then a transient
+ *                        lockspace of the name (one that ATTACH created,
+ *                        or SET made transient) is removed as REMOVE with
+ *                        LOCKDEV_SPACE_FORCE removes it, and the new one
+ *                        takes its name in the same step, so that nobody
+ *                        can create the name in between; a persistent one
+ *                        still gives EEXIST.
  *  LOCKDEV_SPACE_SET     sets mode, uid and gid, each unless it is
  *                        LOCKDEV_SPACE_KEEP, and the order mode default
  *                        to order_mode unless it is 0. With
@@ -888,9 +895,11 @@ struct lockdev_attach {
 #define LOCKDEV_SPACE_PERSISTENT	0x1U	/* SET: make it persistent */
 #define LOCKDEV_SPACE_TRANSIENT		0x2U	/* SET: no longer persistent */
 #define LOCKDEV_SPACE_FORCE		0x4U	/* REMOVE: though attached */
+#define LOCKDEV_SPACE_REPLACE		0x8U	/* CREATE: over a transient one */
 #define LOCKDEV_SPACE_FLAGS_ALL		(LOCKDEV_SPACE_PERSISTENT | \
 					 LOCKDEV_SPACE_TRANSIENT | \
-					 LOCKDEV_SPACE_FORCE)
+					 LOCKDEV_SPACE_FORCE | \
+					 LOCKDEV_SPACE_REPLACE)
 
 /* lockdev_space_ctl.mode, uid or gid: keep it (SET), the caller's (CREATE). */
 #define LOCKDEV_SPACE_KEEP		0xffffffffU
