@@ -176,10 +176,13 @@ const char *lockdev_strerror(int err, unsigned int result);
  * Lockspaces an administrator creates (lockdev_space_create(3)): mode,
  * uid and gid LOCKDEV_SPACE_KEEP ((uid_t)-1 for ids) keep a field, or take
  * the caller's; flags are LOCKDEV_SPACE_PERSISTENT, _TRANSIENT (set) and
- * LOCKDEV_SPACE_FORCE (remove).
+ * LOCKDEV_SPACE_FORCE (remove). lockdev_space_replace() creates one in
+ * place of a transient one of the name, in one step.
  */
 int lockdev_space_create(const char *space, unsigned int mode, uid_t uid,
 			 gid_t gid);
+int lockdev_space_replace(const char *space, unsigned int mode, uid_t uid,
+			  gid_t gid);
 int lockdev_space_set(const char *space, unsigned int mode, uid_t uid,
 		      gid_t gid, unsigned int flags);
 int lockdev_space_remove(const char *space, unsigned int flags);

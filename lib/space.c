@@ -50,6 +50,13 @@ LOCKDEV_API int lockdev_space_create(const char *space, unsigned int mode,
 				 gid);
 }
 
+LOCKDEV_API int lockdev_space_replace(const char *space, unsigned int mode,
+				      uid_t uid, gid_t gid)
+{
+	return lockdev_space_ctl(space, LOCKDEV_SPACE_CREATE,
+				 LOCKDEV_SPACE_REPLACE, mode, uid, gid);
+}
+
 LOCKDEV_API int lockdev_space_set(const char *space, unsigned int mode,
 				  uid_t uid, gid_t gid, unsigned int flags)
 {

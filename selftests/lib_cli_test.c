@@ -569,6 +569,49 @@ TEST_F_TIMEOUT(cli, space_levels, CLI_TIMEOUT)
 }
 
 /*
+ * space load over a lockspace another uid opened first, as a squatter
+ * would before the administrator's file is loaded: the loaded one is
+ * root's, with the file's mode, and the squatter's session is told EIDRM.
+ */
+TEST_F_TIMEOUT(cli, space_load_over_squatter, CLI_TIMEOUT)
+{
+	char name[96];
+	struct kid k;
+
+	snprintf(name, sizeof(name), "%s-sq", self->space);
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		struct lockdev *ld;
+
+		if (become(65534, 65534) ||
+		    lockdev_open_space(&ld, name, 0666, 0) ||
+		    lockdev_lock(ld, "x", LOCKDEV_MODE_EXCLUSIVE, 0, 0, NULL))
+			_exit(2);
+		kid_send(&k, 'h');
+		if (kid_recv(&k, WAIT_MS) != 'l')
+			_exit(3);
+		if (lockdev_lock(ld, "y", LOCKDEV_MODE_SHARED, 0, 0, NULL) !=
+		    -EIDRM || lockdev_unlock_name(ld, "x"))
+			_exit(4);
+		lockdev_close(ld);
+		_exit(lockdev_open_space(&ld, name, 0, LOCKDEV_OPEN_NOCREATE) ==
+		      -EACCES ? 0 : 5);
+	}
+	ASSERT_EQ('h', kid_recv(&k, WAIT_MS));
+	EXPECT_EQ(0, sh("grep -qx '%s 65534 65534 0666 1 1 0 transient strict' /proc/lockdev/spaces",
+			name));
+	EXPECT_EQ(0, sh("echo '%s mode=0640' | $LOCKDEV space load -", name));
+	ASSERT_EQ(0, kid_send(&k, 'l'));
+	EXPECT_EQ(0, kid_reap(&k));
+	EXPECT_EQ(0, sh("grep -qx '%s 0 0 0640 0 0 0 persistent strict' /proc/lockdev/spaces",
+			name));
+	/* The squatter's, removed, goes with its last session. */
+	EXPECT_EQ(1, sh("for i in $(seq 50); do grep -q '^%s 65534 ' /proc/lockdev/spaces || exit 1; sleep 0.1; done",
+			name));
+	sh("$LOCKDEV space remove %s", name);
+}
+
+/*
  * Every JSON output parses, and names whose bytes are not UTF-8 round-trip:
  * NAME as a string (control bytes as JSON escapes), NAME_hex when the
  * bytes are not UTF-8; the output itself is UTF-8.

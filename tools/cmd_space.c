@@ -229,8 +229,18 @@ static int space_set_all(const char *where, const char *verb,
 	int ret = -EEXIST;
 
 	if (strcmp(verb, "set")) {
-		ret = lockdev_space_create(name, a->mode == LOCKDEV_SPACE_KEEP ?
-					   0600 : a->mode, a->uid, a->gid);
+		unsigned int mode = a->mode == LOCKDEV_SPACE_KEEP ? 0600 :
+				    a->mode;
+
+		/*
+		 * load takes over a lockspace some user opened first: it
+		 * must not keep the name, nor become the prepared one's
+		 * owner. A module before LOCKDEV_SPACE_REPLACE: create.
+		 */
+		if (load)
+			ret = lockdev_space_replace(name, mode, a->uid, a->gid);
+		if (!load || ret == -EINVAL)
+			ret = lockdev_space_create(name, mode, a->uid, a->gid);
 		created = !ret;
 	}
 	if (ret == -EEXIST && (load || !strcmp(verb, "set")))
