@@ -108,7 +108,7 @@ static void ld_locks_next_space(struct ld_locks_iter *it)
  * Lockspace by lockspace (ld_space_next()), lock by lock (ld_walk_next()):
  * a lock is met at most once whatever the table does meanwhile. A lockspace
  * the walk's viewer may not see (ld_space_visible()) is skipped unless the
- * walk is of all.
+ * walk is of all, also from the lock at which it stopped being visible.
  *
  * Context: may sleep.
  * Return: the lock, referenced until the next call or the end of the walk,
@@ -121,7 +121,13 @@ struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it)
 	if (!it->pos)
 		ld_locks_next_space(it);
 	while (it->space) {
-		lk = ld_walk_next(it->space, &it->pos_in, it->idle);
+		/*
+		 * Visible when the walk came to it, and still: a lockspace
+		 * whose mode or owner changed since shows no more locks.
+		 */
+		lk = NULL;
+		if (it->all || ld_space_visible(it->space, &it->viewer))
+			lk = ld_walk_next(it->space, &it->pos_in, it->idle);
 		if (it->cur)
 			ld_lock_put(it->cur);
 		it->cur = lk;

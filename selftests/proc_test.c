@@ -927,6 +927,57 @@ static char *read_fd(int fd)
 	return NULL;
 }
 
+#define RECHECKED	300
+
+/*
+ * A reader that opened /proc/lockdev/locks while it could read a lockspace
+ * sees no more of its locks once the lockspace's mode shuts it out, only
+ * what the read before had formatted already (a page).
+ */
+TEST(visibility_rechecked)
+{
+	char space[64], name[32], prefix[80], buf[100], *rest, *p;
+	int fd, i, fdp, n;
+	struct kid k;
+
+	snprintf(space, sizeof(space), "proc-recheck-%d", getpid());
+	snprintf(prefix, sizeof(prefix), "\n%s ", space);
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, attach_str(fd, space, 0644));
+	for (i = 0; i < RECHECKED; i++) {
+		snprintf(name, sizeof(name), "v%03d", i);
+		ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));
+	}
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (become(UID_READER, UID_READER))
+			_exit(2);
+		fdp = open("/proc/lockdev/locks", O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, fdp);
+		ASSERT_EQ(sizeof(buf), read(fdp, buf, sizeof(buf)));
+		kid_send(&k, 'r');
+		ASSERT_EQ('c', kid_recv(&k, WAIT_MS));
+		rest = read_fd(fdp);
+		ASSERT_NE(NULL, rest);
+		for (n = 0, p = rest; (p = strstr(p, prefix)); p++)
+			n++;
+		/* Lines of the lockspace: some, not all. */
+		EXPECT_LT(0, n);
+		EXPECT_GT(RECHECKED / 2, n);
+		free(rest);
+		close(fdp);
+		KID_EXIT();
+	}
+	ASSERT_EQ('r', kid_recv(&k, WAIT_MS));
+	ASSERT_EQ(0, space_ctl_call(fd, space, strlen(space), LOCKDEV_SPACE_SET,
+				    0, 0600, LOCKDEV_SPACE_KEEP,
+				    LOCKDEV_SPACE_KEEP));
+	ASSERT_EQ(0, kid_send(&k, 'c'));
+	EXPECT_EQ(0, kid_reap(&k));
+	close(fd);
+}
+
 /* Who opens the files in check_opener(). */
 enum { OPENER_UID, OPENER_NAMESPACE };
 
