@@ -281,13 +281,19 @@ static void ld_report_show(struct seq_file *m, const struct ld_report *rep,
 	}
 }
 
-/* Print /proc/lockdev/deadlocks for its opener, the viewer in @m->private. */
+/*
+ * Print /proc/lockdev/deadlocks for its opener, the viewer in @m->private.
+ * The reports it may see are taken, referenced, under ld_reports_mutex and
+ * printed after: up to LOCKDEV_DEADLOCKS_KEPT reports of 64 members with
+ * escaped names are megabytes, each time the buffer doubles, and every
+ * EDEADLK and order violation waits for the mutex to keep its report.
+ */
 static int ld_deadlocks_show(struct seq_file *m, void *v)
 {
+	struct ld_report *kept[LOCKDEV_DEADLOCKS_KEPT], *rep;
 	const struct ld_viewer *viewer = m->private;
 	u64 now = ktime_get_ns();
-	struct ld_report *rep;
-	unsigned int i;
+	unsigned int i, n = 0;
 
 	seq_printf(m, "# lockdev deadlocks %d\n",
 		   LOCKDEV_PROC_DEADLOCKS_VERSION);
@@ -295,10 +301,16 @@ static int ld_deadlocks_show(struct seq_file *m, void *v)
 	mutex_lock(&ld_reports_mutex);
 	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
 		rep = ld_reports[(ld_reports_next + i) % LOCKDEV_DEADLOCKS_KEPT];
-		if (rep && ld_space_visible(rep->space, viewer))
-			ld_report_show(m, rep, now, viewer->pid_ns);
+		if (rep && ld_space_visible(rep->space, viewer)) {
+			refcount_inc(&rep->ref);
+			kept[n++] = rep;
+		}
 	}
 	mutex_unlock(&ld_reports_mutex);
+	for (i = 0; i < n; i++)
+		ld_report_show(m, kept[i], now, viewer->pid_ns);
+	for (i = 0; i < n; i++)
+		ld_report_put(kept[i]);
 	return 0;
 }
 

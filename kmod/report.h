@@ -53,7 +53,8 @@ struct ld_report_member {
 /*
  * struct ld_report - a deadlock or order violation, kept for
  * LOCKDEV_IOC_DEADLOCK and /proc/lockdev/deadlocks
- * @ref: the session's and the ring's references.
+ * @ref: the session's and the ring's references, the event's until it is
+ *	sent, and a reader's of /proc/lockdev/deadlocks while it prints.
  * @seq: its number in the ring; set under ld_reports_mutex when kept.
  * @time_ns: when it happened.
  * @handle: the request's handle, or 0.
