@@ -105,11 +105,10 @@ static int lockdev_dump_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 	return NL_STOP;
 }
 
-LOCKDEV_API
-int lockdev_locks_dump(unsigned int flags,
-		       int (*fn)(const struct lockdev_lock_info *info,
-				 void *arg),
-		       void *arg)
+static int lockdev_do_dump(unsigned int flags,
+			   int (*fn)(const struct lockdev_lock_info *info,
+				     void *arg),
+			   void *arg)
 {
 	struct nl_msg *msg = NULL;
 	struct lockdev_dump *d;
@@ -167,5 +166,18 @@ out:
 	nl_cb_put(cb);
 	nl_socket_free(sk);
 	free(d);
+	return ret;
+}
+
+/* libnl and the socket calls set errno, which the library leaves alone. */
+LOCKDEV_API
+int lockdev_locks_dump(unsigned int flags,
+		       int (*fn)(const struct lockdev_lock_info *info,
+				 void *arg),
+		       void *arg)
+{
+	int saved = errno, ret = lockdev_do_dump(flags, fn, arg);
+
+	errno = saved;
 	return ret;
 }

@@ -33,8 +33,7 @@ struct lockdev_monitor {
 	struct lockdev_event_member members[LOCKDEV_CYCLE_MAX];
 };
 
-LOCKDEV_API
-void lockdev_monitor_close(struct lockdev_monitor *mon)
+static void lockdev_monitor_free(struct lockdev_monitor *mon)
 {
 	if (!mon)
 		return;
@@ -90,8 +89,8 @@ static int lockdev_monitor_subscribe(struct lockdev_monitor *mon)
 	return lockdev_nl_errno(grp);
 }
 
-LOCKDEV_API
-int lockdev_monitor_open(struct lockdev_monitor **monp, unsigned int flags)
+static int lockdev_monitor_do_open(struct lockdev_monitor **monp,
+				   unsigned int flags)
 {
 	struct lockdev_monitor *mon;
 	int ret;
@@ -134,7 +133,7 @@ int lockdev_monitor_open(struct lockdev_monitor **monp, unsigned int flags)
 err_nl:
 	ret = lockdev_nl_errno(ret);
 err:
-	lockdev_monitor_close(mon);
+	lockdev_monitor_free(mon);
 	return ret;
 }
 
@@ -234,9 +233,8 @@ static int lockdev_parse_event(struct lockdev_monitor *mon,
 	return 0;
 }
 
-LOCKDEV_API
-int lockdev_monitor_read(struct lockdev_monitor *mon,
-			 struct lockdev_event *ev)
+static int lockdev_monitor_do_read(struct lockdev_monitor *mon,
+				   struct lockdev_event *ev)
 {
 	struct nlmsghdr *nlh;
 	ssize_t n;
@@ -297,10 +295,9 @@ static int lockdev_thresholds_error(struct sockaddr_nl *who,
 	return NL_STOP;
 }
 
-LOCKDEV_API
-int lockdev_monitor_thresholds(struct lockdev_monitor *mon, int64_t held_ms,
-			       int64_t wait_ms, uint32_t *held,
-			       uint32_t *wait)
+static int lockdev_monitor_do_thresholds(struct lockdev_monitor *mon,
+					 int64_t held_ms, int64_t wait_ms,
+					 uint32_t *held, uint32_t *wait)
 {
 	struct lockdev_thresholds t = { 0 };
 	struct nl_msg *msg;
@@ -344,5 +341,50 @@ int lockdev_monitor_thresholds(struct lockdev_monitor *mon, int64_t held_ms,
 out:
 	nl_cb_put(cb);
 	nlmsg_free(msg);
+	return ret;
+}
+
+/*
+ * The entry points: libnl and the socket calls set errno, which the
+ * library leaves as it found it.
+ */
+LOCKDEV_API
+void lockdev_monitor_close(struct lockdev_monitor *mon)
+{
+	int saved = errno;
+
+	lockdev_monitor_free(mon);
+	errno = saved;
+}
+
+LOCKDEV_API
+int lockdev_monitor_open(struct lockdev_monitor **monp, unsigned int flags)
+{
+	int saved = errno, ret = lockdev_monitor_do_open(monp, flags);
+
+	errno = saved;
+	return ret;
+}
+
+LOCKDEV_API
+int lockdev_monitor_read(struct lockdev_monitor *mon,
+			 struct lockdev_event *ev)
+{
+	int saved = errno, ret = lockdev_monitor_do_read(mon, ev);
+
+	errno = saved;
+	return ret;
+}
+
+LOCKDEV_API
+int lockdev_monitor_thresholds(struct lockdev_monitor *mon, int64_t held_ms,
+			       int64_t wait_ms, uint32_t *held,
+			       uint32_t *wait)
+{
+	int saved = errno;
+	int ret = lockdev_monitor_do_thresholds(mon, held_ms, wait_ms, held,
+						wait);
+
+	errno = saved;
 	return ret;
 }

@@ -208,6 +208,30 @@ TEST_F(dump, bad_arguments)
 	EXPECT_EQ(0, self->s.calls);
 }
 
+/*
+ * The netlink calls leave errno as they found it, as every function of
+ * the library does, also where libnl and recv() set it.
+ */
+TEST_F(dump, errno_left_alone)
+{
+	struct lockdev_monitor *mon;
+	struct lockdev_event ev;
+
+	errno = 4242;
+	ASSERT_EQ(0, lockdev_locks_dump(0, collect, &self->s));
+	EXPECT_EQ(4242, errno);
+	ASSERT_EQ(0, lockdev_monitor_open(&mon, LOCKDEV_MONITOR_NONBLOCK));
+	EXPECT_EQ(4242, errno);
+	while (lockdev_monitor_read(mon, &ev) == 0)
+		;
+	EXPECT_EQ(-EAGAIN, lockdev_monitor_read(mon, &ev));
+	EXPECT_EQ(4242, errno);
+	EXPECT_EQ(0, lockdev_monitor_thresholds(mon, -1, -1, NULL, NULL));
+	EXPECT_EQ(4242, errno);
+	lockdev_monitor_close(mon);
+	EXPECT_EQ(4242, errno);
+}
+
 /* What the callback returns other than 0 ends the dump and is returned. */
 TEST_F(dump, callback_ends_it)
 {
