@@ -193,6 +193,32 @@ TEST_F(prog, fd_and_unlock)
 	close(fd);
 }
 
+/*
+ * --fd on a session that holds the lock: converted, as flock -x then
+ * flock -s on one descriptor; the same mode again succeeds; an upgrade
+ * that cannot be had exits 1 with -n, keeping the lock as it was.
+ */
+TEST_F(prog, fd_converts)
+{
+	int fd = open(LOCKDEV_DEV, O_RDWR), other = open(LOCKDEV_DEV, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -x lib-cv", fd));
+	EXPECT_EQ(1, sh("$LOCKDEV --fd %d -n -s lib-cv", other));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -x lib-cv", fd));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -s lib-cv", fd));
+	EXPECT_EQ(1, list_count(fd));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -n -s lib-cv", other));
+	EXPECT_EQ(1, sh("$LOCKDEV --fd %d -n -x lib-cv", fd));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -u lib-cv", other));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -n -x lib-cv", fd));
+	EXPECT_EQ(1, sh("$LOCKDEV --fd %d -n -s lib-cv", other));
+	EXPECT_EQ(0, sh("$LOCKDEV --fd %d -u lib-cv", fd));
+	close(other);
+	close(fd);
+}
+
 TEST_F(prog, usage_errors)
 {
 	EXPECT_EQ(64, sh("$LOCKDEV 2>/dev/null"));

@@ -268,6 +268,43 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * --fd on a session that holds @name already: as flock(2) on the same
+ * descriptor (flock(1)'s third form), convert the hold to the mode asked,
+ * a downgrade at once, an upgrade waiting as -n and -w say.
+ */
+static int run_convert(const struct run_opts *o, struct lockdev *ld,
+		       const char *name, struct lockdev_grant *g)
+{
+	struct lockdev_held *held = NULL, *more;
+	size_t len = strlen(name);
+	int cap = 64, n, i, ret = -ENOLCK;
+
+	for (;;) {
+		more = realloc(held, (size_t)cap * sizeof(*held));
+		if (!more) {
+			free(held);
+			return -ENOMEM;
+		}
+		held = more;
+		n = lockdev_list(ld, held, cap);
+		if (n <= cap)
+			break;
+		cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		if (held[i].name_len != len || memcmp(held[i].name, name, len))
+			continue;
+		ret = lockdev_convert(ld, held[i].handle, o->mode,
+				      o->nonblock ? 0 : o->timed ?
+				      o->timeout_ns : LOCKDEV_FOREVER,
+				      LOCKDEV_RESTART, g);
+		break;
+	}
+	free(held);
+	return n < 0 ? n : ret;
+}
+
 static int run_request(const struct run_opts *o, struct lockdev *ld,
 		       const char *name, struct lockdev_grant *g)
 {
@@ -279,11 +316,16 @@ static int run_request(const struct run_opts *o, struct lockdev *ld,
 		return ret == -ENOLCK ? 0 : ret;
 	}
 	if (o->nonblock)
-		return lockdev_trylock(ld, name, o->mode, o->level, g);
-	if (o->timed)
-		return lockdev_timedlock(ld, name, o->mode, o->level,
-					 o->timeout_ns, LOCKDEV_RESTART, g);
-	return lockdev_lock(ld, name, o->mode, o->level, LOCKDEV_RESTART, g);
+		ret = lockdev_trylock(ld, name, o->mode, o->level, g);
+	else if (o->timed)
+		ret = lockdev_timedlock(ld, name, o->mode, o->level,
+					o->timeout_ns, LOCKDEV_RESTART, g);
+	else
+		ret = lockdev_lock(ld, name, o->mode, o->level,
+				   LOCKDEV_RESTART, g);
+	if (ret == -EALREADY && o->fd >= 0)
+		ret = run_convert(o, ld, name, g);
+	return ret;
 }
 
 static int run_lock(const struct run_opts *o, struct lockdev *ld,
