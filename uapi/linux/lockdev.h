@@ -603,9 +603,11 @@
  * recorded even though nothing deadlocked. Classes and edges live as long
  * as their lockspace. They are budgeted per lockspace
  * (max_classes_per_space, max_class_edges_per_space), over the lockspaces
- * of one owner uid (max_classes_per_user, max_class_edges_per_user), so
- * that one user's lockspaces cannot use up the budget of another's, and
- * over all lockspaces (max_classes, max_class_edges); what does not fit is
+ * one uid created (max_classes_per_user, max_class_edges_per_user; SET of
+ * another owner does not move them), so that one user's lockspaces cannot
+ * use up the budget of another's, and over all lockspaces (max_classes,
+ * max_class_edges); every session that may lock in a lockspace teaches it
+ * classes and edges, charged to those budgets. What does not fit is
  * counted in order_full (a lock whose class does not fit has none). Of the
  * classes a session holds or awaits at once, 8 are remembered for learning:
  * while 8 are, the locks of a further class teach no edge until one of the
@@ -792,7 +794,7 @@
  * created, named and default); for learned order, max_classes and
  * max_class_edges over all lockspaces, and max_classes_per_space,
  * max_class_edges_per_space, max_classes_per_user and
- * max_class_edges_per_user (the lockspaces owned by one uid);
+ * max_class_edges_per_user (the lockspaces one uid created);
  * held_threshold_ms and wait_threshold_ms for events (0, off, by default);
  * max_idle_locks_per_space and max_idle_locks, the bounds on idle resident
  * locks (see Existence).
