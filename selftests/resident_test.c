@@ -129,8 +129,20 @@ FIXTURE_SETUP(res)
 
 FIXTURE_TEARDOWN(res)
 {
-	if (self->fd >= 0)
+	/*
+	 * Its owner-died locks (proc_once_during_growth leaves thousands)
+	 * would stay for as long as the lockspace: not for the suites after.
+	 */
+	if (self->fd >= 0) {
+		EXPECT_EQ(0, space_ctl_call(self->fd, self->space,
+					    strlen(self->space),
+					    LOCKDEV_SPACE_REMOVE,
+					    LOCKDEV_SPACE_FORCE,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP));
 		close(self->fd);
+	}
 	if (self->per_space >= 0)
 		EXPECT_EQ(0, set_param(PER_SPACE, self->per_space));
 	if (self->all >= 0)
