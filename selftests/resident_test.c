@@ -127,11 +127,30 @@ FIXTURE_SETUP(res)
 	ASSERT_EQ(0, attach(self->fd, self->space));
 }
 
+/* Is lockspace @space (a plain name) in /proc/lockdev/spaces? */
+static bool space_listed(const char *space)
+{
+	char *text = read_file("/proc/lockdev/spaces"), *p;
+	size_t len = strlen(space);
+	bool found = false;
+
+	for (p = text; p && !found; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		found = !strncmp(p, space, len) && p[len] == ' ';
+	}
+	free(text);
+	return found;
+}
+
 FIXTURE_TEARDOWN(res)
 {
+	int ms;
+
 	/*
 	 * Its owner-died locks (proc_once_during_growth leaves thousands)
-	 * would stay for as long as the lockspace: not for the suites after.
+	 * would stay for as long as the lockspace: not for the suites after,
+	 * which must not see them go either (the collector drops them).
 	 */
 	if (self->fd >= 0) {
 		EXPECT_EQ(0, space_ctl_call(self->fd, self->space,
@@ -142,6 +161,9 @@ FIXTURE_TEARDOWN(res)
 					    LOCKDEV_SPACE_KEEP,
 					    LOCKDEV_SPACE_KEEP));
 		close(self->fd);
+		for (ms = 0; space_listed(self->space) && ms < 60000; ms += 50)
+			sleep_ms(50);
+		EXPECT_FALSE(space_listed(self->space));
 	}
 	if (self->per_space >= 0)
 		EXPECT_EQ(0, set_param(PER_SPACE, self->per_space));
