@@ -71,7 +71,6 @@ unsigned long ld_nr_inversions;
  * How many times classes, edges or inversions were taken off the lists
  * above; a reader's place in a list is good while it stays. ld_class_mutex.
  */
-u64 ld_class_frees;
 /* Something did not fit, once. */
 bool ld_order_full;
 
@@ -239,7 +238,7 @@ static struct ld_class *ld_class_create(struct ld_space *space,
 	}
 	hash_add_rcu(ld_class_table, &c->hnode, hash);
 	list_add_tail(&c->snode, &space->classes);
-	list_add_tail(&c->gnode, &ld_class_list);
+	list_add_tail(&c->gnode.node, &ld_class_list);
 	mutex_unlock(&ld_class_mutex);
 	ld_stat_inc(classes);
 	ld_stat_add(memory, ksize(c));
@@ -290,10 +289,10 @@ static void ld_edge_free(struct ld_class_edge *e)
 	lockdep_assert_held(&ld_class_mutex);
 	hash_del_rcu(&e->hnode);
 	list_del(&e->onode);
-	list_del(&e->gnode);
+	list_del(&e->gnode.node);
 	ld_stat_dec(class_edges);
 	if (inv) {
-		list_del(&inv->gnode);
+		list_del(&inv->gnode.node);
 		ld_example_free(&inv->back);
 		ld_stat_add(memory, -(long)ksize(inv));
 		kfree(inv);
@@ -318,14 +317,13 @@ void ld_class_space_free(struct ld_space *space)
 	if (list_empty(&space->classes))
 		return;
 	mutex_lock(&ld_class_mutex);
-	ld_class_frees++;
 	list_for_each_entry(c, &space->classes, snode)
 		list_for_each_entry_safe(e, etmp, &c->out, onode)
 			ld_edge_free(e);
 	list_for_each_entry_safe(c, tmp, &space->classes, snode) {
 		hash_del_rcu(&c->hnode);
 		list_del(&c->snode);
-		list_del(&c->gnode);
+		list_del(&c->gnode.node);
 		ld_stat_dec(classes);
 		ld_stat_add(memory, -(long)ksize(c));
 		kfree_rcu(c, rcu);
@@ -405,7 +403,7 @@ static void ld_inversion_add(struct ld_class_edge *e,
 	inv->back.pid = get_pid(bx->pid);
 	memcpy(inv->names, bx->names, bx->from_len + bx->to_len);
 	inv->back.names = inv->names;
-	list_add_tail(&inv->gnode, &ld_inversion_list);
+	list_add_tail(&inv->gnode.node, &ld_inversion_list);
 	e->inv = inv;
 	ld_stat_add(memory, ksize(inv));
 	ld_event_inversion(e, back);
@@ -503,7 +501,7 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	back = ld_class_path(to, from);
 	hash_add_rcu(ld_edge_table, &e->hnode, ld_edge_hash(from, to));
 	list_add_tail(&e->onode, &from->out);
-	list_add_tail(&e->gnode, &ld_edge_list);
+	list_add_tail(&e->gnode.node, &ld_edge_list);
 	ld_stat_inc(class_edges);
 	ld_stat_add(memory, ksize(e));
 	if (back)
@@ -662,10 +660,13 @@ void __ld_class_released(struct ld_class *class, u64 since)
  */
 void ld_class_stat_reset(void)
 {
+	struct ld_gnode *g;
 	struct ld_class *c;
 
 	mutex_lock(&ld_class_mutex);
-	list_for_each_entry(c, &ld_class_list, gnode) {
+	for (g = ld_gnode_after(&ld_class_list, &ld_class_list); g;
+	     g = ld_gnode_after(&ld_class_list, &g->node)) {
+		c = container_of(g, struct ld_class, gnode);
 		atomic64_set(&c->acquisitions, 0);
 		atomic64_set(&c->contentions, 0);
 		atomic64_set(&c->wait_total, 0);

@@ -16,6 +16,7 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
@@ -53,6 +54,21 @@ struct ld_class_held {
 };
 
 /*
+ * struct ld_gnode - an entry of ld_class_list, ld_edge_list or
+ * ld_inversion_list: a record, or the place a /proc reader stopped at
+ * @node: in the list. ld_class_mutex.
+ * @mark: a reader's place (proc_order.c), before the record it reads
+ *	next; every walk of the lists skips it. Immutable.
+ *
+ * A reader's place stays in the list between two read() calls, so that
+ * the next one goes on from there whatever was freed meanwhile.
+ */
+struct ld_gnode {
+	struct list_head node;
+	bool mark;
+};
+
+/*
  * struct ld_class - a lock class: the bytes of a lock name before its first
  * colon, in one lockspace
  * @hnode: in the classes hash table. RCU readers; ld_class_mutex writers.
@@ -81,7 +97,7 @@ struct ld_class {
 	struct hlist_node hnode;
 	struct ld_space *space;
 	struct list_head snode;
-	struct list_head gnode;
+	struct ld_gnode gnode;
 	struct list_head out;
 	struct list_head bfs;
 	u64 bfs_gen;
@@ -135,7 +151,7 @@ struct ld_class_edge {
 	struct ld_class *from;
 	struct ld_class *to;
 	struct list_head onode;
-	struct list_head gnode;
+	struct ld_gnode gnode;
 	atomic64_t count;
 	struct ld_class_inversion *inv;
 	struct rcu_head rcu;
@@ -153,7 +169,7 @@ struct ld_class_edge {
  * @names: room for @back's names.
  */
 struct ld_class_inversion {
-	struct list_head gnode;
+	struct ld_gnode gnode;
 	struct ld_class_edge *edge;
 	struct ld_class_example back;
 	u8 names[];
@@ -166,8 +182,28 @@ extern struct list_head ld_inversion_list;
 extern unsigned int ld_nr_classes;
 extern unsigned int ld_nr_edges;
 extern unsigned long ld_nr_inversions;
-extern u64 ld_class_frees;
 extern bool ld_order_full;
+
+/**
+ * ld_gnode_after() - the first record after @p in @head
+ * @head: ld_class_list, ld_edge_list or ld_inversion_list
+ * @p: @head, or a record or mark in it
+ *
+ * Return: the record, or NULL at the end of @head. Marks are skipped.
+ */
+static inline struct ld_gnode *ld_gnode_after(struct list_head *head,
+					      struct list_head *p)
+{
+	struct ld_gnode *g;
+
+	lockdep_assert_held(&ld_class_mutex);
+	for (p = p->next; p != head; p = p->next) {
+		g = list_entry(p, struct ld_gnode, node);
+		if (!g->mark)
+			return g;
+	}
+	return NULL;
+}
 
 void ld_class_stat_reset(void);
 

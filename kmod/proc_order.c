@@ -24,116 +24,135 @@
  * struct ld_order_iter - a reader's place in /proc/lockdev/order or
  * /proc/lockdev/lock_stat
  * @viewer: who reads: the file's opener.
- * @inv: @cur is an inversion, not an edge (order).
- * @cur: the record at position @pos, as the last ->next() returned it, or
- *	NULL. Valid while ld_class_frees is @frees: the lists only grow at
- *	their tails meanwhile.
- * @pos: its position.
- * @frees: ld_class_frees when @cur was found.
+ * @inv: the record last returned, or @mark, is in ld_inversion_list, not
+ *	ld_edge_list (order).
+ * @marked: @mark is in a list. ld_class_mutex.
+ * @mark: between two chunks of a read, just before the record the next
+ *	chunk starts with. ld_class_mutex.
+ * @pos: the position of the record last returned: of the one after @mark.
  *
- * Only the reader's seq_file uses it, under the seq_file's mutex. The next
- * chunk of a read starts at @cur, so that reading a file of n records walks
- * O(n) list entries, not O(n) per chunk.
+ * Only the reader's seq_file uses it, under the seq_file's mutex. A chunk
+ * of a read ends with @mark placed before the record it did not show, and
+ * the next chunk starts there, so that reading a file of n records walks
+ * O(n) list entries, not O(n) per chunk, whatever is freed meanwhile.
  */
 struct ld_order_iter {
 	struct ld_viewer viewer;
 	bool inv;
-	void *cur;
+	bool marked;
+	struct ld_gnode mark;
 	loff_t pos;
-	u64 frees;
 };
 
-/* Where the last chunk stopped, if that is @pos and still valid. */
-static void *ld_order_resume(struct ld_order_iter *it, loff_t pos)
+/* Take @it's mark out of its list. */
+static void ld_order_unmark(struct ld_order_iter *it)
 {
 	lockdep_assert_held(&ld_class_mutex);
-	if (it->cur && it->pos == pos && it->frees == ld_class_frees)
-		return it->cur;
-	return NULL;
+	if (it->marked)
+		list_del(&it->mark.node);
+	it->marked = false;
 }
 
-/* Remember @v, at @pos, for ld_order_resume(). */
-static void *ld_order_keep(struct ld_order_iter *it, void *v, loff_t pos)
+/*
+ * A chunk ends at record @v (or at the end, @v NULL): mark the place for
+ * the next one.
+ */
+static void ld_order_mark(struct ld_order_iter *it, void *v)
 {
+	struct ld_gnode *g = v;
+
 	lockdep_assert_held(&ld_class_mutex);
-	it->cur = v;
-	it->pos = pos;
-	it->frees = ld_class_frees;
-	return v;
+	if (!g || v == SEQ_START_TOKEN)
+		return;
+	list_add_tail(&it->mark.node, &g->node);
+	it->marked = true;
 }
 
-/* The @n-th element of @head, or NULL. */
-static struct list_head *ld_list_nth(struct list_head *head, loff_t *n)
+/*
+ * Where the last chunk stopped, if that is @pos: its mark is taken out,
+ * and @v set to the record after it, or NULL at the end of @head. Return
+ * false if there is no such place.
+ */
+static bool ld_order_resume(struct ld_order_iter *it, struct list_head *head,
+			    loff_t pos, struct ld_gnode **v)
 {
-	struct list_head *p;
+	bool ok = it->marked && it->pos == pos;
 
-	list_for_each(p, head)
+	lockdep_assert_held(&ld_class_mutex);
+	if (ok)
+		*v = ld_gnode_after(head, &it->mark.node);
+	ld_order_unmark(it);
+	return ok;
+}
+
+/* The record at position @n of @head (0 is the first), or NULL. */
+static struct ld_gnode *ld_gnode_nth(struct list_head *head, loff_t *n)
+{
+	struct ld_gnode *g;
+
+	for (g = ld_gnode_after(head, head); g;
+	     g = ld_gnode_after(head, &g->node))
 		if ((*n)-- == 0)
-			return p;
+			return g;
 	return NULL;
+}
+
+static struct list_head *ld_order_list(const struct ld_order_iter *it)
+{
+	return it->inv ? &ld_inversion_list : &ld_edge_list;
+}
+
+/* The first inversion if @g is NULL at the end of the edges, else @g. */
+static struct ld_gnode *ld_order_cross(struct ld_order_iter *it,
+				       struct ld_gnode *g)
+{
+	if (g || it->inv)
+		return g;
+	it->inv = true;
+	return ld_gnode_after(&ld_inversion_list, &ld_inversion_list);
 }
 
 static void *ld_order_start(struct seq_file *m, loff_t *pos)
 {
 	struct ld_order_iter *it = m->private;
-	struct list_head *p;
 	loff_t n = *pos - 1;
-	void *v;
+	struct ld_gnode *g;
 
 	mutex_lock(&ld_class_mutex);
-	if (!*pos)
+	it->pos = *pos;
+	if (!*pos) {
+		ld_order_unmark(it);
 		return SEQ_START_TOKEN;
-	v = ld_order_resume(it, *pos);
-	if (v)
-		return v;
-	it->inv = false;
-	p = ld_list_nth(&ld_edge_list, &n);
-	if (p)
-		return ld_order_keep(it, list_entry(p, struct ld_class_edge,
-						    gnode), *pos);
-	it->inv = true;
-	p = ld_list_nth(&ld_inversion_list, &n);
-	return p ? ld_order_keep(it, list_entry(p, struct ld_class_inversion,
-						gnode), *pos) : NULL;
-}
-
-/* The record after @v, or NULL. */
-static void *ld_order_after(struct ld_order_iter *it, void *v)
-{
-	struct ld_class_inversion *inv;
-	struct ld_class_edge *e;
-
-	if (v == SEQ_START_TOKEN) {
-		it->inv = false;
-		e = list_first_entry_or_null(&ld_edge_list,
-					     struct ld_class_edge, gnode);
-		if (e)
-			return e;
-	} else if (!it->inv) {
-		e = v;
-		if (!list_is_last(&e->gnode, &ld_edge_list))
-			return list_next_entry(e, gnode);
-	} else {
-		inv = v;
-		if (list_is_last(&inv->gnode, &ld_inversion_list))
-			return NULL;
-		return list_next_entry(inv, gnode);
 	}
+	if (ld_order_resume(it, ld_order_list(it), *pos, &g))
+		return ld_order_cross(it, g);
+	it->inv = false;
+	g = ld_gnode_nth(&ld_edge_list, &n);
+	if (g)
+		return g;
 	it->inv = true;
-	return list_first_entry_or_null(&ld_inversion_list,
-					 struct ld_class_inversion, gnode);
+	return ld_gnode_nth(&ld_inversion_list, &n);
 }
 
 static void *ld_order_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	struct ld_order_iter *it = m->private;
+	struct ld_gnode *g;
 
-	++*pos;
-	return ld_order_keep(it, ld_order_after(it, v), *pos);
+	it->pos = ++*pos;
+	if (v == SEQ_START_TOKEN) {
+		it->inv = false;
+		g = ld_gnode_after(&ld_edge_list, &ld_edge_list);
+	} else {
+		g = ld_gnode_after(ld_order_list(it),
+				   &((struct ld_gnode *)v)->node);
+	}
+	return ld_order_cross(it, g);
 }
 
 static void ld_order_stop(struct seq_file *m, void *v)
 {
+	ld_order_mark(m->private, v);
 	mutex_unlock(&ld_class_mutex);
 }
 
@@ -180,11 +199,11 @@ static int ld_order_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	if (it->inv) {
-		inv = v;
+		inv = container_of(v, struct ld_class_inversion, gnode);
 		e = inv->edge;
 	} else {
 		inv = NULL;
-		e = v;
+		e = container_of(v, struct ld_class_edge, gnode);
 	}
 	if (!ld_space_visible(e->from->space, &it->viewer))
 		return 0;
@@ -216,6 +235,7 @@ static int ld_order_open_ops(struct file *file,
 	it = __seq_open_private(file, ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
+	it->mark.mark = true;
 	ld_viewer_init(&it->viewer, file);
 	return 0;
 }
@@ -230,6 +250,9 @@ static int ld_order_release(struct inode *inode, struct file *file)
 	struct seq_file *m = file->private_data;
 	struct ld_order_iter *it = m->private;
 
+	mutex_lock(&ld_class_mutex);
+	ld_order_unmark(it);
+	mutex_unlock(&ld_class_mutex);
 	ld_viewer_exit(&it->viewer);
 	return seq_release_private(inode, file);
 }
@@ -244,27 +267,29 @@ const struct proc_ops ld_order_proc_ops = {
 static void *ld_lock_stat_start(struct seq_file *m, loff_t *pos)
 {
 	struct ld_order_iter *it = m->private;
-	void *v;
+	loff_t n = *pos - 1;
+	struct ld_gnode *g;
 
 	mutex_lock(&ld_class_mutex);
-	v = ld_order_resume(it, *pos);
-	if (v)
-		return v;
-	return ld_order_keep(it, seq_list_start_head(&ld_class_list, *pos),
-			     *pos);
+	it->pos = *pos;
+	if (!*pos) {
+		ld_order_unmark(it);
+		return SEQ_START_TOKEN;
+	}
+	if (ld_order_resume(it, &ld_class_list, *pos, &g))
+		return g;
+	return ld_gnode_nth(&ld_class_list, &n);
 }
 
 static void *ld_lock_stat_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	struct ld_order_iter *it = m->private;
+	struct list_head *p = &ld_class_list;
 
-	v = seq_list_next(v, &ld_class_list, pos);
-	return ld_order_keep(it, v, *pos);
-}
-
-static void ld_lock_stat_stop(struct seq_file *m, void *v)
-{
-	mutex_unlock(&ld_class_mutex);
+	it->pos = ++*pos;
+	if (v != SEQ_START_TOKEN)
+		p = &((struct ld_gnode *)v)->node;
+	return ld_gnode_after(&ld_class_list, p);
 }
 
 static int ld_lock_stat_show(struct seq_file *m, void *v)
@@ -273,13 +298,13 @@ static int ld_lock_stat_show(struct seq_file *m, void *v)
 	const struct ld_class *c;
 
 	lockdep_assert_held(&ld_class_mutex);
-	if (v == &ld_class_list) {
+	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# lockdev lock_stat %d\n",
 			   LOCKDEV_PROC_LOCK_STAT_VERSION);
 		seq_puts(m, "# lockspace class acquisitions contentions wait_total_ns wait_max_ns hold_total_ns hold_max_ns\n");
 		return 0;
 	}
-	c = list_entry(v, struct ld_class, gnode);
+	c = container_of(v, struct ld_class, gnode);
 	if (!ld_space_visible(c->space, &it->viewer))
 		return 0;
 	ld_space_show_name(m, c->space);
@@ -298,7 +323,7 @@ static int ld_lock_stat_show(struct seq_file *m, void *v)
 static const struct seq_operations ld_lock_stat_seq_ops = {
 	.start	= ld_lock_stat_start,
 	.next	= ld_lock_stat_next,
-	.stop	= ld_lock_stat_stop,
+	.stop	= ld_order_stop,
 	.show	= ld_lock_stat_show,
 };
 
