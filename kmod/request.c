@@ -214,14 +214,20 @@ static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
 
 	ld_lock_regraph(lk);
 	lk->busy--;
-	if (ld_grantable(lk, a->mode, NULL, &lk->waiters)) {
+	/*
+	 * Another thread of the session may have asked for @lk while its
+	 * spinlock was dropped: that one's request stands, not this one.
+	 */
+	ret = ld_lock_find_req(lk, req->sess) ? -EALREADY : 0;
+	if (!ret && ld_grantable(lk, a->mode, NULL, &lk->waiters)) {
 		ld_hold(req);
 		ld_fill_grant(req, a);
 		ld_async_drop_done(req);
 		ld_lock_leave(lk, true, false);
 		return 0;
 	}
-	ret = ld_enqueue(req, a->mode, NULL, &lk->waiters, a, &wait);
+	if (!ret)
+		ret = ld_enqueue(req, a->mode, NULL, &lk->waiters, a, &wait);
 	if (ret == -EDEADLK && req->async) {
 		/* An asynchronous request learns it from its completion. */
 		a->handle = req->handle;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1259,6 +1260,106 @@ TEST_F(async, async_nonblock_einval)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, count_state(self->fd, name, LOCKDEV_STATE_HELD));
 	EXPECT_EQ(0, poll_in(self->fd, 0));
+}
+
+/*
+ * Two threads of one session ask at once for a lock another session holds:
+ * one request is queued, the other is EALREADY. The first one's LOCK drops
+ * the lock's spinlock to take the graph mutex, and the module must look
+ * again for the session's request once it has both. A race, tried for
+ * RACE_ROUNDS rounds or RACE_MS, whichever ends first: it can only catch
+ * the bug by chance.
+ */
+#define RACE_ROUNDS	2000
+#define RACE_MS		3000
+
+struct racer {
+	pthread_barrier_t *go;
+	int fd;
+	const char *name;
+	int rounds;
+	struct lockdev_lock lk[RACE_ROUNDS];
+	int ret[RACE_ROUNDS];
+	int err[RACE_ROUNDS];
+	volatile int *stop;
+};
+
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	int i;
+
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		pthread_barrier_wait(r->go);
+		if (*r->stop)
+			break;
+		r->ret[i] = lock_req(r->fd, r->name, LOCKDEV_MODE_SHARED,
+				     LOCKDEV_LOCK_ASYNC, 0, i, &r->lk[i]);
+		r->err[i] = errno;
+		r->rounds = i + 1;
+		pthread_barrier_wait(r->go);
+	}
+	return NULL;
+}
+
+TEST_F(async, racing_threads_one_request)
+{
+	pthread_barrier_t go;
+	struct racer *r = calloc(2, sizeof(*r));
+	__u64 end = now_ns() + RACE_MS * 1000000ull;
+	volatile int stop = 0;
+	struct lockdev_completion c;
+	char name[NAME_LEN];
+	pthread_t t[2];
+	int i, k, queued, already, bad = 0;
+
+	ASSERT_NE(NULL, r);
+	mkname(self, name, "a");
+	agent_start(_metadata, &self->ag[0]);
+	agent_hold(_metadata, &self->ag[0], name, LOCKDEV_MODE_EXCLUSIVE);
+	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+	for (k = 0; k < 2; k++) {
+		r[k].go = &go;
+		r[k].fd = self->fd;
+		r[k].name = name;
+		r[k].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&t[k], NULL, racer_main, &r[k]));
+	}
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		if (now_ns() > end || bad)
+			stop = 1;
+		pthread_barrier_wait(&go);
+		if (stop)
+			break;
+		pthread_barrier_wait(&go);
+		queued = already = 0;
+		for (k = 0; k < 2; k++) {
+			if (!r[k].ret[i] &&
+			    r[k].lk[i].result == LOCKDEV_RESULT_QUEUED) {
+				queued++;
+				EXPECT_EQ(0, cancel_req(self->fd,
+							r[k].lk[i].handle,
+							0, 0));
+				read_one(_metadata, self->fd, &c);
+				EXPECT_EQ(-ECANCELED, c.result);
+			} else if (r[k].ret[i] == -1 &&
+				   r[k].err[i] == EALREADY) {
+				already++;
+			}
+		}
+		if (queued != 1 || already != 1) {
+			TH_LOG("round %d: %d queued, %d EALREADY", i, queued,
+			       already);
+			bad = 1;
+		}
+	}
+	for (k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	pthread_barrier_destroy(&go);
+	TH_LOG("%d rounds", r[0].rounds);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, r[0].rounds);
+	free(r);
 }
 
 TEST_HARNESS_MAIN
