@@ -501,11 +501,16 @@ static struct ld_completion *ld_session_pop(struct ld_session *sess)
 	return c;
 }
 
+/*
+ * Put back @c, which a read() could not copy out. Another reader or poller
+ * may have woken for it, found the list empty and slept again: wake them.
+ */
 static void ld_session_unpop(struct ld_session *sess, struct ld_completion *c)
 {
 	spin_lock(&sess->lock);
 	list_add(&c->node, &sess->done);
 	spin_unlock(&sess->lock);
+	wake_up_interruptible_poll(&sess->wq, EPOLLIN | EPOLLRDNORM);
 }
 
 static bool ld_session_has_done(struct ld_session *sess)
