@@ -39,6 +39,9 @@
 #define LD_NAME_CACHES	8
 #define LD_NAME_INLINE	(LD_NAME_STEP * LD_NAME_CACHES)
 
+/* Idle locks ld_space_trim() unlinks per hold of a lockspace's lru_lock. */
+#define LD_TRIM_BATCH	256
+
 /* Every lock, keyed by (lockspace, name). */
 struct rhashtable ld_locks;
 static struct kmem_cache *ld_lock_caches[LD_NAME_CACHES];
@@ -524,21 +527,31 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 {
 	struct ld_lock *lk, *tmp;
 	LIST_HEAD(gone);
+	u32 n;
 
-	spin_lock(&space->lru_lock);
-	while (space->nr_idle > keep) {
-		lk = ld_idle_first(space);
-		if (WARN_ON_ONCE(!lk))
-			break;
-		ld_lock_unlink(lk, &gone);
-		if (bound)
-			ld_stat_inc(idle_dropped);
-	}
-	spin_unlock(&space->lru_lock);
-	list_for_each_entry_safe(lk, tmp, &gone, link.node) {
-		ld_lock_remove(lk);
-		cond_resched();
-	}
+	/*
+	 * At most LD_TRIM_BATCH locks per hold of lru_lock: a lowered bound
+	 * or a lockspace going may drop a million.
+	 */
+	do {
+		n = 0;
+		spin_lock(&space->lru_lock);
+		while (space->nr_idle > keep && n < LD_TRIM_BATCH) {
+			lk = ld_idle_first(space);
+			if (WARN_ON_ONCE(!lk))
+				break;
+			ld_lock_unlink(lk, &gone);
+			if (bound)
+				ld_stat_inc(idle_dropped);
+			n++;
+		}
+		spin_unlock(&space->lru_lock);
+		list_for_each_entry_safe(lk, tmp, &gone, link.node) {
+			ld_lock_remove(lk);
+			cond_resched();
+		}
+		INIT_LIST_HEAD(&gone);
+	} while (n == LD_TRIM_BATCH);
 }
 
 /*
