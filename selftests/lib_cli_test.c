@@ -857,7 +857,10 @@ TEST_F_TIMEOUT(cli, monitor_timestamps, CLI_TIMEOUT)
 /*
  * Any process chooses its own name: lockdev monitor prints it escaped, as
  * lockdev list does, so that it cannot write terminal controls. The holder
- * is lockdev itself, run through a link whose name has an escape.
+ * is lockdev itself, run through a link whose name has an escape, with -o:
+ * the session closes as lockdev dies, while its name is still known (a
+ * command that inherited the session could close it last, after lockdev
+ * was reaped, and the event would name no one).
  */
 TEST_F_TIMEOUT(cli, monitor_comm_escaped, CLI_TIMEOUT)
 {
@@ -865,7 +868,7 @@ TEST_F_TIMEOUT(cli, monitor_comm_escaped, CLI_TIMEOUT)
 
 	ASSERT_EQ(0, sh("ln -sf \"$LOCKDEV\" \"/tmp/ev$(printf '\\033')[2Jx\""));
 	out = sh_out("$LOCKDEV monitor --count 1 & m=$!; sleep 1; "
-		     "\"/tmp/ev$(printf '\\033')[2Jx\" -x cli-mon-comm "
+		     "\"/tmp/ev$(printf '\\033')[2Jx\" -o -x cli-mon-comm "
 		     "sh -c 'kill -9 $PPID' 2>/dev/null; wait $m");
 	sh("rm -f \"/tmp/ev$(printf '\\033')[2Jx\"");
 	ASSERT_NE(NULL, out);
