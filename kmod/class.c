@@ -67,10 +67,6 @@ struct ld_class_owner {
 static DEFINE_HASHTABLE(ld_owner_table, 6);
 /* Inversions found since load. ld_class_mutex. */
 unsigned long ld_nr_inversions;
-/*
- * How many times classes, edges or inversions were taken off the lists
- * above; a reader's place in a list is good while it stays. ld_class_mutex.
- */
 /* Something did not fit, once. */
 bool ld_order_full;
 
