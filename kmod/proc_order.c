@@ -69,9 +69,10 @@ static void ld_order_mark(struct ld_order_iter *it, void *v)
 }
 
 /*
- * Where the last chunk stopped, if that is @pos: its mark is taken out,
- * and @v set to the record after it, or NULL at the end of @head. Return
- * false if there is no such place.
+ * A chunk starts at @pos: where the last one stopped, if that is @pos. The
+ * mark is taken out either way, and @pos becomes the reader's. Return true
+ * with @v set to the record after the mark (NULL at the end of @head), or
+ * false if the chunk must find its place from the head.
  */
 static bool ld_order_resume(struct ld_order_iter *it, struct list_head *head,
 			    loff_t pos, struct ld_gnode **v)
@@ -82,6 +83,7 @@ static bool ld_order_resume(struct ld_order_iter *it, struct list_head *head,
 	if (ok)
 		*v = ld_gnode_after(head, &it->mark.node);
 	ld_order_unmark(it);
+	it->pos = pos;
 	return ok;
 }
 
@@ -119,7 +121,6 @@ static void *ld_order_start(struct seq_file *m, loff_t *pos)
 	struct ld_gnode *g;
 
 	mutex_lock(&ld_class_mutex);
-	it->pos = *pos;
 	if (!*pos) {
 		ld_order_unmark(it);
 		return SEQ_START_TOKEN;
@@ -271,7 +272,6 @@ static void *ld_lock_stat_start(struct seq_file *m, loff_t *pos)
 	struct ld_gnode *g;
 
 	mutex_lock(&ld_class_mutex);
-	it->pos = *pos;
 	if (!*pos) {
 		ld_order_unmark(it);
 		return SEQ_START_TOKEN;
