@@ -300,7 +300,8 @@ static void ld_edge_free(struct ld_class_edge *e)
 
 /**
  * ld_class_space_free() - free the classes and edges of a lockspace
- * @space: the lockspace, which nothing refers to any more
+ * @space: the lockspace, which is being freed, or which the collector
+ *	reaped: no session is bound to it, nor can be, and it has no lock
  *
  * Context: may sleep.
  */
@@ -309,7 +310,7 @@ void ld_class_space_free(struct ld_space *space)
 	struct ld_class_edge *e, *etmp;
 	struct ld_class *c, *tmp;
 
-	/* Nothing can add a class to a lockspace nobody refers to. */
+	/* Only a session bound to @space adds a class to it. */
 	if (list_empty(&space->classes))
 		return;
 	mutex_lock(&ld_class_mutex);

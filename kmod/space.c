@@ -115,6 +115,23 @@ static void ld_space_enter(struct ld_space *space)
 	atomic_inc(&space->sessions);
 }
 
+/*
+ * @space leaves its namespace for good (REMOVE, a replacing CREATE, the
+ * collector): from now on it no longer counts in its creator's lockspaces,
+ * though it stays while sessions, kept reports or readers of /proc hold it,
+ * which its creator may not control. Its classes go when the collector
+ * reaps it, once no session is attached.
+ */
+static void ld_space_retire(struct ld_space *space)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	if (space->retired)
+		return;
+	space->retired = true;
+	if (space->creator)
+		atomic_dec(&space->creator->spaces);
+}
+
 /* Count one more lockspace in @ns, referencing it for the first. */
 static int ld_userns_get(struct user_namespace *ns)
 {
@@ -411,8 +428,10 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 	if (space) {
 		ld_space_set_ids(space, ids);
 		space->persistent = true;
-		if (old)
+		if (old) {
 			WRITE_ONCE(old->removed, true);
+			ld_space_retire(old);
+		}
 	}
 	mutex_unlock(&ld_spaces_mutex);
 	if (old && space) {
@@ -461,6 +480,7 @@ static int ld_space_ctl_remove(struct ld_space *space, u32 flags,
 	if (!(flags & LOCKDEV_SPACE_FORCE) && atomic_read(&space->sessions))
 		return -EBUSY;
 	WRITE_ONCE(space->removed, true);
+	ld_space_retire(space);
 	if (space->persistent) {
 		WRITE_ONCE(space->persistent, false);
 		*unpersist = true;
@@ -592,7 +612,8 @@ void ld_space_put(struct ld_space *space)
 	ld_class_space_free(space);
 	ld_space_levels_free(space);
 	if (space->creator) {
-		atomic_dec(&space->creator->spaces);
+		if (!space->retired)
+			atomic_dec(&space->creator->spaces);
 		ld_user_put(space->creator);
 	}
 	mutex_destroy(&space->graph_mutex);
@@ -789,10 +810,13 @@ static void ld_space_gc_fn(struct work_struct *work)
 		}
 		/* Nobody attaches to it again: no lock of it comes back. */
 		space->reaped = true;
+		ld_space_retire(space);
 	}
 	mutex_unlock(&ld_spaces_mutex);
 	if (dead) {
 		ld_lock_space_reap(dead);
+		/* No lock is left to have a class, nor session to learn one. */
+		ld_class_space_free(dead);
 		ld_space_put(dead);
 	}
 	if (again)

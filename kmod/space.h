@@ -48,6 +48,9 @@ struct vfsmount;
  * @reaped: the collector dropped its locks once nobody could attach to it
  *	any more; it goes with its last reference (a kept report's).
  *	ld_spaces_mutex.
+ * @retired: removed or reaped, so out of reach for good: it no longer
+ *	counts in its creator's lockspaces, though sessions, kept reports or
+ *	a reader of /proc may keep it a while. ld_spaces_mutex.
  * @order_mode: the order mode its sessions start in (LOCKDEV_ORDER_*).
  * @levels: its declared levels (space_levels.c), or NULL if none. RCU:
  *	replaced under ld_spaces_mutex, read under rcu_read_lock().
@@ -80,12 +83,13 @@ struct vfsmount;
  *
  * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
  * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent, @removed,
- * @reaped, @order_mode and @levels is immutable once the lockspace is in
- * the table. @uid, @gid, @mode, @persistent, @removed and @order_mode of a
- * named lockspace are written under ld_spaces_mutex with WRITE_ONCE() and read
- * under it, or with READ_ONCE() without it, each on its own (a reader
- * without the mutex may see some of one LOCKDEV_IOC_SPACE's changes before
- * the others); a default lockspace's never change.
+ * @reaped, @retired, @order_mode and @levels is immutable once the
+ * lockspace is in the table. @uid, @gid, @mode, @persistent,
+ * @removed and @order_mode of a named lockspace are written under
+ * ld_spaces_mutex with WRITE_ONCE() and read under it, or with READ_ONCE()
+ * without it, each on its own (a reader without the mutex may see some of
+ * one LOCKDEV_IOC_SPACE's changes before the others); a default lockspace's
+ * never change.
  */
 struct ld_space {
 	struct hlist_node node;
@@ -99,6 +103,7 @@ struct ld_space {
 	bool persistent;
 	bool removed;
 	bool reaped;
+	bool retired;
 	u32 order_mode;
 	struct ld_levels __rcu *levels;
 	struct ld_user *creator;

@@ -4,7 +4,7 @@
  * set a small limit, reach it, see the next request fail with the documented
  * errno and change nothing, release one and see it work again.
  *
- * Every test saves the five parameters in its fixture and puts them back in
+ * Every test saves the six parameters in its fixture and puts them back in
  * the teardown, which runs on failure too. The per-uid limits are exercised
  * by a child running as a uid no other test uses, so the root-owned test
  * process is not what reaches them. Children die by SIGALRM after
@@ -48,6 +48,7 @@
 #define UID_DEFAULT	2009
 #define UID_COLLECTED	2010
 #define UID_SLOTS	2030
+#define UID_RETIRED	2031
 /* Another uid, which must not be affected by the first one's limit. */
 #define UID_OTHER(uid)	((uid) + 10)
 
@@ -57,6 +58,7 @@ static const char *const limit_names[] = {
 	"max_waiters_per_user",
 	"max_sessions_per_user",
 	"max_spaces_per_user",
+	"max_classes_per_user",
 };
 
 #define NR_LIMITS	ARRAY_SIZE(limit_names)
@@ -239,7 +241,7 @@ FIXTURE_TEARDOWN(limits)
 	}
 }
 
-/* The five parameters exist, root may write them, and they read back. */
+/* The six parameters exist, root may write them, and they read back. */
 TEST_F(limits, params)
 {
 	char path[128];
@@ -1221,6 +1223,93 @@ TEST_F_TIMEOUT(limits, collected_uncharged, 90)
 		TH_LOG("uid %d still charged 25 s after its namespaces went",
 		       UID_COLLECTED);
 	}
+}
+
+/*
+ * A removed lockspace stops counting in its creator's max_spaces_per_user
+ * at once, though a session of another uid keeps it; its classes count in
+ * its creator's max_classes_per_user until that session leaves, and are
+ * dropped within 25 s of it.
+ */
+TEST_F_TIMEOUT(limits, removed_uncharged, 60)
+{
+	long long full = stat_value("order_full");
+	long long classes = stat_value("classes");
+	char s1[96], s2[96], s3[96];
+	int held, fd, fd2, fd3, waited;
+	struct kid k;
+
+	snprintf(s1, sizeof(s1), "%s-r1", self->prefix);
+	snprintf(s2, sizeof(s2), "%s-r2", self->prefix);
+	snprintf(s3, sizeof(s3), "%s-r3", self->prefix);
+	ASSERT_EQ(0, set_param("max_spaces_per_user", 2));
+	ASSERT_EQ(0, set_param("max_classes_per_user", 1));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (become(UID_RETIRED, UID_RETIRED))
+			_exit(2);
+		fd = open_session();
+		fd2 = open_session();
+		fd3 = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_LE(0, fd2);
+		EXPECT_LE(0, fd3);
+		EXPECT_EQ(0, attach_space(fd, s1, 0, 0666));
+		EXPECT_EQ(0, attach_space(fd2, s2, 0, 0600));
+		EXPECT_EQ(0, lock_str(fd, "ra:1", LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(0, unlock_str(fd, "ra:1"));
+		EXPECT_EQ(classes + 1, stat_value("classes"));
+		/* Both budgets are full. */
+		EXPECT_EQ(-1, attach_space(fd3, s3, 0, 0600));
+		EXPECT_EQ(EDQUOT, errno);
+		EXPECT_EQ(0, lock_str(fd2, "rb:1", LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(0, unlock_str(fd2, "rb:1"));
+		EXPECT_EQ(classes + 1, stat_value("classes"));
+		EXPECT_EQ(full + 1, stat_value("order_full"));
+		if (!_metadata->passed)
+			_exit(1);
+		kid_send(&k, 'a');
+		if (kid_recv(&k, WAIT_MS) != 'b')
+			_exit(3);
+		EXPECT_EQ(0, space_ctl_call(fd, s1, strlen(s1),
+					    LOCKDEV_SPACE_REMOVE,
+					    LOCKDEV_SPACE_FORCE, 0, 0, 0));
+		close(fd);
+		/* Root's session keeps s1; it counts no more all the same. */
+		EXPECT_EQ(0, attach_space(fd3, s3, 0, 0600));
+		EXPECT_EQ(classes + 1, stat_value("classes"));
+		/* Root waits for the collector, up to 25 s. */
+		alarm(KID_TIMEOUT_S + 30);
+		kid_send(&k, 'c');
+		if (kid_recv(&k, 30000) != 'd')
+			_exit(4);
+		EXPECT_EQ(0, lock_str(fd2, "rc:1", LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK));
+		EXPECT_EQ(0, unlock_str(fd2, "rc:1"));
+		EXPECT_EQ(classes + 1, stat_value("classes"));
+		EXPECT_EQ(full + 1, stat_value("order_full"));
+		close(fd2);
+		close(fd3);
+		KID_EXIT();
+	}
+	ASSERT_EQ('a', kid_recv(&k, WAIT_MS));
+	held = open_session();
+	ASSERT_LE(0, held);
+	ASSERT_EQ(0, attach_space(held, s1, 0, 0600));
+	kid_send(&k, 'b');
+	EXPECT_EQ('c', kid_recv(&k, WAIT_MS));
+	close(held);
+	/* Root's session went: s1's class is dropped. */
+	for (waited = 0; waited < 25000; waited += 100) {
+		if (stat_value("classes") == classes)
+			break;
+		sleep_ms(100);
+	}
+	EXPECT_EQ(classes, stat_value("classes"));
+	kid_send(&k, 'd');
+	EXPECT_EQ(0, kid_reap(&k));
 }
 
 TEST_HARNESS_MAIN

@@ -601,17 +601,19 @@
  * class A (A other than B), the module learns the edge A -> B. A new edge
  * that closes a cycle of edges is an inversion: a potential deadlock,
  * recorded even though nothing deadlocked. Classes and edges live as long
- * as their lockspace. They are budgeted per lockspace
- * (max_classes_per_space, max_class_edges_per_space), over the lockspaces
- * one uid created (max_classes_per_user, max_class_edges_per_user; SET of
- * another owner does not move them), so that one user's lockspaces cannot
- * use up the budget of another's, and over all lockspaces (max_classes,
+ * as their lockspace, or, once it is removed, until no session is attached
+ * to it (the collector drops them within about 10 seconds). They are
+ * budgeted per lockspace (max_classes_per_space,
+ * max_class_edges_per_space), over the lockspaces one uid created
+ * (max_classes_per_user, max_class_edges_per_user; SET of another owner
+ * does not move them), so that one user's lockspaces cannot use up the
+ * budget of another's, and over all lockspaces (max_classes,
  * max_class_edges); every session that may lock in a lockspace teaches it
  * classes and edges, charged to those budgets. What does not fit is
  * counted in order_full (a lock whose class does not fit has none). Of the
- * classes a session holds or awaits at once, 8 are remembered for learning:
- * while 8 are, the locks of a further class teach no edge until one of the
- * 8 is no longer held.
+ * classes a session holds or awaits at once, 8 are remembered for
+ * learning: while 8 are, the locks of a further class teach no edge until
+ * one of the 8 is no longer held.
  *
  * /proc/lockdev/order
  * -------------------
@@ -791,7 +793,8 @@
  * has none left), max_waiters_per_user (requests queued; and, counted apart,
  * asynchronous requests whose completion has not been read), and
  * max_sessions_per_user (sessions open) and max_spaces_per_user (lockspaces
- * created, named and default); for learned order, max_classes and
+ * created, named and default; a removed one counts no more, whoever still
+ * holds it); for learned order, max_classes and
  * max_class_edges over all lockspaces, and max_classes_per_space,
  * max_class_edges_per_space, max_classes_per_user and
  * max_class_edges_per_user (the lockspaces one uid created);
