@@ -75,7 +75,7 @@ static bool ld_nl_put_pid(struct ld_req *r, bool queued, void *arg)
 {
 	struct ld_nl_pids *p = arg;
 
-	p->err = nla_put_u32(p->skb, LOCKDEV_A_PID, pid_nr_ns(r->pid, p->ns));
+	p->err = nla_put_u32(p->skb, LOCKDEV_A_PID, ld_req_pid(r, p->ns));
 	return p->err;
 }
 
@@ -276,6 +276,11 @@ static int ld_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	u32 n;
 
 	for (lk = d->it.cur; lk && !full; lk = ld_locks_iter_next(&d->it)) {
+		/* Met before this call, when its lockspace was visible. */
+		if (!ld_locks_iter_sees(&d->it, lk)) {
+			d->done = 0;
+			continue;
+		}
 		for (;;) {
 			spin_lock(&lk->lock);
 			n = ld_waits_fill(wt, lk);

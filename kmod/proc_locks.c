@@ -102,6 +102,20 @@ static void ld_locks_next_space(struct ld_locks_iter *it)
 }
 
 /**
+ * ld_locks_iter_sees() - may the walk show a lock now?
+ * @it: the walk
+ * @lk: the lock it is at, which it may have reached before a read or a dump
+ *	call that shows it again, when its lockspace was still visible
+ *
+ * Return: true if the walk is of all, or its viewer may see @lk's lockspace.
+ */
+bool ld_locks_iter_sees(const struct ld_locks_iter *it,
+			const struct ld_lock *lk)
+{
+	return it->all || ld_space_visible(lk->space, &it->viewer);
+}
+
+/**
  * ld_locks_iter_next() - move to the next lock
  * @it: the walk
  *
@@ -303,7 +317,7 @@ static bool ld_show_pid(struct ld_req *r, bool queued, void *arg)
 {
 	struct ld_pids *p = arg;
 
-	seq_printf(p->m, "%s%d", p->first ? "" : ",", pid_nr_ns(r->pid, p->ns));
+	seq_printf(p->m, "%s%d", p->first ? "" : ",", ld_req_pid(r, p->ns));
 	p->first = false;
 	return false;
 }
@@ -366,6 +380,8 @@ static int ld_locks_show(struct seq_file *m, void *v)
 		seq_puts(m, "# lockspace name level mode state pid comm age_ms owner_died generation waits_for session\n");
 		return 0;
 	}
+	if (!ld_locks_iter_sees(it, lk))
+		return 0;
 	for (;;) {
 		spin_lock(&lk->lock);
 		n = ld_waits_fill(&it->waits, lk);

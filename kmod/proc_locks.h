@@ -72,6 +72,8 @@ struct ld_locks_iter {
 
 void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
 			bool all, bool idle);
+bool ld_locks_iter_sees(const struct ld_locks_iter *it,
+			const struct ld_lock *lk);
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);
 void ld_locks_iter_exit(struct ld_locks_iter *it);
 

@@ -784,6 +784,47 @@ TEST(waits_for_bounded)
 	free(lines);
 }
 
+/*
+ * A holder whose process has exited, its session still open in another,
+ * shows pid 0, and so does every waits_for that names it: not its old
+ * number, which another process may have by now.
+ */
+TEST(waits_for_exited)
+{
+	char name[64], esc_name[256], space[32];
+	int fd = open_session(), w = open_session(), n;
+	struct pline lines[4], *p;
+	struct lockdev_lock l;
+	struct kid k;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, w);
+	snprintf(name, sizeof(name), "proc-exited-%d", getpid());
+	escape_str(esc_name, name);
+	default_space(space);
+	/* A child asks on the inherited session, then exits. */
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		EXPECT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				      LOCKDEV_LOCK_NONBLOCK, NULL));
+		KID_EXIT();
+	}
+	ASSERT_EQ(0, kid_reap(&k));
+	ASSERT_EQ(0, lock_str(w, name, LOCKDEV_MODE_SHARED, LOCKDEV_LOCK_ASYNC,
+			      &l));
+	ASSERT_EQ(LOCKDEV_RESULT_QUEUED, l.result);
+
+	n = find_lines(space, esc_name, lines, 4);
+	ASSERT_EQ(2, n);
+	p = line_of(lines, n, 0, "held");
+	ASSERT_NE(NULL, p);
+	p = line_of(lines, n, getpid(), "waiting");
+	ASSERT_NE(NULL, p);
+	EXPECT_STREQ("0", p->waits_for);
+	close(w);
+	close(fd);
+}
+
 /* A waiting upgrade: state converting, the mode it asks for. */
 TEST(converting_line)
 {

@@ -54,6 +54,7 @@
 /* The per-uid test: a uid with 4 lockspaces of 10 idle locks, one with 30. */
 #define UID_SPREAD	2040
 #define UID_ONE		2041
+#define UID_DUMPER	2042
 #define SPREAD_SPACES	4
 #define SPREAD_LOCKS	10
 #define ONE_LOCKS	30
@@ -1099,6 +1100,81 @@ TEST_F(res, dump_paused_while_trimmed)
 	/* Those that came since the dump started are not its. */
 	for (i = PAUSE_OLD; i < PAUSE_OLD + PAUSE_NEW; i++)
 		EXPECT_EQ(0, count[i]);
+	free(count);
+}
+
+/*
+ * The sum of @count's PAUSE_OLD first entries after one more datagram of
+ * the dump on @sk, or -1 at its end or on an error.
+ */
+static int dump_step(int sk, const char *space, int *count)
+{
+	int i, sum = 0;
+
+	if (dump_count(sk, space, count, true))
+		return -1;
+	for (i = 0; i < PAUSE_OLD; i++)
+		sum += count[i];
+	return sum;
+}
+
+/*
+ * A GET_LOCKS dump by a uid that may read the lockspace, paused in it; its
+ * owner then shuts the uid out. The datagram the kernel filled before (at
+ * the last recv()) may still hold locks of it; no later one does, not even
+ * the lock at which the dump had paused.
+ */
+TEST_F(res, dump_visibility_rechecked)
+{
+	int *count, sk, fam, i, before, now, late = 0;
+	struct lockdev_lock l;
+	char name[8];
+	struct kid k;
+
+	count = calloc(PAUSE_OLD, sizeof(*count));
+	ASSERT_NE(NULL, count);
+	ASSERT_EQ(0, space_ctl_call(self->fd, self->space, strlen(self->space),
+				    LOCKDEV_SPACE_SET, 0, 0644,
+				    LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP));
+	for (i = 0; i < PAUSE_OLD; i++) {
+		snprintf(name, sizeof(name), "o%04d", i);
+		ASSERT_EQ(0, lock_call(self->fd, name, LOCKDEV_MODE_SHARED,
+				       LOCKDEV_LOCK_NONBLOCK, &l));
+	}
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (become(UID_DUMPER, UID_DUMPER))
+			_exit(2);
+		sk = genl_socket();
+		fam = sk < 0 ? -1 : genl_family(sk, LOCKDEV_GENL_NAME);
+		if (fam <= 0 ||
+		    genl_send(sk, fam, LOCKDEV_CMD_GET_LOCKS,
+			      LOCKDEV_GENL_VERSION,
+			      NLM_F_REQUEST | NLM_F_DUMP, NULL, 0))
+			_exit(3);
+		do
+			before = dump_step(sk, self->space, count);
+		while (!before);
+		EXPECT_LT(0, before);
+		EXPECT_GT(PAUSE_OLD / 2, before);
+		kid_send(&k, 'r');
+		if (kid_recv(&k, WAIT_MS) != 'c')
+			_exit(4);
+		while ((now = dump_step(sk, self->space, count)) >= 0) {
+			late += now > before;
+			before = now;
+		}
+		EXPECT_GE(1, late);
+		EXPECT_GT(PAUSE_OLD, before);
+		close(sk);
+		KID_EXIT();
+	}
+	ASSERT_EQ('r', kid_recv(&k, WAIT_MS));
+	ASSERT_EQ(0, space_ctl_call(self->fd, self->space, strlen(self->space),
+				    LOCKDEV_SPACE_SET, 0, 0600,
+				    LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP));
+	kid_send(&k, 'c');
+	EXPECT_EQ(0, kid_reap(&k));
 	free(count);
 }
 

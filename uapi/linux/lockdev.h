@@ -492,7 +492,8 @@
  * /proc/PID/fdinfo, whose "lockdev_session:" line gives the id); comm is
  * its comm, or "-" once it has exited; age_ms is how long held or waiting;
  * owner_died is 0 or 1; waits_for is a comma-separated list of the pids of
- * the holders and earlier waiters the line's request waits for, or "-": at
+ * the holders and earlier waiters the line's request waits for (each as
+ * pid would show it, so 0 for one that has exited), or "-": at
  * most LOCKDEV_PROC_WAITS_FOR_MAX of them, and then "..." as the last
  * element when there are more (the netlink dump lists more);
  * session is the session's id (also the "lockdev_session:" line of the
