@@ -84,14 +84,16 @@
  * Under the module's spinlocks the kernel's own are taken as leaves: the
  * locks table's bucket locks, the workqueue's (arming and disarming a
  * deadline, queueing an event's send or a trim of idle locks), wake-ups, and
- * GFP_ATOMIC allocations. Around the module's locks the kernel holds its
- * own: genl_mutex around the netlink handlers (the family has no
- * parallel_ops; ld_nl_thresholds() takes kernel_param_lock() under it, and
- * SUBSCRIBE and UNSUBSCRIBE ld_subs_mutex), the netlink notifier chain's
- * rwsem around the release of a socket (ld_subs_mutex under it), the
- * seq_file mutex around the /proc files' reads, kernel_param_lock() around
- * a parameter's set, and, at unload, the locks table's mutex in
- * rhashtable_free_and_destroy(), under which ld_table_exit() frees the
- * owner-died locks left with the lockspaces and users they hold
- * (ld_lock.lock, ld_spaces_mutex, ld_users_mutex, ld_class_mutex).
+ * GFP_ATOMIC allocations; under ld_spaces_mutex, the lock of the xarray
+ * of lockspace ids (space.c), inside the xa_* calls. Around the module's
+ * locks the kernel holds its own: genl_mutex around the netlink handlers
+ * (the family has no parallel_ops; ld_nl_thresholds() takes
+ * kernel_param_lock() under it, and SUBSCRIBE and UNSUBSCRIBE
+ * ld_subs_mutex), the netlink notifier chain's rwsem around the release of
+ * a socket (ld_subs_mutex under it), the seq_file mutex around the /proc
+ * files' reads, kernel_param_lock() around a parameter's set, and, at
+ * unload, the locks table's mutex in rhashtable_free_and_destroy(), under
+ * which ld_table_exit() frees the owner-died locks left with the
+ * lockspaces and users they hold (ld_lock.lock, ld_spaces_mutex,
+ * ld_users_mutex, ld_class_mutex).
  */

@@ -29,7 +29,20 @@
 #endif
 
 static DEFINE_MUTEX(ld_spaces_mutex);
+/* The lockspaces in their namespaces, for lookups. ld_spaces_mutex. */
 static DEFINE_HASHTABLE(ld_spaces, 8);
+/*
+ * Every lockspace by its id, for walks (ld_space_next()); ld_spaces_mutex
+ * for changes, besides the xarray's own lock.
+ */
+static DEFINE_XARRAY_ALLOC(ld_space_ids);
+static u32 ld_space_id_next;
+/*
+ * Removed lockspaces the collector has yet to reap (ld_space.node): out of
+ * ld_spaces, so that lookups and walks of those in their namespaces do not
+ * meet them, however many sessions or readers keep. ld_spaces_mutex.
+ */
+static HLIST_HEAD(ld_retired);
 
 /*
  * struct ld_userns - the user namespace of one or more lockspaces
@@ -119,8 +132,11 @@ static void ld_space_enter(struct ld_space *space)
  * @space leaves its namespace for good (REMOVE, a replacing CREATE, the
  * collector): from now on it no longer counts in its creator's lockspaces,
  * though it stays while sessions, kept reports or readers of /proc hold it,
- * which its creator may not control. Its classes go when the collector
- * reaps it, once no session is attached.
+ * which its creator may not control; nor is it in ld_spaces any more, where
+ * the idle bound looks, so once ld_spaces_mutex is dropped the caller drops
+ * its idle locks, and it keeps none from then on (ld_space_trim_if()). Its
+ * other locks and its classes go when the collector reaps it, once no
+ * session is attached.
  */
 static void ld_space_retire(struct ld_space *space)
 {
@@ -130,6 +146,9 @@ static void ld_space_retire(struct ld_space *space)
 	space->retired = true;
 	if (space->creator)
 		atomic_dec(&space->creator->spaces);
+	hash_del(&space->node);
+	if (!space->reaped)
+		hlist_add_head(&space->node, &ld_retired);
 }
 
 /* Count one more lockspace in @ns, referencing it for the first. */
@@ -180,7 +199,14 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	space = kzalloc(struct_size(space, name, len), GFP_KERNEL_ACCOUNT);
 	if (!space)
 		return NULL;
+	/* Walks take the mutex too: none meets it before it is whole. */
+	if (xa_alloc_cyclic(&ld_space_ids, &space->id, space, xa_limit_32b,
+			    &ld_space_id_next, GFP_KERNEL_ACCOUNT) < 0) {
+		kfree(space);
+		return NULL;
+	}
 	if (ld_userns_get(current_user_ns())) {
+		xa_erase(&ld_space_ids, space->id);
 		kfree(space);
 		return NULL;
 	}
@@ -237,7 +263,6 @@ static struct ld_space *ld_space_create(const struct cred *cred,
 	space->mode = mode;
 	space->order_mode = LOCKDEV_ORDER_STRICT;
 	space->creator = user;
-	space->hash = hash;
 	hash_add(ld_spaces, &space->node, hash);
 	ld_stat_inc(spaces);
 	ld_stat_add(memory, ksize(space));
@@ -435,6 +460,7 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 	}
 	mutex_unlock(&ld_spaces_mutex);
 	if (old && space) {
+		ld_space_trim(old, 0, false);
 		ld_lock_space_abort(old);
 		ld_event_space_removed(old);
 		/* A removed lockspace's owner-died locks go at once. */
@@ -560,6 +586,9 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 	}
 	ret = ld_space_ctl_op(space, c, &ids, prefix, &unpersist);
 	mutex_unlock(&ld_spaces_mutex);
+	/* Out of the table, its idle locks are out of the idle bound's sight. */
+	if (!ret && c->op == LOCKDEV_SPACE_REMOVE)
+		ld_space_trim(space, 0, false);
 	if (!ret && c->op == LOCKDEV_SPACE_REMOVE &&
 	    (c->flags & LOCKDEV_SPACE_FORCE)) {
 		ld_lock_space_abort(space);
@@ -604,6 +633,7 @@ void ld_space_put(struct ld_space *space)
 	if (!refcount_dec_and_mutex_lock(&space->ref, &ld_spaces_mutex))
 		return;
 	hash_del(&space->node);
+	xa_erase(&ld_space_ids, space->id);
 	ld_userns_put(space->user_ns);
 	mutex_unlock(&ld_spaces_mutex);
 	ld_stat_dec(spaces);
@@ -634,30 +664,14 @@ void ld_space_put(struct ld_space *space)
  */
 struct ld_space *ld_space_next(struct ld_space *prev)
 {
+	unsigned long id = prev ? prev->id + 1UL : 0;
 	struct ld_space *space;
-	struct hlist_node *n;
-	u32 bkt;
 
 	mutex_lock(&ld_spaces_mutex);
-	/*
-	 * Only under the mutex: until then the lockspace after @prev may
-	 * leave the table and be freed.
-	 */
-	n = prev ? prev->node.next : NULL;
-	bkt = prev ? hash_min(prev->hash, HASH_BITS(ld_spaces)) + 1 : 0;
-	for (;;) {
-		for (; n; n = n->next) {
-			space = hlist_entry(n, struct ld_space, node);
-			if (refcount_inc_not_zero(&space->ref))
-				goto out;
-		}
-		if (bkt >= HASH_SIZE(ld_spaces)) {
-			space = NULL;
+	/* A lockspace in the xarray is freed only under the mutex. */
+	xa_for_each_start(&ld_space_ids, id, space, id)
+		if (refcount_inc_not_zero(&space->ref))
 			break;
-		}
-		n = ld_spaces[bkt++].first;
-	}
-out:
 	mutex_unlock(&ld_spaces_mutex);
 	return space;
 }
@@ -770,48 +784,57 @@ static bool ld_space_reachable(const struct ld_space *space)
 }
 
 /*
+ * The collector's look at @space, ld_spaces_mutex held: false if it must
+ * look again later. It takes one lockspace per run, into *@dead, with a
+ * reference (a persistent one's own), and retires it.
+ */
+static bool ld_space_gc_look(struct ld_space *space, struct ld_space **dead)
+{
+	lockdep_assert_held(&ld_spaces_mutex);
+	if (space->reaped || atomic_read(&space->sessions))
+		return true;
+	if (*dead || ld_space_reachable(space))
+		return false;
+	if (space->persistent)
+		WRITE_ONCE(space->persistent, false);
+	else if (!refcount_inc_not_zero(&space->ref))
+		return false;
+	*dead = space;
+	/* Nobody attaches to it again: no lock of it comes back. */
+	space->reaped = true;
+	if (space->retired)
+		hash_del(&space->node);
+	else
+		ld_space_retire(space);
+	return true;
+}
+
+/*
  * The collector: every lockspace with no session attached is persistent or
  * kept only by its locks, and those are owner-died locks. Once nobody can
  * attach to it again they can never be told or cleared, so they are
  * dropped, and the lockspace with them: a persistent one gives up its own
- * reference, which the collector takes over. A lockspace it reaped may
- * stay until its last reference goes (a kept report's); it is not looked at
- * again, so that it neither stalls the collection of the others nor keeps
- * the collector running. Runs while such lockspaces exist; its cost is
- * linear in the number of lockspaces, in a work item, with no lock held
+ * reference, which the collector takes over. It looks at the lockspaces
+ * in their namespaces (ld_spaces), whose namespaces may have gone, and at
+ * the removed ones (ld_retired). A lockspace it reaped may stay until its
+ * last reference goes (a kept report's, a reader's of /proc); it is on
+ * neither list, so that it neither stalls the collection of the others nor
+ * keeps the collector running. Runs while such lockspaces exist; its cost
+ * is linear in the number of lockspaces, in a work item, with no lock held
  * across lockspaces but the table's mutex.
  */
 static void ld_space_gc_fn(struct work_struct *work)
 {
 	struct ld_space *space, *dead = NULL;
+	struct hlist_node *tmp;
 	bool again = false;
 	int bkt;
 
 	mutex_lock(&ld_spaces_mutex);
-	hash_for_each(ld_spaces, bkt, space, node) {
-		if (space->reaped || atomic_read(&space->sessions))
-			continue;
-		if (ld_space_reachable(space)) {
-			again = true;
-			continue;
-		}
-		if (dead) {
-			again = true;
-			continue;
-		}
-		if (space->persistent) {
-			WRITE_ONCE(space->persistent, false);
-			dead = space;
-		} else if (refcount_inc_not_zero(&space->ref)) {
-			dead = space;
-		} else {
-			again = true;
-			continue;
-		}
-		/* Nobody attaches to it again: no lock of it comes back. */
-		space->reaped = true;
-		ld_space_retire(space);
-	}
+	hash_for_each_safe(ld_spaces, bkt, tmp, space, node)
+		again |= !ld_space_gc_look(space, &dead);
+	hlist_for_each_entry_safe(space, tmp, &ld_retired, node)
+		again |= !ld_space_gc_look(space, &dead);
 	mutex_unlock(&ld_spaces_mutex);
 	if (dead) {
 		ld_lock_space_reap(dead);

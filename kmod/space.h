@@ -30,7 +30,11 @@ struct vfsmount;
 
 /*
  * struct ld_space - a lockspace
- * @node: in the lockspaces table, under ld_spaces_mutex.
+ * @node: in the lockspaces table while in its namespace; once retired, in
+ *	the collector's list of removed lockspaces until it reaps them.
+ *	ld_spaces_mutex.
+ * @id: its place in walks of the lockspaces (ld_space_next()), which
+ *	meet it from its creation to its free, retired or not. Immutable.
  * @ref: attached sessions plus existing locks, plus one while @persistent;
  *	the last put frees it.
  * @user_ns: the user namespace it lives in; space.c holds one reference
@@ -77,7 +81,6 @@ struct vfsmount;
  * @idle: its idle locks, least recently used first.
  * @nr_idle: how many are on @idle.
  * @stamp: the last stamp given to a lock joining @busy or @idle.
- * @hash: its hash in the lockspaces table.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
@@ -93,6 +96,7 @@ struct vfsmount;
  */
 struct ld_space {
 	struct hlist_node node;
+	u32 id;
 	refcount_t ref;
 	struct user_namespace *user_ns;
 	struct vfsmount *ipc;
@@ -121,7 +125,6 @@ struct ld_space {
 	struct list_head idle;
 	u32 nr_idle;
 	u64 stamp;
-	u32 hash;
 	u16 name_len;
 	u8 name[];
 };

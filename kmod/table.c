@@ -382,8 +382,9 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
  * busy list, with a new stamp.
  *
  * Context: @lk->lock held.
- * Return: true if the lockspace now has more idle locks than its bound:
- * the caller calls ld_space_trim() once it dropped its locks.
+ * Return: true if the lockspace now has more idle locks than its bound, or
+ * was removed: the caller calls ld_space_trim_if() once it dropped its
+ * locks.
  */
 bool ld_lock_rest(struct ld_lock *lk)
 {
@@ -405,7 +406,8 @@ bool ld_lock_rest(struct ld_lock *lk)
 		atomic_dec(&space->locks);
 		ld_stat_dec(locks);
 		ld_stat_inc(idle_locks);
-		over = space->nr_idle > READ_ONCE(ld_max_idle_locks_per_space);
+		over = space->nr_idle > READ_ONCE(ld_max_idle_locks_per_space) ||
+		       READ_ONCE(space->removed);
 		percpu_counter_inc(&ld_nr_idle);
 		if (percpu_counter_compare(&ld_nr_idle,
 					   READ_ONCE(ld_max_idle_locks)) > 0)
@@ -589,29 +591,35 @@ static void ld_idle_trim_fn(struct work_struct *work)
 void ld_lock_space_reap(struct ld_space *space)
 {
 	struct ld_lock *lk, *tmp;
-	struct list_head *pos;
 	struct ld_user *died;
 	LIST_HEAD(gone);
+	u32 n;
 
 	ld_space_trim(space, 0, false);
-	spin_lock(&space->lru_lock);
-	pos = space->busy.next;
-	while ((lk = ld_list_lock(&space->busy, pos))) {
-		pos = lk->link.node.next;
-		ld_lock_unlink(lk, &gone);
-	}
-	spin_unlock(&space->lru_lock);
-	list_for_each_entry_safe(lk, tmp, &gone, link.node) {
-		spin_lock(&lk->lock);
-		WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters));
-		died = ld_lock_repaired(lk);
-		spin_unlock(&lk->lock);
-		ld_died_user_put(died);
-		atomic_dec(&space->locks);
-		ld_stat_dec(locks);
-		ld_lock_remove(lk);
-		cond_resched();
-	}
+	/* As ld_space_trim(), LD_TRIM_BATCH locks per hold of lru_lock. */
+	do {
+		n = 0;
+		spin_lock(&space->lru_lock);
+		while (n < LD_TRIM_BATCH &&
+		       (lk = ld_list_lock(&space->busy, space->busy.next))) {
+			ld_lock_unlink(lk, &gone);
+			n++;
+		}
+		spin_unlock(&space->lru_lock);
+		list_for_each_entry_safe(lk, tmp, &gone, link.node) {
+			spin_lock(&lk->lock);
+			WARN_ON(!list_empty(&lk->holders) ||
+				!list_empty(&lk->waiters));
+			died = ld_lock_repaired(lk);
+			spin_unlock(&lk->lock);
+			ld_died_user_put(died);
+			atomic_dec(&space->locks);
+			ld_stat_dec(locks);
+			ld_lock_remove(lk);
+			cond_resched();
+		}
+		INIT_LIST_HEAD(&gone);
+	} while (n == LD_TRIM_BATCH);
 }
 
 /**

@@ -139,10 +139,17 @@ u32 ld_lock_value(const struct ld_lock *lk, u8 *value);
 int ld_value_alloc(struct ld_args *a);
 void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a);
 
-/* After ld_lock_rest() said so: bring the lockspace back to its bound. */
+/*
+ * After ld_lock_rest() said so: bring the lockspace back to its bound, or
+ * for a removed one, to no idle lock at all: nobody attaches to it again.
+ */
 static inline void ld_space_trim_if(struct ld_space *space, bool over)
 {
-	if (unlikely(over))
+	if (likely(!over))
+		return;
+	if (READ_ONCE(space->removed))
+		ld_space_trim(space, 0, false);
+	else
 		ld_space_trim(space, READ_ONCE(ld_max_idle_locks_per_space),
 			      true);
 }

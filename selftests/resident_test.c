@@ -834,6 +834,44 @@ TEST_F(res, space_gone_drops_idle)
 	}
 }
 
+/*
+ * A lockspace removed by force while a session holds locks drops its idle
+ * locks, and keeps none of the others idle once released: nobody attaches
+ * to it again.
+ */
+TEST_F(res, removed_keeps_no_idle)
+{
+	long long idle = stat_value("idle_locks");
+	long long dropped = stat_value("idle_dropped");
+	struct lockdev_lock l[3];
+	char name[8];
+	int i;
+
+	ASSERT_LE(0, idle);
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		ASSERT_EQ(0, lock_call(self->fd, name, X,
+				       LOCKDEV_LOCK_NONBLOCK, &l[i]));
+	}
+	touch(_metadata, self->fd, "before", S);
+	EXPECT_EQ(idle + 1, stat_value("idle_locks"));
+	ASSERT_EQ(0, space_ctl_call(self->fd, self->space, strlen(self->space),
+				    LOCKDEV_SPACE_REMOVE, LOCKDEV_SPACE_FORCE,
+				    LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP,
+				    LOCKDEV_SPACE_KEEP));
+	EXPECT_EQ(idle, stat_value("idle_locks"));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, unlock_handle(self->fd, l[i].handle));
+		EXPECT_EQ(idle, stat_value("idle_locks"));
+	}
+	EXPECT_EQ(idle, stat_value("idle_locks"));
+	/* Dropped as a lockspace that goes drops them, not for a bound. */
+	EXPECT_EQ(dropped, stat_value("idle_dropped"));
+	/* Removed already: the teardown has nothing to remove. */
+	close(self->fd);
+	self->fd = -1;
+}
+
 /* One message of a GET_LOCKS dump, of the test's lockspace. */
 struct dump_msg {
 	char name[16];

@@ -216,9 +216,11 @@
  *                        ATTACH of the name creates a new, empty lockspace.
  *                        It fails with EBUSY while a session is attached,
  *                        unless flags has LOCKDEV_SPACE_FORCE; mode, uid
- *                        and gid are ignored. The removed lockspace ceases
- *                        when its last session goes, with its idle locks
- *                        (its owner-died ones within about 10 seconds).
+ *                        and gid are ignored. Its idle locks go at once,
+ *                        and so does each lock its sessions release from
+ *                        then on. The removed lockspace ceases when its
+ *                        last session goes (its owner-died locks within
+ *                        about 10 seconds).
  *  LOCKDEV_SPACE_LEVEL   declares that the locks whose names start with
  *                        the prefix_len bytes at prefix (1 to
  *                        LOCKDEV_NAME_MAX) are at level, or with level 0
