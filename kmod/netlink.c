@@ -173,17 +173,23 @@ const struct file *ld_nl_opener(const struct sk_buff *skb)
 static int ld_nl_locks_start(struct netlink_callback *cb)
 {
 	struct ld_nl_dump *d;
+	int ret;
 
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		return -ENOMEM;
 	/*
 	 * genetlink has checked the request against ld_nl_locks_policy: with
 	 * LOCKDEV_A_ALL, the walk goes on to the idle locks.
 	 */
-	ld_locks_iter_init(&d->it, ld_nl_opener(cb->skb),
-			   netlink_capable(cb->skb, CAP_NET_ADMIN),
-			   nlmsg_find_attr(cb->nlh, GENL_HDRLEN, LOCKDEV_A_ALL));
+	ret = ld_locks_iter_init(&d->it, ld_nl_opener(cb->skb),
+				 netlink_capable(cb->skb, CAP_NET_ADMIN),
+				 nlmsg_find_attr(cb->nlh, GENL_HDRLEN,
+						 LOCKDEV_A_ALL));
+	if (ret) {
+		kfree(d);
+		return ret;
+	}
 	ld_locks_iter_next(&d->it);
 	cb->args[0] = (long)d;
 	return 0;

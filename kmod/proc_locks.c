@@ -63,16 +63,27 @@ static void ld_locks_walk_end(struct ld_locks_iter *it)
  * @all: every lockspace, not only those the walker may see
  * @idle: idle locks too
  *
+ * The walk is charged to the opener (ld_viewer_charge()).
+ *
  * Context: in the task that opens the file, or asks for the walk.
+ * Return: 0, or -EDQUOT or -ENOMEM with nothing to end.
  */
-void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
-			bool all, bool idle)
+int ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
+		       bool all, bool idle)
 {
+	int ret;
+
 	ld_viewer_init(&it->viewer, file);
+	ret = ld_viewer_charge(&it->viewer);
+	if (ret) {
+		ld_viewer_exit(&it->viewer);
+		return ret;
+	}
 	it->all = all;
 	it->idle = idle;
 	memset(&it->waits, 0, sizeof(it->waits));
 	ld_locks_walk_begin(it);
+	return 0;
 }
 
 /**
@@ -414,11 +425,15 @@ static int ld_locks_open(struct inode *inode, struct file *file)
 {
 	struct ld_locks_iter *it;
 
+	int ret;
+
 	it = __seq_open_private(file, &ld_locks_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	ld_locks_iter_init(it, file, false, false);
-	return 0;
+	ret = ld_locks_iter_init(it, file, false, false);
+	if (ret)
+		seq_release_private(inode, file);
+	return ret;
 }
 
 static int ld_locks_release(struct inode *inode, struct file *file)

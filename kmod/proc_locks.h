@@ -70,8 +70,8 @@ struct ld_locks_iter {
 	struct ld_waits waits;
 };
 
-void ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
-			bool all, bool idle);
+int ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
+		       bool all, bool idle);
 bool ld_locks_iter_sees(const struct ld_locks_iter *it,
 			const struct ld_lock *lk);
 struct ld_lock *ld_locks_iter_next(struct ld_locks_iter *it);

@@ -232,13 +232,20 @@ static int ld_order_open_ops(struct file *file,
 			     const struct seq_operations *ops)
 {
 	struct ld_order_iter *it;
+	int ret;
 
 	it = __seq_open_private(file, ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	it->mark.mark = true;
 	ld_viewer_init(&it->viewer, file);
-	return 0;
+	/* Charged for its mark in the lists of classes and edges. */
+	ret = ld_viewer_charge(&it->viewer);
+	if (ret) {
+		ld_viewer_exit(&it->viewer);
+		seq_release_private(file_inode(file), file);
+	}
+	return ret;
 }
 
 static int ld_order_open(struct inode *inode, struct file *file)

@@ -154,12 +154,19 @@ static int ld_spaces_open_ops(struct file *file,
 			      const struct seq_operations *ops)
 {
 	struct ld_spaces_iter *it;
+	int ret;
 
 	it = __seq_open_private(file, ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	ld_viewer_init(&it->viewer, file);
-	return 0;
+	/* Charged for the lockspace it keeps between reads. */
+	ret = ld_viewer_charge(&it->viewer);
+	if (ret) {
+		ld_viewer_exit(&it->viewer);
+		seq_release_private(file_inode(file), file);
+	}
+	return ret;
 }
 
 static int ld_spaces_open(struct inode *inode, struct file *file)

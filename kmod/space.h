@@ -156,11 +156,15 @@ struct ld_space *ld_space_most_idle(long over, u32 *keep);
  * @pid_ns: the pid namespace that pids are shown in; a reference is held.
  * @all: sees every lockspace (the host's root).
  * @ipc_owner: has CAP_IPC_OWNER in the user namespace of @cred.
+ * @walker: for a walk that lasts across reads or dump calls, the uid of
+ *	@cred charged for it as for a session (ld_viewer_charge()), with a
+ *	reference; else NULL.
  */
 struct ld_viewer {
 	const struct cred *cred;
 	struct vfsmount *ipc;
 	struct pid_namespace *pid_ns;
+	struct ld_user *walker;
 	bool all;
 	bool ipc_owner;
 };
@@ -172,6 +176,7 @@ unsigned int ld_space_perms(const struct ld_space *space,
 			    const struct cred *cred,
 			    const struct ld_viewer *v);
 void ld_viewer_init(struct ld_viewer *v, const struct file *file);
+int ld_viewer_charge(struct ld_viewer *v);
 void ld_viewer_exit(struct ld_viewer *v);
 bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
 void ld_space_show_name(struct seq_file *m, const struct ld_space *space);

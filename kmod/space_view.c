@@ -17,7 +17,9 @@
 #include <linux/seq_file.h>
 #include <linux/user_namespace.h>
 
+#include "params.h"
 #include "space.h"
+#include "user.h"
 
 /**
  * ld_current_ipc() - the IPC namespace of the calling task
@@ -109,6 +111,7 @@ unsigned int ld_space_perms(const struct ld_space *space,
  */
 void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 {
+	v->walker = NULL;
 	v->cred = get_cred(file ? file->f_cred : current_cred());
 	v->ipc = mntget(ld_current_ipc());
 	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
@@ -119,11 +122,42 @@ void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 }
 
 /**
- * ld_viewer_exit() - drop what ld_viewer_init() took
+ * ld_viewer_charge() - charge a lasting walk to its viewer's uid
+ * @v: the viewer, filled by ld_viewer_init()
+ *
+ * A walk that lasts across reads or dump calls keeps a place in shared
+ * lists and a lockspace, so each counts, as a session does, against
+ * max_sessions_per_user of the uid that opened the file or socket, until
+ * ld_viewer_exit().
+ *
+ * Context: may sleep.
+ * Return: 0, -EDQUOT (the limit) or -ENOMEM.
+ */
+int ld_viewer_charge(struct ld_viewer *v)
+{
+	struct ld_user *user = ld_user_get(v->cred->euid);
+
+	if (!user)
+		return -ENOMEM;
+	if (!ld_user_charge(&user->sessions,
+			    READ_ONCE(ld_max_sessions_per_user))) {
+		ld_user_put(user);
+		return -EDQUOT;
+	}
+	v->walker = user;
+	return 0;
+}
+
+/**
+ * ld_viewer_exit() - drop what ld_viewer_init() and ld_viewer_charge() took
  * @v: the viewer
  */
 void ld_viewer_exit(struct ld_viewer *v)
 {
+	if (v->walker) {
+		atomic_dec(&v->walker->sessions);
+		ld_user_put(v->walker);
+	}
 	put_pid_ns(v->pid_ns);
 	mntput(v->ipc);
 	put_cred(v->cred);

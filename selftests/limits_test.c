@@ -31,6 +31,7 @@
 
 #include <linux/lockdev.h>
 
+#include "genl_util.h"
 #include "kselftest_harness.h"
 #include "util.h"
 
@@ -49,6 +50,7 @@
 #define UID_COLLECTED	2010
 #define UID_SLOTS	2030
 #define UID_RETIRED	2031
+#define UID_WALKS	2032
 /* Another uid, which must not be affected by the first one's limit. */
 #define UID_OTHER(uid)	((uid) + 10)
 
@@ -1223,6 +1225,72 @@ TEST_F_TIMEOUT(limits, collected_uncharged, 90)
 		TH_LOG("uid %d still charged 25 s after its namespaces went",
 		       UID_COLLECTED);
 	}
+}
+
+/* The files of /proc/lockdev/ whose walks last across reads. */
+static const char *const walk_files[] = {
+	"/proc/lockdev/locks", "/proc/lockdev/spaces", "/proc/lockdev/levels",
+	"/proc/lockdev/order", "/proc/lockdev/lock_stat",
+};
+
+/* Start a GET_LOCKS dump and read it to its end: 0 or -1 with errno. */
+static int dump_locks(void)
+{
+	int sk = genl_socket(), fam, n, ret = -1;
+
+	if (sk < 0)
+		return -1;
+	fam = genl_family(sk, LOCKDEV_GENL_NAME);
+	if (fam > 0 &&
+	    !genl_send(sk, fam, LOCKDEV_CMD_GET_LOCKS, LOCKDEV_GENL_VERSION,
+		       NLM_F_REQUEST | NLM_F_DUMP, NULL, 0))
+		ret = genl_recv_all(sk, WAIT_MS, &n);
+	n = errno;
+	close(sk);
+	errno = n;
+	return ret;
+}
+
+/*
+ * An open walk of a /proc/lockdev/ file, and a GET_LOCKS dump, count as a
+ * session of the opener's uid in max_sessions_per_user: they keep a place
+ * in shared lists and a lockspace between reads. /proc/lockdev/stats,
+ * read at once, does not count.
+ */
+TEST_F(limits, walks_counted)
+{
+	int fd, walk, i, stats;
+	struct kid k;
+
+	ASSERT_EQ(0, set_param("max_sessions_per_user", 2));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (become(UID_WALKS, UID_WALKS))
+			_exit(2);
+		fd = open_session();
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, dump_locks());
+		for (i = 0; i < (int)ARRAY_SIZE(walk_files); i++) {
+			walk = open(walk_files[i], O_RDONLY | O_CLOEXEC);
+			EXPECT_LE(0, walk) TH_LOG("%s", walk_files[i]);
+			/* The limit is reached: no session, walk or dump. */
+			EXPECT_EQ(-1, open_session());
+			EXPECT_EQ(EDQUOT, errno);
+			EXPECT_EQ(-1, open(walk_files[(i + 1) %
+					   ARRAY_SIZE(walk_files)],
+					   O_RDONLY | O_CLOEXEC));
+			EXPECT_EQ(EDQUOT, errno) TH_LOG("%s", walk_files[i]);
+			EXPECT_EQ(-1, dump_locks());
+			EXPECT_EQ(EDQUOT, errno);
+			stats = open("/proc/lockdev/stats", O_RDONLY | O_CLOEXEC);
+			EXPECT_LE(0, stats);
+			close(stats);
+			close(walk);
+		}
+		close(fd);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
 }
 
 /*

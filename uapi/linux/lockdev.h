@@ -508,7 +508,11 @@
  * in the initial IPC namespace (the host's root), sees all. As for
  * /proc/PID files, the reader is the task that opened the file: its
  * credentials and its IPC and pid namespaces at open(), whoever reads the
- * descriptor later. The same holds for every file of /proc/lockdev/.
+ * descriptor later. The same holds for every file of /proc/lockdev/. A
+ * descriptor of locks, spaces, levels, order or lock_stat, whose reads go
+ * on where the last one stopped, counts as a session of its opener's uid
+ * against max_sessions_per_user while open (open() fails with EDQUOT
+ * beyond), and so does a GET_LOCKS dump until it ends.
  *
  * /proc/lockdev/spaces
  * --------------------
@@ -795,7 +799,8 @@
  * and a session keeps room for as many requests as it had at once until it
  * has none left), max_waiters_per_user (requests queued; and, counted apart,
  * asynchronous requests whose completion has not been read), and
- * max_sessions_per_user (sessions open) and max_spaces_per_user (lockspaces
+ * max_sessions_per_user (sessions open, with the walks of /proc/lockdev/
+ * files and dumps open) and max_spaces_per_user (lockspaces
  * created, named and default; a removed one counts no more, whoever still
  * holds it); for learned order, max_classes and
  * max_class_edges over all lockspaces, and max_classes_per_space,
