@@ -130,7 +130,9 @@ static void ld_space_enter(struct ld_space *space)
 
 /*
  * @space leaves its namespace for good (REMOVE, a replacing CREATE, the
- * collector): from now on it no longer counts in its creator's lockspaces,
+ * collector, which also calls it for a removed lockspace it reaps, to take
+ * it off ld_retired): from now on it no longer counts in its creator's
+ * lockspaces,
  * though it stays while sessions, kept reports or readers of /proc hold it,
  * which its creator may not control; nor is it in ld_spaces any more, where
  * the idle bound looks, so once ld_spaces_mutex is dropped the caller drops
@@ -141,14 +143,15 @@ static void ld_space_enter(struct ld_space *space)
 static void ld_space_retire(struct ld_space *space)
 {
 	lockdep_assert_held(&ld_spaces_mutex);
+	/* Out of ld_spaces, or of ld_retired once the collector reaps it. */
+	hash_del(&space->node);
+	if (!space->reaped)
+		hlist_add_head(&space->node, &ld_retired);
 	if (space->retired)
 		return;
 	space->retired = true;
 	if (space->creator)
 		atomic_dec(&space->creator->spaces);
-	hash_del(&space->node);
-	if (!space->reaped)
-		hlist_add_head(&space->node, &ld_retired);
 }
 
 /* Count one more lockspace in @ns, referencing it for the first. */
@@ -425,6 +428,22 @@ static void ld_space_set_ids(struct ld_space *space,
 }
 
 /*
+ * After REMOVE or a replacing CREATE retired @space, referenced, and
+ * ld_spaces_mutex was dropped: drop its idle locks, out of the idle
+ * bound's sight now; if removed by force, end its waits and say so; and
+ * have the collector drop its owner-died locks at once.
+ */
+static void ld_space_removed(struct ld_space *space, bool force)
+{
+	ld_space_trim(space, 0, false);
+	if (force) {
+		ld_lock_space_abort(space);
+		ld_event_space_removed(space);
+	}
+	mod_delayed_work(system_wq, &ld_space_gc, 0);
+}
+
+/*
  * LOCKDEV_SPACE_CREATE: a new persistent lockspace, its reference its own.
  * With LOCKDEV_SPACE_REPLACE it takes the place of a transient one of the
  * name, which is removed as by REMOVE with LOCKDEV_SPACE_FORCE in the same
@@ -459,13 +478,8 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 		}
 	}
 	mutex_unlock(&ld_spaces_mutex);
-	if (old && space) {
-		ld_space_trim(old, 0, false);
-		ld_lock_space_abort(old);
-		ld_event_space_removed(old);
-		/* A removed lockspace's owner-died locks go at once. */
-		mod_delayed_work(system_wq, &ld_space_gc, 0);
-	}
+	if (old && space)
+		ld_space_removed(old, true);
 	if (old)
 		ld_space_put(old);
 	/* Without a session, only the collector sees its namespaces go. */
@@ -586,19 +600,10 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 	}
 	ret = ld_space_ctl_op(space, c, &ids, prefix, &unpersist);
 	mutex_unlock(&ld_spaces_mutex);
-	/* Out of the table, its idle locks are out of the idle bound's sight. */
 	if (!ret && c->op == LOCKDEV_SPACE_REMOVE)
-		ld_space_trim(space, 0, false);
-	if (!ret && c->op == LOCKDEV_SPACE_REMOVE &&
-	    (c->flags & LOCKDEV_SPACE_FORCE)) {
-		ld_lock_space_abort(space);
-		ld_event_space_removed(space);
-	}
+		ld_space_removed(space, c->flags & LOCKDEV_SPACE_FORCE);
 	if (unpersist)
 		ld_space_unpersist(space);
-	/* A removed lockspace's owner-died locks go at once. */
-	if (!ret && c->op == LOCKDEV_SPACE_REMOVE)
-		mod_delayed_work(system_wq, &ld_space_gc, 0);
 	ld_space_put(space);
 	return ret;
 }
@@ -802,10 +807,7 @@ static bool ld_space_gc_look(struct ld_space *space, struct ld_space **dead)
 	*dead = space;
 	/* Nobody attaches to it again: no lock of it comes back. */
 	space->reaped = true;
-	if (space->retired)
-		hash_del(&space->node);
-	else
-		ld_space_retire(space);
+	ld_space_retire(space);
 	return true;
 }
 
