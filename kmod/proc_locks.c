@@ -63,7 +63,7 @@ static void ld_locks_walk_end(struct ld_locks_iter *it)
  * @all: every lockspace, not only those the walker may see
  * @idle: idle locks too
  *
- * The walk is charged to the opener (ld_viewer_charge()).
+ * The walk is charged to the opener (ld_viewer_init_walk()).
  *
  * Context: in the task that opens the file, or asks for the walk.
  * Return: 0, or -EDQUOT or -ENOMEM with nothing to end.
@@ -73,12 +73,9 @@ int ld_locks_iter_init(struct ld_locks_iter *it, const struct file *file,
 {
 	int ret;
 
-	ld_viewer_init(&it->viewer, file);
-	ret = ld_viewer_charge(&it->viewer);
-	if (ret) {
-		ld_viewer_exit(&it->viewer);
+	ret = ld_viewer_init_walk(&it->viewer, file);
+	if (ret)
 		return ret;
-	}
 	it->all = all;
 	it->idle = idle;
 	memset(&it->waits, 0, sizeof(it->waits));
@@ -424,7 +421,6 @@ static const struct seq_operations ld_locks_seq_ops = {
 static int ld_locks_open(struct inode *inode, struct file *file)
 {
 	struct ld_locks_iter *it;
-
 	int ret;
 
 	it = __seq_open_private(file, &ld_locks_seq_ops, sizeof(*it));

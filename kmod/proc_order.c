@@ -238,13 +238,10 @@ static int ld_order_open_ops(struct file *file,
 	if (!it)
 		return -ENOMEM;
 	it->mark.mark = true;
-	ld_viewer_init(&it->viewer, file);
 	/* Charged for its mark in the lists of classes and edges. */
-	ret = ld_viewer_charge(&it->viewer);
-	if (ret) {
-		ld_viewer_exit(&it->viewer);
+	ret = ld_viewer_init_walk(&it->viewer, file);
+	if (ret)
 		seq_release_private(file_inode(file), file);
-	}
 	return ret;
 }
 

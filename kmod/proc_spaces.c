@@ -159,13 +159,10 @@ static int ld_spaces_open_ops(struct file *file,
 	it = __seq_open_private(file, ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	ld_viewer_init(&it->viewer, file);
 	/* Charged for the lockspace it keeps between reads. */
-	ret = ld_viewer_charge(&it->viewer);
-	if (ret) {
-		ld_viewer_exit(&it->viewer);
+	ret = ld_viewer_init_walk(&it->viewer, file);
+	if (ret)
 		seq_release_private(file_inode(file), file);
-	}
 	return ret;
 }
 

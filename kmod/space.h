@@ -157,7 +157,7 @@ struct ld_space *ld_space_most_idle(long over, u32 *keep);
  * @all: sees every lockspace (the host's root).
  * @ipc_owner: has CAP_IPC_OWNER in the user namespace of @cred.
  * @walker: for a walk that lasts across reads or dump calls, the uid of
- *	@cred charged for it as for a session (ld_viewer_charge()), with a
+ *	@cred charged for it as for a session (ld_viewer_init_walk()), with a
  *	reference; else NULL.
  */
 struct ld_viewer {
@@ -176,7 +176,7 @@ unsigned int ld_space_perms(const struct ld_space *space,
 			    const struct cred *cred,
 			    const struct ld_viewer *v);
 void ld_viewer_init(struct ld_viewer *v, const struct file *file);
-int ld_viewer_charge(struct ld_viewer *v);
+int ld_viewer_init_walk(struct ld_viewer *v, const struct file *file);
 void ld_viewer_exit(struct ld_viewer *v);
 bool ld_space_visible(const struct ld_space *space, const struct ld_viewer *v);
 void ld_space_show_name(struct seq_file *m, const struct ld_space *space);

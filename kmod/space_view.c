@@ -122,34 +122,45 @@ void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 }
 
 /**
- * ld_viewer_charge() - charge a lasting walk to its viewer's uid
- * @v: the viewer, filled by ld_viewer_init()
+ * ld_viewer_init_walk() - ld_viewer_init() for a walk that lasts
+ * @v: the viewer to fill
+ * @file: as for ld_viewer_init()
  *
  * A walk that lasts across reads or dump calls keeps a place in shared
  * lists and a lockspace, so each counts, as a session does, against
  * max_sessions_per_user of the uid that opened the file or socket, until
  * ld_viewer_exit().
  *
- * Context: may sleep.
- * Return: 0, -EDQUOT (the limit) or -ENOMEM.
+ * Context: as ld_viewer_init(); may sleep.
+ * Return: 0, or -EDQUOT (the limit) or -ENOMEM with nothing to exit.
  */
-int ld_viewer_charge(struct ld_viewer *v)
+int ld_viewer_init_walk(struct ld_viewer *v, const struct file *file)
 {
-	struct ld_user *user = ld_user_get(v->cred->euid);
+	struct ld_user *user;
+	int ret;
 
-	if (!user)
-		return -ENOMEM;
+	ld_viewer_init(v, file);
+	user = ld_user_get(v->cred->euid);
+	if (!user) {
+		ret = -ENOMEM;
+		goto err;
+	}
 	if (!ld_user_charge(&user->sessions,
 			    READ_ONCE(ld_max_sessions_per_user))) {
 		ld_user_put(user);
-		return -EDQUOT;
+		ret = -EDQUOT;
+		goto err;
 	}
 	v->walker = user;
 	return 0;
+
+err:
+	ld_viewer_exit(v);
+	return ret;
 }
 
 /**
- * ld_viewer_exit() - drop what ld_viewer_init() and ld_viewer_charge() took
+ * ld_viewer_exit() - drop what ld_viewer_init() or ld_viewer_init_walk() took
  * @v: the viewer
  */
 void ld_viewer_exit(struct ld_viewer *v)
