@@ -381,9 +381,13 @@ static void ld_example_fill(struct ld_class_example *ex, u8 *names,
 	ex->names = names;
 }
 
-/* Keep the inversion @e closed, with @back, the edge that leads back. */
+/*
+ * Keep the inversion @e closed, with @back, the edge that leads back, and
+ * send its event, which counts against @user.
+ */
 static void ld_inversion_add(struct ld_class_edge *e,
-			     const struct ld_class_edge *back)
+			     const struct ld_class_edge *back,
+			     struct ld_user *user)
 {
 	const struct ld_class_example *bx = &back->ex;
 	struct ld_class_inversion *inv;
@@ -403,7 +407,7 @@ static void ld_inversion_add(struct ld_class_edge *e,
 	list_add_tail(&inv->gnode.node, &ld_inversion_list);
 	e->inv = inv;
 	ld_stat_add(memory, ksize(inv));
-	ld_event_inversion(e, back);
+	ld_event_inversion(e, back, user);
 }
 
 /*
@@ -502,7 +506,7 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	ld_stat_inc(class_edges);
 	ld_stat_add(memory, ksize(e));
 	if (back)
-		ld_inversion_add(e, back);
+		ld_inversion_add(e, back, sess->user);
 	mutex_unlock(&ld_class_mutex);
 }
 

@@ -28,6 +28,7 @@
 #include "space.h"
 #include "stats.h"
 #include "table.h"
+#include "user.h"
 
 /* Events waiting for ld_events_work; the queue has its own lock. */
 static struct sk_buff_head ld_events;
@@ -54,6 +55,8 @@ static void ld_event_put_pids(struct ld_event_info *ev)
 static void ld_event_free(struct ld_event_info *ev)
 {
 	ld_event_put_pids(ev);
+	atomic_dec(&ev->user->events);
+	ld_user_put(ev->user);
 	ld_space_put((struct ld_space *)ev->space);
 }
 
@@ -118,31 +121,41 @@ static DECLARE_WORK(ld_events_work, ld_events_send);
  * ld_event_new() - start an event message, if anybody listens
  * @kind: LOCKDEV_EVENT_*
  * @space: the lockspace it happened in
+ * @user: the uid it counts against while queued: that of the session whose
+ *	call or end caused it, or for a lockspace removed, its creator's; the
+ *	caller keeps it alive until ld_event_send() or ld_event_cancel()
  * @size: room for the attributes after the lockspace
  * @gfp: allocation flags of the caller's context
  *
+ * One uid's events take at most LOCKDEV_EVENTS_QUEUED_PER_USER places of
+ * the queue, so that a uid that makes thousands at once (a session closed
+ * with its locks held in EXCLUSIVE, say) does not crowd out other uids'.
+ *
  * Return: the message with its header, kind and lockspace, to finish with
  * ld_event_send() or drop with ld_event_cancel(); NULL if nobody listens,
- * or if the queue is full or memory short (the event is counted dropped).
+ * or if the queue or @user's share of it is full or memory short (the
+ * event is counted dropped).
  */
 struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
-			     size_t size, gfp_t gfp)
+			     struct ld_user *user, size_t size, gfp_t gfp)
 {
 	struct ld_event_info *ev;
 	struct sk_buff *skb;
 
 	if (!ld_events_wanted())
 		return NULL;
-	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED)
+	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED ||
+	    !ld_user_charge(&user->events, LOCKDEV_EVENTS_QUEUED_PER_USER))
 		goto drop;
 	skb = genlmsg_new(nla_total_size(sizeof(u32)) +
 			  nla_total_size(4 * LOCKDEV_NAME_MAX) + size,
 			  gfp | __GFP_NOWARN);
 	if (!skb)
-		goto drop;
+		goto uncharge;
 	ev = ld_event_info(skb);
 	memset(ev, 0, sizeof(*ev));
 	ev->space = space;
+	ev->user = user;
 	ev->gfp = gfp;
 	if (!genlmsg_put(skb, 0, 0, &ld_genl_family, 0, LOCKDEV_CMD_EVENT) ||
 	    nla_put_u32(skb, LOCKDEV_A_EVENT, kind))
@@ -155,7 +168,8 @@ struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
 
 free:
 	nlmsg_free(skb);
-
+uncharge:
+	atomic_dec(&user->events);
 drop:
 	ld_stat_inc(events_dropped);
 	return NULL;
@@ -167,8 +181,11 @@ drop:
  */
 void ld_event_send(struct sk_buff *skb)
 {
+	struct ld_event_info *ev = ld_event_info(skb);
+
 	nlmsg_end(skb, nlmsg_hdr(skb));
-	ld_space_get((struct ld_space *)ld_event_info(skb)->space);
+	ld_space_get((struct ld_space *)ev->space);
+	ld_user_hold(ev->user);
 	skb_queue_tail(&ld_events, skb);
 	ld_stat_inc(events);
 	schedule_work(&ld_events_work);
@@ -180,7 +197,10 @@ void ld_event_send(struct sk_buff *skb)
  */
 void ld_event_cancel(struct sk_buff *skb)
 {
-	ld_event_put_pids(ld_event_info(skb));
+	struct ld_event_info *ev = ld_event_info(skb);
+
+	ld_event_put_pids(ev);
+	atomic_dec(&ev->user->events);
 	nlmsg_free(skb);
 	ld_stat_inc(events_dropped);
 }
@@ -216,17 +236,18 @@ static int ld_event_member(struct sk_buff *skb,
 /**
  * ld_event_report() - send the event of a deadlock or order report
  * @rep: the report, complete
+ * @user: the uid of the session that made it
  *
  * Context: may sleep.
  */
-void ld_event_report(const struct ld_report *rep)
+void ld_event_report(const struct ld_report *rep, struct ld_user *user)
 {
 	bool order = rep->reason == LOCKDEV_RESULT_ORDER;
 	struct sk_buff *skb;
 	u32 i;
 
 	skb = ld_event_new(order ? LOCKDEV_EVENT_ORDER : LOCKDEV_EVENT_DEADLOCK,
-			   rep->space, nla_total_size(sizeof(u32)) +
+			   rep->space, user, nla_total_size(sizeof(u32)) +
 			   rep->nr * LD_MEMBER_SIZE, GFP_KERNEL);
 	if (!skb)
 		return;
@@ -256,7 +277,7 @@ void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req)
 
 	lockdep_assert_held(&lk->lock);
 	ld_req_comm(req, comm);
-	skb = ld_event_new(LOCKDEV_EVENT_OWNER_DIED, lk->space,
+	skb = ld_event_new(LOCKDEV_EVENT_OWNER_DIED, lk->space, req->sess->user,
 			   nla_total_size(LOCKDEV_NAME_MAX) +
 			   2 * nla_total_size(sizeof(u32)) +
 			   nla_total_size(TASK_COMM_LEN) +
@@ -285,7 +306,8 @@ void ld_event_space_removed(const struct ld_space *space)
 {
 	struct sk_buff *skb;
 
-	skb = ld_event_new(LOCKDEV_EVENT_SPACE_REMOVED, space, 0, GFP_KERNEL);
+	skb = ld_event_new(LOCKDEV_EVENT_SPACE_REMOVED, space, space->creator,
+			   0, GFP_KERNEL);
 	if (skb)
 		ld_event_send(skb);
 }
@@ -313,15 +335,16 @@ static int ld_event_edge(struct sk_buff *skb, const struct ld_class_edge *e)
  * ld_event_inversion() - send the event of a learned-order inversion
  * @e: the edge that closed a cycle
  * @back: the edge leaving @e->to on the way back to @e->from
+ * @user: the uid of the session that learned @e
  *
  * Context: ld_class_mutex held; may sleep.
  */
 void ld_event_inversion(const struct ld_class_edge *e,
-			const struct ld_class_edge *back)
+			const struct ld_class_edge *back, struct ld_user *user)
 {
 	struct sk_buff *skb;
 
-	skb = ld_event_new(LOCKDEV_EVENT_INVERSION, e->from->space,
+	skb = ld_event_new(LOCKDEV_EVENT_INVERSION, e->from->space, user,
 			   2 * (nla_total_size(0) +
 				4 * nla_total_size(LOCKDEV_NAME_MAX) +
 				nla_total_size(sizeof(u32)) +
@@ -344,7 +367,7 @@ static void ld_event_long(const struct ld_lock *lk, const struct ld_req *r,
 	u32 start;
 
 	skb = ld_event_new(holder ? LOCKDEV_EVENT_HELD_LONG :
-			   LOCKDEV_EVENT_WAITED_LONG, lk->space,
+			   LOCKDEV_EVENT_WAITED_LONG, lk->space, r->sess->user,
 			   NLMSG_GOODSIZE, GFP_ATOMIC);
 	if (!skb)
 		return;

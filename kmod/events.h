@@ -21,6 +21,7 @@ struct ld_now;
 struct ld_report;
 struct ld_req;
 struct ld_space;
+struct ld_user;
 struct ld_waits;
 struct pid;
 struct pid_namespace;
@@ -43,6 +44,8 @@ struct ld_event_pid {
  * for each subscriber: its lockspace as the subscriber's user namespace
  * names it, its pids as the subscriber's pid namespace sees them.
  * @space: the lockspace; referenced once queued (ld_event_send()).
+ * @user: the uid the event counts against (its @events) from
+ *	ld_event_new() until it is sent or cancelled; referenced once queued.
  * @pids: the pids of the message, @nr_pids of room for @cap_pids.
  * @nr_pids: how many.
  * @cap_pids: room in @pids.
@@ -52,6 +55,7 @@ struct ld_event_pid {
  */
 struct ld_event_info {
 	const struct ld_space *space;
+	struct ld_user *user;
 	struct ld_event_pid *pids;
 	u32 nr_pids;
 	u32 cap_pids;
@@ -66,14 +70,14 @@ extern unsigned int ld_wait_threshold_ms;
 extern struct genl_family ld_genl_family;
 
 struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
-			     size_t size, gfp_t gfp);
+			     struct ld_user *user, size_t size, gfp_t gfp);
 void ld_event_send(struct sk_buff *skb);
 void ld_event_cancel(struct sk_buff *skb);
-void ld_event_report(const struct ld_report *rep);
+void ld_event_report(const struct ld_report *rep, struct ld_user *user);
 void ld_event_owner_died(const struct ld_lock *lk, const struct ld_req *req);
 void ld_event_space_removed(const struct ld_space *space);
 void ld_event_inversion(const struct ld_class_edge *e,
-			const struct ld_class_edge *back);
+			const struct ld_class_edge *back, struct ld_user *user);
 void ld_events_kick(void);
 int ld_events_init(void);
 void ld_events_exit(void);

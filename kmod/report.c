@@ -157,7 +157,7 @@ void ld_report_keep(struct ld_session *sess, struct ld_report *rep)
 
 	ld_report_put(old_ring);
 	ld_report_put(old_sess);
-	ld_event_report(rep);
+	ld_event_report(rep, sess->user);
 	ld_report_put(rep);
 }
 

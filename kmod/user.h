@@ -26,6 +26,9 @@
  * @slots: the handle slots its sessions have room for beyond the first of
  *	each (session.c), at most twice max_locks_per_user.
  * @spaces: lockspaces, named and default, created by this uid.
+ * @events: events queued for netlink that count against this uid (the uid
+ *	of the session that caused each, events.c), at most
+ *	LOCKDEV_EVENTS_QUEUED_PER_USER.
  * @idle: idle locks of the lockspaces it created, counted by
  *	ld_space_most_idle() for max_idle_locks under ld_spaces_mutex, which
  *	guards it.
@@ -42,10 +45,18 @@ struct ld_user {
 	atomic_t sessions;
 	atomic_t slots;
 	atomic_t spaces;
+	atomic_t events;
 	u32 idle;
 };
 
 struct ld_user *ld_user_get(kuid_t uid);
+
+/* Another reference to @user, which the caller has one of. */
+static inline void ld_user_hold(struct ld_user *user)
+{
+	refcount_inc(&user->ref);
+}
+
 void ld_user_put(struct ld_user *user);
 bool ld_user_charge(atomic_t *counter, unsigned int limit);
 

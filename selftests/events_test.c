@@ -3,15 +3,18 @@
  * Events over generic netlink, received through liblockdev's monitor: each
  * kind of event made to happen and received with its fields, thresholds
  * set at run time, an unprivileged listener refused, the dump of holders
- * and waiters against /proc/lockdev/locks, and a flood of long waits that
- * is dropped and counted while lockers go on.
+ * and waiters against /proc/lockdev/locks, a flood of long waits that is
+ * dropped and counted while lockers go on, and one uid's burst that leaves
+ * other uids' events their place.
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -774,6 +777,112 @@ TEST_F_TIMEOUT(ev, flood, 120)
 	for (i = 0; i < FLOOD; i++)
 		EXPECT_EQ(0, unlock_handle(holder, held[i]));
 	close(holder);
+}
+
+#define UID_FLOODER	2051
+#define FLOODERS	2
+#define FLOOD_LOCKS	6000
+#define SLOW_SUBS	48
+
+/* A session of UID_FLOODER holding FLOOD_LOCKS locks of @space, till killed. */
+static void __attribute__((noreturn)) hold_many(struct kid *k, const char *space,
+					       int idx)
+{
+	struct lockdev_lock l;
+	char n[64];
+	int fd, i;
+
+	if (become(UID_FLOODER, UID_FLOODER))
+		_exit(2);
+	fd = open_session();
+	if (fd < 0 || attach_space(fd, space, 0, 0600))
+		_exit(3);
+	for (i = 0; i < FLOOD_LOCKS; i++) {
+		snprintf(n, sizeof(n), "burst%d:%d", idx, i);
+		if (lock_call(fd, n, X, LOCKDEV_LOCK_NONBLOCK, &l))
+			_exit(4);
+	}
+	kid_send(k, 'h');
+	pause();
+	_exit(0);
+}
+
+/*
+ * One uid's burst of events does not crowd out another uid's: two sessions
+ * of UID_FLOODER killed one after the other while they hold 6,000 locks
+ * each in EXCLUSIVE make two bursts of OWNER_DIED events, of which at most
+ * LOCKDEV_EVENTS_QUEUED_PER_USER wait at a time. Root closes a session
+ * with a lock in EXCLUSIVE during the second burst: its event still
+ * reaches the listener, whose socket has room for all that come.
+ * Subscribers that do not read slow the sending down, as a busy host's
+ * would, so that the queue stays full while the bursts last.
+ */
+TEST_F_TIMEOUT(ev, flood_share, 120)
+{
+	long long start = stat_value("events_dropped"), dropped;
+	struct lockdev_monitor *slow[SLOW_SUBS];
+	int room = 64 << 20, i, ret, got = 0, fd;
+	struct kid burst[FLOODERS];
+	struct lockdev_event e;
+	struct lockdev_lock l;
+	struct sched_param fifo = { .sched_priority = 1 }, other = { 0 };
+	char space[64], m[64];
+	bool found = false;
+
+	ASSERT_EQ(0, setsockopt(lockdev_monitor_fd(self->mon), SOL_SOCKET,
+				SO_RCVBUFFORCE, &room, sizeof(room)));
+	for (i = 0; i < SLOW_SUBS; i++)
+		ASSERT_EQ(0, lockdev_monitor_open(&slow[i],
+						  LOCKDEV_MONITOR_NONBLOCK));
+	snprintf(space, sizeof(space), "evburst%d", (int)getpid());
+	for (i = 0; i < FLOODERS; i++) {
+		if (!kid_fork(&burst[i]))
+			hold_many(&burst[i], space, i);
+		ASSERT_EQ('h', kid_recv(&burst[i], KID_TIMEOUT_S * 1000));
+	}
+	ev_name(m, sizeof(m), "victim", "db");
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lock_call(fd, m, X, 0, &l));
+
+	/*
+	 * The first burst fills the queue. Root closes its session during the
+	 * second one, as soon as that has events dropped.
+	 */
+	kill(burst[0].pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, kid_reap(&burst[0]));
+	dropped = stat_value("events_dropped");
+	/* Ahead of the busy sender, so as to see the second burst begin. */
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &fifo));
+	kill(burst[1].pid, SIGKILL);
+	for (i = 0; i < 20000 && stat_value("events_dropped") - dropped < 100;
+	     i++)
+		usleep(100);
+	close(fd);
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+	EXPECT_EQ(128 + SIGKILL, kid_reap(&burst[1]));
+
+	while (!found && (ret = next_event(self->mon, &e, EVENT_MS)) == 0) {
+		if (e.kind != LOCKDEV_EVENT_OWNER_DIED)
+			continue;
+		got++;
+		found = !strcmp(e.name, m);
+	}
+	EXPECT_TRUE(found);
+	for (i = 0; i < SLOW_SUBS; i++)
+		lockdev_monitor_close(slow[i]);
+	TH_LOG("root's event after %d owner deaths of %d; %lld dropped", got,
+	       FLOODERS * FLOOD_LOCKS + 1,
+	       stat_value("events_dropped") - start);
+
+	/* Root's lock repaired, the flooder's lockspace gone with its own. */
+	ASSERT_EQ(0, lock_call(self->fd, m, X, 0, &l));
+	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT,
+			   &(struct lockdev_consistent){ .handle = l.handle }));
+	EXPECT_EQ(0, unlock_handle(self->fd, l.handle));
+	EXPECT_EQ(0, space_ctl_call(self->fd, space, strlen(space),
+				    LOCKDEV_SPACE_REMOVE, LOCKDEV_SPACE_FORCE,
+				    0, 0, 0));
 }
 
 #define PER_SPACE	"/sys/module/lockdev/parameters/max_idle_locks_per_space"

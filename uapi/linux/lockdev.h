@@ -743,9 +743,16 @@
  * Events are queued without sleeping and sent from a work item; while
  * LOCKDEV_EVENTS_QUEUED are waiting, further events are dropped and counted
  * (events_dropped in /proc/lockdev/stats), as is an event whose copy for a
- * subscriber finds memory short. A listener that reads too slowly loses
- * the events its socket has no room for, and its next read fails with
- * ENOBUFS; netlink does not tell the module of a member's losses.
+ * subscriber finds memory short. Each event counts against a uid while it
+ * waits, that of the session whose call or end caused it (for
+ * SPACE_REMOVED, the lockspace's creator), and a uid's further events are
+ * dropped and counted while LOCKDEV_EVENTS_QUEUED_PER_USER of its own are
+ * waiting: a uid that causes thousands of events at once, a session closed
+ * with thousands of locks held in EXCLUSIVE say, loses its own and not
+ * other uids' events. A dropped HELD_LONG or WAITED_LONG is not sent
+ * later. A listener that reads too slowly loses the events its socket has
+ * no room for, and its next read fails with ENOBUFS; netlink does not tell
+ * the module of a member's losses.
  *
  * Every command checks its request strictly: genlmsghdr.reserved must be
  * 0, nlmsg_flags may have only NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and
@@ -1203,8 +1210,9 @@ struct lockdev_completion {
 #define LOCKDEV_GENL_VERSION		1
 #define LOCKDEV_GENL_MCGRP_EVENTS	"events"
 
-/* Most events waiting to be sent before more are dropped. */
+/* Most events waiting to be sent before more are dropped: in all, per uid. */
 #define LOCKDEV_EVENTS_QUEUED		1024
+#define LOCKDEV_EVENTS_QUEUED_PER_USER	256
 /* The most pids in the WAITS_FOR of one GET_LOCKS message. */
 #define LOCKDEV_WAITS_FOR_MAX		256
 /* Most pids a line of /proc/lockdev/locks lists in waits_for. */
