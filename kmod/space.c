@@ -154,8 +154,11 @@ static void ld_space_retire(struct ld_space *space)
 		atomic_dec(&space->creator->spaces);
 }
 
-/* Count one more lockspace in @ns, referencing it for the first. */
-static int ld_userns_get(struct user_namespace *ns)
+/*
+ * Count one more lockspace in @ns, referencing it for the first with
+ * *@spare, which is then used and set to NULL.
+ */
+static void ld_userns_get(struct user_namespace *ns, struct ld_userns **spare)
 {
 	struct ld_userns *u;
 
@@ -163,16 +166,14 @@ static int ld_userns_get(struct user_namespace *ns)
 	hash_for_each_possible(ld_userns_table, u, node, (unsigned long)ns) {
 		if (u->ns == ns) {
 			u->spaces++;
-			return 0;
+			return;
 		}
 	}
-	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
-	if (!u)
-		return -ENOMEM;
+	u = *spare;
+	*spare = NULL;
 	u->ns = get_user_ns(ns);
 	u->spaces = 1;
 	hash_add(ld_userns_table, &u->node, (unsigned long)ns);
-	return 0;
 }
 
 /* Count one lockspace less in @ns, dropping the reference after the last. */
@@ -194,25 +195,88 @@ static void ld_userns_put(struct user_namespace *ns)
 	WARN_ON_ONCE(1);
 }
 
-static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
+/*
+ * struct ld_space_prep - what making a lockspace allocates, allocated
+ *	before ld_spaces_mutex is taken (ld_space_prep()): a caller whose
+ *	memory cgroup is at its limit reclaims without holding up every other
+ *	user's ATTACH
+ * @space: the lockspace, zeroed but for its name, with its id reserved in
+ *	ld_space_ids.
+ * @uns: for ld_userns_get(), should its user namespace be new.
+ * @user: the caller's uid accounting, referenced.
+ *
+ * ld_space_create() takes what it uses; ld_space_unprep() frees the rest.
+ */
+struct ld_space_prep {
+	struct ld_space *space;
+	struct ld_userns *uns;
+	struct ld_user *user;
+};
+
+static void ld_space_unprep(struct ld_space_prep *prep)
+{
+	if (prep->space) {
+		xa_erase(&ld_space_ids, prep->space->id);
+		kfree(prep->space);
+	}
+	kfree(prep->uns);
+	if (prep->user)
+		ld_user_put(prep->user);
+	memset(prep, 0, sizeof(*prep));
+}
+
+/* Fill @prep for a lockspace named @name (NULL for a default one) of @uid. */
+static int ld_space_prep(struct ld_space_prep *prep, kuid_t uid,
+			 const u8 *name, u32 len)
 {
 	struct ld_space *space;
 
-	lockdep_assert_held(&ld_spaces_mutex);
+	might_sleep();
+	prep->user = ld_user_get(uid);
+	prep->uns = kzalloc(sizeof(*prep->uns), GFP_KERNEL_ACCOUNT);
 	space = kzalloc(struct_size(space, name, len), GFP_KERNEL_ACCOUNT);
-	if (!space)
-		return NULL;
-	/* Walks take the mutex too: none meets it before it is whole. */
-	if (xa_alloc_cyclic(&ld_space_ids, &space->id, space, xa_limit_32b,
-			    &ld_space_id_next, GFP_KERNEL_ACCOUNT) < 0) {
-		kfree(space);
+	if (!prep->user || !prep->uns || !space)
+		goto err;
+	/* Reserved: walks do not meet it before it is whole. */
+	if (xa_alloc_cyclic(&ld_space_ids, &space->id, NULL, xa_limit_32b,
+			    &ld_space_id_next, GFP_KERNEL_ACCOUNT) < 0)
+		goto err;
+	space->name_len = len;
+	memcpy(space->name, name, len);
+	prep->space = space;
+	return 0;
+
+err:
+	kfree(space);
+	ld_space_unprep(prep);
+	return -ENOMEM;
+}
+
+/*
+ * Make the lockspace of @prep, owned by @cred, charged to its uid, and put
+ * it in the table: a named one, or if @is_default the uid's default one.
+ * Sets *@err to -EDQUOT, or -ENOMEM, when it returns NULL.
+ */
+static struct ld_space *ld_space_create(const struct cred *cred,
+					struct ld_space_prep *prep,
+					bool is_default, umode_t mode,
+					u32 hash, int *err)
+{
+	struct ld_space *space = prep->space;
+
+	lockdep_assert_held(&ld_spaces_mutex);
+	if (!ld_user_charge(&prep->user->spaces,
+			    READ_ONCE(ld_max_spaces_per_user))) {
+		*err = -EDQUOT;
 		return NULL;
 	}
-	if (ld_userns_get(current_user_ns())) {
-		xa_erase(&ld_space_ids, space->id);
-		kfree(space);
+	/* The id was reserved: storing it allocates nothing. */
+	if (xa_is_err(xa_store(&ld_space_ids, space->id, space, GFP_NOWAIT))) {
+		atomic_dec(&prep->user->spaces);
+		*err = -ENOMEM;
 		return NULL;
 	}
+	ld_userns_get(current_user_ns(), &prep->uns);
 	refcount_set(&space->ref, 1);
 	atomic_set(&space->locks, 0);
 	INIT_LIST_HEAD(&space->classes);
@@ -224,48 +288,14 @@ static struct ld_space *ld_space_alloc(const u8 *name, u32 len)
 	INIT_LIST_HEAD(&space->idle);
 	space->user_ns = current_user_ns();
 	space->ipc = mntget(ld_current_ipc());
-	space->name_len = len;
-	memcpy(space->name, name, len);
-	return space;
-}
-
-/*
- * Create a lockspace owned by @cred, charged to its uid, and put it in the
- * table: a named one, or with a NULL @name the uid's default one. Sets
- * *@err to -EDQUOT or -ENOMEM when it returns NULL.
- */
-static struct ld_space *ld_space_create(const struct cred *cred,
-					const u8 *name, u32 len, umode_t mode,
-					u32 hash, int *err)
-{
-	struct ld_space *space;
-	struct ld_user *user;
-
-	lockdep_assert_held(&ld_spaces_mutex);
-	user = ld_user_get(cred->euid);
-	if (!user) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	if (!ld_user_charge(&user->spaces,
-			    READ_ONCE(ld_max_spaces_per_user))) {
-		ld_user_put(user);
-		*err = -EDQUOT;
-		return NULL;
-	}
-	space = ld_space_alloc(name, len);
-	if (!space) {
-		atomic_dec(&user->spaces);
-		ld_user_put(user);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	space->is_default = !name;
+	space->is_default = is_default;
 	space->uid = cred->euid;
 	space->gid = cred->egid;
 	space->mode = mode;
 	space->order_mode = LOCKDEV_ORDER_STRICT;
-	space->creator = user;
+	space->creator = prep->user;
+	prep->user = NULL;
+	prep->space = NULL;
 	hash_add(ld_spaces, &space->node, hash);
 	ld_stat_inc(spaces);
 	ld_stat_add(memory, ksize(space));
@@ -293,25 +323,35 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 	const struct cred *cred = current_cred();
 	u32 hash = ld_space_hash(user_ns, ipc, false, GLOBAL_ROOT_UID,
 				 name, len);
+	struct ld_space_prep prep = {};
 	struct ld_space *space;
 	unsigned int perms;
 	int ret = 0;
 
-	mutex_lock(&ld_spaces_mutex);
-	space = ld_space_find(hash, user_ns, ipc, false, GLOBAL_ROOT_UID,
-			      name, len);
+	for (;;) {
+		mutex_lock(&ld_spaces_mutex);
+		space = ld_space_find(hash, user_ns, ipc, false,
+				      GLOBAL_ROOT_UID, name, len);
+		if (space || (flags & LOCKDEV_ATTACH_NOCREATE) || prep.space)
+			break;
+		mutex_unlock(&ld_spaces_mutex);
+		ret = ld_space_prep(&prep, cred->euid, name, len);
+		if (ret)
+			return ret;
+	}
+	if (!space && (flags & LOCKDEV_ATTACH_NOCREATE)) {
+		ret = -ENOENT;
+		goto out;
+	}
 	if (!space) {
-		if (flags & LOCKDEV_ATTACH_NOCREATE) {
-			ret = -ENOENT;
-			goto out;
-		}
-		space = ld_space_create(cred, name, len, mode, hash, &ret);
+		space = ld_space_create(cred, &prep, false, mode, hash, &ret);
 		if (!space)
 			goto out;
 	}
 	perms = ld_space_perms(space, cred, NULL);
 	if (!perms) {
 		mutex_unlock(&ld_spaces_mutex);
+		ld_space_unprep(&prep);
 		ld_space_put(space);
 		return -EACCES;
 	}
@@ -321,6 +361,7 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 	*permsp = perms;
 out:
 	mutex_unlock(&ld_spaces_mutex);
+	ld_space_unprep(&prep);
 	return ret;
 }
 
@@ -340,20 +381,29 @@ int ld_space_default(const struct cred *cred, struct ld_space **spacep)
 	struct user_namespace *user_ns = current_user_ns();
 	struct vfsmount *ipc = ld_current_ipc();
 	u32 hash = ld_space_hash(user_ns, ipc, true, cred->euid, NULL, 0);
+	struct ld_space_prep prep = {};
 	struct ld_space *space;
 	int ret = 0;
 
-	mutex_lock(&ld_spaces_mutex);
-	space = ld_space_find(hash, user_ns, ipc, true, cred->euid, NULL, 0);
-	if (!space) {
-		space = ld_space_create(cred, NULL, 0, 0600, hash, &ret);
-		if (!space)
-			goto out;
+	for (;;) {
+		mutex_lock(&ld_spaces_mutex);
+		space = ld_space_find(hash, user_ns, ipc, true, cred->euid,
+				      NULL, 0);
+		if (space || prep.space)
+			break;
+		mutex_unlock(&ld_spaces_mutex);
+		ret = ld_space_prep(&prep, cred->euid, NULL, 0);
+		if (ret)
+			return ret;
 	}
-	ld_space_enter(space);
-	*spacep = space;
-out:
+	if (!space)
+		space = ld_space_create(cred, &prep, true, 0600, hash, &ret);
+	if (space) {
+		ld_space_enter(space);
+		*spacep = space;
+	}
 	mutex_unlock(&ld_spaces_mutex);
+	ld_space_unprep(&prep);
 	return ret;
 }
 
@@ -453,22 +503,27 @@ static void ld_space_removed(struct ld_space *space, bool force)
 static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 			       const struct ld_space_ids *ids)
 {
+	const struct cred *cred = current_cred();
+	struct ld_space_prep prep = {};
 	struct ld_space *space, *old;
-	int ret = 0;
+	int ret;
 
 	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN) ||
 	    !ld_space_may_chown(NULL, ids))
 		return -EPERM;
+	ret = ld_space_prep(&prep, cred->euid, name, len);
+	if (ret)
+		return ret;
 	mutex_lock(&ld_spaces_mutex);
 	old = ld_space_find(hash, current_user_ns(), ld_current_ipc(), false,
 			    GLOBAL_ROOT_UID, name, len);
 	if (old && (old->persistent || !(flags & LOCKDEV_SPACE_REPLACE))) {
 		mutex_unlock(&ld_spaces_mutex);
+		ld_space_unprep(&prep);
 		ld_space_put(old);
 		return -EEXIST;
 	}
-	space = ld_space_create(current_cred(), name, len, ids->mode, hash,
-				&ret);
+	space = ld_space_create(cred, &prep, false, ids->mode, hash, &ret);
 	if (space) {
 		ld_space_set_ids(space, ids);
 		space->persistent = true;
@@ -478,6 +533,7 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 		}
 	}
 	mutex_unlock(&ld_spaces_mutex);
+	ld_space_unprep(&prep);
 	if (old && space)
 		ld_space_removed(old, true);
 	if (old)
