@@ -121,9 +121,10 @@ static DECLARE_WORK(ld_events_work, ld_events_send);
  * ld_event_new() - start an event message, if anybody listens
  * @kind: LOCKDEV_EVENT_*
  * @space: the lockspace it happened in
- * @user: the uid it counts against while queued: that of the session whose
- *	call or end caused it, or for a lockspace removed, its creator's; the
- *	caller keeps it alive until ld_event_send() or ld_event_cancel()
+ * @user: the uid it counts against until sent: that of the session whose
+ *	call or end caused it, or that held or waited too long, or for a
+ *	lockspace removed, its creator's; the caller keeps it alive until
+ *	ld_event_send() or ld_event_cancel()
  * @size: room for the attributes after the lockspace
  * @gfp: allocation flags of the caller's context
  *

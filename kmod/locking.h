@@ -25,7 +25,7 @@
  * ld_session.lock      a session's completions, last  nothing
  *   spinlock, one per  report, class summary and the
  *   session            binding of its lockspace
- * ld_spaces_mutex      the lockspaces and their user  ld_users_mutex
+ * ld_spaces_mutex      the lockspaces and their user  nothing
  *   (space.c)          namespaces; changes to their
  *                      declared levels, which are
  *                      read under RCU
@@ -54,7 +54,6 @@
  *                                        -> ld_events' lock
  *   ld_space.graph_mutex -> ld_space.lru_lock
  *   ld_session.slot_lock -> ld_lock.lock -> (as above)
- *   ld_spaces_mutex -> ld_users_mutex
  *   ld_class_mutex -> ld_events' lock
  *
  * Each lock may also be taken with nothing held. No task holds two locks of

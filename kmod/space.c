@@ -32,8 +32,9 @@ static DEFINE_MUTEX(ld_spaces_mutex);
 /* The lockspaces in their namespaces, for lookups. ld_spaces_mutex. */
 static DEFINE_HASHTABLE(ld_spaces, 8);
 /*
- * Every lockspace by its id, for walks (ld_space_next()); ld_spaces_mutex
- * for changes, besides the xarray's own lock.
+ * Every lockspace by its id, for walks (ld_space_next()), with the xarray's
+ * own lock: an id is reserved without ld_spaces_mutex (ld_space_prep()),
+ * and a lockspace stored or erased under it.
  */
 static DEFINE_XARRAY_ALLOC(ld_space_ids);
 static u32 ld_space_id_next;
@@ -598,11 +599,14 @@ static void ld_space_unpersist(struct ld_space *space)
 	ld_space_put(space);
 }
 
-/* SET, REMOVE or LEVEL of @c on @space, under ld_spaces_mutex. */
+/*
+ * SET, REMOVE or LEVEL of @c on @space, under ld_spaces_mutex; a LEVEL may
+ * ask for more @room with -EAGAIN (ld_space_level_set()).
+ */
 static int ld_space_ctl_op(struct ld_space *space,
 			   const struct lockdev_space_ctl *c,
 			   const struct ld_space_ids *ids, const u8 *prefix,
-			   bool *unpersist)
+			   struct ld_levels **room, bool *unpersist)
 {
 	lockdep_assert_held(&ld_spaces_mutex);
 	switch (c->op) {
@@ -612,7 +616,7 @@ static int ld_space_ctl_op(struct ld_space *space,
 		if (!ld_space_may_admin(space))
 			return -EPERM;
 		return ld_space_level_set(space, prefix, c->prefix_len,
-					  c->level);
+					  c->level, room);
 	default:
 		return ld_space_ctl_remove(space, c->flags, unpersist);
 	}
@@ -636,6 +640,7 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 	struct vfsmount *ipc = ld_current_ipc();
 	u32 hash = ld_space_hash(user_ns, ipc, false, GLOBAL_ROOT_UID,
 				 name, len);
+	struct ld_levels *room = NULL;
 	bool unpersist = false;
 	struct ld_space_ids ids = {};
 	struct ld_space *space;
@@ -647,15 +652,26 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 		return ret;
 	if (c->op == LOCKDEV_SPACE_CREATE)
 		return ld_space_ctl_create(name, len, hash, c->flags, &ids);
+again:
 	mutex_lock(&ld_spaces_mutex);
 	space = ld_space_find(hash, user_ns, ipc, false, GLOBAL_ROOT_UID,
 			      name, len);
 	if (!space) {
 		mutex_unlock(&ld_spaces_mutex);
+		kfree(room);
 		return -ENOENT;
 	}
-	ret = ld_space_ctl_op(space, c, &ids, prefix, &unpersist);
+	ret = ld_space_ctl_op(space, c, &ids, prefix, &room, &unpersist);
 	mutex_unlock(&ld_spaces_mutex);
+	if (ret == -EAGAIN && c->op == LOCKDEV_SPACE_LEVEL) {
+		/* Allocated without the mutex, then looked at again. */
+		ret = ld_space_level_room(space, &room);
+		ld_space_put(space);
+		if (!ret)
+			goto again;
+		return ret;
+	}
+	kfree(room);
 	if (!ret && c->op == LOCKDEV_SPACE_REMOVE)
 		ld_space_removed(space, c->flags & LOCKDEV_SPACE_FORCE);
 	if (unpersist)

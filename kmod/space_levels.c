@@ -72,19 +72,15 @@ static u32 ld_levels_pos(const struct ld_levels *lv, const u8 *prefix,
 }
 
 /*
- * A copy of @old (which may be NULL) with room for @nr declarations: @old's
- * but the one at @drop, with the one at @gap left for the caller to fill
- * (each U32_MAX for none).
+ * Fill @lv, room for @nr declarations or more, with @old's (@old may be
+ * NULL) but the one at @drop, leaving the one at @gap for the caller (each
+ * U32_MAX for none).
  */
-static struct ld_levels *ld_levels_copy(const struct ld_levels *old, u32 nr,
-					u32 drop, u32 gap)
+static void ld_levels_fill(struct ld_levels *lv, const struct ld_levels *old,
+			   u32 nr, u32 drop, u32 gap)
 {
-	struct ld_levels *lv;
 	u32 i, j = 0;
 
-	lv = kmalloc(struct_size(lv, decl, nr), GFP_KERNEL_ACCOUNT);
-	if (!lv)
-		return NULL;
 	lv->nr = nr;
 	for (i = 0; old && i < old->nr; i++) {
 		if (i == drop)
@@ -94,7 +90,36 @@ static struct ld_levels *ld_levels_copy(const struct ld_levels *old, u32 nr,
 		lv->decl[j++] = old->decl[i];
 	}
 	ld_stat_add(memory, ksize(lv));
-	return lv;
+}
+
+/**
+ * ld_space_level_room() - allocate what a LEVEL of a lockspace needs
+ * @space: the lockspace, referenced
+ * @room: set to room for one declaration more than @space has now, at most
+ *	LOCKDEV_SPACE_LEVELS_MAX, for ld_space_level_set(), which is called
+ *	under ld_spaces_mutex and allocates nothing; kfree() it if unused
+ *
+ * Context: may sleep; ld_spaces_mutex not held, so that a caller whose
+ * memory cgroup is at its limit reclaims without holding up every other
+ * user's ATTACH.
+ * Return: 0 or -ENOMEM.
+ */
+int ld_space_level_room(struct ld_space *space, struct ld_levels **room)
+{
+	const struct ld_levels *lv;
+	u32 nr;
+
+	rcu_read_lock();
+	lv = rcu_dereference(space->levels);
+	nr = lv ? lv->nr : 0;
+	rcu_read_unlock();
+	nr = min_t(u32, nr + 1, LOCKDEV_SPACE_LEVELS_MAX);
+	kfree(*room);
+	*room = kmalloc(struct_size(*room, decl, nr), GFP_KERNEL_ACCOUNT);
+	if (!*room)
+		return -ENOMEM;
+	(*room)->nr = nr;
+	return 0;
 }
 
 /* Publish @lv (or none) as @space's declarations and free the old ones. */
@@ -115,16 +140,19 @@ static void ld_levels_replace(struct ld_space *space, struct ld_levels *lv)
  * @prefix: the prefix
  * @len: its length, 1 to LOCKDEV_NAME_MAX
  * @level: its level, or 0 to remove the declaration
+ * @room: from ld_space_level_room(), or NULL; taken (set to NULL) if used
  *
  * Context: ld_spaces_mutex held.
  * Return: 0, -ENOENT (@level 0, and @prefix is not declared), -ENOSPC
- * (LOCKDEV_SPACE_LEVELS_MAX declarations already) or -ENOMEM.
+ * (LOCKDEV_SPACE_LEVELS_MAX declarations already), or -EAGAIN when @room
+ * is too small for the change: the caller drops the mutex, calls
+ * ld_space_level_room() and comes back.
  */
 int ld_space_level_set(struct ld_space *space, const u8 *prefix, u32 len,
-		       u32 level)
+		       u32 level, struct ld_levels **room)
 {
-	struct ld_levels *old = ld_levels_deref(space), *lv;
-	u32 nr = old ? old->nr : 0;
+	struct ld_levels *old = ld_levels_deref(space), *lv = *room;
+	u32 nr = old ? old->nr : 0, want;
 	bool found;
 	u32 at;
 
@@ -132,24 +160,24 @@ int ld_space_level_set(struct ld_space *space, const u8 *prefix, u32 len,
 	at = ld_levels_pos(old, prefix, len, &found);
 	if (!level && !found)
 		return -ENOENT;
-	if (!level) {
-		lv = nr > 1 ? ld_levels_copy(old, nr - 1, at, U32_MAX) : NULL;
-		if (nr > 1 && !lv)
-			return -ENOMEM;
-		ld_levels_replace(space, lv);
+	if (level && !found && nr >= LOCKDEV_SPACE_LEVELS_MAX)
+		return -ENOSPC;
+	want = !level ? nr - 1 : found ? nr : nr + 1;
+	if (want && (!lv || lv->nr < want))
+		return -EAGAIN;
+	if (!want) {
+		ld_levels_replace(space, NULL);
 		return 0;
 	}
-	if (found)
-		lv = ld_levels_copy(old, nr, U32_MAX, U32_MAX);
-	else if (nr < LOCKDEV_SPACE_LEVELS_MAX)
-		lv = ld_levels_copy(old, nr + 1, U32_MAX, at);
-	else
-		return -ENOSPC;
-	if (!lv)
-		return -ENOMEM;
-	lv->decl[at].level = level;
-	lv->decl[at].len = len;
-	memcpy(lv->decl[at].prefix, prefix, len);
+	*room = NULL;
+	if (!level) {
+		ld_levels_fill(lv, old, want, at, U32_MAX);
+	} else {
+		ld_levels_fill(lv, old, want, U32_MAX, found ? U32_MAX : at);
+		lv->decl[at].level = level;
+		lv->decl[at].len = len;
+		memcpy(lv->decl[at].prefix, prefix, len);
+	}
 	ld_levels_replace(space, lv);
 	return 0;
 }

@@ -15,8 +15,11 @@
 
 struct seq_file;
 
+struct ld_levels;
+
+int ld_space_level_room(struct ld_space *space, struct ld_levels **room);
 int ld_space_level_set(struct ld_space *space, const u8 *prefix, u32 len,
-		       u32 level);
+		       u32 level, struct ld_levels **room);
 u32 ld_space_level_find(struct ld_space *space, const u8 *name, u32 len);
 void ld_space_levels_free(struct ld_space *space);
 void ld_space_levels_show(struct seq_file *m, struct ld_space *space);

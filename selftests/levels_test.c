@@ -558,6 +558,48 @@ TEST_F(space, limit)
 	EXPECT_EQ(ENOSPC, errno);
 }
 
+#define RACERS	2
+#define ROUNDS	20
+
+/*
+ * Declarations made by two processes at once, each change allocated
+ * before the lockspaces' mutex and made under it if the array still fits:
+ * none is lost, and the limit still holds.
+ */
+TEST_F(space, racing_declarations)
+{
+	int per = LOCKDEV_SPACE_LEVELS_MAX / RACERS, i, j, r, n = 0;
+	char prefix[32], *text, *p;
+	pid_t pid[RACERS];
+
+	for (r = 0; r < RACERS; r++) {
+		pid[r] = fork();
+		ASSERT_LE(0, pid[r]);
+		if (pid[r])
+			continue;
+		for (j = 0; j < ROUNDS; j++)
+			for (i = 0; i < per; i++) {
+				snprintf(prefix, sizeof(prefix), "r%d-%02d:",
+					 r, i);
+				if (declare(self->name, prefix, j + 1))
+					_exit(1);
+			}
+		_exit(0);
+	}
+	for (r = 0; r < RACERS; r++)
+		EXPECT_EQ(0, reap(pid[r], KID_SECS * 1000));
+	text = levels_of(self->name);
+	ASSERT_NE(NULL, text);
+	for (p = text; (p = strchr(p, '\n')); p++)
+		n++;
+	EXPECT_EQ(LOCKDEV_SPACE_LEVELS_MAX, n) TH_LOG("%s", text);
+	snprintf(prefix, sizeof(prefix), "r1-%02d: %d\n", per - 1, ROUNDS);
+	EXPECT_NE(NULL, strstr(text, prefix)) TH_LOG("%s", text);
+	free(text);
+	EXPECT_EQ(-1, declare(self->name, "one-more:", 1));
+	EXPECT_EQ(ENOSPC, errno);
+}
+
 /* /proc/lockdev/levels: sorted by prefix, escaped; header. */
 TEST_F(space, proc_levels)
 {

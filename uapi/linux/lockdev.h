@@ -743,14 +743,15 @@
  * Events are queued without sleeping and sent from a work item; while
  * LOCKDEV_EVENTS_QUEUED are waiting, further events are dropped and counted
  * (events_dropped in /proc/lockdev/stats), as is an event whose copy for a
- * subscriber finds memory short. Each event counts against a uid while it
- * waits, that of the session whose call or end caused it (for
- * SPACE_REMOVED, the lockspace's creator), and a uid's further events are
- * dropped and counted while LOCKDEV_EVENTS_QUEUED_PER_USER of its own are
- * waiting: a uid that causes thousands of events at once, a session closed
- * with thousands of locks held in EXCLUSIVE say, loses its own and not
- * other uids' events. A dropped HELD_LONG or WAITED_LONG is not sent
- * later. A listener that reads too slowly loses the events its socket has
+ * subscriber finds memory short. Each event counts against a uid until it
+ * is sent: the effective uid of the session's opener whose call or end
+ * caused it, or that held or waited too long (for SPACE_REMOVED, the
+ * lockspace's creator); a uid's further events are dropped and counted
+ * while LOCKDEV_EVENTS_QUEUED_PER_USER of its own are unsent. So no one uid
+ * fills the queue: one that causes thousands of events at once, a session
+ * closed with thousands of locks held in EXCLUSIVE say, loses its own
+ * events, not those of others. A dropped HELD_LONG or WAITED_LONG is not
+ * sent later. A listener that reads too slowly loses the events its socket has
  * no room for, and its next read fails with ENOBUFS; netlink does not tell
  * the module of a member's losses.
  *
