@@ -340,11 +340,11 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		if (ret)
 			return ret;
 	}
-	if (!space && (flags & LOCKDEV_ATTACH_NOCREATE)) {
-		ret = -ENOENT;
-		goto out;
-	}
 	if (!space) {
+		if (flags & LOCKDEV_ATTACH_NOCREATE) {
+			ret = -ENOENT;
+			goto out;
+		}
 		space = ld_space_create(cred, &prep, false, mode, hash, &ret);
 		if (!space)
 			goto out;
