@@ -32,18 +32,12 @@ struct ld_session *ld_session_create(struct file *file)
 	struct ld_session *sess;
 	struct ld_user *user;
 
-	user = ld_user_get(file->f_cred->euid);
-	if (!user)
-		return ERR_PTR(-ENOMEM);
-	if (!ld_user_charge(&user->sessions,
-			    READ_ONCE(ld_max_sessions_per_user))) {
-		ld_user_put(user);
-		return ERR_PTR(-EDQUOT);
-	}
+	user = ld_user_get_session(file->f_cred->euid);
+	if (IS_ERR(user))
+		return ERR_CAST(user);
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL_ACCOUNT);
 	if (!sess) {
-		atomic_dec(&user->sessions);
-		ld_user_put(user);
+		ld_user_put_session(user);
 		return ERR_PTR(-ENOMEM);
 	}
 	sess->id = atomic64_inc_return(&ld_session_ids);
@@ -156,8 +150,7 @@ void ld_session_destroy(struct ld_session *sess)
 		ld_space_leave(sess->space);
 		ld_space_put(sess->space);
 	}
-	atomic_dec(&sess->user->sessions);
-	ld_user_put(sess->user);
+	ld_user_put_session(sess->user);
 	put_cred(sess->cred);
 	ld_stat_dec(sessions);
 	ld_stat_add(memory, -(long)ksize(sess));

@@ -17,7 +17,6 @@
 #include <linux/seq_file.h>
 #include <linux/user_namespace.h>
 
-#include "params.h"
 #include "space.h"
 #include "user.h"
 
@@ -137,26 +136,15 @@ void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 int ld_viewer_init_walk(struct ld_viewer *v, const struct file *file)
 {
 	struct ld_user *user;
-	int ret;
 
 	ld_viewer_init(v, file);
-	user = ld_user_get(v->cred->euid);
-	if (!user) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	if (!ld_user_charge(&user->sessions,
-			    READ_ONCE(ld_max_sessions_per_user))) {
-		ld_user_put(user);
-		ret = -EDQUOT;
-		goto err;
+	user = ld_user_get_session(v->cred->euid);
+	if (IS_ERR(user)) {
+		ld_viewer_exit(v);
+		return PTR_ERR(user);
 	}
 	v->walker = user;
 	return 0;
-
-err:
-	ld_viewer_exit(v);
-	return ret;
 }
 
 /**
@@ -165,10 +153,8 @@ err:
  */
 void ld_viewer_exit(struct ld_viewer *v)
 {
-	if (v->walker) {
-		atomic_dec(&v->walker->sessions);
-		ld_user_put(v->walker);
-	}
+	if (v->walker)
+		ld_user_put_session(v->walker);
 	put_pid_ns(v->pid_ns);
 	mntput(v->ipc);
 	put_cred(v->cred);

@@ -4,8 +4,10 @@
  * lockspace, holding the counters the limits apply to.
  */
 #include <linux/hashtable.h>
+#include <linux/err.h>
 #include <linux/slab.h>
 
+#include "params.h"
 #include "stats.h"
 #include "user.h"
 
@@ -69,4 +71,38 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit)
 		return true;
 	atomic_dec(counter);
 	return false;
+}
+
+/**
+ * ld_user_get_session() - the accounting of a uid, charged for one session
+ * @uid: the uid
+ *
+ * A session counts against max_sessions_per_user of its opener's uid, and
+ * so does a walk that lasts across reads or dump calls (space_view.c).
+ *
+ * Return: a reference, to drop with ld_user_put_session(), or
+ * ERR_PTR(-ENOMEM), or ERR_PTR(-EDQUOT) at the limit.
+ */
+struct ld_user *ld_user_get_session(kuid_t uid)
+{
+	struct ld_user *user = ld_user_get(uid);
+
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	if (!ld_user_charge(&user->sessions,
+			    READ_ONCE(ld_max_sessions_per_user))) {
+		ld_user_put(user);
+		return ERR_PTR(-EDQUOT);
+	}
+	return user;
+}
+
+/**
+ * ld_user_put_session() - give back what ld_user_get_session() took
+ * @user: the accounting
+ */
+void ld_user_put_session(struct ld_user *user)
+{
+	atomic_dec(&user->sessions);
+	ld_user_put(user);
 }

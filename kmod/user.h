@@ -59,5 +59,7 @@ static inline void ld_user_hold(struct ld_user *user)
 
 void ld_user_put(struct ld_user *user);
 bool ld_user_charge(atomic_t *counter, unsigned int limit);
+struct ld_user *ld_user_get_session(kuid_t uid);
+void ld_user_put_session(struct ld_user *user);
 
 #endif /* LOCKDEV_KMOD_USER_H */
