@@ -30,8 +30,13 @@
 #include "table.h"
 #include "user.h"
 
-/* Events waiting for ld_events_work; the queue has its own lock. */
+/*
+ * Events waiting for ld_events_work, and those dropped from it to make room
+ * (ld_event_make_room()), which the work item frees; each queue has its own
+ * lock.
+ */
 static struct sk_buff_head ld_events;
+static struct sk_buff_head ld_events_evicted;
 
 static struct ld_event_info *ld_event_info(struct sk_buff *skb)
 {
@@ -60,11 +65,23 @@ static void ld_event_free(struct ld_event_info *ev)
 	ld_space_put((struct ld_space *)ev->space);
 }
 
+/* Free the events of @queue unsent. May sleep. */
+static void ld_events_drop(struct sk_buff_head *queue)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(queue))) {
+		ld_event_free(ld_event_info(skb));
+		kfree_skb(skb);
+	}
+}
+
 static void ld_events_send(struct work_struct *work)
 {
 	struct ld_event_info ev;
 	struct sk_buff *skb;
 
+	ld_events_drop(&ld_events_evicted);
 	while ((skb = skb_dequeue(&ld_events))) {
 		ev = *ld_event_info(skb);
 		ld_subs_send(skb, &ev);
@@ -117,6 +134,48 @@ static int ld_event_put_pid(struct sk_buff *skb, struct pid *pid, pid_t nr)
 
 static DECLARE_WORK(ld_events_work, ld_events_send);
 
+/*
+ * The queue is full and @user has an event to queue: drop the newest queued
+ * event of the uid with the most queued, if that uid has more than @user
+ * (this one counted), so that a uid with few events queued keeps its place
+ * however many uids flood. The walk is bounded by LOCKDEV_EVENTS_QUEUED.
+ *
+ * Return: whether an event was dropped.
+ */
+static bool ld_event_make_room(const struct ld_user *user)
+{
+	int most = atomic_read(&user->events), n;
+	struct ld_user *heaviest = NULL, *u;
+	struct sk_buff *skb, *victim = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ld_events.lock, flags);
+	skb_queue_walk(&ld_events, skb) {
+		u = ld_event_info(skb)->user;
+		n = atomic_read(&u->events);
+		if (n > most) {
+			most = n;
+			heaviest = u;
+		}
+	}
+	if (heaviest) {
+		skb_queue_reverse_walk(&ld_events, skb) {
+			if (ld_event_info(skb)->user == heaviest) {
+				__skb_unlink(skb, &ld_events);
+				victim = skb;
+				break;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&ld_events.lock, flags);
+	if (!victim)
+		return false;
+	skb_queue_tail(&ld_events_evicted, victim);
+	ld_stat_inc(events_dropped);
+	schedule_work(&ld_events_work);
+	return true;
+}
+
 /**
  * ld_event_new() - start an event message, if anybody listens
  * @kind: LOCKDEV_EVENT_*
@@ -129,13 +188,17 @@ static DECLARE_WORK(ld_events_work, ld_events_send);
  * @gfp: allocation flags of the caller's context
  *
  * One uid's events take at most LOCKDEV_EVENTS_QUEUED_PER_USER places of
- * the queue, so that a uid that makes thousands at once (a session closed
- * with its locks held in EXCLUSIVE, say) does not crowd out other uids'.
+ * the queue, and an event that finds the queue full takes the place of the
+ * newest event of the uid with the most queued, if that uid has more than
+ * the event's: so uids that make thousands at once (sessions closed with
+ * their locks held in EXCLUSIVE, say) do not crowd out other uids', however
+ * many they are.
  *
  * Return: the message with its header, kind and lockspace, to finish with
  * ld_event_send() or drop with ld_event_cancel(); NULL if nobody listens,
- * or if the queue or @user's share of it is full or memory short (the
- * event is counted dropped).
+ * or if @user's share of the queue is full, or the queue is and no uid has
+ * more queued than @user, or memory is short (the event is counted
+ * dropped).
  */
 struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
 			     struct ld_user *user, size_t size, gfp_t gfp)
@@ -145,9 +208,11 @@ struct sk_buff *ld_event_new(u32 kind, const struct ld_space *space,
 
 	if (!ld_events_wanted())
 		return NULL;
-	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED ||
-	    !ld_user_charge(&user->events, LOCKDEV_EVENTS_QUEUED_PER_USER))
+	if (!ld_user_charge(&user->events, LOCKDEV_EVENTS_QUEUED_PER_USER))
 		goto drop;
+	if (skb_queue_len(&ld_events) >= LOCKDEV_EVENTS_QUEUED &&
+	    !ld_event_make_room(user))
+		goto uncharge;
 	skb = genlmsg_new(nla_total_size(sizeof(u32)) +
 			  nla_total_size(4 * LOCKDEV_NAME_MAX) + size,
 			  gfp | __GFP_NOWARN);
@@ -488,6 +553,7 @@ int ld_events_init(void)
 	int ret;
 
 	skb_queue_head_init(&ld_events);
+	skb_queue_head_init(&ld_events_evicted);
 	ret = ld_subs_init();
 	if (ret)
 		return ret;
@@ -510,17 +576,13 @@ int ld_events_init(void)
  */
 void ld_events_exit(void)
 {
-	struct sk_buff *skb;
-
 	kernel_param_lock(THIS_MODULE);
 	ld_scan_live = false;
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&ld_scan_work);
 	flush_work(&ld_events_work);
-	while ((skb = skb_dequeue(&ld_events))) {
-		ld_event_free(ld_event_info(skb));
-		kfree_skb(skb);
-	}
+	ld_events_drop(&ld_events_evicted);
+	ld_events_drop(&ld_events);
 	genl_unregister_family(&ld_genl_family);
 	ld_subs_exit();
 }

@@ -18,7 +18,8 @@
  *                                                     example name (class.c)
  * ld_lock.lock         one lock's holders, waiters,   ld_space.lru_lock,
  *   spinlock, one per  counts, generation, owner-     ld_session.lock,
- *   lock               died mark and value block      ld_events' lock
+ *   lock               died mark and value block      ld_events' lock,
+ *                                                     ld_events_evicted's
  * ld_space.lru_lock    the lockspace's busy and idle  the idle count's
  *   spinlock, one per  lists of locks, and each       percpu_counter lock,
  *   lockspace          lock's place on them (table.c) when it is summed
@@ -34,12 +35,15 @@
  *   (user.c)
  * ld_reports_mutex     the ring of kept reports       nothing
  *   (report.c)
- * ld_class_mutex       creating lock classes, edges   ld_events' lock
- *   (class.c)          and inversions; their lists
+ * ld_class_mutex       creating lock classes, edges   ld_events' lock,
+ *   (class.c)          and inversions; their lists    ld_events_evicted's
  *                      and budgets
  * ld_events' lock      the queue of event messages    nothing
  *   (events.c; the
  *   sk_buff_head's)
+ * ld_events_evicted's  the events dropped from it to  nothing
+ *   lock (events.c;    make room, for the work item
+ *   the sk_buff_head's) to free
  * ld_subs_mutex        the subscribers to events and  nothing
  *   (netlink_subscribe their count
  *   .c)
@@ -52,9 +56,11 @@
  *   ld_space.graph_mutex -> ld_lock.lock -> ld_space.lru_lock
  *                                        -> ld_session.lock
  *                                        -> ld_events' lock
+ *                                        -> ld_events_evicted's lock
  *   ld_space.graph_mutex -> ld_space.lru_lock
  *   ld_session.slot_lock -> ld_lock.lock -> (as above)
  *   ld_class_mutex -> ld_events' lock
+ *   ld_class_mutex -> ld_events_evicted's lock
  *
  * Each lock may also be taken with nothing held. No task holds two locks of
  * one kind: two graph mutexes, two ld_lock.locks, two sessions' locks. A

@@ -4,8 +4,8 @@
  * kind of event made to happen and received with its fields, thresholds
  * set at run time, an unprivileged listener refused, the dump of holders
  * and waiters against /proc/lockdev/locks, a flood of long waits that is
- * dropped and counted while lockers go on, and one uid's burst that leaves
- * other uids' events their place.
+ * dropped and counted while lockers go on, and several uids' bursts that
+ * leave another uid's events their place.
  */
 #include <errno.h>
 #include <poll.h>
@@ -780,11 +780,14 @@ TEST_F_TIMEOUT(ev, flood, 120)
 }
 
 #define UID_FLOODER	2051
-#define FLOODERS	2
-#define FLOOD_LOCKS	6000
+#define FLOODERS	6
+#define FLOOD_LOCKS	2000
 #define SLOW_SUBS	48
 
-/* A session of UID_FLOODER holding FLOOD_LOCKS locks of @space, till killed. */
+/*
+ * A session of uid UID_FLOODER + @idx holding FLOOD_LOCKS locks of @space,
+ * till killed.
+ */
 static void __attribute__((noreturn)) hold_many(struct kid *k, const char *space,
 					       int idx)
 {
@@ -792,10 +795,10 @@ static void __attribute__((noreturn)) hold_many(struct kid *k, const char *space
 	char n[64];
 	int fd, i;
 
-	if (become(UID_FLOODER, UID_FLOODER))
+	if (become(UID_FLOODER + idx, UID_FLOODER + idx))
 		_exit(2);
 	fd = open_session();
-	if (fd < 0 || attach_space(fd, space, 0, 0600))
+	if (fd < 0 || attach_space(fd, space, 0, 0666))
 		_exit(3);
 	for (i = 0; i < FLOOD_LOCKS; i++) {
 		snprintf(n, sizeof(n), "burst%d:%d", idx, i);
@@ -808,18 +811,17 @@ static void __attribute__((noreturn)) hold_many(struct kid *k, const char *space
 }
 
 /*
- * One uid's burst of events does not crowd out another uid's: two sessions
- * of UID_FLOODER killed one after the other while they hold 6,000 locks
- * each in EXCLUSIVE make two bursts of OWNER_DIED events, of which at most
- * LOCKDEV_EVENTS_QUEUED_PER_USER wait at a time. Root closes a session
- * with a lock in EXCLUSIVE during the second burst: its event still
- * reaches the listener, whose socket has room for all that come.
- * Subscribers that do not read slow the sending down, as a busy host's
- * would, so that the queue stays full while the bursts last.
+ * Several uids' bursts of events do not crowd out another uid's: sessions
+ * of FLOODERS uids killed at once while they hold 2,000 locks each in
+ * EXCLUSIVE make bursts of OWNER_DIED events that fill the queue, as
+ * LOCKDEV_EVENTS_QUEUED_PER_USER alone does not prevent. Root closes a
+ * session with a lock in EXCLUSIVE while the queue is full: its event
+ * still reaches the listener, whose socket has room for all that come. Subscribers that do not read slow the sending down, as a busy
+ * host's would, so that the queue stays full while the bursts last.
  */
 TEST_F_TIMEOUT(ev, flood_share, 120)
 {
-	long long start = stat_value("events_dropped"), dropped;
+	long long start = stat_value("events_dropped"), queued;
 	struct lockdev_monitor *slow[SLOW_SUBS];
 	int room = 64 << 20, i, ret, got = 0, fd;
 	struct kid burst[FLOODERS];
@@ -846,21 +848,25 @@ TEST_F_TIMEOUT(ev, flood_share, 120)
 	ASSERT_EQ(0, lock_call(fd, m, X, 0, &l));
 
 	/*
-	 * The first burst fills the queue. Root closes its session during the
-	 * second one, as soon as that has events dropped.
+	 * Ahead of the busy sender and the dying, so as to see the queue fill:
+	 * what was queued since, less what the listener got. Root closes its
+	 * session once the queue is nearly full, while the bursts go on, and
+	 * without its priority, which would win it the first place freed.
 	 */
-	kill(burst[0].pid, SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, kid_reap(&burst[0]));
-	dropped = stat_value("events_dropped");
-	/* Ahead of the busy sender, so as to see the second burst begin. */
+	queued = stat_value("events");
 	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &fifo));
-	kill(burst[1].pid, SIGKILL);
-	for (i = 0; i < 20000 && stat_value("events_dropped") - dropped < 100;
-	     i++)
+	for (i = 0; i < FLOODERS; i++)
+		kill(burst[i].pid, SIGKILL);
+	for (i = 0; i < 100000 && stat_value("events") - queued - got <
+	     LOCKDEV_EVENTS_QUEUED - 16; i++) {
+		while (next_event(self->mon, &e, 0) == 0)
+			got++;
 		usleep(100);
-	close(fd);
+	}
 	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
-	EXPECT_EQ(128 + SIGKILL, kid_reap(&burst[1]));
+	close(fd);
+	for (i = 0; i < FLOODERS; i++)
+		EXPECT_EQ(128 + SIGKILL, kid_reap(&burst[i]));
 
 	while (!found && (ret = next_event(self->mon, &e, EVENT_MS)) == 0) {
 		if (e.kind != LOCKDEV_EVENT_OWNER_DIED)
@@ -875,7 +881,7 @@ TEST_F_TIMEOUT(ev, flood_share, 120)
 	       FLOODERS * FLOOD_LOCKS + 1,
 	       stat_value("events_dropped") - start);
 
-	/* Root's lock repaired, the flooder's lockspace gone with its own. */
+	/* Root's lock repaired, the flooders' lockspace gone with its own. */
 	ASSERT_EQ(0, lock_call(self->fd, m, X, 0, &l));
 	EXPECT_EQ(0, ioctl(self->fd, LOCKDEV_IOC_CONSISTENT,
 			   &(struct lockdev_consistent){ .handle = l.handle }));

@@ -740,18 +740,20 @@
  *                             LOCKDEV_SPACE_FORCE (LOCKDEV_IOC_SPACE): no
  *                             attribute but the two above.
  *
- * Events are queued without sleeping and sent from a work item; while
- * LOCKDEV_EVENTS_QUEUED are waiting, further events are dropped and counted
- * (events_dropped in /proc/lockdev/stats), as is an event whose copy for a
- * subscriber finds memory short. Each event counts against a uid until it
- * is sent: the effective uid of the session's opener whose call or end
- * caused it, or that held or waited too long (for SPACE_REMOVED, the
- * lockspace's creator); a uid's further events are dropped and counted
- * while LOCKDEV_EVENTS_QUEUED_PER_USER of its own are unsent. So no one uid
- * fills the queue: one that causes thousands of events at once, a session
- * closed with thousands of locks held in EXCLUSIVE say, loses its own
- * events, not those of others. A dropped HELD_LONG or WAITED_LONG is not
- * sent later. A listener that reads too slowly loses the events its socket has
+ * Events are queued without sleeping and sent from a work item. Each event
+ * counts against a uid until it is sent: the effective uid of the session's
+ * opener whose call or end caused it, or that held or waited too long (for
+ * SPACE_REMOVED, the lockspace's creator). A uid's further events are
+ * dropped while LOCKDEV_EVENTS_QUEUED_PER_USER of its own are unsent. An
+ * event that finds LOCKDEV_EVENTS_QUEUED waiting takes the place of the
+ * newest event of the uid with the most waiting, if that uid has more than
+ * the event's own (this one counted); else it is dropped. Every dropped
+ * event is counted (events_dropped in /proc/lockdev/stats), as is an event
+ * whose copy for a subscriber finds memory short. So uids that cause
+ * thousands of events at once, sessions closed with thousands of locks
+ * held in EXCLUSIVE say, lose their own events, not those of a uid with
+ * fewer waiting, however many uids they are. A dropped HELD_LONG or
+ * WAITED_LONG is not sent later. A listener that reads too slowly loses the events its socket has
  * no room for, and its next read fails with ENOBUFS; netlink does not tell
  * the module of a member's losses.
  *
