@@ -466,7 +466,7 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 	if (held_ns)
 		list_for_each_entry(r, &lk->holders, hnode)
 			if (!(r->told & LD_TOLD_HELD) && !r->releasing &&
-			    ld_req_age(r, now) >= held_ns) {
+			    ld_req_age(r, false, now) >= held_ns) {
 				r->told |= LD_TOLD_HELD;
 				ld_event_long(lk, r, true, now);
 			}
@@ -474,7 +474,8 @@ static void ld_scan_lock(struct ld_lock *lk, u64 held_ns, u64 wait_ns,
 		return;
 	list_for_each_entry(w, &lk->waiters, wnode) {
 		r = w->req;
-		if (!(r->told & LD_TOLD_WAIT) && ld_req_age(r, now) >= wait_ns) {
+		if (!(r->told & LD_TOLD_WAIT) &&
+		    ld_req_age(r, true, now) >= wait_ns) {
 			r->told |= LD_TOLD_WAIT;
 			ld_event_long(lk, r, false, now);
 		}

@@ -165,7 +165,7 @@ void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,
 {
 	memset(e, 0, sizeof(*e));
 	e->session = r->sess->id;
-	e->age_ns = ld_req_age(r, now);
+	e->age_ns = ld_req_age(r, queued, now);
 	e->pid = ld_req_pid(r, task_active_pid_ns(current));
 	e->mode = queued ? ld_req_want(r) : r->mode;
 	e->state = queued ? r->state : LD_HELD;
@@ -452,14 +452,14 @@ static void ld_grant(struct ld_req *req)
 	ld_stat_inc(contended);
 	if (req->state == LD_CONVERTING) {
 		if (req->mode == LOCKDEV_MODE_NONE)
-			ld_class_waited(lk, req->since);
+			ld_class_waited(lk, req->wait->since);
 		else
 			ld_stat_inc(grants);
 		ld_convert_to(req, req->want);
 		/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 		smp_store_release(&req->state, LD_HELD);
 	} else {
-		ld_class_waited(lk, req->since);
+		ld_class_waited(lk, req->wait->since);
 		ld_hold(req);
 	}
 	if (req->wait->task) {
@@ -825,13 +825,15 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	req->wait->req = req;
 	req->wait->task = req->async && !self ? NULL : current;
 	req->wait->finished = false;
+	req->wait->since = ld_since(lk);
+	/* Each wait is reported once, a conversion's too. */
+	req->told &= ~LD_TOLD_WAIT;
 	list_add_tail(&req->wait->wnode, pos);
 	list_add_tail(&req->wait->gnode, &sess->waiting);
 	if (self) {
 		req->want = want;
 		req->state = LD_CONVERTING;
 	} else {
-		req->since = ld_since(lk);
 		req->state = LD_WAITING;
 	}
 	ld_stat_inc(waiters);

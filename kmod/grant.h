@@ -64,7 +64,7 @@ struct pid_namespace;
  *	@lk->holders, released, uncounted and LD_DONE, until the graph
  *	mutex's holder takes it off: whoever reads @lk->holders skips it.
  * @told: LD_TOLD_* bits: the events already sent about it. @lk->lock.
- * @since: ld_since() when held or queued. @lk->lock.
+ * @since: ld_since() when granted its mode. @lk->lock.
  * @pid: the process that asked. Immutable. Referenced by the request if
  *	@own_pid, else it is the session's @pid, which outlives the request's
  *	time on its lock's lists.
@@ -118,6 +118,8 @@ struct ld_req {
  * @bfs_pos: the request's place in its lock's queue, counted from 0 by the
  *	wait-for graph walk that last numbered the lock. ld_graph().
  * @generation: the lock's generation at the grant.
+ * @since: ld_since() when queued, as a new request or a conversion.
+ *	@req->lk->lock.
  * @bfs_gen: in the wait of a lock's first waiter, the graph walk (graph.c)
  *	that last numbered the lock's waiters and scanned the lock; the two
  *	fields below are that walk's marks. ld_graph().
@@ -139,6 +141,7 @@ struct ld_wait {
 	u32 flags;
 	u32 bfs_pos;
 	u64 generation;
+	u64 since;
 	u64 bfs_gen;
 	u8 bfs_held;
 	struct ld_req *bfs_upto[3];
@@ -297,10 +300,15 @@ static inline u64 ld_age(u64 now, u64 since)
 	return now > since ? now - since : 0;
 }
 
-/* The age of @r's hold or wait at @now. */
-static inline u64 ld_req_age(const struct ld_req *r, const struct ld_now *now)
+/*
+ * The age at @now of @r's hold, or if @queued, of its wait (as a new request
+ * or a conversion). Context: @r->lk->lock held.
+ */
+static inline u64 ld_req_age(const struct ld_req *r, bool queued,
+			     const struct ld_now *now)
 {
-	return ld_age(r->lk->class ? now->fine : now->coarse, r->since);
+	return ld_age(r->lk->class ? now->fine : now->coarse,
+		      queued ? r->wait->since : r->since);
 }
 
 void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,

@@ -118,7 +118,7 @@ int ld_nl_put_req(struct sk_buff *skb, const struct ld_lock *lk,
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u32(skb, LOCKDEV_A_PID, ld_req_pid(r, ns)) ||
 	    nla_put_string(skb, LOCKDEV_A_COMM, comm) ||
-	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, ld_req_age(r, now),
+	    nla_put_u64_64bit(skb, LOCKDEV_A_AGE_NS, ld_req_age(r, !holder, now),
 			      LOCKDEV_A_PAD) ||
 	    nla_put_u8(skb, LOCKDEV_A_OWNER_DIED, lk->owner_died) ||
 	    nla_put_u64_64bit(skb, LOCKDEV_A_GENERATION, lk->generation,

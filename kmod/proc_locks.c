@@ -351,7 +351,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 		   ld_req_pid(r, ns));
 	ld_req_comm(r, comm);
 	ld_escape(m, comm, strnlen(comm, sizeof(comm)));
-	seq_printf(m, " %llu %d %llu ", ld_req_age(r, now) / NSEC_PER_MSEC,
+	seq_printf(m, " %llu %d %llu ", ld_req_age(r, !holder, now) / NSEC_PER_MSEC,
 		   lk->owner_died, lk->generation);
 	/* Bounded, so that a lock's lines grow linearly with its waiters. */
 	if (!holder &&
