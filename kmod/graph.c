@@ -114,7 +114,7 @@ static void ld_cycle_members(const struct ld_walk *walk, u32 k, u32 n,
 /*
  * Build the report of a cycle found by @walk: member 0 is the session
  * asking for @lk in @want with @req; member i > 0 is the i-th session along
- * the cycle. GFP_ATOMIC: the caller holds @lk->lock. NULL if out of memory:
+ * the cycle. GFP_NOWAIT: the caller holds @lk->lock. NULL if out of memory:
  * the request still fails, without a report.
  */
 static struct ld_report *ld_graph_report(const struct ld_walk *walk,
@@ -133,7 +133,7 @@ static struct ld_report *ld_graph_report(const struct ld_walk *walk,
 	ld_cycle_members(walk, k, n, NULL, &names);
 
 	rep = ld_report_alloc(walk->target->space, LOCKDEV_RESULT_CYCLE, n,
-			      names, GFP_ATOMIC);
+			      names, GFP_NOWAIT);
 	if (!rep)
 		return NULL;
 	rep->handle = req->handle;

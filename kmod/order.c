@@ -115,7 +115,7 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 			broken = true;
 			rep = ld_report_alloc(sess->space, LOCKDEV_RESULT_ORDER,
 					      1, hl->name_len + lk->name_len,
-					      GFP_ATOMIC);
+					      GFP_NOWAIT);
 			if (rep)
 				ld_report_set(rep, 0, sess, task_tgid(current),
 					      current->comm, r,
