@@ -131,12 +131,16 @@ static struct ld_class_owner *ld_owner_lookup(kuid_t uid)
 
 /*
  * Charge a class (@edge false) or an edge of @space to the budgets: over
- * all lockspaces, of @space, and of the lockspaces of its owner. False,
- * and nothing charged, if one of them is full or memory is short.
+ * all lockspaces, of @space, and of the lockspaces of its owner. The
+ * owner's entry, if it has none yet, is *@spare, allocated before the
+ * mutex (so that nobody reclaims memory while others wait for it), which
+ * is then taken. False, and nothing charged, if a budget is full or there
+ * is no spare.
  *
  * Context: ld_class_mutex held.
  */
-static bool ld_class_charge(struct ld_space *space, bool edge)
+static bool ld_class_charge(struct ld_space *space, bool edge,
+			    struct ld_class_owner **spare)
 {
 	struct ld_class_owner *o;
 
@@ -147,23 +151,17 @@ static bool ld_class_charge(struct ld_space *space, bool edge)
 	if (!edge && (ld_nr_classes >= READ_ONCE(ld_max_classes) ||
 		      space->nr_classes >= READ_ONCE(ld_max_classes_per_space)))
 		return false;
-	o = ld_owner_lookup(space->creator->uid);
-	if (!o) {
-		o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
-		if (!o)
-			return false;
+	o = ld_owner_lookup(space->creator->uid) ?: *spare;
+	if (!o)
+		return false;
+	if (edge ? o->edges >= READ_ONCE(ld_max_class_edges_per_user) :
+	    o->classes >= READ_ONCE(ld_max_classes_per_user))
+		return false;
+	if (o == *spare) {
+		*spare = NULL;
 		o->uid = space->creator->uid;
 		hash_add(ld_owner_table, &o->node, __kuid_val(o->uid));
 		ld_stat_add(memory, ksize(o));
-	}
-	if (edge ? o->edges >= READ_ONCE(ld_max_class_edges_per_user) :
-	    o->classes >= READ_ONCE(ld_max_classes_per_user)) {
-		if (!o->classes && !o->edges) {
-			hash_del(&o->node);
-			ld_stat_add(memory, -(long)ksize(o));
-			kfree(o);
-		}
-		return false;
 	}
 	if (edge) {
 		o->edges++;
@@ -204,6 +202,7 @@ static void ld_class_uncharge(struct ld_space *space)
 static struct ld_class *ld_class_create(struct ld_space *space,
 					const u8 *name, u32 len, u32 hash)
 {
+	struct ld_class_owner *spare;
 	struct ld_class *c, *old;
 
 	if (READ_ONCE(ld_nr_classes) >= READ_ONCE(ld_max_classes) ||
@@ -220,15 +219,17 @@ static struct ld_class *ld_class_create(struct ld_space *space,
 	INIT_LIST_HEAD(&c->bfs);
 	c->name_len = len;
 	memcpy(c->name, name, len);
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
 
 	mutex_lock(&ld_class_mutex);
 	rcu_read_lock();
 	old = ld_class_lookup(space, name, len, hash);
 	rcu_read_unlock();
-	if (old || !ld_class_charge(space, false)) {
+	if (old || !ld_class_charge(space, false, &spare)) {
 		mutex_unlock(&ld_class_mutex);
 		if (!old)
 			ld_class_full();
+		kfree(spare);
 		kfree(c);
 		return old;
 	}
@@ -236,6 +237,7 @@ static struct ld_class *ld_class_create(struct ld_space *space,
 	list_add_tail(&c->snode, &space->classes);
 	list_add_tail(&c->gnode.node, &ld_class_list);
 	mutex_unlock(&ld_class_mutex);
+	kfree(spare);
 	ld_stat_inc(classes);
 	ld_stat_add(memory, ksize(c));
 	return c;
@@ -381,22 +383,25 @@ static void ld_example_fill(struct ld_class_example *ex, u8 *names,
 	ex->names = names;
 }
 
+/* Room for any inversion, allocated before ld_class_mutex. */
+#define LD_INVERSION_SIZE \
+	struct_size_t(struct ld_class_inversion, names, 2 * LOCKDEV_NAME_MAX)
+
 /*
- * Keep the inversion @e closed, with @back, the edge that leads back, and
- * send its event, which counts against @user.
+ * Keep the inversion @e closed, with @back, the edge that leads back, in
+ * @inv (LD_INVERSION_SIZE bytes, or NULL if memory was short), and send its
+ * event, which counts against @user.
  */
 static void ld_inversion_add(struct ld_class_edge *e,
 			     const struct ld_class_edge *back,
+			     struct ld_class_inversion *inv,
 			     struct ld_user *user)
 {
 	const struct ld_class_example *bx = &back->ex;
-	struct ld_class_inversion *inv;
 
 	lockdep_assert_held(&ld_class_mutex);
 	ld_nr_inversions++;
 	ld_stat_inc(inversions);
-	inv = kzalloc(struct_size(inv, names, bx->from_len + bx->to_len),
-		      GFP_KERNEL_ACCOUNT);
 	if (!inv)
 		return;
 	inv->edge = e;
@@ -462,8 +467,10 @@ static u32 ld_class_example_name(struct ld_session *sess,
 static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 			   struct ld_lock *lk)
 {
+	struct ld_class_inversion *inv;
 	struct ld_class_edge *e, *old, *back;
 	struct ld_class *to = lk->class;
+	struct ld_class_owner *spare;
 	u8 name[LOCKDEV_NAME_MAX];
 	u32 len;
 
@@ -484,12 +491,14 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	e->to = to;
 	atomic64_set(&e->count, 1);
 	ld_example_fill(&e->ex, e->names, name, len, lk->name, lk->name_len);
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	inv = kzalloc(LD_INVERSION_SIZE, GFP_KERNEL_ACCOUNT);
 
 	mutex_lock(&ld_class_mutex);
 	rcu_read_lock();
 	old = ld_edge_lookup(from, to);
 	rcu_read_unlock();
-	if (old || !ld_class_charge(to->space, true)) {
+	if (old || !ld_class_charge(to->space, true, &spare)) {
 		if (old)
 			atomic64_inc(&old->count);
 		mutex_unlock(&ld_class_mutex);
@@ -497,7 +506,7 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 			ld_class_full();
 		ld_example_free(&e->ex);
 		kfree(e);
-		return;
+		goto out;
 	}
 	back = ld_class_path(to, from);
 	hash_add_rcu(ld_edge_table, &e->hnode, ld_edge_hash(from, to));
@@ -505,9 +514,14 @@ static void ld_edge_create(struct ld_session *sess, struct ld_class *from,
 	list_add_tail(&e->gnode.node, &ld_edge_list);
 	ld_stat_inc(class_edges);
 	ld_stat_add(memory, ksize(e));
-	if (back)
-		ld_inversion_add(e, back, sess->user);
+	if (back) {
+		ld_inversion_add(e, back, inv, sess->user);
+		inv = NULL;
+	}
 	mutex_unlock(&ld_class_mutex);
+out:
+	kfree(inv);
+	kfree(spare);
 }
 
 /**

@@ -14,33 +14,55 @@
 static DEFINE_MUTEX(ld_users_mutex);
 static DEFINE_HASHTABLE(ld_users, 8);
 
+/* The accounting of @uid, referenced, or NULL if it has none. */
+static struct ld_user *ld_user_find(kuid_t uid)
+{
+	struct ld_user *user;
+
+	lockdep_assert_held(&ld_users_mutex);
+	hash_for_each_possible(ld_users, user, node, __kuid_val(uid)) {
+		if (uid_eq(user->uid, uid)) {
+			refcount_inc(&user->ref);
+			return user;
+		}
+	}
+	return NULL;
+}
+
 /**
  * ld_user_get() - find or create the accounting of a uid
  * @uid: the uid
+ *
+ * A new one is allocated before ld_users_mutex is taken again, so that no
+ * caller reclaims memory while every opener of the device waits for it.
  *
  * Return: a reference, or NULL when out of memory.
  */
 struct ld_user *ld_user_get(kuid_t uid)
 {
-	u32 key = __kuid_val(uid);
-	struct ld_user *user;
+	struct ld_user *user, *spare;
 
 	mutex_lock(&ld_users_mutex);
-	hash_for_each_possible(ld_users, user, node, key) {
-		if (uid_eq(user->uid, uid)) {
-			refcount_inc(&user->ref);
-			goto out;
-		}
-	}
-	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
-	if (user) {
-		user->uid = uid;
-		refcount_set(&user->ref, 1);
-		hash_add(ld_users, &user->node, key);
-		ld_stat_add(memory, ksize(user));
-	}
-out:
+	user = ld_user_find(uid);
 	mutex_unlock(&ld_users_mutex);
+	if (user)
+		return user;
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return NULL;
+	spare->uid = uid;
+	refcount_set(&spare->ref, 1);
+	mutex_lock(&ld_users_mutex);
+	user = ld_user_find(uid);
+	if (!user) {
+		hash_add(ld_users, &spare->node, __kuid_val(uid));
+		user = spare;
+	}
+	mutex_unlock(&ld_users_mutex);
+	if (user == spare)
+		ld_stat_add(memory, ksize(user));
+	else
+		kfree(spare);
 	return user;
 }
 
