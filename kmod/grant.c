@@ -492,10 +492,20 @@ void ld_grant_waiters(struct ld_lock *lk)
 		want = ld_req_want(w);
 		self = w->state == LD_CONVERTING ? w : NULL;
 		if (ld_compatible(want, queued) &&
-		    ld_compatible(want, ld_holders_mask(lk, self)))
+		    ld_compatible(want, ld_holders_mask(lk, self))) {
 			ld_grant(w);
-		else
-			queued |= LD_MODE_BIT(want);
+			continue;
+		}
+		queued |= LD_MODE_BIT(want);
+		/*
+		 * No waiter asks for NONE, and EXCLUSIVE, waiting or held,
+		 * blocks every other mode: the rest of the queue stays. So a
+		 * call costs the waiters up to the first EXCLUSIVE that waits,
+		 * not the whole queue, each time a hand-over is finished.
+		 */
+		if ((queued | ld_holders_mask(lk, NULL)) &
+		    LD_MODE_BIT(LOCKDEV_MODE_EXCLUSIVE))
+			break;
 	}
 }
 
