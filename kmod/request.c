@@ -827,26 +827,38 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 	return 0;
 }
 
-/* Cancel the waits of a closing session's request. */
-static void ld_session_unwait(struct ld_session *sess, struct ld_req *req)
+/*
+ * Cancel every wait of a closing session in one hold of its lockspace's
+ * graph mutex, taken without finishing the hand-overs queued before: grants
+ * to a request with waiters need the mutex, so none of the session's
+ * requests can be granted once it is held, and none is left queued when
+ * ld_graph_unlock() finishes them.
+ */
+static void ld_session_unwait(struct ld_session *sess)
 {
-	struct ld_lock *lk = req->lk;
+	struct ld_space *space = sess->space;
+	struct ld_wait *w;
+	struct ld_req *req;
+	struct ld_lock *lk;
 	bool over = false;
 
-	ld_graph_lock(sess->space);
-	if (lk && (req->state == LD_WAITING ||
-		   req->state == LD_CONVERTING)) {
+	if (!space)
+		return;
+	mutex_lock(&space->graph_mutex);
+	while ((w = list_first_entry_or_null(&sess->waiting, struct ld_wait,
+					     gnode))) {
+		req = w->req;
+		lk = req->lk;
 		spin_lock(&lk->lock);
 		ld_stat_inc(cancels);
 		ld_unqueue(req, -ECANCELED);
 		ld_grant_waiters(lk);
 		if (req->state == LD_DONE)
-			over = ld_req_end(req);
+			over |= ld_req_end(req);
 		spin_unlock(&lk->lock);
 	}
-	ld_graph_unlock(sess->space);
-	if (lk)
-		ld_space_trim_if(lk->space, over);
+	ld_graph_unlock(space);
+	ld_space_trim_if(space, over);
 }
 
 /**
@@ -896,12 +908,7 @@ void ld_lock_session_release(struct ld_session *sess)
 	struct ld_req *req;
 	u32 index = 0;
 
-	while ((req = ld_session_next(sess, &index))) {
-		ld_session_unwait(sess, req);
-		ld_req_put(req);
-	}
-
-	index = 0;
+	ld_session_unwait(sess);
 	while ((req = ld_session_next(sess, &index))) {
 		ld_async_disarm_sync(req);
 		if (ld_slot_get_req(sess, req)) {

@@ -825,6 +825,59 @@ TEST_F(owner, released_before_death)
 	EXPECT_EQ(deaths, stat_value("owner_deaths"));
 }
 
+#define CLOSING_HELD	150000
+#define CLOSING_MS	20
+
+/*
+ * A session closed while it holds many locks and waits for one more: its
+ * wait is cancelled before any of its locks is released, so an UNLOCK
+ * meanwhile grants it nothing, and the lock is not left owner-died by a
+ * session that never held it. The UNLOCK comes CLOSING_MS after the
+ * closing process said it was about to close: after the close began, and
+ * long before it ended, since it has CLOSING_HELD locks to release.
+ */
+TEST_F_TIMEOUT(owner, closed_waiter_not_granted, 120)
+{
+	long long deaths = stat_value("owner_deaths");
+	char name[NAME_LEN], n[NAME_LEN + 16], c;
+	struct lockdev_lock lk, mine;
+	int p[2], fd, i;
+	pid_t pid;
+
+	mkname(self, name, "wanted");
+	mark(self, name);
+	ASSERT_EQ(0, lock_now(self->fd, name, LOCKDEV_MODE_EXCLUSIVE, &mine));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		fd = open_session();
+		for (i = 0; fd >= 0 && i < CLOSING_HELD; i++) {
+			snprintf(n, sizeof(n), "%s.%d", self->prefix, i);
+			if (lock_now(fd, n, LOCKDEV_MODE_SHARED, &lk))
+				_exit(2);
+		}
+		if (fd < 0 || lock_req(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				       LOCKDEV_LOCK_ASYNC, 0, 0, &lk) ||
+		    lk.result != LOCKDEV_RESULT_QUEUED)
+			_exit(3);
+		/* Closed at once: its requests end while the parent unlocks. */
+		if (write(p[1], "q", 1) != 1)
+			_exit(4);
+		close(fd);
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	sleep_ms(CLOSING_MS);
+	EXPECT_EQ(0, unlock_handle(self->fd, mine.handle));
+	ASSERT_EQ(0, reap(pid, WAIT_MS));
+	EXPECT_EQ(0, query_flags(self->fd, name) & LOCKDEV_QUERY_OWNER_DIED);
+	EXPECT_EQ(deaths, stat_value("owner_deaths"));
+}
+
 /*
  * A waiter blocked while the holder is killed gets the lock with OWNER_DIED,
  * and so does an asynchronous request queued behind it.
