@@ -403,7 +403,7 @@ static const struct nla_policy ld_nl_locks_policy[LOCKDEV_A_ALL + 1] = {
 	[LOCKDEV_A_ALL] = { .type = NLA_FLAG },
 };
 
-/* SUBSCRIBE and UNSUBSCRIBE take no attribute. */
+/* GET_STATS, SUBSCRIBE and UNSUBSCRIBE take no attribute. */
 static const struct nla_policy ld_nl_none_policy[LOCKDEV_A_PAD + 1] = {
 	[LOCKDEV_A_PAD] = { .type = NLA_REJECT },
 };
@@ -419,6 +419,8 @@ static const struct genl_ops ld_nl_ops[] = {
 	},
 	{
 		.cmd = LOCKDEV_CMD_GET_STATS,
+		.policy = ld_nl_none_policy,
+		.maxattr = LOCKDEV_A_PAD,
 		.doit = ld_nl_get_stats,
 	},
 	{

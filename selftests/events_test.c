@@ -492,7 +492,10 @@ out:
 	return ret;
 }
 
-/* GET_LOCKS takes the flag LOCKDEV_A_ALL and nothing else; others not it. */
+/*
+ * GET_LOCKS takes the flag LOCKDEV_A_ALL and nothing else; others not it,
+ * and GET_STATS not the thresholds either.
+ */
 TEST_F(ev, attributes_per_command)
 {
 	EXPECT_EQ(0, raw_with_attr(LOCKDEV_CMD_GET_LOCKS, true, LOCKDEV_A_ALL));
@@ -501,6 +504,10 @@ TEST_F(ev, attributes_per_command)
 	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_GET_LOCKS, true,
 					    LOCKDEV_A_PID));
 	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_THRESHOLDS, false,
+					    LOCKDEV_A_ALL));
+	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_GET_STATS, false,
+					    LOCKDEV_A_HELD_THRESHOLD_MS));
+	EXPECT_EQ(-NLE_INVAL, raw_with_attr(LOCKDEV_CMD_GET_STATS, false,
 					    LOCKDEV_A_ALL));
 }
 
