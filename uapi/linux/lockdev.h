@@ -42,7 +42,9 @@
  *          _IOC_READ|_IOC_WRITE.
  *  EFAULT  a field of the argument struct that the call reads or writes is
  *          not readable or writable. A call reads its inputs only (a value
- *          only with SET_VALUE) and writes its outputs only.
+ *          only with SET_VALUE) and writes its outputs only, but for
+ *          CONVERT, which writes deadline_ns back as it read it, in the
+ *          one copy of its outputs around it.
  *
  * LOCKDEV_IOC_VERSION (struct lockdev_version)
  * --------------------------------------------
