@@ -56,22 +56,31 @@ static void ld_event_put_pids(struct ld_event_info *ev)
 	ev->nr_pids = 0;
 }
 
-/* Drop what a queued event keeps, its message gone. May sleep. */
+/*
+ * Drop what a queued event keeps, its message gone; it no longer counts
+ * against its uid. May sleep.
+ */
 static void ld_event_free(struct ld_event_info *ev)
 {
 	ld_event_put_pids(ev);
-	atomic_dec(&ev->user->events);
 	ld_user_put(ev->user);
 	ld_space_put((struct ld_space *)ev->space);
 }
 
-/* Free the events of @queue unsent. May sleep. */
-static void ld_events_drop(struct sk_buff_head *queue)
+/*
+ * Free the events of @queue unsent, uncharging their uids first if
+ * @charged (ld_event_make_room() uncharged those it dropped). May sleep.
+ */
+static void ld_events_drop(struct sk_buff_head *queue, bool charged)
 {
+	struct ld_event_info *ev;
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(queue))) {
-		ld_event_free(ld_event_info(skb));
+		ev = ld_event_info(skb);
+		if (charged)
+			atomic_dec(&ev->user->events);
+		ld_event_free(ev);
 		kfree_skb(skb);
 	}
 }
@@ -81,13 +90,17 @@ static void ld_events_send(struct work_struct *work)
 	struct ld_event_info ev;
 	struct sk_buff *skb;
 
-	ld_events_drop(&ld_events_evicted);
-	while ((skb = skb_dequeue(&ld_events))) {
+	for (;;) {
+		ld_events_drop(&ld_events_evicted, false);
+		skb = skb_dequeue(&ld_events);
+		if (!skb)
+			break;
 		ev = *ld_event_info(skb);
 		ld_subs_send(skb, &ev);
 		if (genlmsg_multicast(&ld_genl_family, skb, 0, 0,
 				      GFP_KERNEL) == -ENOBUFS)
 			ld_stat_inc(events_dropped);
+		atomic_dec(&ev.user->events);
 		ld_event_free(&ev);
 	}
 }
@@ -138,7 +151,8 @@ static DECLARE_WORK(ld_events_work, ld_events_send);
  * The queue is full and @user has an event to queue: drop the newest queued
  * event of the uid with the most queued, if that uid has more than @user
  * (this one counted), so that a uid with few events queued keeps its place
- * however many uids flood. The walk is bounded by LOCKDEV_EVENTS_QUEUED.
+ * however many uids flood. The dropped event stops counting at once; the
+ * work item frees it. The walk is bounded by LOCKDEV_EVENTS_QUEUED.
  *
  * Return: whether an event was dropped.
  */
@@ -162,6 +176,7 @@ static bool ld_event_make_room(const struct ld_user *user)
 		skb_queue_reverse_walk(&ld_events, skb) {
 			if (ld_event_info(skb)->user == heaviest) {
 				__skb_unlink(skb, &ld_events);
+				atomic_dec(&heaviest->events);
 				victim = skb;
 				break;
 			}
@@ -582,8 +597,8 @@ void ld_events_exit(void)
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&ld_scan_work);
 	flush_work(&ld_events_work);
-	ld_events_drop(&ld_events_evicted);
-	ld_events_drop(&ld_events);
+	ld_events_drop(&ld_events_evicted, false);
+	ld_events_drop(&ld_events, true);
 	genl_unregister_family(&ld_genl_family);
 	ld_subs_exit();
 }

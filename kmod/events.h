@@ -45,7 +45,8 @@ struct ld_event_pid {
  * names it, its pids as the subscriber's pid namespace sees them.
  * @space: the lockspace; referenced once queued (ld_event_send()).
  * @user: the uid the event counts against (its @events) from
- *	ld_event_new() until it is sent or cancelled; referenced once queued.
+ *	ld_event_new() until it is sent, cancelled or dropped to make room;
+ *	referenced once queued.
  * @pids: the pids of the message, @nr_pids of room for @cap_pids.
  * @nr_pids: how many.
  * @cap_pids: room in @pids.
