@@ -856,6 +856,7 @@ static void ld_session_unwait(struct ld_session *sess)
 		if (req->state == LD_DONE)
 			over |= ld_req_end(req);
 		spin_unlock(&lk->lock);
+		cond_resched();
 	}
 	ld_graph_unlock(space);
 	ld_space_trim_if(space, over);
