@@ -87,6 +87,7 @@ void ld_subs_exit(void);
 bool ld_subs_any(void);
 void ld_subs_send(const struct sk_buff *skb, const struct ld_event_info *ev);
 const struct file *ld_nl_opener(const struct sk_buff *skb);
+bool ld_nl_capable(const struct sk_buff *skb, struct user_namespace *ns);
 int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info);
 int ld_nl_unsubscribe(struct sk_buff *skb, struct genl_info *info);
 int ld_nl_put_space(struct sk_buff *skb, const struct ld_space *space,

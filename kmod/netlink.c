@@ -7,6 +7,7 @@
  * lockspaces it could see in /proc/lockdev/locks (struct ld_viewer), and
  * every one with CAP_NET_ADMIN in the initial user namespace.
  */
+#include <linux/capability.h>
 #include <linux/moduleparam.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -170,6 +171,27 @@ const struct file *ld_nl_opener(const struct sk_buff *skb)
 	return sk && sk->sk_socket ? sk->sk_socket->file : NULL;
 }
 
+/**
+ * ld_nl_capable() - has a request CAP_NET_ADMIN in a user namespace
+ * @skb: the request
+ * @ns: the user namespace
+ *
+ * Both the sending task and the socket's opener must have it.
+ * netlink_ns_capable() alone does not look at the opener when the sender
+ * gave an address (sendto(), sendmsg() with a name), as libraries do: a
+ * privileged task sending on a socket that an unprivileged one opened and
+ * passed to it would lend it its privilege.
+ *
+ * Return: true if both have it.
+ */
+bool ld_nl_capable(const struct sk_buff *skb, struct user_namespace *ns)
+{
+	const struct file *opener = ld_nl_opener(skb);
+
+	return netlink_ns_capable(skb, ns, CAP_NET_ADMIN) &&
+	       (!opener || file_ns_capable(opener, ns, CAP_NET_ADMIN));
+}
+
 static int ld_nl_locks_start(struct netlink_callback *cb)
 {
 	struct ld_nl_dump *d;
@@ -183,7 +205,7 @@ static int ld_nl_locks_start(struct netlink_callback *cb)
 	 * LOCKDEV_A_ALL, the walk goes on to the idle locks.
 	 */
 	ret = ld_locks_iter_init(&d->it, ld_nl_opener(cb->skb),
-				 netlink_capable(cb->skb, CAP_NET_ADMIN),
+				 ld_nl_capable(cb->skb, &init_user_ns),
 				 nlmsg_find_attr(cb->nlh, GENL_HDRLEN,
 						 LOCKDEV_A_ALL));
 	if (ret) {
@@ -362,7 +384,7 @@ static int ld_nl_thresholds(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if ((held || wait) && !netlink_capable(skb, CAP_NET_ADMIN)) {
+	if ((held || wait) && !ld_nl_capable(skb, &init_user_ns)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "changing a threshold needs CAP_NET_ADMIN");
 		return -EPERM;

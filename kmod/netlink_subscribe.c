@@ -109,7 +109,8 @@ static int ld_subs_room(kuid_t uid)
  * @info: its genetlink information
  *
  * genetlink has checked CAP_NET_ADMIN in the user namespace that owns the
- * socket's network namespace (GENL_UNS_ADMIN_PERM). The subscriber is the
+ * socket's network namespace (GENL_UNS_ADMIN_PERM), and so does this, in
+ * the socket's opener too (ld_nl_capable()). The subscriber is the
  * socket's opener as a viewer (ld_nl_opener()), which must also have
  * CAP_NET_ADMIN in its own user namespace, whose lockspaces it will see:
  * a socket opened in a user namespace of one's own and passed out of it, or
@@ -124,16 +125,20 @@ static int ld_subs_room(kuid_t uid)
 int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
-	bool host = netlink_capable(skb, CAP_NET_ADMIN);
+	bool host = ld_nl_capable(skb, &init_user_ns);
 	struct ld_sub *sub;
 	int ret = 0;
 
+	if (!ld_nl_capable(skb, net->user_ns)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "no CAP_NET_ADMIN in the socket's opener");
+		return -EPERM;
+	}
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
 	if (!sub)
 		return -ENOMEM;
 	ld_viewer_init(&sub->viewer, ld_nl_opener(skb));
-	if (!netlink_ns_capable(skb, sub->viewer.cred->user_ns,
-				CAP_NET_ADMIN)) {
+	if (!ld_nl_capable(skb, sub->viewer.cred->user_ns)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "no CAP_NET_ADMIN in the opener's user namespace");
 		ret = -EPERM;
@@ -178,13 +183,19 @@ free:
  * @info: its genetlink information
  *
  * Context: genl_mutex held.
- * Return: 0 or -ENOENT (not subscribed).
+ * Return: 0, -EPERM (no CAP_NET_ADMIN in the socket's opener) or -ENOENT
+ * (not subscribed).
  */
 int ld_nl_unsubscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ld_sub *sub;
 	int ret = 0;
 
+	if (!ld_nl_capable(skb, genl_info_net(info)->user_ns)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "no CAP_NET_ADMIN in the socket's opener");
+		return -EPERM;
+	}
 	mutex_lock(&ld_subs_mutex);
 	sub = ld_sub_find(genl_info_net(info), info->snd_portid);
 	if (sub)

@@ -4,8 +4,8 @@
  * network, IPC and pid namespaces (a container) resolves the family,
  * dumps and subscribes to events, and gets those of its own lockspaces
  * only, with its own pids; SUBSCRIBE needs CAP_NET_ADMIN over the socket's
- * network namespace; its errors and limits; subscriptions go with their
- * sockets. Raw generic netlink (genl_util.h), to see every errno.
+ * network namespace, in the sender and in the socket's opener; its errors
+ * and limits; subscriptions go with their sockets. Raw generic netlink (genl_util.h), to see every errno.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -580,6 +580,42 @@ TEST(socket_passed_out)
 		_exit(0);
 	}
 	EXPECT_EQ(0, reap(pid, 2 * WAIT_MS));
+}
+
+/*
+ * A socket an unprivileged user opened and passed to root: root's requests
+ * on it, sent as libraries send them (sendto() with an address), do not
+ * lend it root's privilege: SUBSCRIBE, UNSUBSCRIBE and setting a threshold
+ * fail with EPERM.
+ */
+TEST(socket_passed_in)
+{
+	int sp[2], sk, fam;
+	pid_t opener;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+	opener = fork();
+	ASSERT_LE(0, opener);
+	if (!opener) {
+		CHECK(become(65534, 65534) == 0, 1);
+		sk = genl_socket();
+		CHECK(sk >= 0 && send_fds(sp[1], &sk, 1) == 0, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, recv_fds(sp[0], &sk, 1));
+	ASSERT_EQ(0, reap(opener, WAIT_MS));
+	fam = genl_family(sk, LOCKDEV_GENL_NAME);
+	ASSERT_LE(0, fam);
+	EXPECT_EQ(-1, nl_do(sk, fam, LOCKDEV_CMD_SUBSCRIBE));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, nl_do(sk, fam, LOCKDEV_CMD_UNSUBSCRIBE));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, with_attr(sk, fam, LOCKDEV_CMD_THRESHOLDS,
+				LOCKDEV_A_HELD_THRESHOLD_MS));
+	EXPECT_EQ(EPERM, errno);
+	close(sk);
+	close(sp[0]);
+	close(sp[1]);
 }
 
 /*

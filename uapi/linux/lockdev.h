@@ -683,8 +683,8 @@
  * A caller sees the lockspaces it could see in /proc/lockdev/locks (those
  * of its IPC and user namespaces that it may read, or all for the host's
  * root), with pids as its pid namespace sees them (0 for a process outside
- * it); a caller with CAP_NET_ADMIN in the initial user namespace
- * sees every lockspace. For a dump, the caller is the task that sent its
+ * it); a caller with CAP_NET_ADMIN in the initial user namespace, whose
+ * socket's opener has it too, sees every lockspace. For a dump, the caller is the task that sent its
  * first request; for a subscription, the task that subscribed.
  *
  * Events come two ways; each is one LOCKDEV_CMD_EVENT message per event:
@@ -794,7 +794,8 @@
  *  LOCKDEV_CMD_THRESHOLDS     do: sets HELD_THRESHOLD_MS and
  *                             WAIT_THRESHOLD_MS (u32, 0 turns that kind of
  *                             event off) when given, which needs
- *                             CAP_NET_ADMIN in the initial user namespace
+ *                             CAP_NET_ADMIN in the initial user namespace,
+ *                             in the sender and in the socket's opener
  *                             (EPERM), and replies with both as they now
  *                             are. The module parameters of the same names
  *                             hold the same values.
