@@ -684,8 +684,9 @@
  * of its IPC and user namespaces that it may read, or all for the host's
  * root), with pids as its pid namespace sees them (0 for a process outside
  * it); a caller with CAP_NET_ADMIN in the initial user namespace, whose
- * socket's opener has it too, sees every lockspace. For a dump, the caller is the task that sent its
- * first request; for a subscription, the task that subscribed.
+ * socket's opener has it too, sees every lockspace. For a dump, the caller
+ * is the task that sent its first request; for a subscription, the task
+ * that subscribed.
  *
  * Events come two ways; each is one LOCKDEV_CMD_EVENT message per event:
  *  - The multicast group LOCKDEV_GENL_MCGRP_EVENTS carries the events of
