@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 #include <uapi/linux/lockdev.h>
 
 #include "events.h"
@@ -31,6 +32,7 @@
  * struct ld_sub - a subscribed socket
  * @node: in ld_subs, under ld_subs_mutex.
  * @net: the socket's network namespace; a reference is held.
+ * @sk: the socket; a reference is held, for its state only.
  * @portid: the socket's port id in @net.
  * @uid: the uid charged, the subscriber's effective one.
  * @limited: counts against the limits (no CAP_NET_ADMIN in the initial
@@ -40,6 +42,7 @@
 struct ld_sub {
 	struct list_head node;
 	struct net *net;
+	struct sock *sk;
 	u32 portid;
 	kuid_t uid;
 	bool limited;
@@ -71,6 +74,7 @@ static void ld_sub_free(struct ld_sub *sub)
 	if (sub->limited)
 		ld_subs_limited--;
 	ld_viewer_exit(&sub->viewer);
+	sock_put(sub->sk);
 	put_net(sub->net);
 	kfree(sub);
 }
@@ -161,6 +165,8 @@ int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		goto free;
 	}
 	sub->net = get_net(net);
+	sub->sk = NETLINK_CB(skb).sk;
+	sock_hold(sub->sk);
 	sub->portid = info->snd_portid;
 	sub->limited = !host;
 	list_add_tail(&sub->node, &ld_subs);
@@ -241,12 +247,27 @@ static struct sk_buff *ld_sub_render(const struct sk_buff *skb,
 	return msg;
 }
 
+/*
+ * Would @sub lose an event sent now: netlink told its socket it had lost
+ * messages (ENOBUFS pending), and the socket has not been read since, as a
+ * read takes the error before any message. Until then netlink drops every
+ * message sent to it; so does this, without copying the event first.
+ */
+static bool ld_sub_losing(const struct ld_sub *sub)
+{
+	if (READ_ONCE(sub->sk->sk_err) != ENOBUFS)
+		return false;
+	atomic_inc(&sub->sk->sk_drops);
+	return true;
+}
+
 /**
  * ld_subs_send() - send an event to the subscribers that may see it
  * @skb: the event's message, as the group gets it
  * @ev: what the event keeps to render it again
  *
- * A subscriber whose socket is gone is dropped. Linear in the subscribers.
+ * A subscriber whose socket is gone is dropped. Linear in the subscribers;
+ * one that does not read costs a test, not a copy of the event.
  *
  * Context: the events' work item; may sleep.
  */
@@ -259,7 +280,8 @@ void ld_subs_send(const struct sk_buff *skb, const struct ld_event_info *ev)
 		return;
 	mutex_lock(&ld_subs_mutex);
 	list_for_each_entry_safe(sub, next, &ld_subs, node) {
-		if (!ld_space_visible(ev->space, &sub->viewer))
+		if (!ld_space_visible(ev->space, &sub->viewer) ||
+		    ld_sub_losing(sub))
 			continue;
 		msg = ld_sub_render(skb, ev, &sub->viewer);
 		if (!msg) {
