@@ -786,6 +786,75 @@ TEST_F_TIMEOUT(ev, flood, 120)
 	close(holder);
 }
 
+#define OVERRUN		200
+
+/*
+ * A kid that holds @n locks of @space in EXCLUSIVE, named @prefix0 and on,
+ * and exits: an OWNER_DIED event for each. Returns the kid's status.
+ */
+static int die_holding(const char *space, const char *prefix, int n)
+{
+	struct lockdev_lock l;
+	struct kid k;
+	char name[64];
+	int fd, i;
+
+	if (!kid_fork(&k)) {
+		fd = open_session();
+		if (fd < 0 || attach_space(fd, space, 0, 0600))
+			_exit(2);
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%s%d", prefix, i);
+			if (lock_call(fd, name, X, 0, &l))
+				_exit(3);
+		}
+		_exit(0);
+	}
+	return kid_reap(&k);
+}
+
+/*
+ * A subscriber that does not read loses what does not fit in its socket,
+ * is told so on its next read (ENOBUFS), and gets the events that come
+ * after it has read on. A second subscriber, later in the module's list,
+ * reads everything: once it has the last event, the first one's turn for
+ * it has passed.
+ */
+TEST_F(ev, overrun_then_resume)
+{
+	int room = 64 << 20, i, ret, got = 0;
+	struct lockdev_monitor *all;
+	struct lockdev_event e;
+	char space[64];
+
+	snprintf(space, sizeof(space), "overrun%d", (int)getpid());
+	ASSERT_EQ(0, lockdev_monitor_open(&all, LOCKDEV_MONITOR_NONBLOCK));
+	ASSERT_EQ(0, setsockopt(lockdev_monitor_fd(all), SOL_SOCKET,
+				SO_RCVBUFFORCE, &room, sizeof(room)));
+	ASSERT_EQ(0, die_holding(space, "lost", OVERRUN));
+	for (i = 0; i < OVERRUN; i++) {
+		ASSERT_EQ(0, next_event(all, &e, EVENT_MS));
+		ASSERT_EQ(LOCKDEV_EVENT_OWNER_DIED, e.kind);
+	}
+
+	ASSERT_EQ(-ENOBUFS, next_event(self->mon, &e, EVENT_MS));
+	while ((ret = next_event(self->mon, &e, 200)) == 0)
+		got++;
+	EXPECT_EQ(-ETIMEDOUT, ret);
+	EXPECT_LT(0, got);
+	EXPECT_GT(OVERRUN, got);
+
+	ASSERT_EQ(0, die_holding(space, "after", 1));
+	ASSERT_EQ(0, next_event(self->mon, &e, EVENT_MS));
+	EXPECT_EQ(LOCKDEV_EVENT_OWNER_DIED, e.kind);
+	EXPECT_STREQ("after0", e.name);
+	TH_LOG("%d of %d events fitted", got, OVERRUN);
+	lockdev_monitor_close(all);
+	EXPECT_EQ(0, space_ctl_call(self->fd, space, strlen(space),
+				    LOCKDEV_SPACE_REMOVE, LOCKDEV_SPACE_FORCE,
+				    0, 0, 0));
+}
+
 #define UID_FLOODER	2051
 #define FLOODERS	6
 #define FLOOD_LOCKS	2000
