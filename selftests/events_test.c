@@ -894,8 +894,10 @@ static void __attribute__((noreturn)) hold_many(struct kid *k, const char *space
  * EXCLUSIVE make bursts of OWNER_DIED events that fill the queue, as
  * LOCKDEV_EVENTS_QUEUED_PER_USER alone does not prevent. Root closes a
  * session with a lock in EXCLUSIVE while the queue is full: its event
- * still reaches the listener, whose socket has room for all that come. Subscribers that do not read slow the sending down, as a busy
- * host's would, so that the queue stays full while the bursts last.
+ * still reaches the listener, whose socket has room for all that come.
+ * Subscribers that do not read, as a busy host may have, are there too:
+ * a module that copies each event for them sends slower, and its queue
+ * stays full longer.
  */
 TEST_F_TIMEOUT(ev, flood_share, 120)
 {
