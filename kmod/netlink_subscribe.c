@@ -27,6 +27,7 @@
 #include "events.h"
 #include "space.h"
 #include "stats.h"
+#include "user.h"
 
 /*
  * struct ld_sub - a subscribed socket
@@ -34,7 +35,8 @@
  * @net: the socket's network namespace; a reference is held.
  * @sk: the socket; a reference is held, for its state only.
  * @portid: the socket's port id in @net.
- * @uid: the uid charged, the subscriber's effective one.
+ * @uid: the uid charged, the subscriber's accountable one
+ *	(ld_user_accountable()).
  * @limited: counts against the limits (no CAP_NET_ADMIN in the initial
  *	user namespace).
  * @viewer: who looks: which lockspaces it sees, in which namespaces.
@@ -149,7 +151,7 @@ int ld_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		goto free;
 	}
 	sub->viewer.all |= host;
-	sub->uid = sub->viewer.cred->euid;
+	sub->uid = ld_user_accountable(sub->viewer.cred);
 	mutex_lock(&ld_subs_mutex);
 	if (ld_sub_find(net, info->snd_portid))
 		ret = -EEXIST;

@@ -32,7 +32,7 @@ struct ld_session *ld_session_create(struct file *file)
 	struct ld_session *sess;
 	struct ld_user *user;
 
-	user = ld_user_get_session(file->f_cred->euid);
+	user = ld_user_get_session(file->f_cred);
 	if (IS_ERR(user))
 		return ERR_CAST(user);
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL_ACCOUNT);

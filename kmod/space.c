@@ -226,14 +226,17 @@ static void ld_space_unprep(struct ld_space_prep *prep)
 	memset(prep, 0, sizeof(*prep));
 }
 
-/* Fill @prep for a lockspace named @name (NULL for a default one) of @uid. */
-static int ld_space_prep(struct ld_space_prep *prep, kuid_t uid,
+/*
+ * Fill @prep for a lockspace named @name (NULL for a default one), to be
+ * created by a task with @cred.
+ */
+static int ld_space_prep(struct ld_space_prep *prep, const struct cred *cred,
 			 const u8 *name, u32 len)
 {
 	struct ld_space *space;
 
 	might_sleep();
-	prep->user = ld_user_get(uid);
+	prep->user = ld_user_get(cred);
 	prep->uns = kzalloc(sizeof(*prep->uns), GFP_KERNEL_ACCOUNT);
 	space = kzalloc(struct_size(space, name, len), GFP_KERNEL_ACCOUNT);
 	if (!prep->user || !prep->uns || !space)
@@ -336,7 +339,7 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		if (space || (flags & LOCKDEV_ATTACH_NOCREATE) || prep.space)
 			break;
 		mutex_unlock(&ld_spaces_mutex);
-		ret = ld_space_prep(&prep, cred->euid, name, len);
+		ret = ld_space_prep(&prep, cred, name, len);
 		if (ret)
 			return ret;
 	}
@@ -393,7 +396,7 @@ int ld_space_default(const struct cred *cred, struct ld_space **spacep)
 		if (space || prep.space)
 			break;
 		mutex_unlock(&ld_spaces_mutex);
-		ret = ld_space_prep(&prep, cred->euid, NULL, 0);
+		ret = ld_space_prep(&prep, cred, NULL, 0);
 		if (ret)
 			return ret;
 	}
@@ -512,7 +515,7 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN) ||
 	    !ld_space_may_chown(NULL, ids))
 		return -EPERM;
-	ret = ld_space_prep(&prep, cred->euid, name, len);
+	ret = ld_space_prep(&prep, cred, name, len);
 	if (ret)
 		return ret;
 	mutex_lock(&ld_spaces_mutex);

@@ -138,7 +138,7 @@ int ld_viewer_init_walk(struct ld_viewer *v, const struct file *file)
 	struct ld_user *user;
 
 	ld_viewer_init(v, file);
-	user = ld_user_get_session(v->cred->euid);
+	user = ld_user_get_session(v->cred);
 	if (IS_ERR(user)) {
 		ld_viewer_exit(v);
 		return PTR_ERR(user);

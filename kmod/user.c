@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-uid accounting: one struct ld_user per uid that has a session or a
- * lockspace, holding the counters the limits apply to.
+ * lockspace, holding the counters the limits apply to. The uid is the one
+ * the limits count against (ld_user_accountable()).
  */
+#include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/err.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
 #include "params.h"
 #include "stats.h"
@@ -30,16 +33,41 @@ static struct ld_user *ld_user_find(kuid_t uid)
 }
 
 /**
- * ld_user_get() - find or create the accounting of a uid
- * @uid: the uid
+ * ld_user_accountable() - the uid whose limits count what a task does
+ * @cred: the task's credentials
  *
- * A new one is allocated before ld_users_mutex is taken again, so that no
- * caller reclaims memory while every opener of the device waits for it.
+ * The effective uid; but in a user namespace that a uid other than root
+ * created, or one below it, the outermost such creator. So a user's own
+ * user namespaces, and the subordinate uids it maps in them (newuidmap),
+ * share its limits instead of multiplying them. Namespaces that root
+ * creates (containers) count each of their uids on its own.
+ *
+ * Return: the uid, in the initial user namespace.
+ */
+kuid_t ld_user_accountable(const struct cred *cred)
+{
+	const struct user_namespace *ns;
+	kuid_t uid = cred->euid;
+
+	for (ns = cred->user_ns; ns != &init_user_ns; ns = ns->parent)
+		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			uid = ns->owner;
+	return uid;
+}
+
+/**
+ * ld_user_get() - find or create the accounting that counts a task's doings
+ * @cred: the task's credentials
+ *
+ * That of ld_user_accountable(). A new one is allocated before
+ * ld_users_mutex is taken again, so that no caller reclaims memory while
+ * every opener of the device waits for it.
  *
  * Return: a reference, or NULL when out of memory.
  */
-struct ld_user *ld_user_get(kuid_t uid)
+struct ld_user *ld_user_get(const struct cred *cred)
 {
+	kuid_t uid = ld_user_accountable(cred);
 	struct ld_user *user, *spare;
 
 	mutex_lock(&ld_users_mutex);
@@ -96,18 +124,19 @@ bool ld_user_charge(atomic_t *counter, unsigned int limit)
 }
 
 /**
- * ld_user_get_session() - the accounting of a uid, charged for one session
- * @uid: the uid
+ * ld_user_get_session() - ld_user_get(), charged for one session
+ * @cred: the credentials of the file's opener
  *
- * A session counts against max_sessions_per_user of its opener's uid, and
- * so does a walk that lasts across reads or dump calls (space_view.c).
+ * A session counts against max_sessions_per_user of its opener's
+ * accountable uid, and so does a walk that lasts across reads or dump
+ * calls (space_view.c).
  *
  * Return: a reference, to drop with ld_user_put_session(), or
  * ERR_PTR(-ENOMEM), or ERR_PTR(-EDQUOT) at the limit.
  */
-struct ld_user *ld_user_get_session(kuid_t uid)
+struct ld_user *ld_user_get_session(const struct cred *cred)
 {
-	struct ld_user *user = ld_user_get(uid);
+	struct ld_user *user = ld_user_get(cred);
 
 	if (!user)
 		return ERR_PTR(-ENOMEM);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-uid accounting (user.c): one struct ld_user per uid that has a session
- * or a lockspace, with the counters the per-uid limits apply to.
+ * or a lockspace, with the counters the per-uid limits apply to; the uid is
+ * the one they count against (ld_user_accountable()).
  * ld_users_mutex guards the table of them (locking.h).
  */
 #ifndef LOCKDEV_KMOD_USER_H
@@ -15,7 +16,7 @@
 /*
  * struct ld_user - per-uid accounting of limits
  * @node: in the users table, under ld_users_mutex.
- * @uid: the uid, in the initial user namespace. Immutable.
+ * @uid: the accountable uid, in the initial user namespace. Immutable.
  * @ref: sessions and lockspaces that point here.
  * @locks: requests held or queued by sessions of this uid, and the
  *	owner-died locks its sessions left (until marked consistent or gone).
@@ -49,7 +50,10 @@ struct ld_user {
 	u32 idle;
 };
 
-struct ld_user *ld_user_get(kuid_t uid);
+struct cred;
+
+kuid_t ld_user_accountable(const struct cred *cred);
+struct ld_user *ld_user_get(const struct cred *cred);
 
 /* Another reference to @user, which the caller has one of. */
 static inline void ld_user_hold(struct ld_user *user)
@@ -59,7 +63,7 @@ static inline void ld_user_hold(struct ld_user *user)
 
 void ld_user_put(struct ld_user *user);
 bool ld_user_charge(atomic_t *counter, unsigned int limit);
-struct ld_user *ld_user_get_session(kuid_t uid);
+struct ld_user *ld_user_get_session(const struct cred *cred);
 void ld_user_put_session(struct ld_user *user);
 
 #endif /* LOCKDEV_KMOD_USER_H */

@@ -706,12 +706,13 @@
  *    the sending task and in the socket's opener; SUBSCRIBE also needs it
  *    in the opener's own user namespace (EPERM). A GET_LOCKS dump, too,
  *    shows what the socket's opener may see. SUBSCRIBE fails with EEXIST if
- *    the socket is subscribed already, EDQUOT if the opener's effective
- *    uid has LOCKDEV_SUBSCRIBERS_PER_USER subscribed
- *    sockets, ENOSPC if LOCKDEV_SUBSCRIBERS_MAX sockets are subscribed in
- *    all; these limits do not apply to, and subscribers do not count
- *    against them with, CAP_NET_ADMIN in the initial user namespace (who
- *    may join the group anyway). UNSUBSCRIBE fails with ENOENT if the
+ *    the socket is subscribed already, EDQUOT if the opener's uid (counted
+ *    as the per-uid limits count it, see the module parameters below) has
+ *    LOCKDEV_SUBSCRIBERS_PER_USER subscribed sockets, ENOSPC if
+ *    LOCKDEV_SUBSCRIBERS_MAX sockets are subscribed in all; these limits
+ *    do not apply to, and subscribers do not count against them with,
+ *    CAP_NET_ADMIN in the initial user namespace (who may join the group
+ *    anyway). UNSUBSCRIBE fails with ENOENT if the
  *    socket is not subscribed. A socket that is subscribed and a member of
  *    the group gets the events twice.
  * Every event has LOCKDEV_A_EVENT (u32, the kind) and LOCKDEV_A_LOCKSPACE:
@@ -822,7 +823,11 @@
  * max_class_edges_per_user (the lockspaces one uid created);
  * held_threshold_ms and wait_threshold_ms for events (0, off, by default);
  * max_idle_locks_per_space and max_idle_locks, the bounds on idle resident
- * locks (see Existence).
+ * locks (see Existence). The uid a per-uid limit counts against is the
+ * caller's effective uid; but in a user namespace that a uid other than
+ * root created, or in one below it, it is the outermost such creator: a
+ * user's own namespaces, and the subordinate uids it maps in them, share
+ * its limits. The uids of a namespace root created count each on its own.
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
