@@ -51,6 +51,10 @@
 #define UID_SLOTS	2030
 #define UID_RETIRED	2031
 #define UID_WALKS	2032
+#define UID_SUBORD	2033
+/* The subordinate uids of UID_SUBORD: SUBORD_UIDS from SUBORD_BASE. */
+#define SUBORD_BASE	200000
+#define SUBORD_UIDS	4
 /* Another uid, which must not be affected by the first one's limit. */
 #define UID_OTHER(uid)	((uid) + 10)
 
@@ -1225,6 +1229,85 @@ TEST_F_TIMEOUT(limits, collected_uncharged, 90)
 		TH_LOG("uid %d still charged 25 s after its namespaces went",
 		       UID_COLLECTED);
 	}
+}
+
+/*
+ * In UID_SUBORD's user namespace: become @uid, try one lock, tell the kid
+ * 'l' (locked), 'q' (EDQUOT) or 'e', and unlock and exit when told 'x'.
+ */
+static void __attribute__((noreturn)) subord_lock(struct kid *k, uid_t uid,
+						  const char *prefix)
+{
+	char name[128], got = 'e';
+	int fd;
+
+	if (become(uid, uid))
+		_exit(2);
+	snprintf(name, sizeof(name), "%s-sub%d", prefix, (int)uid);
+	fd = open_session();
+	if (fd >= 0 && !lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				 LOCKDEV_LOCK_NONBLOCK))
+		got = 'l';
+	else if (fd >= 0 && errno == EDQUOT)
+		got = 'q';
+	kid_send(k, got);
+	if (kid_recv(k, WAIT_MS) != 'x')
+		_exit(3);
+	_exit(got == 'l' && unlock_str(fd, name) ? 4 : 0);
+}
+
+/*
+ * A user's subordinate uids count against its own limits: UID_SUBORD takes
+ * a lock, then maps SUBORD_UIDS subordinate uids of its in a user namespace
+ * of its own (as newuidmap would, written here by root), and with
+ * max_locks_per_user at SUBORD_UIDS, the first SUBORD_UIDS - 1 of them take
+ * one lock each and the last none (EDQUOT). Without it, each would have
+ * the whole limit. A namespace that root creates counts each of its uids
+ * apart (collected_uncharged).
+ */
+TEST_F(limits, subordinate_uids_counted)
+{
+	char name[128], map[64], path[64];
+	struct kid k, sub[SUBORD_UIDS];
+	int fd, i;
+
+	ASSERT_EQ(0, set_param("max_locks_per_user", SUBORD_UIDS));
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (become(UID_SUBORD, UID_SUBORD))
+			_exit(2);
+		snprintf(name, sizeof(name), "%s-own", self->prefix);
+		fd = open_session();
+		if (fd < 0 || lock_str(fd, name, LOCKDEV_MODE_EXCLUSIVE,
+				       LOCKDEV_LOCK_NONBLOCK) ||
+		    unshare(CLONE_NEWUSER))
+			_exit(3);
+		kid_send(&k, 'u');
+		if (kid_recv(&k, WAIT_MS) != 'm')
+			_exit(4);
+		for (i = 0; i < SUBORD_UIDS; i++) {
+			if (!kid_fork(&sub[i]))
+				subord_lock(&sub[i], i, self->prefix);
+			EXPECT_EQ(i < SUBORD_UIDS - 1 ? 'l' : 'q',
+				  kid_recv(&sub[i], WAIT_MS)) {
+				TH_LOG("subordinate uid %d", i);
+			}
+		}
+		for (i = 0; i < SUBORD_UIDS; i++) {
+			kid_send(&sub[i], 'x');
+			EXPECT_EQ(0, kid_reap(&sub[i]));
+		}
+		EXPECT_EQ(0, unlock_str(fd, name));
+		KID_EXIT();
+	}
+	ASSERT_EQ('u', kid_recv(&k, WAIT_MS));
+	snprintf(map, sizeof(map), "0 %d %d", SUBORD_BASE, SUBORD_UIDS);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", k.pid);
+	ASSERT_EQ(0, write_str(path, map));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", k.pid);
+	ASSERT_EQ(0, write_str(path, map));
+	kid_send(&k, 'm');
+	EXPECT_EQ(0, kid_reap(&k));
 }
 
 /* The files of /proc/lockdev/ whose walks last across reads. */

@@ -662,6 +662,53 @@ TEST(errors_and_limit)
 	EXPECT_EQ(0, reap(pid, WAIT_MS));
 }
 
+/* A uid, and where its subordinate uids start. */
+#define SUBORD_UID	21500
+#define SUBORD_BASE	210000
+
+/*
+ * A user's subordinate uids share its subscriber limit: uid SUBORD_UID
+ * makes user and network namespaces whose uids 0 and 1 are subordinate
+ * uids of its (mapped by root, as newuidmap would), subscribes
+ * LOCKDEV_SUBSCRIBERS_PER_USER sockets there, and its uid 1, in a container
+ * of its own, may subscribe no more (EDQUOT).
+ */
+TEST(subordinate_uids_share_limit)
+{
+	int sk[LOCKDEV_SUBSCRIBERS_PER_USER], fam, i;
+	char map[64], path[64];
+	struct kid k;
+	pid_t pid;
+
+	NEED_NETNS();
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		CHECK(become(SUBORD_UID, SUBORD_UID) == 0, 1);
+		CHECK(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0, 2);
+		kid_send(&k, 'u');
+		CHECK(kid_recv(&k, WAIT_MS) == 'm', 3);
+		for (i = 0; i < LOCKDEV_SUBSCRIBERS_PER_USER; i++)
+			CHECK((sk[i] = nl_subscribed(&fam)) >= 0, 4);
+		pid = fork();
+		CHECK(pid >= 0, 5);
+		if (!pid) {
+			CHECK(enter_container(1) == 0, 6);
+			CHECK(nl_subscribed(&fam) == -1 && errno == EDQUOT, 7);
+			_exit(0);
+		}
+		CHECK(reap(pid, WAIT_MS) == 0, 8);
+		_exit(0);
+	}
+	ASSERT_EQ('u', kid_recv(&k, WAIT_MS));
+	snprintf(map, sizeof(map), "0 %d 2", SUBORD_BASE);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", k.pid);
+	ASSERT_EQ(0, write_str(path, map));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", k.pid);
+	ASSERT_EQ(0, write_str(path, map));
+	kid_send(&k, 'm');
+	EXPECT_EQ(0, kid_reap(&k));
+}
+
 /* First uid of the containers that fill the module-wide limit. */
 #define FILL_UID	21000
 #define FILLERS		(LOCKDEV_SUBSCRIBERS_MAX / LOCKDEV_SUBSCRIBERS_PER_USER)
