@@ -250,13 +250,18 @@ static struct sk_buff *ld_sub_render(const struct sk_buff *skb,
 }
 
 /*
- * Would @sub lose an event sent now: netlink told its socket it had lost
- * messages (ENOBUFS pending), and the socket has not been read since, as a
- * read takes the error before any message. Until then netlink drops every
- * message sent to it; so does this, without copying the event first.
+ * Is @sub's socket not to be sent to now: it is being released (a socket
+ * bound to its port id meanwhile must not get its events), or an ENOBUFS
+ * is pending on it, which a read takes before any message. Netlink sets
+ * that error when the socket starts to lose messages, and drops every
+ * message sent to it until it has been read; so does this, without copying
+ * the event first. Whatever else set the error, the reader learns of its
+ * losses from it.
  */
-static bool ld_sub_losing(const struct ld_sub *sub)
+static bool ld_sub_skipped(const struct ld_sub *sub)
 {
+	if (sock_flag(sub->sk, SOCK_DEAD))
+		return true;
 	if (READ_ONCE(sub->sk->sk_err) != ENOBUFS)
 		return false;
 	atomic_inc(&sub->sk->sk_drops);
@@ -269,7 +274,8 @@ static bool ld_sub_losing(const struct ld_sub *sub)
  * @ev: what the event keeps to render it again
  *
  * A subscriber whose socket is gone is dropped. Linear in the subscribers;
- * one that does not read costs a test, not a copy of the event.
+ * one that does not read costs a test, not a copy of the event, unless it
+ * asked netlink not to report its losses (NETLINK_NO_ENOBUFS).
  *
  * Context: the events' work item; may sleep.
  */
@@ -283,7 +289,7 @@ void ld_subs_send(const struct sk_buff *skb, const struct ld_event_info *ev)
 	mutex_lock(&ld_subs_mutex);
 	list_for_each_entry_safe(sub, next, &ld_subs, node) {
 		if (!ld_space_visible(ev->space, &sub->viewer) ||
-		    ld_sub_losing(sub))
+		    ld_sub_skipped(sub))
 			continue;
 		msg = ld_sub_render(skb, ev, &sub->viewer);
 		if (!msg) {
