@@ -745,9 +745,10 @@
  *                             attribute but the two above.
  *
  * Events are queued without sleeping and sent from a work item. Each event
- * counts against a uid until it is sent: the effective uid of the session's
- * opener whose call or end caused it, or that held or waited too long (for
- * SPACE_REMOVED, the lockspace's creator). A uid's further events are
+ * counts against a uid until it is sent, the one the per-uid limits count
+ * (see the module parameters): that of the session's opener whose call or
+ * end caused it, or that held or waited too long (for SPACE_REMOVED, the
+ * lockspace's creator). A uid's further events are
  * dropped while LOCKDEV_EVENTS_QUEUED_PER_USER of its own are unsent. An
  * event that finds LOCKDEV_EVENTS_QUEUED waiting takes the place of the
  * newest event of the uid with the most waiting, if that uid has more than
@@ -757,9 +758,11 @@
  * thousands of events at once, sessions closed with thousands of locks
  * held in EXCLUSIVE say, lose their own events, not those of a uid with
  * fewer waiting, however many uids they are. A dropped HELD_LONG or
- * WAITED_LONG is not sent later. A listener that reads too slowly loses the events its socket has
- * no room for, and its next read fails with ENOBUFS; netlink does not tell
- * the module of a member's losses.
+ * WAITED_LONG is not sent later. A listener that reads too slowly loses
+ * the events its socket has no room for, and its next read fails with
+ * ENOBUFS; netlink does not tell the module of a member's losses. A
+ * subscriber also loses the events sent while an ENOBUFS is pending on its
+ * socket, whatever set it.
  *
  * Every command checks its request strictly: genlmsghdr.reserved must be
  * 0, nlmsg_flags may have only NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and
@@ -825,9 +828,12 @@
  * max_idle_locks_per_space and max_idle_locks, the bounds on idle resident
  * locks (see Existence). The uid a per-uid limit counts against is the
  * caller's effective uid; but in a user namespace that a uid other than
- * root created, or in one below it, it is the outermost such creator: a
- * user's own namespaces, and the subordinate uids it maps in them, share
- * its limits. The uids of a namespace root created count each on its own.
+ * root created, or in one below it, it is the outermost such creator: what
+ * a user does in its own namespaces, as any of the subordinate uids it
+ * maps there, counts against its limits. The uids of a namespace root
+ * created count each on its own, and so does a subordinate uid outside
+ * the user's namespaces (a set-user-ID file it made there, run from
+ * outside): the module cannot tell whose subordinate uid it is.
  */
 #ifndef _UAPI_LINUX_LOCKDEV_H
 #define _UAPI_LINUX_LOCKDEV_H
