@@ -1174,7 +1174,7 @@ static int collected_try(const char *space, const char *prefix, uid_t uid)
  */
 TEST_F_TIMEOUT(limits, collected_uncharged, 90)
 {
-	char space[96], host_space[96], name[128], map[32], path[64];
+	char space[96], host_space[96], name[128];
 	int fd, i, waited, st = -1;
 	struct kid k;
 
@@ -1210,11 +1210,7 @@ TEST_F_TIMEOUT(limits, collected_uncharged, 90)
 		KID_EXIT();
 	}
 	ASSERT_EQ('u', kid_recv(&k, WAIT_MS));
-	snprintf(map, sizeof(map), "0 %d 1", UID_COLLECTED);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", k.pid);
-	ASSERT_EQ(0, write_str(path, map));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", k.pid);
-	ASSERT_EQ(0, write_str(path, map));
+	ASSERT_EQ(0, map_ids(k.pid, UID_COLLECTED, 1));
 	kid_send(&k, 'm');
 	ASSERT_EQ(0, kid_reap(&k));
 
@@ -1267,7 +1263,7 @@ static void __attribute__((noreturn)) subord_lock(struct kid *k, uid_t uid,
  */
 TEST_F(limits, subordinate_uids_counted)
 {
-	char name[128], map[64], path[64];
+	char name[128];
 	struct kid k, sub[SUBORD_UIDS];
 	int fd, i;
 
@@ -1301,11 +1297,7 @@ TEST_F(limits, subordinate_uids_counted)
 		KID_EXIT();
 	}
 	ASSERT_EQ('u', kid_recv(&k, WAIT_MS));
-	snprintf(map, sizeof(map), "0 %d %d", SUBORD_BASE, SUBORD_UIDS);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", k.pid);
-	ASSERT_EQ(0, write_str(path, map));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", k.pid);
-	ASSERT_EQ(0, write_str(path, map));
+	ASSERT_EQ(0, map_ids(k.pid, SUBORD_BASE, SUBORD_UIDS));
 	kid_send(&k, 'm');
 	EXPECT_EQ(0, kid_reap(&k));
 }

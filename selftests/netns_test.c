@@ -676,7 +676,6 @@ TEST(errors_and_limit)
 TEST(subordinate_uids_share_limit)
 {
 	int sk[LOCKDEV_SUBSCRIBERS_PER_USER], fam, i;
-	char map[64], path[64];
 	struct kid k;
 	pid_t pid;
 
@@ -700,11 +699,7 @@ TEST(subordinate_uids_share_limit)
 		_exit(0);
 	}
 	ASSERT_EQ('u', kid_recv(&k, WAIT_MS));
-	snprintf(map, sizeof(map), "0 %d 2", SUBORD_BASE);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", k.pid);
-	ASSERT_EQ(0, write_str(path, map));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", k.pid);
-	ASSERT_EQ(0, write_str(path, map));
+	ASSERT_EQ(0, map_ids(k.pid, SUBORD_BASE, 2));
 	kid_send(&k, 'm');
 	EXPECT_EQ(0, kid_reap(&k));
 }

@@ -1178,6 +1178,22 @@ int write_str(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+/*
+ * Map uids and gids 0 to @count - 1 of @pid's user namespace to @first and
+ * on outside, as root or newuidmap does: 0, or -1 with errno.
+ */
+int map_ids(pid_t pid, unsigned int first, unsigned int count)
+{
+	char map[64], path[64];
+
+	snprintf(map, sizeof(map), "0 %u %u", first, count);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	if (write_str(path, map))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	return write_str(path, map);
+}
+
 /* Send @n descriptors over unix socket @sock. */
 int send_fds(int sock, const int *fds, unsigned int n)
 {

@@ -359,6 +359,12 @@ int flush_reports(const char *space);
 /* Write @s to @path: 0, or -1 with errno. */
 int write_str(const char *path, const char *s);
 
+/*
+ * Map uids and gids 0 to @count - 1 of @pid's user namespace to @first and
+ * on outside: 0, or -1 with errno.
+ */
+int map_ids(pid_t pid, unsigned int first, unsigned int count);
+
 /* The most descriptors send_fds() and recv_fds() pass at once. */
 #define FDS_MAX	8
 /* Send @n descriptors over unix socket @sock: 0 or -1. */
