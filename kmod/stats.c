@@ -43,6 +43,7 @@ static const struct {
 	LD_STAT_FIELD("idle_locks", idle_locks),
 	LD_STAT_FIELD("idle_dropped", idle_dropped),
 	LD_STAT_FIELD("handed_over", handed_over),
+	LD_STAT_FIELD("idle_cuts", idle_cuts),
 #undef LD_STAT_FIELD
 };
 

@@ -42,6 +42,7 @@ struct ld_stats_pcpu {
 	long idle_locks;
 	unsigned long idle_dropped;
 	unsigned long handed_over;
+	unsigned long idle_cuts;
 };
 
 DECLARE_PER_CPU(struct ld_stats_pcpu, ld_stats);

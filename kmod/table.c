@@ -521,7 +521,8 @@ static struct ld_lock *ld_idle_first(struct ld_space *space)
  * ld_space_trim() - drop idle locks of a lockspace, least recently used first
  * @space: the lockspace
  * @keep: how many idle locks it keeps at most; 0 when it goes
- * @bound: for a bound, counted in idle_dropped; not when the lockspace goes
+ * @bound: for a bound, counted in idle_dropped and idle_cuts; not when the
+ *	lockspace goes
  *
  * Context: may sleep; no lock held.
  */
@@ -529,6 +530,7 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 {
 	struct ld_lock *lk, *tmp;
 	LIST_HEAD(gone);
+	bool cut = false;
 	u32 n;
 
 	/*
@@ -543,8 +545,12 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 			if (WARN_ON_ONCE(!lk))
 				break;
 			ld_lock_unlink(lk, &gone);
-			if (bound)
+			if (bound) {
 				ld_stat_inc(idle_dropped);
+				if (!cut)
+					ld_stat_inc(idle_cuts);
+				cut = true;
+			}
 			n++;
 		}
 		spin_unlock(&space->lru_lock);

@@ -21,7 +21,7 @@ TEST(format)
 		"memory", "cycles", "order_violations", "inversions",
 		"classes", "class_edges", "order_full", "events",
 		"events_dropped", "idle_locks", "idle_dropped",
-		"handed_over",
+		"handed_over", "idle_cuts",
 	};
 	char key[64];
 	long long value;

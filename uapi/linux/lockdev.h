@@ -584,6 +584,8 @@
  *                   waiters that found the lockspace's deadlock detector
  *                   busy and handed the grant of the waiters to it rather
  *                   than wait for it
+ *  idle_cuts        cuts of one lockspace's idle locks for a bound, each
+ *                   dropping one or more of them down to what it keeps
  *
  * /proc/lockdev/deadlocks
  * -----------------------
