@@ -58,7 +58,7 @@ MODULE_PARM_DESC(max_idle_locks_per_space, "Idle resident locks one lockspace ke
 
 unsigned int ld_max_idle_locks = 2 << 20;
 module_param_named(max_idle_locks, ld_max_idle_locks, uint, 0644);
-MODULE_PARM_DESC(max_idle_locks, "Idle resident locks of all lockspaces; the uid whose lockspaces have the most gives some up beyond");
+MODULE_PARM_DESC(max_idle_locks, "Idle resident locks of all lockspaces; the uids whose lockspaces have the most give some up beyond");
 
 /* Thresholds of events: a change rescans at once (events.c). */
 static int ld_param_set_threshold(const char *val,

@@ -80,15 +80,18 @@ struct vfsmount;
  * @busy: its locks that are held, awaited, owner-died or being set up.
  * @idle: its idle locks, least recently used first.
  * @nr_idle: how many are on @idle.
+ * @idle_seen: @nr_idle when ld_space_most_idle() last looked.
+ *	ld_spaces_mutex.
  * @stamp: the last stamp given to a lock joining @busy or @idle.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
  * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
  * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent, @removed,
- * @reaped, @retired, @order_mode and @levels is immutable once the
- * lockspace is in the table. @uid, @gid, @mode, @persistent,
- * @removed and @order_mode of a named lockspace are written under
+ * @reaped, @retired, @order_mode, @levels, @idle_seen and what @lru_lock
+ * protects is immutable once the lockspace is in the table. @uid, @gid,
+ * @mode, @persistent, @removed and @order_mode of a named lockspace are
+ * written under
  * ld_spaces_mutex with WRITE_ONCE() and read under it, or with READ_ONCE()
  * without it, each on its own (a reader without the mutex may see some of
  * one LOCKDEV_IOC_SPACE's changes before the others); a default lockspace's
@@ -124,6 +127,7 @@ struct ld_space {
 	struct list_head busy;
 	struct list_head idle;
 	u32 nr_idle;
+	u32 idle_seen;
 	u64 stamp;
 	u16 name_len;
 	u8 name[];

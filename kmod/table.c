@@ -563,9 +563,10 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 }
 
 /*
- * max_idle_locks: the uid whose lockspaces have the most idle locks gives
- * some up, from its lockspace with the most, so that a uid that spreads its
- * idle locks over many lockspaces cannot push out another uid's.
+ * max_idle_locks: the uids whose lockspaces have the most idle locks give
+ * some up, each from its lockspaces with the most (ld_space_most_idle()),
+ * so that a uid that spreads its idle locks over many lockspaces cannot
+ * push out another uid's.
  */
 static void ld_idle_trim_fn(struct work_struct *work)
 {

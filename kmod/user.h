@@ -30,11 +30,12 @@
  * @events: events queued for netlink that count against this uid (the uid
  *	of the session that caused each, events.c), at most
  *	LOCKDEV_EVENTS_QUEUED_PER_USER.
- * @idle: idle locks of the lockspaces it created, counted by
- *	ld_space_most_idle() for max_idle_locks under ld_spaces_mutex, which
- *	guards it.
+ * @idle: idle locks of the lockspaces it created, summed by
+ *	ld_space_most_idle() for max_idle_locks. ld_spaces_mutex.
+ * @idle_next: the next uid with idle locks, in the list
+ *	ld_space_most_idle() makes. ld_spaces_mutex.
  *
- * The counters but @idle are atomic and need no lock.
+ * The counters (all but @idle) are atomic and need no lock.
  */
 struct ld_user {
 	struct hlist_node node;
@@ -47,7 +48,8 @@ struct ld_user {
 	atomic_t slots;
 	atomic_t spaces;
 	atomic_t events;
-	u32 idle;
+	u64 idle;
+	struct ld_user *idle_next;
 };
 
 struct cred;

@@ -58,6 +58,16 @@
 #define SPREAD_SPACES	4
 #define SPREAD_LOCKS	10
 #define ONE_LOCKS	30
+/*
+ * The level test: a uid with 16 lockspaces of 8 idle locks, 63 over the
+ * bound: not a multiple of 16, so that some keep one more than others.
+ */
+#define UID_LEVEL	2043
+#define LEVEL_SPACES	16
+#define LEVEL_LOCKS	8
+#define LEVEL_OVER	63
+/* The most lockspaces idle_owner() makes. */
+#define MAX_OWNED	LEVEL_SPACES
 
 /* Locks the growth test's process creates and holds. */
 #define GROWTH		30000
@@ -643,7 +653,7 @@ static void idle_owner(struct __test_metadata *_metadata, struct kid *k,
 		       uid_t uid, int spaces, int per)
 {
 	char space[80], name[16];
-	int fd[SPREAD_SPACES];
+	int fd[MAX_OWNED];
 	int i, j, kept = 0;
 	__u32 flags;
 
@@ -716,6 +726,47 @@ TEST_F(res, module_wide_per_uid)
 	kid_send(&spread, 'q');
 	EXPECT_EQ(0, kid_reap(&one));
 	EXPECT_EQ(0, kid_reap(&spread));
+}
+
+/*
+ * The module-wide bound over many lockspaces of one count: the uid gives
+ * up the 63 over the bound by cutting each of its 16 lockspaces once, down
+ * to 4 or 5, not by one lock per cut (idle_cuts counts the cuts).
+ */
+TEST_F(res, module_wide_level)
+{
+	long long bound, cuts;
+	struct kid level;
+	int i;
+
+	touch(_metadata, self->fd, "p0", X);
+	ASSERT_LE(0, kid_fork(&level));
+	if (level.pid == 0)
+		idle_owner(_metadata, &level, UID_LEVEL, LEVEL_SPACES,
+			   LEVEL_LOCKS);
+	ASSERT_EQ('r', kid_recv(&level, WAIT_MS));
+
+	bound = stat_value("idle_locks") - LEVEL_OVER;
+	ASSERT_LT(0, bound);
+	cuts = stat_value("idle_cuts");
+	ASSERT_LE(0, cuts);
+	ASSERT_EQ(0, set_param(ALL_SPACES, bound));
+	touch(_metadata, self->fd, "p0", X);
+	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > bound; i++)
+		sleep_ms(10);
+	EXPECT_GE(bound, stat_value("idle_locks"));
+	expect_idle(_metadata, self->fd, "p0");
+	EXPECT_GE(cuts + LEVEL_SPACES, stat_value("idle_cuts")) {
+		TH_LOG("%lld cuts for %d locks in %d lockspaces",
+		       stat_value("idle_cuts") - cuts, LEVEL_OVER,
+		       LEVEL_SPACES);
+	}
+
+	kid_send(&level, 'c');
+	EXPECT_EQ('A' + LEVEL_SPACES * LEVEL_LOCKS - LEVEL_OVER,
+		  kid_recv(&level, WAIT_MS));
+	kid_send(&level, 'q');
+	EXPECT_EQ(0, kid_reap(&level));
 }
 
 /*

@@ -105,9 +105,10 @@
  *  - when its lockspace has more idle locks than max_idle_locks_per_space,
  *    or all lockspaces together more than max_idle_locks (module
  *    parameters): the least recently used idle lock of the lockspace goes
- *    first, and for the module-wide bound the uid whose lockspaces (those
- *    it created) have the most idle locks gives up first, from its
- *    lockspace with the most, so that a uid that spreads its idle locks
+ *    first, and for the module-wide bound the uids whose lockspaces (those
+ *    they created) have the most idle locks give up first, down to a level
+ *    each of them keeps, each from its lockspaces with the most, down to a
+ *    level each of those keeps, so that a uid that spreads its idle locks
  *    over many lockspaces does not push out another uid's;
  *  - when its lockspace ceases to exist.
  *
