@@ -77,6 +77,26 @@ static bool ld_order_broken(const struct ld_req *r, const struct ld_lock *hl,
 			   lk->name_len) > 0;
 }
 
+/* Is @req ranked, and has its session ranked requests besides it? */
+static bool ld_order_ranked(struct ld_session *sess, const struct ld_req *req)
+{
+	return req->level && atomic_read(&sess->nr_ranked) >= 2;
+}
+
+/**
+ * ld_order_checks() - has ld_order_check() anything to check for @req
+ * @sess: the session
+ * @req: its new request
+ *
+ * Return: true if @req is ranked, the session's order mode is not off and
+ * it has ranked requests besides @req.
+ */
+bool ld_order_checks(struct ld_session *sess, const struct ld_req *req)
+{
+	return ld_order_ranked(sess, req) &&
+	       ld_session_order(sess) != LOCKDEV_ORDER_OFF;
+}
+
 /**
  * ld_order_check() - check a new request against the order
  * @sess: the session
@@ -84,7 +104,8 @@ static bool ld_order_broken(const struct ld_req *r, const struct ld_lock *hl,
  * @a: its arguments; a broken order sets @a->reason and @a->report
  *
  * Goes through the session's requests only when it has ranked ones besides
- * @req. The first held or queued ranked request in the way is reported.
+ * @req (ld_order_checks()). The first held or queued ranked request in the
+ * way is reported.
  *
  * Context: no ld_lock.lock held.
  * Return: 0, or -EDEADLK when the order is broken in strict mode.
@@ -99,8 +120,7 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 	struct ld_req *r;
 	u32 i;
 
-	if (!req->level || mode == LOCKDEV_ORDER_OFF ||
-	    atomic_read(&sess->nr_ranked) < 2)
+	if (mode == LOCKDEV_ORDER_OFF || !ld_order_ranked(sess, req))
 		return 0;
 
 	spin_lock(&sess->slot_lock);

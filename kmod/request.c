@@ -181,6 +181,18 @@ static void ld_lock_regraph(struct ld_lock *lk)
 	spin_lock(&lk->lock);
 }
 
+/*
+ * Might ld_acquire_check() learn or check anything for @req: has its lock a
+ * class and the session classes held or awaited (__ld_class_learn()), or
+ * has the order anything to check?
+ */
+static bool ld_acquire_checks(struct ld_session *sess,
+			      const struct ld_req *req)
+{
+	return (req->lk->class && READ_ONCE(sess->classes.nr)) ||
+	       ld_order_checks(sess, req);
+}
+
 /* Learn the class edges and check the order of a new request. */
 static int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
 			    struct ld_args *a)
@@ -292,10 +304,20 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	}
 	/* The lock's reference becomes the request's; the pin keeps it busy. */
 	WRITE_ONCE(req->lk, lk);
-	ret = ld_acquire_check(sess, req, a);
+	/*
+	 * A request the session already has on @lk is EALREADY before
+	 * anything else: it teaches no class edge and breaks no order.
+	 */
 	spin_lock(&lk->lock);
-	if (!ret && ld_lock_find_req(lk, sess))
-		ret = -EALREADY;
+	ret = ld_lock_find_req(lk, sess) ? -EALREADY : 0;
+	if (!ret && ld_acquire_checks(sess, req)) {
+		spin_unlock(&lk->lock);
+		ret = ld_acquire_check(sess, req, a);
+		spin_lock(&lk->lock);
+		/* Another thread of the session may have asked meanwhile. */
+		if (!ret && ld_lock_find_req(lk, sess))
+			ret = -EALREADY;
+	}
 	if (ret) {
 		lk->busy--;
 		unmade = created && ld_lock_unmake(lk);

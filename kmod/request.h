@@ -43,6 +43,7 @@ void ld_req_put(struct ld_req *req);
 int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);
 u32 ld_order_peek(struct ld_session *sess);
 bool ld_order_swap(struct ld_session *sess, u32 seen, u32 mode);
+bool ld_order_checks(struct ld_session *sess, const struct ld_req *req);
 int ld_order_check(struct ld_session *sess, struct ld_req *req,
 		   struct ld_args *a);
 

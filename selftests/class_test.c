@@ -384,6 +384,34 @@ TEST(awaited_class)
 	close(fd2);
 }
 
+/*
+ * Asking again for a lock the session holds (EALREADY) teaches nothing: it
+ * would otherwise learn the reverse of the order the locks were taken in,
+ * and report an inversion that never happened.
+ */
+TEST(again_teaches_nothing)
+{
+	long long inversions = stat_value("inversions");
+	struct lockdev_lock l;
+	char space[64];
+	int fd;
+
+	ASSERT_LE(0, inversions);
+	space_name(space, sizeof(space), "again");
+	fd = session_in(space, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, take(fd, "user:a"));
+	ASSERT_EQ(0, take(fd, "mbox:a.inbox"));
+	ASSERT_TRUE(find_edge(space, "user", "mbox", NULL));
+	EXPECT_EQ(-1, lock_call(fd, "user:a", LOCKDEV_MODE_SHARED, 0, &l));
+	EXPECT_EQ(EALREADY, errno);
+	EXPECT_FALSE(find_edge(space, "mbox", "user", NULL));
+	EXPECT_EQ(1, lines_of(ORDER, "edge", space, NULL));
+	EXPECT_EQ(0, lines_of(ORDER, "inversion", space, NULL));
+	EXPECT_EQ(inversions, stat_value("inversions"));
+	close(fd);
+}
+
 /* Names without a colon, or with one first, have no class. */
 TEST(no_class)
 {

@@ -606,6 +606,25 @@ TEST_F(ord, strict_conversion_not_checked)
 	expect_counts(_metadata, &self->before, 0, 0, 0);
 }
 
+/*
+ * Asking again for a lock the session holds is EALREADY, also when a lock
+ * at a higher level is held: not an order violation.
+ */
+TEST_F(ord, strict_again_is_ealready)
+{
+	struct lockdev_lock la, lb, l;
+
+	ASSERT_EQ(0, lock_lv(self->fd[0], self->a, strlen(self->a), S, 0, 1, &la));
+	ASSERT_EQ(0, lock_lv(self->fd[0], self->b, strlen(self->b), S, 0, 2, &lb));
+	EXPECT_EQ(-1, lock_lv(self->fd[0], self->a, strlen(self->a), S, 0, 1,
+			      &l));
+	EXPECT_EQ(EALREADY, errno);
+	EXPECT_EQ(-1, lock_lv(self->fd[0], self->a, strlen(self->a), X, 0, 1,
+			      &l));
+	EXPECT_EQ(EALREADY, errno);
+	expect_counts(_metadata, &self->before, 0, 0, 0);
+}
+
 /* The order is each session's own. */
 TEST_F(ord, strict_per_session)
 {

@@ -321,7 +321,10 @@
  * it is granted or queued.
  * Errors: EINVAL (unknown flags or mode, bad combination, pad or reserved not
  * zero, name_len 0), ENAMETOOLONG, EALREADY (the session already holds or
- * awaits this lock: use CONVERT), EAGAIN, ETIMEDOUT, EINTR (a signal arrived;
+ * awaits this lock: use CONVERT; found before the order is checked or a
+ * class edge learned, so such a request breaks no order and teaches
+ * nothing, unless another thread of the session asks for the lock at the
+ * same time), EAGAIN, ETIMEDOUT, EINTR (a signal arrived;
  * with SA_RESTART the call restarts by itself), EDEADLK (result says why:
  * LOCKDEV_RESULT_CYCLE, waiting would close a cycle of sessions waiting for
  * each other; LOCKDEV_RESULT_ORDER, the request breaks the lock order in
@@ -610,7 +613,8 @@
  * colon; a name without a colon, or whose first byte is one, has no class.
  * Across all sessions of a lockspace, when a session asks for a lock of
  * class B (LOCK, or a step of LOCK_SET) while it holds or awaits a lock of
- * class A (A other than B), the module learns the edge A -> B. A new edge
+ * class A (A other than B), the module learns the edge A -> B. A LOCK of a
+ * lock the session already has (EALREADY) asks for nothing. A new edge
  * that closes a cycle of edges is an inversion: a potential deadlock,
  * recorded even though nothing deadlocked. Classes and edges live as long
  * as their lockspace, or, once it is removed, until no session is attached
