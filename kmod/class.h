@@ -225,17 +225,28 @@ static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
 		__ld_class_learn(sess, lk);
 }
 
-/* @req goes on its lock: count its class in the session's summary. */
+/*
+ * Does @req count in its session's summary: has its lock a class, and is
+ * the mode it holds, or waits for, not NONE? A hold in NONE grants nothing
+ * and teaches nothing; a conversion from NONE counts from when it is
+ * granted or queued (ld_convert_to(), ld_enqueue()).
+ */
+static inline bool ld_class_counts(const struct ld_req *req)
+{
+	return req->lk->class && ld_req_want(req) != LOCKDEV_MODE_NONE;
+}
+
+/* @req goes on its lock, or out of NONE: count its class in the summary. */
 static inline void ld_class_enter(struct ld_req *req)
 {
-	if (req->lk->class)
+	if (ld_class_counts(req))
 		__ld_class_enter(req);
 }
 
-/* @req leaves its lock, held or queued no more. */
+/* @req leaves its lock, or goes to NONE: uncount it if it counted. */
 static inline void ld_class_leave(struct ld_req *req)
 {
-	if (req->lk->class)
+	if (ld_class_counts(req))
 		__ld_class_leave(req);
 }
 

@@ -336,7 +336,7 @@ void ld_hold_end(struct ld_req *req, bool died)
  * @mode: the new mode
  *
  * A conversion from NONE is an acquisition, to NONE a release, for
- * lock_stat.
+ * lock_stat and for the session's class summary (ld_class_counts()).
  *
  * Context: @req->lk->lock held, and ld_graph() if the lock has waiters,
  * unless it is a downgrade whose grants are handed over (ld_graph_defer()).
@@ -347,10 +347,16 @@ void ld_convert_to(struct ld_req *req, u32 mode)
 	u32 old = req->mode;
 
 	lockdep_assert_held(&lk->lock);
+	/* To NONE it counts in its session's class summary no more. */
+	if (mode == LOCKDEV_MODE_NONE && old != mode)
+		ld_class_leave(req);
 	LD_NR(lk, old)--;
 	/* A graph walk may read it meanwhile (struct ld_req). */
 	WRITE_ONCE(req->mode, mode);
 	LD_NR(lk, mode)++;
+	/* Out of NONE at once it counts; a queued one counts already. */
+	if (old == LOCKDEV_MODE_NONE && mode != old && req->state == LD_HELD)
+		ld_class_enter(req);
 	if (old == LOCKDEV_MODE_NONE) {
 		ld_hold_start(req);
 	} else if (mode == LOCKDEV_MODE_NONE) {
@@ -372,6 +378,9 @@ void ld_unqueue(struct ld_req *req, int result)
 {
 	lockdep_assert_held(ld_graph(req->lk));
 	lockdep_assert_held(&req->lk->lock);
+	/* Back to NONE, it counts in its session's class summary no more. */
+	if (req->state == LD_CONVERTING && req->mode == LOCKDEV_MODE_NONE)
+		ld_class_leave(req);
 	list_del_init(&req->wait->wnode);
 	list_del_init(&req->wait->gnode);
 	atomic_dec(&req->sess->user->waiters);
@@ -843,6 +852,9 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	if (self) {
 		req->want = want;
 		req->state = LD_CONVERTING;
+		/* Out of NONE, it counts in its session's class summary. */
+		if (req->mode == LOCKDEV_MODE_NONE)
+			ld_class_enter(req);
 	} else {
 		req->state = LD_WAITING;
 	}

@@ -105,7 +105,8 @@ bool ld_order_checks(struct ld_session *sess, const struct ld_req *req)
  *
  * Goes through the session's requests only when it has ranked ones besides
  * @req (ld_order_checks()). The first held or queued ranked request in the
- * way is reported.
+ * way is reported; a hold in NONE, which grants nothing, is never in the
+ * way.
  *
  * Context: no ld_lock.lock held.
  * Return: 0, or -EDEADLK when the order is broken in strict mode.
@@ -131,6 +132,7 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 			continue;
 		spin_lock(&hl->lock);
 		if (r->state != LD_DONE &&
+		    ld_req_want(r) != LOCKDEV_MODE_NONE &&
 		    ld_order_broken(r, hl, lk, req->level)) {
 			broken = true;
 			rep = ld_report_alloc(sess->space, LOCKDEV_RESULT_ORDER,
@@ -140,7 +142,8 @@ int ld_order_check(struct ld_session *sess, struct ld_req *req,
 				ld_report_set(rep, 0, sess, task_tgid(current),
 					      current->comm, r,
 					      ld_req_want(r),
-					      r->state == LD_WAITING, lk,
+					      r->state == LD_WAITING ||
+					      r->mode == LOCKDEV_MODE_NONE, lk,
 					      a->mode, req->level);
 		}
 		spin_unlock(&hl->lock);

@@ -184,11 +184,14 @@ static void ld_lock_regraph(struct ld_lock *lk)
 /*
  * Might ld_acquire_check() learn or check anything for @req: has its lock a
  * class and the session classes held or awaited (__ld_class_learn()), or
- * has the order anything to check?
+ * has the order anything to check? Not for a LOCK in NONE, which grants
+ * nothing: its conversion from NONE is checked as a new request.
  */
 static bool ld_acquire_checks(struct ld_session *sess,
 			      const struct ld_req *req)
 {
+	if (req->mode == LOCKDEV_MODE_NONE)
+		return false;
 	return (req->lk->class && READ_ONCE(sess->classes.nr)) ||
 	       ld_order_checks(sess, req);
 }

@@ -412,6 +412,45 @@ TEST(again_teaches_nothing)
 	close(fd);
 }
 
+/*
+ * A hold in NONE grants nothing and teaches nothing: taking user:a while
+ * mbox:z is held in NONE learns no mbox -> user, so converting mbox:z out
+ * of NONE, which learns user -> mbox, closes no cycle.
+ */
+TEST(none_teaches_nothing)
+{
+	long long inversions = stat_value("inversions");
+	struct lockdev_convert c;
+	struct lockdev_lock lz;
+	char space[64];
+	int fd;
+
+	ASSERT_LE(0, inversions);
+	space_name(space, sizeof(space), "nonecls");
+	fd = session_in(space, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lock_call(fd, "mbox:z", LOCKDEV_MODE_NONE, 0, &lz));
+	ASSERT_EQ(0, take(fd, "user:a"));
+	EXPECT_FALSE(find_edge(space, "mbox", "user", NULL));
+	memset(&c, 0, sizeof(c));
+	c.handle = lz.handle;
+	c.mode = LOCKDEV_MODE_EXCLUSIVE;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	EXPECT_TRUE(find_edge(space, "user", "mbox", NULL));
+	/* Back in NONE, it is not held: user:b learns nothing from it. */
+	c.mode = LOCKDEV_MODE_NONE;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	ASSERT_EQ(0, take(fd, "user:b"));
+	EXPECT_FALSE(find_edge(space, "mbox", "user", NULL));
+	EXPECT_EQ(0, lines_of(ORDER, "inversion", space, NULL));
+	EXPECT_EQ(inversions, stat_value("inversions"));
+	/* Out of NONE again, with user:a and user:b held: one edge. */
+	c.mode = LOCKDEV_MODE_SHARED;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	EXPECT_EQ(1, lines_of(ORDER, "edge", space, NULL));
+	close(fd);
+}
+
 /* Names without a colon, or with one first, have no class. */
 TEST(no_class)
 {

@@ -318,7 +318,8 @@
  * A request at level 0 takes its name's declared level, if its lockspace
  * declares one (LOCKDEV_IOC_SPACE). A request at a level above 0 is
  * checked against the session's order mode (LOCKDEV_IOC_SET_ORDER) before
- * it is granted or queued.
+ * it is granted or queued; a request in NONE is not, as its conversion
+ * from NONE is.
  * Errors: EINVAL (unknown flags or mode, bad combination, pad or reserved not
  * zero, name_len 0), ENAMETOOLONG, EALREADY (the session already holds or
  * awaits this lock: use CONVERT; found before the order is checked or a
@@ -410,8 +411,10 @@
  * take a lock at level L > 0 only if every lock it holds or awaits at a
  * level above 0 has a level below L, or has level L and a name that sorts
  * before the new name (bytes compared as unsigned, a prefix first).
- * Unranked requests are never checked and never count. Taking locks only in
- * this order makes a deadlock among them impossible.
+ * Unranked requests are never checked and never count, nor are requests
+ * and holds in NONE, which grant nothing (a conversion from NONE is checked
+ * as a new request). Taking locks only in this order makes a deadlock among
+ * them impossible.
  *
  * LOCKDEV_IOC_SET_ORDER (struct lockdev_order)
  * --------------------------------------------
@@ -613,8 +616,10 @@
  * colon; a name without a colon, or whose first byte is one, has no class.
  * Across all sessions of a lockspace, when a session asks for a lock of
  * class B (LOCK, or a step of LOCK_SET) while it holds or awaits a lock of
- * class A (A other than B), the module learns the edge A -> B. A LOCK of a
- * lock the session already has (EALREADY) asks for nothing. A new edge
+ * class A (A other than B), the module learns the edge A -> B. A hold in
+ * NONE, which grants nothing, neither teaches nor counts as held: a
+ * conversion from NONE asks for its lock, and a LOCK in NONE does not; nor
+ * does a LOCK of a lock the session already has (EALREADY). A new edge
  * that closes a cycle of edges is an inversion: a potential deadlock,
  * recorded even though nothing deadlocked. Classes and edges live as long
  * as their lockspace, or, once it is removed, until no session is attached
