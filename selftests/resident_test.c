@@ -686,6 +686,24 @@ static void idle_owner(struct __test_metadata *_metadata, struct kid *k,
 }
 
 /*
+ * Set max_idle_locks to @bound and use "p0" of @fd again, which applies it
+ * as the lock goes idle; then the bound holds, soon, and p0, the most
+ * recently used, stays.
+ */
+static void apply_bound(struct __test_metadata *_metadata, int fd,
+			long long bound)
+{
+	int i;
+
+	ASSERT_EQ(0, set_param(ALL_SPACES, bound));
+	touch(_metadata, fd, "p0", X);
+	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > bound; i++)
+		sleep_ms(10);
+	EXPECT_GE(bound, stat_value("idle_locks"));
+	expect_idle(_metadata, fd, "p0");
+}
+
+/*
  * The module-wide bound, per uid: a uid that spreads 40 idle locks over
  * four lockspaces gives up the 10 over the bound, not the uid whose one
  * lockspace has 30, the largest lockspace.
@@ -694,7 +712,6 @@ TEST_F(res, module_wide_per_uid)
 {
 	struct kid one, spread;
 	long long bound;
-	int i;
 
 	ASSERT_LE(0, kid_fork(&one));
 	if (one.pid == 0)
@@ -710,12 +727,7 @@ TEST_F(res, module_wide_per_uid)
 	touch(_metadata, self->fd, "p0", X);
 	bound = stat_value("idle_locks") - 10;
 	ASSERT_LT(0, bound);
-	ASSERT_EQ(0, set_param(ALL_SPACES, bound));
-	touch(_metadata, self->fd, "p0", X);
-	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > bound; i++)
-		sleep_ms(10);
-	EXPECT_GE(bound, stat_value("idle_locks"));
-	expect_idle(_metadata, self->fd, "p0");
+	apply_bound(_metadata, self->fd, bound);
 
 	kid_send(&one, 'c');
 	EXPECT_EQ('A' + ONE_LOCKS, kid_recv(&one, WAIT_MS));
@@ -737,7 +749,6 @@ TEST_F(res, module_wide_level)
 {
 	long long bound, cuts;
 	struct kid level;
-	int i;
 
 	touch(_metadata, self->fd, "p0", X);
 	ASSERT_LE(0, kid_fork(&level));
@@ -750,12 +761,7 @@ TEST_F(res, module_wide_level)
 	ASSERT_LT(0, bound);
 	cuts = stat_value("idle_cuts");
 	ASSERT_LE(0, cuts);
-	ASSERT_EQ(0, set_param(ALL_SPACES, bound));
-	touch(_metadata, self->fd, "p0", X);
-	for (i = 0; i < SOON_MS / 10 && stat_value("idle_locks") > bound; i++)
-		sleep_ms(10);
-	EXPECT_GE(bound, stat_value("idle_locks"));
-	expect_idle(_metadata, self->fd, "p0");
+	apply_bound(_metadata, self->fd, bound);
 	EXPECT_GE(cuts + LEVEL_SPACES, stat_value("idle_cuts")) {
 		TH_LOG("%lld cuts for %d locks in %d lockspaces",
 		       stat_value("idle_cuts") - cuts, LEVEL_OVER,
