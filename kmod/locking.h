@@ -33,7 +33,7 @@
  *                      (space_levels.c)
  * ld_users_mutex       the per-uid accounting table   nothing
  *   (user.c)
- * ld_reports_mutex     the ring of kept reports       nothing
+ * ld_reports_mutex     the kept reports               nothing
  *   (report.c)
  * ld_class_mutex       creating lock classes, edges   ld_events' lock,
  *   (class.c)          and inversions; their lists    ld_events_evicted's

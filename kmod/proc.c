@@ -28,7 +28,7 @@ int lockdev_proc_init(void)
 			 &ld_spaces_proc_ops) ||
 	    !proc_create("levels", 0444, lockdev_proc_dir,
 			 &ld_levels_proc_ops) ||
-	    !proc_create("deadlocks", 0444, lockdev_proc_dir,
+	    !proc_create("deadlocks", 0644, lockdev_proc_dir,
 			 &ld_deadlocks_proc_ops) ||
 	    !proc_create("order", 0444, lockdev_proc_dir, &ld_order_proc_ops) ||
 	    !proc_create("lock_stat", 0644, lockdev_proc_dir,

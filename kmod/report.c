@@ -2,9 +2,10 @@
 /*
  * Deadlock and order-violation reports: built when a request fails with
  * EDEADLK (or breaks the order in warn mode), kept as the session's last
- * report for LOCKDEV_IOC_DEADLOCK and in a ring of the most recent ones for
- * /proc/lockdev/deadlocks.
+ * report for LOCKDEV_IOC_DEADLOCK and among the most recent ones, a few per
+ * uid, for /proc/lockdev/deadlocks.
  */
+#include <linux/capability.h>
 #include <linux/ktime.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -22,14 +23,17 @@
 #include "space.h"
 #include "stats.h"
 #include "table.h"
+#include "user.h"
 
 /*
- * The most recent reports, oldest first from ld_reports_next; each slot
- * holds a reference. ld_reports_mutex is a leaf lock (locking.h).
+ * The most recent reports, ld_reports_nr of them, oldest first; each holds
+ * a reference. Of one accountable uid at most LOCKDEV_DEADLOCKS_KEPT_PER_USER
+ * are kept, so that one user's reports cannot push out everyone else's.
+ * ld_reports_mutex guards them and is a leaf lock (locking.h).
  */
 static DEFINE_MUTEX(ld_reports_mutex);
 static struct ld_report *ld_reports[LOCKDEV_DEADLOCKS_KEPT];
-static unsigned int ld_reports_next;
+static unsigned int ld_reports_nr;
 static u64 ld_reports_seq;
 
 /**
@@ -112,6 +116,44 @@ void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
 	m->wait_name = ld_report_name(rep, wait_lk->name, m->wait_len);
 }
 
+/*
+ * The index of the report that a new report of @uid pushes out, or -1 when
+ * there is room: that uid's oldest once it has its share, else the oldest
+ * when all LOCKDEV_DEADLOCKS_KEPT are kept.
+ */
+static int ld_report_victim(kuid_t uid)
+{
+	unsigned int i, mine = 0, first = 0;
+
+	lockdep_assert_held(&ld_reports_mutex);
+	for (i = 0; i < ld_reports_nr; i++) {
+		if (uid_eq(ld_reports[i]->uid, uid) && !mine++)
+			first = i;
+	}
+	if (mine >= LOCKDEV_DEADLOCKS_KEPT_PER_USER)
+		return first;
+	return ld_reports_nr == LOCKDEV_DEADLOCKS_KEPT ? 0 : -1;
+}
+
+/* Keep @rep, the newest; return the report it pushed out, or NULL. */
+static struct ld_report *ld_report_push(struct ld_report *rep)
+{
+	struct ld_report *old = NULL;
+	int i;
+
+	lockdep_assert_held(&ld_reports_mutex);
+	i = ld_report_victim(rep->uid);
+	if (i >= 0) {
+		old = ld_reports[i];
+		memmove(&ld_reports[i], &ld_reports[i + 1],
+			(ld_reports_nr - i - 1) * sizeof(ld_reports[0]));
+		ld_reports_nr--;
+	}
+	rep->seq = ++ld_reports_seq;
+	ld_reports[ld_reports_nr++] = rep;
+	return old;
+}
+
 static void ld_report_put(struct ld_report *rep)
 {
 	u32 i;
@@ -135,19 +177,17 @@ static void ld_report_put(struct ld_report *rep)
  */
 void ld_report_keep(struct ld_session *sess, struct ld_report *rep)
 {
-	struct ld_report *old_ring, *old_sess;
+	struct ld_report *old_kept, *old_sess;
 
 	/*
-	 * The ring's reference, the session's (the caller's), and one for the
-	 * event: once kept, another thread of the session or 16 later
+	 * The kept list's reference, the session's (the caller's), and one
+	 * for the event: once kept, another thread of the session or later
 	 * reports may drop the other two.
 	 */
 	refcount_add(2, &rep->ref);
+	rep->uid = sess->user->uid;
 	mutex_lock(&ld_reports_mutex);
-	rep->seq = ++ld_reports_seq;
-	old_ring = ld_reports[ld_reports_next];
-	ld_reports[ld_reports_next] = rep;
-	ld_reports_next = (ld_reports_next + 1) % LOCKDEV_DEADLOCKS_KEPT;
+	old_kept = ld_report_push(rep);
 	mutex_unlock(&ld_reports_mutex);
 
 	spin_lock(&sess->lock);
@@ -155,7 +195,7 @@ void ld_report_keep(struct ld_session *sess, struct ld_report *rep)
 	sess->report = rep;
 	spin_unlock(&sess->lock);
 
-	ld_report_put(old_ring);
+	ld_report_put(old_kept);
 	ld_report_put(old_sess);
 	ld_event_report(rep, sess->user);
 	ld_report_put(rep);
@@ -173,6 +213,21 @@ void ld_report_session_exit(struct ld_session *sess)
 	sess->report = NULL;
 }
 
+/* Drop every kept report. */
+static void ld_reports_clear(void)
+{
+	struct ld_report *kept[LOCKDEV_DEADLOCKS_KEPT];
+	unsigned int i, n;
+
+	mutex_lock(&ld_reports_mutex);
+	n = ld_reports_nr;
+	memcpy(kept, ld_reports, n * sizeof(kept[0]));
+	ld_reports_nr = 0;
+	mutex_unlock(&ld_reports_mutex);
+	for (i = 0; i < n; i++)
+		ld_report_put(kept[i]);
+}
+
 /**
  * ld_report_exit() - drop the kept reports at unload
  *
@@ -180,12 +235,7 @@ void ld_report_session_exit(struct ld_session *sess)
  */
 void ld_report_exit(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
-		ld_report_put(ld_reports[i]);
-		ld_reports[i] = NULL;
-	}
+	ld_reports_clear();
 }
 
 /* Fill the uapi form of one member, as the caller's pid namespace sees it. */
@@ -299,9 +349,9 @@ static int ld_deadlocks_show(struct seq_file *m, void *v)
 		   LOCKDEV_PROC_DEADLOCKS_VERSION);
 	seq_puts(m, "# seq lockspace reason age_ms member pid comm held_mode held_level held_name wait_mode wait_level wait_name\n");
 	mutex_lock(&ld_reports_mutex);
-	for (i = 0; i < LOCKDEV_DEADLOCKS_KEPT; i++) {
-		rep = ld_reports[(ld_reports_next + i) % LOCKDEV_DEADLOCKS_KEPT];
-		if (rep && ld_space_visible(rep->space, viewer)) {
+	for (i = 0; i < ld_reports_nr; i++) {
+		rep = ld_reports[i];
+		if (ld_space_visible(rep->space, viewer)) {
 			refcount_inc(&rep->ref);
 			kept[n++] = rep;
 		}
@@ -340,10 +390,30 @@ static int ld_deadlocks_release(struct inode *inode, struct file *file)
 	return single_release(inode, file);
 }
 
+/* Writing "0" to /proc/lockdev/deadlocks drops every kept report. */
+static ssize_t ld_deadlocks_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	char kbuf[2];
+
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN) ||
+	    !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!count || count > sizeof(kbuf))
+		return -EINVAL;
+	if (copy_from_user(kbuf, buf, count))
+		return -EFAULT;
+	if (kbuf[0] != '0' || (count == 2 && kbuf[1] != '\n'))
+		return -EINVAL;
+	ld_reports_clear();
+	return count;
+}
+
 /* /proc/lockdev/deadlocks: the kept reports its opener may see. */
 const struct proc_ops ld_deadlocks_proc_ops = {
 	.proc_open	= ld_deadlocks_open,
 	.proc_read	= seq_read,
+	.proc_write	= ld_deadlocks_write,
 	.proc_lseek	= seq_lseek,
 	.proc_release	= ld_deadlocks_release,
 };

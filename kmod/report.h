@@ -2,8 +2,9 @@
 /*
  * Deadlock and order-violation reports (report.c): built when a request
  * fails with EDEADLK or breaks the order in warn mode, kept as the session's
- * last report for LOCKDEV_IOC_DEADLOCK and in a ring of the most recent ones
- * for /proc/lockdev/deadlocks. ld_reports_mutex guards the ring (locking.h).
+ * last report for LOCKDEV_IOC_DEADLOCK and among the most recent ones, a
+ * few per uid, for /proc/lockdev/deadlocks. ld_reports_mutex guards those
+ * (locking.h).
  */
 #ifndef LOCKDEV_KMOD_REPORT_H
 #define LOCKDEV_KMOD_REPORT_H
@@ -11,6 +12,7 @@
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 struct ld_lock;
 struct ld_req;
@@ -53,9 +55,10 @@ struct ld_report_member {
 /*
  * struct ld_report - a deadlock or order violation, kept for
  * LOCKDEV_IOC_DEADLOCK and /proc/lockdev/deadlocks
- * @ref: the session's and the ring's references, the event's until it is
+ * @ref: the session's and the kept list's references, the event's until it is
  *	sent, and a reader's of /proc/lockdev/deadlocks while it prints.
- * @seq: its number in the ring; set under ld_reports_mutex when kept.
+ * @seq: its number among the kept reports; set under ld_reports_mutex when kept.
+ * @uid: the accountable uid of the session that got it; set when kept.
  * @time_ns: when it happened.
  * @handle: the request's handle, or 0.
  * @reason: LOCKDEV_RESULT_CYCLE or LOCKDEV_RESULT_ORDER.
@@ -71,6 +74,7 @@ struct ld_report_member {
 struct ld_report {
 	refcount_t ref;
 	u64 seq;
+	kuid_t uid;
 	u64 time_ns;
 	u64 handle;
 	u32 reason;

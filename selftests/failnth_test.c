@@ -1026,8 +1026,8 @@ FIXTURE_SETUP(failnth)
 	globfree(&g);
 	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->nth);
-	ASSERT_EQ(0, flush_reports("failnth-flush"));
-	/* What the reports pushed out held may be freed a little later. */
+	ASSERT_EQ(0, flush_reports());
+	/* What the reports dropped held may be freed a little later. */
 	ASSERT_EQ(0, read_counts(self->base));
 	for (i = 0; i < WAIT_MS / 100; i++) {
 		sleep_ms(100);
@@ -1065,35 +1065,6 @@ static bool allowed(const struct op *op, int err)
 	return false;
 }
 
-/* Does KFENCE sample allocations? Then ksize() of some objects is exact. */
-static bool kfence_on(void)
-{
-	char v[32];
-
-	return !read_str("/sys/module/kfence/parameters/sample_interval", v,
-			 sizeof(v)) && strtol(v, NULL, 10) != 0;
-}
-
-/*
- * The module counts memory by ksize(), which for an object KFENCE sampled
- * is its exact size, not its slab's. A round that pushes a kept report out
- * of /proc/lockdev/deadlocks in favour of its own may then move "memory"
- * by less than one slab object without anything leaked (kmemleak, at the
- * end of the lane, is the judge of leaks): allow that much with KFENCE.
- */
-static void expect_count(struct __test_metadata *_metadata, const char *name,
-			 long long want, long long now)
-{
-	if (!strcmp(name, "memory") && now != want && kfence_on() &&
-	    llabs(now - want) < 256) {
-		TH_LOG("memory %+lld with KFENCE sampling", now - want);
-		return;
-	}
-	EXPECT_EQ(want, now) {
-		TH_LOG("%s not back", name);
-	}
-}
-
 /* Each counted stat must come back once a round closed everything. */
 static void expect_back(struct __test_metadata *_metadata,
 			const long long *want)
@@ -1108,8 +1079,11 @@ static void expect_back(struct __test_metadata *_metadata,
 			break;
 		sleep_ms(5);
 	}
-	for (i = 0; i < NCOUNTED; i++)
-		expect_count(_metadata, counted[i], want[i], now[i]);
+	for (i = 0; i < NCOUNTED; i++) {
+		EXPECT_EQ(want[i], now[i]) {
+			TH_LOG("%s not back", counted[i]);
+		}
+	}
 }
 
 /* A session that went through the round still locks and unlocks. */
@@ -1160,7 +1134,7 @@ TEST_F_TIMEOUT(failnth, sweep, 600)
 		expect_usable(_metadata, f.other);
 		fx_close(_metadata, &f);
 		if (op->reports)
-			ASSERT_EQ(0, flush_reports("failnth-flush"));
+			ASSERT_EQ(0, flush_reports());
 		expect_back(_metadata, self->base);
 		if (!_metadata->passed) {
 			TH_LOG("at fault %d of the call (%s)", n,

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -716,7 +717,7 @@ TEST_F(ord, warn_queued)
  */
 TEST(warn_report_then_cycle)
 {
-	char a[NAME_LEN], b[NAME_LEN], space[NAME_LEN], flush[NAME_LEN];
+	char a[NAME_LEN], b[NAME_LEN], space[NAME_LEN];
 	struct lockdev_attach at = { 0 };
 	long long spaces;
 	struct lockdev_lock l;
@@ -726,9 +727,7 @@ TEST(warn_report_then_cycle)
 	snprintf(a, sizeof(a), "order_test.cycle.%d.a", getpid());
 	snprintf(b, sizeof(b), "order_test.cycle.%d.b", getpid());
 	snprintf(space, sizeof(space), "order_test.cycle.%d", getpid());
-	/* Reports of another lockspace push this one's out of the ring. */
-	snprintf(flush, sizeof(flush), "order_test.flush.%d", getpid());
-	ASSERT_EQ(0, flush_reports(flush));
+	ASSERT_EQ(0, flush_reports());
 	spaces = stat_value("lockspaces");
 	fd0 = open_session();
 	fd1 = open_session();
@@ -753,7 +752,7 @@ TEST(warn_report_then_cycle)
 	EXPECT_EQ(0, unlock_name(fd1, a));
 	close(fd1);
 	close(fd0);
-	ASSERT_EQ(0, flush_reports(flush));
+	ASSERT_EQ(0, flush_reports());
 	EXPECT_EQ(spaces, stat_value("lockspaces"));
 }
 
@@ -801,6 +800,196 @@ TEST_F(ord, off_then_strict)
 	expect_order_report(_metadata, self->fd[0], 0, session, 0, self->c, X, 5,
 			    self->b, X, 3);
 	expect_counts(_metadata, &self->before, 1, 0, 1);
+}
+
+/* ---- the reports /proc/lockdev/deadlocks keeps ---- */
+
+/* The uids of these tests: UID_KEPT to UID_KEPT + 4. */
+#define UID_KEPT	2060
+
+/* The lockspace a session of @uid makes its order reports in. */
+static void kept_space(char *space, size_t size, uid_t uid)
+{
+	snprintf(space, size, "order_test.kept.%u.%d", uid, getpid());
+}
+
+/*
+ * Make order reports @first to @last in the session @fd, in lockspace
+ * @space: each asks for "v<i>" at level 10 while "high" is held at level
+ * 20, in strict mode. 0 or -1.
+ */
+static int order_reports(int fd, const char *space, int first, int last)
+{
+	char name[NAME_LEN];
+	struct lockdev_lock l;
+	int i;
+
+	if (attach_space(fd, space, 0, 0600) || set_order(fd, STRICT, NULL) ||
+	    lock_lv(fd, "high", 4, S, 0, 20, &l))
+		return -1;
+	for (i = first; i <= last; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		if (lock_lv(fd, name, strlen(name), S, 0, 10, &l) != -1 ||
+		    errno != EDEADLK)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * order_reports() in a new session of a kid of uid @uid, in kept_space() of
+ * @uid; the kid's status.
+ */
+static int kid_order_reports(uid_t uid, int first, int last)
+{
+	char space[NAME_LEN];
+	pid_t pid;
+	int fd;
+
+	kept_space(space, sizeof(space), uid);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (become(uid, uid))
+			_exit(2);
+		fd = open_session();
+		_exit(fd < 0 || order_reports(fd, space, first, last) ? 1 : 0);
+	}
+	return reap(pid, WAIT_MS);
+}
+
+/* Is the report "v<i>" of @uid among the @n lines @d, as member 0? */
+static bool kept_has(const struct dl_line *d, int n, uid_t uid, int i)
+{
+	char space[NAME_LEN], name[NAME_LEN];
+	int j;
+
+	kept_space(space, sizeof(space), uid);
+	snprintf(name, sizeof(name), "v%d", i);
+	for (j = 0; j < n; j++) {
+		if (!d[j].member && !strcmp(d[j].space, space) &&
+		    !strcmp(d[j].wait_name, name))
+			return true;
+	}
+	return false;
+}
+
+/* The reports of @uid among the @n lines @d. */
+static int kept_of(const struct dl_line *d, int n, uid_t uid)
+{
+	char space[NAME_LEN];
+	int j, mine = 0;
+
+	kept_space(space, sizeof(space), uid);
+	for (j = 0; j < n; j++)
+		mine += !d[j].member && !strcmp(d[j].space, space);
+	return mine;
+}
+
+/*
+ * One uid's reports push out only its own once it has its share: 20 of
+ * them leave another uid's one report kept, and only the uid's newest 4.
+ */
+TEST(kept_share_per_uid)
+{
+	struct dl_line *d;
+	int n, i;
+
+	ASSERT_EQ(0, flush_reports());
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT, 0, 0));
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT + 1, 0, 19));
+	n = read_deadlocks(&d);
+	ASSERT_LE(0, n);
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT, 0));
+	EXPECT_EQ(LOCKDEV_DEADLOCKS_KEPT_PER_USER, kept_of(d, n, UID_KEPT + 1));
+	for (i = 20 - LOCKDEV_DEADLOCKS_KEPT_PER_USER; i < 20; i++)
+		EXPECT_TRUE(kept_has(d, n, UID_KEPT + 1, i));
+	free(d);
+	EXPECT_EQ(0, flush_reports());
+}
+
+/*
+ * With all LOCKDEV_DEADLOCKS_KEPT kept, four uids' four each, a fifth
+ * uid's report pushes out the oldest of all; the rest stay, oldest first.
+ */
+TEST(kept_full_pushes_oldest)
+{
+	struct dl_line *d;
+	int n, u, i;
+
+	ASSERT_EQ(16, LOCKDEV_DEADLOCKS_KEPT);
+	ASSERT_EQ(4, LOCKDEV_DEADLOCKS_KEPT_PER_USER);
+	ASSERT_EQ(0, flush_reports());
+	for (u = 1; u <= 4; u++)
+		ASSERT_EQ(0, kid_order_reports(UID_KEPT + u, 0, 3));
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT, 0, 0));
+	n = read_deadlocks(&d);
+	ASSERT_LE(0, n);
+	EXPECT_EQ(LOCKDEV_DEADLOCKS_KEPT, n);
+	EXPECT_FALSE(kept_has(d, n, UID_KEPT + 1, 0));
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT, 0));
+	for (u = 1; u <= 4; u++) {
+		for (i = u == 1; i < 4; i++)
+			EXPECT_TRUE(kept_has(d, n, UID_KEPT + u, i));
+	}
+	for (i = 1; i < n; i++)
+		EXPECT_LT(d[i - 1].seq, d[i].seq);
+	free(d);
+	EXPECT_EQ(0, flush_reports());
+}
+
+/*
+ * Writing "0" drops the kept reports, not a session's last one; anything
+ * else written, and a writer without CAP_SYS_ADMIN, loses nothing.
+ */
+TEST(kept_cleared_by_root)
+{
+	static const char *const bad[] = { "1", "0x", "00\n", " 0" };
+	struct lockdev_cycle_member m[2];
+	struct lockdev_deadlock dd;
+	char space[NAME_LEN];
+	struct dl_line *d;
+	int fd, wfd, n;
+	size_t i;
+	pid_t pid;
+
+	ASSERT_EQ(0, flush_reports());
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	kept_space(space, sizeof(space), 0);
+	ASSERT_EQ(0, order_reports(fd, space, 0, 0));
+	wfd = open(DEADLOCKS, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-1, write(wfd, bad[i], strlen(bad[i])));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(UID_KEPT, UID_KEPT))
+			_exit(2);
+		if (open(DEADLOCKS, O_WRONLY | O_CLOEXEC) != -1 ||
+		    errno != EACCES)
+			_exit(3);
+		_exit(write(wfd, "0", 1) == -1 && errno == EPERM ? 0 : 4);
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+	n = read_deadlocks(&d);
+	ASSERT_LE(0, n);
+	EXPECT_TRUE(kept_has(d, n, 0, 0));
+	free(d);
+
+	EXPECT_EQ(2, write(wfd, "0\n", 2));
+	EXPECT_EQ(0, read_deadlocks(&d));
+	free(d);
+	EXPECT_EQ(0, deadlock_call(fd, &dd, m, 2));
+	EXPECT_EQ(1, dd.nr_members);
+	EXPECT_EQ(LOCKDEV_RESULT_ORDER, dd.reason);
+	EXPECT_EQ(1, write(wfd, "0", 1));
+	close(wfd);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

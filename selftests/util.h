@@ -350,11 +350,10 @@ __u32 mode_of(const char *name);
 bool compatible(__u32 a, __u32 b);
 
 /*
- * Fill the LOCKDEV_DEADLOCKS_KEPT reports /proc/lockdev/deadlocks keeps
- * with order violations in lockspace @space: each kept report holds its
+ * Drop the reports /proc/lockdev/deadlocks keeps (root only): each holds its
  * lockspace, so one of a test's own would keep that alive. 0 or -1.
  */
-int flush_reports(const char *space);
+int flush_reports(void);
 
 /* Write @s to @path: 0, or -1 with errno. */
 int write_str(const char *path, const char *s);

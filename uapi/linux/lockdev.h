@@ -597,7 +597,12 @@
  * /proc/lockdev/deadlocks
  * -----------------------
  * The most recent LOCKDEV_DEADLOCKS_KEPT deadlocks and order violations,
- * oldest first. The first line is "# lockdev deadlocks N", the format
+ * oldest first, of which at most LOCKDEV_DEADLOCKS_KEPT_PER_USER are of one
+ * uid (the uid, as the per-uid limits count it, of the session that got
+ * the EDEADLK or broke the order): a report of a uid that has that many
+ * pushes out the oldest of its own, any other the oldest of all once
+ * LOCKDEV_DEADLOCKS_KEPT are kept, so that one user's reports cannot push
+ * out everyone else's. The first line is "# lockdev deadlocks N", the format
  * version; the second names the columns. Then one line per member, escaped
  * as in /proc/lockdev/locks:
  *
@@ -608,7 +613,9 @@
  * counts from 0 as LOCKDEV_IOC_DEADLOCK's members do; held_mode is shared,
  * append or exclusive, with "queued-" before it for a request queued ahead.
  * A reader sees the reports of the lockspaces it could see in
- * /proc/lockdev/locks.
+ * /proc/lockdev/locks. Writing "0", with or without a newline, drops every
+ * kept report (root only, as for /proc/lockdev/lock_stat: EPERM otherwise,
+ * EINVAL for anything else written); each session's last report stays.
  *
  * Lock classes and learned order
  * ------------------------------
@@ -1176,8 +1183,9 @@ struct lockdev_lock_set {
 
 /* Most members of one report that are kept. */
 #define LOCKDEV_CYCLE_MAX		64
-/* How many reports /proc/lockdev/deadlocks keeps. */
+/* How many reports /proc/lockdev/deadlocks keeps, and of one uid. */
 #define LOCKDEV_DEADLOCKS_KEPT		16
+#define LOCKDEV_DEADLOCKS_KEPT_PER_USER	4
 
 /* Bits of lockdev_cycle_member.flags. */
 #define LOCKDEV_MEMBER_QUEUED		0x1U	/* held_* is a request queued ahead */
