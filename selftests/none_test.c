@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -468,6 +469,64 @@ TEST_F(none, order_ignores_none_holds)
 	EXPECT_EQ(0, la.result & LOCKDEV_RESULT_ORDER);
 	EXPECT_EQ(violations, stat_value("order_violations"));
 	EXPECT_EQ(0, unlock_handle(self->fd, la.handle));
+	EXPECT_EQ(0, unlock_handle(self->fd, lz.handle));
+}
+
+/* A blocking conversion, for a thread of the test's own. */
+struct converter {
+	int fd;
+	__u64 handle;
+	__u32 mode;
+	int ret;
+	int err;
+};
+
+static void *convert_thread(void *arg)
+{
+	struct converter *cv = arg;
+	struct lockdev_convert c = {
+		.handle = cv->handle, .mode = cv->mode,
+	};
+
+	cv->ret = ioctl(cv->fd, LOCKDEV_IOC_CONVERT, &c);
+	cv->err = errno;
+	return NULL;
+}
+
+/*
+ * A conversion from NONE that waits asks for its lock as a new request
+ * does: while it waits, another thread of the same session may not take
+ * a lock of a lower level in strict mode.
+ */
+TEST_F(none, order_counts_waiting_conversion)
+{
+	struct converter cv = { .fd = self->fd, .mode = X };
+	struct lockdev_cycle_member m[2];
+	struct lockdev_deadlock d;
+	struct lockdev_lock lz, lx, la;
+	pthread_t t;
+
+	ASSERT_EQ(0, lock_level(self->fd, "none-wc-z", N, 20, &lz));
+	ASSERT_EQ(0, lock_level(self->fd2, "none-wc-z", X, 20, &lx));
+	cv.handle = lz.handle;
+	ASSERT_EQ(0, pthread_create(&t, NULL, convert_thread, &cv));
+	ASSERT_TRUE(wait_queued(self->fd, "none-wc-z", getpid()));
+
+	EXPECT_EQ(-1, lock_level(self->fd, "none-wc-a", X, 10, &la));
+	EXPECT_EQ(EDEADLK, errno);
+	EXPECT_EQ(LOCKDEV_RESULT_ORDER, la.result & (LOCKDEV_RESULT_ORDER |
+						     LOCKDEV_RESULT_CYCLE));
+	ASSERT_EQ(0, deadlock_call(self->fd, &d, m, 2));
+	EXPECT_EQ(LOCKDEV_RESULT_ORDER, d.reason);
+	EXPECT_EQ(1, d.nr_members);
+	EXPECT_EQ(0, memcmp(m[0].held_name, "none-wc-z", 10));
+	EXPECT_EQ(LOCKDEV_MEMBER_QUEUED, m[0].flags & LOCKDEV_MEMBER_QUEUED);
+
+	EXPECT_EQ(0, unlock_handle(self->fd2, lx.handle));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, cv.ret) {
+		TH_LOG("conversion: %s", strerror(cv.err));
+	}
 	EXPECT_EQ(0, unlock_handle(self->fd, lz.handle));
 }
 
