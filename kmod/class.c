@@ -644,12 +644,10 @@ void __ld_class_granted(struct ld_class *class)
 /**
  * __ld_class_waited() - lock_stat: the grant had waited
  * @class: the class
- * @since: ld_since() when the request was queued
+ * @ns: how long, in ns
  */
-void __ld_class_waited(struct ld_class *class, u64 since)
+void __ld_class_waited(struct ld_class *class, u64 ns)
 {
-	s64 ns = ld_age(local_clock(), since);
-
 	atomic64_inc(&class->contentions);
 	atomic64_add(ns, &class->wait_total);
 	ld_stat_max(&class->wait_max, ns);
@@ -658,12 +656,10 @@ void __ld_class_waited(struct ld_class *class, u64 since)
 /**
  * __ld_class_released() - lock_stat: a hold of a lock of @class ended
  * @class: the class
- * @since: ld_since() at the grant
+ * @ns: how long it was held, in ns
  */
-void __ld_class_released(struct ld_class *class, u64 since)
+void __ld_class_released(struct ld_class *class, u64 ns)
 {
-	s64 ns = ld_age(local_clock(), since);
-
 	atomic64_add(ns, &class->hold_total);
 	ld_stat_max(&class->hold_max, ns);
 }

@@ -215,8 +215,8 @@ void __ld_class_learn(struct ld_session *sess, struct ld_lock *lk);
 void __ld_class_enter(struct ld_req *req);
 void __ld_class_leave(struct ld_req *req);
 void __ld_class_granted(struct ld_class *class);
-void __ld_class_waited(struct ld_class *class, u64 since);
-void __ld_class_released(struct ld_class *class, u64 since);
+void __ld_class_waited(struct ld_class *class, u64 ns);
+void __ld_class_released(struct ld_class *class, u64 ns);
 
 /* @sess asks for @lk: learn the edges from the classes it holds or awaits. */
 static inline void ld_class_learn(struct ld_session *sess, struct ld_lock *lk)
@@ -250,24 +250,27 @@ static inline void ld_class_leave(struct ld_req *req)
 		__ld_class_leave(req);
 }
 
-/* lock_stat: a grant of @lk; a grant after a wait queued at @since. */
+/*
+ * lock_stat: a grant of @lk; a grant at @now after a wait queued at
+ * @since (both ld_since()).
+ */
 static inline void ld_class_granted(struct ld_lock *lk)
 {
 	if (lk->class)
 		__ld_class_granted(lk->class);
 }
 
-static inline void ld_class_waited(struct ld_lock *lk, u64 since)
+static inline void ld_class_waited(struct ld_lock *lk, u64 since, u64 now)
 {
 	if (lk->class)
-		__ld_class_waited(lk->class, since);
+		__ld_class_waited(lk->class, ld_age(now, since));
 }
 
-/* lock_stat: the release of a hold of @lk granted at @since. */
-static inline void ld_class_released(struct ld_lock *lk, u64 since)
+/* lock_stat: the release at @now of a hold of @lk granted at @since. */
+static inline void ld_class_released(struct ld_lock *lk, u64 since, u64 now)
 {
 	if (lk->class)
-		__ld_class_released(lk->class, since);
+		__ld_class_released(lk->class, ld_age(now, since));
 }
 
 #endif /* LOCKDEV_KMOD_CLASS_H */

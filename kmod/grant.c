@@ -273,13 +273,30 @@ void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
 		a->result |= ld_lock_value(lk, a->value);
 }
 
-/* A hold of @req in its mode starts: lock_stat and the counters. */
-static void ld_hold_start(struct ld_req *req)
+/*
+ * A hold of @req in its mode starts at @now, ld_since() read by the
+ * caller: lock_stat and the counters.
+ */
+static void ld_hold_start(struct ld_req *req, u64 now)
 {
-	req->since = ld_since(req->lk);
+	req->since = now;
 	ld_stat_inc(grants);
 	if (req->mode != LOCKDEV_MODE_NONE)
 		ld_class_granted(req->lk);
+}
+
+/* ld_hold() with its start, @now, read by the caller. */
+static void ld_hold_at(struct ld_req *req, u64 now)
+{
+	struct ld_lock *lk = req->lk;
+
+	lockdep_assert_held(&lk->lock);
+	list_add_tail(&req->hnode, &lk->holders);
+	LD_NR(lk, req->mode)++;
+	ld_hold_start(req, now);
+	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
+	smp_store_release(&req->state, LD_HELD);
+	ld_stat_inc(holders);
 }
 
 /**
@@ -290,15 +307,7 @@ static void ld_hold_start(struct ld_req *req)
  */
 void ld_hold(struct ld_req *req)
 {
-	struct ld_lock *lk = req->lk;
-
-	lockdep_assert_held(&lk->lock);
-	list_add_tail(&req->hnode, &lk->holders);
-	LD_NR(lk, req->mode)++;
-	ld_hold_start(req);
-	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
-	smp_store_release(&req->state, LD_HELD);
-	ld_stat_inc(holders);
+	ld_hold_at(req, ld_since(req->lk));
 }
 
 /**
@@ -319,8 +328,8 @@ void ld_hold_end(struct ld_req *req, bool died)
 	lockdep_assert_held(&lk->lock);
 	LD_NR(lk, req->mode)--;
 	ld_stat_dec(holders);
-	if (req->mode != LOCKDEV_MODE_NONE)
-		ld_class_released(lk, req->since);
+	if (req->mode != LOCKDEV_MODE_NONE && lk->class)
+		ld_class_released(lk, req->since, ld_since(lk));
 	if (req->mode == LOCKDEV_MODE_APPEND ||
 	    req->mode == LOCKDEV_MODE_EXCLUSIVE) {
 		lk->generation = ld_next_generation();
@@ -330,18 +339,17 @@ void ld_hold_end(struct ld_req *req, bool died)
 	ld_class_leave(req);
 }
 
-/**
- * ld_convert_to() - change the held mode of a request
- * @req: the request, held
- * @mode: the new mode
- *
- * A conversion from NONE is an acquisition, to NONE a release, for
- * lock_stat and for the session's class summary (ld_class_counts()).
- *
- * Context: @req->lk->lock held, and ld_graph() if the lock has waiters,
- * unless it is a downgrade whose grants are handed over (ld_graph_defer()).
+/* Does a conversion of @req to @mode start or end a hold (to or from NONE)? */
+static bool ld_crosses_none(const struct ld_req *req, u32 mode)
+{
+	return (req->mode == LOCKDEV_MODE_NONE) != (mode == LOCKDEV_MODE_NONE);
+}
+
+/*
+ * ld_convert_to() with @now, ld_since() read by the caller, for a
+ * conversion that ld_crosses_none(); else @now is not read.
  */
-void ld_convert_to(struct ld_req *req, u32 mode)
+static void ld_convert_at(struct ld_req *req, u32 mode, u64 now)
 {
 	struct ld_lock *lk = req->lk;
 	u32 old = req->mode;
@@ -358,11 +366,29 @@ void ld_convert_to(struct ld_req *req, u32 mode)
 	if (old == LOCKDEV_MODE_NONE && mode != old && req->state == LD_HELD)
 		ld_class_enter(req);
 	if (old == LOCKDEV_MODE_NONE) {
-		ld_hold_start(req);
+		ld_hold_start(req, now);
 	} else if (mode == LOCKDEV_MODE_NONE) {
-		ld_class_released(lk, req->since);
-		req->since = ld_since(lk);
+		ld_class_released(lk, req->since, now);
+		req->since = now;
 	}
+}
+
+/**
+ * ld_convert_to() - change the held mode of a request
+ * @req: the request, held
+ * @mode: the new mode
+ *
+ * A conversion from NONE is an acquisition, to NONE a release, for
+ * lock_stat and for the session's class summary (ld_class_counts()); only
+ * those read the clock, once.
+ *
+ * Context: @req->lk->lock held, and ld_graph() if the lock has waiters,
+ * unless it is a downgrade whose grants are handed over (ld_graph_defer()).
+ */
+void ld_convert_to(struct ld_req *req, u32 mode)
+{
+	ld_convert_at(req, mode,
+		      ld_crosses_none(req, mode) ? ld_since(req->lk) : 0);
 }
 
 /**
@@ -451,6 +477,10 @@ static void ld_timeout_disarm(struct ld_req *req);
 static void ld_grant(struct ld_req *req)
 {
 	struct ld_lock *lk = req->lk;
+	bool starts = req->state != LD_CONVERTING ||
+		      req->mode == LOCKDEV_MODE_NONE;
+	/* One clock read for the end of the wait and the start of the hold. */
+	u64 now = starts ? ld_since(lk) : 0;
 
 	lockdep_assert_held(ld_graph(lk));
 	lockdep_assert_held(&lk->lock);
@@ -459,17 +489,16 @@ static void ld_grant(struct ld_req *req)
 	atomic_dec(&req->sess->user->waiters);
 	ld_stat_dec(waiters);
 	ld_stat_inc(contended);
+	if (starts)
+		ld_class_waited(lk, req->wait->since, now);
 	if (req->state == LD_CONVERTING) {
-		if (req->mode == LOCKDEV_MODE_NONE)
-			ld_class_waited(lk, req->wait->since);
-		else
+		if (!starts)
 			ld_stat_inc(grants);
-		ld_convert_to(req, req->want);
+		ld_convert_at(req, req->want, now);
 		/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 		smp_store_release(&req->state, LD_HELD);
 	} else {
-		ld_class_waited(lk, req->wait->since);
-		ld_hold(req);
+		ld_hold_at(req, now);
 	}
 	if (req->wait->task) {
 		ld_wait_finish(req, 0);

@@ -845,6 +845,69 @@ TEST(lock_stat_values)
 	close(fd);
 }
 
+/*
+ * A hold in NONE is no hold for lock_stat: only the time out of NONE
+ * counts as held, and a conversion out of NONE that waits counts as a
+ * contention, for as long as it waited.
+ */
+TEST(lock_stat_none_conversions)
+{
+	struct stat_line s = { 0 };
+	struct lockdev_convert c;
+	struct lockdev_lock l;
+	char space[64];
+	__u64 start, waited;
+	struct kid k;
+	int fd, fdk;
+
+	space_name(space, sizeof(space), "statnone");
+	fd = session_in(space, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lock_call(fd, "db:1", LOCKDEV_MODE_NONE, 0, &l));
+	ASSERT_FALSE(find_stat(space, "db", &s) && s.acq);
+	sleep_ms(300);
+	memset(&c, 0, sizeof(c));
+	c.handle = l.handle;
+	c.mode = LOCKDEV_MODE_EXCLUSIVE;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	c.mode = LOCKDEV_MODE_NONE;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	ASSERT_TRUE(find_stat(space, "db", &s));
+	EXPECT_EQ(1, s.acq);
+	EXPECT_EQ(0, s.cont);
+	/* The 300 ms in NONE before it were not held. */
+	EXPECT_GT(150 * MS, s.hold_total);
+
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		fdk = session_in(space, 0600);
+		if (fdk < 0 || xlock(fdk, "db:1") || kid_send(&k, 'y'))
+			_exit(1);
+		sleep_ms(200);
+		_exit(unlock_name(fdk, "db:1") ? 1 : 0);
+	}
+	ASSERT_EQ('y', kid_recv(&k, WAIT_MS));
+	start = now_ns();
+	c.mode = LOCKDEV_MODE_EXCLUSIVE;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	waited = now_ns() - start;
+	EXPECT_EQ(0, kid_reap(&k));
+	sleep_ms(100);
+	c.mode = LOCKDEV_MODE_NONE;
+	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	ASSERT_TRUE(find_stat(space, "db", &s));
+	EXPECT_EQ(3, s.acq);
+	EXPECT_EQ(1, s.cont);
+	EXPECT_EQ(s.wait_max, s.wait_total);
+	/* The kid held it 200 ms after telling us; we asked at once. */
+	EXPECT_LE(100 * MS, s.wait_max);
+	EXPECT_GE((long long)waited + TICK_MS * MS, s.wait_max);
+	/* Ours after the wait >= 100 ms, the kid's >= 200 ms, less a tick. */
+	EXPECT_LE((200 - TICK_MS) * MS, s.hold_max);
+	EXPECT_LE((300 - 2 * TICK_MS) * MS, s.hold_total);
+	close(fd);
+}
+
 /* Anything but "0" fails with EINVAL and resets nothing. */
 TEST(lock_stat_bad_input)
 {
