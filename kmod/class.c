@@ -453,7 +453,8 @@ static u32 ld_class_example_name(struct ld_session *sess,
 		if (!lk || lk->class != class)
 			continue;
 		spin_lock(&lk->lock);
-		if (req->state != LD_DONE) {
+		/* Not one held or awaited in NONE, which does not count. */
+		if (req->state != LD_DONE && ld_class_counts(req)) {
 			len = lk->name_len;
 			memcpy(buf, lk->name, len);
 		}

@@ -451,6 +451,31 @@ TEST(none_teaches_nothing)
 	close(fd);
 }
 
+/*
+ * An edge's example names a lock of its class held out of NONE: when the
+ * latest one is released, the one still held, not one held in NONE.
+ */
+TEST(example_skips_none)
+{
+	struct lockdev_lock la;
+	struct edge e;
+	char space[64];
+	int fd;
+
+	space_name(space, sizeof(space), "noneex");
+	fd = session_in(space, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lock_call(fd, "mbox:a", LOCKDEV_MODE_NONE, 0, &la));
+	ASSERT_EQ(0, take(fd, "mbox:b"));
+	ASSERT_EQ(0, take(fd, "mbox:c"));
+	ASSERT_EQ(0, unlock_name(fd, "mbox:c"));
+	ASSERT_EQ(0, take(fd, "user:u"));
+	ASSERT_TRUE(find_edge(space, "mbox", "user", &e));
+	EXPECT_STREQ("mbox:b", e.from_name);
+	EXPECT_STREQ("user:u", e.to_name);
+	close(fd);
+}
+
 /* Names without a colon, or with one first, have no class. */
 TEST(no_class)
 {
