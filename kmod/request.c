@@ -548,14 +548,19 @@ static void ld_downgrade(struct ld_req *req, struct ld_args *a, bool *graph)
 		ld_graph_defer(req);
 }
 
+/* ld_convert_locked(): check the order first, with no lock held. */
+#define LD_CONVERT_CHECK	2
+
 /*
- * ld_lock_convert() under its locks: *@graph says if ld_graph() is held.
- * Returns 1 if converted, 0 if queued, -EAGAIN to be called again with
- * ld_graph(), -EINPROGRESS to be called again once a hand-over of @req is
- * finished, or another negative errno.
+ * ld_lock_convert() under its locks: *@graph says if ld_graph() is held,
+ * @checked if the order was checked for a conversion from NONE. Returns 1
+ * if converted, 0 if queued, LD_CONVERT_CHECK for a valid conversion from
+ * NONE not @checked yet, -EAGAIN to be called again with ld_graph(),
+ * -EINPROGRESS to be called again once a hand-over of @req is finished, or
+ * another negative errno.
  */
 static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
-			     bool *graph, struct ld_wait *wait)
+			     bool *graph, struct ld_wait *wait, bool checked)
 {
 	struct ld_lock *lk = req->lk;
 	u32 old = req->mode, want = a->mode;
@@ -573,6 +578,9 @@ static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 	a->old_mode = old;
 	if (want == old)
 		return 1;
+	/* From NONE, a conversion is checked as a new request is. */
+	if (old == LOCKDEV_MODE_NONE && !checked)
+		return LD_CONVERT_CHECK;
 	if (down) {
 		ld_downgrade(req, a, graph);
 		return 1;
@@ -601,8 +609,8 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 {
 	struct ld_wait wait __uninitialized;
 	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
+	bool graph = false, checked = false, kick;
 	struct ld_lock *lk;
-	bool graph = false, kick;
 	struct ld_wait *w;
 	int ret;
 
@@ -612,16 +620,25 @@ static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
 	ret = -EACCES;
 	if (!ld_session_may(sess, ld_mode_needs(a->mode)))
 		goto out;
-	/* From NONE, a conversion is checked as a new request is. */
-	if (READ_ONCE(req->mode) == LOCKDEV_MODE_NONE &&
-	    a->mode != LOCKDEV_MODE_NONE) {
-		ret = ld_acquire_check(sess, req, a);
-		if (ret)
-			goto out;
-	}
 	spin_lock(&lk->lock);
 	for (;;) {
-		ret = ld_convert_locked(req, a, &graph, &wait);
+		ret = ld_convert_locked(req, a, &graph, &wait, checked);
+		if (ret == LD_CONVERT_CHECK) {
+			/*
+			 * Only a conversion that is valid, and from NONE,
+			 * learns and is checked; then it is validated again.
+			 */
+			spin_unlock(&lk->lock);
+			if (graph)
+				ld_graph_unlock(lk->space);
+			graph = false;
+			ret = ld_acquire_check(sess, req, a);
+			if (ret)
+				goto out;
+			checked = true;
+			spin_lock(&lk->lock);
+			continue;
+		}
 		if (ret == -EINPROGRESS) {
 			/* Our ld_graph_unlock() finishes the hand-over. */
 			spin_unlock(&lk->lock);

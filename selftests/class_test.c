@@ -451,6 +451,29 @@ TEST(none_teaches_nothing)
 	close(fd);
 }
 
+/* A conversion from NONE that fails with EPERM learns no edge. */
+TEST(invalid_conversion_teaches_nothing)
+{
+	struct lockdev_convert c;
+	struct lockdev_lock lz;
+	char space[64];
+	int fd;
+
+	space_name(space, sizeof(space), "noneperm");
+	fd = session_in(space, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lock_call(fd, "mbox:z", LOCKDEV_MODE_NONE, 0, &lz));
+	ASSERT_EQ(0, take(fd, "user:a"));
+	memset(&c, 0, sizeof(c));
+	c.handle = lz.handle;
+	c.mode = LOCKDEV_MODE_EXCLUSIVE;
+	c.flags = LOCKDEV_CONVERT_SET_VALUE;
+	EXPECT_EQ(-1, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_FALSE(find_edge(space, "user", "mbox", NULL));
+	close(fd);
+}
+
 /*
  * An edge's example names a lock of its class held out of NONE: when the
  * latest one is released, the one still held, not one held in NONE.

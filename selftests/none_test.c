@@ -530,6 +530,68 @@ TEST_F(none, order_counts_waiting_conversion)
 	EXPECT_EQ(0, unlock_handle(self->fd, lz.handle));
 }
 
+/*
+ * A conversion from NONE is checked against the order only once it is
+ * valid: SET_VALUE on it fails with EPERM, not as an order violation.
+ */
+TEST_F(none, invalid_conversion_not_checked)
+{
+	long long violations = stat_value("order_violations");
+	struct lockdev_lock lh, ll;
+	struct lockdev_convert c;
+
+	ASSERT_LE(0, violations);
+	ASSERT_EQ(0, lock_level(self->fd, "none-inv-h", X, 20, &lh));
+	ASSERT_EQ(0, lock_level(self->fd, "none-inv-l", N, 10, &ll));
+	EXPECT_EQ(-1, convert_h(self->fd, ll.handle, X,
+				LOCKDEV_CONVERT_SET_VALUE, &c));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(violations, stat_value("order_violations"));
+	/* Without SET_VALUE it is checked, and strict mode refuses it. */
+	EXPECT_EQ(-1, convert_h(self->fd, ll.handle, X, 0, &c));
+	EXPECT_EQ(EDEADLK, errno);
+	EXPECT_EQ(LOCKDEV_RESULT_ORDER, c.result & (LOCKDEV_RESULT_ORDER |
+						    LOCKDEV_RESULT_CYCLE));
+	EXPECT_EQ(violations + 1, stat_value("order_violations"));
+	EXPECT_EQ(0, unlock_handle(self->fd, ll.handle));
+	EXPECT_EQ(0, unlock_handle(self->fd, lh.handle));
+}
+
+/*
+ * While a conversion of a lock from NONE waits, another conversion of it
+ * by another thread fails with EBUSY, and is not checked against the
+ * order as a conversion from NONE.
+ */
+TEST_F(none, busy_conversion_not_checked)
+{
+	long long violations = stat_value("order_violations");
+	struct converter cv = { .fd = self->fd, .mode = X };
+	struct lockdev_lock ll, lx, lh;
+	struct lockdev_convert c;
+	pthread_t t;
+
+	ASSERT_LE(0, violations);
+	ASSERT_EQ(0, lock_level(self->fd, "none-bc-l", N, 10, &ll));
+	ASSERT_EQ(0, lock_level(self->fd2, "none-bc-l", X, 10, &lx));
+	cv.handle = ll.handle;
+	ASSERT_EQ(0, pthread_create(&t, NULL, convert_thread, &cv));
+	ASSERT_TRUE(wait_queued(self->fd, "none-bc-l", getpid()));
+	/* Above the waiting conversion's level: allowed. */
+	ASSERT_EQ(0, lock_level(self->fd, "none-bc-h", X, 20, &lh));
+
+	EXPECT_EQ(-1, convert_h(self->fd, ll.handle, S, 0, &c));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(violations, stat_value("order_violations"));
+
+	EXPECT_EQ(0, unlock_handle(self->fd2, lx.handle));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, cv.ret) {
+		TH_LOG("conversion: %s", strerror(cv.err));
+	}
+	EXPECT_EQ(0, unlock_handle(self->fd, lh.handle));
+	EXPECT_EQ(0, unlock_handle(self->fd, ll.handle));
+}
+
 /* A holder that dies in NONE leaves no owner-died mark; in EXCLUSIVE it does. */
 TEST_F(none, dead_none_holder)
 {

@@ -369,7 +369,9 @@
  * APPEND or EXCLUSIVE without write permission on the lockspace), EFAULT. A
  * conversion is not a new acquisition: the order is not checked, except
  * for a conversion from NONE, which is checked as a LOCK at the request's
- * level (EDEADLK with LOCKDEV_RESULT_ORDER in strict mode).
+ * level (EDEADLK with LOCKDEV_RESULT_ORDER in strict mode) once nothing
+ * else fails it: one that fails with EBUSY, ENOLCK or EPERM is neither
+ * checked nor teaches learned order anything.
  *
  * LOCKDEV_IOC_CANCEL (struct lockdev_cancel)
  * ------------------------------------------
