@@ -8,8 +8,15 @@
 #ifndef LOCKDEV_KMOD_PROC_H
 #define LOCKDEV_KMOD_PROC_H
 
+#include <linux/compiler_types.h>
+#include <linux/types.h>
+
+struct ld_viewer;
+
 int lockdev_proc_init(void);
 void lockdev_proc_exit(void);
+int ld_proc_reset_write(const struct ld_viewer *v, const char __user *buf,
+			size_t count);
 
 /* /proc/lockdev/locks (proc_locks.c). */
 extern const struct proc_ops ld_locks_proc_ops;

@@ -6,12 +6,10 @@
  * /proc/lockdev/locks. Each read of a chunk holds ld_class_mutex from
  * start to stop, which keeps the lists and every object on them alive.
  */
-#include <linux/capability.h>
 #include <linux/ktime.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
-#include <linux/uaccess.h>
 
 #include <uapi/linux/lockdev.h>
 
@@ -337,24 +335,18 @@ static int ld_lock_stat_open(struct inode *inode, struct file *file)
 }
 
 /*
- * Writing "0" (a newline may follow) resets every class's counters. It takes
- * CAP_SYS_ADMIN in the initial user namespace, both for the task that
- * opened the file and for the one that writes.
+ * Writing "0" (a newline may follow) resets every class's counters
+ * (ld_proc_reset_write()).
  */
 static ssize_t ld_lock_stat_write(struct file *file, const char __user *buf,
 				  size_t count, loff_t *ppos)
 {
-	char kbuf[2];
+	struct seq_file *m = file->private_data;
+	struct ld_order_iter *it = m->private;
+	int ret = ld_proc_reset_write(&it->viewer, buf, count);
 
-	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN) ||
-	    !capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!count || count > sizeof(kbuf))
-		return -EINVAL;
-	if (copy_from_user(kbuf, buf, count))
-		return -EFAULT;
-	if (kbuf[0] != '0' || (count == 2 && kbuf[1] != '\n'))
-		return -EINVAL;
+	if (ret)
+		return ret;
 	ld_class_stat_reset();
 	return count;
 }

@@ -5,7 +5,6 @@
  * report for LOCKDEV_IOC_DEADLOCK and among the most recent ones, a few per
  * uid, for /proc/lockdev/deadlocks.
  */
-#include <linux/capability.h>
 #include <linux/ktime.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -17,6 +16,7 @@
 
 #include "events.h"
 #include "grant.h"
+#include "proc.h"
 #include "proc_locks.h"
 #include "report.h"
 #include "session.h"
@@ -116,23 +116,59 @@ void ld_report_set(struct ld_report *rep, u32 i, struct ld_session *sess,
 	m->wait_name = ld_report_name(rep, wait_lk->name, m->wait_len);
 }
 
-/*
- * The index of the report that a new report of @uid pushes out, or -1 when
- * there is room: that uid's oldest once it has its share, else the oldest
- * when all LOCKDEV_DEADLOCKS_KEPT are kept.
- */
-static int ld_report_victim(kuid_t uid)
+/* The kept reports of @uid, plus @extra. */
+static unsigned int ld_reports_of(kuid_t uid, unsigned int extra)
 {
-	unsigned int i, mine = 0, first = 0;
+	unsigned int i, n = extra;
+
+	lockdep_assert_held(&ld_reports_mutex);
+	for (i = 0; i < ld_reports_nr; i++)
+		n += uid_eq(ld_reports[i]->uid, uid);
+	return n;
+}
+
+/* The index of the oldest kept report of @uid, or -1. */
+static int ld_report_oldest_of(kuid_t uid)
+{
+	unsigned int i;
 
 	lockdep_assert_held(&ld_reports_mutex);
 	for (i = 0; i < ld_reports_nr; i++) {
-		if (uid_eq(ld_reports[i]->uid, uid) && !mine++)
-			first = i;
+		if (uid_eq(ld_reports[i]->uid, uid))
+			return i;
 	}
-	if (mine >= LOCKDEV_DEADLOCKS_KEPT_PER_USER)
-		return first;
-	return ld_reports_nr == LOCKDEV_DEADLOCKS_KEPT ? 0 : -1;
+	return -1;
+}
+
+/*
+ * The index of the report that a new report of @uid pushes out, or -1 when
+ * there is room. Once @uid has its share, its own oldest. When all
+ * LOCKDEV_DEADLOCKS_KEPT are kept, the oldest of the uid that would keep
+ * the most, the new one counted (of those that tie, the one whose oldest
+ * is oldest): so no uid pushes out a report of a uid that keeps fewer than
+ * it would, and several uids together push out no report of a uid that
+ * keeps fewer than each of them. At most 16 * 16 comparisons.
+ */
+static int ld_report_victim(kuid_t uid)
+{
+	unsigned int i, n, most = 0;
+	int victim = -1;
+	kuid_t u;
+
+	lockdep_assert_held(&ld_reports_mutex);
+	if (ld_reports_of(uid, 0) >= LOCKDEV_DEADLOCKS_KEPT_PER_USER)
+		return ld_report_oldest_of(uid);
+	if (ld_reports_nr < LOCKDEV_DEADLOCKS_KEPT)
+		return -1;
+	for (i = 0; i < ld_reports_nr; i++) {
+		u = ld_reports[i]->uid;
+		n = ld_reports_of(u, uid_eq(u, uid));
+		if (n > most) {
+			most = n;
+			victim = i;
+		}
+	}
+	return victim;
 }
 
 /* Keep @rep, the newest; return the report it pushed out, or NULL. */
@@ -390,21 +426,18 @@ static int ld_deadlocks_release(struct inode *inode, struct file *file)
 	return single_release(inode, file);
 }
 
-/* Writing "0" to /proc/lockdev/deadlocks drops every kept report. */
+/*
+ * Writing "0" to /proc/lockdev/deadlocks drops every kept report
+ * (ld_proc_reset_write()).
+ */
 static ssize_t ld_deadlocks_write(struct file *file, const char __user *buf,
 				  size_t count, loff_t *ppos)
 {
-	char kbuf[2];
+	struct ld_viewer *viewer = ((struct seq_file *)file->private_data)->private;
+	int ret = ld_proc_reset_write(viewer, buf, count);
 
-	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN) ||
-	    !capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!count || count > sizeof(kbuf))
-		return -EINVAL;
-	if (copy_from_user(kbuf, buf, count))
-		return -EFAULT;
-	if (kbuf[0] != '0' || (count == 2 && kbuf[1] != '\n'))
-		return -EINVAL;
+	if (ret)
+		return ret;
 	ld_reports_clear();
 	return count;
 }

@@ -1013,6 +1013,43 @@ TEST(lock_stat_reset_root_only)
 	close(fd);
 }
 
+/*
+ * Root in an IPC namespace of its own, which cannot see every lockspace,
+ * resets nothing: neither through a file it opened there, nor through one
+ * root opened outside.
+ */
+TEST(lock_stat_reset_not_from_ipc_ns)
+{
+	struct stat_line s;
+	char space[64];
+	struct kid k;
+	int fd, wfd, own;
+
+	space_name(space, sizeof(space), "statipc");
+	fd = session_in(space, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, take(fd, "ipc:1"));
+	wfd = open(LOCK_STAT, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, kid_fork(&k));
+	if (k.pid == 0) {
+		if (unshare(CLONE_NEWIPC))
+			_exit(2);
+		EXPECT_EQ(-1, write(wfd, "0", 1));
+		EXPECT_EQ(EPERM, errno);
+		own = open(LOCK_STAT, O_WRONLY | O_CLOEXEC);
+		EXPECT_LE(0, own);
+		EXPECT_EQ(-1, write(own, "0", 1));
+		EXPECT_EQ(EPERM, errno);
+		KID_EXIT();
+	}
+	EXPECT_EQ(0, kid_reap(&k));
+	ASSERT_TRUE(find_stat(space, "ipc", &s));
+	EXPECT_EQ(1, s.acq);
+	close(wfd);
+	close(fd);
+}
+
 /* Learn @from -> @to in @space from a session of its own; -1 on error. */
 static int learn(const char *space, __u32 mode, const char *from,
 		 const char *to)

@@ -32,7 +32,8 @@
  * holders, waiters, locks and lockspaces it counted before; the thresholds
  * of events that root's workers set over netlink are put back. (A
  * deadlock report kept in /proc/lockdev/deadlocks holds its lockspace:
- * before and after the run the test empties that file.) A kernel report fails the run in the runner.
+ * before and after the run the test empties that file.) A kernel report
+ * fails the run in the runner.
  *
  * LOCKDEV_FUZZ_MS: run time (default 20000 in the debug lane, 5000
  * elsewhere); LOCKDEV_FUZZ_SEED: the seed (printed; random by default).

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -936,6 +937,82 @@ TEST(kept_full_pushes_oldest)
 	for (i = 1; i < n; i++)
 		EXPECT_LT(d[i - 1].seq, d[i].seq);
 	free(d);
+	EXPECT_EQ(0, flush_reports());
+}
+
+/*
+ * With all LOCKDEV_DEADLOCKS_KEPT kept, a report pushes out the oldest of
+ * the uid that would keep the most, not an older one of a uid that keeps
+ * fewer; and a uid with its share pushes out its own oldest.
+ */
+TEST(kept_full_pushes_the_most)
+{
+	struct dl_line *d;
+	int n, u;
+
+	ASSERT_EQ(16, LOCKDEV_DEADLOCKS_KEPT);
+	ASSERT_EQ(4, LOCKDEV_DEADLOCKS_KEPT_PER_USER);
+	ASSERT_EQ(0, flush_reports());
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT, 0, 0));
+	for (u = 1; u <= 3; u++)
+		ASSERT_EQ(0, kid_order_reports(UID_KEPT + u, 0, 3));
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT + 4, 0, 2));
+	/* Full: the fourth of UID_KEPT + 4 would tie the most, four. */
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT + 4, 3, 3));
+	n = read_deadlocks(&d);
+	ASSERT_LE(0, n);
+	EXPECT_EQ(LOCKDEV_DEADLOCKS_KEPT, n);
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT, 0));
+	EXPECT_FALSE(kept_has(d, n, UID_KEPT + 1, 0));
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT + 4, 3));
+	free(d);
+	/* Its fifth: its own oldest goes. */
+	ASSERT_EQ(0, kid_order_reports(UID_KEPT + 4, 4, 4));
+	n = read_deadlocks(&d);
+	ASSERT_LE(0, n);
+	EXPECT_EQ(LOCKDEV_DEADLOCKS_KEPT, n);
+	EXPECT_FALSE(kept_has(d, n, UID_KEPT + 4, 0));
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT + 4, 4));
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT + 2, 0));
+	EXPECT_TRUE(kept_has(d, n, UID_KEPT, 0));
+	free(d);
+	EXPECT_EQ(0, flush_reports());
+}
+
+/* Root in an IPC namespace of its own empties nothing. */
+TEST(kept_not_cleared_from_ipc_ns)
+{
+	char space[NAME_LEN];
+	struct dl_line *d;
+	int fd, wfd, own, n;
+	pid_t pid;
+
+	ASSERT_EQ(0, flush_reports());
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	kept_space(space, sizeof(space), 0);
+	ASSERT_EQ(0, order_reports(fd, space, 0, 0));
+	wfd = open(DEADLOCKS, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWIPC))
+			_exit(2);
+		if (write(wfd, "0", 1) != -1 || errno != EPERM)
+			_exit(3);
+		own = open(DEADLOCKS, O_WRONLY | O_CLOEXEC);
+		if (own < 0)
+			_exit(4);
+		_exit(write(own, "0", 1) == -1 && errno == EPERM ? 0 : 5);
+	}
+	EXPECT_EQ(0, reap(pid, WAIT_MS));
+	n = read_deadlocks(&d);
+	ASSERT_LE(0, n);
+	EXPECT_TRUE(kept_has(d, n, 0, 0));
+	free(d);
+	close(wfd);
+	close(fd);
 	EXPECT_EQ(0, flush_reports());
 }
 

@@ -1379,8 +1379,12 @@ TEST_F_TIMEOUT(deadns, dead_user_namespace_spaces, 90)
 	}
 }
 
-/* Lockspaces of dead namespaces that only a kept report holds. */
-#define ZOMBIES		6
+/*
+ * Lockspaces of dead namespaces that only a kept report holds: their
+ * reports are all of one uid (root, the namespaces' creator), which keeps
+ * this many.
+ */
+#define ZOMBIES		LOCKDEV_DEADLOCKS_KEPT_PER_USER
 
 /*
  * Lockspaces of dead namespaces that kept order reports hold on to (each

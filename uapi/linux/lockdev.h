@@ -598,15 +598,18 @@
  *
  * /proc/lockdev/deadlocks
  * -----------------------
- * The most recent LOCKDEV_DEADLOCKS_KEPT deadlocks and order violations,
+ * Up to LOCKDEV_DEADLOCKS_KEPT recent deadlocks and order violations,
  * oldest first, of which at most LOCKDEV_DEADLOCKS_KEPT_PER_USER are of one
  * uid (the uid, as the per-uid limits count it, of the session that got
- * the EDEADLK or broke the order): a report of a uid that has that many
- * pushes out the oldest of its own, any other the oldest of all once
- * LOCKDEV_DEADLOCKS_KEPT are kept, so that one user's reports cannot push
- * out everyone else's. The first line is "# lockdev deadlocks N", the format
- * version; the second names the columns. Then one line per member, escaped
- * as in /proc/lockdev/locks:
+ * the EDEADLK or broke the order). A report of a uid that has that many
+ * pushes out the oldest of its own. Once LOCKDEV_DEADLOCKS_KEPT are kept,
+ * any other pushes out the oldest report of the uid that would then keep
+ * the most, itself included (of uids that tie, the one whose oldest report
+ * is oldest): so no uid pushes out a report of one that keeps fewer, and
+ * one user's reports, or several users' together, cannot push out those
+ * of a user that keeps fewer than each of them. The first line is
+ * "# lockdev deadlocks N", the format version; the second names the
+ * columns. Then one line per member, escaped as in /proc/lockdev/locks:
  *
  *   seq lockspace reason age_ms member pid comm held_mode held_level
  *   held_name wait_mode wait_level wait_name
@@ -616,8 +619,8 @@
  * append or exclusive, with "queued-" before it for a request queued ahead.
  * A reader sees the reports of the lockspaces it could see in
  * /proc/lockdev/locks. Writing "0", with or without a newline, drops every
- * kept report (root only, as for /proc/lockdev/lock_stat: EPERM otherwise,
- * EINVAL for anything else written); each session's last report stays.
+ * kept report, as for /proc/lockdev/lock_stat (below); each session's last
+ * report stays.
  *
  * Lock classes and learned order
  * ------------------------------
@@ -685,10 +688,13 @@
  * nanoseconds of the kernel's local_clock(), as the kernel's own lock_stat
  * has them, so that a wait or hold that starts on one CPU and ends on
  * another may read up to a scheduler tick short or long. Writing "0",
- * with or without a newline, resets every counter of every class (root
- * only: CAP_SYS_ADMIN in the initial user namespace, for the task that
- * opened the file and the one that writes, EPERM otherwise; anything else
- * written fails with EINVAL).
+ * with or without a newline, resets every counter of every class. Only a
+ * task that sees every lockspace may (CAP_SYS_ADMIN in the initial user
+ * namespace, in the initial IPC namespace), both the one that opened the
+ * file and the one that writes; the file's mode, 0644, lets only root
+ * open it for writing (EACCES), and a write fails with EPERM when either
+ * task may not, say root of a container, or a service in an IPC namespace
+ * of its own; anything but "0" written fails with EINVAL.
  *
  * Events over generic netlink
  * ----------------------------
