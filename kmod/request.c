@@ -182,16 +182,13 @@ static void ld_lock_regraph(struct ld_lock *lk)
 }
 
 /*
- * Might ld_acquire_check() learn or check anything for @req: has its lock a
- * class and the session classes held or awaited (__ld_class_learn()), or
- * has the order anything to check? Not for a LOCK in NONE, which grants
- * nothing: its conversion from NONE is checked as a new request.
+ * Might ld_acquire_check() learn or check anything for @req, a new request
+ * or a conversion from NONE: has its lock a class and the session classes
+ * held or awaited (__ld_class_learn()), or has the order anything to check?
  */
 static bool ld_acquire_checks(struct ld_session *sess,
 			      const struct ld_req *req)
 {
-	if (req->mode == LOCKDEV_MODE_NONE)
-		return false;
 	return (req->lk->class && READ_ONCE(sess->classes.nr)) ||
 	       ld_order_checks(sess, req);
 }
@@ -313,7 +310,12 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	 */
 	spin_lock(&lk->lock);
 	ret = ld_lock_find_req(lk, sess) ? -EALREADY : 0;
-	if (!ret && ld_acquire_checks(sess, req)) {
+	/*
+	 * Not a LOCK in NONE, which grants nothing: its conversion from NONE
+	 * is checked as a new request.
+	 */
+	if (!ret && req->mode != LOCKDEV_MODE_NONE &&
+	    ld_acquire_checks(sess, req)) {
 		spin_unlock(&lk->lock);
 		ret = ld_acquire_check(sess, req, a);
 		spin_lock(&lk->lock);
@@ -555,7 +557,8 @@ static void ld_downgrade(struct ld_req *req, struct ld_args *a, bool *graph)
  * ld_lock_convert() under its locks: *@graph says if ld_graph() is held,
  * @checked if the order was checked for a conversion from NONE. Returns 1
  * if converted, 0 if queued, LD_CONVERT_CHECK for a valid conversion from
- * NONE not @checked yet, -EAGAIN to be called again with ld_graph(),
+ * NONE not @checked yet that has something to check (ld_acquire_checks()),
+ * -EAGAIN to be called again with ld_graph(),
  * -EINPROGRESS to be called again once a hand-over of @req is finished, or
  * another negative errno.
  */
@@ -579,7 +582,8 @@ static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 	if (want == old)
 		return 1;
 	/* From NONE, a conversion is checked as a new request is. */
-	if (old == LOCKDEV_MODE_NONE && !checked)
+	if (old == LOCKDEV_MODE_NONE && !checked &&
+	    ld_acquire_checks(req->sess, req))
 		return LD_CONVERT_CHECK;
 	if (down) {
 		ld_downgrade(req, a, graph);

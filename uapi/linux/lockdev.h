@@ -371,7 +371,8 @@
  * for a conversion from NONE, which is checked as a LOCK at the request's
  * level (EDEADLK with LOCKDEV_RESULT_ORDER in strict mode) once nothing
  * else fails it: one that fails with EBUSY, ENOLCK or EPERM is neither
- * checked nor teaches learned order anything.
+ * checked nor teaches learned order anything (unless another thread of
+ * the session changed the request while it was checked).
  *
  * LOCKDEV_IOC_CANCEL (struct lockdev_cancel)
  * ------------------------------------------
