@@ -904,7 +904,7 @@ TEST(lock_stat_none_conversions)
 	struct lockdev_convert c;
 	struct lockdev_lock l;
 	char space[64];
-	__u64 start, waited;
+	__u64 start, held, waited;
 	struct kid k;
 	int fd, fdk;
 
@@ -917,19 +917,22 @@ TEST(lock_stat_none_conversions)
 	memset(&c, 0, sizeof(c));
 	c.handle = l.handle;
 	c.mode = LOCKDEV_MODE_EXCLUSIVE;
+	start = now_ns();
 	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
 	c.mode = LOCKDEV_MODE_NONE;
 	ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_CONVERT, &c));
+	held = now_ns() - start;
 	ASSERT_TRUE(find_stat(space, "db", &s));
 	EXPECT_EQ(1, s.acq);
 	EXPECT_EQ(0, s.cont);
-	/* The 300 ms in NONE before it were not held. */
-	EXPECT_GT(150 * MS, s.hold_total);
+	/* Held between the two calls; the 300 ms in NONE before were not. */
+	EXPECT_GE((long long)held + TICK_MS * MS, s.hold_total);
 
 	ASSERT_LE(0, kid_fork(&k));
 	if (k.pid == 0) {
 		fdk = session_in(space, 0600);
-		if (fdk < 0 || xlock(fdk, "db:1") || kid_send(&k, 'y'))
+		if (fdk < 0 || xlock(fdk, "db:1") || kid_send(&k, 'y') ||
+		    !wait_queued(fdk, "db:1", getppid()))
 			_exit(1);
 		sleep_ms(200);
 		_exit(unlock_name(fdk, "db:1") ? 1 : 0);
@@ -947,8 +950,8 @@ TEST(lock_stat_none_conversions)
 	EXPECT_EQ(3, s.acq);
 	EXPECT_EQ(1, s.cont);
 	EXPECT_EQ(s.wait_max, s.wait_total);
-	/* The kid held it 200 ms after telling us; we asked at once. */
-	EXPECT_LE(100 * MS, s.wait_max);
+	/* The kid held it 200 ms after it saw us wait. */
+	EXPECT_LE((200 - TICK_MS) * MS, s.wait_max);
 	EXPECT_GE((long long)waited + TICK_MS * MS, s.wait_max);
 	/* Ours after the wait >= 100 ms, the kid's >= 200 ms, less a tick. */
 	EXPECT_LE((200 - TICK_MS) * MS, s.hold_max);

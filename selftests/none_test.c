@@ -135,23 +135,6 @@ static __u64 session_of(int fd, const char *name)
 	return i < 0 ? 0 : e[i].session;
 }
 
-/* Wait until @pid shows a request of @name queued (WAITING or CONVERTING). */
-static bool wait_queued(int fd, const char *name, pid_t pid)
-{
-	__u64 end = now_ns() + WAIT_MS * 1000000ull;
-	struct lockdev_entry e[MAXE];
-	struct lockdev_query q;
-
-	do {
-		if (!query(fd, name, &q, e, MAXE) &&
-		    (find_entry(e, q.nr_entries, pid, WAITING) >= 0 ||
-		     find_entry(e, q.nr_entries, pid, CONVERTING) >= 0))
-			return true;
-		sleep_ms(2);
-	} while (now_ns() < end);
-	return false;
-}
-
 /* A LOCK in NONE is granted at once, whoever holds or waits. */
 TEST_F(none, granted_beside_exclusive)
 {

@@ -249,6 +249,25 @@ bool wait_entry(int fd, const char *name, pid_t pid, __u32 state)
 	return false;
 }
 
+/* Wait until QUERY of @name shows a request of @pid queued or converting. */
+bool wait_queued(int fd, const char *name, pid_t pid)
+{
+	__u64 end = now_ns() + WAIT_MS * 1000000ull;
+	struct lockdev_entry e[MAXE];
+	struct lockdev_query q;
+
+	do {
+		if (!query(fd, name, &q, e, MAXE) &&
+		    (find_entry(e, q.nr_entries, pid,
+				LOCKDEV_STATE_WAITING) >= 0 ||
+		     find_entry(e, q.nr_entries, pid,
+				LOCKDEV_STATE_CONVERTING) >= 0))
+			return true;
+		sleep_ms(2);
+	} while (now_ns() < end);
+	return false;
+}
+
 /* Wait until QUERY of @name shows no entry of @pid. */
 bool wait_no_entry(int fd, const char *name, pid_t pid)
 {

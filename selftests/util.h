@@ -108,6 +108,7 @@ int list_count(int fd);
 int find_entry(const struct lockdev_entry *e, __u32 n, pid_t pid, __u32 state);
 /* Wait until QUERY of @name shows an entry of @pid (0: anyone) in @state. */
 bool wait_entry(int fd, const char *name, pid_t pid, __u32 state);
+bool wait_queued(int fd, const char *name, pid_t pid);
 /* Wait until QUERY of @name shows no entry of @pid. */
 bool wait_no_entry(int fd, const char *name, pid_t pid);
 
