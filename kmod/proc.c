@@ -3,11 +3,7 @@
  * The /proc/lockdev/ directory and its files.
  */
 #include <linux/capability.h>
-#include <linux/ipc_namespace.h>
-#include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
-#include <linux/proc_ns.h>
-#include <linux/sched.h>
 #include <linux/uaccess.h>
 
 #include "proc.h"
@@ -36,9 +32,7 @@ int ld_proc_reset_write(const struct ld_viewer *v, const char __user *buf,
 {
 	char kbuf[2];
 
-	if (!v->all ||
-	    current->nsproxy->ipc_ns->ns.inum != PROC_IPC_INIT_INO ||
-	    !capable(CAP_SYS_ADMIN))
+	if (!v->all || !ld_current_in_init_ipc() || !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!count || count > sizeof(kbuf))
 		return -EINVAL;

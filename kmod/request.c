@@ -558,9 +558,8 @@ static void ld_downgrade(struct ld_req *req, struct ld_args *a, bool *graph)
  * @checked if the order was checked for a conversion from NONE. Returns 1
  * if converted, 0 if queued, LD_CONVERT_CHECK for a valid conversion from
  * NONE not @checked yet that has something to check (ld_acquire_checks()),
- * -EAGAIN to be called again with ld_graph(),
- * -EINPROGRESS to be called again once a hand-over of @req is finished, or
- * another negative errno.
+ * -EAGAIN to be called again with ld_graph(), -EINPROGRESS to be called
+ * again once a hand-over of @req is finished, or another negative errno.
  */
 static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 			     bool *graph, struct ld_wait *wait, bool checked)

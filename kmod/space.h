@@ -175,6 +175,7 @@ struct ld_viewer {
 
 /* Who may use and see a lockspace (space_view.c). */
 struct vfsmount *ld_current_ipc(void);
+bool ld_current_in_init_ipc(void);
 bool ld_cred_in_group(const struct cred *cred, kgid_t gid);
 unsigned int ld_space_perms(const struct ld_space *space,
 			    const struct cred *cred,

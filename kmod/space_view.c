@@ -35,6 +35,15 @@ struct vfsmount *ld_current_ipc(void)
 	return current->nsproxy->ipc_ns->mq_mnt;
 }
 
+/*
+ * Is the calling task in the initial IPC namespace? Only there does a task
+ * with CAP_SYS_ADMIN in the initial user namespace see every lockspace.
+ */
+bool ld_current_in_init_ipc(void)
+{
+	return current->nsproxy->ipc_ns->ns.inum == PROC_IPC_INIT_INO;
+}
+
 /**
  * ld_cred_in_group() - is @gid the effective or a supplementary group of @cred
  * @cred: the credentials
@@ -114,7 +123,7 @@ void ld_viewer_init(struct ld_viewer *v, const struct file *file)
 	v->cred = get_cred(file ? file->f_cred : current_cred());
 	v->ipc = mntget(ld_current_ipc());
 	v->pid_ns = get_pid_ns(task_active_pid_ns(current));
-	v->all = current->nsproxy->ipc_ns->ns.inum == PROC_IPC_INIT_INO &&
+	v->all = ld_current_in_init_ipc() &&
 		 ld_viewer_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 	v->ipc_owner = ld_viewer_capable(file, v->cred->user_ns,
 					 CAP_IPC_OWNER);
