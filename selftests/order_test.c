@@ -979,20 +979,40 @@ TEST(kept_full_pushes_the_most)
 	EXPECT_EQ(0, flush_reports());
 }
 
+/*
+ * With the kept reports emptied, root's one report "v0" in a session of
+ * its own, kept_space() of uid 0; /proc/lockdev/deadlocks opened for
+ * writing in *@wfd. The session, or -1.
+ */
+static int root_report(int *wfd)
+{
+	char space[NAME_LEN];
+	int fd;
+
+	*wfd = -1;
+	if (flush_reports())
+		return -1;
+	fd = open_session();
+	if (fd < 0)
+		return -1;
+	kept_space(space, sizeof(space), 0);
+	if (order_reports(fd, space, 0, 0)) {
+		close(fd);
+		return -1;
+	}
+	*wfd = open(DEADLOCKS, O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
 /* Root in an IPC namespace of its own empties nothing. */
 TEST(kept_not_cleared_from_ipc_ns)
 {
-	char space[NAME_LEN];
 	struct dl_line *d;
 	int fd, wfd, own, n;
 	pid_t pid;
 
-	ASSERT_EQ(0, flush_reports());
-	fd = open_session();
+	fd = root_report(&wfd);
 	ASSERT_LE(0, fd);
-	kept_space(space, sizeof(space), 0);
-	ASSERT_EQ(0, order_reports(fd, space, 0, 0));
-	wfd = open(DEADLOCKS, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, wfd);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1025,18 +1045,13 @@ TEST(kept_cleared_by_root)
 	static const char *const bad[] = { "1", "0x", "00\n", " 0" };
 	struct lockdev_cycle_member m[2];
 	struct lockdev_deadlock dd;
-	char space[NAME_LEN];
 	struct dl_line *d;
 	int fd, wfd, n;
 	size_t i;
 	pid_t pid;
 
-	ASSERT_EQ(0, flush_reports());
-	fd = open_session();
+	fd = root_report(&wfd);
 	ASSERT_LE(0, fd);
-	kept_space(space, sizeof(space), 0);
-	ASSERT_EQ(0, order_reports(fd, space, 0, 0));
-	wfd = open(DEADLOCKS, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, wfd);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-1, write(wfd, bad[i], strlen(bad[i])));
