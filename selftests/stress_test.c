@@ -26,6 +26,14 @@
  * excused, not failed. Lock sets release what they took when they fail, so
  * their cycles are only counted.
  *
+ * Safety is checked all along: each worker counts what it holds in shared
+ * counters, per name and mode, after a grant returns and before it calls
+ * for a release or a downgrade, so that the counters never say more than
+ * is held. A worker whose grant the counters show next to an incompatible
+ * hold of another worker has seen two incompatible holds at one instant:
+ * the run fails. Workers also downgrade (EXCLUSIVE to APPEND or SHARED,
+ * APPEND to SHARED), which grants waiters at once.
+ *
  * The run must end with every lock free and every worker gone in time (an
  * undetected deadlock among blocking waits would hang it), the stats'
  * cycles must have grown by the deadlocks the workers saw, and
@@ -88,6 +96,7 @@ struct slot {
 	pid_t pid;
 	/* figures */
 	long ops, grants, waits, timeouts, eagains, cancels, sets, converts;
+	long downgrades;
 	long dl_lock, dl_convert, dl_async, dl_set, unexpected;
 	int last_err, last_op;
 	/* the recent waits that ended by a deadline */
@@ -110,6 +119,11 @@ struct slot {
 struct shared {
 	volatile int stop;
 	char space[64];
+	/* holds per name and mode (LOCKDEV_MODE_* - 1), as the workers count */
+	int holds[NNAMES][3];
+	/* grants seen next to an incompatible hold, and the first of them */
+	int clashes;
+	char clash[160];
 	struct slot w[MAXW];
 };
 
@@ -128,6 +142,7 @@ struct held {
 	int name;
 	__u32 mode;
 	__u64 handle;
+	bool from_set;
 };
 
 struct worker {
@@ -174,6 +189,33 @@ static void remember_timeout(struct worker *w, __u64 start, int err)
 	__atomic_add_fetch(&w->s->nrec, 1, __ATOMIC_RELEASE);
 }
 
+/* Count a hold of @name in @mode that was granted, and check it. */
+static void hold_add(struct worker *w, int name, __u32 mode)
+{
+	int *h = sh->holds[name], n[3], m;
+
+	__atomic_add_fetch(&h[mode - 1], 1, __ATOMIC_SEQ_CST);
+	for (m = 0; m < 3; m++)
+		n[m] = __atomic_load_n(&h[m], __ATOMIC_SEQ_CST);
+	/* Minus this one, is any hold incompatible with it? */
+	n[mode - 1]--;
+	for (m = 0; m < 3; m++)
+		if (n[m] && !compatible(m + 1, mode))
+			break;
+	if (m == 3)
+		return;
+	if (__atomic_fetch_add(&sh->clashes, 1, __ATOMIC_SEQ_CST) == 0)
+		snprintf(sh->clash, sizeof(sh->clash),
+			 "worker %d granted n%d in %s while held: %d shared, %d append, %d exclusive",
+			 w->s->pid, name, mode_name(mode), n[0], n[1], n[2]);
+}
+
+/* Uncount a hold, before the call that ends or weakens it. */
+static void hold_drop(int name, __u32 mode)
+{
+	__atomic_sub_fetch(&sh->holds[name][mode - 1], 1, __ATOMIC_SEQ_CST);
+}
+
 static void release_all(struct worker *w)
 {
 	int i, j, n = w->nheld;
@@ -181,6 +223,7 @@ static void release_all(struct worker *w)
 	/* In a random order. */
 	while (n) {
 		i = rnd(w, n);
+		hold_drop(w->held[i].name, w->held[i].mode);
 		if (unlock_handle(w->fd, w->held[i].handle)) {
 			w->s->unexpected++;
 			w->s->last_err = errno;
@@ -330,9 +373,11 @@ static void take_one(struct worker *w)
 		return;
 	}
 	w->s->grants++;
+	hold_add(w, n, mode);
 	w->held[w->nheld].name = n;
 	w->held[w->nheld].mode = mode;
 	w->held[w->nheld].handle = l.handle;
+	w->held[w->nheld].from_set = false;
 	w->nheld++;
 }
 
@@ -345,7 +390,7 @@ static void upgrade_one(struct worker *w)
 	__u64 start;
 
 	for (i = 0; i < w->nheld; i++)
-		if (w->held[i].mode != X)
+		if (w->held[i].mode != X && !w->held[i].from_set)
 			h = &w->held[i];
 	if (!h)
 		return;
@@ -362,6 +407,8 @@ static void upgrade_one(struct worker *w)
 	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv);
 	err = errno;
 	if (!ret) {
+		hold_drop(h->name, h->mode);
+		hold_add(w, h->name, X);
 		h->mode = X;
 		return;
 	}
@@ -379,6 +426,39 @@ static void upgrade_one(struct worker *w)
 	}
 }
 
+/*
+ * Downgrade a held EXCLUSIVE to APPEND or SHARED, or APPEND to SHARED: it
+ * never waits, and may grant waiters at once.
+ */
+static void downgrade_one(struct worker *w)
+{
+	struct lockdev_convert cv;
+	struct held *h = NULL;
+	__u32 mode;
+	int i;
+
+	for (i = 0; i < w->nheld; i++)
+		if (w->held[i].mode != S)
+			h = &w->held[i];
+	if (!h)
+		return;
+	mode = h->mode == X && rnd(w, 2) ? A : S;
+	w->s->ops++;
+	w->s->downgrades++;
+	memset(&cv, 0, sizeof(cv));
+	cv.handle = h->handle;
+	cv.mode = mode;
+	/* Counted in the weaker mode before the call, as a release is. */
+	hold_drop(h->name, h->mode);
+	hold_add(w, h->name, mode);
+	if (ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv)) {
+		w->s->unexpected++;
+		w->s->last_err = errno;
+		w->s->last_op = 6;
+	}
+	h->mode = mode;
+}
+
 /* A set of two or three names, with nothing held: blocking or timed. */
 static void take_set(struct worker *w)
 {
@@ -387,10 +467,12 @@ static void take_set(struct worker *w)
 	char names[3][16];
 	int i, n = 2 + rnd(w, 2), timed = rnd(w, 2);
 	__u64 start = now_ns();
+	__u32 modes[3];
 
 	for (i = 0; i < n; i++) {
 		name_of(rnd(w, NNAMES), names[i]);
-		set_item(&it[i], names[i], rnd_mode(w), 0);
+		modes[i] = rnd_mode(w);
+		set_item(&it[i], names[i], modes[i], 0);
 	}
 	w->s->ops++;
 	w->s->sets++;
@@ -398,18 +480,25 @@ static void take_set(struct worker *w)
 		      timed ? rnd_deadline(w) : 0, &ls)) {
 		w->s->grants++;
 		for (i = 0; i < n; i++) {
+			__u32 mode = modes[i];
 			int k, dup = 0;
 
 			for (k = 0; k < w->nheld; k++)
 				dup |= w->held[k].handle == it[i].handle;
 			if (dup)
 				continue;
+			/* Items of one name are one request in the strongest. */
+			for (k = i + 1; k < n; k++)
+				if (it[k].handle == it[i].handle && modes[k] > mode)
+					mode = modes[k];
+			hold_add(w, names[i][1] - '0', mode);
 			w->held[w->nheld].name = names[i][1] - '0';
-			w->held[w->nheld].mode = X;	/* maybe less */
+			w->held[w->nheld].mode = mode;
 			w->held[w->nheld].handle = it[i].handle;
+			w->held[w->nheld].from_set = true;
 			w->nheld++;
 		}
-		/* Never upgrade what a set took: its mode is not tracked. */
+		/* The checker's upgrades are of single locks only. */
 		return;
 	}
 	if (errno == EDEADLK && ls.result == LOCKDEV_RESULT_CYCLE) {
@@ -450,8 +539,10 @@ static void __attribute__((noreturn)) worker_main(struct worker *w)
 			take_set(w);
 		else if (w->nheld < MAXHELD && r < 70)
 			take_one(w);
-		else if (w->nheld && r < 80)
+		else if (w->nheld && r < 78)
 			upgrade_one(w);
+		else if (w->nheld && r < 84)
+			downgrade_one(w);
 		else
 			release_all(w);
 		if (rnd(w, 4) == 0)
@@ -845,6 +936,7 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 		sum.cancels += s->cancels;
 		sum.sets += s->sets;
 		sum.converts += s->converts;
+		sum.downgrades += s->downgrades;
 		sum.dl_lock += s->dl_lock;
 		sum.dl_convert += s->dl_convert;
 		sum.dl_async += s->dl_async;
@@ -855,9 +947,10 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 			       s->pid, s->unexpected, s->last_err, s->last_op);
 		}
 	}
-	TH_LOG("%ld requests in %llu ms: %ld grants, %ld timeouts, %ld EAGAIN, %ld cancels, %ld sets, %ld upgrades",
+	TH_LOG("%ld requests in %llu ms: %ld grants, %ld timeouts, %ld EAGAIN, %ld cancels, %ld sets, %ld upgrades, %ld downgrades",
 	       sum.ops, (unsigned long long)(now_ns() - start) / MS, sum.grants,
-	       sum.timeouts, sum.eagains, sum.cancels, sum.sets, sum.converts);
+	       sum.timeouts, sum.eagains, sum.cancels, sum.sets, sum.converts,
+	       sum.downgrades);
 	TH_LOG("deadlocks detected: %ld (LOCK %ld, CONVERT %ld, async %ld, LOCK_SET %ld)",
 	       sum.dl_lock + sum.dl_convert + sum.dl_async + sum.dl_set,
 	       sum.dl_lock, sum.dl_convert, sum.dl_async, sum.dl_set);
@@ -867,6 +960,12 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 	       t.members_max);
 	EXPECT_EQ(0, t.failed);
 	EXPECT_EQ(sum.dl_lock + sum.dl_convert + sum.dl_async, t.reports);
+	EXPECT_EQ(0, sh->clashes) {
+		TH_LOG("%d grants next to an incompatible hold; the first: %s",
+		       sh->clashes, sh->clash);
+	}
+	for (i = 0; i < NNAMES * 3; i++)
+		EXPECT_EQ(0, sh->holds[i / 3][i % 3]);
 
 	/* Everything is free again, and every deadlock was counted. */
 	cycles1 = stat_value("cycles");
@@ -934,6 +1033,36 @@ TEST(checker_self_test)
 	sh->w[1].nrec = 1;
 	EXPECT_TRUE(check_report(_metadata, 0, 2, &t));
 	EXPECT_EQ(1, t.excused);
+	munmap(sh, sizeof(*sh));
+}
+
+/* The safety count: it takes compatible holds and refuses the others. */
+TEST(safety_self_test)
+{
+	struct slot s = { .pid = 100 };
+	struct worker w = { .s = &s };
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	hold_add(&w, 0, S);
+	hold_add(&w, 0, S);
+	hold_add(&w, 0, A);
+	hold_add(&w, 1, X);
+	EXPECT_EQ(0, sh->clashes);
+	hold_add(&w, 0, A);
+	EXPECT_EQ(1, sh->clashes);
+	EXPECT_NE(NULL, strstr(sh->clash, "n0 in append"));
+	hold_drop(0, A);
+	hold_add(&w, 1, S);
+	EXPECT_EQ(2, sh->clashes);
+	hold_drop(1, S);
+	hold_drop(1, X);
+	hold_add(&w, 1, S);
+	EXPECT_EQ(2, sh->clashes);
+	hold_add(&w, 0, X);
+	EXPECT_EQ(3, sh->clashes);
 	munmap(sh, sizeof(*sh));
 }
 
