@@ -31,8 +31,9 @@
  * for a release or a downgrade, so that the counters never say more than
  * is held. A worker whose grant the counters show next to an incompatible
  * hold of another worker has seen two incompatible holds at one instant:
- * the run fails. Workers also downgrade (EXCLUSIVE to APPEND or SHARED,
- * APPEND to SHARED), which grants waiters at once.
+ * the run fails. Workers also take locks in NONE and convert them out of
+ * it (queued, and checked by the checker, as new requests are), and
+ * downgrade (to any weaker mode, NONE too), which grants waiters at once.
  *
  * The run must end with every lock free and every worker gone in time (an
  * undetected deadlock among blocking waits would hang it), the stats'
@@ -68,6 +69,7 @@
 #define S LOCKDEV_MODE_SHARED
 #define A LOCKDEV_MODE_APPEND
 #define X LOCKDEV_MODE_EXCLUSIVE
+#define N LOCKDEV_MODE_NONE
 #define MS 1000000ull
 
 /*
@@ -96,7 +98,7 @@ struct slot {
 	pid_t pid;
 	/* figures */
 	long ops, grants, waits, timeouts, eagains, cancels, sets, converts;
-	long downgrades;
+	long downgrades, raises;
 	long dl_lock, dl_convert, dl_async, dl_set, unexpected;
 	int last_err, last_op;
 	/* the recent waits that ended by a deadline */
@@ -194,6 +196,8 @@ static void hold_add(struct worker *w, int name, __u32 mode)
 {
 	int *h = sh->holds[name], n[3], m;
 
+	if (mode == N)
+		return;
 	__atomic_add_fetch(&h[mode - 1], 1, __ATOMIC_SEQ_CST);
 	for (m = 0; m < 3; m++)
 		n[m] = __atomic_load_n(&h[m], __ATOMIC_SEQ_CST);
@@ -213,7 +217,8 @@ static void hold_add(struct worker *w, int name, __u32 mode)
 /* Uncount a hold, before the call that ends or weakens it. */
 static void hold_drop(int name, __u32 mode)
 {
-	__atomic_sub_fetch(&sh->holds[name][mode - 1], 1, __ATOMIC_SEQ_CST);
+	if (mode != N)
+		__atomic_sub_fetch(&sh->holds[name][mode - 1], 1, __ATOMIC_SEQ_CST);
 }
 
 static void release_all(struct worker *w)
@@ -299,7 +304,7 @@ static void take_one(struct worker *w)
 	struct pollfd p;
 	char name[16];
 	int n, how = rnd(w, 100), ret, err;
-	__u32 mode = rnd_mode(w);
+	__u32 mode = rnd(w, 10) ? rnd_mode(w) : N;
 	__u64 start;
 
 	do {
@@ -390,7 +395,8 @@ static void upgrade_one(struct worker *w)
 	__u64 start;
 
 	for (i = 0; i < w->nheld; i++)
-		if (w->held[i].mode != X && !w->held[i].from_set)
+		if (w->held[i].mode != X && w->held[i].mode != N &&
+		    !w->held[i].from_set)
 			h = &w->held[i];
 	if (!h)
 		return;
@@ -427,8 +433,55 @@ static void upgrade_one(struct worker *w)
 }
 
 /*
- * Downgrade a held EXCLUSIVE to APPEND or SHARED, or APPEND to SHARED: it
- * never waits, and may grant waiters at once.
+ * Convert a lock held in NONE to another mode, blocking or timed: it
+ * queues as a new request would, so the checker takes it for one.
+ */
+static void raise_none(struct worker *w)
+{
+	struct lockdev_convert cv;
+	struct held *h = NULL;
+	__u32 mode = rnd_mode(w);
+	int i, ret, err;
+	__u64 start;
+
+	for (i = 0; i < w->nheld; i++)
+		if (w->held[i].mode == N)
+			h = &w->held[i];
+	if (!h)
+		return;
+	w->s->ops++;
+	w->s->raises++;
+	memset(&cv, 0, sizeof(cv));
+	cv.handle = h->handle;
+	cv.mode = mode;
+	if (rnd(w, 2)) {
+		cv.flags = LOCKDEV_LOCK_DEADLINE;
+		cv.deadline_ns = rnd_deadline(w);
+	}
+	start = now_ns();
+	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv);
+	err = errno;
+	if (!ret) {
+		w->s->grants++;
+		hold_add(w, h->name, mode);
+		h->mode = mode;
+	} else if (err == EDEADLK && cv.result == LOCKDEV_RESULT_CYCLE) {
+		w->s->dl_convert++;
+		report_cycle(w, K_LOCK, h->name, mode, start);
+		release_all(w);
+	} else if (err == ETIMEDOUT) {
+		w->s->timeouts++;
+		remember_timeout(w, start, err);
+	} else {
+		w->s->unexpected++;
+		w->s->last_err = err;
+		w->s->last_op = 7;
+	}
+}
+
+/*
+ * Downgrade a held lock to a weaker mode, NONE too: it never waits, and
+ * may grant waiters at once.
  */
 static void downgrade_one(struct worker *w)
 {
@@ -438,11 +491,13 @@ static void downgrade_one(struct worker *w)
 	int i;
 
 	for (i = 0; i < w->nheld; i++)
-		if (w->held[i].mode != S)
+		if (w->held[i].mode != N)
 			h = &w->held[i];
 	if (!h)
 		return;
-	mode = h->mode == X && rnd(w, 2) ? A : S;
+	/* A weaker mode: below h->mode in S < A < X, or NONE. */
+	mode = rnd(w, h->mode);
+	mode = mode ? mode : N;
 	w->s->ops++;
 	w->s->downgrades++;
 	memset(&cv, 0, sizeof(cv));
@@ -543,6 +598,8 @@ static void __attribute__((noreturn)) worker_main(struct worker *w)
 			upgrade_one(w);
 		else if (w->nheld && r < 84)
 			downgrade_one(w);
+		else if (w->nheld && r < 90)
+			raise_none(w);
 		else
 			release_all(w);
 		if (rnd(w, 4) == 0)
@@ -937,6 +994,7 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 		sum.sets += s->sets;
 		sum.converts += s->converts;
 		sum.downgrades += s->downgrades;
+		sum.raises += s->raises;
 		sum.dl_lock += s->dl_lock;
 		sum.dl_convert += s->dl_convert;
 		sum.dl_async += s->dl_async;
@@ -947,10 +1005,10 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 			       s->pid, s->unexpected, s->last_err, s->last_op);
 		}
 	}
-	TH_LOG("%ld requests in %llu ms: %ld grants, %ld timeouts, %ld EAGAIN, %ld cancels, %ld sets, %ld upgrades, %ld downgrades",
+	TH_LOG("%ld requests in %llu ms: %ld grants, %ld timeouts, %ld EAGAIN, %ld cancels, %ld sets, %ld upgrades, %ld downgrades, %ld from NONE",
 	       sum.ops, (unsigned long long)(now_ns() - start) / MS, sum.grants,
 	       sum.timeouts, sum.eagains, sum.cancels, sum.sets, sum.converts,
-	       sum.downgrades);
+	       sum.downgrades, sum.raises);
 	TH_LOG("deadlocks detected: %ld (LOCK %ld, CONVERT %ld, async %ld, LOCK_SET %ld)",
 	       sum.dl_lock + sum.dl_convert + sum.dl_async + sum.dl_set,
 	       sum.dl_lock, sum.dl_convert, sum.dl_async, sum.dl_set);
