@@ -35,6 +35,15 @@
  * it (queued, and checked by the checker, as new requests are), and
  * downgrade (to any weaker mode, NONE too), which grants waiters at once.
  *
+ * The grant policy is checked the same way. A worker publishes when it
+ * enters and leaves a wait that only a grant can end (no deadline, not
+ * asynchronous, not a set). Before half of its new requests, a worker
+ * asks QUERY for the lock's queue: a request queued there, incompatible
+ * with its own, of a worker that was in such a wait before the QUERY, was
+ * queued first. If the new request is then granted while that wait has
+ * still not ended, it overtook a waiter it had to queue behind (or was
+ * granted next to an incompatible grant): the run fails.
+ *
  * The run must end with every lock free and every worker gone in time (an
  * undetected deadlock among blocking waits would hang it), the stats'
  * cycles must have grown by the deadlocks the workers saw, and
@@ -98,7 +107,9 @@ struct slot {
 	pid_t pid;
 	/* figures */
 	long ops, grants, waits, timeouts, eagains, cancels, sets, converts;
-	long downgrades, raises;
+	long downgrades, raises, policy_checks;
+	/* odd while in a wait that only a grant ends */
+	unsigned int wseq;
 	long dl_lock, dl_convert, dl_async, dl_set, unexpected;
 	int last_err, last_op;
 	/* the recent waits that ended by a deadline */
@@ -126,6 +137,9 @@ struct shared {
 	/* grants seen next to an incompatible hold, and the first of them */
 	int clashes;
 	char clash[160];
+	/* new requests granted ahead of an earlier incompatible waiter */
+	int overtakes;
+	char overtake[200];
 	struct slot w[MAXW];
 };
 
@@ -221,6 +235,77 @@ static void hold_drop(int name, __u32 mode)
 		__atomic_sub_fetch(&sh->holds[name][mode - 1], 1, __ATOMIC_SEQ_CST);
 }
 
+/* Enter or leave a wait that only a grant ends. */
+static void wait_mark(struct worker *w)
+{
+	__atomic_add_fetch(&w->s->wseq, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The earlier waiters a new request must not overtake. */
+struct queued_before {
+	int n;
+	int who[2 * MAXW];
+	unsigned int seq[2 * MAXW];
+	__u32 mode[2 * MAXW];
+};
+
+/*
+ * Before a new request for @name in @mode: the incompatible requests its
+ * queue shows of workers in a wait only a grant ends, read before the
+ * queue, so that the wait the queue shows is that one or a later one.
+ */
+static void policy_before(struct worker *w, const char *name, __u32 mode,
+			  struct queued_before *qb)
+{
+	struct lockdev_entry e[2 * MAXW];
+	unsigned int seq[MAXW];
+	struct lockdev_query q;
+	__u32 i, j;
+
+	qb->n = -1;
+	if (rnd(w, 2))
+		return;
+	for (j = 0; j < MAXW; j++)
+		seq[j] = __atomic_load_n(&sh->w[j].wseq, __ATOMIC_SEQ_CST);
+	if (query(w->fd, name, &q, e, 2 * MAXW))
+		return;
+	w->s->policy_checks++;
+	qb->n = 0;
+	for (i = 0; i < q.nr_entries && i < 2 * MAXW; i++) {
+		if (e[i].state == LOCKDEV_STATE_HELD ||
+		    e[i].pid == (__u32)w->s->pid || compatible(e[i].mode, mode))
+			continue;
+		for (j = 0; j < MAXW; j++)
+			if (sh->w[j].pid == (pid_t)e[i].pid && (seq[j] & 1))
+				break;
+		if (j == MAXW)
+			continue;
+		qb->who[qb->n] = j;
+		qb->seq[qb->n] = seq[j];
+		qb->mode[qb->n] = e[i].mode;
+		qb->n++;
+	}
+}
+
+/* After the request was granted: had each of those waits ended? */
+static void policy_after(struct worker *w, int name, __u32 mode,
+			 const struct queued_before *qb)
+{
+	int i, j;
+
+	for (i = 0; i < qb->n; i++) {
+		j = qb->who[i];
+		if (__atomic_load_n(&sh->w[j].wseq, __ATOMIC_SEQ_CST) !=
+		    qb->seq[i])
+			continue;
+		if (__atomic_fetch_add(&sh->overtakes, 1, __ATOMIC_SEQ_CST) == 0)
+			snprintf(sh->overtake, sizeof(sh->overtake),
+				 "worker %d granted n%d in %s while worker %d, queued before it for %s, still waited",
+				 w->s->pid, name, mode_name(mode), sh->w[j].pid,
+				 mode_name(qb->mode[i]));
+	}
+}
+
 static void release_all(struct worker *w)
 {
 	int i, j, n = w->nheld;
@@ -300,6 +385,7 @@ static bool is_held(struct worker *w, int name)
 static void take_one(struct worker *w)
 {
 	struct lockdev_completion c;
+	struct queued_before qb = { .n = -1 };
 	struct lockdev_lock l;
 	struct pollfd p;
 	char name[16];
@@ -323,9 +409,15 @@ static void take_one(struct worker *w)
 		lock_input(&l, name, mode, LOCKDEV_LOCK_ASYNC);
 		l.user_data = n;
 	}
+	if (how < 80)
+		policy_before(w, name, mode, &qb);
 	start = now_ns();
+	if (how < 40)
+		wait_mark(w);
 	ret = ioctl(w->fd, LOCKDEV_IOC_LOCK, &l);
 	err = errno;
+	if (how < 40)
+		wait_mark(w);
 
 	if (!ret && (l.flags & LOCKDEV_LOCK_ASYNC) &&
 	    (l.result & LOCKDEV_RESULT_QUEUED)) {
@@ -379,6 +471,7 @@ static void take_one(struct worker *w)
 	}
 	w->s->grants++;
 	hold_add(w, n, mode);
+	policy_after(w, n, mode, &qb);
 	w->held[w->nheld].name = n;
 	w->held[w->nheld].mode = mode;
 	w->held[w->nheld].handle = l.handle;
@@ -410,8 +503,12 @@ static void upgrade_one(struct worker *w)
 		cv.deadline_ns = rnd_deadline(w);
 	}
 	start = now_ns();
+	if (!cv.flags)
+		wait_mark(w);
 	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv);
 	err = errno;
+	if (!cv.flags)
+		wait_mark(w);
 	if (!ret) {
 		hold_drop(h->name, h->mode);
 		hold_add(w, h->name, X);
@@ -438,9 +535,11 @@ static void upgrade_one(struct worker *w)
  */
 static void raise_none(struct worker *w)
 {
+	struct queued_before qb;
 	struct lockdev_convert cv;
 	struct held *h = NULL;
 	__u32 mode = rnd_mode(w);
+	char name[16];
 	int i, ret, err;
 	__u64 start;
 
@@ -458,12 +557,19 @@ static void raise_none(struct worker *w)
 		cv.flags = LOCKDEV_LOCK_DEADLINE;
 		cv.deadline_ns = rnd_deadline(w);
 	}
+	name_of(h->name, name);
+	policy_before(w, name, mode, &qb);
 	start = now_ns();
+	if (!cv.flags)
+		wait_mark(w);
 	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv);
 	err = errno;
+	if (!cv.flags)
+		wait_mark(w);
 	if (!ret) {
 		w->s->grants++;
 		hold_add(w, h->name, mode);
+		policy_after(w, h->name, mode, &qb);
 		h->mode = mode;
 	} else if (err == EDEADLK && cv.result == LOCKDEV_RESULT_CYCLE) {
 		w->s->dl_convert++;
@@ -995,6 +1101,7 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 		sum.converts += s->converts;
 		sum.downgrades += s->downgrades;
 		sum.raises += s->raises;
+		sum.policy_checks += s->policy_checks;
 		sum.dl_lock += s->dl_lock;
 		sum.dl_convert += s->dl_convert;
 		sum.dl_async += s->dl_async;
@@ -1018,6 +1125,11 @@ TEST_F_TIMEOUT(stress, random_workload, 300)
 	       t.members_max);
 	EXPECT_EQ(0, t.failed);
 	EXPECT_EQ(sum.dl_lock + sum.dl_convert + sum.dl_async, t.reports);
+	TH_LOG("grant policy: %ld new requests checked against the queue before them, %d overtook a waiter",
+	       sum.policy_checks, sh->overtakes);
+	EXPECT_EQ(0, sh->overtakes) {
+		TH_LOG("the first: %s", sh->overtake);
+	}
 	EXPECT_EQ(0, sh->clashes) {
 		TH_LOG("%d grants next to an incompatible hold; the first: %s",
 		       sh->clashes, sh->clash);
