@@ -191,6 +191,15 @@ static int run(char **w, int n, char *out, size_t len)
 				pause();
 		ret = pid < 0 ? -1 : 0;
 		snprintf(out, len, "ok %d", (int)pid);
+	} else if (!strcmp(cmd, "vforkclose") && n == 2) {
+		/* A vfork() child closes the descriptor before it exits. */
+		pid_t pid = vfork();
+
+		if (!pid) {
+			close(fd);
+			_exit(0);
+		}
+		ret = pid < 0 ? -1 : waitpid(pid, NULL, 0) < 0 ? -1 : 0;
 	} else if (!strcmp(cmd, "kill") && n == 2) {
 		ret = kill(atoi(w[1]), SIGKILL);
 		if (!ret)

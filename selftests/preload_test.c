@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,6 +305,95 @@ TEST_F(preload, flock_exclusion)
 	CALL(b, "ok", "close 0");
 	if (self->lockdev)
 		EXPECT_FALSE(shown_any(self->f1));
+}
+
+/*
+ * A file of @dir whose name the library keeps in the same entry as
+ * @path's for flock (preload/name.c: entry (inode * 31 + device * 7 + 1)
+ * mod 64), so that locking it pushes @path's name out; into @out.
+ */
+static int same_name_entry(const char *dir, const char *path, char *out,
+			   size_t len)
+{
+	unsigned long long want, h;
+	struct stat st;
+	int i, fd;
+
+	if (stat(path, &st))
+		return -1;
+	want = ((unsigned long long)st.st_ino * 31 + st.st_dev * 7 + 1) % 64;
+	for (i = 0; i < 4096; i++) {
+		snprintf(out, len, "%s/other.%d", dir, i);
+		fd = open(out, O_RDWR | O_CREAT, 0600);
+		if (fd < 0 || fstat(fd, &st))
+			return -1;
+		close(fd);
+		h = ((unsigned long long)st.st_ino * 31 + st.st_dev * 7 + 1) % 64;
+		if (h == want)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * A lock keeps the name it was taken under: a file renamed or unlinked
+ * while locked, whose name the process then made again, is still released
+ * and converted under the old one, and nothing stays held.
+ */
+TEST_F(preload, flock_renamed_and_unlinked)
+{
+	struct helper *a = &self->h[0], *b = &self->h[1];
+	char other[160], moved[160];
+
+	snprintf(moved, sizeof(moved), "%s.old", self->f1);
+	CALL(a, "ok", "open 0 %s", self->f1);
+	CALL(a, "ok", "flock 0 ex");
+	ASSERT_EQ(0, rename(self->f1, moved));
+	ASSERT_EQ(0, same_name_entry(self->dir, moved,
+				     other, sizeof(other)));
+	CALL(a, "ok", "open 1 %s", other);
+	CALL(a, "ok", "flock 1 ex");
+	CALL(a, "ok", "close 1");
+	CALL(a, "ok", "flock 0 sh");
+	CALL(a, "ok", "flock 0 un");
+	if (self->lockdev)
+		EXPECT_FALSE(shown_any(self->f1));
+	CALL(b, "ok", "open 0 %s", moved);
+	CALL(b, "ok", "flock 0 ex nb");
+	CALL(b, "ok", "close 0");
+
+	CALL(a, "ok", "open 2 %s", self->f2);
+	CALL(a, "ok", "flock 2 sh");
+	ASSERT_EQ(0, same_name_entry(self->dir, self->f2, other,
+				     sizeof(other)));
+	ASSERT_EQ(0, unlink(self->f2));
+	CALL(a, "ok", "open 1 %s", other);
+	CALL(a, "ok", "flock 1 ex");
+	CALL(a, "ok", "close 1");
+	CALL(a, "ok", "flock 2 ex");
+	CALL(a, "ok", "close 2");
+	if (self->lockdev)
+		EXPECT_FALSE(shown_any(self->f2));
+}
+
+/* A vfork() child's close() leaves its parent's lock alone. */
+TEST_F(preload, vfork_child_close)
+{
+	struct helper *a = &self->h[0], *b = &self->h[1];
+	long pa = call_num(a, "pid");
+
+	CALL(a, "ok", "open 0 %s", self->f1);
+	CALL(b, "ok", "open 0 %s", self->f1);
+	CALL(a, "ok", "flock 0 ex");
+	CALL(a, "ok", "vforkclose 0");
+	CALL(b, "err EAGAIN", "flock 0 ex nb");
+	if (self->lockdev)
+		EXPECT_TRUE(shown("flock/", self->f1, "exclusive", "held", pa));
+	CALL(a, "ok", "flock 0 un");
+	CALL(b, "ok", "flock 0 ex nb");
+	if (self->lockdev)
+		EXPECT_TRUE(shown("flock/", self->f1, "exclusive", "held",
+				  call_num(b, "pid")));
 }
 
 /* The open file description's lock: shared by dup() and fork(). */

@@ -61,7 +61,7 @@ static bool pl_class_ok(const char *class)
 	if (!n || n > PL_CLASS_MAX - 6)
 		return false;
 	for (i = 0; i < n; i++)
-		if (class[i] <= 0x20 || class[i] >= 0x7f)
+		if (class[i] <= 0x20 || class[i] >= 0x7f || class[i] == ':')
 			return false;
 	return true;
 }
@@ -80,7 +80,7 @@ static char **pl_classes(const char *s)
 	for (in = out = v; *in; in++) {
 		eq = strrchr(*in, '=');
 		if (!eq || eq == *in || !pl_class_ok(eq + 1)) {
-			pl_say("LOCKDEV_PRELOAD_CLASSES: \"%s\" is not GLOB=CLASS (a class is 1 to %d printable bytes, no space): left out",
+			pl_say("LOCKDEV_PRELOAD_CLASSES: \"%s\" is not GLOB=CLASS (a class is 1 to %d printable bytes, no space or colon): left out",
 			       *in, PL_CLASS_MAX - 6);
 			continue;
 		}

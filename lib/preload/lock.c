@@ -87,7 +87,7 @@ static int pl_downgrade(const struct pl_call *c, const struct pl_file *f,
 	return 0;
 }
 
-static int pl_acquire(const struct pl_call *c, const struct pl_file *f,
+static int pl_acquire(const struct pl_call *c, struct pl_file *f,
 		      struct pl_slot *slot)
 {
 	int ret, err;
@@ -103,7 +103,7 @@ static int pl_acquire(const struct pl_call *c, const struct pl_file *f,
 		if (!pl_table_lock())
 			return c->real(c, c->mode, c->nonblock);
 		pl_table_set(c->kind, c->fd, f, slot->sfd, 0);
-		ret = pl_table_slot(c->kind, c->fd, f, slot);
+		ret = pl_table_slot(c->kind, c->fd, f, true, slot);
 		pl_table_unlock();
 		if (ret || slot->kernel_only)
 			return c->real(c, c->mode, c->nonblock);
@@ -146,12 +146,13 @@ int pl_call(const struct pl_call *c)
 {
 	struct pl_slot slot;
 	struct pl_file f;
-	int ret;
+	int ret, mapped;
 
 	if (!pl_table_lock())
 		return c->real(c, c->mode, c->nonblock);
-	ret = pl_file_of(c->fd, c->kind, &f) ?
-	      pl_table_slot(c->kind, c->fd, &f, &slot) : -ENOENT;
+	mapped = pl_file_of(c->fd, c->kind, &f);
+	ret = mapped < 0 ? -ENOENT :
+	      pl_table_slot(c->kind, c->fd, &f, mapped, &slot);
 	pl_table_unlock();
 	if (ret || slot.kernel_only)
 		return c->real(c, c->mode, c->nonblock);
@@ -172,12 +173,13 @@ bool pl_getlk(enum pl_kind kind, int fd, unsigned int mode,
 {
 	struct pl_slot slot;
 	struct pl_file f;
-	int ret;
+	int ret, mapped;
 
 	if (!pl_table_lock())
 		return false;
-	ret = pl_file_of(fd, kind, &f) ?
-	      pl_table_slot(PL_POSIX, fd, &f, &slot) : -ENOENT;
+	mapped = pl_file_of(fd, kind, &f);
+	ret = mapped < 0 ? -ENOENT :
+	      pl_table_slot(PL_POSIX, fd, &f, mapped, &slot);
 	pl_table_unlock();
 	if (ret || slot.sfd < 0)
 		return false;

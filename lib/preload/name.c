@@ -127,14 +127,14 @@ static bool pl_name_make(int fd, enum pl_kind kind, const struct stat *st,
 	return true;
 }
 
-bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f)
+int pl_file_of(int fd, enum pl_kind kind, struct pl_file *f)
 {
 	bool flock = kind == PL_FLOCK;
 	struct pl_name *e;
 	struct stat st;
 
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return false;
+		return -1;
 	e = pl_name_slot(&st, flock);
 	if (!e->used || e->flock != flock || e->file.dev != st.st_dev ||
 	    e->file.ino != st.st_ino) {

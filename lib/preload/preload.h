@@ -76,8 +76,12 @@
  *
  * Threads and signals. The table is guarded by one mutex, never held while
  * a call waits, and held with every signal blocked. close(), dup2() and
- * friends may be called from a signal handler: it never runs inside the
- * table on its own thread.
+ * friends may be called from a signal handler on a descriptor that holds
+ * no lock through the library: the handler never runs inside the table on
+ * its own thread, and the call then changes nothing in it. On one that
+ * does, the table is changed with malloc(3)'s functions, which a handler
+ * may not call. A vfork(2) child's close() and dup2() leave the parent's
+ * table alone.
  */
 #ifndef LOCKDEV_PRELOAD_H
 #define LOCKDEV_PRELOAD_H
@@ -151,11 +155,11 @@ struct pl_file {
 };
 
 /*
- * Fill @f for @fd: false if the library leaves it to the kernel (not a
- * regular file, or not mapped by the configuration). Under the table's
- * mutex.
+ * Fill @f for @fd: -1 if it is not a regular file (or fstat() fails); 0
+ * if the configuration does not map it, with only @f->dev and @f->ino
+ * set; 1 with its lock name too. Under the table's mutex.
  */
-bool pl_file_of(int fd, enum pl_kind kind, struct pl_file *f);
+int pl_file_of(int fd, enum pl_kind kind, struct pl_file *f);
 
 /* The module's calls on a session (session.c); 0 or -errno. */
 int pl_ld_open(void);
@@ -204,11 +208,19 @@ void pl_table_init(void);
  */
 bool pl_table_lock(void);
 void pl_table_unlock(void);
-/* Are there records or sessions at all? (read without the mutex) */
+/*
+ * Are there records or sessions at all, of this process? (read without
+ * the mutex; never in a vfork() child)
+ */
 bool pl_table_busy(void);
 
-/* Under the mutex: look @fd's lock up and choose its session. */
-int pl_table_slot(enum pl_kind kind, int fd, const struct pl_file *f,
+/*
+ * Under the mutex: look @fd's lock up and choose its session. A lock the
+ * table has for the file gives @f the name it was taken under (the file
+ * may have been renamed or unlinked since, or mapped no longer);
+ * otherwise, without @mapped, the call is the kernel's alone (-ENOENT).
+ */
+int pl_table_slot(enum pl_kind kind, int fd, struct pl_file *f, bool mapped,
 		  struct pl_slot *slot);
 /* Under the mutex: @fd now holds @f in @mode (0: no longer holds it). */
 int pl_table_set(enum pl_kind kind, int fd, const struct pl_file *f,

@@ -32,11 +32,14 @@ struct pl_sess {
  * itself).
  * busy counts records and sessions, read without mu by close() and dup()
  * to pass by when there is nothing to do.
+ * pid is the process the table is of, set at start and in a fork's child:
+ * a vfork() child shares the table but is another process.
  */
 static struct {
 	pthread_mutex_t mu;
 	pid_t owner;
 	unsigned int busy;
+	pid_t pid;
 	struct pl_rec *recs;
 	struct pl_sess *sessions;
 	struct pl_sess *ofd;	/* new flock and OFD locks go here */
@@ -79,9 +82,14 @@ void pl_table_unlock(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * In a vfork() child, whose close() and dup2() before its exec are its own
+ * business, the parent's table is never busy.
+ */
 bool pl_table_busy(void)
 {
-	return __atomic_load_n(&pl_t.busy, __ATOMIC_RELAXED);
+	return __atomic_load_n(&pl_t.busy, __ATOMIC_RELAXED) &&
+	       getpid() == pl_t.pid;
 }
 
 static void pl_busy(int delta)
@@ -235,7 +243,7 @@ static int pl_session(enum pl_kind kind, struct pl_sess **sp)
 	return 0;
 }
 
-int pl_table_slot(enum pl_kind kind, int fd, const struct pl_file *f,
+int pl_table_slot(enum pl_kind kind, int fd, struct pl_file *f, bool mapped,
 		  struct pl_slot *slot)
 {
 	struct pl_sess *s;
@@ -246,10 +254,13 @@ int pl_table_slot(enum pl_kind kind, int fd, const struct pl_file *f,
 	slot->sfd = -1;
 	r = pl_find(kind, fd, f);
 	if (r) {
+		*f = r->file;
 		slot->sfd = r->sess->fd;
 		slot->held = r->mode;
 		return 0;
 	}
+	if (!mapped)
+		return -ENOENT;
 	/* Another open file description of this process holds the file. */
 	for (r = pl_t.recs; r; r = r->next) {
 		if (pl_same_file(r, kind, f)) {
@@ -459,6 +470,7 @@ static void pl_fork_child(void)
 
 	pthread_mutex_init(&pl_t.mu, NULL);
 	pl_t.owner = 0;
+	pl_t.pid = getpid();
 	pl_tid = 0;
 	pl_fork_share();
 	if (pl_t.ofd)
@@ -475,5 +487,6 @@ static void pl_fork_child(void)
 
 void pl_table_init(void)
 {
+	pl_t.pid = getpid();
 	pthread_atfork(pl_fork_prepare, pl_fork_parent, pl_fork_child);
 }
