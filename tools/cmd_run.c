@@ -288,11 +288,12 @@ static int run_convert(const struct run_opts *o, struct lockdev *ld,
 		}
 		held = more;
 		n = lockdev_list(ld, held, cap);
-		if (n <= cap)
+		if (n <= cap || cap >= LOCKDEV_ENTRIES_MAX)
 			break;
-		cap = n;
+		cap = n < LOCKDEV_ENTRIES_MAX ? n : LOCKDEV_ENTRIES_MAX;
 	}
-	for (i = 0; i < n; i++) {
+	/* LIST fills LOCKDEV_ENTRIES_MAX entries at most. */
+	for (i = 0; i < n && i < cap; i++) {
 		if (held[i].name_len != len || memcmp(held[i].name, name, len))
 			continue;
 		ret = lockdev_convert(ld, held[i].handle, o->mode,

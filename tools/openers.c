@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "list.h"
@@ -25,19 +24,36 @@ static int opener_cmp(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/*
+ * Whether the link /proc/PID/fd/@fd names a file called lockdev. The link
+ * is read, never followed: a stat() would ask the file's file system, and
+ * a FUSE or NFS file of another process could make it wait for ever.
+ */
+static bool fd_named_lockdev(int pid_dir, const char *fd)
+{
+	char path[64], target[4096];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "fd/%s", fd);
+	n = readlinkat(pid_dir, path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = 0;
+	base = strrchr(target, '/');
+	return base && !strcmp(base + 1, LOCKDEV_DEVICE_NAME);
+}
+
 /* The session of descriptor @fd of @pid, from its "lockdev_session:" line. */
 static uint64_t fd_session(int pid_dir, const char *fd)
 {
 	static const char key[] = "lockdev_session:";
 	char path[64], buf[4096], *p;
 	uint64_t session = 0;
-	struct stat st;
 	ssize_t n;
 	int f;
 
-	/* Only a character device can be /dev/lockdev. */
-	snprintf(path, sizeof(path), "fd/%s", fd);
-	if (fstatat(pid_dir, path, &st, 0) || !S_ISCHR(st.st_mode))
+	if (!fd_named_lockdev(pid_dir, fd))
 		return 0;
 	snprintf(path, sizeof(path), "fdinfo/%s", fd);
 	f = openat(pid_dir, path, O_RDONLY | O_CLOEXEC);
