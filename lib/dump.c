@@ -52,7 +52,7 @@ static int lockdev_dump_valid(struct nl_msg *msg, void *arg)
 
 	if (nlh->nlmsg_type != d->family)
 		return NL_SKIP;
-	if (genlmsg_parse(nlh, 0, tb, LOCKDEV_A_MAX, NULL) ||
+	if (genlmsg_parse(nlh, 0, tb, LOCKDEV_A_MAX, lockdev_nla_policy) ||
 	    !tb[LOCKDEV_A_LOCKSPACE] || !tb[LOCKDEV_A_NAME] ||
 	    !tb[LOCKDEV_A_STATE]) {
 		d->ret = -EPROTO;

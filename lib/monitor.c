@@ -149,7 +149,7 @@ static int lockdev_parse_member(struct lockdev_event_member *m,
 	struct nlattr *tb[LOCKDEV_A_MAX + 1];
 	int ret;
 
-	ret = nla_parse_nested(tb, LOCKDEV_A_MAX, nest, NULL);
+	ret = nla_parse_nested(tb, LOCKDEV_A_MAX, nest, lockdev_nla_policy);
 	if (ret)
 		return lockdev_nl_errno(ret);
 	memset(m, 0, sizeof(*m));
@@ -173,7 +173,7 @@ static int lockdev_parse_edge(struct lockdev_event_edge *e,
 	struct nlattr *tb[LOCKDEV_A_MAX + 1];
 	int ret;
 
-	ret = nla_parse_nested(tb, LOCKDEV_A_MAX, nest, NULL);
+	ret = nla_parse_nested(tb, LOCKDEV_A_MAX, nest, lockdev_nla_policy);
 	if (ret)
 		return lockdev_nl_errno(ret);
 	memset(e, 0, sizeof(*e));
@@ -195,7 +195,7 @@ static int lockdev_parse_event(struct lockdev_monitor *mon,
 	struct nlattr *tb[LOCKDEV_A_MAX + 1], *nla;
 	int rem, ret;
 
-	ret = genlmsg_parse(nlh, 0, tb, LOCKDEV_A_MAX, NULL);
+	ret = genlmsg_parse(nlh, 0, tb, LOCKDEV_A_MAX, lockdev_nla_policy);
 	if (ret)
 		return lockdev_nl_errno(ret);
 	memset(ev, 0, sizeof(*ev));
@@ -274,7 +274,8 @@ static int lockdev_thresholds_reply(struct nl_msg *msg, void *arg)
 	struct lockdev_thresholds *t = arg;
 	struct nlattr *tb[LOCKDEV_A_MAX + 1];
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LOCKDEV_A_MAX, NULL) ||
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, LOCKDEV_A_MAX,
+			  lockdev_nla_policy) ||
 	    !tb[LOCKDEV_A_HELD_THRESHOLD_MS] ||
 	    !tb[LOCKDEV_A_WAIT_THRESHOLD_MS]) {
 		t->err = -EPROTO;

@@ -5,6 +5,8 @@
 
 #include <netlink/errno.h>
 
+#include <lockdev/uapi.h>
+
 #include "nl.h"
 
 /* libnl's error codes as errnos. */
@@ -57,6 +59,33 @@ int lockdev_nl_errno(int nlerr)
 		return -EIO;
 	}
 }
+
+const struct nla_policy lockdev_nla_policy[LOCKDEV_A_MAX + 1] = {
+	[LOCKDEV_A_EVENT] = { .type = NLA_U32 },
+	[LOCKDEV_A_MODE] = { .type = NLA_U32 },
+	[LOCKDEV_A_STATE] = { .type = NLA_U32 },
+	[LOCKDEV_A_LEVEL] = { .type = NLA_U32 },
+	[LOCKDEV_A_SESSION] = { .type = NLA_U64 },
+	[LOCKDEV_A_PID] = { .type = NLA_U32 },
+	[LOCKDEV_A_COMM] = { .type = NLA_STRING },
+	[LOCKDEV_A_AGE_NS] = { .type = NLA_U64 },
+	[LOCKDEV_A_OWNER_DIED] = { .type = NLA_U8 },
+	[LOCKDEV_A_GENERATION] = { .type = NLA_U64 },
+	[LOCKDEV_A_WAITS_FOR] = { .type = NLA_NESTED },
+	[LOCKDEV_A_MEMBER] = { .type = NLA_NESTED },
+	[LOCKDEV_A_FLAGS] = { .type = NLA_U32 },
+	[LOCKDEV_A_HELD_MODE] = { .type = NLA_U32 },
+	[LOCKDEV_A_HELD_LEVEL] = { .type = NLA_U32 },
+	[LOCKDEV_A_ORDER_MODE] = { .type = NLA_U32 },
+	[LOCKDEV_A_EDGE] = { .type = NLA_NESTED },
+	[LOCKDEV_A_STAT] = { .type = NLA_NESTED },
+	[LOCKDEV_A_STAT_NAME] = { .type = NLA_STRING },
+	[LOCKDEV_A_STAT_VALUE] = { .type = NLA_U64 },
+	[LOCKDEV_A_HELD_THRESHOLD_MS] = { .type = NLA_U32 },
+	[LOCKDEV_A_WAIT_THRESHOLD_MS] = { .type = NLA_U32 },
+	[LOCKDEV_A_WAITS_FOR_TRUNCATED] = { .type = NLA_FLAG },
+	[LOCKDEV_A_ALL] = { .type = NLA_FLAG },
+};
 
 /* Copy a binary attribute as a NUL-terminated string of at most @room - 1. */
 uint32_t lockdev_nla_copy(char *dst, size_t room,

@@ -11,6 +11,13 @@
 
 #include <netlink/attr.h>
 
+/*
+ * Every LOCKDEV_A_* as the module sends it, for each parse: an attribute
+ * shorter than its type, or a string without its NUL, fails the parse
+ * instead of being read past its end.
+ */
+extern const struct nla_policy lockdev_nla_policy[];
+
 /* libnl's error codes (negative or not) as negative errnos. */
 int lockdev_nl_errno(int nlerr);
 
