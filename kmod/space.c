@@ -917,24 +917,25 @@ static bool ld_space_reachable(const struct ld_space *space)
 
 /*
  * The collector's look at @space, ld_spaces_mutex held: false if it must
- * look again later. It takes one lockspace per run, into *@dead, with a
- * reference (a persistent one's own), and retires it.
+ * look again later. It takes every unreachable lockspace, onto @dead by
+ * its node (off ld_spaces and ld_retired once reaped), with a reference
+ * (a persistent one's own), and retires it.
  */
-static bool ld_space_gc_look(struct ld_space *space, struct ld_space **dead)
+static bool ld_space_gc_look(struct ld_space *space, struct hlist_head *dead)
 {
 	lockdep_assert_held(&ld_spaces_mutex);
 	if (space->reaped || atomic_read(&space->sessions))
 		return true;
-	if (*dead || ld_space_reachable(space))
+	if (ld_space_reachable(space))
 		return false;
 	if (space->persistent)
 		WRITE_ONCE(space->persistent, false);
 	else if (!refcount_inc_not_zero(&space->ref))
 		return false;
-	*dead = space;
 	/* Nobody attaches to it again: no lock of it comes back. */
 	space->reaped = true;
 	ld_space_retire(space);
+	hlist_add_head(&space->node, dead);
 	return true;
 }
 
@@ -948,15 +949,17 @@ static bool ld_space_gc_look(struct ld_space *space, struct ld_space **dead)
  * the removed ones (ld_retired). A lockspace it reaped may stay until its
  * last reference goes (a kept report's, a reader's of /proc); it is on
  * neither list, so that it neither stalls the collection of the others nor
- * keeps the collector running. Runs while such lockspaces exist; its cost
- * is linear in the number of lockspaces, in a work item, with no lock held
- * across lockspaces but the table's mutex.
+ * keeps the collector running. Runs while such lockspaces exist. A run
+ * reaps every lockspace it finds unreachable: its cost is linear in the
+ * number of lockspaces and their locks, in a work item, with no lock held
+ * across lockspaces but the table's mutex, for one walk of the lists.
  */
 static void ld_space_gc_fn(struct work_struct *work)
 {
-	struct ld_space *space, *dead = NULL;
+	struct ld_space *space;
 	struct hlist_node *tmp;
 	bool again = false;
+	HLIST_HEAD(dead);
 	int bkt;
 
 	mutex_lock(&ld_spaces_mutex);
@@ -965,15 +968,17 @@ static void ld_space_gc_fn(struct work_struct *work)
 	hlist_for_each_entry_safe(space, tmp, &ld_retired, node)
 		again |= !ld_space_gc_look(space, &dead);
 	mutex_unlock(&ld_spaces_mutex);
-	if (dead) {
-		ld_lock_space_reap(dead);
+	/* Each is referenced: its last put, which unhashes it, is not yet. */
+	hlist_for_each_entry_safe(space, tmp, &dead, node) {
+		hlist_del_init(&space->node);
+		ld_lock_space_reap(space);
 		/* No lock is left to have a class, nor session to learn one. */
-		ld_class_space_free(dead);
-		ld_space_put(dead);
+		ld_class_space_free(space);
+		ld_space_put(space);
+		cond_resched();
 	}
 	if (again)
-		queue_delayed_work(system_wq, &ld_space_gc,
-				   dead ? 0 : LD_SPACE_GC_PERIOD);
+		queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
 }
 
 /* A persistent lockspace, whose own reference the caller takes over. */

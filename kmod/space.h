@@ -32,7 +32,8 @@ struct vfsmount;
  * struct ld_space - a lockspace
  * @node: in the lockspaces table while in its namespace; once retired, in
  *	the collector's list of removed lockspaces until it reaps them.
- *	ld_spaces_mutex.
+ *	ld_spaces_mutex; once reaped, in the list of the collector's run
+ *	that reaps it, which alone uses it then.
  * @id: its place in walks of the lockspaces (ld_space_next()), which
  *	meet it from its creation to its free, retired or not. Immutable.
  * @ref: attached sessions plus existing locks, plus one while @persistent;
