@@ -113,23 +113,29 @@ static void ld_cycle_members(const struct ld_walk *walk, u32 k, u32 n,
 
 /*
  * Build the report of a cycle found by @walk: member 0 is the session
- * asking for @lk in @want with @req; member i > 0 is the i-th session along
- * the cycle. GFP_NOWAIT: the caller holds @lk->lock. NULL if out of memory:
- * the request still fails, without a report.
+ * asking for @lk in @want with @req, which waits with it, or, for a cycle
+ * the walk began at another wait of the session (an upgrade queued ahead,
+ * ld_walk_own_waits()), with that wait; member i > 0 is the i-th session
+ * along the cycle. GFP_NOWAIT: the caller holds @lk->lock. NULL if out of
+ * memory: the request still fails, without a report.
  */
 static struct ld_report *ld_graph_report(const struct ld_walk *walk,
 					 struct ld_lock *lk,
 					 const struct ld_req *req, u32 want)
 {
+	struct ld_req *own = walk->found_from_req;
 	struct ld_session *s;
 	struct ld_report *rep;
 	size_t names;
 	u32 k = 0, n;
 
-	for (s = walk->found_from; s; s = s->bfs_parent)
+	for (s = walk->found_from; s; s = s->bfs_parent) {
 		k++;
+		own = s->bfs_from;
+	}
 	n = min_t(u32, k + 1, LOCKDEV_CYCLE_MAX);
-	names = walk->found->lk->name_len + lk->name_len;
+	names = walk->found->lk->name_len +
+		(own ? own->lk->name_len : lk->name_len);
 	ld_cycle_members(walk, k, n, NULL, &names);
 
 	rep = ld_report_alloc(walk->target->space, LOCKDEV_RESULT_CYCLE, n,
@@ -137,9 +143,15 @@ static struct ld_report *ld_graph_report(const struct ld_walk *walk,
 	if (!rep)
 		return NULL;
 	rep->handle = req->handle;
-	ld_report_set(rep, 0, walk->target, task_tgid(current), current->comm,
-		      walk->found, walk->found_mode, walk->found_queued, lk,
-		      want, req->level);
+	if (own)
+		ld_report_set(rep, 0, walk->target, task_tgid(current),
+			      current->comm, walk->found, walk->found_mode,
+			      walk->found_queued, own->lk, ld_req_want(own),
+			      own->level);
+	else
+		ld_report_set(rep, 0, walk->target, task_tgid(current),
+			      current->comm, walk->found, walk->found_mode,
+			      walk->found_queued, lk, want, req->level);
 	ld_cycle_members(walk, k, n, rep, NULL);
 	return rep;
 }
@@ -214,6 +226,29 @@ static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
 	return false;
 }
 
+/*
+ * An upgrade that queues ahead of waiters makes those it conflicts with wait
+ * for its session, so a cycle may come back to the session through any of
+ * its other waits (another thread's, an asynchronous request's), not only
+ * through what the upgrade waits for: the walk starts from those too. A
+ * session the walk reaches from them records the wait in bfs_from, which
+ * the report names as member 0's.
+ *
+ * Return: true if the visit found the target.
+ */
+static bool ld_walk_own_waits(struct ld_walk *walk, struct ld_session *sess)
+{
+	struct ld_wait *w;
+
+	list_for_each_entry(w, &sess->waiting, gnode) {
+		walk->cur_req = w->req;
+		if (ld_walk_blockers(walk, w->req))
+			return true;
+	}
+	walk->cur_req = NULL;
+	return false;
+}
+
 /**
  * ld_graph_check() - would a request close a cycle of waits
  * @sess: the session asking
@@ -226,7 +261,8 @@ static bool ld_walk_blockers(struct ld_walk *walk, struct ld_req *r)
  *
  * An upgrade queues ahead of requests already waiting, and so makes those
  * that it is incompatible with wait for it: a session whose wait is one of
- * them closes a cycle too.
+ * them closes a cycle too, whether the walk reached it from what the
+ * upgrade waits for or from another wait of the session's.
  *
  * Context: ld_graph(@lk) and @lk->lock held. The holders and waiters of
  * every lock of the lockspace that has waiters are frozen under it (locking.h),
@@ -256,6 +292,8 @@ int ld_graph_check(struct ld_session *sess, struct ld_lock *lk,
 		behind = list_entry(stop, struct ld_wait, wnode)->bfs_pos;
 	}
 	ld_visit_blockers(lk, want, self, stop, &visit);
+	if (!walk.found && behind != U32_MAX)
+		ld_walk_own_waits(&walk, sess);
 	while (!walk.found && !list_empty(&walk.queue)) {
 		s = list_first_entry(&walk.queue, struct ld_session, bfs_node);
 		list_del_init(&s->bfs_node);

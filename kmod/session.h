@@ -59,9 +59,10 @@ struct ld_user;
  * @bfs_node: queue of the wait-for graph walk. @space->graph_mutex.
  * @bfs_gen: walk that last visited it. @space->graph_mutex.
  * @bfs_parent: the session whose wait led the walk here, or NULL for one
- *	that blocks the request itself. @space->graph_mutex.
- * @bfs_from: the waiting request of @bfs_parent that this session blocks.
- *	@space->graph_mutex.
+ *	that blocks the request itself or another wait of its session (an
+ *	upgrade's walk). @space->graph_mutex.
+ * @bfs_from: the waiting request of @bfs_parent that this session blocks;
+ *	with no @bfs_parent, that other wait, or NULL. @space->graph_mutex.
  * @bfs_via: this session's request that blocks it. @space->graph_mutex.
  * @bfs_via_queued: @bfs_via blocks as a request queued ahead, not as a
  *	holder. @space->graph_mutex.

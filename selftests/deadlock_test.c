@@ -7,9 +7,11 @@
  * member 0 the session itself, each member waiting for what the next holds
  * (or has queued ahead, LOCKDEV_MEMBER_QUEUED). Cycles of 2, 3 and 20
  * sessions, through a shared lock with several holders, through a waiter
- * queued ahead, of two upgraders, closed by an asynchronous request; the
- * two-way copy with plain locks; and no false reports for waits that are
- * not cycles (chains, diamonds, long queues, compatible waiters ahead).
+ * queued ahead, of two upgraders, closed by an upgrade queued ahead of a
+ * waiter (through what the upgrade waits for, or through another wait of
+ * its session), closed by an asynchronous request; the two-way copy with
+ * plain locks; and no false reports for waits that are not cycles (chains,
+ * diamonds, long queues, compatible waiters ahead).
  *
  * Other sessions are "actors" (util.h), forked children that run the calls
  * the test sends them. Each wait is seen in QUERY before the next step;
@@ -595,6 +597,69 @@ TEST_F(dl, upgrade_ahead_of_waiter)
 	actor_granted(_metadata, &self->lk[1], &r);
 	actor_release(_metadata, &self->lk[1], self->b);
 	actor_granted(_metadata, &self->lk[0], &r);
+}
+
+/*
+ * The cycle an upgrade closes by queueing ahead may come back to this
+ * session through another of its waits, not through what the upgrade
+ * waits for. H holds a in APPEND, this session a in SHARED; W holds b and
+ * waits for a in APPEND (for H); this session's asynchronous request for b
+ * waits for W. Its upgrade of a would wait for H alone, but W's request
+ * would then wait behind it: this session waits for W (b), W for it (a).
+ */
+TEST_F(dl, upgrade_closes_cycle_through_other_wait)
+{
+	struct lockdev_cycle_member m[2];
+	struct lockdev_completion comp;
+	struct lockdev_lock l, lb;
+	struct lockdev_convert cv;
+	struct act_reply r;
+	pid_t me = getpid(), pw;
+	int ret, err;
+
+	actor_start(_metadata, &self->lk[0], -1);
+	actor_start(_metadata, &self->lk[1], -1);
+	pw = self->lk[1].pid;
+	actor_hold(_metadata, &self->lk[0], self->a, A, 0);
+	ASSERT_EQ(0, lock_call(self->fd[0], self->a, S, 0, &l));
+	actor_hold(_metadata, &self->lk[1], self->b, X, 0);
+	actor_must_wait(_metadata, &self->lk[1], self->fd[1], self->a, A, 0);
+	lock_input(&lb, self->b, X, ASYNC);
+	ASSERT_EQ(0, ioctl(self->fd[0], LOCKDEV_IOC_LOCK, &lb));
+	EXPECT_EQ(LOCKDEV_RESULT_QUEUED, lb.result);
+
+	poison(&cv, sizeof(cv));
+	cv.handle = l.handle;
+	cv.name = 0;
+	cv.name_len = 0;
+	cv.mode = X;
+	cv.flags = 0;
+	cv.deadline_ns = 0;
+	arm_alarm(20);
+	ret = ioctl(self->fd[0], LOCKDEV_IOC_CONVERT, &cv);
+	err = errno;
+	alarm(0);
+	ASSERT_EQ(-1, ret) {
+		TH_LOG("the upgrade that closes the cycle was granted");
+	}
+	ASSERT_EQ(EDEADLK, err);
+	EXPECT_EQ(CYCLE, cv.result);
+
+	read_cycle(_metadata, self->fd[0], m, 2, 2, l.handle, l.handle);
+	/* This session waits for b, and its upgrade of a would block W. */
+	expect_member(_metadata, &m[0], 0, me, self->comm, QUEUED,
+		      self->a, X, 0, self->b, X, 0);
+	expect_member(_metadata, &m[1], 1, pw, self->comm, 0,
+		      self->b, X, 0, self->a, A, 0);
+	expect_counts(_metadata, &self->before, 1, 1);
+
+	/* Nothing was queued: as H lets go, W gets a, then this session b. */
+	actor_release(_metadata, &self->lk[0], self->a);
+	actor_granted(_metadata, &self->lk[1], &r);
+	actor_release(_metadata, &self->lk[1], self->b);
+	read_completion(_metadata, self->fd[0], &comp);
+	EXPECT_EQ(lb.handle, comp.handle);
+	EXPECT_EQ(0, comp.result);
 }
 
 /* An asynchronous request that closes a cycle is queued and completes with EDEADLK. */

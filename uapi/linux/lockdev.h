@@ -471,7 +471,10 @@
  * kept). For a cycle, member 0 is the session itself; each member waits for
  * wait_name, which the next member (the first after the last) holds, or has
  * queued ahead of it when flags has LOCKDEV_MEMBER_QUEUED, in held_mode:
- * so each member's held_name is the previous member's wait_name. For an
+ * so each member's held_name is the previous member's wait_name. Member 0
+ * waits with the refused request, or, when an upgrade closes the cycle by
+ * queueing ahead of a waiter, maybe with another request of the session,
+ * which the cycle runs through (its wait_name then names that lock). For an
  * order violation there is one member, the session, with held_name the
  * held lock the request conflicts with and wait_name the lock it asked.
  * Errors: EINVAL (flags or pad not zero), ENOMEM, EFAULT.
