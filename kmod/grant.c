@@ -332,11 +332,12 @@ void ld_hold_end(struct ld_req *req, bool died)
 		ld_class_released(lk, req->since, ld_since(lk));
 	if (req->mode == LOCKDEV_MODE_APPEND ||
 	    req->mode == LOCKDEV_MODE_EXCLUSIVE) {
-		lk->generation = ld_next_generation();
+		lk->generation = ld_lock_next_generation(lk);
 		if (died)
 			ld_lock_owner_died(lk, req);
 	}
 	ld_class_leave(req);
+	ld_cl_released(lk);
 }
 
 /* Does a conversion of @req to @mode start or end a hold (to or from NONE)? */
@@ -371,6 +372,8 @@ static void ld_convert_at(struct ld_req *req, u32 mode, u64 now)
 		ld_class_released(lk, req->since, now);
 		req->since = now;
 	}
+	if (ld_mode_rank(mode) < ld_mode_rank(old))
+		ld_cl_released(lk);
 }
 
 /**
@@ -530,7 +533,8 @@ void ld_grant_waiters(struct ld_lock *lk)
 		want = ld_req_want(w);
 		self = w->state == LD_CONVERTING ? w : NULL;
 		if (ld_compatible(want, queued) &&
-		    ld_compatible(want, ld_holders_mask(lk, self))) {
+		    ld_compatible(want, ld_holders_mask(lk, self)) &&
+		    ld_cl_allows(lk, want)) {
 			ld_grant(w);
 			continue;
 		}
@@ -562,7 +566,8 @@ bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
 		  const struct list_head *pos)
 {
 	return ld_compatible(want, ld_holders_mask(lk, self) |
-				   ld_queued_mask(lk, pos));
+				   ld_queued_mask(lk, pos)) &&
+	       ld_cl_allows(lk, want);
 }
 
 /**
@@ -851,6 +856,12 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	if (READ_ONCE(lk->space->removed))
 		return -EIDRM;
 	if (a->flags & LOCKDEV_LOCK_NONBLOCK) {
+		/* Only the DLM's cover is missing: the caller may ask it. */
+		if (lk->cl && ld_compatible(want, ld_holders_mask(lk, self) |
+					    ld_queued_mask(lk, pos))) {
+			refcount_inc(&lk->ref);
+			a->cl_lk = lk;
+		}
 		ld_fill_blockers(lk, want, self, pos, a);
 		ld_stat_inc(eagains);
 		return -EAGAIN;
@@ -890,6 +901,8 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	ld_stat_inc(waiters);
 	if (req->async && !self && (a->flags & LOCKDEV_LOCK_DEADLINE))
 		ld_timeout_arm(req, a->deadline_ns);
+	if (lk->cl)
+		ld_cl_kick(lk);
 	return 0;
 }
 

@@ -204,7 +204,9 @@ static inline void ld_wait_reset(struct ld_req *req)
  * @report is a deadlock or order report for the caller to keep, @old_mode
  * the mode a conversion started from, @value the value block of a grant
  * when @want_value or the one to set when @set_value, with @value_room the room allocated for
- * it should the lock have none yet.
+ * it should the lock have none yet; @cl_lk, referenced, a lock of a cluster
+ * lockspace that a NONBLOCK request found not covered by the DLM alone
+ * (ld_cl_try()).
  */
 struct ld_args {
 	u32 mode;
@@ -225,6 +227,7 @@ struct ld_args {
 	bool want_value;
 	bool set_value;
 	u8 *value_room;
+	struct ld_lock *cl_lk;
 	u8 value[LOCKDEV_VALUE_LEN];
 };
 

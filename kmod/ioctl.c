@@ -786,11 +786,29 @@ static int lockdev_ioc_deadlock(struct ld_session *sess, unsigned int cmd,
 	return ret;
 }
 
+/* The cluster name of a LOCKDEV_IOC_SPACE: only CREATE with CLUSTER. */
+static int ld_space_ctl_cluster(const struct lockdev_space_ctl *c)
+{
+	if (!(c->flags & LOCKDEV_SPACE_CLUSTER))
+		return c->cluster || c->cluster_len ? -EINVAL : 0;
+	if (!c->cluster_len)
+		return -EINVAL;
+	if (c->cluster_len > LOCKDEV_CLUSTER_NAME_MAX ||
+	    c->name_len > LOCKDEV_CLUSTER_SPACE_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* The fields a LOCKDEV_IOC_SPACE's op does not take must be 0. */
 static int ld_space_ctl_unused(const struct lockdev_space_ctl *c)
 {
-	if (c->order_mode > LOCKDEV_ORDER_OFF || c->pad)
+	int ret;
+
+	if (c->order_mode > LOCKDEV_ORDER_OFF || c->pad || c->pad2)
 		return -EINVAL;
+	ret = ld_space_ctl_cluster(c);
+	if (ret)
+		return ret;
 	if (c->op == LOCKDEV_SPACE_LEVEL) {
 		if (c->order_mode || !c->prefix_len)
 			return -EINVAL;
@@ -811,7 +829,9 @@ static int ld_space_ctl_check(const struct lockdev_space_ctl *c)
 	case LOCKDEV_SPACE_CREATE:
 		if (c->mode > 0777)
 			return -EINVAL;
-		allowed = LOCKDEV_SPACE_REPLACE;
+		allowed = LOCKDEV_SPACE_REPLACE | LOCKDEV_SPACE_CLUSTER;
+		if ((c->flags & allowed) == allowed)
+			return -EINVAL;
 		break;
 	case LOCKDEV_SPACE_SET:
 		if (c->mode > 0777 && c->mode != LOCKDEV_SPACE_KEEP)
@@ -834,10 +854,11 @@ static int ld_space_ctl_check(const struct lockdev_space_ctl *c)
 
 static int lockdev_ioc_space(unsigned int cmd, void __user *uarg)
 {
-	u8 name[LOCKDEV_NAME_MAX], prefix[LOCKDEV_NAME_MAX];
+	u8 name[LOCKDEV_NAME_MAX], more[LOCKDEV_NAME_MAX];
 	struct lockdev_space_ctl c;
 	int ret;
 
+	BUILD_BUG_ON(LOCKDEV_CLUSTER_NAME_MAX > LOCKDEV_NAME_MAX);
 	ret = lockdev_arg_in(&c, sizeof(c), LOCKDEV_SPACE_CTL_SIZE_VER0, cmd,
 			     uarg);
 	if (!ret)
@@ -845,10 +866,12 @@ static int lockdev_ioc_space(unsigned int cmd, void __user *uarg)
 	if (!ret)
 		ret = ld_copy_name(name, c.name, c.name_len);
 	if (!ret && c.op == LOCKDEV_SPACE_LEVEL)
-		ret = ld_copy_name(prefix, c.prefix, c.prefix_len);
+		ret = ld_copy_name(more, c.prefix, c.prefix_len);
+	if (!ret && (c.flags & LOCKDEV_SPACE_CLUSTER))
+		ret = ld_copy_name(more, c.cluster, c.cluster_len);
 	if (ret)
 		return ret;
-	return ld_space_ctl(name, c.name_len, &c, prefix);
+	return ld_space_ctl(name, c.name_len, &c, more);
 }
 
 /* Calls that fail with EIDRM once the session's lockspace was removed. */

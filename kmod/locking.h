@@ -23,6 +23,10 @@
  * ld_space.lru_lock    the lockspace's busy and idle  the idle count's
  *   spinlock, one per  lists of locks, and each       percpu_counter lock,
  *   lockspace          lock's place on them (table.c) when it is summed
+ * ld_cl_lock.lock      a cluster lock's DLM answers   nothing
+ *   spinlock, irq-safe, and another host's asks, as
+ *   one per lock of a   the DLM's callbacks note them
+ *   cluster lockspace   (cluster.c)
  * ld_session.lock      a session's completions, last  nothing
  *   spinlock, one per  report, class summary and the
  *   session            binding of its lockspace
@@ -44,6 +48,8 @@
  * ld_events_evicted's  the events dropped from it to  nothing
  *   lock (events.c;    make room, for the work item
  *   the sk_buff_head's) to free
+ * ld_dlm_mutex         finding the DLM's calls        nothing
+ *   (cluster.c)
  * ld_subs_mutex        the subscribers to events and  nothing
  *   (netlink_subscribe their count
  *   .c)
@@ -54,6 +60,7 @@
  * So the chains, outermost first, are:
  *
  *   ld_space.graph_mutex -> ld_lock.lock -> ld_space.lru_lock
+ *                                        -> ld_cl_lock.lock
  *                                        -> ld_session.lock
  *                                        -> ld_events' lock
  *                                        -> ld_events_evicted's lock
@@ -81,6 +88,11 @@
  * an UNLOCK leaves its request on the lock's holders, marked released, for
  * that holder to take off, and every reader of a lock's holders skips
  * those.
+ *
+ * No call into the DLM (dlm_lock(), dlm_unlock(), joining or leaving a DLM
+ * lockspace) is made with a lock of the module held: its callbacks take
+ * ld_cl_lock.lock, and in 6.1 its calls sleep. ld_cl_space_join() runs
+ * before ld_spaces_mutex is taken.
  *
  * UNLOCK and a downgrading CONVERT try the graph mutex with
  * mutex_trylock() under ld_lock.lock: a trylock never waits, so it

@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 
+#include "cluster.h"
 #include "dev.h"
 #include "events.h"
 #include "lockdev.h"
@@ -23,9 +24,13 @@ static int __init lockdev_init(void)
 {
 	int ret;
 
-	ret = ld_lock_init();
+	ret = ld_cl_init();
 	if (ret)
 		return ret;
+
+	ret = ld_lock_init();
+	if (ret)
+		goto err_cl;
 
 	ret = lockdev_proc_init();
 	if (ret)
@@ -48,6 +53,8 @@ err_proc:
 	lockdev_proc_exit();
 err_lock:
 	ld_lock_exit();
+err_cl:
+	ld_cl_exit();
 	return ret;
 }
 
@@ -59,6 +66,7 @@ static void __exit lockdev_exit(void)
 	ld_report_exit();
 	ld_space_exit();
 	ld_lock_exit();
+	ld_cl_exit();
 }
 
 module_init(lockdev_init);

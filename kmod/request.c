@@ -346,6 +346,23 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	return ld_acquire_queue(req, a);
 }
 
+/*
+ * A NONBLOCK request failed only for want of its lock's DLM cover: ask the
+ * DLM (ld_cl_try()). Returns true to make the request again.
+ */
+static bool ld_cl_try_again(struct ld_args *a, unsigned long *until)
+{
+	struct ld_lock *lk = a->cl_lk;
+	int ret;
+
+	if (likely(!lk))
+		return false;
+	a->cl_lk = NULL;
+	ret = ld_cl_try(lk, a->mode, until);
+	ld_lock_put(lk);
+	return !ret;
+}
+
 /**
  * ld_lock_acquire() - LOCKDEV_IOC_LOCK
  * @sess: the session
@@ -360,11 +377,15 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		    struct ld_args *a)
 {
+	unsigned long until = 0;
 	int ret;
 
-	a->reason = 0;
-	a->report = NULL;
-	ret = ld_acquire(sess, name, len, a);
+	do {
+		a->reason = 0;
+		a->report = NULL;
+		a->cl_lk = NULL;
+		ret = ld_acquire(sess, name, len, a);
+	} while (ret == -EAGAIN && ld_cl_try_again(a, &until));
 	if (ret == -EDEADLK)
 		a->result = a->reason;
 	else if (!ret)
@@ -543,7 +564,7 @@ static void ld_downgrade(struct ld_req *req, struct ld_args *a, bool *graph)
 		ld_lock_set_value(lk, a);
 	ld_convert_to(req, a->mode);
 	if (old == LOCKDEV_MODE_APPEND || old == LOCKDEV_MODE_EXCLUSIVE)
-		lk->generation = ld_next_generation();
+		lk->generation = ld_lock_next_generation(lk);
 	if (*graph)
 		ld_grant_waiters(lk);
 	else if (!list_empty(&lk->waiters))
@@ -690,11 +711,15 @@ out:
 int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len, struct ld_args *a)
 {
+	unsigned long until = 0;
 	int ret;
 
-	a->reason = 0;
-	a->report = NULL;
-	ret = ld_convert(sess, handle, name, len, a);
+	do {
+		a->reason = 0;
+		a->report = NULL;
+		a->cl_lk = NULL;
+		ret = ld_convert(sess, handle, name, len, a);
+	} while (ret == -EAGAIN && ld_cl_try_again(a, &until));
 	if (ret == -EDEADLK && a->reason)
 		a->result = a->reason;
 	else if (!ret)

@@ -15,6 +15,7 @@
 #include <linux/user_namespace.h>
 
 #include "class.h"
+#include "cluster.h"
 #include "events.h"
 #include "params.h"
 #include "request.h"
@@ -504,20 +505,39 @@ static void ld_space_removed(struct ld_space *space, bool force)
  * hold of ld_spaces_mutex, so that no ATTACH creates the name in between;
  * if the new one cannot be made, the old one stays.
  */
-static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
+static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash,
+			       const struct lockdev_space_ctl *c,
+			       const u8 *cluster,
 			       const struct ld_space_ids *ids)
 {
 	const struct cred *cred = current_cred();
 	struct ld_space_prep prep = {};
+	struct ld_cl_space *cs = NULL;
 	struct ld_space *space, *old;
+	u32 flags = c->flags;
 	int ret;
 
 	if (!ns_capable(current_user_ns(), CAP_SYS_ADMIN) ||
 	    !ld_space_may_chown(NULL, ids))
 		return -EPERM;
+	/* A DLM lockspace is the host's, whatever the namespaces. */
+	if ((flags & LOCKDEV_SPACE_CLUSTER) &&
+	    (!capable(CAP_SYS_ADMIN) || current_user_ns() != &init_user_ns ||
+	     !ld_current_in_init_ipc()))
+		return -EPERM;
 	ret = ld_space_prep(&prep, cred, name, len);
 	if (ret)
 		return ret;
+	if (flags & LOCKDEV_SPACE_CLUSTER) {
+		/* Without ld_spaces_mutex: joining waits for the cluster. */
+		ret = ld_cl_space_join(name, len, cluster, c->cluster_len,
+				       &cs);
+		if (ret) {
+			ld_space_unprep(&prep);
+			return ret;
+		}
+		prep.space->cl = cs;
+	}
 	mutex_lock(&ld_spaces_mutex);
 	old = ld_space_find(hash, current_user_ns(), ld_current_ipc(), false,
 			    GLOBAL_ROOT_UID, name, len);
@@ -525,9 +545,13 @@ static int ld_space_ctl_create(const u8 *name, u32 len, u32 hash, u32 flags,
 		mutex_unlock(&ld_spaces_mutex);
 		ld_space_unprep(&prep);
 		ld_space_put(old);
+		if (cs)
+			ld_cl_space_put(cs);
 		return -EEXIST;
 	}
 	space = ld_space_create(cred, &prep, false, ids->mode, hash, &ret);
+	if (!space && cs)
+		ld_cl_space_put(cs);
 	if (space) {
 		ld_space_set_ids(space, ids);
 		space->persistent = true;
@@ -631,13 +655,14 @@ static int ld_space_ctl_op(struct ld_space *space,
  * @len: the name's length, 1 to LOCKDEV_NAME_MAX
  * @c: the request, whose op, flags, mode, order mode and prefix length the
  *	caller checked
- * @prefix: the prefix of a LEVEL, copied in
+ * @more: the prefix of a LEVEL, or the cluster name of a CREATE with
+ *	LOCKDEV_SPACE_CLUSTER, copied in
  *
  * Context: may sleep.
  * Return: 0 or a negative errno of the uapi header's list.
  */
 int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
-		 const u8 *prefix)
+		 const u8 *more)
 {
 	struct user_namespace *user_ns = current_user_ns();
 	struct vfsmount *ipc = ld_current_ipc();
@@ -654,7 +679,7 @@ int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
 	if (ret)
 		return ret;
 	if (c->op == LOCKDEV_SPACE_CREATE)
-		return ld_space_ctl_create(name, len, hash, c->flags, &ids);
+		return ld_space_ctl_create(name, len, hash, c, more, &ids);
 again:
 	mutex_lock(&ld_spaces_mutex);
 	space = ld_space_find(hash, user_ns, ipc, false, GLOBAL_ROOT_UID,
@@ -664,7 +689,7 @@ again:
 		kfree(room);
 		return -ENOENT;
 	}
-	ret = ld_space_ctl_op(space, c, &ids, prefix, &room, &unpersist);
+	ret = ld_space_ctl_op(space, c, &ids, more, &room, &unpersist);
 	mutex_unlock(&ld_spaces_mutex);
 	if (ret == -EAGAIN && c->op == LOCKDEV_SPACE_LEVEL) {
 		/* Allocated without the mutex, then looked at again. */
@@ -728,6 +753,8 @@ void ld_space_put(struct ld_space *space)
 	}
 	mutex_destroy(&space->graph_mutex);
 	mntput(space->ipc);
+	if (space->cl && !space->cl_left)
+		ld_cl_space_put(space->cl);
 	kfree(space);
 }
 
@@ -974,6 +1001,11 @@ static void ld_space_gc_fn(struct work_struct *work)
 		ld_lock_space_reap(space);
 		/* No lock is left to have a class, nor session to learn one. */
 		ld_class_space_free(space);
+		/* Nor to need the DLM: leave it now, not with a kept report. */
+		if (space->cl) {
+			space->cl_left = true;
+			ld_cl_space_put(space->cl);
+		}
 		ld_space_put(space);
 		cond_resched();
 	}

@@ -20,6 +20,7 @@
 
 struct cred;
 struct file;
+struct ld_cl_space;
 struct ld_levels;
 struct ld_user;
 struct lockdev_space_ctl;
@@ -84,13 +85,17 @@ struct vfsmount;
  * @idle_seen: @nr_idle when ld_space_most_idle() last looked.
  *	ld_spaces_mutex.
  * @stamp: the last stamp given to a lock joining @busy or @idle.
+ * @cl: for a cluster lockspace, its DLM lockspace (cluster.c), referenced
+ *	until @cl_left; else NULL. Immutable.
+ * @cl_left: the collector reaped it and dropped the reference of @cl, as no
+ *	lock of it can come back; the collector's, then its last put's.
  * @name_len: length of @name.
  * @name: the name, not NUL-terminated.
  *
  * Every field but @ref, @sessions, @locks, @classes, @nr_classes, @nr_edges,
  * @graph_mutex, @graph_walk, @uid, @gid, @mode, @persistent, @removed,
- * @reaped, @retired, @order_mode, @levels, @idle_seen and what @lru_lock
- * protects is immutable once the lockspace is in the table. @uid, @gid,
+ * @reaped, @retired, @order_mode, @levels, @idle_seen, @cl_left and what
+ * @lru_lock protects is immutable once the lockspace is in the table. @uid, @gid,
  * @mode, @persistent, @removed and @order_mode of a named lockspace are
  * written under
  * ld_spaces_mutex with WRITE_ONCE() and read under it, or with READ_ONCE()
@@ -130,6 +135,8 @@ struct ld_space {
 	u32 nr_idle;
 	u32 idle_seen;
 	u64 stamp;
+	struct ld_cl_space *cl;
+	bool cl_left;
 	u16 name_len;
 	u8 name[];
 };
@@ -142,7 +149,7 @@ int ld_space_attach(const u8 *name, u32 len, u32 flags, umode_t mode,
 		    struct ld_space **spacep, unsigned int *permsp);
 int ld_space_default(const struct cred *cred, struct ld_space **spacep);
 int ld_space_ctl(const u8 *name, u32 len, const struct lockdev_space_ctl *c,
-		 const u8 *prefix);
+		 const u8 *more);
 /* ld_spaces_mutex itself, for lockdep_is_held() in space_levels.c. */
 struct mutex *ld_spaces_lock(void);
 void ld_space_get(struct ld_space *space);

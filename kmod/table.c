@@ -191,6 +191,8 @@ void ld_lock_put(struct ld_lock *lk)
 
 	if (!refcount_dec_and_test(&lk->ref))
 		return;
+	if (lk->cl)
+		ld_cl_lock_drop(lk);
 	ld_stat_add(memory, -(long)ld_lock_size(lk));
 	if (lk->value) {
 		ld_stat_add(memory, -(long)ksize(lk->value));
@@ -203,6 +205,8 @@ void ld_lock_put(struct ld_lock *lk)
 /* Free a lock that never was in the table. */
 static void ld_lock_discard(struct ld_lock *lk)
 {
+	if (lk->cl)
+		ld_cl_lock_free(lk);
 	atomic_dec(&lk->space->locks);
 	ld_space_put(lk->space);
 	if (lk->name_len <= LD_NAME_INLINE)
@@ -240,9 +244,14 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	INIT_LIST_HEAD(&lk->holders);
 	INIT_LIST_HEAD(&lk->waiters);
 	INIT_LIST_HEAD(&lk->link.node);
-	lk->generation = ld_next_generation();
 	lk->name_len = len;
 	memcpy(lk->name, name, len);
+	if (space->cl && ld_cl_lock_new(lk, space->cl)) {
+		ld_lock_discard(lk);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	lk->generation = ld_lock_next_generation(lk);
 	lk->class = ld_class_find(space, name, len);
 	return lk;
 }

@@ -17,10 +17,12 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "cluster.h"
 #include "params.h"
 #include "space.h"
 
 struct ld_args;
+struct ld_cl_lock;
 struct ld_class;
 struct ld_req;
 struct ld_user;
@@ -66,6 +68,8 @@ struct ld_link {
  * @value: the value block, LOCKDEV_VALUE_LEN bytes, what a holder set; NULL
  *	while not valid (since the lock came into existence, or its last
  *	owner death).
+ * @cl: in a cluster lockspace, its DLM lock (cluster.c), else NULL. Set at
+ *	creation and immutable; it outlives the lock.
  * @holders: struct ld_req.hnode, in grant order.
  * @waiters: struct ld_wait.wnode, in queue order, upgrades first.
  * @rcu: for freeing after the table's RCU readers. It shares the room of
@@ -95,6 +99,7 @@ struct ld_lock {
 	struct ld_link link;
 	struct ld_user *died_user;
 	u8 *value;
+	struct ld_cl_lock *cl;
 	union {
 		struct {
 			struct list_head holders;
@@ -105,6 +110,8 @@ struct ld_lock {
 	u8 name[];
 };
 
+u64 ld_next_generation(void);
+
 /* The graph mutex of @lk's lockspace (locking.h). */
 static inline struct mutex *ld_graph(const struct ld_lock *lk)
 {
@@ -113,6 +120,21 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
 
 /* The count of holders of @lk in @mode. */
 #define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
+
+/*
+ * May the host grant @lk in @want as far as the DLM is concerned: always,
+ * but in a cluster lockspace (ld_cl_covers()). Context: @lk->lock held.
+ */
+static inline bool ld_cl_allows(const struct ld_lock *lk, u32 want)
+{
+	return likely(!lk->cl) || ld_cl_covers(lk, want);
+}
+
+/* A new generation for @lk: in a cluster lockspace, with the host's tag. */
+static inline u64 ld_lock_next_generation(const struct ld_lock *lk)
+{
+	return lk->space->cl ? ld_cl_generation() : ld_next_generation();
+}
 
 /* Does anyone hold @lk? Released holds still on @lk->holders do not count. */
 static inline bool ld_lock_held(const struct ld_lock *lk)
@@ -123,7 +145,6 @@ static inline bool ld_lock_held(const struct ld_lock *lk)
 /* The lock table (table.c). */
 int ld_table_init(void);
 void ld_table_exit(void);
-u64 ld_next_generation(void);
 struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 			    bool create, int *err, bool *created);
 bool ld_lock_unmake(struct ld_lock *lk);

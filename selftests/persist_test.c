@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,10 +222,13 @@ static int kid_unmapped(const void *name)
 
 TEST(struct_layout)
 {
-	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1,
+	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER2,
 		  sizeof(struct lockdev_space_ctl));
-	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_SPACE));
+	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER2, _IOC_SIZE(LOCKDEV_IOC_SPACE));
 	EXPECT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(LOCKDEV_IOC_SPACE));
+	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1,
+		  offsetof(struct lockdev_space_ctl, cluster));
+	EXPECT_EQ(64, offsetof(struct lockdev_space_ctl, cluster_len));
 }
 
 /* Every malformed request fails with EINVAL, or ENAMETOOLONG. */

@@ -170,6 +170,53 @@
  * holder sets it. Without LOCKDEV_LOCK_VALUE a grant leaves value zero and
  * result without VALUE_INVALID.
  *
+ * Cluster lockspaces
+ * ------------------
+ * A lockspace created with LOCKDEV_SPACE_CLUSTER (LOCKDEV_IOC_SPACE) is one
+ * lockspace across the hosts of a cluster: it is backed by a lockspace of
+ * the same name of the kernel's distributed lock manager (the DLM, fs/dlm,
+ * with corosync and dlm_controld running), and every host that creates it
+ * with the same name and cluster name shares its locks. Each lock of it is
+ * backed by one DLM lock that the host holds on behalf of its sessions, in
+ * the mode they need: SHARED needs the DLM's CR, APPEND PW and EXCLUSIVE
+ * EX, which are compatible exactly as lockdev's modes are; NONE and idle
+ * locks need nothing. A host grants a request only while its DLM lock
+ * covers it, and gives the DLM lock up or down when another host asks for
+ * a mode it blocks and no local holder needs it any more. While another
+ * host waits for a mode, this host grants no new request that would block
+ * that host, so the grant policy holds across hosts: a waiting EXCLUSIVE on
+ * one host blocks new SHARED requests on every other. Across hosts the
+ * order of grants is the DLM's (first come, first served per lock), within
+ * a host it is the policy above.
+ *
+ * The generation and the value block of a lock travel with its DLM lock
+ * (in the DLM's lock value block), so a grant on any host sees the value
+ * the last holder in APPEND or EXCLUSIVE on any host set and a generation
+ * that changed if one released in between; only a SHARED grant while
+ * another host holds APPEND may see a value and generation older than the
+ * appender's latest. Generations of a cluster lockspace carry a 24-bit tag
+ * of the host that made them, chosen at random when the module loads, in
+ * bits 40 to 63. A host that crashes or leaves the cluster loses its locks;
+ * once the DLM has recovered, the next grant on another host of a lock the
+ * dead host held in APPEND or EXCLUSIVE says LOCKDEV_RESULT_OWNER_DIED, and
+ * its value is not valid.
+ *
+ * What stays per host: sessions, holders and waiters, /proc/lockdev/, LIST,
+ * QUERY (which shows this host's holders and waiters only), events, the
+ * learned order and the order checks, permissions and limits. Deadlock
+ * detection sees this host's waits only: a cycle through two hosts is not
+ * detected, and is broken only by the deadlines of its requests
+ * (LOCKDEV_LOCK_DEADLINE), which every request in a cluster lockspace
+ * should carry. A request with LOCKDEV_LOCK_NONBLOCK that this host could
+ * grant but for its DLM lock asks the DLM without queueing, and asks again
+ * for up to 100 ms while another host gives up a DLM lock that nobody
+ * there holds; it fails with EAGAIN if another host waits for the lock or
+ * holds it. A lock name longer than 64 bytes is known to the DLM as its
+ * first 48 bytes and a 128-bit SipHash of the whole name, so two such names
+ * may share a DLM lock and exclude each other. A request waits while the
+ * DLM recovers from a host's death; one the DLM fails (it ran out of
+ * memory, say) ends with EIO.
+ *
  * LOCKDEV_IOC_ATTACH (struct lockdev_attach)
  * ------------------------------------------
  * Attaches the session to the lockspace called name, creating it with the
@@ -203,7 +250,24 @@
  *                        LOCKDEV_SPACE_FORCE removes it, and the new one
  *                        takes its name in the same step, so that nobody
  *                        can create the name in between; a persistent one
- *                        still gives EEXIST.
+ *                        still gives EEXIST. Or flags is
+ *                        LOCKDEV_SPACE_CLUSTER: the lockspace is a cluster
+ *                        lockspace (see Cluster lockspaces), joined to
+ *                        the DLM lockspace of its name in the cluster
+ *                        named by the cluster_len bytes at cluster (as
+ *                        corosync's totem.cluster_name), which needs
+ *                        LOCKDEV_SPACE_CTL_SIZE_VER2, CAP_SYS_ADMIN in the
+ *                        initial user namespace and the caller in the
+ *                        initial IPC namespace (EPERM), a name of at most
+ *                        LOCKDEV_CLUSTER_SPACE_NAME_MAX bytes without a
+ *                        NUL byte (ENAMETOOLONG, EINVAL), and the DLM: EOPNOTSUPP if the kernel
+ *                        has none, ENOTCONN if this host is not in a
+ *                        cluster (no dlm_controld), EBADR if the cluster
+ *                        is named otherwise, EEXIST if this host has a
+ *                        DLM lockspace of the name already. It may wait
+ *                        for the cluster's other hosts to admit this one.
+ *                        REMOVE of a cluster lockspace leaves the DLM
+ *                        lockspace once its last session is gone.
  *  LOCKDEV_SPACE_SET     sets mode, uid and gid, each unless it is
  *                        LOCKDEV_SPACE_KEEP, and the order mode default
  *                        to order_mode unless it is 0. With
@@ -235,10 +299,13 @@
  *                        gid are ignored.
  *
  * Only LEVEL takes level, prefix and prefix_len; the other ops need them
- * 0 (EINVAL), and REMOVE needs order_mode 0 too. order_mode is 0 or a
+ * 0 (EINVAL), and REMOVE needs order_mode 0 too. Only CREATE with
+ * LOCKDEV_SPACE_CLUSTER takes cluster and cluster_len; the others need
+ * them 0 (EINVAL). pad and pad2 must be 0. order_mode is 0 or a
  * LOCKDEV_ORDER_* (EINVAL otherwise). The struct's first size,
  * LOCKDEV_SPACE_CTL_SIZE_VER0, ends before prefix_len, so LEVEL needs
- * LOCKDEV_SPACE_CTL_SIZE_VER1.
+ * LOCKDEV_SPACE_CTL_SIZE_VER1; LOCKDEV_SPACE_CTL_SIZE_VER1 ends before
+ * cluster.
  *
  * Order mode default: a session that attaches to a named lockspace starts
  * in the lockspace's order mode default as it is then, unless it has set a
@@ -274,14 +341,20 @@
  * or CAP_SYS_ADMIN in the lockspace's user namespace (EPERM).
  *
  * Errors: EINVAL (unknown op, flags the op does not take, PERSISTENT with
- * TRANSIENT, pad not zero, mode above 0777 and not KEEP for SET, name_len
- * 0, a uid or gid that does not map, an unknown order_mode, order_mode on
- * REMOVE or LEVEL, level, prefix or prefix_len on another op than LEVEL,
- * prefix_len 0 on LEVEL), ENAMETOOLONG (name_len or prefix_len above
- * LOCKDEV_NAME_MAX), ENOENT (no lockspace of that name: SET, REMOVE,
- * LEVEL; no declaration of the prefix: LEVEL with level 0), EEXIST
- * (CREATE), EPERM, EBUSY, EDQUOT, ENOSPC (LEVEL: a new prefix beyond
- * LOCKDEV_SPACE_LEVELS_MAX), ENOMEM, EFAULT (also prefix not readable).
+ * TRANSIENT, CLUSTER with REPLACE, pad or pad2 not zero, mode above 0777
+ * and not KEEP for SET, name_len 0, a uid or gid that does not map, an
+ * unknown order_mode, order_mode on REMOVE or LEVEL, level, prefix or
+ * prefix_len on another op than LEVEL, prefix_len 0 on LEVEL, cluster or
+ * cluster_len without CLUSTER, CLUSTER with a size below VER2, cluster_len
+ * 0, a NUL byte in the name or cluster name of a cluster lockspace),
+ * ENAMETOOLONG (name_len or prefix_len above LOCKDEV_NAME_MAX; for CLUSTER,
+ * name_len above LOCKDEV_CLUSTER_SPACE_NAME_MAX or cluster_len above
+ * LOCKDEV_CLUSTER_NAME_MAX), ENOENT
+ * (no lockspace of that name: SET, REMOVE, LEVEL; no declaration of the
+ * prefix: LEVEL with level 0), EEXIST (CREATE), EPERM, EBUSY, EDQUOT,
+ * ENOSPC (LEVEL: a new prefix beyond LOCKDEV_SPACE_LEVELS_MAX), EOPNOTSUPP,
+ * ENOTCONN, EBADR (CLUSTER), ENOMEM, EFAULT (also prefix or cluster not
+ * readable).
  *
  * LOCKDEV_IOC_LOCK (struct lockdev_lock)
  * --------------------------------------
@@ -902,6 +975,7 @@
 #define LOCKDEV_FEATURE_RESIDENT	((__u64)1 << 9)	/* resident locks, NONE, values */
 #define LOCKDEV_FEATURE_SPACE_CTL	((__u64)1 << 10)	/* SPACE, persistent */
 #define LOCKDEV_FEATURE_SPACE_LEVELS	((__u64)1 << 11)	/* SPACE_LEVEL, order_mode */
+#define LOCKDEV_FEATURE_CLUSTER		((__u64)1 << 12)	/* SPACE_CLUSTER */
 #define LOCKDEV_FEATURE_ALL		(LOCKDEV_FEATURE_LOCK | \
 					 LOCKDEV_FEATURE_ASYNC | \
 					 LOCKDEV_FEATURE_LOCKSPACE | \
@@ -913,7 +987,8 @@
 					 LOCKDEV_FEATURE_EVENTS | \
 					 LOCKDEV_FEATURE_RESIDENT | \
 					 LOCKDEV_FEATURE_SPACE_CTL | \
-					 LOCKDEV_FEATURE_SPACE_LEVELS)
+					 LOCKDEV_FEATURE_SPACE_LEVELS | \
+					 LOCKDEV_FEATURE_CLUSTER)
 
 /* Bits of lockdev_version.flags. */
 #define LOCKDEV_VERSION_FLAGS_ALL	0U
@@ -965,13 +1040,21 @@ struct lockdev_attach {
 #define LOCKDEV_SPACE_TRANSIENT		0x2U	/* SET: no longer persistent */
 #define LOCKDEV_SPACE_FORCE		0x4U	/* REMOVE: though attached */
 #define LOCKDEV_SPACE_REPLACE		0x8U	/* CREATE: over a transient one */
+#define LOCKDEV_SPACE_CLUSTER		0x10U	/* CREATE: on the DLM */
 #define LOCKDEV_SPACE_FLAGS_ALL		(LOCKDEV_SPACE_PERSISTENT | \
 					 LOCKDEV_SPACE_TRANSIENT | \
 					 LOCKDEV_SPACE_FORCE | \
-					 LOCKDEV_SPACE_REPLACE)
+					 LOCKDEV_SPACE_REPLACE | \
+					 LOCKDEV_SPACE_CLUSTER)
 
 /* lockdev_space_ctl.mode, uid or gid: keep it (SET), the caller's (CREATE). */
 #define LOCKDEV_SPACE_KEEP		0xffffffffU
+
+/* Longest cluster name (LOCKDEV_SPACE_CLUSTER), in bytes. */
+#define LOCKDEV_CLUSTER_NAME_MAX	64
+
+/* Longest name of a cluster lockspace, in bytes. */
+#define LOCKDEV_CLUSTER_SPACE_NAME_MAX	64
 
 /* Most declared levels of one lockspace (LOCKDEV_SPACE_LEVEL). */
 #define LOCKDEV_SPACE_LEVELS_MAX	32
@@ -989,10 +1072,14 @@ struct lockdev_space_ctl {
 	__u64 prefix;		/* LEVEL: the name prefix */
 	__u32 prefix_len;	/* LEVEL */
 	__u32 pad;
+	__u64 cluster;		/* CREATE with CLUSTER: the cluster name */
+	__u32 cluster_len;	/* CREATE with CLUSTER */
+	__u32 pad2;
 };
 
 #define LOCKDEV_SPACE_CTL_SIZE_VER0	48
 #define LOCKDEV_SPACE_CTL_SIZE_VER1	56
+#define LOCKDEV_SPACE_CTL_SIZE_VER2	72
 
 /* Bits of lockdev_lock.flags and lockdev_convert.flags. */
 #define LOCKDEV_LOCK_NONBLOCK		0x1U
