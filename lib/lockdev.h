@@ -183,6 +183,13 @@ int lockdev_space_create(const char *space, unsigned int mode, uid_t uid,
 			 gid_t gid);
 int lockdev_space_replace(const char *space, unsigned int mode, uid_t uid,
 			  gid_t gid);
+/*
+ * A persistent lockspace shared by the hosts of the cluster named cluster
+ * (corosync's cluster_name), on the kernel's DLM:
+ * lockdev_space_create_cluster(3).
+ */
+int lockdev_space_create_cluster(const char *space, const char *cluster,
+				 unsigned int mode, uid_t uid, gid_t gid);
 int lockdev_space_set(const char *space, unsigned int mode, uid_t uid,
 		      gid_t gid, unsigned int flags);
 int lockdev_space_remove(const char *space, unsigned int flags);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Lockspaces an administrator creates, changes and removes, their order
- * mode default and declared levels: each call opens a session of its own
+ * Lockspaces an administrator creates (also cluster lockspaces), changes
+ * and removes, their order mode default and declared levels: each call opens a session of its own
  * for LOCKDEV_IOC_SPACE and closes it again.
  */
 #include <errno.h>
@@ -55,6 +55,26 @@ LOCKDEV_API int lockdev_space_replace(const char *space, unsigned int mode,
 {
 	return lockdev_space_ctl(space, LOCKDEV_SPACE_CREATE,
 				 LOCKDEV_SPACE_REPLACE, mode, uid, gid);
+}
+
+LOCKDEV_API int lockdev_space_create_cluster(const char *space,
+					     const char *cluster,
+					     unsigned int mode, uid_t uid,
+					     gid_t gid)
+{
+	struct lockdev_space_ctl c;
+
+	if (!cluster)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.op = LOCKDEV_SPACE_CREATE;
+	c.flags = LOCKDEV_SPACE_CLUSTER;
+	c.mode = mode;
+	c.uid = uid;
+	c.gid = gid;
+	c.cluster = lockdev_ptr(cluster);
+	c.cluster_len = lockdev_name_len(cluster);
+	return lockdev_space_call(space, &c);
 }
 
 LOCKDEV_API int lockdev_space_set(const char *space, unsigned int mode,
