@@ -107,6 +107,7 @@ struct space_args {
 	unsigned int order;
 	unsigned int nr_levels;
 	struct space_level levels[LOCKDEV_SPACE_LEVELS_MAX];
+	const char *cluster;	/* create: a cluster lockspace's cluster */
 };
 
 void space_args_init(struct space_args *a);

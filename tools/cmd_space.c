@@ -6,6 +6,7 @@
  *
  *   lockdev space create NAME [--mode MODE] [--owner USER] [--group GROUP]
  *                        [--order MODE] [--level PREFIX=LEVEL]...
+ *                        [--cluster CLUSTER]
  *   lockdev space set NAME [--mode ...] [--persistent | --transient]
  *                        [--order MODE] [--level PREFIX=LEVEL]...
  *   lockdev space level NAME PREFIX LEVEL
@@ -25,6 +26,7 @@ static void space_usage(void)
 {
 	printf("usage: %1$s space create NAME [--mode MODE] [--owner USER] [--group GROUP]\n"
 	       "                             [--order MODE] [--level PREFIX=LEVEL]...\n"
+	       "                             [--cluster CLUSTER]\n"
 	       "       %1$s space set NAME [--mode MODE] [--owner USER] [--group GROUP]\n"
 	       "                          [--persistent | --transient]\n"
 	       "                          [--order MODE] [--level PREFIX=LEVEL]...\n"
@@ -43,6 +45,9 @@ static void space_usage(void)
 	       "  -l, --level PREFIX=LEVEL\n"
 	       "                      names starting with PREFIX asked at level 0\n"
 	       "                      get LEVEL (set: 0 removes); repeatable\n"
+	       "  -c, --cluster CLUSTER\n"
+	       "                      (create) a cluster lockspace, shared by the\n"
+	       "                      hosts of the DLM cluster CLUSTER\n"
 	       "  -p, --persistent    (set) make it persistent\n"
 	       "  -t, --transient     (set) no longer persistent\n"
 	       "  -f, --force         (remove) even while sessions are attached\n"
@@ -180,6 +185,18 @@ static int space_failure(const char *where, const char *verb,
 	case -ENOTTY:
 		cli_err("the loaded lockdev module is too old for lockdev space");
 		return EXIT_NOT_AVAILABLE;
+	case -EOPNOTSUPP:
+		cli_err("%s%s: this kernel has no DLM (CONFIG_DLM) for a cluster lockspace",
+			where, what);
+		return EXIT_NOT_AVAILABLE;
+	case -ENOTCONN:
+		cli_err("%s%s: this host is in no cluster: start corosync and dlm_controld",
+			where, what);
+		return EXIT_NOT_AVAILABLE;
+	case -EBADR:
+		cli_err("%s%s: this host's cluster has another name (corosync's totem.cluster_name)",
+			where, what);
+		return EXIT_REFUSED;
 	case -ENOSPC:
 		cli_err("%s%s: it has %d declared levels already", where, what,
 			LOCKDEV_SPACE_LEVELS_MAX);
@@ -239,7 +256,11 @@ static int space_set_all(const char *where, const char *verb,
 		 */
 		if (load)
 			ret = lockdev_space_replace(name, mode, a->uid, a->gid);
-		if (!load || ret == -EINVAL)
+		if (a->cluster)
+			ret = lockdev_space_create_cluster(name, a->cluster,
+							   mode, a->uid,
+							   a->gid);
+		else if (!load || ret == -EINVAL)
 			ret = lockdev_space_create(name, mode, a->uid, a->gid);
 		created = !ret;
 	}
@@ -319,6 +340,12 @@ static int space_option(int c, struct space_args *a)
 	case 'f':
 		a->flags |= LOCKDEV_SPACE_FORCE;
 		return 0;
+	case 'c':
+		if (!*optarg || strlen(optarg) > LOCKDEV_CLUSTER_NAME_MAX)
+			return cli_usage_err("--cluster: a cluster name of 1 to %d bytes",
+					     LOCKDEV_CLUSTER_NAME_MAX);
+		a->cluster = optarg;
+		return 0;
 	default:
 		return cli_bad_option();
 	}
@@ -330,9 +357,9 @@ static bool space_takes(const char *verb, int c)
 	if (!strcmp(verb, "remove"))
 		return c == 'f';
 	if (!strcmp(verb, "create"))
-		return strchr("mugol", c);
+		return strchr("mugolc", c);
 	if (!strcmp(verb, "set"))
-		return c != 'f';
+		return c != 'f' && c != 'c';
 	return false;
 }
 
@@ -408,6 +435,7 @@ int cmd_space(int argc, char **argv)
 		{ "persistent", no_argument, NULL, 'p' },
 		{ "transient", no_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "cluster", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -429,7 +457,7 @@ int cmd_space(int argc, char **argv)
 	argc--;
 	argv++;
 	space_args_init(&a);
-	while (!ret && (c = getopt_long(argc, argv, "m:u:g:o:l:ptfh", opts,
+	while (!ret && (c = getopt_long(argc, argv, "m:u:g:o:l:ptfc:h", opts,
 					NULL)) != -1) {
 		if (c == 'h') {
 			space_usage();
