@@ -17,24 +17,19 @@
  * carries the lock's generation, value and owner-died mark between hosts
  * (struct ld_cl_lvb).
  *
- * The DLM's calls are found with symbol_request() when the first cluster
- * lockspace is made, so the module loads and works without the DLM. No
- * DLM call is made with a lock of the module held: the work item decides
+ * No DLM call is made with a lock of the module held: the work item decides
  * under the lockspace's graph mutex and the lock's spinlock, drops them,
  * then calls; the DLM's callbacks only note what came and queue the work.
+ * The DLM lockspaces and the DLM's calls are cluster_space.c's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": cluster: " fmt
 
-#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/delay.h>
 #include <linux/dlm.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
-#include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/printk.h>
-#include <linux/random.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -43,14 +38,13 @@
 #include <linux/workqueue.h>
 
 #include "cluster.h"
+#include "cluster_dlm.h"
 #include "grant.h"
 #include "graph.h"
 #include "space.h"
 #include "stats.h"
 #include "table.h"
 
-/* Bytes of the DLM's lock value block of a cluster lockspace. */
-#define LD_CL_LVB_LEN		48
 /* A longer name is known to the DLM by this prefix and a 128-bit hash. */
 #define LD_CL_RES_PREFIX	48
 /* How long a NONBLOCK request asks again while another host yields. */
@@ -83,28 +77,12 @@ struct ld_cl_lvb {
 static_assert(sizeof(struct ld_cl_lvb) == LD_CL_LVB_LEN);
 
 /*
- * struct ld_cl_space - the DLM lockspace of a cluster lockspace
- * @ls: the DLM's lockspace.
- * @ref: the lockspace's reference, and one per lock's struct ld_cl_lock;
- *	the last put leaves the DLM lockspace, in @release.
- * @release: the work that leaves it.
- */
-struct ld_cl_space {
-	dlm_lockspace_t *ls;
-	refcount_t ref;
-	struct work_struct release;
-};
-
-/*
  * struct ld_cl_lock - the DLM lock of a lock of a cluster lockspace
  * @cs: its DLM lockspace, referenced. Immutable.
  * @work: ld_cl_work(), which alone makes DLM calls for it; a work item never
  *	runs twice at once, so what only it uses needs no lock.
- * @lock: protects @lk, @dropped, @answered and @bast, which the DLM's
- *	callbacks and the lock's last put write; interrupt-safe.
- * @lk: the lock, or NULL once its last reference went.
- * @dropped: the lock is gone: @last is its state; release the DLM lock and
- *	free this.
+ * @lock: protects @dropped, @answered and @bast, which the DLM's callbacks
+ *	and the lock's last put write; interrupt-safe.
  * @answered: the DLM answered the call under way, in @lksb.
  * @bast: the most restrictive mode another host asked for since the work
  *	last looked, or LD_CL_NONE.
@@ -127,13 +105,16 @@ struct ld_cl_space {
  * @lvb: the lock value block of @lksb. As @lksb.
  * @last: the lock's state at its last put, for the DLM lock's release.
  * @res: the DLM's name of the lock. Immutable.
+ * @dropped: @lk's last reference went: @last is its state; release the DLM
+ *	lock, then free this.
+ * @lk: the lock, allocated with this so as to cost the locks of other
+ *	lockspaces nothing; this outlives its last reference, freed after
+ *	the DLM lock is released and an RCU grace period.
  */
 struct ld_cl_lock {
 	struct ld_cl_space *cs;
 	struct work_struct work;
 	spinlock_t lock;	/* see above */
-	struct ld_lock *lk;
-	bool dropped;
 	bool answered;
 	s8 bast;
 	s8 cover;
@@ -151,57 +132,21 @@ struct ld_cl_lock {
 	struct ld_cl_lvb lvb;
 	struct ld_cl_lvb last;
 	char res[DLM_RESNAME_MAXLEN];
+	bool dropped;
+	struct ld_lock lk;	/* last: its name follows */
 };
 
-/*
- * The DLM's calls, as 6.1 and 6.12 declare them: symbol_request() checks
- * the header's against these.
- */
-typedef int ld_dlm_lock_t(dlm_lockspace_t *ls, int mode,
-			  struct dlm_lksb *lksb, u32 flags, const void *name,
-			  unsigned int namelen, u32 parent_lkid,
-			  void (*ast)(void *arg), void *arg,
-			  void (*bast)(void *arg, int mode));
-typedef int ld_dlm_unlock_t(dlm_lockspace_t *ls, u32 lkid, u32 flags,
-			    struct dlm_lksb *lksb, void *arg);
-typedef int ld_dlm_new_ls_t(const char *name, const char *cluster, u32 flags,
-			    int lvblen, const struct dlm_lockspace_ops *ops,
-			    void *ops_arg, int *ops_result,
-			    dlm_lockspace_t **ls);
-typedef int ld_dlm_release_ls_t(dlm_lockspace_t *ls, int force);
-
-/* The DLM's calls, once found. ld_dlm_mutex; then immutable till unload. */
-static struct {
-	ld_dlm_new_ls_t *new_ls;
-	ld_dlm_release_ls_t *release_ls;
-	ld_dlm_lock_t *lock_fn;
-	ld_dlm_unlock_t *unlock_fn;
-} ld_dlm;
-static DEFINE_MUTEX(ld_dlm_mutex);
-
-static struct workqueue_struct *ld_cl_wq;
-/* NONBLOCK requests waiting for an answer, and unload for the lockspaces. */
-static DECLARE_WAIT_QUEUE_HEAD(ld_cl_waitq);
-/* DLM lockspaces joined and not left yet. */
-static atomic_t ld_cl_nr_spaces = ATOMIC_INIT(0);
-/* This host's tag in the generations it makes, bits 40 to 63. */
-static u64 ld_cl_tag;
+/* The DLM side of @lk, a lock of a cluster lockspace. */
+static struct ld_cl_lock *ld_cl_of(const struct ld_lock *lk)
+{
+	return container_of(lk, struct ld_cl_lock, lk);
+}
 
 /* The keys of the hash of long names: the same on every host. */
 static const siphash_key_t ld_cl_res_keys[2] = {
 	{{ 0x6c6f636b64657631ULL, 0x636c75737465726eULL }},
 	{{ 0x6c6f636b64657632ULL, 0x616d652068617368ULL }},
 };
-
-/**
- * ld_cl_generation() - a generation no lock of any host has had
- *
- * Return: this host's tag and ld_next_generation().
- */
-u64 ld_cl_generation(void)
-{
-	return ld_cl_tag | (ld_next_generation() & GENMASK_ULL(39, 0));
-}
 
 /* The DLM mode a hold in lockdev @mode needs; LD_CL_NONE for NONE. */
 static s8 ld_cl_mode(u32 mode)
@@ -239,7 +184,7 @@ static bool ld_cl_compat(s8 a, s8 b)
  */
 bool ld_cl_covers(const struct ld_lock *lk, u32 mode)
 {
-	const struct ld_cl_lock *cl = lk->cl;
+	const struct ld_cl_lock *cl = ld_cl_of(lk);
 	s8 m = ld_cl_mode(mode);
 
 	lockdep_assert_held(&lk->lock);
@@ -258,7 +203,7 @@ bool ld_cl_covers(const struct ld_lock *lk, u32 mode)
  */
 void ld_cl_kick(struct ld_lock *lk)
 {
-	queue_work(ld_cl_wq, &lk->cl->work);
+	queue_work(ld_cl_wq, &ld_cl_of(lk)->work);
 }
 
 /**
@@ -271,7 +216,7 @@ void ld_cl_kick(struct ld_lock *lk)
  */
 void ld_cl_released(struct ld_lock *lk)
 {
-	if (lk->cl && lk->cl->block != LD_CL_NONE)
+	if (lk->space->cl && ld_cl_of(lk)->block != LD_CL_NONE)
 		ld_cl_kick(lk);
 }
 
@@ -608,13 +553,18 @@ static void ld_cl_free(struct ld_cl_lock *cl)
 	kfree(cl);
 }
 
+static void ld_cl_free_rcu(struct rcu_head *rcu)
+{
+	ld_cl_free(container_of(rcu, struct ld_cl_lock, lk.rcu));
+}
+
 /*
  * The lock is gone: once no call is under way, release the DLM lock with
  * the lock's last state, then free @cl.
  */
 static void ld_cl_wind_down(struct ld_cl_lock *cl)
 {
-	bool answered;
+	bool answered, fresh = false;
 
 	spin_lock_irq(&cl->lock);
 	answered = cl->answered;
@@ -622,18 +572,23 @@ static void ld_cl_wind_down(struct ld_cl_lock *cl)
 	spin_unlock_irq(&cl->lock);
 	if (answered && cl->busy) {
 		cl->busy = false;
-		if (cl->unlocking)
+		if (cl->unlocking) {
 			cl->granted = LD_CL_NONE;
-		else if (!cl->lksb.sb_status)
+		} else if (!cl->lksb.sb_status) {
+			/* Granted up after the lock went: the DLM's is newer. */
+			fresh = cl->asked > cl->granted;
 			cl->granted = cl->asked;
+		}
 	}
 	if (cl->busy)
 		return;
 	if (cl->granted == LD_CL_NONE) {
-		ld_cl_free(cl);
+		/* RCU walkers of the table may still look at the lock. */
+		call_rcu(&cl->lk.rcu, ld_cl_free_rcu);
 		return;
 	}
-	cl->lvb = cl->last;
+	if (!fresh)
+		cl->lvb = cl->last;
 	ld_cl_call(cl, &(struct ld_cl_call){ .op = LD_CL_UNLOCK });
 }
 
@@ -646,22 +601,19 @@ static void ld_cl_work(struct work_struct *work)
 	struct ld_space *space;
 	struct ld_lock *lk;
 	u8 *room = NULL;
-	bool over;
+	bool over, dropped;
 
 	spin_lock_irq(&cl->lock);
-	lk = cl->lk;
-	if (lk && !refcount_inc_not_zero(&lk->ref))
-		lk = NULL;
-	/* Its last put is under way: it queues the work again. */
-	if (!lk && !cl->dropped) {
-		spin_unlock_irq(&cl->lock);
-		return;
-	}
+	dropped = cl->dropped;
 	spin_unlock_irq(&cl->lock);
-	if (!lk) {
+	if (dropped) {
 		ld_cl_wind_down(cl);
 		return;
 	}
+	lk = &cl->lk;
+	/* Its last put is under way: it queues the work again. */
+	if (!refcount_inc_not_zero(&lk->ref))
+		return;
 	space = lk->space;
 	if (!READ_ONCE(lk->value))
 		room = kmalloc(LOCKDEV_VALUE_LEN, GFP_KERNEL_ACCOUNT);
@@ -699,23 +651,25 @@ static void ld_cl_res(struct ld_cl_lock *cl, const u8 *name, u32 len)
 }
 
 /**
- * ld_cl_lock_new() - the DLM side of a new lock of a cluster lockspace
- * @lk: the lock, not in the table yet, with its name
- * @cs: its lockspace's DLM lockspace
+ * ld_cl_lock_alloc() - a new lock of a cluster lockspace, with its DLM side
+ * @cs: the lockspace's DLM lockspace
+ * @name: the lock's name
+ * @len: its length
  *
- * Return: 0 or -ENOMEM.
+ * Return: the lock, zeroed, with room for @len bytes of name, or NULL.
  */
-int ld_cl_lock_new(struct ld_lock *lk, struct ld_cl_space *cs)
+struct ld_lock *ld_cl_lock_alloc(struct ld_cl_space *cs, const u8 *name,
+				 u32 len)
 {
-	struct ld_cl_lock *cl = kzalloc(sizeof(*cl), GFP_KERNEL_ACCOUNT);
+	struct ld_cl_lock *cl;
 
+	cl = kzalloc(struct_size(cl, lk.name, len), GFP_KERNEL_ACCOUNT);
 	if (!cl)
-		return -ENOMEM;
+		return NULL;
 	refcount_inc(&cs->ref);
 	cl->cs = cs;
 	INIT_WORK(&cl->work, ld_cl_work);
 	spin_lock_init(&cl->lock);
-	cl->lk = lk;
 	cl->bast = LD_CL_NONE;
 	cl->cover = LD_CL_NONE;
 	cl->block = LD_CL_NONE;
@@ -723,34 +677,44 @@ int ld_cl_lock_new(struct ld_lock *lk, struct ld_cl_space *cs)
 	cl->granted = LD_CL_NONE;
 	cl->asked = LD_CL_NONE;
 	cl->lksb.sb_lvbptr = (char *)&cl->lvb;
-	ld_cl_res(cl, lk->name, lk->name_len);
-	lk->cl = cl;
-	return 0;
+	ld_cl_res(cl, name, len);
+	return &cl->lk;
 }
 
 /**
- * ld_cl_lock_free() - free the DLM side of a lock that never was in the
- * table, so never had a DLM lock
+ * ld_cl_lock_size() - what a lock of a cluster lockspace costs
+ * @lk: the lock
+ *
+ * Return: the bytes of its allocation.
+ */
+size_t ld_cl_lock_size(const struct ld_lock *lk)
+{
+	return ksize(ld_cl_of(lk));
+}
+
+/**
+ * ld_cl_lock_free() - free a lock of a cluster lockspace that never was in
+ * the table, so never had a DLM lock
  * @lk: the lock
  */
 void ld_cl_lock_free(struct ld_lock *lk)
 {
-	ld_cl_free(lk->cl);
+	ld_cl_free(ld_cl_of(lk));
 }
 
 /**
  * ld_cl_lock_drop() - the last reference of a lock went
- * @lk: the lock, about to be freed
+ * @lk: the lock, whose value block the caller frees next
  *
- * Its state is kept for the release of its DLM lock, which the work makes.
+ * Its state is kept for the release of its DLM lock, which the work makes,
+ * and the lock is freed after that.
  */
 void ld_cl_lock_drop(struct ld_lock *lk)
 {
-	struct ld_cl_lock *cl = lk->cl;
+	struct ld_cl_lock *cl = ld_cl_of(lk);
 
 	ld_cl_lvb_out(lk, &cl->last);
 	spin_lock_irq(&cl->lock);
-	cl->lk = NULL;
 	cl->dropped = true;
 	spin_unlock_irq(&cl->lock);
 	queue_work(ld_cl_wq, &cl->work);
@@ -770,7 +734,7 @@ void ld_cl_lock_drop(struct ld_lock *lk)
  */
 int ld_cl_try(struct ld_lock *lk, u32 mode, unsigned long *until)
 {
-	struct ld_cl_lock *cl = lk->cl;
+	struct ld_cl_lock *cl = ld_cl_of(lk);
 	u32 seq;
 
 	if (*until && time_after(jiffies, *until))
@@ -785,7 +749,7 @@ int ld_cl_try(struct ld_lock *lk, u32 mode, unsigned long *until)
 		return 0;
 	}
 	/* Another host waits: it goes first. */
-	if (lk->cl->block != LD_CL_NONE) {
+	if (cl->block != LD_CL_NONE) {
 		spin_unlock(&lk->lock);
 		return -EAGAIN;
 	}
@@ -796,144 +760,4 @@ int ld_cl_try(struct ld_lock *lk, u32 mode, unsigned long *until)
 	wait_event_timeout(ld_cl_waitq, READ_ONCE(cl->try_seq) != seq,
 			   LD_CL_TRY_TIME);
 	return 0;
-}
-
-/* Find the DLM's calls, once. */
-static int ld_dlm_get(void)
-{
-	int ret = 0;
-
-	mutex_lock(&ld_dlm_mutex);
-	if (ld_dlm.lock_fn)
-		goto out;
-	ld_dlm.new_ls = symbol_request(dlm_new_lockspace);
-	ld_dlm.release_ls = symbol_request(dlm_release_lockspace);
-	ld_dlm.unlock_fn = symbol_request(dlm_unlock);
-	if (ld_dlm.new_ls && ld_dlm.release_ls &&
-	    ld_dlm.unlock_fn) {
-		ld_dlm.lock_fn = symbol_request(dlm_lock);
-		if (ld_dlm.lock_fn)
-			goto out;
-	}
-	if (ld_dlm.new_ls)
-		symbol_put(dlm_new_lockspace);
-	if (ld_dlm.release_ls)
-		symbol_put(dlm_release_lockspace);
-	if (ld_dlm.unlock_fn)
-		symbol_put(dlm_unlock);
-	memset(&ld_dlm, 0, sizeof(ld_dlm));
-	ret = -EOPNOTSUPP;
-out:
-	mutex_unlock(&ld_dlm_mutex);
-	return ret;
-}
-
-static void ld_cl_space_release(struct work_struct *work)
-{
-	struct ld_cl_space *cs = container_of(work, struct ld_cl_space,
-					      release);
-	int ret;
-
-	ret = ld_dlm.release_ls(cs->ls, 2);
-	if (ret)
-		pr_warn("leaving a DLM lockspace failed: %d\n", ret);
-	kfree(cs);
-	atomic_dec(&ld_cl_nr_spaces);
-	wake_up_all(&ld_cl_waitq);
-}
-
-/**
- * ld_cl_space_join() - join the DLM lockspace of a new cluster lockspace
- * @name: the lockspace's name, at most LOCKDEV_CLUSTER_SPACE_NAME_MAX bytes
- * @len: its length
- * @cluster: the cluster's name, at most LOCKDEV_CLUSTER_NAME_MAX bytes
- * @clen: its length
- * @csp: the DLM lockspace, with a reference, on success
- *
- * Context: may sleep, for as long as the cluster takes to admit the host.
- * Return: 0, -EINVAL (a NUL byte in a name), -EOPNOTSUPP (no DLM),
- * -ENOTCONN (the host is in no cluster), -EBADR (another cluster name),
- * -EEXIST (the host has a DLM lockspace of the name), -ENOMEM, or another
- * error of the DLM.
- */
-int ld_cl_space_join(const u8 *name, u32 len, const u8 *cluster, u32 clen,
-		     struct ld_cl_space **csp)
-{
-	char lsname[LOCKDEV_CLUSTER_SPACE_NAME_MAX + 1];
-	char cname[LOCKDEV_CLUSTER_NAME_MAX + 1];
-	struct ld_cl_space *cs;
-	int ret;
-
-	if (len > LOCKDEV_CLUSTER_SPACE_NAME_MAX ||
-	    clen > LOCKDEV_CLUSTER_NAME_MAX)
-		return -ENAMETOOLONG;
-	if (memchr(name, 0, len) || memchr(cluster, 0, clen))
-		return -EINVAL;
-	memcpy(lsname, name, len);
-	lsname[len] = 0;
-	memcpy(cname, cluster, clen);
-	cname[clen] = 0;
-	ret = ld_dlm_get();
-	if (ret)
-		return ret;
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
-	if (!cs)
-		return -ENOMEM;
-	ret = ld_dlm.new_ls(lsname, cname, DLM_LSFL_NEWEXCL,
-				   LD_CL_LVB_LEN, NULL, NULL, NULL, &cs->ls);
-	if (ret) {
-		kfree(cs);
-		pr_debug("joining %s in cluster %s failed: %d\n", lsname,
-			 cname, ret);
-		/* The DLM has no node id: dlm_controld does not run. */
-		return ret == -EUNATCH ? -ENOTCONN : ret;
-	}
-	refcount_set(&cs->ref, 1);
-	INIT_WORK(&cs->release, ld_cl_space_release);
-	atomic_inc(&ld_cl_nr_spaces);
-	*csp = cs;
-	return 0;
-}
-
-/**
- * ld_cl_space_put() - drop a reference to a DLM lockspace
- * @cs: the DLM lockspace
- *
- * The last leaves it, in a work item.
- */
-void ld_cl_space_put(struct ld_cl_space *cs)
-{
-	if (refcount_dec_and_test(&cs->ref))
-		queue_work(ld_cl_wq, &cs->release);
-}
-
-/**
- * ld_cl_init() - set up cluster lockspaces
- *
- * Return: 0 or -ENOMEM.
- */
-int ld_cl_init(void)
-{
-	ld_cl_wq = alloc_workqueue("lockdev_cluster", WQ_UNBOUND, 0);
-	if (!ld_cl_wq)
-		return -ENOMEM;
-	ld_cl_tag = (u64)((get_random_u32() & GENMASK(23, 0)) | 1) << 40;
-	return 0;
-}
-
-/**
- * ld_cl_exit() - tear cluster lockspaces down, once every lock is gone
- *
- * Waits until every DLM lockspace is left.
- */
-void ld_cl_exit(void)
-{
-	wait_event(ld_cl_waitq, !atomic_read(&ld_cl_nr_spaces));
-	destroy_workqueue(ld_cl_wq);
-	if (!ld_dlm.lock_fn)
-		return;
-	symbol_put(dlm_new_lockspace);
-	symbol_put(dlm_release_lockspace);
-	symbol_put(dlm_unlock);
-	symbol_put(dlm_lock);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Cluster lockspaces (cluster.c): a lockspace backed by a lockspace of the
- * kernel's distributed lock manager, each of its locks by one DLM lock that
- * the host holds for its sessions. What the grant engine asks of it is
+ * Cluster lockspaces (cluster.c, cluster_space.c): a lockspace backed by a
+ * lockspace of the kernel's distributed lock manager, each of its locks by
+ * one DLM lock that the host holds for its sessions. What the grant engine asks of it is
  * whether a lock's DLM lock covers a mode (ld_cl_covers()), read under the
  * lock's spinlock; the rest runs in a work item per lock (locking.h).
  */
@@ -20,7 +20,9 @@ void ld_cl_exit(void);
 int ld_cl_space_join(const u8 *name, u32 len, const u8 *cluster, u32 clen,
 		     struct ld_cl_space **csp);
 void ld_cl_space_put(struct ld_cl_space *cs);
-int ld_cl_lock_new(struct ld_lock *lk, struct ld_cl_space *cs);
+struct ld_lock *ld_cl_lock_alloc(struct ld_cl_space *cs, const u8 *name,
+				 u32 len);
+size_t ld_cl_lock_size(const struct ld_lock *lk);
 void ld_cl_lock_free(struct ld_lock *lk);
 void ld_cl_lock_drop(struct ld_lock *lk);
 bool ld_cl_covers(const struct ld_lock *lk, u32 mode);

@@ -857,7 +857,8 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 		return -EIDRM;
 	if (a->flags & LOCKDEV_LOCK_NONBLOCK) {
 		/* Only the DLM's cover is missing: the caller may ask it. */
-		if (lk->cl && ld_compatible(want, ld_holders_mask(lk, self) |
+		if (lk->space->cl &&
+		    ld_compatible(want, ld_holders_mask(lk, self) |
 					    ld_queued_mask(lk, pos))) {
 			refcount_inc(&lk->ref);
 			a->cl_lk = lk;
@@ -901,7 +902,7 @@ int ld_enqueue(struct ld_req *req, u32 want, struct ld_req *self,
 	ld_stat_inc(waiters);
 	if (req->async && !self && (a->flags & LOCKDEV_LOCK_DEADLINE))
 		ld_timeout_arm(req, a->deadline_ns);
-	if (lk->cl)
+	if (lk->space->cl)
 		ld_cl_kick(lk);
 	return 0;
 }

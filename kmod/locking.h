@@ -49,7 +49,7 @@
  *   lock (events.c;    make room, for the work item
  *   the sk_buff_head's) to free
  * ld_dlm_mutex         finding the DLM's calls        nothing
- *   (cluster.c)
+ *   (cluster_space.c)
  * ld_subs_mutex        the subscribers to events and  nothing
  *   (netlink_subscribe their count
  *   .c)

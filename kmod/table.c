@@ -159,21 +159,29 @@ static void ld_lock_relink(struct ld_lock *lk, struct list_head *list)
 	lk->link.stamp = ld_stamp(lk->space);
 }
 
+static void ld_lock_free(struct ld_lock *lk);
+
 static void ld_lock_free_rcu(struct rcu_head *rcu)
 {
-	struct ld_lock *lk = container_of(rcu, struct ld_lock, rcu);
-
-	if (lk->name_len <= LD_NAME_INLINE)
-		kmem_cache_free(ld_lock_cache(lk->name_len), lk);
-	else
-		kfree(lk);
+	ld_lock_free(container_of(rcu, struct ld_lock, rcu));
 }
 
 /* What @lk costs, for the memory counter. */
 static size_t ld_lock_size(const struct ld_lock *lk)
 {
+	if (lk->space->cl)
+		return ld_cl_lock_size(lk);
 	return lk->name_len <= LD_NAME_INLINE ?
 	       kmem_cache_size(ld_lock_cache(lk->name_len)) : ksize(lk);
+}
+
+/* Free @lk's memory, which nobody can reach any more. */
+static void ld_lock_free(struct ld_lock *lk)
+{
+	if (lk->name_len <= LD_NAME_INLINE)
+		kmem_cache_free(ld_lock_cache(lk->name_len), lk);
+	else
+		kfree(lk);
 }
 
 /**
@@ -191,28 +199,30 @@ void ld_lock_put(struct ld_lock *lk)
 
 	if (!refcount_dec_and_test(&lk->ref))
 		return;
-	if (lk->cl)
-		ld_cl_lock_drop(lk);
 	ld_stat_add(memory, -(long)ld_lock_size(lk));
+	/* A cluster lock's DLM side takes its state, then frees it later. */
+	if (space->cl)
+		ld_cl_lock_drop(lk);
 	if (lk->value) {
 		ld_stat_add(memory, -(long)ksize(lk->value));
 		kfree(lk->value);
 	}
-	call_rcu(&lk->rcu, ld_lock_free_rcu);
+	if (!space->cl)
+		call_rcu(&lk->rcu, ld_lock_free_rcu);
 	ld_space_put(space);
 }
 
 /* Free a lock that never was in the table. */
 static void ld_lock_discard(struct ld_lock *lk)
 {
-	if (lk->cl)
+	struct ld_space *space = lk->space;
+
+	atomic_dec(&space->locks);
+	if (space->cl)
 		ld_cl_lock_free(lk);
-	atomic_dec(&lk->space->locks);
-	ld_space_put(lk->space);
-	if (lk->name_len <= LD_NAME_INLINE)
-		kmem_cache_free(ld_lock_cache(lk->name_len), lk);
 	else
-		kfree(lk);
+		ld_lock_free(lk);
+	ld_space_put(space);
 }
 
 static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
@@ -226,7 +236,9 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 		*err = -ENOSPC;
 		return NULL;
 	}
-	if (len <= LD_NAME_INLINE)
+	if (space->cl)
+		lk = ld_cl_lock_alloc(space->cl, name, len);
+	else if (len <= LD_NAME_INLINE)
 		lk = kmem_cache_zalloc(ld_lock_cache(len), GFP_KERNEL_ACCOUNT);
 	else
 		lk = kzalloc(struct_size(lk, name, len), GFP_KERNEL_ACCOUNT);
@@ -246,11 +258,6 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	INIT_LIST_HEAD(&lk->link.node);
 	lk->name_len = len;
 	memcpy(lk->name, name, len);
-	if (space->cl && ld_cl_lock_new(lk, space->cl)) {
-		ld_lock_discard(lk);
-		*err = -ENOMEM;
-		return NULL;
-	}
 	lk->generation = ld_lock_next_generation(lk);
 	lk->class = ld_class_find(space, name, len);
 	return lk;

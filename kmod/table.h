@@ -22,7 +22,6 @@
 #include "space.h"
 
 struct ld_args;
-struct ld_cl_lock;
 struct ld_class;
 struct ld_req;
 struct ld_user;
@@ -68,14 +67,15 @@ struct ld_link {
  * @value: the value block, LOCKDEV_VALUE_LEN bytes, what a holder set; NULL
  *	while not valid (since the lock came into existence, or its last
  *	owner death).
- * @cl: in a cluster lockspace, its DLM lock (cluster.c), else NULL. Set at
- *	creation and immutable; it outlives the lock.
  * @holders: struct ld_req.hnode, in grant order.
  * @waiters: struct ld_wait.wnode, in queue order, upgrades first.
  * @rcu: for freeing after the table's RCU readers. It shares the room of
  *	@holders and @waiters, which are empty for good once the last
  *	reference is gone.
  * @name: the name, not NUL-terminated.
+ *
+ * A lock of a cluster lockspace is allocated with its DLM side, struct
+ * ld_cl_lock (cluster.c), which frees it.
  *
  * A lock is resident: it stays in the table when nobody holds or awaits it
  * (idle), until table.c drops it for a bound or its lockspace goes. Changes
@@ -99,7 +99,6 @@ struct ld_lock {
 	struct ld_link link;
 	struct ld_user *died_user;
 	u8 *value;
-	struct ld_cl_lock *cl;
 	union {
 		struct {
 			struct list_head holders;
@@ -127,7 +126,7 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
  */
 static inline bool ld_cl_allows(const struct ld_lock *lk, u32 want)
 {
-	return likely(!lk->cl) || ld_cl_covers(lk, want);
+	return likely(!lk->space->cl) || ld_cl_covers(lk, want);
 }
 
 /* A new generation for @lk: in a cluster lockspace, with the host's tag. */
