@@ -239,11 +239,13 @@ FIXTURE_TEARDOWN(space)
 
 TEST(struct_layout)
 {
+	/* VER1 ends where the cluster fields (VER2) start. */
 	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1,
-		  sizeof(struct lockdev_space_ctl));
+		  offsetof(struct lockdev_space_ctl, cluster));
 	EXPECT_EQ(40, offsetof(struct lockdev_space_ctl, prefix));
 	EXPECT_EQ(32, offsetof(struct lockdev_space_ctl, order_mode));
-	EXPECT_EQ(LOCKDEV_SPACE_CTL_SIZE_VER1, _IOC_SIZE(LOCKDEV_IOC_SPACE));
+	EXPECT_EQ(sizeof(struct lockdev_space_ctl),
+		  _IOC_SIZE(LOCKDEV_IOC_SPACE));
 	EXPECT_EQ(LOCKDEV_FEATURE_SPACE_LEVELS,
 		  LOCKDEV_FEATURE_ALL & LOCKDEV_FEATURE_SPACE_LEVELS);
 }
