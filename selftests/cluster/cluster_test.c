@@ -31,22 +31,17 @@
  * Each node prints TAP lines for its own checks and "N passed, N failed";
  * the exit status is 1 if a check failed.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../uapi/linux/lockdev.h"
+#include "peer.h"
 
 #define SPACE		"lockdev_cluster_test"
 #define PORT		7178
@@ -56,141 +51,9 @@
 #define PEER_MS		180000
 #define VALUE		"set by node 1"
 
-static int tests, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!ok)
-		failures++;
-	printf("%sok %d - ", ok ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void __attribute__((noreturn)) bail(const char *what)
-{
-	check(0, "%s: %s", what, strerror(errno));
-	printf("%d passed, %d failed\n", tests - failures, failures);
-	exit(1);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static __u64 deadline_in(int ms)
 {
 	return (now_ms() + ms) * 1000000ULL;
-}
-
-/* Send @len bytes to the peer. */
-static void tell(int sock, const void *buf, size_t len)
-{
-	if (write(sock, buf, len) != (ssize_t)len)
-		bail("telling the peer");
-}
-
-static void tell_c(int sock, char c)
-{
-	tell(sock, &c, 1);
-}
-
-/* Wait up to PEER_MS for @len bytes from the peer. */
-static void hear(int sock, void *buf, size_t len)
-{
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (poll(&pfd, 1, PEER_MS) != 1) {
-			errno = ETIMEDOUT;
-			bail("waiting for the peer");
-		}
-		n = read(sock, (char *)buf + got, len - got);
-		if (n <= 0) {
-			errno = EPROTO;
-			bail("reading the peer's message");
-		}
-		got += n;
-	}
-}
-
-static void hear_c(int sock, char want)
-{
-	char got;
-
-	hear(sock, &got, 1);
-	if (got != want) {
-		errno = EPROTO;
-		bail("the peer's message");
-	}
-}
-
-static struct sockaddr_in address(const char *var)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(PORT) };
-	const char *addr = getenv(var);
-
-	if (!addr || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "cluster_test: %s is not an IPv4 address\n",
-			var);
-		exit(2);
-	}
-	return sin;
-}
-
-static int accept_peer(void)
-{
-	struct sockaddr_in sin = address("LOCKDEV_NODE_ADDR");
-	struct pollfd pfd;
-	int one = 1, lsock, sock;
-
-	lsock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lsock < 0 ||
-	    setsockopt(lsock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lsock, (struct sockaddr *)&sin, sizeof(sin)) || listen(lsock, 1))
-		bail("listening for node 2");
-	pfd = (struct pollfd){ .fd = lsock, .events = POLLIN };
-	if (poll(&pfd, 1, PEER_MS) != 1) {
-		errno = ETIMEDOUT;
-		bail("waiting for node 2 to connect");
-	}
-	sock = accept(lsock, NULL, NULL);
-	if (sock < 0)
-		bail("accepting node 2");
-	close(lsock);
-	return sock;
-}
-
-static int connect_peer(void)
-{
-	struct sockaddr_in sin = address("LOCKDEV_PEER_ADDR");
-	long long end = now_ms() + PEER_MS;
-	int sock;
-
-	for (;;) {
-		sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (sock < 0)
-			bail("socket");
-		if (!connect(sock, (struct sockaddr *)&sin, sizeof(sin)))
-			return sock;
-		close(sock);
-		if (now_ms() > end)
-			bail("connecting to node 1");
-		usleep(200000);
-	}
 }
 
 /* A session attached to the cluster lockspace. */
@@ -515,15 +378,11 @@ static void leave(void)
 
 int main(void)
 {
-	const char *node = getenv("LOCKDEV_NODE");
 	int sock, fd, one;
 
-	if (!node || (strcmp(node, "1") && strcmp(node, "2"))) {
-		fprintf(stderr, "cluster_test: run it with selftests/vm/cluster (LOCKDEV_NODE is not 1 or 2)\n");
-		return 2;
-	}
-	one = !strcmp(node, "1");
-	sock = one ? accept_peer() : connect_peer();
+	one = peer_node("cluster_test") == 1;
+	peer_ms = PEER_MS;
+	sock = peer_connect(one ? 1 : 2, PORT);
 	create_space();
 	fd = session();
 	/* Both joined: the DLM's recovery for the join is over on both. */
@@ -542,6 +401,5 @@ int main(void)
 		close(fd);
 		leave();
 	}
-	printf("%d passed, %d failed\n", tests - failures, failures);
-	return failures ? 1 : 0;
+	return summary();
 }

@@ -16,19 +16,16 @@
  * with node 1's value block. Each node prints TAP lines for its own checks
  * and "N passed, N failed"; the exit status is 1 if a check failed.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libdlm.h>
+
+#include "peer.h"
 
 #define LOCKSPACE	"lockdev_proof"
 #define RESOURCE	"lockdev-proof"
@@ -40,117 +37,6 @@
 /* Bound on every wait for the peer: TCG guests run slowly. */
 #define PEER_MS		120000
 #define VALUE		"written by node 1"
-
-static int tests, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!ok)
-		failures++;
-	printf("%sok %d - ", ok ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void bail(const char *what)
-{
-	check(0, "%s: %s", what, strerror(errno));
-	printf("%d passed, %d failed\n", tests - failures, failures);
-	exit(1);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Send one byte to the peer. */
-static void tell(int sock, char what)
-{
-	if (write(sock, &what, 1) != 1)
-		bail("telling the peer");
-}
-
-/* Wait up to PEER_MS for the byte @want from the peer. */
-static void hear(int sock, char want)
-{
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	char got;
-
-	if (poll(&pfd, 1, PEER_MS) != 1) {
-		errno = ETIMEDOUT;
-		bail("waiting for the peer");
-	}
-	if (read(sock, &got, 1) != 1 || got != want) {
-		errno = EPROTO;
-		bail("reading the peer's message");
-	}
-}
-
-static struct sockaddr_in address(const char *var)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	const char *addr = getenv(var);
-
-	if (!addr || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "dlm_proof: %s is not an IPv4 address\n", var);
-		exit(2);
-	}
-	return sin;
-}
-
-/* Node 1 listens on its address and takes node 2's connection. */
-static int accept_peer(void)
-{
-	struct sockaddr_in sin = address("LOCKDEV_NODE_ADDR");
-	struct pollfd pfd;
-	int one = 1, lsock, sock;
-
-	lsock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lsock < 0 ||
-	    setsockopt(lsock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lsock, (struct sockaddr *)&sin, sizeof(sin)) || listen(lsock, 1))
-		bail("listening for node 2");
-	pfd = (struct pollfd){ .fd = lsock, .events = POLLIN };
-	if (poll(&pfd, 1, PEER_MS) != 1) {
-		errno = ETIMEDOUT;
-		bail("waiting for node 2 to connect");
-	}
-	sock = accept(lsock, NULL, NULL);
-	if (sock < 0)
-		bail("accepting node 2");
-	close(lsock);
-	return sock;
-}
-
-/* Node 2 connects to node 1, which may not listen yet. */
-static int connect_peer(void)
-{
-	struct sockaddr_in sin = address("LOCKDEV_PEER_ADDR");
-	long long end = now_ms() + PEER_MS;
-	int sock;
-
-	for (;;) {
-		sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (sock < 0)
-			bail("socket");
-		if (!connect(sock, (struct sockaddr *)&sin, sizeof(sin)))
-			return sock;
-		close(sock);
-		if (now_ms() > end)
-			bail("connecting to node 1");
-		usleep(200000);
-	}
-}
 
 static void granted(void *arg)
 {
@@ -200,14 +86,14 @@ static void node1(dlm_lshandle_t ls)
 	struct dlm_lksb lksb = { .sb_lvbptr = lvb };
 	int sock, ret;
 
-	sock = accept_peer();
-	hear(sock, 'J');
+	sock = peer_connect(1, PORT);
+	hear_c(sock, 'J');
 	ret = dlm_ls_lock_wait(ls, LKM_EXMODE, &lksb, LKF_VALBLK, RESOURCE,
 			       strlen(RESOURCE), 0, NULL, NULL, NULL);
 	check(lock_status(ret, &lksb) == 0, "takes EX on %s (status %d)",
 	      RESOURCE, lock_status(ret, &lksb));
-	tell(sock, 'H');
-	hear(sock, 'W');
+	tell_c(sock, 'H');
+	hear_c(sock, 'W');
 	usleep(HOLD_MS * 1000);
 
 	snprintf(lvb, sizeof(lvb), "%s", VALUE);
@@ -219,8 +105,8 @@ static void node1(dlm_lshandle_t ls)
 	ret = dlm_ls_unlock_wait(ls, lksb.sb_lkid, 0, &lksb);
 	check(unlocked(ret, &lksb), "unlocks (status %d)",
 	      lock_status(ret, &lksb));
-	tell(sock, 'R');
-	hear(sock, 'D');
+	tell_c(sock, 'R');
+	hear_c(sock, 'D');
 	close(sock);
 }
 
@@ -231,9 +117,9 @@ static void node2(dlm_lshandle_t ls)
 	long long asked, waited;
 	int sock, ret, done = 0;
 
-	sock = connect_peer();
-	tell(sock, 'J');
-	hear(sock, 'H');
+	sock = peer_connect(2, PORT);
+	tell_c(sock, 'J');
+	hear_c(sock, 'H');
 
 	ret = dlm_ls_lock_wait(ls, LKM_EXMODE, &lksb, LKF_NOQUEUE, RESOURCE,
 			       strlen(RESOURCE), 0, NULL, NULL, NULL);
@@ -249,14 +135,14 @@ static void node2(dlm_lshandle_t ls)
 	asked = now_ms();
 	check(!dispatch_until(ls, &done, WATCH_MS),
 	      "a queued EX waits while node 1 holds EX (%d ms)", WATCH_MS);
-	tell(sock, 'W');
+	tell_c(sock, 'W');
 
 	dispatch_until(ls, &done, PEER_MS);
 	waited = now_ms() - asked;
 	check(done && lksb.sb_status == 0,
 	      "the EX is granted after node 1 released it (status %d)",
 	      done ? lksb.sb_status : -1);
-	hear(sock, 'R');
+	hear_c(sock, 'R');
 	check(waited >= WATCH_MS + HOLD_MS,
 	      "it waited %lld ms, at least the %d ms node 1 held",
 	      waited, WATCH_MS + HOLD_MS);
@@ -268,29 +154,25 @@ static void node2(dlm_lshandle_t ls)
 	ret = dlm_ls_unlock_wait(ls, lksb.sb_lkid, 0, &lksb);
 	check(unlocked(ret, &lksb), "unlocks (status %d)",
 	      lock_status(ret, &lksb));
-	tell(sock, 'D');
+	tell_c(sock, 'D');
 	close(sock);
 }
 
 int main(void)
 {
-	const char *node = getenv("LOCKDEV_NODE");
+	int node = peer_node("dlm_proof");
 	dlm_lshandle_t ls;
 
-	if (!node || (strcmp(node, "1") && strcmp(node, "2"))) {
-		fprintf(stderr, "dlm_proof: run it with selftests/vm/cluster (LOCKDEV_NODE is not 1 or 2)\n");
-		return 2;
-	}
+	peer_ms = PEER_MS;
 	ls = dlm_create_lockspace(LOCKSPACE, 0600);
 	if (!ls)
 		bail("joining the lockspace " LOCKSPACE);
 	check(1, "joins the lockspace %s", LOCKSPACE);
-	if (!strcmp(node, "1"))
+	if (node == 1)
 		node1(ls);
 	else
 		node2(ls);
 	check(!dlm_release_lockspace(LOCKSPACE, ls, 0),
 	      "leaves the lockspace");
-	printf("%d passed, %d failed\n", tests - failures, failures);
-	return failures ? 1 : 0;
+	return summary();
 }
