@@ -282,8 +282,8 @@ static void ld_cl_died(struct ld_lock *lk)
 }
 
 /*
- * A grant from below CR brought the lock value block: take the state it
- * carries. @room is memory for a value, taken if used; a mark another
+ * A grant up from NL or CR brought the lock value block: take the state
+ * it carries. @room is memory for a value, taken if used; a mark another
  * host cleared gives *@repaired, the uid charged for it, to put once
  * @lk->lock is dropped.
  */
@@ -375,7 +375,13 @@ static bool ld_cl_answer(struct ld_cl_lock *cl, struct ld_lock *lk,
 	switch (status) {
 	case 0:
 		if (asked > cl->granted && asked > DLM_LOCK_NL) {
-			ld_cl_lvb_in(cl, lk, cl->lksb.sb_flags, room, repaired);
+			/*
+			 * From PW up, the DLM returns the value block it
+			 * was last given: this host's state is newer.
+			 */
+			if (cl->granted < DLM_LOCK_PW)
+				ld_cl_lvb_in(cl, lk, cl->lksb.sb_flags, room,
+					     repaired);
 			cl->cover = asked;
 			*fresh = true;
 		}
@@ -575,8 +581,12 @@ static void ld_cl_wind_down(struct ld_cl_lock *cl)
 		if (cl->unlocking) {
 			cl->granted = LD_CL_NONE;
 		} else if (!cl->lksb.sb_status) {
-			/* Granted up after the lock went: the DLM's is newer. */
-			fresh = cl->asked > cl->granted;
+			/*
+			 * Granted up from below PW after the lock went:
+			 * the DLM's value block is newer.
+			 */
+			fresh = cl->asked > cl->granted &&
+				cl->granted < DLM_LOCK_PW;
 			cl->granted = cl->asked;
 		}
 	}

@@ -19,6 +19,11 @@
  *  policy      node 1 holds SHARED, node 2 asks for EXCLUSIVE and waits:
  *              a new SHARED request on node 1 waits too (it times out),
  *              and node 2's EXCLUSIVE is granted when node 1 releases;
+ *  value       node 1 sets a value in EXCLUSIVE, node 2 sets another in
+ *              APPEND and, still keeping the DLM lock in PW, asks for
+ *              EXCLUSIVE: the grant carries its own value, not the older
+ *              one the DLM holds for the lock, and so does node 1's next
+ *              grant;
  *  cycle       each node holds one lock and asks for the other's: neither
  *              module sees the cycle, and the deadlines break it
  *              (ETIMEDOUT on both);
@@ -261,6 +266,47 @@ static void policy2(int sock, int fd)
 	close(p[1]);
 }
 
+static void value1(int sock, int fd)
+{
+	struct lockdev_lock l;
+	int ret;
+
+	check(!lock(fd, "value", LOCKDEV_MODE_EXCLUSIVE, 0, 60000, &l) &&
+	      !unlock(fd, l.handle, "one"),
+	      "value: sets one in EXCLUSIVE");
+	tell_c(sock, 'V');
+	hear_c(sock, 'W');
+	ret = lock(fd, "value", LOCKDEV_MODE_APPEND, 0, 60000, &l);
+	check(!ret && !strncmp((char *)l.value, "two", sizeof(l.value)),
+	      "value: APPEND is granted with node 2's latest value (\"%.*s\", %s)",
+	      (int)sizeof(l.value), (char *)l.value, strerror(ret));
+	unlock(fd, l.handle, NULL);
+}
+
+static void value2(int sock, int fd)
+{
+	struct lockdev_lock l;
+	__u64 gen;
+	int ret;
+
+	hear_c(sock, 'V');
+	ret = lock(fd, "value", LOCKDEV_MODE_APPEND, 0, 60000, &l);
+	check(!ret && !strncmp((char *)l.value, "one", sizeof(l.value)),
+	      "value: APPEND is granted with node 1's value (\"%.*s\", %s)",
+	      (int)sizeof(l.value), (char *)l.value, strerror(ret));
+	unlock(fd, l.handle, "two");
+	gen = generation(fd, "value");
+	ret = lock(fd, "value", LOCKDEV_MODE_EXCLUSIVE, 0, 60000, &l);
+	check(!ret && !strncmp((char *)l.value, "two", sizeof(l.value)),
+	      "value: EXCLUSIVE, asked while keeping PW, is granted with this host's latest value (\"%.*s\")",
+	      (int)sizeof(l.value), (char *)l.value);
+	check(!ret && l.generation == gen,
+	      "value: and this host's latest generation (%#llx, %#llx)",
+	      (unsigned long long)l.generation, (unsigned long long)gen);
+	unlock(fd, l.handle, NULL);
+	tell_c(sock, 'W');
+}
+
 /* Each node holds @mine and asks for @theirs, which the other holds. */
 static void cycle(int sock, int fd, const char *mine, const char *theirs)
 {
@@ -391,11 +437,13 @@ int main(void)
 	if (one) {
 		exclusion1(sock, fd);
 		policy1(sock, fd);
+		value1(sock, fd);
 		cycle(sock, fd, "a", "b");
 		death1(sock);
 	} else {
 		exclusion2(sock, fd);
 		policy2(sock, fd);
+		value2(sock, fd);
 		cycle(sock, fd, "b", "a");
 		death2(sock, fd);
 		close(fd);
