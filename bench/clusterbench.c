@@ -20,28 +20,28 @@
  *                  libdlm and unlocks it on the blocking callback
  *
  * Node 1 prints a line per figure and the ratios, writes them as JSON to
- * LOCKDEV_NODE_OUT/cluster.json, and a TAP line; node 2 a TAP line.
+ * LOCKDEV_NODE_OUT/cluster.json, and a TAP line; node 2 a TAP line. The
+ * link to the peer and the TAP lines are selftests/cluster/peer.c's.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libdlm.h>
 
 #include "../uapi/linux/lockdev.h"
+#include "../selftests/cluster/peer.h"
 
 #define SPACE		"lockdev_bench"
 #define DLM_SPACE	"lockdev_bench_dlm"
 #define PORT		7179
+/* Bound on every wait for the peer. */
 #define PEER_MS		180000
 #define LOCAL_OPS	20000
 #define REMOTE_OPS	200
@@ -49,84 +49,12 @@
 
 static int sock;
 
-static void die(const char *what)
-{
-	printf("not ok 1 - clusterbench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static double now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void tell(char c)
-{
-	if (write(sock, &c, 1) != 1)
-		die("telling the peer");
-}
-
-static void hear(char want)
-{
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	char got;
-
-	if (poll(&pfd, 1, PEER_MS) != 1 || read(sock, &got, 1) != 1 ||
-	    got != want) {
-		errno = EPROTO;
-		die("hearing the peer");
-	}
-}
-
-static struct sockaddr_in address(const char *var)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(PORT) };
-	const char *addr = getenv(var);
-
-	if (!addr || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		errno = EINVAL;
-		die(var);
-	}
-	return sin;
-}
-
-static void connect_peers(int node)
-{
-	struct sockaddr_in sin;
-	double end = now_ns() + PEER_MS * 1e6;
-	int one = 1, lsock;
-
-	if (node == 1) {
-		sin = address("LOCKDEV_NODE_ADDR");
-		lsock = socket(AF_INET, SOCK_STREAM, 0);
-		if (lsock < 0 ||
-		    setsockopt(lsock, SOL_SOCKET, SO_REUSEADDR, &one,
-			       sizeof(one)) ||
-		    bind(lsock, (struct sockaddr *)&sin, sizeof(sin)) ||
-		    listen(lsock, 1))
-			die("listening");
-		sock = accept(lsock, NULL, NULL);
-		if (sock < 0)
-			die("accepting");
-		close(lsock);
-		return;
-	}
-	sin = address("LOCKDEV_PEER_ADDR");
-	for (;;) {
-		sock = socket(AF_INET, SOCK_STREAM, 0);
-		if (sock < 0)
-			die("socket");
-		if (!connect(sock, (struct sockaddr *)&sin, sizeof(sin)))
-			return;
-		close(sock);
-		if (now_ns() > end)
-			die("connecting");
-		usleep(200000);
-	}
 }
 
 /* A session in the cluster lockspace (created first), or a default one. */
@@ -143,19 +71,19 @@ static int session(int cluster)
 	int fd = open("/dev/lockdev", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
-		die("/dev/lockdev");
+		bail("/dev/lockdev");
 	if (!cluster)
 		return fd;
 	if (!cl) {
 		errno = EINVAL;
-		die("LOCKDEV_CLUSTER");
+		bail("LOCKDEV_CLUSTER");
 	}
 	c.cluster = (__u64)(unsigned long)cl;
 	c.cluster_len = strlen(cl);
 	if (ioctl(fd, LOCKDEV_IOC_SPACE, &c) && errno != EEXIST)
-		die("creating the cluster lockspace");
+		bail("creating the cluster lockspace");
 	if (ioctl(fd, LOCKDEV_IOC_ATTACH, &at))
-		die("attaching");
+		bail("attaching");
 	return fd;
 }
 
@@ -166,7 +94,7 @@ static __u64 lock_x(int fd, const char *name)
 				  .mode = LOCKDEV_MODE_EXCLUSIVE };
 
 	if (ioctl(fd, LOCKDEV_IOC_LOCK, &l))
-		die("LOCK");
+		bail("LOCK");
 	return l.handle;
 }
 
@@ -175,7 +103,7 @@ static void unlock_h(int fd, __u64 handle)
 	struct lockdev_unlock u = { .handle = handle };
 
 	if (ioctl(fd, LOCKDEV_IOC_UNLOCK, &u))
-		die("UNLOCK");
+		bail("UNLOCK");
 }
 
 /* ns per LOCK+UNLOCK of @name on @fd, @ops times after a warm-up. */
@@ -202,7 +130,7 @@ static int dlm_ex(dlm_lshandle_t ls, struct dlm_lksb *lksb, const char *name,
 static void dlm_un(dlm_lshandle_t ls, struct dlm_lksb *lksb)
 {
 	if (dlm_ls_unlock_wait(ls, lksb->sb_lkid, 0, lksb))
-		die("dlm_ls_unlock_wait");
+		bail("dlm_ls_unlock_wait");
 }
 
 /* ns per lock+unlock through libdlm, over DLM_NAMES names. */
@@ -217,7 +145,7 @@ static double dlm_loop(dlm_lshandle_t ls, int ops)
 	for (i = 0; i < ops; i++) {
 		snprintf(name, sizeof(name), "local-%d", i % DLM_NAMES);
 		if (dlm_ex(ls, &lksb, name, NULL))
-			die("dlm_ls_lock_wait");
+			bail("dlm_ls_lock_wait");
 		dlm_un(ls, &lksb);
 	}
 	return (now_ns() - t) / ops;
@@ -244,23 +172,23 @@ static void node1(int fd, int cfd, dlm_lshandle_t ls)
 	cached = lockdev_loop(cfd, "bench-cached", LOCAL_OPS);
 	dlm_local = dlm_loop(ls, LOCAL_OPS / 10);
 	for (i = 0; i < REMOTE_OPS; i++) {
-		tell('T');
-		hear('H');
+		tell_c(sock, 'T');
+		hear_c(sock, 'H');
 		t = now_ns();
 		unlock_h(cfd, lock_x(cfd, "bench-remote"));
 		remote += now_ns() - t;
 	}
-	tell('D');
+	tell_c(sock, 'D');
 	for (i = 0; i < REMOTE_OPS; i++) {
-		tell('T');
-		hear('H');
+		tell_c(sock, 'T');
+		hear_c(sock, 'H');
 		t = now_ns();
 		if (dlm_ex(ls, &lksb, "remote", NULL))
-			die("dlm_ls_lock_wait");
+			bail("dlm_ls_lock_wait");
 		dlm_remote += now_ns() - t;
 		dlm_un(ls, &lksb);
 	}
-	tell('D');
+	tell_c(sock, 'D');
 	remote /= REMOTE_OPS;
 	dlm_remote /= REMOTE_OPS;
 	printf("# local       %10.0f ns  LOCK+UNLOCK, a lockspace of one host\n",
@@ -278,7 +206,7 @@ static void node1(int fd, int cfd, dlm_lshandle_t ls)
 	snprintf(path, sizeof(path), "%s/cluster.json", out ? out : ".");
 	f = fopen(path, "w");
 	if (!f)
-		die(path);
+		bail(path);
 	fprintf(f, "{\n  \"ns\": {\"local\": %.0f, \"cached\": %.0f, "
 		"\"dlm_local\": %.0f, \"remote\": %.0f, \"dlm_remote\": %.0f},\n"
 		"  \"ratios\": {\"cached_vs_dlm_local\": %.3f, "
@@ -288,7 +216,7 @@ static void node1(int fd, int cfd, dlm_lshandle_t ls)
 		cached / dlm_local, remote / dlm_remote, cached / local,
 		LOCAL_OPS, REMOTE_OPS);
 	fclose(f);
-	printf("ok 1 - clusterbench: figures in %s\n", path);
+	check(1, "clusterbench: figures in %s", path);
 }
 
 /* Node 2: keep the lock each round, lockdev's way then libdlm's. */
@@ -299,30 +227,28 @@ static void node2(int cfd, dlm_lshandle_t ls)
 	char c;
 
 	for (;;) {
-		if (read(sock, &c, 1) != 1)
-			die("reading");
+		hear(sock, &c, 1);
 		if (c == 'D')
 			break;
 		unlock_h(cfd, lock_x(cfd, "bench-remote"));
-		tell('H');
+		tell_c(sock, 'H');
 	}
 	for (;;) {
-		if (read(sock, &c, 1) != 1)
-			die("reading");
+		hear(sock, &c, 1);
 		if (c == 'D')
 			break;
 		blocked = 0;
 		if (dlm_ex(ls, &lksb, "remote", on_bast))
-			die("dlm_ls_lock_wait");
-		tell('H');
+			bail("dlm_ls_lock_wait");
+		tell_c(sock, 'H');
 		while (!blocked) {
-			if (poll(&pfd, 1, PEER_MS) != 1 ||
+			if (poll(&pfd, 1, peer_ms) != 1 ||
 			    dlm_dispatch(pfd.fd) < 0)
-				die("waiting for the blocking callback");
+				bail("waiting for the blocking callback");
 		}
 		dlm_un(ls, &lksb);
 	}
-	printf("ok 1 - clusterbench: node 2 served\n");
+	check(1, "clusterbench: node 2 served");
 }
 
 /* Remove the cluster lockspace, and wait until the DLM's is left. */
@@ -336,7 +262,7 @@ static void leave(void)
 	int fd = open("/dev/lockdev", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0 || ioctl(fd, LOCKDEV_IOC_SPACE, &c))
-		die("removing the cluster lockspace");
+		bail("removing the cluster lockspace");
 	close(fd);
 	while (!access("/sys/kernel/dlm/" SPACE, F_OK) && now_ns() < end)
 		usleep(100000);
@@ -344,33 +270,29 @@ static void leave(void)
 
 int main(void)
 {
-	const char *node = getenv("LOCKDEV_NODE");
 	dlm_lshandle_t ls;
 	int fd, cfd, one;
 
-	if (!node || (strcmp(node, "1") && strcmp(node, "2"))) {
-		fprintf(stderr, "clusterbench: run it with bench/cluster\n");
-		return 2;
-	}
-	one = !strcmp(node, "1");
-	connect_peers(one ? 1 : 2);
+	one = peer_node("clusterbench (bench/cluster)") == 1;
+	peer_ms = PEER_MS;
+	sock = peer_connect(one ? 1 : 2, PORT);
 	fd = session(0);
 	cfd = session(1);
 	ls = dlm_create_lockspace(DLM_SPACE, 0600);
 	if (!ls)
-		die("joining " DLM_SPACE);
+		bail("joining " DLM_SPACE);
 	/* Both joined before either locks (see selftests/vm/cluster). */
-	tell('J');
-	hear('J');
+	tell_c(sock, 'J');
+	hear_c(sock, 'J');
 	if (one)
 		node1(fd, cfd, ls);
 	else
 		node2(cfd, ls);
-	tell('E');
-	hear('E');
+	tell_c(sock, 'E');
+	hear_c(sock, 'E');
 	dlm_release_lockspace(DLM_SPACE, ls, 1);
 	close(cfd);
 	close(fd);
 	leave();
-	return 0;
+	return summary();
 }

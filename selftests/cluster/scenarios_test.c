@@ -54,7 +54,7 @@
 #include "peer.h"
 
 #define SPACE		"lockdev_scenarios"
-#define PORT		7179
+#define PORT		7180
 /* Bound on every wait for the peer and on each lock's wait. */
 #define PEER_MS		300000
 #define LOCK_NS		((uint64_t)60 * 1000000000)
