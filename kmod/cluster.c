@@ -47,9 +47,13 @@
 
 /* A longer name is known to the DLM by this prefix and a 128-bit hash. */
 #define LD_CL_RES_PREFIX	48
-/* How long a NONBLOCK request asks again while another host yields. */
+/*
+ * How long a NONBLOCK request asks again, from the DLM's first answer,
+ * while another host yields; and how long it waits for an answer.
+ */
 #define LD_CL_TRY_TIME		(HZ / 10)
 #define LD_CL_TRY_STEP_MS	10
+#define LD_CL_TRY_ANSWER	(5 * HZ)
 
 #define LD_CL_LVB_MAGIC		0x6c6b6476U
 #define LD_CL_LVB_VALUE		0x1U	/* the value is valid */
@@ -736,8 +740,10 @@ void ld_cl_lock_drop(struct ld_lock *lk)
  * @mode: the lockdev mode asked for
  * @until: 0 at the first call; then when to give up, in jiffies
  *
- * Asks without queueing, and asks again for up to LD_CL_TRY_TIME while
- * another host gives up a DLM lock that nobody there holds.
+ * Asks without queueing and waits for the answer, however long the DLM
+ * takes to give it, up to LD_CL_TRY_ANSWER (while it recovers from a
+ * host's death, say), then asks again for up to LD_CL_TRY_TIME after the
+ * first answer while another host gives up a DLM lock nobody there holds.
  *
  * Context: may sleep; no lock held.
  * Return: 0 to make the request again, or -EAGAIN.
@@ -751,8 +757,6 @@ int ld_cl_try(struct ld_lock *lk, u32 mode, unsigned long *until)
 		return -EAGAIN;
 	if (*until)
 		msleep(LD_CL_TRY_STEP_MS);
-	else
-		*until = jiffies + LD_CL_TRY_TIME;
 	spin_lock(&lk->lock);
 	if (ld_cl_covers(lk, mode)) {
 		spin_unlock(&lk->lock);
@@ -767,7 +771,11 @@ int ld_cl_try(struct ld_lock *lk, u32 mode, unsigned long *until)
 	cl->try_mode = max(cl->try_mode, ld_cl_mode(mode));
 	ld_cl_kick(lk);
 	spin_unlock(&lk->lock);
-	wait_event_timeout(ld_cl_waitq, READ_ONCE(cl->try_seq) != seq,
-			   LD_CL_TRY_TIME);
+	if (wait_event_killable_timeout(ld_cl_waitq,
+					READ_ONCE(cl->try_seq) != seq,
+					LD_CL_TRY_ANSWER) <= 0)
+		return -EAGAIN;
+	if (!*until)
+		*until = jiffies + LD_CL_TRY_TIME;
 	return 0;
 }

@@ -208,12 +208,14 @@
  * detected, and is broken only by the deadlines of its requests
  * (LOCKDEV_LOCK_DEADLINE), which every request in a cluster lockspace
  * should carry. A request with LOCKDEV_LOCK_NONBLOCK that this host could
- * grant but for its DLM lock asks the DLM without queueing, and asks again
- * for up to 100 ms while another host gives up a DLM lock that nobody
- * there holds; it fails with EAGAIN if another host waits for the lock or
- * holds it. A lock name longer than 64 bytes is known to the DLM as its
- * first 48 bytes and a 128-bit SipHash of the whole name, so two such names
- * may share a DLM lock and exclude each other. A request waits while the
+ * grant but for its DLM lock asks the DLM without queueing and waits for
+ * its answer (up to 5 seconds, as while the DLM recovers), and asks again
+ * for up to 100 ms from that answer while another host gives up a DLM lock
+ * that nobody there holds; it fails with EAGAIN if another host waits for
+ * the lock or holds it in a mode it conflicts with, or no answer came. A
+ * lock name longer than 64 bytes is known to the DLM as its first 48 bytes
+ * and a 128-bit SipHash of the whole name, so two such names may share a
+ * DLM lock and exclude each other. A request waits while the
  * DLM recovers from a host's death; one the DLM fails (it ran out of
  * memory, say) ends with EIO.
  *
