@@ -4,7 +4,7 @@
  * made: every malformed request, an unprivileged caller (another uid, a
  * user namespace of its own, an IPC namespace of its own), and a host that
  * is in no cluster (the test guests run no dlm_controld: ENOTCONN) or whose
- * kernel has no DLM (the debug kernel: EOPNOTSUPP). After each failure the
+ * DLM cannot be loaded (EOPNOTSUPP). After each failure the
  * name is free. What a cluster lockspace does is tested on a cluster
  * (selftests/cluster/, through selftests/vm/cluster).
  *
@@ -207,17 +207,74 @@ TEST(not_privileged)
 	EXPECT_TRUE(name_free(name));
 }
 
+/* Is the DLM there now, built in or loaded? */
+static bool dlm_loaded(void)
+{
+	return !access("/sys/kernel/dlm", F_OK);
+}
+
 /* Does this kernel have the DLM, built in or as a module? */
 static bool kernel_has_dlm(void)
 {
 	char path[512];
 	struct utsname u;
 
-	if (!access("/sys/module/dlm", F_OK) || uname(&u))
+	if (dlm_loaded() || uname(&u))
 		return true;
 	snprintf(path, sizeof(path), "/lib/modules/%s/kernel/fs/dlm",
 		 u.release);
 	return !access(path, F_OK);
+}
+
+#define MODPROBE "/proc/sys/kernel/modprobe"
+
+/* Write @path to the kernel's modprobe setting: 0 or -1. */
+static int set_modprobe(const char *path)
+{
+	int fd = open(MODPROBE, O_WRONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write_all(fd, path, strlen(path));
+	close(fd);
+	return ret;
+}
+
+/*
+ * A kernel whose DLM module cannot be loaded: EOPNOTSUPP, and the next
+ * request, once it can be, gets as far as the cluster (ENOTCONN). The
+ * module loader is made to fail by the kernel's modprobe setting, so this
+ * runs only while the DLM is not loaded yet (the lockdev module keeps it
+ * from its first cluster lockspace on): in the 6.1, 6.12 and rt lanes,
+ * before no_cluster loads it.
+ */
+TEST(no_dlm)
+{
+	struct lockdev_space_ctl c;
+	char *old, name[64];
+	int ret, again;
+
+	if (dlm_loaded())
+		SKIP(return, "the DLM is built in or loaded: it cannot be missing");
+	old = read_file(MODPROBE);
+	ASSERT_NE(NULL, old);
+	old[strcspn(old, "\n")] = 0;
+	ASSERT_EQ(0, set_modprobe("/bin/false"));
+	snprintf(name, sizeof(name), "cl-nodlm-%d", getpid());
+	cluster_ctl(&c, name, CLUSTER);
+	ret = space_call(LOCKDEV_IOC_SPACE, &c);
+	ASSERT_EQ(0, set_modprobe(old));
+	EXPECT_EQ(EOPNOTSUPP, ret);
+	EXPECT_FALSE(dlm_loaded());
+	EXPECT_TRUE(name_free(name));
+	/* The failure was not kept: with a loader, the DLM is found. */
+	if (kernel_has_dlm()) {
+		cluster_ctl(&c, name, CLUSTER);
+		again = space_call(LOCKDEV_IOC_SPACE, &c);
+		EXPECT_EQ(ENOTCONN, again);
+		EXPECT_TRUE(name_free(name));
+	}
+	free(old);
 }
 
 /*
