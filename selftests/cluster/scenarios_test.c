@@ -101,7 +101,8 @@ struct stats {
 
 static struct stats *st;
 static int node, copy_fd = -1, log_fd = -1;
-static int worker_id;
+/* The worker this process is, or -1 in the main process. */
+static int worker_id = -1;
 
 /* A worker's id in the shared files: never 0. */
 static uint64_t me(void)
@@ -109,17 +110,24 @@ static uint64_t me(void)
 	return (uint64_t)node * 100 + worker_id + 1;
 }
 
-/* In a worker: say what broke as a comment and exit 1. */
+/*
+ * Say what broke and exit 1: in a worker as a comment (its end is a check
+ * of the main process), in the main process as a failing check.
+ */
 static void __attribute__((format(printf, 1, 2), noreturn)) die(const char *fmt,
 								 ...)
 {
+	char what[512];
 	va_list ap;
 
-	printf("# node %d worker %d: ", node, worker_id);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	if (worker_id < 0) {
+		check(0, "%s", what);
+		exit(summary());
+	}
+	printf("# node %d worker %d: %s\n", node, worker_id, what);
 	fflush(stdout);
 	_exit(1);
 }
@@ -675,7 +683,6 @@ static void log_run(int sock)
 	printf("# log: worst read wait %" PRIu64 " ms, worst expunge wait %"
 	       PRIu64 " ms (bound %d ms)\n", sum.worst_read_ns / MS,
 	       sum.worst_expunge_ns / MS, EXPUNGE_BOUND_MS);
-	worker_id = -1;
 	check_log("end", 1);
 	nr = get(log_fd, LOG_NR);
 	last = get(log_fd, LOG_NEXT_UID);
