@@ -24,6 +24,10 @@
  *              EXCLUSIVE: the grant carries its own value, not the older
  *              one the DLM holds for the lock, and so does node 1's next
  *              grant;
+ *  killed      a process of node 1 holding EXCLUSIVE is killed (SIGKILL):
+ *              node 2's request is granted owner-died; node 2 marks it
+ *              consistent, and node 1's next grant no longer says
+ *              owner-died;
  *  cycle       each node holds one lock and asks for the other's: neither
  *              module sees the cycle, and the deadlines break it
  *              (ETIMEDOUT on both);
@@ -38,6 +42,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +312,56 @@ static void value2(int sock, int fd)
 	tell_c(sock, 'W');
 }
 
+static void killed1(int sock, int fd)
+{
+	struct lockdev_lock l;
+	int p[2], ret;
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		bail("pipe");
+	pid = fork();
+	if (!pid) {
+		if (lock(session(), "killed", LOCKDEV_MODE_EXCLUSIVE, 0, 60000,
+			 &l) || write(p[1], "h", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	check(pid > 0 && read(p[0], &c, 1) == 1 && !kill(pid, SIGKILL) &&
+	      waitpid(pid, NULL, 0) == pid,
+	      "killed: a process holding killed EXCLUSIVE is killed");
+	close(p[0]);
+	close(p[1]);
+	tell_c(sock, 'K');
+	hear_c(sock, 'C');
+	ret = lock(fd, "killed", LOCKDEV_MODE_EXCLUSIVE, 0, 60000, &l);
+	check(!ret && !(l.result & LOCKDEV_RESULT_OWNER_DIED),
+	      "killed: once node 2 marked it consistent, node 1's grant is not owner-died (result %#x, %s)",
+	      l.result, strerror(ret));
+	unlock(fd, l.handle, NULL);
+}
+
+static void killed2(int sock, int fd)
+{
+	struct lockdev_consistent c = { 0 };
+	struct lockdev_lock l;
+	int ret;
+
+	hear_c(sock, 'K');
+	ret = lock(fd, "killed", LOCKDEV_MODE_EXCLUSIVE, 0, 60000, &l);
+	check(!ret && (l.result & LOCKDEV_RESULT_OWNER_DIED),
+	      "killed: EXCLUSIVE is granted owner-died after node 1's holder was killed (result %#x, %s)",
+	      l.result, strerror(ret));
+	c.handle = l.handle;
+	if (!ret)
+		ret = ioctl(fd, LOCKDEV_IOC_CONSISTENT, &c) ? errno : 0;
+	check(!ret, "killed: marks it consistent (%s)", strerror(ret));
+	unlock(fd, l.handle, NULL);
+	tell_c(sock, 'C');
+}
+
 /* Each node holds @mine and asks for @theirs, which the other holds. */
 static void cycle(int sock, int fd, const char *mine, const char *theirs)
 {
@@ -438,12 +493,14 @@ int main(void)
 		exclusion1(sock, fd);
 		policy1(sock, fd);
 		value1(sock, fd);
+		killed1(sock, fd);
 		cycle(sock, fd, "a", "b");
 		death1(sock);
 	} else {
 		exclusion2(sock, fd);
 		policy2(sock, fd);
 		value2(sock, fd);
+		killed2(sock, fd);
 		cycle(sock, fd, "b", "a");
 		death2(sock, fd);
 		close(fd);
