@@ -379,7 +379,12 @@ static void naive_worker(struct lockdev *ld)
 	lockdev_close(ld);
 }
 
-/* Exchange this host's figures for the peer's: @sum gets both. */
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+
+/*
+ * Exchange this host's figures for the peer's: @sum gets both, the counts
+ * added, the worst of each kind the larger of the two.
+ */
 static void exchange(int sock, struct stats *sum)
 {
 	uint64_t *a = (uint64_t *)sum, *b;
@@ -392,6 +397,11 @@ static void exchange(int sock, struct stats *sum)
 	b = (uint64_t *)&peer;
 	for (i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
 		a[i] += b[i];
+	sum->worst_copy_ns = MAX(st->worst_copy_ns, peer.worst_copy_ns);
+	sum->retries_max = MAX(st->retries_max, peer.retries_max);
+	sum->worst_read_ns = MAX(st->worst_read_ns, peer.worst_read_ns);
+	sum->worst_expunge_ns = MAX(st->worst_expunge_ns,
+				    peer.worst_expunge_ns);
 }
 
 /* Run @n workers of @fn; the figures of both hosts, once both are done. */
