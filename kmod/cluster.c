@@ -286,6 +286,17 @@ static void ld_cl_died(struct ld_lock *lk)
 }
 
 /*
+ * Does the DLM's lock value block, as a grant from @granted to @asked
+ * returned it, hold a state newer than this host's? Only up from NL or
+ * CR: from PW up the DLM returns the block it was last given, which this
+ * host's holders have changed since.
+ */
+static bool ld_cl_lvb_newer(s8 granted, s8 asked)
+{
+	return asked > granted && granted < DLM_LOCK_PW;
+}
+
+/*
  * A grant up from NL or CR brought the lock value block: take the state
  * it carries. @room is memory for a value, taken if used; a mark another
  * host cleared gives *@repaired, the uid charged for it, to put once
@@ -379,11 +390,7 @@ static bool ld_cl_answer(struct ld_cl_lock *cl, struct ld_lock *lk,
 	switch (status) {
 	case 0:
 		if (asked > cl->granted && asked > DLM_LOCK_NL) {
-			/*
-			 * From PW up, the DLM returns the value block it
-			 * was last given: this host's state is newer.
-			 */
-			if (cl->granted < DLM_LOCK_PW)
+			if (ld_cl_lvb_newer(cl->granted, asked))
 				ld_cl_lvb_in(cl, lk, cl->lksb.sb_flags, room,
 					     repaired);
 			cl->cover = asked;
@@ -585,12 +592,8 @@ static void ld_cl_wind_down(struct ld_cl_lock *cl)
 		if (cl->unlocking) {
 			cl->granted = LD_CL_NONE;
 		} else if (!cl->lksb.sb_status) {
-			/*
-			 * Granted up from below PW after the lock went:
-			 * the DLM's value block is newer.
-			 */
-			fresh = cl->asked > cl->granted &&
-				cl->granted < DLM_LOCK_PW;
+			/* Granted up after the lock went: which is newer? */
+			fresh = ld_cl_lvb_newer(cl->granted, cl->asked);
 			cl->granted = cl->asked;
 		}
 	}
