@@ -46,7 +46,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lockdev.h"
@@ -138,20 +137,12 @@ static void ok(int ret, const char *what)
 		die("%s: %s", what, lockdev_strerror(ret, 0));
 }
 
-static uint64_t now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static unsigned int rnd(void)
 {
 	static unsigned int seed;
 
 	if (!seed)
-		seed = (unsigned int)now() ^ (getpid() << 8);
+		seed = (unsigned int)now_ns() ^ (getpid() << 8);
 	return rand_r(&seed);
 }
 
@@ -289,14 +280,14 @@ static void set_worker(struct lockdev *ld)
 		r[1].name = to < 0 ? NULL : user(to);
 		r[0].mode = r[1].mode = LOCKDEV_MODE_EXCLUSIVE;
 		r[0].level = r[1].level = LEVEL_USER;
-		t0 = now();
+		t0 = now_ns();
 		ret = lockdev_lock_set(ld, r, 2, LOCK_NS, LOCKDEV_RESTART,
 				       &failed);
 		if (ret)
 			die("lock set u%d, u%d: %s", from, to,
 			    lockdev_strerror(ret, failed < 2 ?
 					     r[failed].result : 0));
-		raise_max(&st->worst_copy_ns, now() - t0);
+		raise_max(&st->worst_copy_ns, now_ns() - t0);
 		move(from, to < 0 ? from : to);
 		ok(lockdev_unlock_set(ld, r, 2), "unlock set");
 	}
@@ -333,7 +324,7 @@ static void naive_worker(struct lockdev *ld)
 	int i, ret;
 
 	for (i = 0; i < NAIVE_OPS; i++) {
-		t0 = now();
+		t0 = now_ns();
 		for (tries = 1; ; tries++) {
 			if (tries > TRIES_MAX)
 				die("u%d -> u%d: no copy after %d tries", from,
@@ -370,7 +361,7 @@ static void naive_worker(struct lockdev *ld)
 				    lockdev_strerror(ret, gt.result));
 			}
 		}
-		raise_max(&st->worst_copy_ns, now() - t0);
+		raise_max(&st->worst_copy_ns, now_ns() - t0);
 		raise_max(&st->retries_max, tries - 1);
 		move(from, to);
 		ok(lockdev_unlock(ld, gt.handle), "unlock target");
@@ -431,44 +422,47 @@ static void messages_add_up(const char *what)
 	      USERS * START_MSGS);
 }
 
+/*
+ * Run @n copiers of @fn, @ops copies each, on both hosts, and check what
+ * every copy phase must hold; @sum gets both hosts' figures.
+ */
+static void copy_run(int sock, const char *what,
+		     void (*fn)(struct lockdev *ld), int n, int ops,
+		     struct stats *sum)
+{
+	int bad = run(sock, fn, n, sum);
+
+	check(!bad, "%s: %d workers ended cleanly (%d did not)", what, n, bad);
+	check(st->copies == (uint64_t)n * ops &&
+	      sum->copies == 2 * (uint64_t)n * ops,
+	      "%s: every copy done (%" PRIu64 " here, %" PRIu64
+	      " on both hosts)", what, st->copies, sum->copies);
+	messages_add_up(what);
+}
+
 static void copy_lock_set(int sock)
 {
 	long long deadlocks = stat_value("deadlocks");
-	uint64_t t0 = now();
+	uint64_t t0 = now_ns();
 	struct stats sum;
-	int bad;
 
-	bad = run(sock, set_worker, SET_WORKERS, &sum);
-	check(!bad, "copy.lock_set: %d workers ended cleanly (%d did not)",
-	      SET_WORKERS, bad);
-	check(st->copies == SET_WORKERS * SET_OPS &&
-	      sum.copies == 2 * SET_WORKERS * SET_OPS,
-	      "copy.lock_set: every copy done (%" PRIu64 " here, %" PRIu64
-	      " on both hosts)", st->copies, sum.copies);
-	messages_add_up("copy.lock_set");
+	copy_run(sock, "copy.lock_set", set_worker, SET_WORKERS, SET_OPS, &sum);
 	deadlocks = stat_value("deadlocks") - deadlocks;
 	check(!deadlocks, "copy.lock_set: never deadlocks (%lld)", deadlocks);
 	printf("# copy.lock_set: %" PRIu64 " copies on both hosts in %" PRIu64
 	       " ms, worst copy %" PRIu64 " ms\n", sum.copies,
-	       (now() - t0) / MS, sum.worst_copy_ns / MS);
+	       (uint64_t)(now_ns() - t0) / MS, sum.worst_copy_ns / MS);
 }
 
 static void copy_naive(int sock)
 {
 	long long deadlocks = stat_value("deadlocks");
 	long long cycles = stat_value("cycles");
-	uint64_t t0 = now();
+	uint64_t t0 = now_ns();
 	struct stats sum;
-	int bad;
 
-	bad = run(sock, naive_worker, NAIVE_WORKERS, &sum);
-	check(!bad, "copy.naive: %d workers ended cleanly (%d did not)",
-	      NAIVE_WORKERS, bad);
-	check(st->copies == NAIVE_WORKERS * NAIVE_OPS &&
-	      sum.copies == 2 * NAIVE_WORKERS * NAIVE_OPS,
-	      "copy.naive: every copy done (%" PRIu64 " here, %" PRIu64
-	      " on both hosts)", st->copies, sum.copies);
-	messages_add_up("copy.naive");
+	copy_run(sock, "copy.naive", naive_worker, NAIVE_WORKERS, NAIVE_OPS,
+		 &sum);
 	deadlocks = stat_value("deadlocks") - deadlocks;
 	cycles = stat_value("cycles") - cycles;
 	check(cycles == deadlocks && (uint64_t)cycles == st->deadlocks,
@@ -478,8 +472,8 @@ static void copy_naive(int sock)
 	       " ms: %" PRIu64 " cycles within a host caught, %" PRIu64
 	       " waits broken by the %d ms deadline, at most %" PRIu64
 	       " retries, worst copy %" PRIu64 " ms\n", sum.copies,
-	       (now() - t0) / MS, sum.deadlocks, sum.timeouts, TARGET_MS,
-	       sum.retries_max, sum.worst_copy_ns / MS);
+	       (uint64_t)(now_ns() - t0) / MS, sum.deadlocks, sum.timeouts,
+	       TARGET_MS, sum.retries_max, sum.worst_copy_ns / MS);
 }
 
 /* Nobody died holding the log: a grant that says so is a defect. */
@@ -517,11 +511,11 @@ static void reader(struct lockdev *ld)
 	uint64_t t0, h;
 
 	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
-		t0 = now();
+		t0 = now_ns();
 		granted(lockdev_timedlock(ld, LOG, LOCKDEV_MODE_SHARED, 0,
 					  LOCK_NS, LOCKDEV_RESTART, &g),
 			&g, "reader lock");
-		raise_max(&st->worst_read_ns, now() - t0);
+		raise_max(&st->worst_read_ns, now_ns() - t0);
 		put(log_fd, slot, 1);
 		if (get(log_fd, LOG_EXPUNGER))
 			die("reading while an expunge holds the log");
@@ -603,11 +597,11 @@ static void expunger(struct lockdev *ld)
 
 	for (i = 0; i < EXPUNGES; i++) {
 		usleep(100000 + rnd() % 200000);
-		t0 = now();
+		t0 = now_ns();
 		granted(lockdev_timedlock(ld, LOG, LOCKDEV_MODE_EXCLUSIVE, 0,
 					  LOCK_NS, LOCKDEV_RESTART, &g),
 			&g, "expunge lock");
-		raise_max(&st->worst_expunge_ns, now() - t0);
+		raise_max(&st->worst_expunge_ns, now_ns() - t0);
 		enter(log_fd, LOG_EXPUNGER, "the log's expunge");
 		if (get(log_fd, LOG_APPENDER))
 			die("the expunge is not alone: an appender is inside");
@@ -678,7 +672,7 @@ static void log_modes(int sock)
 
 static void log_run(int sock)
 {
-	uint64_t t0 = now(), nr, last;
+	uint64_t t0 = now_ns(), nr, last;
 	struct stats sum;
 	int bad;
 
@@ -689,7 +683,7 @@ static void log_run(int sock)
 	       " while the other host appended), %" PRIu64
 	       " UIDs appended, %" PRIu64 " expunges on both hosts in %" PRIu64
 	       " ms\n", sum.reads, sum.reads_with_remote_append, sum.appends,
-	       sum.expunges, (now() - t0) / MS);
+	       sum.expunges, (uint64_t)(now_ns() - t0) / MS);
 	printf("# log: worst read wait %" PRIu64 " ms, worst expunge wait %"
 	       PRIu64 " ms (bound %d ms)\n", sum.worst_read_ns / MS,
 	       sum.worst_expunge_ns / MS, EXPUNGE_BOUND_MS);
