@@ -211,7 +211,7 @@ void ld_cl_kick(struct ld_lock *lk)
 }
 
 /**
- * ld_cl_released() - a hold of a lock ended or went down
+ * ld_cl_released() - a hold of a lock of a cluster lockspace ended or went down
  * @lk: the lock
  *
  * If another host waits for it, the host may give its DLM lock down now.
@@ -220,7 +220,7 @@ void ld_cl_kick(struct ld_lock *lk)
  */
 void ld_cl_released(struct ld_lock *lk)
 {
-	if (lk->space->cl && ld_cl_of(lk)->block != LD_CL_NONE)
+	if (ld_cl_of(lk)->block != LD_CL_NONE)
 		ld_cl_kick(lk);
 }
 
@@ -417,11 +417,11 @@ static bool ld_cl_answer(struct ld_cl_lock *cl, struct ld_lock *lk,
 /* The DLM mode the holders of @lk need, at least NL. */
 static s8 ld_cl_holders_need(const struct ld_lock *lk)
 {
-	if (LD_NR(lk, LOCKDEV_MODE_EXCLUSIVE))
+	if (lk->nr_exclusive)
 		return DLM_LOCK_EX;
-	if (LD_NR(lk, LOCKDEV_MODE_APPEND))
+	if (lk->nr_append)
 		return DLM_LOCK_PW;
-	if (LD_NR(lk, LOCKDEV_MODE_SHARED))
+	if (lk->nr_shared)
 		return DLM_LOCK_CR;
 	return DLM_LOCK_NL;
 }

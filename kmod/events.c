@@ -526,7 +526,7 @@ static void ld_scan_fn(struct work_struct *work)
 			spin_lock(&lk->lock);
 			ld_now_read(&now);
 			/* Not yet dropped, or ld_lock_remove() waits. */
-			if (!READ_ONCE(lk->dead))
+			if (!ld_lock_dead(lk))
 				ld_scan_lock(lk, (u64)held_ms * NSEC_PER_MSEC,
 					     (u64)wait_ms * NSEC_PER_MSEC, &now);
 			spin_unlock(&lk->lock);

@@ -64,7 +64,7 @@ static u32 ld_holders_mask(const struct ld_lock *lk, const struct ld_req *self)
 	u32 mask = 0, mode;
 
 	for (mode = LOCKDEV_MODE_SHARED; mode <= LOCKDEV_MODE_NONE; mode++)
-		if (LD_NR(lk, mode) > (self && self->mode == mode))
+		if (ld_nr(lk, mode) > (self && self->mode == mode))
 			mask |= LD_MODE_BIT(mode);
 	return mask;
 }
@@ -292,7 +292,7 @@ static void ld_hold_at(struct ld_req *req, u64 now)
 
 	lockdep_assert_held(&lk->lock);
 	list_add_tail(&req->hnode, &lk->holders);
-	LD_NR(lk, req->mode)++;
+	ld_nr_add(lk, req->mode, 1);
 	ld_hold_start(req, now);
 	/* Pairs with the waiter's smp_load_acquire() in ld_wait(). */
 	smp_store_release(&req->state, LD_HELD);
@@ -326,7 +326,7 @@ void ld_hold_end(struct ld_req *req, bool died)
 	struct ld_lock *lk = req->lk;
 
 	lockdep_assert_held(&lk->lock);
-	LD_NR(lk, req->mode)--;
+	ld_nr_add(lk, req->mode, -1);
 	ld_stat_dec(holders);
 	if (req->mode != LOCKDEV_MODE_NONE && lk->class)
 		ld_class_released(lk, req->since, ld_since(lk));
@@ -337,7 +337,8 @@ void ld_hold_end(struct ld_req *req, bool died)
 			ld_lock_owner_died(lk, req);
 	}
 	ld_class_leave(req);
-	ld_cl_released(lk);
+	if (lk->space->cl)
+		ld_cl_released(lk);
 }
 
 /* Does a conversion of @req to @mode start or end a hold (to or from NONE)? */
@@ -359,10 +360,10 @@ static void ld_convert_at(struct ld_req *req, u32 mode, u64 now)
 	/* To NONE it counts in its session's class summary no more. */
 	if (mode == LOCKDEV_MODE_NONE && old != mode)
 		ld_class_leave(req);
-	LD_NR(lk, old)--;
+	ld_nr_add(lk, old, -1);
 	/* A graph walk may read it meanwhile (struct ld_req). */
 	WRITE_ONCE(req->mode, mode);
-	LD_NR(lk, mode)++;
+	ld_nr_add(lk, mode, 1);
 	/* Out of NONE at once it counts; a queued one counts already. */
 	if (old == LOCKDEV_MODE_NONE && mode != old && req->state == LD_HELD)
 		ld_class_enter(req);
@@ -372,7 +373,7 @@ static void ld_convert_at(struct ld_req *req, u32 mode, u64 now)
 		ld_class_released(lk, req->since, now);
 		req->since = now;
 	}
-	if (ld_mode_rank(mode) < ld_mode_rank(old))
+	if (lk->space->cl && ld_mode_rank(mode) < ld_mode_rank(old))
 		ld_cl_released(lk);
 }
 
@@ -951,22 +952,13 @@ err:
 	return NULL;
 }
 
-/**
- * ld_async_drop_done() - free an unneeded reserved completion
- * @req: the request, asynchronous or not
- *
- * Frees the reserved completion of an asynchronous request that will post
- * none (granted at once, or ending), and its charge. Its session is alive,
- * and the request cannot end under the caller: it holds its lock, or owns
- * it.
- */
-void ld_async_drop_done(struct ld_req *req)
+/* ld_async_drop_done() of an asynchronous request. */
+void __ld_async_drop_done(struct ld_req *req)
 {
-	struct ld_async *as;
+	struct ld_async *as = ld_req_async(req);
 
-	if (!req->async || !ld_req_async(req)->done)
+	if (!as->done)
 		return;
-	as = ld_req_async(req);
 	ld_stat_add(memory, -(long)ksize(as->done));
 	kfree(as->done);
 	as->done = NULL;

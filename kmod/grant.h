@@ -259,13 +259,18 @@ void ld_complete(struct ld_req *req, int result);
  * ld_coarse_ns() - the coarse clock: the last tick, in ns
  *
  * jiffies in ns: one load and a multiplication, with no seqcount loop and
- * no timespec arithmetic, where ktime_get_coarse_ns() has both. It counts
- * from an arbitrary origin, so only differences of two readings mean
+ * no timespec arithmetic, where ktime_get_coarse_ns() has both, and inline
+ * where HZ divides a second, where jiffies64_to_nsecs() is a call. It
+ * counts from an arbitrary origin, so only differences of two readings mean
  * anything: the ages of holds and waits, and how long a lock has been idle.
  */
 static inline u64 ld_coarse_ns(void)
 {
+#if !(NSEC_PER_SEC % HZ)
+	return get_jiffies_64() * (NSEC_PER_SEC / HZ);
+#else
 	return jiffies64_to_nsecs(get_jiffies_64());
+#endif
 }
 
 /**
@@ -322,7 +327,23 @@ void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
 void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
 struct ld_req *ld_async_alloc(struct ld_session *sess, u64 user_data,
 			      int *err);
-void ld_async_drop_done(struct ld_req *req);
+void __ld_async_drop_done(struct ld_req *req);
+
+/**
+ * ld_async_drop_done() - free an unneeded reserved completion
+ * @req: the request, asynchronous or not
+ *
+ * Frees the reserved completion of an asynchronous request that will post
+ * none (granted at once, or ending), and its charge (__ld_async_drop_done()).
+ * Its session is alive, and the request cannot end under the caller: it
+ * holds its lock, or owns it.
+ */
+static inline void ld_async_drop_done(struct ld_req *req)
+{
+	if (req->async)
+		__ld_async_drop_done(req);
+}
+
 void ld_async_free(struct ld_req *req);
 bool ld_async_cancel(struct ld_req *req, int result, bool post);
 bool ld_wait_abort(struct ld_req *req, int result);

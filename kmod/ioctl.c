@@ -290,7 +290,8 @@ static int ld_entries_out(const struct ld_args *a, u64 uptr)
  * The value block of a grant into @value: the lock's when @a asked for it,
  * zero otherwise.
  */
-static void ld_value_fill(u8 *value, const struct ld_args *a)
+static __always_inline void ld_value_fill(u8 *value,
+					  const struct ld_args *a)
 {
 	if (a->want_value)
 		memcpy(value, a->value, LOCKDEV_VALUE_LEN);
@@ -442,7 +443,9 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 		if (out)
 			ret = out;
 	}
-	kvfree(a.entries);
+	/* Only a request that may fail for a conflict has room for entries. */
+	if (a.entries)
+		kvfree(a.entries);
 	return ret;
 }
 
@@ -521,7 +524,9 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 	a.want_value = cv.flags & LOCKDEV_LOCK_VALUE;
 	a.deadline_ns = cv.deadline_ns;
 	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
-	kfree(a.value_room);
+	/* Room for a value, unless the lock had it already. */
+	if (a.set_value)
+		kfree(a.value_room);
 	if (ret == -EDEADLK)
 		return put_user(a.result, &ucv->result) ? -EFAULT : ret;
 	if (ret)

@@ -94,6 +94,10 @@
  * ld_cl_lock.lock, and in 6.1 its calls sleep. ld_cl_space_join() runs
  * before ld_spaces_mutex is taken.
  *
+ * A lock going idle, and busy again before a drain listed it, takes no
+ * ld_space.lru_lock: it is queued on its lockspace's list of locks idle
+ * lately, lockless, and its rest bits are changed atomically (table.c).
+ *
  * UNLOCK and a downgrading CONVERT try the graph mutex with
  * mutex_trylock() under ld_lock.lock: a trylock never waits, so it
  * inverts nothing in the table above.

@@ -260,7 +260,7 @@ static bool ld_nl_dump_req(struct sk_buff *skb, struct netlink_callback *cb,
 static bool ld_nl_dump_idle(struct sk_buff *skb, struct netlink_callback *cb,
 			    const struct ld_lock *lk)
 {
-	u64 idle = ld_coarse_ns() - READ_ONCE(lk->link.stamp);
+	u64 idle = ld_coarse_ns() - ld_lock_idle_since(lk);
 	const struct ld_viewer *v = ld_nl_viewer(cb);
 	void *hdr;
 

@@ -77,26 +77,6 @@ static bool ld_order_broken(const struct ld_req *r, const struct ld_lock *hl,
 			   lk->name_len) > 0;
 }
 
-/* Is @req ranked, and has its session ranked requests besides it? */
-static bool ld_order_ranked(struct ld_session *sess, const struct ld_req *req)
-{
-	return req->level && atomic_read(&sess->nr_ranked) >= 2;
-}
-
-/**
- * ld_order_checks() - has ld_order_check() anything to check for @req
- * @sess: the session
- * @req: its new request
- *
- * Return: true if @req is ranked, the session's order mode is not off and
- * it has ranked requests besides @req.
- */
-bool ld_order_checks(struct ld_session *sess, const struct ld_req *req)
-{
-	return ld_order_ranked(sess, req) &&
-	       ld_session_order(sess) != LOCKDEV_ORDER_OFF;
-}
-
 /**
  * ld_order_check() - check a new request against the order
  * @sess: the session

@@ -235,7 +235,7 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	wt->nr = 0;
 	for (m = 0; m < ARRAY_SIZE(wt->nr_idx); m++)
 		wt->nr_idx[m] = 0;
-	n = lk->nr[0] + lk->nr[1] + lk->nr[2] + lk->nr[3];
+	n = lk->nr_shared + lk->nr_none + lk->nr_append + lk->nr_exclusive;
 	if (n > wt->cap)
 		goto no_room;
 	list_for_each_entry(r, &lk->holders, hnode)
@@ -365,7 +365,7 @@ static void ld_show_req(struct seq_file *m, struct ld_lock *lk,
 /* The line of an idle lock marked owner-died. */
 static void ld_show_idle(struct seq_file *m, struct ld_lock *lk)
 {
-	u64 idle = ld_coarse_ns() - READ_ONCE(lk->link.stamp);
+	u64 idle = ld_coarse_ns() - ld_lock_idle_since(lk);
 
 	ld_space_show_name(m, lk->space);
 	seq_putc(m, ' ');

@@ -111,9 +111,7 @@ static int ld_spaces_show(struct seq_file *m, void *v)
 		seq_puts(m, "# lockspace uid gid mode sessions locks idle state order\n");
 		return 0;
 	}
-	spin_lock(&space->lru_lock);
-	idle = space->nr_idle;
-	spin_unlock(&space->lru_lock);
+	idle = atomic_read(&space->nr_idle);
 	ld_space_show_name(m, space);
 	seq_printf(m, " %u %u %04o %d %d %u %s %s\n",
 		   from_kuid_munged(seq_user_ns(m), READ_ONCE(space->uid)),

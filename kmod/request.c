@@ -43,6 +43,24 @@ static void ld_req_set_pid(struct ld_req *req)
 }
 
 /*
+ * A zeroed request that is not asynchronous: the spare of the lockspace of
+ * @sess (ld_req_put_spare()) or a new one.
+ */
+static struct ld_req *ld_req_alloc(struct ld_session *sess)
+{
+	struct ld_req *req = xchg(&sess->space->spare, NULL);
+
+	if (req) {
+		memset(req, 0, sizeof(*req));
+		return req;
+	}
+	req = kmem_cache_zalloc(ld_req_cache, GFP_KERNEL_ACCOUNT);
+	if (req)
+		ld_stat_add(memory, sizeof(*req));
+	return req;
+}
+
+/*
  * A new request of @sess, charged to its uid, with a handle: asynchronous
  * if @a asks. NULL with *@err set if a limit or memory forbids.
  */
@@ -56,12 +74,11 @@ static struct ld_req *ld_req_new(struct ld_session *sess,
 		if (!req)
 			return NULL;
 	} else {
-		req = kmem_cache_zalloc(ld_req_cache, GFP_KERNEL_ACCOUNT);
+		req = ld_req_alloc(sess);
 		if (!req) {
 			*err = -ENOMEM;
 			return NULL;
 		}
-		ld_stat_add(memory, kmem_cache_size(ld_req_cache));
 	}
 	req->sess = sess;
 	refcount_set(&req->ref, 1);
@@ -88,6 +105,22 @@ err_drop:
 	return NULL;
 }
 
+/* Drop what a request whose last reference went refers to. */
+static void ld_req_drop_refs(struct ld_req *req)
+{
+	if (req->lk)
+		ld_lock_put(req->lk);
+	if (req->own_pid)
+		put_pid(req->pid);
+}
+
+/* Free a request that is not asynchronous. */
+static void ld_req_free(struct ld_req *req)
+{
+	ld_stat_add(memory, -(long)sizeof(*req));
+	kmem_cache_free(ld_req_cache, req);
+}
+
 /**
  * ld_req_put() - drop a reference to a request; the last one frees it
  * @req: the request, off every list and out of its session's slots
@@ -96,16 +129,40 @@ void ld_req_put(struct ld_req *req)
 {
 	if (!refcount_dec_and_test(&req->ref))
 		return;
-	if (req->lk)
-		ld_lock_put(req->lk);
-	if (req->own_pid)
-		put_pid(req->pid);
-	if (req->async) {
+	ld_req_drop_refs(req);
+	if (req->async)
 		ld_async_free(req);
+	else
+		ld_req_free(req);
+}
+
+/*
+ * ld_req_put() in a call of @sess, alive, and so its lockspace: the request
+ * the last reference frees becomes the lockspace's spare if it has none,
+ * for the next request made in it (ld_req_alloc()), which then costs no
+ * allocation and no memory cgroup charge. The spare is counted in the
+ * module's memory, one per lockspace at most, until the lockspace's last
+ * session leaves it, or it goes (ld_req_spare_free()).
+ */
+static void ld_req_put_spare(struct ld_session *sess, struct ld_req *req)
+{
+	if (!refcount_dec_and_test(&req->ref))
 		return;
-	}
-	ld_stat_add(memory, -(long)kmem_cache_size(ld_req_cache));
-	kmem_cache_free(ld_req_cache, req);
+	ld_req_drop_refs(req);
+	if (req->async)
+		ld_async_free(req);
+	else if (cmpxchg(&sess->space->spare, NULL, req))
+		ld_req_free(req);
+}
+
+/**
+ * ld_req_spare_free() - free the spare request of a lockspace
+ * @spare: the spare, taken from its lockspace, or NULL
+ */
+void ld_req_spare_free(struct ld_req *spare)
+{
+	if (spare)
+		ld_req_free(spare);
 }
 
 /**
@@ -543,7 +600,7 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 	over = ld_release_locked(req, false, graph);
 	ld_lock_leave(lk, graph, over);
 	ld_req_forget(req);
-	ld_req_put(req);
+	ld_req_put_spare(sess, req);
 	return 0;
 }
 
@@ -827,7 +884,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 	if (!lk)
 		return 0;
 	spin_lock(&lk->lock);
-	if (READ_ONCE(lk->dead)) {
+	if (ld_lock_dead(lk)) {
 		/* Dropped since it was found: it does not exist. */
 		spin_unlock(&lk->lock);
 		ld_lock_put(lk);

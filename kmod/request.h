@@ -14,6 +14,7 @@
 #include <uapi/linux/lockdev.h>
 
 #include "grant.h"
+#include "session.h"
 
 struct ld_session;
 
@@ -38,12 +39,35 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 void ld_lock_session_release(struct ld_session *sess);
 void ld_lock_space_abort(struct ld_space *space);
 void ld_req_put(struct ld_req *req);
+void ld_req_spare_free(struct ld_req *spare);
 
 /* The order rule (order.c). */
 int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);
 u32 ld_order_peek(struct ld_session *sess);
 bool ld_order_swap(struct ld_session *sess, u32 seen, u32 mode);
-bool ld_order_checks(struct ld_session *sess, const struct ld_req *req);
+
+/* Is @req ranked, and has its session ranked requests besides it? */
+static inline bool ld_order_ranked(struct ld_session *sess,
+				   const struct ld_req *req)
+{
+	return req->level && atomic_read(&sess->nr_ranked) >= 2;
+}
+
+/**
+ * ld_order_checks() - has ld_order_check() anything to check for @req
+ * @sess: the session
+ * @req: its new request
+ *
+ * Return: true if @req is ranked, the session's order mode is not off and
+ * it has ranked requests besides @req.
+ */
+static inline bool ld_order_checks(struct ld_session *sess,
+				   const struct ld_req *req)
+{
+	return ld_order_ranked(sess, req) &&
+	       ld_session_order(sess) != LOCKDEV_ORDER_OFF;
+}
+
 int ld_order_check(struct ld_session *sess, struct ld_req *req,
 		   struct ld_args *a);
 

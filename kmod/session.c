@@ -415,29 +415,17 @@ static int ld_session_bind(struct ld_session *sess, struct ld_space *space,
 	return 0;
 }
 
-/**
- * ld_session_space() - make sure the session has a lockspace and may use it
- * @sess: the session
- * @need: the LD_MAY_* permissions the caller needs
- *
- * A session that never attached is bound to its opener's default lockspace.
- *
- * Return: 0, -EACCES, -EDQUOT (the default lockspace would pass the uid's
- * lockspace limit) or -ENOMEM.
- */
-int ld_session_space(struct ld_session *sess, unsigned int need)
+/* ld_session_space() of a session that never attached. */
+int __ld_session_space(struct ld_session *sess, unsigned int need)
 {
 	struct ld_space *space;
 	int ret;
 
-	/* Pairs with ld_session_bind()'s smp_store_release(). */
-	if (!smp_load_acquire(&sess->space)) {
-		ret = ld_space_default(sess->cred, &space);
-		if (ret)
-			return ret;
-		ld_session_bind(sess, space, LD_MAY_READ | LD_MAY_WRITE);
-		/* Losing the race to another thread's bind is fine. */
-	}
+	ret = ld_space_default(sess->cred, &space);
+	if (ret)
+		return ret;
+	ld_session_bind(sess, space, LD_MAY_READ | LD_MAY_WRITE);
+	/* Losing the race to another thread's bind is fine. */
 	return ld_session_may(sess, need) ? 0 : -EACCES;
 }
 

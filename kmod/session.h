@@ -114,13 +114,32 @@ static inline u32 ld_session_order(const struct ld_session *sess)
 
 struct ld_session *ld_session_create(struct file *file);
 void ld_session_destroy(struct ld_session *sess);
-int ld_session_space(struct ld_session *sess, unsigned int need);
+int __ld_session_space(struct ld_session *sess, unsigned int need);
 
 /* Has @sess, bound to its lockspace, the LD_MAY_* permissions @need? */
 static inline bool ld_session_may(const struct ld_session *sess,
 				  unsigned int need)
 {
 	return (READ_ONCE(sess->perms) & need) == need;
+}
+
+/**
+ * ld_session_space() - make sure the session has a lockspace and may use it
+ * @sess: the session
+ * @need: the LD_MAY_* permissions the caller needs
+ *
+ * A session that never attached is bound to its opener's default lockspace
+ * (__ld_session_space()).
+ *
+ * Return: 0, -EACCES, -EDQUOT (the default lockspace would pass the uid's
+ * lockspace limit) or -ENOMEM.
+ */
+static inline int ld_session_space(struct ld_session *sess, unsigned int need)
+{
+	/* Pairs with ld_session_bind()'s smp_store_release(). */
+	if (!smp_load_acquire(&sess->space))
+		return __ld_session_space(sess, need);
+	return ld_session_may(sess, need) ? 0 : -EACCES;
 }
 
 /* Was the lockspace @sess is bound to removed by force (LOCKDEV_IOC_SPACE)? */

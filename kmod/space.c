@@ -746,6 +746,7 @@ void ld_space_put(struct ld_space *space)
 	/* Before the creator goes: its uid names the classes' budget. */
 	ld_class_space_free(space);
 	ld_space_levels_free(space);
+	ld_req_spare_free(space->spare);
 	if (space->creator) {
 		if (!space->retired)
 			atomic_dec(&space->creator->spaces);
@@ -798,7 +799,7 @@ static struct ld_user *ld_users_idle(void)
 	hash_for_each(ld_spaces, bkt, space, node)
 		space->creator->idle = 0;
 	hash_for_each(ld_spaces, bkt, space, node) {
-		space->idle_seen = READ_ONCE(space->nr_idle);
+		space->idle_seen = atomic_read(&space->nr_idle);
 		if (!space->idle_seen)
 			continue;
 		if (!space->creator->idle) {
@@ -914,8 +915,9 @@ out:
  * ld_space_leave() - a session bound to a lockspace goes
  * @space: the lockspace, still referenced by the session
  *
- * The last session to go drops the idle locks of a lockspace that is not
- * persistent, which live as long as it does. The lockspace may now be kept
+ * The last session to go frees the lockspace's spare request, and drops
+ * the idle locks of a lockspace that is not persistent, which live as long
+ * as it does. The lockspace may now be kept
  * only by owner-died locks, or be persistent: have the collector look at it.
  *
  * Context: may sleep.
@@ -925,6 +927,7 @@ void ld_space_leave(struct ld_space *space)
 	/* Fully ordered: pairs with the barrier of ld_space_unpersist(). */
 	if (!atomic_dec_and_test(&space->sessions))
 		return;
+	ld_req_spare_free(xchg(&space->spare, NULL));
 	if (!READ_ONCE(space->persistent))
 		ld_space_trim(space, 0, false);
 	queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);

@@ -77,14 +77,23 @@ struct vfsmount;
  *	holder, by struct ld_req.gone (graph_mutex.c). Lockless.
  * @released_async: the same for asynchronous requests, by struct
  *	ld_async.gone. Lockless.
- * @lru_lock: protects @busy, @idle, @nr_idle and @stamp, and each lock's
- *	@dead, @idle and @link (table.c), and the marks of walks.
- * @busy: its locks that are held, awaited, owner-died or being set up.
- * @idle: its idle locks, least recently used first.
- * @nr_idle: how many are on @idle.
+ * @lru_lock: protects @busy and @idle, and each lock's place on them and
+ *	its LD_REST_LISTED and LD_REST_DEAD (table.c), and the marks of walks.
+ * @busy: its locks that are held, awaited, owner-died or being set up, and
+ *	those that went idle lately.
+ * @idle: its idle locks, least recently used first, but for those that
+ *	went idle lately.
+ * @lately: locks that went idle, by struct ld_lock.lately, still on @busy
+ *	and waiting for ld_space_drain() to put them on @idle in the order
+ *	they went idle. Lockless.
+ * @nr_idle: how many of its locks are idle. Atomic.
+ * @spare: a request of it that ended, kept for the next one (request.c)
+ *	while a session is attached, or NULL. Changed with xchg() and
+ *	cmpxchg().
  * @idle_seen: @nr_idle when ld_space_most_idle() last looked.
  *	ld_spaces_mutex.
- * @stamp: the last stamp given to a lock joining @busy or @idle.
+ * @stamp: the last stamp given to a lock joining @busy or going idle.
+ *	Atomic.
  * @cl: for a cluster lockspace, its DLM lockspace (cluster.c), referenced
  *	until @cl_left; else NULL. Immutable.
  * @cl_left: the collector reaped it and dropped the reference of @cl, as no
@@ -132,9 +141,11 @@ struct ld_space {
 	spinlock_t lru_lock;	/* see above */
 	struct list_head busy;
 	struct list_head idle;
-	u32 nr_idle;
+	struct llist_head lately;
+	atomic_t nr_idle;
+	struct ld_req *spare;
 	u32 idle_seen;
-	u64 stamp;
+	atomic64_t stamp;
 	struct ld_cl_space *cl;
 	bool cl_left;
 	u16 name_len;

@@ -6,12 +6,24 @@
  * walk of a lockspace's locks that meets each lock once.
  *
  * Every lock of a lockspace is on one of its two lists, under its lru_lock:
- * @busy (held, awaited, owner-died, or being set up) or @idle (nobody holds
- * or awaits it). A lock joins the tail of a list with a stamp, strictly
- * increasing per lockspace, so each list is sorted by stamp and the head of
- * @idle is the least recently used idle lock. A walk skips the locks whose
- * stamp is above the one the lockspace had when the walk came to it: those
- * moved after that, and may have been met already.
+ * @busy (held, awaited, owner-died, being set up, or idle lately) or @idle
+ * (nobody holds or awaits it). A lock joins the tail of a list with a
+ * stamp, strictly increasing per lockspace, so each list is sorted by stamp.
+ * A walk skips the locks whose stamp is above the one the lockspace had
+ * when the walk came to it: those moved after that, and may have been met
+ * already.
+ *
+ * Going idle and busy again, what a LOCK and UNLOCK of an idle lock do,
+ * take no lru_lock: a lock going idle stays on @busy, marked idle
+ * (LD_REST_IDLE) with the stamp of when (@rested), and is queued once on
+ * the lockspace's @lately; asked for again before it left @busy, it only
+ * loses the mark. ld_space_drain() puts the locks of @lately that are idle
+ * on @idle in the order they went idle, before a trim, a walk, or the
+ * lockspace's end: so the head of @idle is the least recently used idle
+ * lock whenever a trim looks. The rest bits of a lock, changed atomically,
+ * settle who moves it: going busy again takes a lock off @idle under
+ * lru_lock only if it is there (LD_REST_LISTED); a drain lists only a lock
+ * still idle.
  */
 #include <linux/hash.h>
 #include <linux/jhash.h>
@@ -119,14 +131,24 @@ u64 ld_next_generation(void)
 	return seq * nr_cpu_ids + cpu;
 }
 
-/* The next stamp of @space's lists: strictly increasing, about ns. */
-static u64 ld_stamp(struct ld_space *space)
+/*
+ * The next stamp of @space, for a lock joining its busy list or going
+ * idle: strictly increasing, about ns.
+ */
+static s64 ld_stamp(struct ld_space *space)
 {
-	u64 now = ld_coarse_ns();
+	s64 now = ld_coarse_ns(), old = atomic64_read(&space->stamp), new;
 
-	lockdep_assert_held(&space->lru_lock);
-	space->stamp = max(now, space->stamp + 1);
-	return space->stamp;
+	do {
+		new = max(now, old + 1);
+	} while (!atomic64_try_cmpxchg(&space->stamp, &old, new));
+	return new;
+}
+
+/* The stamp of @lk, from its rest word. */
+static u64 ld_lock_stamp(const struct ld_lock *lk)
+{
+	return (u64)atomic64_read(&lk->link.rest) >> LD_REST_SHIFT;
 }
 
 /* The lock of an entry of a lockspace's list, or NULL for a walk's mark. */
@@ -134,7 +156,8 @@ static struct ld_lock *ld_link_lock(struct list_head *pos)
 {
 	struct ld_link *l = list_entry(pos, struct ld_link, node);
 
-	return l->stamp ? container_of(l, struct ld_lock, link) : NULL;
+	return atomic64_read(&l->rest) & LD_REST_MARK ? NULL :
+	       container_of(l, struct ld_lock, link);
 }
 
 /* The first lock of @list at or after @pos, or NULL; marks are skipped. */
@@ -151,12 +174,23 @@ static struct ld_lock *ld_list_lock(struct list_head *list,
 	return NULL;
 }
 
-/* Put @lk at the tail of @list of its lockspace. */
-static void ld_lock_relink(struct ld_lock *lk, struct list_head *list)
+/* Give @lk a new stamp, keeping its rest bits. */
+static void ld_lock_restamp(struct ld_lock *lk)
+{
+	s64 stamp = ld_stamp(lk->space) << LD_REST_SHIFT;
+	s64 rest = atomic64_read(&lk->link.rest);
+
+	while (!atomic64_try_cmpxchg(&lk->link.rest, &rest,
+				     stamp | (rest & LD_REST_FLAGS)))
+		cpu_relax();
+}
+
+/* Put @lk at the tail of the busy list of its lockspace, with a new stamp. */
+static void ld_lock_relink(struct ld_lock *lk)
 {
 	lockdep_assert_held(&lk->space->lru_lock);
-	list_move_tail(&lk->link.node, list);
-	lk->link.stamp = ld_stamp(lk->space);
+	list_move_tail(&lk->link.node, &lk->space->busy);
+	ld_lock_restamp(lk);
 }
 
 static void ld_lock_free(struct ld_lock *lk);
@@ -263,35 +297,65 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	return lk;
 }
 
+/* Count @lk, idle until now, as busy; its lockspace's busy count is. */
+static void ld_lock_woken(struct ld_lock *lk)
+{
+	atomic_dec(&lk->space->nr_idle);
+	percpu_counter_dec(&ld_nr_idle);
+	ld_stat_dec(idle_locks);
+	ld_stat_inc(locks);
+}
+
+/* ld_lock_wake() of a lock on its lockspace's idle list. */
+static int ld_lock_wake_listed(struct ld_lock *lk)
+{
+	struct ld_space *space = lk->space;
+	int ret = 0;
+
+	spin_lock(&space->lru_lock);
+	if (ld_lock_dead(lk)) {
+		atomic_dec(&space->locks);
+		ret = -EAGAIN;
+	} else {
+		atomic64_andnot(LD_REST_IDLE | LD_REST_LISTED, &lk->link.rest);
+		ld_lock_relink(lk);
+		ld_lock_woken(lk);
+	}
+	spin_unlock(&space->lru_lock);
+	return ret;
+}
+
 /*
- * Make @lk, found idle, busy again. Fails with -EAGAIN if it was dropped
+ * Make @lk, found, busy if it is idle. Fails with -EAGAIN if it was dropped
  * meanwhile (look again), -ENOSPC at the lockspace's limit of busy locks.
  */
 static int ld_lock_wake(struct ld_lock *lk)
 {
 	struct ld_space *space = lk->space;
-	int ret = 0;
+	s64 rest = atomic64_read(&lk->link.rest);
 
 	lockdep_assert_held(&lk->lock);
-	spin_lock(&space->lru_lock);
-	if (lk->dead) {
-		ret = -EAGAIN;
-	} else if (lk->idle) {
-		if ((unsigned int)atomic_inc_return(&space->locks) >
-		    READ_ONCE(ld_max_locks_per_space)) {
-			atomic_dec(&space->locks);
-			ret = -ENOSPC;
-		} else {
-			lk->idle = false;
-			space->nr_idle--;
-			percpu_counter_dec(&ld_nr_idle);
-			ld_lock_relink(lk, &space->busy);
-			ld_stat_dec(idle_locks);
-			ld_stat_inc(locks);
-		}
+	/* A dropped lock is idle, or one whose creation was undone. */
+	if (!(rest & LD_REST_IDLE))
+		return rest & LD_REST_DEAD ? -EAGAIN : 0;
+	if ((unsigned int)atomic_inc_return(&space->locks) >
+	    READ_ONCE(ld_max_locks_per_space)) {
+		atomic_dec(&space->locks);
+		return -ENOSPC;
 	}
-	spin_unlock(&space->lru_lock);
-	return ret;
+	/* Not yet on the idle list: it stays where it is, on the busy one. */
+	do {
+		if (!(rest & LD_REST_IDLE)) {
+			/* Dropped with its lockspace meanwhile. */
+			atomic_dec(&space->locks);
+			return -EAGAIN;
+		}
+		if (rest & LD_REST_LISTED)
+			return ld_lock_wake_listed(lk);
+	} while (!atomic64_try_cmpxchg(&lk->link.rest, &rest,
+				       rest & ~LD_REST_IDLE));
+	ld_lock_woken(lk);
+	return 0;
 }
 
 /*
@@ -313,7 +377,7 @@ static struct ld_lock *ld_lock_insert(struct ld_lock *new)
 		return IS_ERR(old) ? old : ERR_PTR(-EEXIST);
 	spin_lock(&space->lru_lock);
 	list_add_tail(&new->link.node, &space->busy);
-	new->link.stamp = ld_stamp(space);
+	ld_lock_restamp(new);
 	spin_unlock(&space->lru_lock);
 	ld_stat_inc(locks);
 	ld_stat_add(memory, ld_lock_size(new));
@@ -372,7 +436,7 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 		}
 		spin_lock(&lk->lock);
 		*err = create ? ld_lock_wake(lk) : 0;
-		if (!*err && !READ_ONCE(lk->dead)) {
+		if (!*err && !ld_lock_dead(lk)) {
 			lk->busy += create;
 			spin_unlock(&lk->lock);
 			break;
@@ -405,46 +469,62 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 bool ld_lock_rest(struct ld_lock *lk)
 {
 	struct ld_space *space = lk->space;
-	bool over = false;
+	s64 rest = atomic64_read(&lk->link.rest), stamp, new;
+	bool over;
 
 	lockdep_assert_held(&lk->lock);
 	if (lk->busy || !list_empty(&lk->holders) ||
-	    !list_empty(&lk->waiters))
+	    !list_empty(&lk->waiters) ||
+	    (rest & (LD_REST_IDLE | LD_REST_DEAD)))
 		return false;
-	spin_lock(&space->lru_lock);
-	if (lk->owner_died && !lk->dead) {
+	if (lk->owner_died) {
 		/* Kept, and from now on idle: its stamp says since when. */
-		ld_lock_relink(lk, &space->busy);
-	} else if (!lk->idle && !lk->dead) {
-		lk->idle = true;
-		space->nr_idle++;
-		ld_lock_relink(lk, &space->idle);
-		atomic_dec(&space->locks);
-		ld_stat_dec(locks);
-		ld_stat_inc(idle_locks);
-		over = space->nr_idle > READ_ONCE(ld_max_idle_locks_per_space) ||
-		       READ_ONCE(space->removed);
-		percpu_counter_inc(&ld_nr_idle);
-		if (percpu_counter_compare(&ld_nr_idle,
-					   READ_ONCE(ld_max_idle_locks)) > 0)
-			queue_work(system_unbound_wq, &ld_idle_trim_work);
+		spin_lock(&space->lru_lock);
+		if (!ld_lock_dead(lk))
+			ld_lock_relink(lk);
+		spin_unlock(&space->lru_lock);
+		return false;
 	}
-	spin_unlock(&space->lru_lock);
+	stamp = ld_stamp(space) << LD_REST_SHIFT;
+	do {
+		new = stamp | (rest & LD_REST_FLAGS) | LD_REST_IDLE |
+		      LD_REST_QUEUED;
+	} while (!atomic64_try_cmpxchg(&lk->link.rest, &rest, new));
+	if (!(rest & LD_REST_QUEUED))
+		llist_add(&lk->lately, &space->lately);
+	atomic_dec(&space->locks);
+	ld_stat_dec(locks);
+	ld_stat_inc(idle_locks);
+	over = atomic_inc_return(&space->nr_idle) >
+	       READ_ONCE(ld_max_idle_locks_per_space) ||
+	       READ_ONCE(space->removed);
+	percpu_counter_inc(&ld_nr_idle);
+	if (percpu_counter_compare(&ld_nr_idle,
+				   READ_ONCE(ld_max_idle_locks)) > 0)
+		queue_work(system_unbound_wq, &ld_idle_trim_work);
 	return over;
 }
 
 /*
  * Take @lk out of the table for good: onto @gone, the caller's list, or
  * off every list if @gone is NULL. The caller drops the table's reference
- * with ld_lock_remove().
+ * with ld_lock_remove(). Returns whether it was idle, and uncounted as
+ * such; a lock that was not is still counted busy.
  */
-static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
+static bool ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 {
+	s64 rest, new;
+	bool idle;
+
 	lockdep_assert_held(&lk->space->lru_lock);
-	WRITE_ONCE(lk->dead, true);
-	if (lk->idle) {
-		lk->idle = false;
-		lk->space->nr_idle--;
+	/* In one step: going busy again must see it idle, or dead. */
+	rest = atomic64_read(&lk->link.rest);
+	do {
+		new = (rest & ~(LD_REST_IDLE | LD_REST_LISTED)) | LD_REST_DEAD;
+	} while (!atomic64_try_cmpxchg(&lk->link.rest, &rest, new));
+	idle = rest & LD_REST_IDLE;
+	if (idle) {
+		atomic_dec(&lk->space->nr_idle);
 		percpu_counter_dec(&ld_nr_idle);
 		ld_stat_dec(idle_locks);
 	}
@@ -452,6 +532,7 @@ static void ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 		list_move_tail(&lk->link.node, gone);
 	else
 		list_del_init(&lk->link.node);
+	return idle;
 }
 
 /**
@@ -475,7 +556,7 @@ bool ld_lock_unmake(struct ld_lock *lk)
 	    !list_empty(&lk->waiters))
 		return false;
 	spin_lock(&space->lru_lock);
-	if (lk->idle || lk->dead) {
+	if (atomic64_read(&lk->link.rest) & LD_REST_FLAGS) {
 		spin_unlock(&space->lru_lock);
 		return false;
 	}
@@ -492,10 +573,10 @@ bool ld_lock_unmake(struct ld_lock *lk)
  *
  * Takes it out of the hash table and drops the table's reference. A walk
  * of the table that takes no reference (the event scanner) may hold
- * @lk->lock and have seen @lk->dead false before a trim, which does not
- * take @lk->lock, marked it: taking @lk->lock here waits for it, before
- * the last put reuses @lk->holders for the RCU callback. A walk that takes
- * @lk->lock later sees @lk->dead.
+ * @lk->lock and have seen it alive (ld_lock_dead()) before a trim, which
+ * does not take @lk->lock, marked it: taking @lk->lock here waits for it,
+ * before the last put reuses @lk->holders for the RCU callback. A walk
+ * that takes @lk->lock later sees it dead.
  *
  * Context: may sleep; @lk->lock not held.
  */
@@ -506,6 +587,135 @@ void ld_lock_remove(struct ld_lock *lk)
 	spin_lock(&lk->lock);
 	spin_unlock(&lk->lock);
 	ld_lock_put(lk);
+}
+
+/* Levels of ld_lately_sort(): it sorts up to 2^LD_SORT_LEVELS locks. */
+#define LD_SORT_LEVELS	32
+
+/* The stamp of a lock of @lately, read without its lock: a drain's key. */
+static u64 ld_lately_key(struct llist_node *node)
+{
+	return ld_lock_stamp(llist_entry(node, struct ld_lock, lately));
+}
+
+/* Merge two chains of locks sorted by when they went idle, @a's first. */
+static struct llist_node *ld_lately_merge(struct llist_node *a,
+					  struct llist_node *b)
+{
+	struct llist_node head, *tail = &head;
+
+	while (a && b) {
+		if (ld_lately_key(b) < ld_lately_key(a)) {
+			tail->next = b;
+			b = b->next;
+		} else {
+			tail->next = a;
+			a = a->next;
+		}
+		tail = tail->next;
+	}
+	tail->next = a ?: b;
+	return head.next;
+}
+
+/*
+ * Sort a chain of locks by when they went idle: a bottom-up merge sort,
+ * O(n log n), with @part[i] a sorted run of 2^i locks that came before
+ * those of @part[j] for j < i.
+ */
+static struct llist_node *ld_lately_sort(struct llist_node *chain)
+{
+	struct llist_node *part[LD_SORT_LEVELS] = {}, *run;
+	int i;
+
+	while (chain) {
+		run = chain;
+		chain = chain->next;
+		run->next = NULL;
+		for (i = 0; i < LD_SORT_LEVELS - 1 && part[i]; i++) {
+			run = ld_lately_merge(part[i], run);
+			part[i] = NULL;
+		}
+		part[i] = ld_lately_merge(part[i], run);
+	}
+	run = NULL;
+	for (i = 0; i < LD_SORT_LEVELS; i++)
+		run = ld_lately_merge(part[i], run);
+	return run;
+}
+
+/*
+ * Put @lk, taken off @space->lately, on @space->idle if it is still idle.
+ * Returns false if it was dropped meanwhile: the caller's reference may be
+ * the last.
+ */
+static bool ld_lately_settle(struct ld_space *space, struct ld_lock *lk)
+{
+	s64 rest = atomic64_read(&lk->link.rest), new;
+
+	lockdep_assert_held(&space->lru_lock);
+	if (rest & LD_REST_DEAD)
+		return false;
+	do {
+		new = rest & ~LD_REST_QUEUED;
+		if (rest & LD_REST_IDLE)
+			new |= LD_REST_LISTED;
+	} while (!atomic64_try_cmpxchg(&lk->link.rest, &rest, new));
+	/* Its stamp stays when it went idle: @idle is in that order. */
+	if (new & LD_REST_LISTED)
+		list_move_tail(&lk->link.node, &space->idle);
+	return true;
+}
+
+/**
+ * ld_space_drain() - list the locks of a lockspace that went idle lately
+ * @space: the lockspace, referenced
+ *
+ * Takes @space->lately, sorts it by when each lock went idle and puts those
+ * still idle at the tail of @space->idle in that order. Each lock is
+ * referenced while the drain has it: a lockspace's end (ld_lock_space_reap())
+ * may unlink it meanwhile.
+ *
+ * Context: may sleep; no lock held. Linear in the locks it takes, times
+ * their logarithm.
+ */
+static void ld_space_drain(struct ld_space *space)
+{
+	struct llist_node *chain, *pos, *next, *gone = NULL;
+	struct ld_lock *lk, *tmp;
+	u32 n = 0;
+
+	if (llist_empty(&space->lately))
+		return;
+	/* Under lru_lock: a lock in @lately is in the table until then. */
+	spin_lock(&space->lru_lock);
+	chain = llist_del_all(&space->lately);
+	llist_for_each_entry(lk, chain, lately)
+		refcount_inc(&lk->ref);
+	spin_unlock(&space->lru_lock);
+	chain = ld_lately_sort(chain);
+
+	spin_lock(&space->lru_lock);
+	for (pos = chain; pos; pos = next) {
+		/* Once settled, it may be queued again, at once. */
+		next = pos->next;
+		lk = llist_entry(pos, struct ld_lock, lately);
+		/* The table's reference stays: this one is not the last. */
+		if (ld_lately_settle(space, lk)) {
+			refcount_dec(&lk->ref);
+		} else {
+			pos->next = gone;
+			gone = pos;
+		}
+		if (++n % LD_TRIM_BATCH)
+			continue;
+		spin_unlock(&space->lru_lock);
+		cond_resched();
+		spin_lock(&space->lru_lock);
+	}
+	spin_unlock(&space->lru_lock);
+	llist_for_each_entry_safe(lk, tmp, gone, lately)
+		ld_lock_put(lk);
 }
 
 /*
@@ -549,16 +759,19 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 	bool cut = false;
 	u32 n;
 
+	ld_space_drain(space);
 	/*
 	 * At most LD_TRIM_BATCH locks per hold of lru_lock: a lowered bound
-	 * or a lockspace going may drop a million.
+	 * or a lockspace going may drop a million. Idle locks that another
+	 * drain has taken, or that went idle since, are not on @idle yet.
 	 */
 	do {
 		n = 0;
 		spin_lock(&space->lru_lock);
-		while (space->nr_idle > keep && n < LD_TRIM_BATCH) {
+		while (atomic_read(&space->nr_idle) > keep &&
+		       n < LD_TRIM_BATCH) {
 			lk = ld_idle_first(space);
-			if (WARN_ON_ONCE(!lk))
+			if (!lk)
 				break;
 			ld_lock_unlink(lk, &gone);
 			if (bound) {
@@ -625,7 +838,11 @@ void ld_lock_space_reap(struct ld_space *space)
 		spin_lock(&space->lru_lock);
 		while (n < LD_TRIM_BATCH &&
 		       (lk = ld_list_lock(&space->busy, space->busy.next))) {
-			ld_lock_unlink(lk, &gone);
+			/* Idle lately, if another drain has it still. */
+			if (!ld_lock_unlink(lk, &gone)) {
+				atomic_dec(&space->locks);
+				ld_stat_dec(locks);
+			}
 			n++;
 		}
 		spin_unlock(&space->lru_lock);
@@ -636,8 +853,6 @@ void ld_lock_space_reap(struct ld_space *space)
 			died = ld_lock_repaired(lk);
 			spin_unlock(&lk->lock);
 			ld_died_user_put(died);
-			atomic_dec(&space->locks);
-			ld_stat_dec(locks);
 			ld_lock_remove(lk);
 			cond_resched();
 		}
@@ -724,6 +939,51 @@ void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a)
 	memcpy(lk->value, a->value, LOCKDEV_VALUE_LEN);
 }
 
+/*
+ * Where @w goes on in @list: after its mark, which it takes out; at the
+ * head of @list if a trim took the mark out there; or at its end.
+ */
+static struct list_head *ld_walk_resume(struct ld_walk_pos *w,
+					struct list_head *list)
+{
+	struct list_head *pos;
+
+	if (w->marked) {
+		pos = w->mark.node.next;
+		list_del(&w->mark.node);
+		w->marked = false;
+		return pos;
+	}
+	if (w->at_head) {
+		w->at_head = false;
+		return list->next;
+	}
+	return list;
+}
+
+/* Put the mark of @w in its list, right after the entry @after. */
+static void ld_walk_mark(struct ld_walk_pos *w, struct list_head *after)
+{
+	atomic64_set(&w->mark.rest, LD_REST_MARK);
+	list_add(&w->mark.node, after);
+	w->marked = true;
+}
+
+/*
+ * Does @w meet @lk, which its list has: was @lk there when the walk started
+ * (its stamp is not above @w->upto), and is it on the list where the walk
+ * meets it, the idle list if idle?
+ */
+static bool ld_walk_meets(const struct ld_walk_pos *w,
+			  const struct ld_lock *lk)
+{
+	s64 rest = atomic64_read(&lk->link.rest);
+
+	if ((u64)rest >> LD_REST_SHIFT > w->upto)
+		return false;
+	return w->in_idle || !(rest & LD_REST_IDLE);
+}
+
 /**
  * ld_walk_next() - the next lock of a walk of one lockspace
  * @space: the lockspace
@@ -731,10 +991,14 @@ void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a)
  * @idle: go on to the idle locks after the busy ones
  *
  * A lock that is in the lockspace for the whole walk is met once; one that
- * comes, goes idle or busy meanwhile is met at most once. The walk keeps
- * its place with a mark in the list, so each call costs the same however
- * the locks move, plus one step per other walk's mark it passes.
+ * comes, goes idle or busy meanwhile is met at most once: the walk meets
+ * the locks whose stamp is not above the one the lockspace had when it
+ * started, the busy ones on the busy list and the idle ones on the idle
+ * list, and passes the others. It keeps its place with a mark in the list,
+ * so that a call costs one step per lock it passes, and per other walk's
+ * mark; it lets go of the lockspace's lru_lock every LD_TRIM_BATCH steps.
  *
+ * Context: may sleep.
  * Return: the next lock, referenced, or NULL at the end.
  */
 struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
@@ -742,29 +1006,35 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 {
 	struct ld_lock *found = NULL;
 	struct list_head *list, *pos;
+	u32 n = 0;
 
+	if (!w->started)
+		ld_space_drain(space);
 	spin_lock(&space->lru_lock);
 	list = w->in_idle ? &space->idle : &space->busy;
 	if (!w->started) {
 		w->started = true;
-		w->upto = space->stamp;
+		w->upto = atomic64_read(&space->stamp);
 		pos = list->next;
-	} else if (w->marked) {
-		pos = w->mark.node.next;
-		list_del(&w->mark.node);
-		w->marked = false;
-	} else if (w->at_head) {
-		pos = list->next;
-		w->at_head = false;
 	} else {
-		pos = list;
+		pos = ld_walk_resume(w, list);
 	}
 	for (;;) {
 		found = ld_list_lock(list, pos);
-		/* The lists are in stamp order: the rest came or moved since. */
-		if (found && found->link.stamp <= w->upto)
+		if (found && ld_walk_meets(w, found))
 			break;
-		found = NULL;
+		if (found) {
+			pos = found->link.node.next;
+			if (++n < LD_TRIM_BATCH)
+				continue;
+			ld_walk_mark(w, &found->link.node);
+			spin_unlock(&space->lru_lock);
+			cond_resched();
+			spin_lock(&space->lru_lock);
+			pos = ld_walk_resume(w, list);
+			n = 0;
+			continue;
+		}
 		if (w->in_idle || !idle)
 			break;
 		w->in_idle = true;
@@ -773,9 +1043,7 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 	}
 	if (found) {
 		refcount_inc(&found->ref);
-		w->mark.stamp = 0;
-		list_add(&w->mark.node, &found->link.node);
-		w->marked = true;
+		ld_walk_mark(w, &found->link.node);
 	}
 	spin_unlock(&space->lru_lock);
 	return found;
@@ -838,7 +1106,7 @@ static void ld_table_exit_free(void *ptr, void *arg)
 	struct ld_user *died;
 
 	WARN_ON(!list_empty(&lk->holders) || !list_empty(&lk->waiters) ||
-		lk->idle);
+		(atomic64_read(&lk->link.rest) & (LD_REST_IDLE | LD_REST_LISTED)));
 	atomic_dec(&lk->space->locks);
 	ld_stat_dec(locks);
 	spin_lock(&lk->lock);

@@ -10,6 +10,7 @@
 #define LOCKDEV_KMOD_TABLE_H
 
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -30,12 +31,12 @@ struct ld_user;
  * struct ld_link - an entry of a lockspace's busy or idle list: a lock's
  *	(struct ld_lock.link) or the mark of a walk (struct ld_walk_pos.mark)
  * @node: in the list. The lockspace's lru_lock.
- * @stamp: a lock's: when it joined the list, never 0 (table.c); a mark's:
- *	0. The lockspace's lru_lock.
+ * @rest: a lock's LD_REST_* bits and, above LD_REST_SHIFT, its stamp (see
+ *	struct ld_lock); a mark's: LD_REST_MARK.
  */
 struct ld_link {
 	struct list_head node;
-	u64 stamp;
+	atomic64_t rest;
 };
 
 /*
@@ -49,19 +50,27 @@ struct ld_link {
  *	whose @lk it is and one per caller that found it and comes back: a
  *	request's reference keeps its lock's memory, also after the lock left
  *	the table. The last put frees it after RCU.
- * @lock: protects @nr, @owner_died, @generation, @died_user,
+ * @lock: protects the holder counts, @owner_died, @generation, @died_user,
  *	@value, @holders and @waiters.
  * @generation: see the uapi header.
- * @nr: holders per mode, indexed by mode - 1 (LD_NR()).
- * @name_len: length of @name.
- * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
+ * @nr_shared: holders in SHARED (ld_nr()).
+ * @nr_none: holders in NONE.
  * @busy: callers that found it and will come back with a request: it does
  *	not go idle meanwhile. @lock.
- * @dead: out of the table, or going: whoever finds it looks again.
- *	@space->lru_lock.
- * @idle: on @space->idle. @space->lru_lock.
- * @link: in @space->busy or @space->idle, with the stamp of when it joined
- *	it (table.c). @space->lru_lock.
+ * @name_len: length of @name.
+ * @owner_died: a holder in APPEND or EXCLUSIVE went away without unlocking.
+ * @nr_append: holders in APPEND, at most one.
+ * @nr_exclusive: holders in EXCLUSIVE, at most one.
+ * @lately: in @space->lately while LD_REST_QUEUED.
+ * @link: in @space->busy or @space->idle (@space->lru_lock), with its rest
+ *	word (@link.rest): LD_REST_* bits, whether it is idle and where it
+ *	waits as such, or is dead: out of the table, or going, so that
+ *	whoever finds it looks again; and above LD_REST_SHIFT a stamp of
+ *	@space->stamp: when it joined the busy list, or when it went idle
+ *	since (table.c). LD_REST_IDLE is set and cleared under @lock, with
+ *	the stamp of going idle; LD_REST_LISTED, LD_REST_DEAD and the stamp
+ *	of joining a list under @space->lru_lock; LD_REST_QUEUED by going
+ *	idle and under @space->lru_lock. Changed with atomic operations.
  * @died_user: while @owner_died, the uid charged for it (in its @locks),
  *	referenced; the holder that went away was its session's.
  * @value: the value block, LOCKDEV_VALUE_LEN bytes, what a holder set; NULL
@@ -90,12 +99,14 @@ struct ld_lock {
 	refcount_t ref;
 	spinlock_t lock;	/* see above */
 	u64 generation;
-	u32 nr[4];
+	u32 nr_shared;
+	u32 nr_none;
+	u32 busy;
 	u8 name_len;
 	bool owner_died;
-	bool dead;
-	bool idle;
-	u32 busy;
+	u8 nr_append;
+	u8 nr_exclusive;
+	struct llist_node lately;
 	struct ld_link link;
 	struct ld_user *died_user;
 	u8 *value;
@@ -109,7 +120,32 @@ struct ld_lock {
 	u8 name[];
 };
 
+/* Bits of ld_link.rest, below the stamp. */
+#define LD_REST_IDLE	0x1	/* nobody holds, awaits or pins it */
+#define LD_REST_QUEUED	0x2	/* on its lockspace's @lately */
+#define LD_REST_LISTED	0x4	/* on its lockspace's @idle */
+#define LD_REST_DEAD	0x8	/* out of the table, or going */
+#define LD_REST_MARK	0x10	/* not a lock: the mark of a walk */
+#define LD_REST_SHIFT	5
+#define LD_REST_FLAGS	(BIT(LD_REST_SHIFT) - 1)
+
 u64 ld_next_generation(void);
+
+/*
+ * When @lk, which nobody holds or awaits, went idle: a stamp, about ns. An
+ * idle lock kept for its owner-died mark has the stamp of when it joined
+ * the busy list again as such.
+ */
+static inline u64 ld_lock_idle_since(const struct ld_lock *lk)
+{
+	return (u64)atomic64_read(&lk->link.rest) >> LD_REST_SHIFT;
+}
+
+/* Is @lk out of the table, or going? Whoever finds it looks again. */
+static inline bool ld_lock_dead(const struct ld_lock *lk)
+{
+	return atomic64_read(&lk->link.rest) & LD_REST_DEAD;
+}
 
 /* The graph mutex of @lk's lockspace (locking.h). */
 static inline struct mutex *ld_graph(const struct ld_lock *lk)
@@ -118,7 +154,37 @@ static inline struct mutex *ld_graph(const struct ld_lock *lk)
 }
 
 /* The count of holders of @lk in @mode. */
-#define LD_NR(lk, mode)	((lk)->nr[(mode) - 1])
+static inline u32 ld_nr(const struct ld_lock *lk, u32 mode)
+{
+	switch (mode) {
+	case LOCKDEV_MODE_SHARED:
+		return lk->nr_shared;
+	case LOCKDEV_MODE_APPEND:
+		return lk->nr_append;
+	case LOCKDEV_MODE_EXCLUSIVE:
+		return lk->nr_exclusive;
+	default:
+		return lk->nr_none;
+	}
+}
+
+/* Count @n more holders of @lk in @mode, or fewer. */
+static inline void ld_nr_add(struct ld_lock *lk, u32 mode, int n)
+{
+	switch (mode) {
+	case LOCKDEV_MODE_SHARED:
+		lk->nr_shared += n;
+		break;
+	case LOCKDEV_MODE_APPEND:
+		lk->nr_append += n;
+		break;
+	case LOCKDEV_MODE_EXCLUSIVE:
+		lk->nr_exclusive += n;
+		break;
+	default:
+		lk->nr_none += n;
+	}
+}
 
 /*
  * May the host grant @lk in @want as far as the DLM is concerned: always,
@@ -138,7 +204,8 @@ static inline u64 ld_lock_next_generation(const struct ld_lock *lk)
 /* Does anyone hold @lk? Released holds still on @lk->holders do not count. */
 static inline bool ld_lock_held(const struct ld_lock *lk)
 {
-	return lk->nr[0] || lk->nr[1] || lk->nr[2] || lk->nr[3];
+	return lk->nr_shared || lk->nr_none || lk->nr_append ||
+	       lk->nr_exclusive;
 }
 
 /* The lock table (table.c). */

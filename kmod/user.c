@@ -109,21 +109,6 @@ void ld_user_put(struct ld_user *user)
 }
 
 /**
- * ld_user_charge() - count one more against a limit
- * @counter: one of the counters of a struct ld_user
- * @limit: its limit
- *
- * Return: true if counted, false (and nothing counted) at the limit.
- */
-bool ld_user_charge(atomic_t *counter, unsigned int limit)
-{
-	if ((unsigned int)atomic_inc_return(counter) <= limit)
-		return true;
-	atomic_dec(counter);
-	return false;
-}
-
-/**
  * ld_user_get_session() - ld_user_get(), charged for one session
  * @cred: the credentials of the file's opener
  *

@@ -64,7 +64,22 @@ static inline void ld_user_hold(struct ld_user *user)
 }
 
 void ld_user_put(struct ld_user *user);
-bool ld_user_charge(atomic_t *counter, unsigned int limit);
+
+/**
+ * ld_user_charge() - count one more against a limit
+ * @counter: one of the counters of a struct ld_user
+ * @limit: its limit
+ *
+ * Return: true if counted, false (and nothing counted) at the limit.
+ */
+static inline bool ld_user_charge(atomic_t *counter, unsigned int limit)
+{
+	if ((unsigned int)atomic_inc_return(counter) <= limit)
+		return true;
+	atomic_dec(counter);
+	return false;
+}
+
 struct ld_user *ld_user_get_session(const struct cred *cred);
 void ld_user_put_session(struct ld_user *user);
 
