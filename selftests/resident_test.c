@@ -501,6 +501,42 @@ TEST_F(res, lru_per_space)
 }
 
 /*
+ * The order of use holds whatever the module did with the idle locks in
+ * between: a read of /proc/lockdev/locks puts those that went idle lately
+ * in line (in the order they went idle); then two of them are used again,
+ * l1 before l0, and are the most recently used; then a fifth lock goes
+ * idle over the bound of 4, and l2, not l0, is dropped; and again l3.
+ */
+TEST_F(res, lru_across_walk)
+{
+	static const char *const names[] = { "l0", "l1", "l2", "l3" };
+	struct locks_line line[2];
+	__u64 g[4];
+	int i;
+
+	ASSERT_EQ(0, set_param(PER_SPACE, 4));
+	for (i = 0; i < 4; i++) {
+		touch(_metadata, self->fd, names[i], X);
+		g[i] = expect_idle(_metadata, self->fd, names[i]);
+	}
+	/* A walk; idle and consistent, they have no line. */
+	EXPECT_EQ(0, proc_lines(self->space, "l0", line, 2));
+	/* Not dropped meanwhile: the generations their release left. */
+	EXPECT_EQ(g[1], touch(_metadata, self->fd, "l1", S));
+	EXPECT_EQ(g[0], touch(_metadata, self->fd, "l0", S));
+	touch(_metadata, self->fd, "l4", X);
+	expect_dropped(_metadata, self->fd, "l2");
+	expect_idle(_metadata, self->fd, "l3");
+	expect_idle(_metadata, self->fd, "l1");
+	expect_idle(_metadata, self->fd, "l0");
+	expect_idle(_metadata, self->fd, "l4");
+	touch(_metadata, self->fd, "l5", S);
+	expect_dropped(_metadata, self->fd, "l3");
+	expect_idle(_metadata, self->fd, "l1");
+	expect_idle(_metadata, self->fd, "l0");
+}
+
+/*
  * A lock dropped and asked for again, over and over, never gets a
  * generation seen before: neither its own old one nor another lock's.
  */
