@@ -282,8 +282,7 @@ int main(void)
 	if (!ls)
 		bail("joining " DLM_SPACE);
 	/* Both joined before either locks (see selftests/vm/cluster). */
-	tell_c(sock, 'J');
-	hear_c(sock, 'J');
+	peer_joined(sock);
 	if (one)
 		node1(fd, cfd, ls);
 	else

@@ -487,8 +487,7 @@ int main(void)
 	create_space();
 	fd = session();
 	/* Both joined: the DLM's recovery for the join is over on both. */
-	tell_c(sock, 'J');
-	hear_c(sock, 'J');
+	peer_joined(sock);
 	if (one) {
 		exclusion1(sock, fd);
 		policy1(sock, fd);

@@ -110,6 +110,24 @@ void hear_c(int sock, char want)
 	}
 }
 
+/*
+ * The join of the second node returns once its own recovery is over; the
+ * first node's, for the same change of members, may still be finishing.
+ * A lock message that reaches it meanwhile waits in its request queue,
+ * and the 6.1 DLM warns there (a FORTIFY field-spanning write in
+ * dlm_add_requestqueue), which panic_on_warn makes fatal: no lock is asked
+ * for until that recovery has had time to end (it takes well under a
+ * second in a TCG guest).
+ */
+#define PEER_SETTLE_MS	3000
+
+void peer_joined(int sock)
+{
+	tell_c(sock, 'J');
+	hear_c(sock, 'J');
+	usleep(PEER_SETTLE_MS * 1000);
+}
+
 static struct sockaddr_in address(const char *var, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,

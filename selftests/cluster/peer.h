@@ -36,5 +36,10 @@ void tell_c(int sock, char c);
 void hear(int sock, void *buf, size_t len);
 /* Wait for the byte @want, or bail. */
 void hear_c(int sock, char want);
+/*
+ * Both nodes joined their DLM lockspace: tell the peer, hear it, and let
+ * the DLM's recovery for the join end on the node that joined first.
+ */
+void peer_joined(int sock);
 
 #endif /* LOCKDEV_SELFTESTS_CLUSTER_PEER_H */

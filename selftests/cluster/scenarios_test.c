@@ -750,8 +750,7 @@ int main(void)
 		log_fd = shared_file(dir, "dovecot.index.log", LOG_UID(LOG_MAX));
 	}
 	/* Both joined, and the shared files are there. */
-	tell_c(sock, 'J');
-	hear_c(sock, 'J');
+	peer_joined(sock);
 	if (node == 2) {
 		copy_fd = shared_file(dir, "mailboxes", 0);
 		log_fd = shared_file(dir, "dovecot.index.log", 0);
