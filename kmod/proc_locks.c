@@ -235,7 +235,7 @@ u32 ld_waits_fill(struct ld_waits *wt, struct ld_lock *lk)
 	wt->nr = 0;
 	for (m = 0; m < ARRAY_SIZE(wt->nr_idx); m++)
 		wt->nr_idx[m] = 0;
-	n = lk->nr_shared + lk->nr_none + lk->nr_append + lk->nr_exclusive;
+	n = ld_nr_holders(lk);
 	if (n > wt->cap)
 		goto no_room;
 	list_for_each_entry(r, &lk->holders, hnode)

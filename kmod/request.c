@@ -105,20 +105,29 @@ err_drop:
 	return NULL;
 }
 
-/* Drop what a request whose last reference went refers to. */
-static void ld_req_drop_refs(struct ld_req *req)
-{
-	if (req->lk)
-		ld_lock_put(req->lk);
-	if (req->own_pid)
-		put_pid(req->pid);
-}
-
 /* Free a request that is not asynchronous. */
 static void ld_req_free(struct ld_req *req)
 {
 	ld_stat_add(memory, -(long)sizeof(*req));
 	kmem_cache_free(ld_req_cache, req);
+}
+
+/*
+ * Drop a reference to @req; the last one frees it, or, if @spare is given
+ * and empty, leaves a request that is not asynchronous there.
+ */
+static void __ld_req_put(struct ld_req *req, struct ld_req **spare)
+{
+	if (!refcount_dec_and_test(&req->ref))
+		return;
+	if (req->lk)
+		ld_lock_put(req->lk);
+	if (req->own_pid)
+		put_pid(req->pid);
+	if (req->async)
+		ld_async_free(req);
+	else if (!spare || cmpxchg(spare, NULL, req))
+		ld_req_free(req);
 }
 
 /**
@@ -127,13 +136,7 @@ static void ld_req_free(struct ld_req *req)
  */
 void ld_req_put(struct ld_req *req)
 {
-	if (!refcount_dec_and_test(&req->ref))
-		return;
-	ld_req_drop_refs(req);
-	if (req->async)
-		ld_async_free(req);
-	else
-		ld_req_free(req);
+	__ld_req_put(req, NULL);
 }
 
 /*
@@ -146,13 +149,7 @@ void ld_req_put(struct ld_req *req)
  */
 static void ld_req_put_spare(struct ld_session *sess, struct ld_req *req)
 {
-	if (!refcount_dec_and_test(&req->ref))
-		return;
-	ld_req_drop_refs(req);
-	if (req->async)
-		ld_async_free(req);
-	else if (cmpxchg(&sess->space->spare, NULL, req))
-		ld_req_free(req);
+	__ld_req_put(req, &sess->space->spare);
 }
 
 /**

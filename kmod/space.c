@@ -917,8 +917,8 @@ out:
  *
  * The last session to go frees the lockspace's spare request, and drops
  * the idle locks of a lockspace that is not persistent, which live as long
- * as it does. The lockspace may now be kept
- * only by owner-died locks, or be persistent: have the collector look at it.
+ * as it does. The lockspace may now be kept only by owner-died locks, or be
+ * persistent: have the collector look at it.
  *
  * Context: may sleep.
  */

@@ -7,16 +7,16 @@
  *
  * Every lock of a lockspace is on one of its two lists, under its lru_lock:
  * @busy (held, awaited, owner-died, being set up, or idle lately) or @idle
- * (nobody holds or awaits it). A lock joins the tail of a list with a
- * stamp, strictly increasing per lockspace, so each list is sorted by stamp.
- * A walk skips the locks whose stamp is above the one the lockspace had
- * when the walk came to it: those moved after that, and may have been met
- * already.
+ * (nobody holds or awaits it). A lock joins the tail of @busy with a stamp,
+ * strictly increasing per lockspace, and takes a new one when it goes idle.
+ * A walk passes the locks whose stamp is above the one the lockspace had
+ * when the walk came to it: those came or moved after that, and may have
+ * been met already.
  *
  * Going idle and busy again, what a LOCK and UNLOCK of an idle lock do,
  * take no lru_lock: a lock going idle stays on @busy, marked idle
- * (LD_REST_IDLE) with the stamp of when (@rested), and is queued once on
- * the lockspace's @lately; asked for again before it left @busy, it only
+ * (LD_REST_IDLE) with the stamp of when, and is queued once on the
+ * lockspace's @lately; asked for again before it left @busy, it only
  * loses the mark. ld_space_drain() puts the locks of @lately that are idle
  * on @idle in the order they went idle, before a trim, a walk, or the
  * lockspace's end: so the head of @idle is the least recently used idle
@@ -143,12 +143,6 @@ static s64 ld_stamp(struct ld_space *space)
 		new = max(now, old + 1);
 	} while (!atomic64_try_cmpxchg(&space->stamp, &old, new));
 	return new;
-}
-
-/* The stamp of @lk, from its rest word. */
-static u64 ld_lock_stamp(const struct ld_lock *lk)
-{
-	return (u64)atomic64_read(&lk->link.rest) >> LD_REST_SHIFT;
 }
 
 /* The lock of an entry of a lockspace's list, or NULL for a walk's mark. */
@@ -595,7 +589,7 @@ void ld_lock_remove(struct ld_lock *lk)
 /* The stamp of a lock of @lately, read without its lock: a drain's key. */
 static u64 ld_lately_key(struct llist_node *node)
 {
-	return ld_lock_stamp(llist_entry(node, struct ld_lock, lately));
+	return ld_lock_idle_since(llist_entry(node, struct ld_lock, lately));
 }
 
 /* Merge two chains of locks sorted by when they went idle, @a's first. */

@@ -201,11 +201,16 @@ static inline u64 ld_lock_next_generation(const struct ld_lock *lk)
 	return lk->space->cl ? ld_cl_generation() : ld_next_generation();
 }
 
-/* Does anyone hold @lk? Released holds still on @lk->holders do not count. */
+/* How many hold @lk. Released holds still on @lk->holders do not count. */
+static inline u32 ld_nr_holders(const struct ld_lock *lk)
+{
+	return lk->nr_shared + lk->nr_none + lk->nr_append + lk->nr_exclusive;
+}
+
+/* Does anyone hold @lk? */
 static inline bool ld_lock_held(const struct ld_lock *lk)
 {
-	return lk->nr_shared || lk->nr_none || lk->nr_append ||
-	       lk->nr_exclusive;
+	return ld_nr_holders(lk);
 }
 
 /* The lock table (table.c). */
