@@ -22,31 +22,6 @@
 #include "table.h"
 #include "user.h"
 
-static const u32 ld_compat_mask[5] = {
-	[LOCKDEV_MODE_SHARED] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |
-				LD_MODE_BIT(LOCKDEV_MODE_APPEND) |
-				LD_MODE_BIT(LOCKDEV_MODE_NONE),
-	[LOCKDEV_MODE_APPEND] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |
-				LD_MODE_BIT(LOCKDEV_MODE_NONE),
-	[LOCKDEV_MODE_EXCLUSIVE] = LD_MODE_BIT(LOCKDEV_MODE_NONE),
-	[LOCKDEV_MODE_NONE] = LD_MODE_BIT(LOCKDEV_MODE_SHARED) |
-			      LD_MODE_BIT(LOCKDEV_MODE_APPEND) |
-			      LD_MODE_BIT(LOCKDEV_MODE_EXCLUSIVE) |
-			      LD_MODE_BIT(LOCKDEV_MODE_NONE),
-};
-
-/**
- * ld_compatible() - is a mode compatible with every mode of a set
- * @mode: the mode asked for
- * @mask: LD_MODE_BIT()s of the modes present
- *
- * Return: true if @mode may coexist with each of them.
- */
-bool ld_compatible(u32 mode, u32 mask)
-{
-	return !(mask & ~ld_compat_mask[mode]);
-}
-
 /**
  * ld_req_want() - the mode a request holds, or waits for while queued
  * @req: the request
@@ -58,19 +33,15 @@ u32 ld_req_want(const struct ld_req *req)
 	return req->state == LD_CONVERTING ? req->want : req->mode;
 }
 
-/* The modes held on @lk, not counting one hold of @self if given. */
-static u32 ld_holders_mask(const struct ld_lock *lk, const struct ld_req *self)
-{
-	u32 mask = 0, mode;
-
-	for (mode = LOCKDEV_MODE_SHARED; mode <= LOCKDEV_MODE_NONE; mode++)
-		if (ld_nr(lk, mode) > (self && self->mode == mode))
-			mask |= LD_MODE_BIT(mode);
-	return mask;
-}
-
-/* The modes asked for by the waiters of @lk before @stop. */
-static u32 ld_queued_mask(const struct ld_lock *lk, const struct list_head *stop)
+/**
+ * ld_queued_mask() - the modes asked for by the waiters of a lock before one
+ * @lk: the lock
+ * @stop: the waiter to stop at, or NULL for all of them
+ *
+ * Context: @lk->lock held.
+ * Return: LD_MODE_BIT()s of the modes.
+ */
+u32 ld_queued_mask(const struct ld_lock *lk, const struct list_head *stop)
 {
 	const struct ld_wait *w;
 	u32 mask = 0;
@@ -89,8 +60,14 @@ static bool ld_req_upgrading(const struct ld_req *req)
 	return req->state == LD_CONVERTING && req->mode != LOCKDEV_MODE_NONE;
 }
 
-/* Where an upgrade queues: after the upgrades already queued. */
-static struct list_head *ld_upgrade_pos(struct ld_lock *lk)
+/**
+ * ld_upgrade_pos() - where an upgrade queues: after the upgrades queued
+ * @lk: the lock
+ *
+ * Context: @lk->lock held.
+ * Return: the waiter it queues ahead of, or @lk->waiters.
+ */
+struct list_head *ld_upgrade_pos(struct ld_lock *lk)
 {
 	struct ld_wait *w;
 
@@ -98,22 +75,6 @@ static struct list_head *ld_upgrade_pos(struct ld_lock *lk)
 		if (!ld_req_upgrading(w->req))
 			return &w->wnode;
 	return &lk->waiters;
-}
-
-/**
- * ld_queue_pos() - where a request for @lk queues
- * @lk: the lock
- * @self: a held request converting, or NULL for a new request
- *
- * A conversion from NONE queues as a new request does, at the tail.
- *
- * Return: the waiter it queues ahead of, or @lk->waiters.
- */
-struct list_head *ld_queue_pos(struct ld_lock *lk, const struct ld_req *self)
-{
-	if (!self || self->mode == LOCKDEV_MODE_NONE)
-		return &lk->waiters;
-	return ld_upgrade_pos(lk);
 }
 
 /**
@@ -255,24 +216,6 @@ static void ld_fill_blockers(struct ld_lock *lk, u32 want,
 	ld_visit_blockers(lk, want, self, stop, &visit);
 }
 
-/**
- * ld_fill_grant() - the outputs of a grant: handle, generation, result, value
- * @req: the request, granted
- * @a: its arguments
- *
- * Context: @req->lk->lock held.
- */
-void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
-{
-	struct ld_lock *lk = req->lk;
-
-	a->handle = req->handle;
-	a->generation = lk->generation;
-	a->result = lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
-	if (a->want_value)
-		a->result |= ld_lock_value(lk, a->value);
-}
-
 /*
  * A hold of @req in its mode starts at @now, ld_since() read by the
  * caller: lock_stat and the counters.
@@ -286,7 +229,7 @@ static void ld_hold_start(struct ld_req *req, u64 now)
 }
 
 /* ld_hold() with its start, @now, read by the caller. */
-static void ld_hold_at(struct ld_req *req, u64 now)
+static __always_inline void ld_hold_at(struct ld_req *req, u64 now)
 {
 	struct ld_lock *lk = req->lk;
 
@@ -351,7 +294,8 @@ static bool ld_crosses_none(const struct ld_req *req, u32 mode)
  * ld_convert_to() with @now, ld_since() read by the caller, for a
  * conversion that ld_crosses_none(); else @now is not read.
  */
-static void ld_convert_at(struct ld_req *req, u32 mode, u64 now)
+static __always_inline void ld_convert_at(struct ld_req *req, u32 mode,
+					  u64 now)
 {
 	struct ld_lock *lk = req->lk;
 	u32 old = req->mode;
@@ -550,40 +494,6 @@ void ld_grant_waiters(struct ld_lock *lk)
 		    LD_MODE_BIT(LOCKDEV_MODE_EXCLUSIVE))
 			break;
 	}
-}
-
-/**
- * ld_grantable() - may a request be granted now, without queueing
- * @lk: the lock
- * @want: the mode asked for
- * @self: the request when it holds @lk already, or NULL
- * @pos: where it would queue
- *
- * Context: @lk->lock held; ld_graph(@lk) too if @lk has waiters.
- * Return: true if @want is compatible with the holders and with every
- * waiter ahead of @pos.
- */
-bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
-		  const struct list_head *pos)
-{
-	return ld_compatible(want, ld_holders_mask(lk, self) |
-				   ld_queued_mask(lk, pos)) &&
-	       ld_cl_allows(lk, want);
-}
-
-/**
- * ld_settle() - grant a request or conversion at once
- * @req: a new request, or a held one converting
- * @want: the mode
- *
- * Context: @req->lk->lock held; ld_graph() too if the lock has waiters.
- */
-void ld_settle(struct ld_req *req, u32 want)
-{
-	if (req->state == LD_HELD)
-		ld_convert_to(req, want);
-	else
-		ld_hold(req);
 }
 
 /* A deadline as a ktime; anything from KTIME_MAX on is none. */

@@ -238,12 +238,9 @@ static inline u32 ld_mode_rank(u32 mode)
 }
 
 /* The grant and wait engine (grant.c). */
-bool ld_compatible(u32 mode, u32 mask);
 u32 ld_req_want(const struct ld_req *req);
-struct list_head *ld_queue_pos(struct ld_lock *lk, const struct ld_req *self);
-bool ld_grantable(struct ld_lock *lk, u32 want, const struct ld_req *self,
-		  const struct list_head *pos);
-void ld_settle(struct ld_req *req, u32 want);
+u32 ld_queued_mask(const struct ld_lock *lk, const struct list_head *stop);
+struct list_head *ld_upgrade_pos(struct ld_lock *lk);
 void ld_convert_to(struct ld_req *req, u32 mode);
 void ld_hold(struct ld_req *req);
 void ld_hold_end(struct ld_req *req, bool died);
@@ -324,7 +321,6 @@ void ld_fill_entry(struct lockdev_entry *e, const struct ld_req *r,
 pid_t ld_req_pid(const struct ld_req *r, struct pid_namespace *ns);
 void ld_req_comm(const struct ld_req *r, char *buf);
 void ld_fill_all(struct ld_lock *lk, struct ld_args *a);
-void ld_fill_grant(const struct ld_req *req, struct ld_args *a);
 struct ld_req *ld_async_alloc(struct ld_session *sess, u64 user_data,
 			      int *err);
 void __ld_async_drop_done(struct ld_req *req);
@@ -361,5 +357,127 @@ struct ld_visit {
 bool ld_visit_blockers(struct ld_lock *lk, u32 want,
 		       const struct ld_req *self, const struct list_head *stop,
 		       const struct ld_visit *visit);
+
+/*
+ * The grant engine's fast path: what every uncontended LOCK and CONVERT
+ * asks, inline.
+ */
+
+/**
+ * ld_compatible() - is a mode compatible with every mode of a set
+ * @mode: the mode asked for
+ * @mask: LD_MODE_BIT()s of the modes present
+ *
+ * SHARED is compatible with SHARED, APPEND and NONE; APPEND with SHARED and
+ * NONE; EXCLUSIVE with NONE; NONE with every mode.
+ *
+ * Return: true if @mode may coexist with each of them.
+ */
+static inline bool ld_compatible(u32 mode, u32 mask)
+{
+	const u32 none = LD_MODE_BIT(LOCKDEV_MODE_NONE);
+	const u32 shared = LD_MODE_BIT(LOCKDEV_MODE_SHARED);
+	u32 ok;
+
+	switch (mode) {
+	case LOCKDEV_MODE_SHARED:
+		ok = shared | LD_MODE_BIT(LOCKDEV_MODE_APPEND) | none;
+		break;
+	case LOCKDEV_MODE_APPEND:
+		ok = shared | none;
+		break;
+	case LOCKDEV_MODE_EXCLUSIVE:
+		ok = none;
+		break;
+	default:
+		return true;
+	}
+	return !(mask & ~ok);
+}
+
+/* The modes held on @lk, not counting one hold of @self if given. */
+static inline u32 ld_holders_mask(const struct ld_lock *lk,
+				  const struct ld_req *self)
+{
+	u32 mask = 0, mode;
+
+	for (mode = LOCKDEV_MODE_SHARED; mode <= LOCKDEV_MODE_NONE; mode++)
+		if (ld_nr(lk, mode) > (self && self->mode == mode))
+			mask |= LD_MODE_BIT(mode);
+	return mask;
+}
+
+/**
+ * ld_queue_pos() - where a request for @lk queues
+ * @lk: the lock
+ * @self: a held request converting, or NULL for a new request
+ *
+ * A conversion from NONE queues as a new request does, at the tail.
+ *
+ * Context: @lk->lock held.
+ * Return: the waiter it queues ahead of, or @lk->waiters.
+ */
+static inline struct list_head *ld_queue_pos(struct ld_lock *lk,
+					     const struct ld_req *self)
+{
+	if (!self || self->mode == LOCKDEV_MODE_NONE)
+		return &lk->waiters;
+	return ld_upgrade_pos(lk);
+}
+
+/**
+ * ld_grantable() - may a request be granted now, without queueing
+ * @lk: the lock
+ * @want: the mode asked for
+ * @self: the request when it holds @lk already, or NULL
+ * @pos: where it would queue
+ *
+ * Context: @lk->lock held; ld_graph(@lk) too if @lk has waiters.
+ * Return: true if @want is compatible with the holders and with every
+ * waiter ahead of @pos.
+ */
+static inline bool ld_grantable(struct ld_lock *lk, u32 want,
+				const struct ld_req *self,
+				const struct list_head *pos)
+{
+	u32 mask = ld_holders_mask(lk, self);
+
+	if (!list_empty(&lk->waiters))
+		mask |= ld_queued_mask(lk, pos);
+	return ld_compatible(want, mask) && ld_cl_allows(lk, want);
+}
+
+/**
+ * ld_settle() - grant a request or conversion at once
+ * @req: a new request, or a held one converting
+ * @want: the mode
+ *
+ * Context: @req->lk->lock held; ld_graph() too if the lock has waiters.
+ */
+static inline void ld_settle(struct ld_req *req, u32 want)
+{
+	if (req->state == LD_HELD)
+		ld_convert_to(req, want);
+	else
+		ld_hold(req);
+}
+
+/**
+ * ld_fill_grant() - the outputs of a grant: handle, generation, result, value
+ * @req: the request, granted
+ * @a: its arguments
+ *
+ * Context: @req->lk->lock held.
+ */
+static inline void ld_fill_grant(const struct ld_req *req, struct ld_args *a)
+{
+	struct ld_lock *lk = req->lk;
+
+	a->handle = req->handle;
+	a->generation = lk->generation;
+	a->result = lk->owner_died ? LOCKDEV_RESULT_OWNER_DIED : 0;
+	if (a->want_value)
+		a->result |= ld_lock_value(lk, a->value);
+}
 
 #endif /* LOCKDEV_KMOD_GRANT_H */

@@ -250,7 +250,7 @@ static int lockdev_ioc_version(unsigned int cmd, void __user *uarg)
 }
 
 /* Copy in a lock or lockspace name. */
-static int ld_copy_name(u8 *buf, u64 uptr, u32 len)
+static __always_inline int ld_copy_name(u8 *buf, u64 uptr, u32 len)
 {
 	if (!len)
 		return -EINVAL;

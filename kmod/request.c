@@ -112,14 +112,14 @@ static void ld_req_free(struct ld_req *req)
 	kmem_cache_free(ld_req_cache, req);
 }
 
-/*
- * Drop a reference to @req; the last one frees it, or, if @spare is given
- * and empty, leaves a request that is not asynchronous there.
+/**
+ * __ld_req_put() - free a request whose last reference was dropped
+ * @req: the request
+ * @spare: where a request that is not asynchronous may stay, if that is
+ *	empty, rather than be freed; or NULL
  */
-static void __ld_req_put(struct ld_req *req, struct ld_req **spare)
+void __ld_req_put(struct ld_req *req, struct ld_req **spare)
 {
-	if (!refcount_dec_and_test(&req->ref))
-		return;
 	if (req->lk)
 		ld_lock_put(req->lk);
 	if (req->own_pid)
@@ -128,15 +128,6 @@ static void __ld_req_put(struct ld_req *req, struct ld_req **spare)
 		ld_async_free(req);
 	else if (!spare || cmpxchg(spare, NULL, req))
 		ld_req_free(req);
-}
-
-/**
- * ld_req_put() - drop a reference to a request; the last one frees it
- * @req: the request, off every list and out of its session's slots
- */
-void ld_req_put(struct ld_req *req)
-{
-	__ld_req_put(req, NULL);
 }
 
 /*
@@ -149,7 +140,8 @@ void ld_req_put(struct ld_req *req)
  */
 static void ld_req_put_spare(struct ld_session *sess, struct ld_req *req)
 {
-	__ld_req_put(req, &sess->space->spare);
+	if (refcount_dec_and_test(&req->ref))
+		__ld_req_put(req, &sess->space->spare);
 }
 
 /**
@@ -162,6 +154,19 @@ void ld_req_spare_free(struct ld_req *spare)
 		ld_req_free(spare);
 }
 
+/* ld_req_forget(), inline in UNLOCK. */
+static __always_inline void __ld_req_forget(struct ld_req *req)
+{
+	struct ld_session *sess = req->sess;
+
+	ld_async_drop_done(req);
+	if (req->level)
+		atomic_dec(&sess->nr_ranked);
+	atomic_dec(&sess->user->locks);
+	ld_slot_free(sess, req);
+	ld_req_put(req);
+}
+
 /**
  * ld_req_forget() - forget a request that ended
  * @req: the request; the caller's reference is dropped
@@ -172,14 +177,7 @@ void ld_req_spare_free(struct ld_req *spare)
  */
 void ld_req_forget(struct ld_req *req)
 {
-	struct ld_session *sess = req->sess;
-
-	ld_async_drop_done(req);
-	if (req->level)
-		atomic_dec(&sess->nr_ranked);
-	atomic_dec(&sess->user->locks);
-	ld_slot_free(sess, req);
-	ld_req_put(req);
+	__ld_req_forget(req);
 }
 
 /**
@@ -197,8 +195,8 @@ bool ld_req_end(struct ld_req *req)
 }
 
 /* The request of @sess on @lk, held or queued, or NULL. */
-static struct ld_req *ld_lock_find_req(struct ld_lock *lk,
-				       const struct ld_session *sess)
+static __always_inline struct ld_req *
+ld_lock_find_req(struct ld_lock *lk, const struct ld_session *sess)
 {
 	struct ld_wait *w;
 	struct ld_req *r;
@@ -214,7 +212,8 @@ static struct ld_req *ld_lock_find_req(struct ld_lock *lk,
 }
 
 /* Unlock @lk, and ld_graph(@lk) if @graph; trim the lockspace if @over. */
-static void ld_lock_leave(struct ld_lock *lk, bool graph, bool over)
+static __always_inline void ld_lock_leave(struct ld_lock *lk, bool graph,
+					  bool over)
 	__releases(&lk->lock)
 {
 	spin_unlock(&lk->lock);
@@ -351,18 +350,18 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	req = ld_req_new(sess, a, &ret);
 	if (!req)
 		return ret;
-	lk = ld_lock_get(sess->space, name, len, true, &ret, &created);
+	lk = ld_lock_make(sess->space, name, len, &ret, &created);
 	if (!lk) {
 		ld_req_forget(req);
 		return ret;
 	}
+	__acquire(&lk->lock);
 	/* The lock's reference becomes the request's; the pin keeps it busy. */
 	WRITE_ONCE(req->lk, lk);
 	/*
 	 * A request the session already has on @lk is EALREADY before
 	 * anything else: it teaches no class edge and breaks no order.
 	 */
-	spin_lock(&lk->lock);
 	ret = ld_lock_find_req(lk, sess) ? -EALREADY : 0;
 	/*
 	 * Not a LOCK in NONE, which grants nothing: its conversion from NONE
@@ -453,23 +452,17 @@ int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	return ret;
 }
 
-/*
- * Find the session's request by handle, or by name when @handle is 0, and
- * take a reference to it.
- */
-static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
-				    const u8 *name, u32 len)
+/* ld_req_lookup() by name. */
+static struct ld_req *ld_req_lookup_name(struct ld_session *sess,
+					 const u8 *name, u32 len)
 {
 	struct ld_req *req;
 	struct ld_lock *lk;
-	int err;
 
-	if (handle)
-		return ld_slot_get(sess, handle);
 	/* Pairs with ld_session_bind()'s smp_store_release(). */
 	if (!smp_load_acquire(&sess->space))
 		return NULL;
-	lk = ld_lock_get(sess->space, name, len, false, &err, NULL);
+	lk = ld_lock_get(sess->space, name, len);
 	if (!lk)
 		return NULL;
 	spin_lock(&lk->lock);
@@ -479,6 +472,18 @@ static struct ld_req *ld_req_lookup(struct ld_session *sess, u64 handle,
 	spin_unlock(&lk->lock);
 	ld_lock_put(lk);
 	return req;
+}
+
+/*
+ * Find the session's request by handle, or by name when @handle is 0, and
+ * take a reference to it.
+ */
+static __always_inline struct ld_req *
+ld_req_lookup(struct ld_session *sess, u64 handle, const u8 *name, u32 len)
+{
+	if (handle)
+		return ld_slot_get(sess, handle);
+	return ld_req_lookup_name(sess, name, len);
 }
 
 /* A request that holds its lock and that no UNLOCK has claimed. */
@@ -493,7 +498,8 @@ static bool ld_req_held(const struct ld_req *req)
  * away without unlocking. A pending upgrade of it, by another thread, ends
  * with ECANCELED. Returns what ld_lock_rest() returns.
  */
-static bool ld_release_locked(struct ld_req *req, bool died, bool graph)
+static __always_inline bool
+ld_release_locked(struct ld_req *req, bool died, bool graph)
 {
 	struct ld_lock *lk = req->lk;
 
@@ -596,7 +602,7 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 	}
 	over = ld_release_locked(req, false, graph);
 	ld_lock_leave(lk, graph, over);
-	ld_req_forget(req);
+	__ld_req_forget(req);
 	ld_req_put_spare(sess, req);
 	return 0;
 }
@@ -682,8 +688,9 @@ static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
 }
 
 /* ld_lock_convert() but for its report. */
-static int ld_convert(struct ld_session *sess, u64 handle, const u8 *name,
-		      u32 len, struct ld_args *a)
+static __always_inline int ld_convert(struct ld_session *sess, u64 handle,
+				      const u8 *name, u32 len,
+				      struct ld_args *a)
 {
 	struct ld_wait wait __uninitialized;
 	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
@@ -877,7 +884,7 @@ int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
 	a->generation = 0;
 	memset(a->value, 0, sizeof(a->value));
 	*lock_flags = 0;
-	lk = ld_lock_get(sess->space, name, len, false, &ret, NULL);
+	lk = ld_lock_get(sess->space, name, len);
 	if (!lk)
 		return 0;
 	spin_lock(&lk->lock);

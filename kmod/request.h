@@ -38,8 +38,18 @@ int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
 		 u32 *nr);
 void ld_lock_session_release(struct ld_session *sess);
 void ld_lock_space_abort(struct ld_space *space);
-void ld_req_put(struct ld_req *req);
+void __ld_req_put(struct ld_req *req, struct ld_req **spare);
 void ld_req_spare_free(struct ld_req *spare);
+
+/**
+ * ld_req_put() - drop a reference to a request; the last one frees it
+ * @req: the request, off every list and out of its session's slots
+ */
+static inline void ld_req_put(struct ld_req *req)
+{
+	if (refcount_dec_and_test(&req->ref))
+		__ld_req_put(req, NULL);
+}
 
 /* The order rule (order.c). */
 int ld_name_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen);

@@ -75,9 +75,6 @@ struct ld_session *ld_session_create(struct file *file)
  * max_locks_per_user: a session that keeps one request in a high slot keeps
  * its room, and the uid's room cannot grow past that.
  */
-#define LD_SLOT_BITS	24
-#define LD_SLOT_MAX	BIT(LD_SLOT_BITS)
-#define LD_SLOT_FREE	1UL
 #define LD_SLOT_FIRST	16
 #define LD_SLOT_KEEP	64
 
@@ -157,22 +154,6 @@ void ld_session_destroy(struct ld_session *sess)
 	kfree(sess);
 }
 
-/**
- * ld_slot_req() - the request in a slot
- * @sess: the session
- * @i: the slot, below @sess->nr_slots
- *
- * Context: @sess->slot_lock held.
- * Return: the request, or NULL if the slot is free.
- */
-struct ld_req *ld_slot_req(struct ld_session *sess, u32 i)
-{
-	unsigned long w = sess->slots[i];
-
-	lockdep_assert_held(&sess->slot_lock);
-	return w & LD_SLOT_FREE ? NULL : (struct ld_req *)w;
-}
-
 /* Give @req the slot @i, of generation @gen. */
 static void ld_slot_fill(struct ld_session *sess, struct ld_req *req, u32 i,
 			 u32 gen)
@@ -186,7 +167,8 @@ static void ld_slot_fill(struct ld_session *sess, struct ld_req *req, u32 i,
 }
 
 /* Take a free slot or an unused one, if any. */
-static bool ld_slot_take(struct ld_session *sess, struct ld_req *req)
+static __always_inline bool ld_slot_take(struct ld_session *sess,
+					 struct ld_req *req)
 {
 	unsigned long w;
 	u32 i;
@@ -271,30 +253,6 @@ int ld_slot_alloc(struct ld_session *sess, struct ld_req *req)
 	taken = ld_slot_take(sess, req);
 	spin_unlock(&sess->slot_lock);
 	return taken ? 0 : ld_slot_grow(sess, req);
-}
-
-/**
- * ld_slot_get() - the request a handle names
- * @sess: the session
- * @handle: the handle
- *
- * Return: the request, referenced, or NULL if the handle names none now.
- */
-struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle)
-{
-	u32 i = handle & (LD_SLOT_MAX - 1);
-	struct ld_req *req = NULL;
-
-	spin_lock(&sess->slot_lock);
-	if (i < sess->nr_slots) {
-		req = ld_slot_req(sess, i);
-		if (req && req->handle == handle && READ_ONCE(req->lk))
-			refcount_inc(&req->ref);
-		else
-			req = NULL;
-	}
-	spin_unlock(&sess->slot_lock);
-	return req;
 }
 
 /**

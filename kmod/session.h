@@ -9,9 +9,11 @@
 #define LOCKDEV_KMOD_SESSION_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/poll.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -159,12 +161,57 @@ ssize_t ld_session_read(struct ld_session *sess, char __user *buf,
 __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 			 poll_table *wait);
 
-/* Handles (session.c). */
+/* Handles (session.c says what a handle is). */
+#define LD_SLOT_BITS	24
+#define LD_SLOT_MAX	BIT(LD_SLOT_BITS)
+#define LD_SLOT_FREE	1UL	/* a free slot's word is odd */
+
 int ld_slot_alloc(struct ld_session *sess, struct ld_req *req);
-struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle);
 bool ld_slot_get_req(struct ld_session *sess, struct ld_req *req);
 void ld_slot_free(struct ld_session *sess, struct ld_req *req);
-struct ld_req *ld_slot_req(struct ld_session *sess, u32 i);
+
+/**
+ * ld_slot_req() - the request in a slot
+ * @sess: the session
+ * @i: the slot, below @sess->nr_slots
+ *
+ * Context: @sess->slot_lock held.
+ * Return: the request, or NULL if the slot is free.
+ */
+static inline struct ld_req *ld_slot_req(struct ld_session *sess, u32 i)
+{
+	unsigned long w = sess->slots[i];
+
+	lockdep_assert_held(&sess->slot_lock);
+	return w & LD_SLOT_FREE ? NULL : (struct ld_req *)w;
+}
+
+/**
+ * ld_slot_get() - the request a handle names
+ * @sess: the session
+ * @handle: the handle
+ *
+ * Inline: every call by handle starts here.
+ *
+ * Return: the request, referenced, or NULL if the handle names none now.
+ */
+static inline struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle)
+{
+	u32 i = handle & (LD_SLOT_MAX - 1);
+	struct ld_req *req = NULL;
+
+	spin_lock(&sess->slot_lock);
+	if (i < sess->nr_slots) {
+		req = ld_slot_req(sess, i);
+		if (req && req->handle == handle && READ_ONCE(req->lk))
+			refcount_inc(&req->ref);
+		else
+			req = NULL;
+	}
+	spin_unlock(&sess->slot_lock);
+	return req;
+}
+
 struct ld_req *ld_session_next(struct ld_session *sess, u32 *index);
 
 #endif /* LOCKDEV_KMOD_SESSION_H */

@@ -69,7 +69,7 @@ static struct kmem_cache *ld_lock_cache(u32 len)
 	return ld_lock_caches[(len - 1) / LD_NAME_STEP];
 }
 
-static DEFINE_PER_CPU(u64, ld_gen_seq);
+DEFINE_PER_CPU(u64, ld_gen_seq);
 /*
  * Idle locks of all lockspaces, for max_idle_locks: per CPU, so that locks
  * going idle and busy on many CPUs share no cache line; compared exactly
@@ -100,7 +100,8 @@ static u32 ld_lock_hashfn(const void *data, u32 len, u32 seed)
 	return jhash(lk->name, lk->name_len, seed ^ hash_ptr(lk->space, 32));
 }
 
-static int ld_lock_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+static __always_inline int
+ld_lock_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 {
 	const struct ld_key *key = arg->key;
 	const struct ld_lock *lk = obj;
@@ -117,25 +118,11 @@ static const struct rhashtable_params ld_locks_params = {
 	.automatic_shrinking = true,
 };
 
-/**
- * ld_next_generation() - a generation no lock has had since load
- *
- * Return: a per-CPU sequence number and the CPU, never 0.
- */
-u64 ld_next_generation(void)
-{
-	int cpu = get_cpu();
-	u64 seq = ++*per_cpu_ptr(&ld_gen_seq, cpu);
-
-	put_cpu();
-	return seq * nr_cpu_ids + cpu;
-}
-
 /*
  * The next stamp of @space, for a lock joining its busy list or going
  * idle: strictly increasing, about ns.
  */
-static s64 ld_stamp(struct ld_space *space)
+static __always_inline s64 ld_stamp(struct ld_space *space)
 {
 	s64 now = ld_coarse_ns(), old = atomic64_read(&space->stamp), new;
 
@@ -169,7 +156,7 @@ static struct ld_lock *ld_list_lock(struct list_head *list,
 }
 
 /* Give @lk a new stamp, keeping its rest bits. */
-static void ld_lock_restamp(struct ld_lock *lk)
+static __always_inline void ld_lock_restamp(struct ld_lock *lk)
 {
 	s64 stamp = ld_stamp(lk->space) << LD_REST_SHIFT;
 	s64 rest = atomic64_read(&lk->link.rest);
@@ -213,20 +200,18 @@ static void ld_lock_free(struct ld_lock *lk)
 }
 
 /**
- * ld_lock_put() - drop a reference to a lock
+ * __ld_lock_put() - free a lock whose last reference was dropped
  * @lk: the lock
  *
- * The last reference, which is never the table's, frees it after an RCU
+ * The last reference is never the table's; the lock is freed after an RCU
  * grace period (lookups run under rcu_read_lock()).
  *
  * Context: may sleep (the lockspace may go with it).
  */
-void ld_lock_put(struct ld_lock *lk)
+void __ld_lock_put(struct ld_lock *lk)
 {
 	struct ld_space *space = lk->space;
 
-	if (!refcount_dec_and_test(&lk->ref))
-		return;
 	ld_stat_add(memory, -(long)ld_lock_size(lk));
 	/* A cluster lock's DLM side takes its state, then frees it later. */
 	if (space->cl)
@@ -378,38 +363,66 @@ static struct ld_lock *ld_lock_insert(struct ld_lock *new)
 	return new;
 }
 
+/* The lock of @space named @name, referenced; ERR_PTR(-EAGAIN): look again. */
+static __always_inline struct ld_lock *
+ld_lock_lookup(struct ld_space *space, const u8 *name, u32 len)
+{
+	struct ld_key key = { .space = space, .name = name, .len = len };
+	struct ld_lock *lk;
+
+	rcu_read_lock();
+	lk = rhashtable_lookup(&ld_locks, &key, ld_locks_params);
+	if (lk && !refcount_inc_not_zero(&lk->ref))
+		lk = ERR_PTR(-EAGAIN);
+	rcu_read_unlock();
+	return lk;
+}
+
 /**
- * ld_lock_get() - find a lock, or create it
+ * ld_lock_get() - find a lock
  * @space: the lockspace
  * @name: the lock's name
  * @len: its length
- * @create: create it if it does not exist, make it busy and pin it (its
- *	busy count): a request is about to join it
+ *
+ * The lock found may be dropped meanwhile: the caller looks at
+ * ld_lock_dead() under its lock.
+ *
+ * Return: the lock, referenced, or NULL.
+ */
+struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len)
+{
+	struct ld_lock *lk;
+
+	while (IS_ERR(lk = ld_lock_lookup(space, name, len)))
+		cond_resched();
+	return lk;
+}
+
+/**
+ * ld_lock_make() - find a lock or create it, busy, pinned and locked
+ * @space: the lockspace
+ * @name: the lock's name
+ * @len: its length
  * @err: set to -ENOSPC or -ENOMEM when that fails
- * @created: set to whether this call created it, if not NULL
+ * @created: set to whether this call created it
+ *
+ * The lock is made busy and pinned (its busy count): a request is about
+ * to join it. It is returned locked, as its request needs it next.
  *
  * Context: may sleep.
- * Return: the lock, referenced, and pinned if @create; or NULL.
+ * Return: the lock, referenced, pinned, its lock held; or NULL.
  */
-struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
-			    bool create, int *err, bool *created)
+struct ld_lock *ld_lock_make(struct ld_space *space, const u8 *name, u32 len,
+			     int *err, bool *created)
 {
-	struct ld_key key = { .space = space, .name = name, .len = len };
 	struct ld_lock *lk, *new = NULL;
 
 	*err = 0;
-	if (created)
-		*created = false;
+	*created = false;
 	for (;; cond_resched()) {
-		rcu_read_lock();
-		lk = rhashtable_lookup(&ld_locks, &key, ld_locks_params);
-		if (lk && !refcount_inc_not_zero(&lk->ref))
-			lk = ERR_PTR(-EAGAIN);
-		rcu_read_unlock();
+		lk = ld_lock_lookup(space, name, len);
 		if (IS_ERR(lk))
 			continue;
-		if (!lk && !create)
-			return NULL;
 		if (!lk) {
 			if (!new)
 				new = ld_lock_alloc(space, name, len, err);
@@ -417,8 +430,10 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 				return NULL;
 			lk = ld_lock_insert(new);
 			if (lk == new) {
-				if (created)
-					*created = true;
+				*created = true;
+				spin_lock(&lk->lock);
+				/* For sparse: ld_acquire() says it holds it. */
+				__release(&lk->lock);
 				return lk;
 			}
 			/* Another task inserted the name first: find it. */
@@ -429,10 +444,10 @@ struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
 			break;
 		}
 		spin_lock(&lk->lock);
-		*err = create ? ld_lock_wake(lk) : 0;
+		*err = ld_lock_wake(lk);
 		if (!*err && !ld_lock_dead(lk)) {
-			lk->busy += create;
-			spin_unlock(&lk->lock);
+			lk->busy++;
+			__release(&lk->lock);
 			break;
 		}
 		spin_unlock(&lk->lock);

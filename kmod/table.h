@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
@@ -129,7 +130,21 @@ struct ld_lock {
 #define LD_REST_SHIFT	5
 #define LD_REST_FLAGS	(BIT(LD_REST_SHIFT) - 1)
 
-u64 ld_next_generation(void);
+DECLARE_PER_CPU(u64, ld_gen_seq);
+
+/**
+ * ld_next_generation() - a generation no lock has had since load
+ *
+ * Return: a per-CPU sequence number and the CPU, never 0.
+ */
+static inline u64 ld_next_generation(void)
+{
+	int cpu = get_cpu();
+	u64 seq = ++*per_cpu_ptr(&ld_gen_seq, cpu);
+
+	put_cpu();
+	return seq * nr_cpu_ids + cpu;
+}
 
 /*
  * When @lk, which nobody holds or awaits, went idle: a stamp, about ns. An
@@ -216,11 +231,12 @@ static inline bool ld_lock_held(const struct ld_lock *lk)
 /* The lock table (table.c). */
 int ld_table_init(void);
 void ld_table_exit(void);
-struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len,
-			    bool create, int *err, bool *created);
+struct ld_lock *ld_lock_get(struct ld_space *space, const u8 *name, u32 len);
+struct ld_lock *ld_lock_make(struct ld_space *space, const u8 *name, u32 len,
+			     int *err, bool *created);
 bool ld_lock_unmake(struct ld_lock *lk);
 void ld_lock_remove(struct ld_lock *lk);
-void ld_lock_put(struct ld_lock *lk);
+void __ld_lock_put(struct ld_lock *lk);
 bool ld_lock_rest(struct ld_lock *lk);
 void ld_space_trim(struct ld_space *space, u32 keep, bool bound);
 void ld_lock_space_reap(struct ld_space *space);
@@ -230,6 +246,18 @@ void ld_lock_owner_died(struct ld_lock *lk, const struct ld_req *req);
 u32 ld_lock_value(const struct ld_lock *lk, u8 *value);
 int ld_value_alloc(struct ld_args *a);
 void ld_lock_set_value(struct ld_lock *lk, struct ld_args *a);
+
+/**
+ * ld_lock_put() - drop a reference to a lock; the last one frees it
+ * @lk: the lock
+ *
+ * Context: may sleep (the lockspace may go with it).
+ */
+static inline void ld_lock_put(struct ld_lock *lk)
+{
+	if (refcount_dec_and_test(&lk->ref))
+		__ld_lock_put(lk);
+}
 
 /*
  * After ld_lock_rest() said so: bring the lockspace back to its bound, or
