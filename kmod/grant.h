@@ -203,10 +203,10 @@ static inline void ld_wait_reset(struct ld_req *req)
  * What a lock, convert or unlock request asks, and what it gets back;
  * @report is a deadlock or order report for the caller to keep, @old_mode
  * the mode a conversion started from, @value the value block of a grant
- * when @want_value or the one to set when @set_value, with @value_room the room allocated for
- * it should the lock have none yet; @cl_lk, referenced, a lock of a cluster
- * lockspace that a NONBLOCK request found not covered by the DLM alone
- * (ld_cl_try()).
+ * when @want_value or the one to set when @set_value, with @value_room the
+ * room allocated for it should the lock have none yet; @cl_lk, referenced,
+ * a lock of a cluster lockspace that a NONBLOCK request found not covered
+ * by the DLM alone (ld_cl_try()).
  */
 struct ld_args {
 	u32 mode;
@@ -241,9 +241,6 @@ static inline u32 ld_mode_rank(u32 mode)
 u32 ld_req_want(const struct ld_req *req);
 u32 ld_queued_mask(const struct ld_lock *lk, const struct list_head *stop);
 struct list_head *ld_upgrade_pos(struct ld_lock *lk);
-void ld_convert_to(struct ld_req *req, u32 mode);
-void ld_hold(struct ld_req *req);
-void ld_hold_end(struct ld_req *req, bool died);
 void ld_unqueue(struct ld_req *req, int result);
 void ld_wait_finish(struct ld_req *req, int result);
 void ld_grant_waiters(struct ld_lock *lk);
@@ -445,21 +442,6 @@ static inline bool ld_grantable(struct ld_lock *lk, u32 want,
 	if (!list_empty(&lk->waiters))
 		mask |= ld_queued_mask(lk, pos);
 	return ld_compatible(want, mask) && ld_cl_allows(lk, want);
-}
-
-/**
- * ld_settle() - grant a request or conversion at once
- * @req: a new request, or a held one converting
- * @want: the mode
- *
- * Context: @req->lk->lock held; ld_graph() too if the lock has waiters.
- */
-static inline void ld_settle(struct ld_req *req, u32 want)
-{
-	if (req->state == LD_HELD)
-		ld_convert_to(req, want);
-	else
-		ld_hold(req);
 }
 
 /**

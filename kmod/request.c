@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "grant.h"
 #include "graph.h"
+#include "hold.h"
 #include "params.h"
 #include "report.h"
 #include "request.h"
