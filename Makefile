@@ -3,7 +3,7 @@
 # Builds the module (through Kbuild), liblockdev and the lockdev program.
 #
 #   make                  everything, module against the default headers
-#   make KVER=6.1.0-56-amd64   module against /lib/modules/KVER/build
+#   make KVER=RELEASE     module against /lib/modules/RELEASE/build
 #   make KDIR=/path/to/tree    module against that kernel tree
 #   make LOCKDEV_DEBUG=1  module with the test hooks of kmod/debug.c
 #   make install          liblockdev (shared, static, header, pkg-config
