@@ -443,7 +443,10 @@ static int lockdev_ioc_lock(struct ld_session *sess, unsigned int cmd,
 		if (out)
 			ret = out;
 	}
-	/* Only a request that may fail for a conflict has room for entries. */
+	/*
+	 * Only a request that may fail for a conflict has room for entries:
+	 * the others skip the call.
+	 */
 	if (a.entries)
 		kvfree(a.entries);
 	return ret;
@@ -524,7 +527,7 @@ static int lockdev_ioc_convert(struct ld_session *sess, unsigned int cmd,
 	a.want_value = cv.flags & LOCKDEV_LOCK_VALUE;
 	a.deadline_ns = cv.deadline_ns;
 	ret = ld_lock_convert(sess, cv.handle, name, cv.name_len, &a);
-	/* Room for a value, unless the lock had it already. */
+	/* Room for a value, unless the lock took it; without one, no call. */
 	if (a.set_value)
 		kfree(a.value_room);
 	if (ret == -EDEADLK)

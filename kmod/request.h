@@ -16,8 +16,6 @@
 #include "grant.h"
 #include "session.h"
 
-struct ld_session;
-
 /* Requests (request.c). */
 int ld_lock_init(void);
 void ld_lock_exit(void);

@@ -276,12 +276,18 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	return lk;
 }
 
-/* Count @lk, idle until now, as busy; its lockspace's busy count is. */
-static void ld_lock_woken(struct ld_lock *lk)
+/* Count @lk, idle until now, out of the idle locks. */
+static void ld_lock_unidle(struct ld_lock *lk)
 {
 	atomic_dec(&lk->space->nr_idle);
 	percpu_counter_dec(&ld_nr_idle);
 	ld_stat_dec(idle_locks);
+}
+
+/* Count @lk, idle until now, as busy; its lockspace's busy count is. */
+static void ld_lock_woken(struct ld_lock *lk)
+{
+	ld_lock_unidle(lk);
 	ld_stat_inc(locks);
 }
 
@@ -532,11 +538,8 @@ static bool ld_lock_unlink(struct ld_lock *lk, struct list_head *gone)
 		new = (rest & ~(LD_REST_IDLE | LD_REST_LISTED)) | LD_REST_DEAD;
 	} while (!atomic64_try_cmpxchg(&lk->link.rest, &rest, new));
 	idle = rest & LD_REST_IDLE;
-	if (idle) {
-		atomic_dec(&lk->space->nr_idle);
-		percpu_counter_dec(&ld_nr_idle);
-		ld_stat_dec(idle_locks);
-	}
+	if (idle)
+		ld_lock_unidle(lk);
 	if (gone)
 		list_move_tail(&lk->link.node, gone);
 	else
