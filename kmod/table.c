@@ -80,6 +80,14 @@ static struct percpu_counter ld_nr_idle;
 static void ld_idle_trim_fn(struct work_struct *work);
 static DECLARE_WORK(ld_idle_trim_work, ld_idle_trim_fn);
 
+/* Queue the trim of idle locks if there are more than max_idle_locks. */
+static void ld_idle_bound(void)
+{
+	if (percpu_counter_compare(&ld_nr_idle,
+				   READ_ONCE(ld_max_idle_locks)) > 0)
+		queue_work(system_unbound_wq, &ld_idle_trim_work);
+}
+
 struct ld_key {
 	const struct ld_space *space;
 	const u8 *name;
@@ -514,9 +522,7 @@ bool ld_lock_rest(struct ld_lock *lk)
 	       READ_ONCE(ld_max_idle_locks_per_space) ||
 	       READ_ONCE(space->removed);
 	percpu_counter_inc(&ld_nr_idle);
-	if (percpu_counter_compare(&ld_nr_idle,
-				   READ_ONCE(ld_max_idle_locks)) > 0)
-		queue_work(system_unbound_wq, &ld_idle_trim_work);
+	ld_idle_bound();
 	return over;
 }
 
@@ -763,13 +769,14 @@ static struct ld_lock *ld_idle_first(struct ld_space *space)
  *	lockspace goes
  *
  * Context: may sleep; no lock held.
+ * Return: how many it dropped.
  */
-void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
+u32 ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 {
 	struct ld_lock *lk, *tmp;
 	LIST_HEAD(gone);
 	bool cut = false;
-	u32 n;
+	u32 n, dropped = 0;
 
 	ld_space_drain(space);
 	/*
@@ -800,20 +807,24 @@ void ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 			cond_resched();
 		}
 		INIT_LIST_HEAD(&gone);
+		dropped += n;
 	} while (n == LD_TRIM_BATCH);
+	return dropped;
 }
 
 /*
  * max_idle_locks: the uids whose lockspaces have the most idle locks give
  * some up, each from its lockspaces with the most (ld_space_most_idle()),
  * so that a uid that spreads its idle locks over many lockspaces cannot
- * push out another uid's.
+ * push out another uid's. It stops when a lockspace gives up none: its idle
+ * locks are with a drain (a /proc walk's) that has not listed them yet, and
+ * the next lock to go idle over the bound queues the work again.
  */
 static void ld_idle_trim_fn(struct work_struct *work)
 {
 	struct ld_space *space;
+	u32 keep, dropped;
 	long over;
-	u32 keep;
 
 	for (;;) {
 		over = percpu_counter_sum(&ld_nr_idle) -
@@ -823,28 +834,25 @@ static void ld_idle_trim_fn(struct work_struct *work)
 		space = ld_space_most_idle(over, &keep);
 		if (!space)
 			break;
-		ld_space_trim(space, keep, true);
+		dropped = ld_space_trim(space, keep, true);
 		ld_space_put(space);
+		if (!dropped)
+			break;
 		cond_resched();
 	}
 }
 
-/**
- * ld_lock_space_reap() - drop every lock of an unreachable lockspace
- * @space: the lockspace, referenced, which no session can attach to again
- *	and none is attached to: its locks are idle or owner-died
- *
- * Context: may sleep. Linear in the number of its locks.
+/*
+ * ld_lock_space_reap() for the locks of @space->busy, the busy ones and
+ * those that went idle lately, LD_TRIM_BATCH per hold of lru_lock.
  */
-void ld_lock_space_reap(struct ld_space *space)
+static void ld_space_reap_busy(struct ld_space *space)
 {
 	struct ld_lock *lk, *tmp;
 	struct ld_user *died;
 	LIST_HEAD(gone);
 	u32 n;
 
-	ld_space_trim(space, 0, false);
-	/* As ld_space_trim(), LD_TRIM_BATCH locks per hold of lru_lock. */
 	do {
 		n = 0;
 		spin_lock(&space->lru_lock);
@@ -870,6 +878,31 @@ void ld_lock_space_reap(struct ld_space *space)
 		}
 		INIT_LIST_HEAD(&gone);
 	} while (n == LD_TRIM_BATCH);
+}
+
+/**
+ * ld_lock_space_reap() - drop every lock of an unreachable lockspace
+ * @space: the lockspace, referenced, which no session can attach to again
+ *	and none is attached to: its locks are idle or owner-died
+ *
+ * A drain that took @space->lately before this one's (a /proc walk's) may
+ * put locks of @space->busy on @space->idle while they are dropped, between
+ * two holds of lru_lock; once @space->busy is empty it puts no more there,
+ * so a second round at most drops those.
+ *
+ * Context: may sleep. Linear in the number of its locks.
+ */
+void ld_lock_space_reap(struct ld_space *space)
+{
+	bool again;
+
+	do {
+		ld_space_trim(space, 0, false);
+		ld_space_reap_busy(space);
+		spin_lock(&space->lru_lock);
+		again = ld_idle_first(space);
+		spin_unlock(&space->lru_lock);
+	} while (again);
 }
 
 /**
@@ -1020,8 +1053,11 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 	struct list_head *list, *pos;
 	u32 n = 0;
 
-	if (!w->started)
+	if (!w->started) {
 		ld_space_drain(space);
+		/* A trim may have found those it listed with it: trim again. */
+		ld_idle_bound();
+	}
 	spin_lock(&space->lru_lock);
 	list = w->in_idle ? &space->idle : &space->busy;
 	if (!w->started) {

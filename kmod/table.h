@@ -238,7 +238,7 @@ bool ld_lock_unmake(struct ld_lock *lk);
 void ld_lock_remove(struct ld_lock *lk);
 void __ld_lock_put(struct ld_lock *lk);
 bool ld_lock_rest(struct ld_lock *lk);
-void ld_space_trim(struct ld_space *space, u32 keep, bool bound);
+u32 ld_space_trim(struct ld_space *space, u32 keep, bool bound);
 void ld_lock_space_reap(struct ld_space *space);
 struct ld_user *ld_lock_repaired(struct ld_lock *lk);
 void ld_died_user_put(struct ld_user *user);

@@ -71,6 +71,8 @@
 
 /* Locks the growth test's process creates and holds. */
 #define GROWTH		30000
+/* Idle locks of each lockspace removed_during_walk removes. */
+#define REAP_LOCKS	20000
 /* Bytes per read() of /proc/lockdev/locks in the growth test. */
 #define CHUNK		512
 
@@ -1544,6 +1546,75 @@ TEST_F(res, paused_walks_outlive_churn)
 	free(t1);
 	free(t2);
 	free(seen);
+}
+
+/*
+ * A persistent lockspace removed while a /proc walk lists its locks that
+ * went idle lately: the walk takes them to list them, the lockspace's end
+ * drops them meanwhile, and none is left behind, counted idle, once the
+ * lockspace is gone. Tried at four delays between the walk's start and the
+ * removal, each on REAP_LOCKS locks.
+ */
+TEST_F_TIMEOUT(res, removed_during_walk, 240)
+{
+	static const int delay_us[] = { 500, 2000, 5000, 12000 };
+	long long idle = stat_value("idle_locks");
+	struct lockdev_lock l;
+	char space[64], name[16], *text;
+	int fd, i, k, p[2], status;
+	pid_t pid;
+
+	ASSERT_LE(0, idle);
+	for (k = 0; k < (int)ARRAY_SIZE(delay_us); k++) {
+		snprintf(space, sizeof(space), "res-reap-%d-%d", getpid(), k);
+		fd = open_session();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, space_ctl_call(fd, space, strlen(space),
+					    LOCKDEV_SPACE_CREATE, 0, 0600,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP));
+		ASSERT_EQ(0, attach(fd, space));
+		for (i = 0; i < REAP_LOCKS; i++) {
+			snprintf(name, sizeof(name), "w%06d", i);
+			ASSERT_EQ(0, lock_call(fd, name, X,
+					       LOCKDEV_LOCK_NONBLOCK, &l));
+			ASSERT_EQ(0, unlock_handle(fd, l.handle));
+		}
+		close(fd);
+		ASSERT_EQ(idle + REAP_LOCKS, stat_value("idle_locks"));
+
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			alarm(60);
+			close(p[0]);
+			if (write(p[1], "r", 1) != 1)
+				_exit(1);
+			text = read_file("/proc/lockdev/locks");
+			_exit(text ? 0 : 1);
+		}
+		close(p[1]);
+		ASSERT_EQ(1, read(p[0], name, 1));
+		close(p[0]);
+		usleep(delay_us[k]);
+		fd = open_session();
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(0, space_ctl_call(fd, space, strlen(space),
+					    LOCKDEV_SPACE_REMOVE, 0,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP));
+		close(fd);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_EQ(0, status);
+		for (i = 0; space_listed(space) && i < 60000; i += 50)
+			sleep_ms(50);
+		EXPECT_FALSE(space_listed(space));
+		EXPECT_EQ(idle, wait_stat("idle_locks", idle)) {
+			TH_LOG("after a removal %d us into a walk", delay_us[k]);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
