@@ -13,8 +13,9 @@
  *                      (graph.c)                       forced removal,
  *                                                      request.c)
  * ld_session.slot_lock the session's handle slots     ld_lock.lock, by
- *   spinlock, one per  (session.c)                    LIST, the order check
- *   session                                           and the search for an
+ *   spinlock, one per  (session.c)                    UNLOCK by handle,
+ *   session                                           LIST, the order check
+ *                                                     and the search for an
  *                                                     example name (class.c)
  * ld_lock.lock         one lock's holders, waiters,   ld_space.lru_lock,
  *   spinlock, one per  counts, generation, owner-     ld_session.lock,

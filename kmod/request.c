@@ -155,17 +155,14 @@ void ld_req_spare_free(struct ld_req *spare)
 		ld_req_free(spare);
 }
 
-/* ld_req_forget(), inline in UNLOCK. */
-static __always_inline void __ld_req_forget(struct ld_req *req)
+/* Give back what a request that ends was charged: its completion, rank, uid. */
+static __always_inline void ld_req_uncharge(struct ld_session *sess,
+					    struct ld_req *req)
 {
-	struct ld_session *sess = req->sess;
-
 	ld_async_drop_done(req);
 	if (req->level)
 		atomic_dec(&sess->nr_ranked);
 	atomic_dec(&sess->user->locks);
-	ld_slot_free(sess, req);
-	ld_req_put(req);
 }
 
 /**
@@ -178,7 +175,11 @@ static __always_inline void __ld_req_forget(struct ld_req *req)
  */
 void ld_req_forget(struct ld_req *req)
 {
-	__ld_req_forget(req);
+	struct ld_session *sess = req->sess;
+
+	ld_req_uncharge(sess, req);
+	ld_slot_free(sess, req);
+	ld_req_put(req);
 }
 
 /**
@@ -535,6 +536,34 @@ static void ld_release(struct ld_req *req, bool died)
 	ld_req_forget(req);
 }
 
+/* UNLOCK's checks of @req, under its lock's spinlock: 0 or a negative errno. */
+static int ld_release_check(const struct ld_req *req, const struct ld_args *a)
+{
+	/* Of threads unlocking one request, one wins. */
+	if (!ld_req_held(req))
+		return -ENOLCK;
+	if (a && a->set_value && req->mode != LOCKDEV_MODE_APPEND &&
+	    req->mode != LOCKDEV_MODE_EXCLUSIVE)
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * The end of a request UNLOCK released, in the caller's call on @sess:
+ * found by @named, it is forgotten (ld_req_forget()) and the reference of
+ * the lookup is left; found by handle, its handle is gone already, and the
+ * reference its slot kept is left. That one goes to the lockspace's spare.
+ */
+static __always_inline void ld_release_end(struct ld_session *sess,
+					   struct ld_req *req, bool named)
+{
+	if (named)
+		ld_req_forget(req);
+	else
+		ld_req_uncharge(sess, req);
+	ld_req_put_spare(sess, req);
+}
+
 /**
  * ld_lock_release() - LOCKDEV_IOC_UNLOCK
  * @sess: the session
@@ -543,11 +572,13 @@ static void ld_release(struct ld_req *req, bool died)
  * @len: its length
  * @a: with @a->set_value, the value to set and its room
  *
- * A release that grants waiters needs the lockspace's graph mutex; if
- * another task holds it, the release is handed over to that task
- * (ld_graph_defer()) rather than wait for it. Only a hold with a pending
- * upgrade, by another thread, waits for it: the upgrade is cancelled under
- * it.
+ * By handle, the request is found and claimed under the session's slot
+ * lock and its lock's spinlock, and its handle taken away there: the call
+ * takes no reference and the slot lock once. A release that grants waiters
+ * needs the lockspace's graph mutex; if another task holds it, the release
+ * is handed over to that task (ld_graph_defer()) rather than wait for it.
+ * Only a hold with a pending upgrade, by another thread, waits for it: the
+ * upgrade is cancelled under it.
  *
  * Return: 0, -ENOLCK if the session does not hold it, -EPERM if it would
  * set the value without holding the lock in APPEND or EXCLUSIVE.
@@ -555,25 +586,38 @@ static void ld_release(struct ld_req *req, bool died)
 int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 		    u32 len, struct ld_args *a)
 {
-	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
-	bool graph = false, over;
+	bool named = !handle, graph = false, over;
+	unsigned long *room = NULL;
+	struct ld_req *req;
 	struct ld_lock *lk;
-	int ret = 0;
+	u32 cap = 0;
+	int ret;
 
-	if (!req)
-		return -ENOLCK;
-	lk = req->lk;
-	spin_lock(&lk->lock);
-	/* Of threads unlocking one request, one wins. */
-	if (!ld_req_held(req))
-		ret = -ENOLCK;
-	else if (a && a->set_value &&
-		 req->mode != LOCKDEV_MODE_APPEND &&
-		 req->mode != LOCKDEV_MODE_EXCLUSIVE)
-		ret = -EPERM;
+	if (named) {
+		req = ld_req_lookup_name(sess, name, len);
+		if (!req)
+			return -ENOLCK;
+		lk = req->lk;
+		spin_lock(&lk->lock);
+		ret = ld_release_check(req, a);
+	} else {
+		spin_lock(&sess->slot_lock);
+		req = ld_slot_find(sess, handle);
+		if (!req) {
+			spin_unlock(&sess->slot_lock);
+			return -ENOLCK;
+		}
+		lk = req->lk;
+		spin_lock(&lk->lock);
+		ret = ld_release_check(req, a);
+		if (!ret)
+			room = ld_slot_clear(sess, req, &cap);
+		spin_unlock(&sess->slot_lock);
+	}
 	if (ret) {
 		spin_unlock(&lk->lock);
-		ld_req_put(req);
+		if (named)
+			ld_req_put(req);
 		return ret;
 	}
 	WRITE_ONCE(req->releasing, true);
@@ -591,10 +635,9 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 			req->state = LD_DONE;
 			ld_graph_defer(req);
 			spin_unlock(&lk->lock);
-			ld_req_forget(req);
-			ld_req_put(req);
+			ld_release_end(sess, req, named);
 			ld_graph_kick(sess->space);
-			return 0;
+			goto out;
 		}
 		if (!graph) {
 			ld_lock_regraph(lk);
@@ -603,8 +646,9 @@ int ld_lock_release(struct ld_session *sess, u64 handle, const u8 *name,
 	}
 	over = ld_release_locked(req, false, graph);
 	ld_lock_leave(lk, graph, over);
-	__ld_req_forget(req);
-	ld_req_put_spare(sess, req);
+	ld_release_end(sess, req, named);
+out:
+	ld_slot_room_free(room, cap);
 	return 0;
 }
 

@@ -297,20 +297,23 @@ static unsigned long *ld_slot_shrink(struct ld_session *sess, u32 *cap)
 }
 
 /**
- * ld_slot_free() - take a request's handle away
+ * ld_slot_clear() - take a request's handle away, under the slot lock
  * @sess: the session
- * @req: the request, which ended
+ * @req: the request, which ended or is ending; the reference its slot kept
+ *	becomes the caller's
+ * @cap: set to the size of the array returned, in slots
  *
- * Context: may sleep.
+ * Context: @sess->slot_lock held.
+ * Return: the session's array if it gave it back (ld_slot_shrink()), for
+ * ld_slot_room_free() once the caller holds no spinlock; or NULL.
  */
-void ld_slot_free(struct ld_session *sess, struct ld_req *req)
+unsigned long *ld_slot_clear(struct ld_session *sess, struct ld_req *req,
+			     u32 *cap)
 {
 	u32 i = req->handle & (LD_SLOT_MAX - 1);
 	u32 gen = req->handle >> LD_SLOT_BITS;
-	unsigned long *room;
-	u32 cap = 0;
 
-	spin_lock(&sess->slot_lock);
+	lockdep_assert_held(&sess->slot_lock);
 	if (gen == U32_MAX) {
 		sess->slots[i] = ld_slot_free_word(0, 0);
 	} else {
@@ -318,12 +321,41 @@ void ld_slot_free(struct ld_session *sess, struct ld_req *req)
 		sess->free_slot = i + 1;
 	}
 	sess->used_slots--;
-	room = ld_slot_shrink(sess, &cap);
-	spin_unlock(&sess->slot_lock);
+	return ld_slot_shrink(sess, cap);
+}
+
+/**
+ * ld_slot_room_free() - free an array of slots ld_slot_clear() gave back
+ * @room: the array, or NULL
+ * @cap: its size, in slots
+ *
+ * Context: may sleep.
+ */
+void ld_slot_room_free(unsigned long *room, u32 cap)
+{
 	if (room) {
 		ld_stat_add(memory, -(long)(cap * sizeof(*room)));
 		kvfree(room);
 	}
+}
+
+/**
+ * ld_slot_free() - take a request's handle away
+ * @sess: the session
+ * @req: the request, which ended; the reference its slot kept becomes the
+ *	caller's
+ *
+ * Context: may sleep.
+ */
+void ld_slot_free(struct ld_session *sess, struct ld_req *req)
+{
+	unsigned long *room;
+	u32 cap = 0;
+
+	spin_lock(&sess->slot_lock);
+	room = ld_slot_clear(sess, req, &cap);
+	spin_unlock(&sess->slot_lock);
+	ld_slot_room_free(room, cap);
 }
 
 /**

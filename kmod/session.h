@@ -168,6 +168,9 @@ __poll_t ld_session_poll(struct ld_session *sess, struct file *file,
 
 int ld_slot_alloc(struct ld_session *sess, struct ld_req *req);
 bool ld_slot_get_req(struct ld_session *sess, struct ld_req *req);
+unsigned long *ld_slot_clear(struct ld_session *sess, struct ld_req *req,
+			     u32 *cap);
+void ld_slot_room_free(unsigned long *room, u32 cap);
 void ld_slot_free(struct ld_session *sess, struct ld_req *req);
 
 /**
@@ -187,6 +190,27 @@ static inline struct ld_req *ld_slot_req(struct ld_session *sess, u32 i)
 }
 
 /**
+ * ld_slot_find() - the request a handle names, under the slot lock
+ * @sess: the session
+ * @handle: the handle
+ *
+ * A request in a slot is alive: its slot keeps a reference to it.
+ *
+ * Context: @sess->slot_lock held.
+ * Return: the request, or NULL if the handle names none now.
+ */
+static inline struct ld_req *ld_slot_find(struct ld_session *sess, u64 handle)
+{
+	u32 i = handle & (LD_SLOT_MAX - 1);
+	struct ld_req *req;
+
+	if (i >= sess->nr_slots)
+		return NULL;
+	req = ld_slot_req(sess, i);
+	return req && req->handle == handle && READ_ONCE(req->lk) ? req : NULL;
+}
+
+/**
  * ld_slot_get() - the request a handle names
  * @sess: the session
  * @handle: the handle
@@ -197,17 +221,12 @@ static inline struct ld_req *ld_slot_req(struct ld_session *sess, u32 i)
  */
 static inline struct ld_req *ld_slot_get(struct ld_session *sess, u64 handle)
 {
-	u32 i = handle & (LD_SLOT_MAX - 1);
-	struct ld_req *req = NULL;
+	struct ld_req *req;
 
 	spin_lock(&sess->slot_lock);
-	if (i < sess->nr_slots) {
-		req = ld_slot_req(sess, i);
-		if (req && req->handle == handle && READ_ONCE(req->lk))
-			refcount_inc(&req->ref);
-		else
-			req = NULL;
-	}
+	req = ld_slot_find(sess, handle);
+	if (req)
+		refcount_inc(&req->ref);
 	spin_unlock(&sess->slot_lock);
 	return req;
 }
