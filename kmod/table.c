@@ -888,21 +888,15 @@ static void ld_space_reap_busy(struct ld_space *space)
  * A drain that took @space->lately before this one's (a /proc walk's) may
  * put locks of @space->busy on @space->idle while they are dropped, between
  * two holds of lru_lock; once @space->busy is empty it puts no more there,
- * so a second round at most drops those.
+ * so a second trim drops those.
  *
  * Context: may sleep. Linear in the number of its locks.
  */
 void ld_lock_space_reap(struct ld_space *space)
 {
-	bool again;
-
-	do {
-		ld_space_trim(space, 0, false);
-		ld_space_reap_busy(space);
-		spin_lock(&space->lru_lock);
-		again = ld_idle_first(space);
-		spin_unlock(&space->lru_lock);
-	} while (again);
+	ld_space_trim(space, 0, false);
+	ld_space_reap_busy(space);
+	ld_space_trim(space, 0, false);
 }
 
 /**

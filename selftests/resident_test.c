@@ -156,9 +156,18 @@ static bool space_listed(const char *space)
 	return found;
 }
 
-FIXTURE_TEARDOWN(res)
+/* Wait up to 60 s for lockspace @space to leave /proc/lockdev/spaces. */
+static bool space_gone(const char *space)
 {
 	int ms;
+
+	for (ms = 0; space_listed(space) && ms < 60000; ms += 50)
+		sleep_ms(50);
+	return !space_listed(space);
+}
+
+FIXTURE_TEARDOWN(res)
+{
 
 	/*
 	 * Its owner-died locks (proc_once_during_growth leaves thousands)
@@ -174,9 +183,7 @@ FIXTURE_TEARDOWN(res)
 					    LOCKDEV_SPACE_KEEP,
 					    LOCKDEV_SPACE_KEEP));
 		close(self->fd);
-		for (ms = 0; space_listed(self->space) && ms < 60000; ms += 50)
-			sleep_ms(50);
-		EXPECT_FALSE(space_listed(self->space));
+		EXPECT_TRUE(space_gone(self->space));
 	}
 	if (self->per_space >= 0)
 		EXPECT_EQ(0, set_param(PER_SPACE, self->per_space));
@@ -1608,9 +1615,7 @@ TEST_F_TIMEOUT(res, removed_during_walk, 240)
 		close(fd);
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_EQ(0, status);
-		for (i = 0; space_listed(space) && i < 60000; i += 50)
-			sleep_ms(50);
-		EXPECT_FALSE(space_listed(space));
+		EXPECT_TRUE(space_gone(space));
 		EXPECT_EQ(idle, wait_stat("idle_locks", idle)) {
 			TH_LOG("after a removal %d us into a walk", delay_us[k]);
 		}
