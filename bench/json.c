@@ -217,6 +217,10 @@ static void json_contended(FILE *f)
 	jnum(f, spaces.one_med);
 	fputs(", \"two_pairs_per_s\": ", f);
 	jnum(f, spaces.two_med);
+	fputs(", \"shared_pairs_per_s\": ", f);
+	jnum(f, spaces.shared_med);
+	fputs(", \"waited\": ", f);
+	jnum(f, spaces.ops ? (double)spaces.waits / spaces.ops : NAN);
 	fputs(", \"parallel_speedup\": ", f);
 	jnum(f, spaces.speedup);
 	fprintf(f, ", \"rounds\": %d, \"error\": ", spaces.n);

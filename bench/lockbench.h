@@ -58,6 +58,7 @@ double percentile(double *sorted, long n, double p);
 void sort_doubles(double *v, long n);
 double ratio(double a, double b);
 uint64_t rnd_next(uint64_t *state);
+void shuffle(int *order, int n, uint64_t *rnd);
 int stat_get(const char *key, long long *val);
 long long kernel_mem(long long *slab, long long *vmalloc);
 long long settle_kernel(long long *slab, long long *vmalloc);
@@ -186,7 +187,9 @@ extern struct spaces {
 	char why[200];
 	int n;
 	double one[MAX_ROUNDS], two[MAX_ROUNDS];	/* ops per second */
-	double one_med, two_med;
+	double shared[MAX_ROUNDS];
+	double one_med, two_med, shared_med;
+	long long waits, ops;	/* grants that waited, lock + unlock pairs */
 	double speedup;		/* of a loop sharing nothing, on two CPUs */
 } spaces;
 

@@ -73,20 +73,6 @@ static void calibrate(struct meas *m)
 		m->iters = n;
 }
 
-static void shuffle(int *order, int n, uint64_t *rnd)
-{
-	int i, j, t;
-
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	for (i = n - 1; i > 0; i--) {
-		j = rnd_next(rnd) % (i + 1);
-		t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
-}
-
 void measure_set(struct meas *m, int nm, uint64_t *rnd)
 {
 	int order[32];

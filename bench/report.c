@@ -370,15 +370,20 @@ static void print_detect(void)
 
 static void print_spaces(void)
 {
-	printf("\ncontended LOCK+UNLOCK, 4 threads on %ld CPUs in two contending pairs\n",
-	       sys.cpus);
+	printf("\ncontended LOCK+UNLOCK (every LOCK waits), pairs of threads on one CPU each\n");
 	if (spaces.why[0])
 		printf("  %s\n", spaces.why);
 	if (isnan(spaces.one_med))
 		return;
-	printf("  one lockspace   %12.0f pairs/s (median of %d rounds)\n",
+	printf("  one lockspace, one pair        %12.0f pairs/s (median of %d rounds)\n",
 	       spaces.one_med, spaces.n);
-	printf("  two lockspaces  %12.0f pairs/s\n", spaces.two_med);
+	printf("  two lockspaces, a pair each    %12.0f pairs/s  %.2fx one\n",
+	       spaces.two_med, spaces.two_med / spaces.one_med);
+	printf("  one lockspace, both pairs      %12.0f pairs/s  %.2fx two\n",
+	       spaces.shared_med, spaces.shared_med / spaces.two_med);
+	if (spaces.ops)
+		printf("  LOCKs that waited: %.1f%% (the module's count of contended grants)\n",
+		       100.0 * spaces.waits / spaces.ops);
 	printf("  a loop sharing nothing: two CPUs did %.2fx the work of one\n",
 	       spaces.speedup);
 }

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lockbench: contended throughput in one lockspace against two.
+ * lockbench: contended throughput in two lockspaces against one.
  *
- * Four threads, each a session of its own, two on each CPU, form two pairs;
- * the threads of a pair lock and unlock (EXCLUSIVE, blocking) two names of
- * their own pair at random, so each pair contends with itself only. In
- * "one" every session works in one lockspace, in "two" each pair in a
- * lockspace of its own: the same threads, names and CPUs, only the
- * lockspaces differ. The figure is lock + unlock pairs per second of all
- * four threads; the rounds of the two alternate in a random order.
+ * A pair is two threads, each a session of its own, pinned on one CPU,
+ * that lock (EXCLUSIVE, blocking) and unlock one name of their own; the
+ * holder yields the CPU before it unlocks, so the other thread asks while
+ * the lock is held and every LOCK waits and every UNLOCK grants it to the
+ * waiter. "one": one pair in a lockspace, on CPU 0, alone on the machine.
+ * "two": two pairs at once, one on each CPU, each in a lockspace of its
+ * own. "shared": the same two pairs in one lockspace. The figure is lock +
+ * unlock pairs per second of all threads; the rounds of the three run in a
+ * random order. The module's count of grants that had to wait, read around
+ * each round, shows how many LOCKs waited.
  *
- * Before each pair of rounds, a loop that shares nothing runs on one CPU
+ * Before each set of rounds, a loop that shares nothing runs on one CPU
  * and then on two at once, 100 ms each: the median speedup of two is the
- * most any lock could reach on this machine meanwhile. Below the bar (one
+ * most two lockspaces could reach against one meanwhile. Below the bar (one
  * host thread running both vCPUs of a TCG guest in turn gives about 1), the
  * figure is still measured but the bar cannot be judged.
  */
@@ -35,8 +38,7 @@ struct worker {
 	pthread_t thread;
 	int fd;
 	int cpu;
-	char names[2][24];
-	uint64_t rnd;
+	char name[24];
 	long ops;
 	int err;
 };
@@ -51,15 +53,21 @@ struct spinner {
 	unsigned long iters;
 };
 
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static void *spin_main(void *arg)
 {
 	struct spinner *sp = arg;
-	cpu_set_t set;
 	unsigned long i = 0;
 
-	CPU_ZERO(&set);
-	CPU_SET(sp->cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	pin(sp->cpu);
 	while (!atomic_load(&go))
 		sched_yield();
 	while (!atomic_load_explicit(&stop, memory_order_relaxed))
@@ -95,21 +103,18 @@ static double spin_iters(int n)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	cpu_set_t set;
 	uint64_t h;
-	int k;
 
-	CPU_ZERO(&set);
-	CPU_SET(w->cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	pin(w->cpu);
 	while (!atomic_load(&go))
 		sched_yield();
 	while (!atomic_load(&stop)) {
-		k = rnd_next(&w->rnd) & 1;
-		w->err = ld_lock(w->fd, w->names[k], strlen(w->names[k]),
+		w->err = ld_lock(w->fd, w->name, strlen(w->name),
 				 LOCKDEV_MODE_EXCLUSIVE, 0, &h);
-		if (!w->err)
-			w->err = ld_unlock(w->fd, h);
+		if (w->err)
+			break;
+		sched_yield();
+		w->err = ld_unlock(w->fd, h);
 		if (w->err)
 			break;
 		w->ops++;
@@ -117,28 +122,31 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+enum { ONE, TWO, SHARED };
+
 /* One round: pairs of lock + unlock per second, or NAN with why set. */
-static double spaces_round(int two, uint64_t *rnd)
+static double spaces_round(int kind)
 {
 	struct worker w[THREADS];
+	int threads = kind == ONE ? 2 : THREADS;
 	char space[32];
+	long long c0 = 0, c1 = 0;
 	long ops = 0;
 	double t0, el;
 	int i, n, err = 0;
 
 	memset(w, 0, sizeof(w));
-	for (n = 0; n < THREADS; n++) {
-		snprintf(space, sizeof(space), "lb.space.%d", two ? n / 2 : 0);
+	for (n = 0; n < threads; n++) {
+		snprintf(space, sizeof(space), "lb.space.%d",
+			 kind == TWO ? n / 2 : 0);
 		w[n].fd = open_session(space);
 		if (w[n].fd < 0) {
 			err = -w[n].fd;
 			break;
 		}
-		w[n].cpu = n % (sys.cpus > 1 ? 2 : 1);
-		w[n].rnd = rnd_next(rnd) | 1;
-		for (i = 0; i < 2; i++)
-			snprintf(w[n].names[i], sizeof(w[n].names[i]),
-				 "lb.contended.%d.%d", n / 2, i);
+		w[n].cpu = sys.cpus > 1 ? n / 2 : 0;
+		snprintf(w[n].name, sizeof(w[n].name), "lb.contended.%d",
+			 n / 2);
 		if (pthread_create(&w[n].thread, NULL, worker_main, &w[n])) {
 			err = EAGAIN;
 			close(w[n].fd);
@@ -146,6 +154,8 @@ static double spaces_round(int two, uint64_t *rnd)
 		}
 	}
 	atomic_store(&stop, 0);
+	if (stat_get("contended", &c0))
+		c0 = -1;
 	t0 = now_ns();
 	atomic_store(&go, 1);
 	usleep(cfg.spaces_ns / 1000);
@@ -159,6 +169,10 @@ static double spaces_round(int two, uint64_t *rnd)
 			err = w[i].err;
 	}
 	atomic_store(&go, 0);
+	if (c0 >= 0 && !stat_get("contended", &c1)) {
+		spaces.waits += c1 - c0;
+		spaces.ops += ops;
+	}
 	if (err) {
 		snprintf(spaces.why, sizeof(spaces.why), "%s: %s",
 			 errname(err), strerror(err));
@@ -169,33 +183,36 @@ static double spaces_round(int two, uint64_t *rnd)
 
 void run_spaces(uint64_t *rnd)
 {
-	double speedup[MAX_ROUNDS];
-	int r, k, first;
+	double speedup[MAX_ROUNDS], *fig[3];
+	int r, k, order[3];
 	double x;
 
-	spaces.one_med = spaces.two_med = spaces.speedup = NAN;
+	spaces.one_med = spaces.two_med = spaces.shared_med = NAN;
+	spaces.speedup = NAN;
+	spaces.waits = spaces.ops = 0;
 	if (!sys.lock_ok) {
 		snprintf(spaces.why, sizeof(spaces.why), "%s", sys.lock_why);
 		return;
 	}
-	note("lockspaces: %d rounds of one and two ...", cfg.rounds);
+	fig[ONE] = spaces.one;
+	fig[TWO] = spaces.two;
+	fig[SHARED] = spaces.shared;
+	note("lockspaces: %d rounds of one, two and shared ...", cfg.rounds);
 	for (r = 0; r < cfg.rounds; r++) {
 		if (sys.cpus > 1)
 			speedup[r] = spin_iters(2) / spin_iters(1);
-		first = rnd_next(rnd) & 1;
-		for (k = 0; k < 2; k++) {
-			x = spaces_round(first ^ k, rnd);
+		shuffle(order, 3, rnd);
+		for (k = 0; k < 3; k++) {
+			x = spaces_round(order[k]);
 			if (isnan(x))
 				return;
-			if (first ^ k)
-				spaces.two[spaces.n] = x;
-			else
-				spaces.one[spaces.n] = x;
+			fig[order[k]][spaces.n] = x;
 		}
 		spaces.n++;
 	}
 	spaces.one_med = median(spaces.one, spaces.n);
 	spaces.two_med = median(spaces.two, spaces.n);
+	spaces.shared_med = median(spaces.shared, spaces.n);
 	if (sys.cpus > 1)
 		spaces.speedup = median(speedup, spaces.n);
 }

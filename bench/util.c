@@ -136,6 +136,21 @@ uint64_t rnd_next(uint64_t *state)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
+/* Fills @order with 0 to @n - 1 in a random order. */
+void shuffle(int *order, int n, uint64_t *rnd)
+{
+	int i, j, t;
+
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		j = rnd_next(rnd) % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
 /* Reads one "name value" line of /proc/lockdev/stats: 0, or -1. */
 int stat_get(const char *key, long long *val)
 {
