@@ -145,8 +145,9 @@ static void json_details(FILE *f)
 
 		fprintf(f, "    {\"name_len\": %d, \"locks\": %ld, ",
 			m->name_len, m->locks);
-		fprintf(f, "\"slab_bytes\": %lld, \"vmalloc_bytes\": %lld, ",
-			m->slab, m->vmalloc);
+		fprintf(f, "\"slab_bytes\": %lld, \"large_bytes\": %lld, ",
+			m->delta.slab, m->delta.large);
+		fprintf(f, "\"vmalloc_bytes\": %lld, ", m->delta.vmalloc);
 		fputs("\"bytes_per_lock\": ", f);
 		jnum(f, m->bytes_per_lock);
 		fputs(", \"error\": ", f);

@@ -14,7 +14,7 @@
  *  6. by-name LOCK + UNLOCK with 10 ... 1,000,000 other locks held
  *     (growth.c).
  *
- * Before each of 3-6 the kernel's slab and vmalloc use is let settle, so
+ * Before each of 3-6 the kernel's memory use is let settle, so
  * that frees left over from the one before do not slow it down.
  *
  * Exit status: 0 when it ran (with --check, only if every bar passed, else
@@ -308,7 +308,7 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	long long slab, vmalloc;
+	struct kmem km;
 	uint64_t rnd;
 	int dev, hfd, all;
 
@@ -339,14 +339,14 @@ int main(int argc, char **argv)
 	if (uncontended(dev, tmp_paths[0], &rnd))
 		return 2;
 	run_memory();
-	settle_kernel(&slab, &vmalloc);
+	settle_kernel(&km);
 	run_handoff(tmp_paths[0]);
-	settle_kernel(&slab, &vmalloc);
+	settle_kernel(&km);
 	run_detect(dev, &rnd);
-	settle_kernel(&slab, &vmalloc);
+	settle_kernel(&km);
 	run_spaces(&rnd);
 	/* Last: a million locks leave a long tail of frees behind. */
-	settle_kernel(&slab, &vmalloc);
+	settle_kernel(&km);
 	run_growth(dev, &rnd);
 	restore_limits();
 

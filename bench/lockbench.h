@@ -60,8 +60,15 @@ double ratio(double a, double b);
 uint64_t rnd_next(uint64_t *state);
 void shuffle(int *order, int n, uint64_t *rnd);
 int stat_get(const char *key, long long *val);
-long long kernel_mem(long long *slab, long long *vmalloc);
-long long settle_kernel(long long *slab, long long *vmalloc);
+/* Kernel memory in use, in bytes (kernel_mem()). */
+struct kmem {
+	long long slab;		/* slab objects: active_objs * objsize */
+	long long large;	/* kmalloc() beyond the caches: whole pages */
+	long long vmalloc;	/* VmallocUsed */
+};
+
+long long kernel_mem(struct kmem *m);
+long long settle_kernel(struct kmem *m);
 void raise_limits(long need);
 void restore_limits(void);
 int open_session(const char *space);
@@ -127,7 +134,7 @@ int relock_setup(struct op *op, const char *name, int len);
 struct mem_fig {
 	int name_len;
 	long locks;		/* held when measured */
-	long long slab, vmalloc;	/* deltas in bytes */
+	struct kmem delta;	/* while they are held, in bytes */
 	double bytes_per_lock;	/* NAN when not measured */
 	char why[200];
 };

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lockbench: kernel memory per held lock, by name length, from what the
- * whole kernel's slab caches and vmalloc areas grow by while one session
- * holds cfg.mem_locks locks (not from the module's own counter).
+ * whole kernel's slab caches, its kmalloc() allocations too large for a
+ * cache and its vmalloc areas grow by while one session holds
+ * cfg.mem_locks locks (not from the module's own counter).
  */
 #include <errno.h>
 #include <math.h>
@@ -27,7 +28,7 @@ static void mem_name(char *s, int len, long i)
 
 static void measure_len(struct mem_fig *f, uint64_t *handles)
 {
-	long long slab0, vm0, slab1, vm1;
+	struct kmem m0, m1;
 	char name[LOCKDEV_NAME_MAX + 1];
 	long n, k;
 	int fd, e = 0;
@@ -38,9 +39,9 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 			 strerror(-fd));
 		return;
 	}
-	if (settle_kernel(&slab0, &vm0) < 0) {
+	if (settle_kernel(&m0) < 0) {
 		snprintf(f->why, sizeof(f->why),
-			 "/proc/slabinfo or VmallocUsed unreadable");
+			 "/proc/slabinfo or /proc/meminfo unreadable");
 		close(fd);
 		return;
 	}
@@ -51,15 +52,17 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 		if (e)
 			break;
 	}
-	kernel_mem(&slab1, &vm1);
+	kernel_mem(&m1);
 	f->locks = n;
 	if (e)
 		snprintf(f->why, sizeof(f->why), "lock %s: %s",
 			 count_str(n + 1), errname(e));
 	if (n > 0) {
-		f->slab = slab1 - slab0;
-		f->vmalloc = vm1 - vm0;
-		f->bytes_per_lock = (double)(f->slab + f->vmalloc) / (double)n;
+		f->delta.slab = m1.slab - m0.slab;
+		f->delta.large = m1.large - m0.large;
+		f->delta.vmalloc = m1.vmalloc - m0.vmalloc;
+		f->bytes_per_lock = (double)(f->delta.slab + f->delta.large +
+					     f->delta.vmalloc) / (double)n;
 	}
 	/* Unlock first: closing a session with EXCLUSIVE locks marks them. */
 	for (k = 0; k < n; k++)

@@ -260,9 +260,9 @@ static void print_memory(void)
 {
 	int i;
 
-	printf("\nkernel memory per held lock (slab active_objs*objsize, all caches, + VmallocUsed)\n");
-	printf("  %10s %10s %14s %14s %14s\n", "name bytes", "locks", "slab delta",
-	       "vmalloc delta", "bytes/lock");
+	printf("\nkernel memory per held lock (slab objects, kmalloc beyond the caches, vmalloc)\n");
+	printf("  %10s %10s %14s %14s %14s %14s\n", "name bytes", "locks",
+	       "slab delta", "large delta", "vmalloc delta", "bytes/lock");
 	for (i = 0; i < NR_NAME_LENS; i++) {
 		const struct mem_fig *f = &mem_figs[i];
 
@@ -270,9 +270,10 @@ static void print_memory(void)
 			printf("  %10d %10s   %s\n", f->name_len, "-", f->why);
 			continue;
 		}
-		printf("  %10d %10s %14s %14s %14.1f%s%s\n", f->name_len,
-		       count_str(f->locks), count_str(f->slab),
-		       count_str(f->vmalloc), f->bytes_per_lock,
+		printf("  %10d %10s %14s %14s %14s %14.1f%s%s\n", f->name_len,
+		       count_str(f->locks), count_str(f->delta.slab),
+		       count_str(f->delta.large), count_str(f->delta.vmalloc),
+		       f->bytes_per_lock,
 		       f->why[0] ? "  " : "", f->why);
 	}
 }

@@ -172,63 +172,101 @@ int stat_get(const char *key, long long *val)
 	return ret;
 }
 
-/* Sum over every cache of /proc/slabinfo of active_objs * objsize. */
-static long long slab_bytes(void)
+/*
+ * From /proc/slabinfo: the bytes of every cache's objects in use (sum of
+ * active_objs * objsize) into *@objs, and of the pages the caches hold (sum
+ * of num_slabs * pagesperslab pages) into *@pages. 0, or -1.
+ */
+static int slab_bytes(long long *objs, long long *pages)
 {
+	long long active, total, size, per, npages, slabs, page;
 	char line[512], name[128];
-	long long active, total, size, sum = 0;
 	FILE *f = fopen("/proc/slabinfo", "r");
 
 	if (!f)
 		return -1;
+	page = sysconf(_SC_PAGESIZE);
+	*objs = *pages = 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127s %lld %lld %lld", name, &active, &total,
-			   &size) == 4)
-			sum += active * size;
+		if (sscanf(line,
+			   "%127s %lld %lld %lld %lld %lld : tunables %*d %*d %*d : slabdata %*d %lld",
+			   name, &active, &total, &size, &per, &npages,
+			   &slabs) != 7)
+			continue;
+		*objs += active * size;
+		*pages += slabs * npages * page;
 	}
 	fclose(f);
-	return sum;
+	return 0;
 }
 
-static long long vmalloc_bytes(void)
+/* A "Key: N kB" line of /proc/meminfo in bytes, or -1. */
+static long long meminfo_bytes(const char *key)
 {
-	char line[256];
-	long long v = -1;
+	char line[256], name[64];
+	long long v = -1, n;
 	FILE *f = fopen("/proc/meminfo", "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmallocUsed: %lld", &v) == 1)
+		if (sscanf(line, "%63[^:]: %lld", name, &n) == 2 &&
+		    !strcmp(name, key)) {
+			v = n * 1024;
 			break;
+		}
 	fclose(f);
-	return v < 0 ? -1 : v * 1024;
-}
-
-/* Slab plus vmalloc bytes in use, and each; -1 when unreadable. */
-long long kernel_mem(long long *slab, long long *vmalloc)
-{
-	*slab = slab_bytes();
-	*vmalloc = vmalloc_bytes();
-	if (*slab < 0 || *vmalloc < 0)
-		return -1;
-	return *slab + *vmalloc;
+	return v;
 }
 
 /*
- * Slab and vmalloc bytes once they stop moving: frees of earlier figures
- * may still wait for an RCU grace period or a work item, and would slow the
- * next figure or blur a memory delta. Gives up after about 3 s and returns
- * the last reading.
+ * Folds the CPUs' pending counts into meminfo's (vm.stat_refresh, root
+ * only): 0, or -1 when they may lag by a few pages a CPU.
  */
-long long settle_kernel(long long *slab, long long *vmalloc)
+static int stat_refresh(void)
 {
-	long long prev = kernel_mem(slab, vmalloc), cur;
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "1", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Kernel memory in use: slab objects, kmalloc() allocations too large for
+ * any cache (whole pages from the page allocator, which the kernel counts
+ * in meminfo's Slab but no cache lists), and vmalloc. Returns their sum,
+ * or -1 when unreadable.
+ */
+long long kernel_mem(struct kmem *m)
+{
+	long long pages, slab;
+
+	stat_refresh();
+	slab = meminfo_bytes("Slab");
+	m->vmalloc = meminfo_bytes("VmallocUsed");
+	if (slab_bytes(&m->slab, &pages) || slab < 0 || m->vmalloc < 0)
+		return -1;
+	m->large = slab > pages ? slab - pages : 0;
+	return m->slab + m->large + m->vmalloc;
+}
+
+/*
+ * Kernel memory once it stops moving: frees of earlier figures may still
+ * wait for an RCU grace period or a work item, and would slow the next
+ * figure or blur a memory delta. Gives up after about 3 s and returns the
+ * last reading.
+ */
+long long settle_kernel(struct kmem *m)
+{
+	long long prev = kernel_mem(m), cur;
 	int i;
 
 	for (i = 0; i < 30 && prev >= 0; i++) {
 		usleep(100000);
-		cur = kernel_mem(slab, vmalloc);
+		cur = kernel_mem(m);
 		if (llabs(cur - prev) < 16384)
 			return cur;
 		prev = cur;
