@@ -23,7 +23,8 @@
  *                                                     ld_events_evicted's
  * ld_space.lru_lock    the lockspace's busy and idle  the idle count's
  *   spinlock, one per  lists of locks, and each       percpu_counter lock,
- *   lockspace          lock's place on them (table.c) when it is summed
+ *   lockspace          lock's place on them           when it is summed
+ *                      (table.c, table_lru.c)
  * ld_cl_lock.lock      a cluster lock's DLM answers   nothing
  *   spinlock, irq-safe, and another host's asks, as
  *   one per lock of a   the DLM's callbacks note them

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The lock table (table.c): the named locks of every lockspace, resident
- * while idle, with their value blocks and owner-died marks; the lookup and
- * creation of a lock, the bounds on idle locks, and walks of one
- * lockspace's locks. Each lock's spinlock and each lockspace's lru_lock and
- * graph mutex guard it (locking.h).
+ * The lock table (table.c, table_lru.c): the named locks of every
+ * lockspace, resident while idle, with their value blocks and owner-died
+ * marks; the lookup and creation of a lock, the bounds on idle locks, and
+ * walks of one lockspace's locks. Each lock's spinlock and each lockspace's
+ * lru_lock and graph mutex guard it (locking.h).
  */
 #ifndef LOCKDEV_KMOD_TABLE_H
 #define LOCKDEV_KMOD_TABLE_H
@@ -18,6 +18,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <uapi/linux/lockdev.h>
 
 #include "cluster.h"
 #include "params.h"
