@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Requests: what a session asks of a lock, from LOCK to UNLOCK. Each call's
- * path through the lock table (table.c) and the grant engine (grant.c):
- * acquisition, conversion, release, cancel, owner-died and its repair,
- * queries, and the end of a closing session's requests. The lock order and
- * the invariant that lets the uncontended path take only the lock's own
- * spinlock are in locking.h.
+ * Requests: what a session asks of a lock, from LOCK to UNLOCK. Each
+ * call's path through the lock table (table.c) and the grant engine
+ * (grant.c): acquisition, release, cancel, owner-died and its repair, and
+ * the end of a closing session's requests; conversions are in convert.c,
+ * QUERY and LIST in query.c. The lock order and the invariant that lets
+ * the uncontended path take only the lock's own spinlock are in locking.h.
  */
 #include <linux/ktime.h>
 #include <linux/pid.h>
@@ -21,6 +21,7 @@
 #include "params.h"
 #include "report.h"
 #include "request.h"
+#include "request_shared.h"
 #include "session.h"
 #include "space.h"
 #include "space_levels.h"
@@ -213,44 +214,17 @@ ld_lock_find_req(struct ld_lock *lk, const struct ld_session *sess)
 	return NULL;
 }
 
-/* Unlock @lk, and ld_graph(@lk) if @graph; trim the lockspace if @over. */
-static __always_inline void ld_lock_leave(struct ld_lock *lk, bool graph,
-					  bool over)
-	__releases(&lk->lock)
-{
-	spin_unlock(&lk->lock);
-	if (graph)
-		ld_graph_unlock(lk->space);
-	ld_space_trim_if(lk->space, over);
-}
-
-/*
- * Retake @lk->lock with ld_graph(@lk) first, as changing a lock with
- * waiters needs. The caller keeps @lk alive and looks at it again.
+/**
+ * ld_acquire_check() - learn the class edges and check the order
+ * @sess: the session
+ * @req: a new request, or a conversion from NONE
+ * @a: its arguments; in warn mode an order report is kept in the session
+ *
+ * Context: may sleep; no lock held.
+ * Return: 0, or the order check's error.
  */
-static void ld_lock_regraph(struct ld_lock *lk)
-	__releases(&lk->lock) __acquires(&lk->lock)
-{
-	spin_unlock(&lk->lock);
-	ld_graph_lock(lk->space);
-	spin_lock(&lk->lock);
-}
-
-/*
- * Might ld_acquire_check() learn or check anything for @req, a new request
- * or a conversion from NONE: has its lock a class and the session classes
- * held or awaited (__ld_class_learn()), or has the order anything to check?
- */
-static bool ld_acquire_checks(struct ld_session *sess,
-			      const struct ld_req *req)
-{
-	return (req->lk->class && READ_ONCE(sess->classes.nr)) ||
-	       ld_order_checks(sess, req);
-}
-
-/* Learn the class edges and check the order of a new request. */
-static int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
-			    struct ld_args *a)
+int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
+		     struct ld_args *a)
 {
 	int ret;
 
@@ -323,18 +297,6 @@ static int ld_acquire_queue(struct ld_req *req, struct ld_args *a)
 	return ret;
 }
 
-/*
- * The LD_MAY_* permission a hold in @mode needs, as fcntl's read and write
- * locks need a file open for reading or writing: APPEND and EXCLUSIVE need
- * write permission on the lockspace; SHARED and NONE need read or write
- * permission, which every session bound to it has.
- */
-static unsigned int ld_mode_needs(u32 mode)
-{
-	return mode == LOCKDEV_MODE_APPEND || mode == LOCKDEV_MODE_EXCLUSIVE ?
-	       LD_MAY_WRITE : 0;
-}
-
 /* ld_lock_acquire() but for its report. */
 static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 		      struct ld_args *a)
@@ -401,11 +363,16 @@ static int ld_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	return ld_acquire_queue(req, a);
 }
 
-/*
- * A NONBLOCK request failed only for want of its lock's DLM cover: ask the
- * DLM (ld_cl_try()). Returns true to make the request again.
+/**
+ * ld_cl_try_again() - ask the DLM for a NONBLOCK request's cover
+ * @a: the request, which failed only for want of its lock's DLM cover if
+ *	@a->cl_lk is set (ld_cl_try())
+ * @until: when to give up asking, in jiffies; 0 before the first ask
+ *
+ * Context: may sleep; no lock held.
+ * Return: true to make the request again.
  */
-static bool ld_cl_try_again(struct ld_args *a, unsigned long *until)
+bool ld_cl_try_again(struct ld_args *a, unsigned long *until)
 {
 	struct ld_lock *lk = a->cl_lk;
 	int ret;
@@ -454,9 +421,16 @@ int ld_lock_acquire(struct ld_session *sess, const u8 *name, u32 len,
 	return ret;
 }
 
-/* ld_req_lookup() by name. */
-static struct ld_req *ld_req_lookup_name(struct ld_session *sess,
-					 const u8 *name, u32 len)
+/**
+ * ld_req_lookup_name() - the session's request for a lock, by its name
+ * @sess: the session
+ * @name: the lock's name
+ * @len: its length
+ *
+ * Return: the request, held or queued, referenced; or NULL.
+ */
+struct ld_req *ld_req_lookup_name(struct ld_session *sess, const u8 *name,
+				  u32 len)
 {
 	struct ld_req *req;
 	struct ld_lock *lk;
@@ -474,25 +448,6 @@ static struct ld_req *ld_req_lookup_name(struct ld_session *sess,
 	spin_unlock(&lk->lock);
 	ld_lock_put(lk);
 	return req;
-}
-
-/*
- * Find the session's request by handle, or by name when @handle is 0, and
- * take a reference to it.
- */
-static __always_inline struct ld_req *
-ld_req_lookup(struct ld_session *sess, u64 handle, const u8 *name, u32 len)
-{
-	if (handle)
-		return ld_slot_get(sess, handle);
-	return ld_req_lookup_name(sess, name, len);
-}
-
-/* A request that holds its lock and that no UNLOCK has claimed. */
-static bool ld_req_held(const struct ld_req *req)
-{
-	return (req->state == LD_HELD || req->state == LD_CONVERTING) &&
-	       !req->releasing;
 }
 
 /*
@@ -652,191 +607,6 @@ out:
 	return 0;
 }
 
-/*
- * A downgrade of @req to @a->mode, under its lock's spinlock. It may grant
- * waiters, which needs ld_graph(); if another task holds that, the grant is
- * handed over to it (ld_graph_defer()). Sets *@graph if it took ld_graph().
- */
-static void ld_downgrade(struct ld_req *req, struct ld_args *a, bool *graph)
-{
-	struct ld_lock *lk = req->lk;
-	u32 old = req->mode;
-
-	if (!*graph && !list_empty(&lk->waiters))
-		/* A trylock never waits, so it may nest in lk->lock. */
-		*graph = mutex_trylock(ld_graph(lk));
-	if (a->set_value)
-		ld_lock_set_value(lk, a);
-	ld_convert_to(req, a->mode);
-	if (old == LOCKDEV_MODE_APPEND || old == LOCKDEV_MODE_EXCLUSIVE)
-		lk->generation = ld_lock_next_generation(lk);
-	if (*graph)
-		ld_grant_waiters(lk);
-	else if (!list_empty(&lk->waiters))
-		ld_graph_defer(req);
-}
-
-/* ld_convert_locked(): check the order first, with no lock held. */
-#define LD_CONVERT_CHECK	2
-
-/*
- * ld_lock_convert() under its locks: *@graph says if ld_graph() is held,
- * @checked if the order was checked for a conversion from NONE. Returns 1
- * if converted, 0 if queued, LD_CONVERT_CHECK for a valid conversion from
- * NONE not @checked yet that has something to check (ld_acquire_checks()),
- * -EAGAIN to be called again with ld_graph(), -EINPROGRESS to be called
- * again once a hand-over of @req is finished, or another negative errno.
- */
-static int ld_convert_locked(struct ld_req *req, struct ld_args *a,
-			     bool *graph, struct ld_wait *wait, bool checked)
-{
-	struct ld_lock *lk = req->lk;
-	u32 old = req->mode, want = a->mode;
-	bool down = ld_mode_rank(want) < ld_mode_rank(old), grantable;
-	struct list_head *pos;
-	int ret;
-
-	if (req->state == LD_CONVERTING)
-		return -EBUSY;
-	if (!ld_req_held(req))
-		return -ENOLCK;
-	if (a->set_value && (!down || (old != LOCKDEV_MODE_APPEND &&
-				       old != LOCKDEV_MODE_EXCLUSIVE)))
-		return -EPERM;
-	a->old_mode = old;
-	if (want == old)
-		return 1;
-	/* From NONE, a conversion is checked as a new request is. */
-	if (old == LOCKDEV_MODE_NONE && !checked &&
-	    ld_acquire_checks(req->sess, req))
-		return LD_CONVERT_CHECK;
-	if (down) {
-		ld_downgrade(req, a, graph);
-		return 1;
-	}
-	/* Changing the holders of a lock with waiters needs ld_graph(). */
-	pos = ld_queue_pos(lk, req);
-	grantable = ld_grantable(lk, want, req, pos);
-	if (!*graph && (!grantable || !list_empty(&lk->waiters)))
-		return -EAGAIN;
-	if (grantable) {
-		ld_settle(req, want);
-		return 1;
-	}
-	/* Its wait field links its hand-over until that is finished. */
-	if (req->handed && !req->async)
-		return -EINPROGRESS;
-	ret = ld_enqueue(req, want, req, pos, a, wait);
-	if (ret == -EDEADLK)
-		a->result = LOCKDEV_RESULT_CYCLE;
-	return ret;
-}
-
-/* ld_lock_convert() but for its report. */
-static __always_inline int ld_convert(struct ld_session *sess, u64 handle,
-				      const u8 *name, u32 len,
-				      struct ld_args *a)
-{
-	struct ld_wait wait __uninitialized;
-	struct ld_req *req = ld_req_lookup(sess, handle, name, len);
-	bool graph = false, checked = false, kick;
-	struct ld_lock *lk;
-	struct ld_wait *w;
-	int ret;
-
-	if (!req)
-		return -ENOLCK;
-	lk = req->lk;
-	ret = -EACCES;
-	if (!ld_session_may(sess, ld_mode_needs(a->mode)))
-		goto out;
-	spin_lock(&lk->lock);
-	for (;;) {
-		ret = ld_convert_locked(req, a, &graph, &wait, checked);
-		if (ret == LD_CONVERT_CHECK) {
-			/*
-			 * Only a conversion that is valid, and from NONE,
-			 * learns and is checked; then it is validated again.
-			 */
-			spin_unlock(&lk->lock);
-			if (graph)
-				ld_graph_unlock(lk->space);
-			graph = false;
-			ret = ld_acquire_check(sess, req, a);
-			if (ret)
-				goto out;
-			checked = true;
-			spin_lock(&lk->lock);
-			continue;
-		}
-		if (ret == -EINPROGRESS) {
-			/* Our ld_graph_unlock() finishes the hand-over. */
-			spin_unlock(&lk->lock);
-			ld_graph_unlock(lk->space);
-			graph = false;
-			spin_lock(&lk->lock);
-			continue;
-		}
-		/* Without ld_graph(), EAGAIN asks for it. */
-		if (ret != -EAGAIN || graph)
-			break;
-		ld_lock_regraph(lk);
-		graph = true;
-	}
-	if (ret > 0) {
-		ld_fill_grant(req, a);
-		ret = 0;
-	} else if (!ret) {
-		w = req->wait;
-		ld_lock_leave(lk, graph, false);
-		ret = ld_wait(req, w, LD_CONVERTING, a);
-		goto out;
-	}
-	/* A downgrade handed over: finish it if the mutex came free. */
-	kick = !graph && req->handed;
-	ld_lock_leave(lk, graph, false);
-	if (kick)
-		ld_graph_kick(lk->space);
-out:
-	ld_req_put(req);
-	return ret;
-}
-
-/**
- * ld_lock_convert() - LOCKDEV_IOC_CONVERT
- * @sess: the session
- * @handle: the grant's handle, or 0 to go by @name
- * @name: the lock's name
- * @len: its length
- * @a: the new mode, wait flags and value; generation, result and value are
- *	filled, and on EDEADLK result says why
- *
- * Context: may sleep.
- * Return: 0 or a negative errno of the uapi header's list.
- */
-int ld_lock_convert(struct ld_session *sess, u64 handle, const u8 *name,
-		    u32 len, struct ld_args *a)
-{
-	unsigned long until = 0;
-	int ret;
-
-	do {
-		a->reason = 0;
-		a->report = NULL;
-		a->cl_lk = NULL;
-		ret = ld_convert(sess, handle, name, len, a);
-	} while (ret == -EAGAIN && ld_cl_try_again(a, &until));
-	if (ret == -EDEADLK && a->reason)
-		a->result = a->reason;
-	else if (!ret)
-		a->result |= a->reason & LOCKDEV_RESULT_ORDER;
-	if (a->report) {
-		ld_report_keep(sess, a->report);
-		a->report = NULL;
-	}
-	return ret;
-}
-
 /**
  * ld_lock_cancel() - LOCKDEV_IOC_CANCEL
  * @sess: the session
@@ -903,104 +673,6 @@ int ld_lock_consistent(struct ld_session *sess, u64 handle, const u8 *name,
 	ld_died_user_put(died);
 	ld_req_put(req);
 	return ret;
-}
-
-/**
- * ld_lock_query() - LOCKDEV_IOC_QUERY
- * @sess: the session
- * @name: the lock's name
- * @len: its length
- * @a: entries are filled with the holders, then the waiters; generation
- *	and value
- * @lock_flags: set to LOCKDEV_QUERY_* bits
- *
- * Return: 0, -EACCES or -ENOMEM.
- */
-int ld_lock_query(struct ld_session *sess, const u8 *name, u32 len,
-		  struct ld_args *a, u32 *lock_flags)
-{
-	struct ld_lock *lk;
-	int ret;
-
-	ret = ld_session_space(sess, LD_MAY_READ);
-	if (ret)
-		return ret;
-	a->nr_entries = 0;
-	a->generation = 0;
-	memset(a->value, 0, sizeof(a->value));
-	*lock_flags = 0;
-	lk = ld_lock_get(sess->space, name, len);
-	if (!lk)
-		return 0;
-	spin_lock(&lk->lock);
-	if (ld_lock_dead(lk)) {
-		/* Dropped since it was found: it does not exist. */
-		spin_unlock(&lk->lock);
-		ld_lock_put(lk);
-		return 0;
-	}
-	ld_fill_all(lk, a);
-	a->generation = lk->generation;
-	if (lk->owner_died)
-		*lock_flags |= LOCKDEV_QUERY_OWNER_DIED;
-	if (!ld_lock_held(lk) && list_empty(&lk->waiters))
-		*lock_flags |= LOCKDEV_QUERY_IDLE;
-	if (a->want_value && ld_lock_value(lk, a->value))
-		*lock_flags |= LOCKDEV_QUERY_VALUE_INVALID;
-	spin_unlock(&lk->lock);
-	ld_lock_put(lk);
-	return 0;
-}
-
-/* Describe @req of the session, alive, for LIST. */
-static void ld_fill_held(struct lockdev_held *h, const struct ld_req *req)
-{
-	const struct ld_lock *lk = req->lk;
-
-	memset(h, 0, sizeof(*h));
-	h->handle = req->handle;
-	h->generation = lk->generation;
-	h->mode = ld_req_want(req);
-	h->state = req->state;
-	h->level = req->level;
-	h->name_len = lk->name_len;
-	memcpy(h->name, lk->name, lk->name_len);
-}
-
-/**
- * ld_lock_list() - LOCKDEV_IOC_LIST
- * @sess: the session
- * @out: room for @max entries
- * @max: how many fit
- * @nr: set to how many requests the session has
- *
- * Return: 0.
- */
-int ld_lock_list(struct ld_session *sess, struct lockdev_held *out, u32 max,
-		 u32 *nr)
-{
-	struct ld_lock *lk;
-	struct ld_req *req;
-	u32 i, n = 0;
-
-	/* A request in a slot is alive, and keeps its lock alive. */
-	spin_lock(&sess->slot_lock);
-	for (i = 0; i < sess->nr_slots; i++) {
-		req = ld_slot_req(sess, i);
-		lk = req ? READ_ONCE(req->lk) : NULL;
-		if (!lk)
-			continue;
-		spin_lock(&lk->lock);
-		if (req->state != LD_DONE) {
-			if (n < max)
-				ld_fill_held(&out[n], req);
-			n++;
-		}
-		spin_unlock(&lk->lock);
-	}
-	spin_unlock(&sess->slot_lock);
-	*nr = n;
-	return 0;
 }
 
 /*

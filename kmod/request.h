@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Requests (request.c): what a session asks of a lock, from LOCK to UNLOCK,
- * through the lock table and the grant policy; lock sets, several requests
- * in one call (lockset.c); and the order mode, the order rule that levels
- * and names impose on a session's requests (order.c). The lock order is in
+ * Requests (request.c, convert.c, query.c): what a session asks of a lock,
+ * from LOCK to UNLOCK, through the lock table and the grant policy, and
+ * what it asks about locks; lock sets, several requests in one call
+ * (lockset.c); and the order mode, the order rule that levels and names
+ * impose on a session's requests (order.c). The lock order is in
  * locking.h.
  */
 #ifndef LOCKDEV_KMOD_REQUEST_H
@@ -16,7 +17,7 @@
 #include "grant.h"
 #include "session.h"
 
-/* Requests (request.c). */
+/* Requests (request.c; CONVERT in convert.c, QUERY and LIST in query.c). */
 int ld_lock_init(void);
 void ld_lock_exit(void);
 bool ld_req_end(struct ld_req *req);
