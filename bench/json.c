@@ -221,7 +221,7 @@ static void json_contended(FILE *f)
 	fputs(", \"shared_pairs_per_s\": ", f);
 	jnum(f, spaces.shared_med);
 	fputs(", \"waited\": ", f);
-	jnum(f, spaces.ops ? (double)spaces.waits / spaces.ops : NAN);
+	jnum(f, ratio(spaces.waits, spaces.ops));
 	fputs(", \"parallel_speedup\": ", f);
 	jnum(f, spaces.speedup);
 	fprintf(f, ", \"rounds\": %d, \"error\": ", spaces.n);

@@ -14,8 +14,8 @@
  *  6. by-name LOCK + UNLOCK with 10 ... 1,000,000 other locks held
  *     (growth.c).
  *
- * Before each of 3-6 the kernel's memory use is let settle, so
- * that frees left over from the one before do not slow it down.
+ * Before each of 3-6 the kernel's memory use is let settle, so that frees
+ * left over from the one before do not slow it down.
  *
  * Exit status: 0 when it ran (with --check, only if every bar passed, else
  * 1), 2 when it could not run (usage, no /dev/lockdev).

@@ -379,12 +379,12 @@ static void print_spaces(void)
 	printf("  one lockspace, one pair        %12.0f pairs/s (median of %d rounds)\n",
 	       spaces.one_med, spaces.n);
 	printf("  two lockspaces, a pair each    %12.0f pairs/s  %.2fx one\n",
-	       spaces.two_med, spaces.two_med / spaces.one_med);
+	       spaces.two_med, ratio(spaces.two_med, spaces.one_med));
 	printf("  one lockspace, both pairs      %12.0f pairs/s  %.2fx two\n",
-	       spaces.shared_med, spaces.shared_med / spaces.two_med);
+	       spaces.shared_med, ratio(spaces.shared_med, spaces.two_med));
 	if (spaces.ops)
 		printf("  LOCKs that waited: %.1f%% (the module's count of contended grants)\n",
-		       100.0 * spaces.waits / spaces.ops);
+		       100 * ratio(spaces.waits, spaces.ops));
 	printf("  a loop sharing nothing: two CPUs did %.2fx the work of one\n",
 	       spaces.speedup);
 }
