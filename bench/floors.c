@@ -91,12 +91,15 @@ int op_ofd(struct op *op, long n)
 
 /*
  * A futex-based mutex (0 free, 1 locked, 2 locked with waiters): the floor of
- * any lock at all, a compare-and-swap each way when nobody waits.
+ * any lock at all, a compare-and-swap each way when nobody waits. @shared:
+ * the word is in memory that other processes map (FUTEX_WAIT and
+ * FUTEX_WAKE without FUTEX_PRIVATE_FLAG).
  */
 static atomic_int futex_word;
 
-static void futex_lock(atomic_int *w)
+void futex_lock(atomic_int *w, int shared)
 {
+	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
 	int c = 0;
 
 	if (atomic_compare_exchange_strong(w, &c, 1))
@@ -104,16 +107,18 @@ static void futex_lock(atomic_int *w)
 	if (c != 2)
 		c = atomic_exchange(w, 2);
 	while (c) {
-		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+		syscall(SYS_futex, w, op, 2, NULL, NULL, 0);
 		c = atomic_exchange(w, 2);
 	}
 }
 
-static void futex_unlock(atomic_int *w)
+void futex_unlock(atomic_int *w, int shared)
 {
+	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
 	if (atomic_fetch_sub(w, 1) != 1) {
 		atomic_store(w, 0);
-		syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		syscall(SYS_futex, w, op, 1, NULL, NULL, 0);
 	}
 }
 
@@ -123,8 +128,8 @@ int op_futex(struct op *op, long n)
 
 	(void)op;
 	for (i = 0; i < n; i++) {
-		futex_lock(&futex_word);
-		futex_unlock(&futex_word);
+		futex_lock(&futex_word, 0);
+		futex_unlock(&futex_word, 0);
 	}
 	return 0;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lockbench: an EXCLUSIVE lock passed back and forth between two processes,
- * lockdev against flock(2).
+ * lockdev against flock(2), and a futex-based mutex in memory both map: the
+ * floor of any lock that puts its waiter to sleep, as it costs little more
+ * than the wake-up and the switch.
  *
  * The holder waits until the other has announced its request and is asleep
  * in the kernel (state S or D in /proc/PID/stat), notes the time and
@@ -14,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +48,7 @@ struct hshared {
 	atomic_long seq;	/* hand-offs done */
 	atomic_long rel_seq;	/* seq when the lock was last released */
 	atomic_llong t_rel;	/* when it was released, ns */
+	atomic_int futex;	/* HV_FUTEX's mutex */
 	char msg[160];
 	long total;
 	double lat[];		/* ns of hand-off k */
@@ -74,6 +79,8 @@ static void hfail(const char *fmt, ...)
 
 static int h_open(struct hside *s)
 {
+	if (s->v == HV_FUTEX)
+		return 0;
 	s->fd = open(s->v == HV_LOCKDEV ? DEV_PATH : file_path,
 		     O_RDWR | O_CLOEXEC);
 	return s->fd < 0 ? errno : 0;
@@ -81,17 +88,44 @@ static int h_open(struct hside *s)
 
 static int h_lock(struct hside *s)
 {
-	if (s->v == HV_LOCKDEV)
+	switch (s->v) {
+	case HV_LOCKDEV:
 		return ld_lock(s->fd, handoff_name, strlen(handoff_name),
 			       LOCKDEV_MODE_EXCLUSIVE, 0, &s->handle);
-	return flock(s->fd, LOCK_EX) ? errno : 0;
+	case HV_FLOCK:
+		return flock(s->fd, LOCK_EX) ? errno : 0;
+	default:
+		futex_lock(&sh->futex, 1);
+		return 0;
+	}
 }
 
 static int h_unlock(struct hside *s)
 {
-	if (s->v == HV_LOCKDEV)
+	switch (s->v) {
+	case HV_LOCKDEV:
 		return ld_unlock(s->fd, s->handle);
-	return flock(s->fd, LOCK_UN) ? errno : 0;
+	case HV_FLOCK:
+		return flock(s->fd, LOCK_UN) ? errno : 0;
+	default:
+		futex_unlock(&sh->futex, 1);
+		return 0;
+	}
+}
+
+/*
+ * A side leaves: what it may hold is released. Closing the file does it for
+ * lockdev and flock; the futex mutex is let go and its waiter woken, which
+ * then sees the stop or the error.
+ */
+static void h_close(struct hside *s)
+{
+	if (s->v == HV_FUTEX) {
+		atomic_store(&sh->futex, 0);
+		syscall(SYS_futex, &sh->futex, FUTEX_WAKE, 1, NULL, NULL, 0);
+	} else if (s->fd >= 0) {
+		close(s->fd);
+	}
 }
 
 /* Whether the task whose stat file is open sleeps (S or D); -1 unknown. */
@@ -229,6 +263,7 @@ static void child(int v)
 	atomic_store(&sh->ready, 1);
 	if (!atomic_load(&sh->error))
 		handoff_loop(&c, 1);
+	h_close(&c);
 	_exit(0);
 }
 
@@ -254,18 +289,18 @@ static double handoff_round(int v, char *msg, size_t msglen)
 		e = h_lock(&s);
 	if (e) {
 		snprintf(msg, msglen, "%s", strerror(e));
-		if (s.fd >= 0)
-			close(s.fd);
+		h_close(&s);
 		return NAN;
 	}
 	pid = fork();
 	if (pid < 0) {
 		snprintf(msg, msglen, "fork: %s", strerror(errno));
-		close(s.fd);
+		h_close(&s);
 		return NAN;
 	}
 	if (pid == 0) {
-		close(s.fd);
+		if (s.fd >= 0)
+			close(s.fd);
 		child(v);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -274,7 +309,7 @@ static double handoff_round(int v, char *msg, size_t msglen)
 		hfail("%s: %s", path, strerror(errno));
 	if (!wait_for(&sh->ready, 1, "the child did not start"))
 		handoff_loop(&s, 0);
-	close(s.fd);	/* releases the lock if an error left it held */
+	h_close(&s);	/* releases the lock if an error left it held */
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		hfail("the child died");
 	if (s.statfd >= 0)
@@ -309,6 +344,8 @@ void run_handoff(const char *flock_path)
 	m[HV_LOCKDEV].label = "hand-off lockdev";
 	m[HV_FLOCK].key = "handoff_flock";
 	m[HV_FLOCK].label = "hand-off flock";
+	m[HV_FUTEX].key = "handoff_futex";
+	m[HV_FUTEX].label = "hand-off futex";
 	if (!sys.lock_ok)
 		meas_fail(&m[HV_LOCKDEV], sys.lock_err, "%s", sys.lock_why);
 	sh_size = sizeof(*sh) + (WARMUP + cfg.handoffs) * sizeof(double);

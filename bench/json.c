@@ -9,6 +9,9 @@
 
 #include "lockbench.h"
 
+/* The hand-off variants' names in figures.json, by HV_*. */
+static const char *const hv_names[NR_HV] = { "lockdev", "flock", "futex" };
+
 static void jstr(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -126,6 +129,8 @@ static void json_head(FILE *f)
 	jnum(f, hand.m[HV_LOCKDEV].med);
 	fputs(", \"handoff_flock\": ", f);
 	jnum(f, hand.m[HV_FLOCK].med);
+	fputs(", \"handoff_futex\": ", f);
+	jnum(f, hand.m[HV_FUTEX].med);
 	fputs("},\n", f);
 }
 
@@ -185,7 +190,7 @@ static void json_contended(FILE *f)
 		double *l = hand.lat[v];
 		long n = hand.nlat[v];
 
-		fprintf(f, ", \"%s\": {\"ns\": ", v == HV_LOCKDEV ? "lockdev" : "flock");
+		fprintf(f, ", \"%s\": {\"ns\": ", hv_names[v]);
 		jnum(f, hand.m[v].med);
 		fputs(", \"p50\": ", f);
 		jnum(f, percentile(l, n, 50));
@@ -268,7 +273,7 @@ static void write_plot_data(void)
 	static const double tail[] = { 99.9, 99.99, 100 };
 	FILE *f;
 	double p;
-	int i;
+	int i, v;
 
 	f = out_file("growth.dat");
 	if (f) {
@@ -305,13 +310,15 @@ static void write_plot_data(void)
 	}
 	f = out_file("handoff.dat");
 	if (f) {
-		fputs("# percentile  lockdev_ns  flock_ns\n", f);
+		fputs("# percentile  lockdev_ns  flock_ns  futex_ns\n", f);
 		/* Every half percent, then the tail. */
 		for (i = 1; i < 200 + 3; i++) {
 			p = i < 200 ? i / 2.0 : tail[i - 200];
-			fprintf(f, "%g %.0f %.0f\n", p,
-				percentile(hand.lat[HV_LOCKDEV], hand.nlat[HV_LOCKDEV], p),
-				percentile(hand.lat[HV_FLOCK], hand.nlat[HV_FLOCK], p));
+			fprintf(f, "%g", p);
+			for (v = 0; v < NR_HV; v++)
+				fprintf(f, " %.0f", percentile(hand.lat[v],
+							       hand.nlat[v], p));
+			fputc('\n', f);
 		}
 		fclose(f);
 	}

@@ -12,6 +12,7 @@
 #ifndef LOCKBENCH_H
 #define LOCKBENCH_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -123,6 +124,8 @@ int op_flock(struct op *op, long n);
 int op_fcntl(struct op *op, long n);
 int op_ofd(struct op *op, long n);
 int op_futex(struct op *op, long n);
+void futex_lock(atomic_int *w, int shared);
+void futex_unlock(atomic_int *w, int shared);
 
 /* lockops.c */
 int op_lock(struct op *op, long n);
@@ -161,7 +164,8 @@ extern struct growth {
 void run_growth(int dev, uint64_t *rnd);
 
 /* handoff.c */
-enum { HV_LOCKDEV, HV_FLOCK, NR_HV };
+/* What passes the lock: lockdev, flock(2), a futex mutex (the floor). */
+enum { HV_LOCKDEV, HV_FLOCK, HV_FUTEX, NR_HV };
 
 extern struct handoff {
 	struct meas m[NR_HV];	/* s[]: median hand-off of each round, ns */

@@ -46,4 +46,5 @@ set logscale x
 set yrange [0:100]
 set key bottom right
 plot dir."/handoff.dat" using 2:1 with lines lw 2 title "lockdev", \
-     "" using 3:1 with lines lw 2 title "flock"
+     "" using 3:1 with lines lw 2 title "flock", \
+     "" using 4:1 with lines lw 2 dt 2 title "futex mutex (the floor)"

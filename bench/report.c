@@ -347,6 +347,10 @@ static void print_handoff(void)
 		       percentile(l, n, 90), percentile(l, n, 99),
 		       percentile(l, n, 99.9), l[0], l[n - 1]);
 	}
+	printf("  against the futex mutex, the floor (a wake-up and a switch): lockdev %.3f,\n"
+	       "  flock %.3f\n",
+	       ratio(hand.m[HV_LOCKDEV].med, hand.m[HV_FUTEX].med),
+	       ratio(hand.m[HV_FLOCK].med, hand.m[HV_FUTEX].med));
 }
 
 static void print_detect(void)
