@@ -4,6 +4,11 @@
  * whole kernel's slab caches, its kmalloc() allocations too large for a
  * cache and its vmalloc areas grow by while one session holds
  * cfg.mem_locks locks (not from the module's own counter).
+ *
+ * Each name length is measured in a lockspace of its own, which goes with
+ * its session at the end and takes its (then idle) locks with it: every
+ * figure starts from the same lock table, and none pays for the growth of
+ * the table that another figure's resident locks caused.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,6 +17,8 @@
 #include <unistd.h>
 
 #include "lockbench.h"
+
+#define GONE_TIMEOUT_NS	10e9
 
 struct mem_fig mem_figs[NR_NAME_LENS];
 
@@ -26,14 +33,31 @@ static void mem_name(char *s, int len, long i)
 		s[j] = 'a' + rnd_next(&x) % 26;
 }
 
+/*
+ * Waits until the module has no more idle locks than @before, which it had
+ * before a figure: the figure's lockspace and its locks are gone.
+ */
+static void wait_gone(long long before)
+{
+	double start = now_ns();
+	long long idle;
+
+	while (!stat_get("idle_locks", &idle) && idle > before &&
+	       now_ns() - start < GONE_TIMEOUT_NS)
+		usleep(20000);
+}
+
 static void measure_len(struct mem_fig *f, uint64_t *handles)
 {
 	struct kmem m0, m1;
-	char name[LOCKDEV_NAME_MAX + 1];
+	char name[LOCKDEV_NAME_MAX + 1], space[32];
+	long long idle = 0;
 	long n, k;
 	int fd, e = 0;
 
-	fd = open_session(NULL);
+	snprintf(space, sizeof(space), "lb.memory.%d", f->name_len);
+	stat_get("idle_locks", &idle);
+	fd = open_session(space);
 	if (fd < 0) {
 		snprintf(f->why, sizeof(f->why), "%s: %s", DEV_PATH,
 			 strerror(-fd));
@@ -52,7 +76,8 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 		if (e)
 			break;
 	}
-	kernel_mem(&m1);
+	/* What stays: a table that grew frees its old buckets after RCU. */
+	settle_kernel(&m1);
 	f->locks = n;
 	if (e)
 		snprintf(f->why, sizeof(f->why), "lock %s: %s",
@@ -68,6 +93,7 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 	for (k = 0; k < n; k++)
 		ld_unlock(fd, handles[k]);
 	close(fd);
+	wait_gone(idle);
 }
 
 void run_memory(void)
