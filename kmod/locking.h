@@ -99,6 +99,10 @@
  * A lock going idle, and busy again before a drain listed it, takes no
  * ld_space.lru_lock: it is queued on its lockspace's list of locks idle
  * lately, lockless, and its rest bits are changed atomically (table.c).
+ * A lockspace's end waits, with no lock held, while a drain references
+ * the locks it took from that list (ld_space.draining, table_lru.c); the
+ * drain takes nothing but ld_space.lru_lock meanwhile, which the end does
+ * not hold as it waits.
  *
  * UNLOCK and a downgrading CONVERT try the graph mutex with
  * mutex_trylock() under ld_lock.lock: a trylock never waits, so it

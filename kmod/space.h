@@ -86,6 +86,9 @@ struct vfsmount;
  * @lately: locks that went idle, by struct ld_lock.lately, still on @busy
  *	and waiting for ld_space_drain() to put them on @idle in the order
  *	they went idle. Lockless.
+ * @draining: drains that took @lately and have not yet referenced every
+ *	lock they took (ld_space_drain()). Atomic; raised under @lru_lock,
+ *	where a lockspace's end reads it before it drops locks of @busy.
  * @nr_idle: how many of its locks are idle. Atomic.
  * @spare: a request of it that ended, kept for the next one (request.c)
  *	while a session is attached, or NULL. Changed with xchg() and
@@ -142,6 +145,7 @@ struct ld_space {
 	struct list_head busy;
 	struct list_head idle;
 	struct llist_head lately;
+	atomic_t draining;
 	atomic_t nr_idle;
 	struct ld_req *spare;
 	u32 idle_seen;

@@ -9,6 +9,7 @@
 #include <linux/llist.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/wait_bit.h>
 
 #include "params.h"
 #include "space.h"
@@ -49,11 +50,16 @@ static u64 ld_lately_key(struct llist_node *node)
 	return ld_lock_idle_since(llist_entry(node, struct ld_lock, lately));
 }
 
-/* Merge two chains of locks sorted by when they went idle, @a's first. */
+/*
+ * Merge two chains of locks sorted by when they went idle, @a's first. A
+ * drain may sort a million: it lets others have the CPU every
+ * LD_TRIM_BATCH steps.
+ */
 static struct llist_node *ld_lately_merge(struct llist_node *a,
 					  struct llist_node *b)
 {
 	struct llist_node head, *tail = &head;
+	u32 n = 0;
 
 	while (a && b) {
 		if (ld_lately_key(b) < ld_lately_key(a)) {
@@ -64,6 +70,8 @@ static struct llist_node *ld_lately_merge(struct llist_node *a,
 			a = a->next;
 		}
 		tail = tail->next;
+		if (!(++n % LD_TRIM_BATCH))
+			cond_resched();
 	}
 	tail->next = a ?: b;
 	return head.next;
@@ -128,7 +136,7 @@ static bool ld_lately_settle(struct ld_space *space, struct ld_lock *lk)
  * may unlink it meanwhile.
  *
  * Context: may sleep; no lock held. Linear in the locks it takes, times
- * their logarithm.
+ * their logarithm; it holds lru_lock for LD_TRIM_BATCH of them at most.
  */
 static void ld_space_drain(struct ld_space *space)
 {
@@ -138,13 +146,27 @@ static void ld_space_drain(struct ld_space *space)
 
 	if (llist_empty(&space->lately))
 		return;
-	/* Under lru_lock: a lock in @lately is in the table until then. */
+	/*
+	 * A lock in @lately, or in a chain taken from it and not referenced
+	 * yet, is in the table: the only end of such a lock, its lockspace's
+	 * (ld_space_reap_busy()), waits while @draining says there is one.
+	 */
 	spin_lock(&space->lru_lock);
 	chain = llist_del_all(&space->lately);
-	llist_for_each_entry(lk, chain, lately)
-		refcount_inc(&lk->ref);
+	atomic_inc(&space->draining);
+	for (pos = chain; pos; pos = pos->next) {
+		refcount_inc(&llist_entry(pos, struct ld_lock, lately)->ref);
+		if (++n % LD_TRIM_BATCH || !pos->next)
+			continue;
+		spin_unlock(&space->lru_lock);
+		cond_resched();
+		spin_lock(&space->lru_lock);
+	}
 	spin_unlock(&space->lru_lock);
+	if (atomic_dec_and_test(&space->draining))
+		wake_up_var(&space->draining);
 	chain = ld_lately_sort(chain);
+	n = 0;
 
 	spin_lock(&space->lru_lock);
 	for (pos = chain; pos; pos = next) {
@@ -259,6 +281,14 @@ static void ld_space_reap_busy(struct ld_space *space)
 	do {
 		n = 0;
 		spin_lock(&space->lru_lock);
+		if (atomic_read(&space->draining)) {
+			/* A drain has locks of @busy not referenced yet. */
+			spin_unlock(&space->lru_lock);
+			wait_var_event(&space->draining,
+				       !atomic_read(&space->draining));
+			n = LD_TRIM_BATCH;
+			continue;
+		}
 		while (n < LD_TRIM_BATCH &&
 		       (lk = ld_list_lock(&space->busy, space->busy.next))) {
 			/* Idle lately, if another drain has it still. */

@@ -24,8 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/lockdev.h>
@@ -75,6 +79,14 @@
 #define REAP_LOCKS	20000
 /* Bytes per read() of /proc/lockdev/locks in the growth test. */
 #define CHUNK		512
+/*
+ * drain_lets_others_run: idle locks that went idle lately, which the first
+ * walk of their lockspace sorts and lists; the period of the SCHED_FIFO
+ * ticker beside it, and the room for its ticks.
+ */
+#define DRAIN_LOCKS	200000
+#define TICK_NS		1000000
+#define MAX_TICKS	100000
 
 /* The value of module parameter @name, or -1. */
 static long long get_param(const char *name)
@@ -1620,6 +1632,109 @@ TEST_F_TIMEOUT(res, removed_during_walk, 240)
 			TH_LOG("after a removal %d us into a walk", delay_us[k]);
 		}
 	}
+}
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+struct ticks {
+	atomic_int ready;
+	atomic_int stop;
+	int n;
+	long long at[MAX_TICKS];
+};
+
+/* A SCHED_FIFO process on CPU 0 that notes when each 1 ms sleep ends. */
+static void __attribute__((noreturn)) ticker(struct ticks *t)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec d = { .tv_nsec = TICK_NS };
+
+	alarm(120);
+	if (pin_cpu0() || sched_setscheduler(0, SCHED_FIFO, &sp))
+		_exit(1);
+	atomic_store(&t->ready, 1);
+	while (!atomic_load(&t->stop) && t->n < MAX_TICKS) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL);
+		t->at[t->n++] = mono_ns();
+	}
+	_exit(0);
+}
+
+/*
+ * The first walk of a lockspace whose DRAIN_LOCKS locks all went idle
+ * lately (none listed yet) references, sorts and lists them all: a long
+ * stretch of kernel work, which must let the CPU go now and then. A
+ * SCHED_FIFO ticker on the same CPU, which sleeps a millisecond at a time,
+ * has to get the CPU again well within a quarter of the time a /proc read
+ * takes to do that walk. A drain that held lru_lock for all its locks, or
+ * sorted them without a break, kept it away for over half of the read
+ * (114 ms of 205 in a 6.12 guest; 7 ms of 222 without either).
+ */
+TEST_F_TIMEOUT(res, drain_lets_others_run, 300)
+{
+	struct lockdev_lock l;
+	struct ticks *t;
+	long long t0, t1, gap = 0;
+	int i, in = 0, status;
+	char name[16], *text;
+	pid_t pid;
+
+	for (i = 0; i < DRAIN_LOCKS; i++) {
+		snprintf(name, sizeof(name), "d%07d", i);
+		ASSERT_EQ(0, lock_call(self->fd, name, X,
+				       LOCKDEV_LOCK_NONBLOCK, &l));
+		ASSERT_EQ(0, unlock_handle(self->fd, l.handle));
+	}
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t);
+	ASSERT_EQ(0, pin_cpu0());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		ticker(t);
+	while (!atomic_load(&t->ready) && !waitpid(pid, &status, WNOHANG))
+		usleep(1000);
+	ASSERT_TRUE(atomic_load(&t->ready));
+	usleep(20000);
+
+	t0 = mono_ns();
+	text = read_file("/proc/lockdev/locks");
+	t1 = mono_ns();
+	atomic_store(&t->stop, 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_NE(NULL, text);
+	free(text);
+	/* The longest the ticker waited for the CPU, read included. */
+	for (i = 0; i < t->n; i++) {
+		in += t->at[i] > t0 && t->at[i] <= t1;
+		if (i && t->at[i] > t0 && t->at[i - 1] < t1 &&
+		    t->at[i] - t->at[i - 1] > gap)
+			gap = t->at[i] - t->at[i - 1];
+	}
+	TH_LOG("the read took %lld ms; the ticker ran %d times meanwhile, at most %lld ms apart",
+	       (t1 - t0) / 1000000, in, gap / 1000000);
+	munmap(t, sizeof(*t));
+	/* A quarter of the read must hold a few of the ticker's sleeps. */
+	if (t1 - t0 < 20 * TICK_NS)
+		SKIP(return, "a read of %d locks too fast to tell", DRAIN_LOCKS);
+	EXPECT_LT(gap, (t1 - t0) / 4);
 }
 
 TEST_HARNESS_MAIN
