@@ -19,17 +19,17 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/lockdev.h>
@@ -1634,14 +1634,6 @@ TEST_F_TIMEOUT(res, removed_during_walk, 240)
 	}
 }
 
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int pin_cpu0(void)
 {
 	cpu_set_t set;
@@ -1655,7 +1647,7 @@ struct ticks {
 	atomic_int ready;
 	atomic_int stop;
 	int n;
-	long long at[MAX_TICKS];
+	__u64 at[MAX_TICKS];
 };
 
 /* A SCHED_FIFO process on CPU 0 that notes when each 1 ms sleep ends. */
@@ -1670,7 +1662,7 @@ static void __attribute__((noreturn)) ticker(struct ticks *t)
 	atomic_store(&t->ready, 1);
 	while (!atomic_load(&t->stop) && t->n < MAX_TICKS) {
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL);
-		t->at[t->n++] = mono_ns();
+		t->at[t->n++] = now_ns();
 	}
 	_exit(0);
 }
@@ -1689,7 +1681,7 @@ TEST_F_TIMEOUT(res, drain_lets_others_run, 300)
 {
 	struct lockdev_lock l;
 	struct ticks *t;
-	long long t0, t1, gap = 0;
+	__u64 t0, t1, gap = 0;
 	int i, in = 0, status;
 	char name[16], *text;
 	pid_t pid;
@@ -1713,9 +1705,9 @@ TEST_F_TIMEOUT(res, drain_lets_others_run, 300)
 	ASSERT_TRUE(atomic_load(&t->ready));
 	usleep(20000);
 
-	t0 = mono_ns();
+	t0 = now_ns();
 	text = read_file("/proc/lockdev/locks");
-	t1 = mono_ns();
+	t1 = now_ns();
 	atomic_store(&t->stop, 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, status);
@@ -1728,8 +1720,9 @@ TEST_F_TIMEOUT(res, drain_lets_others_run, 300)
 		    t->at[i] - t->at[i - 1] > gap)
 			gap = t->at[i] - t->at[i - 1];
 	}
-	TH_LOG("the read took %lld ms; the ticker ran %d times meanwhile, at most %lld ms apart",
-	       (t1 - t0) / 1000000, in, gap / 1000000);
+	TH_LOG("the read took %llu ms; the ticker ran %d times meanwhile, at most %llu ms apart",
+	       (unsigned long long)(t1 - t0) / 1000000, in,
+	       (unsigned long long)gap / 1000000);
 	munmap(t, sizeof(*t));
 	/* A quarter of the read must hold a few of the ticker's sleeps. */
 	if (t1 - t0 < 20 * TICK_NS)
