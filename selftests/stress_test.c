@@ -30,7 +30,11 @@
  * their worker goes on (upgrades, other requests), so that a session
  * waits more than once at a time: an upgrade queued ahead of a waiter can
  * then close a cycle through the session's other wait, which the checker
- * follows too.
+ * follows too. A worker whose asynchronous request waits is not held in
+ * a cycle by it, and may let go of what the cycle ran through before the
+ * snapshot: a report whose member did so after the refused request started,
+ * or is doing so still, is excused too. A report that fails names what
+ * each member's worker did from 300 ms before the request on.
  *
  * Safety is checked all along: each worker counts what it holds in shared
  * counters, per name and mode, after a grant returns and before it calls
@@ -97,6 +101,8 @@
 #define MAXHELD		3	/* locks a worker holds at most */
 #define NREC		8	/* recent ended waits a worker remembers */
 #define NMEM		16	/* report members kept */
+#define MOVING		(~0ULL)	/* slot.moved_ns while a worker lets go */
+#define NJOT		32	/* calls a worker remembers */
 #define SNAP_MAX	(1024 * 1024)
 
 enum { K_LOCK = 1, K_CONVERT, K_ASYNC };
@@ -105,6 +111,23 @@ enum { K_LOCK = 1, K_CONVERT, K_ASYNC };
 struct wrec {
 	__u64 start_ns;
 	__u64 end_ns;
+	int err;
+};
+
+/*
+ * A call of a worker on a hold or a wait, for the checker's log of a false
+ * report. @op: B, T, N or A for LOCK blocking, timed, non-blocking or
+ * asynchronous; c for a completion read; U UNLOCK; P an upgrade; R a
+ * conversion from NONE; D a downgrade; S a lock set (@name its first
+ * name); X CANCEL. @pending: an asynchronous request of its waited.
+ */
+struct jot {
+	__u64 start_ns;
+	__u64 end_ns;
+	char op;
+	char name;
+	char mode;
+	char pending;
 	int err;
 };
 
@@ -117,13 +140,15 @@ struct slot {
 	/*
 	 * When it last let go of or weakened a hold, or ended a wait, while
 	 * an asynchronous request of its could be in a cycle: it was not
-	 * held there by a blocking wait.
+	 * held there by a blocking wait. MOVING while it does so.
 	 */
 	__u64 moved_ns;
 	/* odd while in a wait that only a grant ends */
 	unsigned int wseq;
 	long dl_lock, dl_convert, dl_async, dl_set, unexpected;
 	int last_err, last_op;
+	unsigned int njots;
+	struct jot jots[NJOT];
 	/* the recent waits that ended by a deadline */
 	unsigned int nrec;
 	struct wrec rec[NREC];
@@ -193,6 +218,22 @@ struct worker {
 	struct held held[MAXHELD];
 	struct pending pend;
 };
+
+/* Remember a call that began at @start and failed with @err, or 0. */
+static void jot(struct worker *w, char op, int name, __u32 mode, __u64 start,
+		int err)
+{
+	struct jot *j = &w->s->jots[w->s->njots % NJOT];
+
+	j->start_ns = start;
+	j->end_ns = now_ns();
+	j->op = op;
+	j->name = name;
+	j->mode = mode;
+	j->pending = w->pend.on;
+	j->err = err;
+	__atomic_add_fetch(&w->s->njots, 1, __ATOMIC_RELEASE);
+}
 
 static void name_of(int n, char *buf)
 {
@@ -328,25 +369,44 @@ static void policy_after(struct worker *w, int name, __u32 mode,
 	}
 }
 
-/* Before the worker lets go of something while its pending request waits. */
-static void moved(struct worker *w)
+/*
+ * The worker lets go of something while its pending request waits: from
+ * moving() to moved() its moved_ns reads MOVING, then the time it was
+ * done. Taken before the calls, the time could precede a release that a
+ * busy machine runs tens of ms later, after a cycle was found that the
+ * release then breaks.
+ */
+static bool moving(struct worker *w)
 {
-	if (w->pend.on)
+	if (!w->pend.on)
+		return false;
+	__atomic_store_n(&w->s->moved_ns, MOVING, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+static void moved(struct worker *w, bool marked)
+{
+	if (marked)
 		__atomic_store_n(&w->s->moved_ns, now_ns(), __ATOMIC_SEQ_CST);
 }
 
 static void release_all(struct worker *w)
 {
+	bool marked = moving(w);
 	int i, j, n = w->nheld;
 
-	moved(w);
 	/* In a random order. */
 	while (n) {
+		__u64 start = now_ns();
+		int ret;
+
 		i = rnd(w, n);
 		hold_drop(w->held[i].name, w->held[i].mode);
-		if (unlock_handle(w->fd, w->held[i].handle)) {
+		ret = unlock_handle(w->fd, w->held[i].handle) ? errno : 0;
+		jot(w, 'U', w->held[i].name, w->held[i].mode, start, ret);
+		if (ret) {
 			w->s->unexpected++;
-			w->s->last_err = errno;
+			w->s->last_err = ret;
 			w->s->last_op = 100;
 		}
 		for (j = i; j < n - 1; j++)
@@ -354,6 +414,7 @@ static void release_all(struct worker *w)
 		n--;
 	}
 	w->nheld = 0;
+	moved(w, marked);
 }
 
 /*
@@ -432,6 +493,7 @@ static bool pending_end(struct worker *w, int block)
 	struct pending *pd = &w->pend;
 	struct lockdev_completion c;
 	struct pollfd p = { .fd = w->fd, .events = POLLIN };
+	bool marked;
 
 	if (!pd->on)
 		return false;
@@ -440,11 +502,14 @@ static bool pending_end(struct worker *w, int block)
 
 		if (!block)
 			return false;
-		moved(w);
+		marked = moving(w);
 		if (!ioctl(w->fd, LOCKDEV_IOC_CANCEL, &cn))
 			w->s->cancels++;
+		jot(w, 'X', pd->name, pd->mode, pd->start, 0);
+		moved(w, marked);
 	}
 	pd->on = false;
+	jot(w, 'c', pd->name, pd->mode, pd->start, 0);
 	if (read_all(w->fd, &c, sizeof(c))) {
 		w->s->unexpected++;
 		w->s->last_err = errno;
@@ -508,6 +573,9 @@ static void take_one(struct worker *w)
 	err = errno;
 	if (how < 40)
 		wait_mark(w);
+	jot(w, how < 40 ? 'B' : how < 65 ? 'T' :
+	       (l.flags & LOCKDEV_LOCK_ASYNC) ? 'A' : 'N', n, mode, start,
+	    ret ? err : 0);
 
 	if (!ret && (l.flags & LOCKDEV_LOCK_ASYNC) &&
 	    (l.result & LOCKDEV_RESULT_QUEUED)) {
@@ -579,6 +647,7 @@ static void upgrade_one(struct worker *w)
 	err = errno;
 	if (!cv.flags)
 		wait_mark(w);
+	jot(w, 'P', h->name, X, start, ret ? err : 0);
 	if (!ret) {
 		hold_drop(h->name, h->mode);
 		hold_add(w, h->name, X);
@@ -636,6 +705,7 @@ static void raise_none(struct worker *w)
 	err = errno;
 	if (!cv.flags)
 		wait_mark(w);
+	jot(w, 'R', h->name, mode, start, ret ? err : 0);
 	if (!ret) {
 		w->s->grants++;
 		hold_add(w, h->name, mode);
@@ -663,8 +733,10 @@ static void downgrade_one(struct worker *w)
 {
 	struct lockdev_convert cv;
 	struct held *h = NULL;
+	bool marked;
+	int i, ret;
+	__u64 start;
 	__u32 mode;
-	int i;
 
 	for (i = 0; i < w->nheld; i++)
 		if (w->held[i].mode != N)
@@ -680,14 +752,18 @@ static void downgrade_one(struct worker *w)
 	cv.handle = h->handle;
 	cv.mode = mode;
 	/* Counted in the weaker mode before the call, as a release is. */
-	moved(w);
+	marked = moving(w);
 	hold_drop(h->name, h->mode);
 	hold_add(w, h->name, mode);
-	if (ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv)) {
+	start = now_ns();
+	ret = ioctl(w->fd, LOCKDEV_IOC_CONVERT, &cv) ? errno : 0;
+	jot(w, 'D', h->name, mode, start, ret);
+	if (ret) {
 		w->s->unexpected++;
-		w->s->last_err = errno;
+		w->s->last_err = ret;
 		w->s->last_op = 6;
 	}
+	moved(w, marked);
 	h->mode = mode;
 }
 
@@ -697,7 +773,7 @@ static void take_set(struct worker *w)
 	struct lockdev_set_item it[3];
 	struct lockdev_lock_set ls;
 	char names[3][16];
-	int i, n = 2 + rnd(w, 2), timed = rnd(w, 2);
+	int i, ret, err, n = 2 + rnd(w, 2), timed = rnd(w, 2);
 	__u64 start = now_ns();
 	__u32 modes[3];
 
@@ -708,8 +784,11 @@ static void take_set(struct worker *w)
 	}
 	w->s->ops++;
 	w->s->sets++;
-	if (!set_call(w->fd, it, n, timed ? LOCKDEV_LOCK_DEADLINE : 0,
-		      timed ? rnd_deadline(w) : 0, &ls)) {
+	ret = set_call(w->fd, it, n, timed ? LOCKDEV_LOCK_DEADLINE : 0,
+		       timed ? rnd_deadline(w) : 0, &ls);
+	err = ret ? errno : 0;
+	jot(w, 'S', names[0][1] - '0', modes[0], start, err);
+	if (!ret) {
 		w->s->grants++;
 		for (i = 0; i < n; i++) {
 			__u32 mode = modes[i];
@@ -733,14 +812,14 @@ static void take_set(struct worker *w)
 		/* The checker's upgrades are of single locks only. */
 		return;
 	}
-	if (errno == EDEADLK && ls.result == LOCKDEV_RESULT_CYCLE) {
+	if (err == EDEADLK && ls.result == LOCKDEV_RESULT_CYCLE) {
 		w->s->dl_set++;
-	} else if (errno == ETIMEDOUT) {
+	} else if (err == ETIMEDOUT) {
 		w->s->timeouts++;
 		remember_timeout(w, start, ETIMEDOUT);
 	} else {
 		w->s->unexpected++;
-		w->s->last_err = errno;
+		w->s->last_err = err;
 		w->s->last_op = 3;
 	}
 }
@@ -970,6 +1049,56 @@ struct tally {
 	long members_total, members_max;
 };
 
+/*
+ * What the module said of member @m of a cycle, and what its worker did
+ * around @since: when it last let go of something while its asynchronous
+ * request waited, when its last waits ended, and its calls that ended
+ * after @since - 300 ms; times in us from @since.
+ */
+static void log_member(struct __test_metadata *_metadata,
+		       const struct lockdev_cycle_member *m, __u64 since,
+		       int nw)
+{
+	char ends[NREC * 24] = "", calls[NJOT * 64] = "", moved[40] = "never";
+	char *p = ends, *q = calls;
+	unsigned int k, n;
+	int i;
+
+	for (i = 0; i < nw; i++) {
+		const struct slot *w = &sh->w[i];
+		__u64 t = __atomic_load_n(&w->moved_ns, __ATOMIC_SEQ_CST);
+
+		if (w->pid != (pid_t)m->pid)
+			continue;
+		if (t == MOVING)
+			snprintf(moved, sizeof(moved), "now");
+		else if (t)
+			snprintf(moved, sizeof(moved), "%lld us",
+				 (long long)(t - since) / 1000);
+		n = __atomic_load_n(&w->nrec, __ATOMIC_ACQUIRE);
+		for (k = 0; k < NREC && k < n; k++)
+			p += sprintf(p, " %lld/%d",
+				     (long long)(w->rec[k].end_ns - since) / 1000,
+				     w->rec[k].err);
+		n = __atomic_load_n(&w->njots, __ATOMIC_ACQUIRE);
+		for (k = n > NJOT ? n - NJOT : 0; k < n; k++) {
+			const struct jot *j = &w->jots[k % NJOT];
+
+			if (j->end_ns + 300 * MS < since)
+				continue;
+			q += sprintf(q, " %c:n%d:%s%s:%lld..%lld:%d", j->op,
+				     j->name, mode_name(j->mode),
+				     j->pending ? "+async" : "",
+				     (long long)(j->start_ns - since) / 1000,
+				     (long long)(j->end_ns - since) / 1000,
+				     j->err);
+		}
+	}
+	TH_LOG("member pid %u flags %#x holds %.16s in %s, waits for %.16s in %s; moved %s; waits ended (us/errno):%s; calls (op:name:mode:us..us:errno):%s",
+	       m->pid, m->flags, m->held_name, mode_name(m->held_mode),
+	       m->wait_name, mode_name(m->wait_mode), moved, ends, calls);
+}
+
 /* Check the report of worker @i. False if it was plainly wrong. */
 static bool check_report(struct __test_metadata *_metadata, int i, int nw,
 			 struct tally *t)
@@ -1088,10 +1217,13 @@ static bool check_report(struct __test_metadata *_metadata, int i, int nw,
 		free(g.l);
 		return true;
 	}
-	TH_LOG("worker %d asked %s in %s (kind %d): %s; snapshot:\n%s", s->pid,
-	       name, mode_name(s->mode), s->kind,
+	TH_LOG("worker %d asked %s in %s (kind %d): %s; snapshot, %llu us after the request:\n%s",
+	       s->pid, name, mode_name(s->mode), s->kind,
 	       real ? "the report disagrees with the snapshot" :
-	       "no cycle through it in the snapshot", s->snap);
+	       "no cycle through it in the snapshot",
+	       (unsigned long long)(s->snap_ns - s->start_ns) / 1000, s->snap);
+	for (k = 0; k < n && k < NMEM; k++)
+		log_member(_metadata, &s->m[k], s->start_ns, nw);
 	t->failed++;
 	free(g.l);
 	return false;
@@ -1326,6 +1458,19 @@ TEST(checker_self_test)
 	sh->w[1].nrec = 1;
 	EXPECT_TRUE(check_report(_metadata, 0, 2, &t));
 	EXPECT_EQ(1, t.excused);
+	/*
+	 * Or it let go of something while its asynchronous request waited,
+	 * after the request began, or is doing so still; not before.
+	 */
+	sh->w[1].nrec = 0;
+	sh->w[1].moved_ns = 500;
+	EXPECT_FALSE(check_report(_metadata, 0, 2, &t));
+	EXPECT_EQ(2, t.failed);
+	sh->w[1].moved_ns = MOVING;
+	EXPECT_TRUE(check_report(_metadata, 0, 2, &t));
+	sh->w[1].moved_ns = 1500;
+	EXPECT_TRUE(check_report(_metadata, 0, 2, &t));
+	EXPECT_EQ(3, t.excused);
 	munmap(sh, sizeof(*sh));
 }
 
