@@ -494,6 +494,7 @@ static bool pending_end(struct worker *w, int block)
 	struct lockdev_completion c;
 	struct pollfd p = { .fd = w->fd, .events = POLLIN };
 	bool marked;
+	int err;
 
 	if (!pd->on)
 		return false;
@@ -503,9 +504,10 @@ static bool pending_end(struct worker *w, int block)
 		if (!block)
 			return false;
 		marked = moving(w);
-		if (!ioctl(w->fd, LOCKDEV_IOC_CANCEL, &cn))
+		err = ioctl(w->fd, LOCKDEV_IOC_CANCEL, &cn) ? errno : 0;
+		if (!err)
 			w->s->cancels++;
-		jot(w, 'X', pd->name, pd->mode, pd->start, 0);
+		jot(w, 'X', pd->name, pd->mode, pd->start, err);
 		moved(w, marked);
 	}
 	pd->on = false;
@@ -1019,28 +1021,37 @@ static bool edge(const struct graph *g, long pid, const __u8 *name,
 	return false;
 }
 
+/* The slot of worker @pid among the first @nw, or NULL. */
+static const struct slot *slot_of(long pid, int nw)
+{
+	int i;
+
+	for (i = 0; i < nw; i++)
+		if (sh->w[i].pid == pid)
+			return &sh->w[i];
+	return NULL;
+}
+
 /*
  * Did worker @pid have a wait end by its deadline (or a cancel) since
  * @since, or let go of something while its asynchronous request waited?
  */
 static bool timed_out_since(long pid, __u64 since, int nw)
 {
+	const struct slot *w = slot_of(pid, nw);
+	unsigned int nrec;
 	__u64 moved;
-	int i, k;
+	int k;
 
-	for (i = 0; i < nw; i++) {
-		struct slot *w = &sh->w[i];
-		unsigned int nrec = __atomic_load_n(&w->nrec, __ATOMIC_ACQUIRE);
-
-		if (w->pid != pid)
-			continue;
-		moved = __atomic_load_n(&w->moved_ns, __ATOMIC_SEQ_CST);
-		if (moved && moved >= since)
+	if (!w)
+		return false;
+	nrec = __atomic_load_n(&w->nrec, __ATOMIC_ACQUIRE);
+	moved = __atomic_load_n(&w->moved_ns, __ATOMIC_SEQ_CST);
+	if (moved && moved >= since)
+		return true;
+	for (k = 0; k < NREC && k < (int)nrec; k++)
+		if (__atomic_load_n(&w->rec[k].end_ns, __ATOMIC_ACQUIRE) >= since)
 			return true;
-		for (k = 0; k < NREC && k < (int)nrec; k++)
-			if (__atomic_load_n(&w->rec[k].end_ns, __ATOMIC_ACQUIRE) >= since)
-				return true;
-	}
 	return false;
 }
 
@@ -1059,21 +1070,18 @@ static void log_member(struct __test_metadata *_metadata,
 		       const struct lockdev_cycle_member *m, __u64 since,
 		       int nw)
 {
-	char ends[NREC * 24] = "", calls[NJOT * 64] = "", moved[40] = "never";
+	char ends[NREC * 24] = "", calls[NJOT * 64] = "", last[40] = "never";
+	const struct slot *w = slot_of(m->pid, nw);
 	char *p = ends, *q = calls;
 	unsigned int k, n;
-	int i;
+	__u64 t;
 
-	for (i = 0; i < nw; i++) {
-		const struct slot *w = &sh->w[i];
-		__u64 t = __atomic_load_n(&w->moved_ns, __ATOMIC_SEQ_CST);
-
-		if (w->pid != (pid_t)m->pid)
-			continue;
+	if (w) {
+		t = __atomic_load_n(&w->moved_ns, __ATOMIC_SEQ_CST);
 		if (t == MOVING)
-			snprintf(moved, sizeof(moved), "now");
+			snprintf(last, sizeof(last), "now");
 		else if (t)
-			snprintf(moved, sizeof(moved), "%lld us",
+			snprintf(last, sizeof(last), "%lld us",
 				 (long long)(t - since) / 1000);
 		n = __atomic_load_n(&w->nrec, __ATOMIC_ACQUIRE);
 		for (k = 0; k < NREC && k < n; k++)
@@ -1096,7 +1104,7 @@ static void log_member(struct __test_metadata *_metadata,
 	}
 	TH_LOG("member pid %u flags %#x holds %.16s in %s, waits for %.16s in %s; moved %s; waits ended (us/errno):%s; calls (op:name:mode:us..us:errno):%s",
 	       m->pid, m->flags, m->held_name, mode_name(m->held_mode),
-	       m->wait_name, mode_name(m->wait_mode), moved, ends, calls);
+	       m->wait_name, mode_name(m->wait_mode), last, ends, calls);
 }
 
 /* Check the report of worker @i. False if it was plainly wrong. */
