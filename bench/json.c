@@ -136,7 +136,7 @@ static void json_head(FILE *f)
 
 static void json_details(FILE *f)
 {
-	int i;
+	int i, k;
 
 	fputs("  \"figures\": [\n", f);
 	for (i = 0; i < nfigs; i++) {
@@ -155,7 +155,15 @@ static void json_details(FILE *f)
 		fprintf(f, "\"vmalloc_bytes\": %lld, ", m->delta.vmalloc);
 		fputs("\"bytes_per_lock\": ", f);
 		jnum(f, m->bytes_per_lock);
-		fputs(", \"error\": ", f);
+		fputs(", \"caches\": [", f);
+		for (k = 0; k < MEM_TOP && m->top[k].name[0]; k++) {
+			fprintf(f, "%s{\"name\": ", k ? ", " : "");
+			jstr(f, m->top[k].name);
+			fputs(", \"bytes_per_lock\": ", f);
+			jnum(f, m->top[k].bytes_per_lock);
+			fputc('}', f);
+		}
+		fputs("], \"error\": ", f);
 		jerr(f, m->why);
 		fputs(i < NR_NAME_LENS - 1 ? "},\n" : "}\n", f);
 	}

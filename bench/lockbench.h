@@ -134,11 +134,20 @@ int op_detect(struct op *op, long n);
 int relock_setup(struct op *op, const char *name, int len);
 
 /* memory.c */
+/* The slab caches that grew most while a figure's locks were held. */
+#define MEM_TOP		3
+
+struct mem_cache {
+	char name[64];		/* as /proc/slabinfo names it; "" if unused */
+	double bytes_per_lock;	/* its growth / the locks held */
+};
+
 struct mem_fig {
 	int name_len;
 	long locks;		/* held when measured */
 	struct kmem delta;	/* while they are held, in bytes */
 	double bytes_per_lock;	/* NAN when not measured */
+	struct mem_cache top[MEM_TOP];	/* where the slab delta went */
 	char why[200];
 };
 

@@ -19,8 +19,76 @@
 #include "lockbench.h"
 
 #define GONE_TIMEOUT_NS	10e9
+#define MAX_CACHES	1024
 
 struct mem_fig mem_figs[NR_NAME_LENS];
+
+/* One slab cache's objects in use, in bytes (active_objs * objsize). */
+struct cache_use {
+	char name[64];
+	long long bytes;
+};
+
+/*
+ * Every cache of /proc/slabinfo into @c (at most MAX_CACHES): how many,
+ * or -1 when unreadable.
+ */
+static int read_caches(struct cache_use *c)
+{
+	char line[512];
+	long long active, size;
+	FILE *f = fopen("/proc/slabinfo", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (n < MAX_CACHES && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld %*d %lld", c[n].name, &active,
+			   &size) == 3) {
+			c[n].bytes = active * size;
+			n++;
+		}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Into @f->top, the caches of @after that grew most since @before, per
+ * lock held. A cache that slab merging shares with other users (SLUB's
+ * default) has the name of the first cache of its size and flags.
+ */
+static void top_caches(struct mem_fig *f, const struct cache_use *before,
+		       int nb, const struct cache_use *after, int na)
+{
+	int i, j, k;
+
+	for (i = 0; i < na; i++) {
+		long long grew = after[i].bytes;
+		double per;
+
+		for (j = 0; j < nb; j++)
+			if (!strcmp(before[j].name, after[i].name)) {
+				grew -= before[j].bytes;
+				break;
+			}
+		if (grew <= 0)
+			continue;
+		per = (double)grew / (double)f->locks;
+		/* Insert it in order, largest first; the smallest falls off. */
+		k = MEM_TOP;
+		while (k > 0 && (!f->top[k - 1].name[0] ||
+				 f->top[k - 1].bytes_per_lock < per)) {
+			if (k < MEM_TOP)
+				f->top[k] = f->top[k - 1];
+			k--;
+		}
+		if (k < MEM_TOP) {
+			snprintf(f->top[k].name, sizeof(f->top[k].name), "%s",
+				 after[i].name);
+			f->top[k].bytes_per_lock = per;
+		}
+	}
+}
 
 /* Name i of length len: unique by its index, the rest pseudo-random. */
 static void mem_name(char *s, int len, long i)
@@ -47,13 +115,14 @@ static void wait_gone(long long before)
 		usleep(20000);
 }
 
-static void measure_len(struct mem_fig *f, uint64_t *handles)
+static void measure_len(struct mem_fig *f, uint64_t *handles,
+			struct cache_use *before, struct cache_use *after)
 {
 	struct kmem m0, m1;
 	char name[LOCKDEV_NAME_MAX + 1], space[32];
 	long long idle = 0;
 	long n, k;
-	int fd, e = 0;
+	int fd, e = 0, nb, na;
 
 	snprintf(space, sizeof(space), "lb.memory.%d", f->name_len);
 	stat_get("idle_locks", &idle);
@@ -69,6 +138,7 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 		close(fd);
 		return;
 	}
+	nb = read_caches(before);
 	for (n = 0; n < cfg.mem_locks; n++) {
 		mem_name(name, f->name_len, n);
 		e = ld_lock(fd, name, f->name_len, LOCKDEV_MODE_EXCLUSIVE,
@@ -78,6 +148,7 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 	}
 	/* What stays: a table that grew frees its old buckets after RCU. */
 	settle_kernel(&m1);
+	na = read_caches(after);
 	f->locks = n;
 	if (e)
 		snprintf(f->why, sizeof(f->why), "lock %s: %s",
@@ -88,6 +159,7 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 		f->delta.vmalloc = m1.vmalloc - m0.vmalloc;
 		f->bytes_per_lock = (double)(f->delta.slab + f->delta.large +
 					     f->delta.vmalloc) / (double)n;
+		top_caches(f, before, nb, after, na);
 	}
 	/* Unlock first: closing a session with EXCLUSIVE locks marks them. */
 	for (k = 0; k < n; k++)
@@ -98,6 +170,7 @@ static void measure_len(struct mem_fig *f, uint64_t *handles)
 
 void run_memory(void)
 {
+	struct cache_use *before, *after;
 	uint64_t *handles;
 	int i;
 
@@ -112,15 +185,20 @@ void run_memory(void)
 		return;
 	}
 	handles = calloc(cfg.mem_locks, sizeof(*handles));
-	if (!handles) {
+	before = calloc(MAX_CACHES, sizeof(*before));
+	after = calloc(MAX_CACHES, sizeof(*after));
+	if (!handles || !before || !after) {
 		snprintf(mem_figs[0].why, sizeof(mem_figs[0].why), "%s",
 			 strerror(ENOMEM));
-		return;
+		goto out;
 	}
 	for (i = 0; i < NR_NAME_LENS; i++) {
 		note("memory: %s locks with names of %d bytes ...",
 		     count_str(cfg.mem_locks), name_lens[i]);
-		measure_len(&mem_figs[i], handles);
+		measure_len(&mem_figs[i], handles, before, after);
 	}
+out:
+	free(after);
+	free(before);
 	free(handles);
 }

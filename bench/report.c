@@ -276,6 +276,21 @@ static void print_memory(void)
 		       f->bytes_per_lock,
 		       f->why[0] ? "  " : "", f->why);
 	}
+	printf("  per lock, the slab caches that grew most, then large and vmalloc:\n");
+	for (i = 0; i < NR_NAME_LENS; i++) {
+		const struct mem_fig *f = &mem_figs[i];
+		int k;
+
+		if (isnan(f->bytes_per_lock))
+			continue;
+		printf("  %10d ", f->name_len);
+		for (k = 0; k < MEM_TOP && f->top[k].name[0]; k++)
+			printf(" %s %.1f,", f->top[k].name,
+			       f->top[k].bytes_per_lock);
+		printf(" large %.1f, vmalloc %.1f\n",
+		       (double)f->delta.large / (double)f->locks,
+		       (double)f->delta.vmalloc / (double)f->locks);
+	}
 }
 
 /* A row of a scaled figure: count, probe, baseline, an optional column. */
