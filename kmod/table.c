@@ -45,27 +45,41 @@
 #include "user.h"
 
 /*
- * Locks whose names are up to LD_NAME_INLINE bytes come from caches of
- * their own, one per 8 bytes of name, so that a lock costs its name's
- * length rounded up to 8 and no more; longer names from kmalloc().
+ * Every lock comes from a cache of its name's length class, so that it
+ * costs its name's length rounded up to 8 bytes, or to 16 above
+ * LD_NAME_FINE, and no more: kmalloc() would round a lock of a long name,
+ * a path say, up to a power of two, up to twice what it needs.
  */
-#define LD_NAME_STEP	8
-#define LD_NAME_CACHES	8
-#define LD_NAME_INLINE	(LD_NAME_STEP * LD_NAME_CACHES)
+#define LD_NAME_FINE	64
+#define LD_NAME_CACHES	(LD_NAME_FINE / 8 + \
+			 DIV_ROUND_UP(LOCKDEV_NAME_MAX - LD_NAME_FINE, 16))
 
 /* Every lock, keyed by (lockspace, name). */
 struct rhashtable ld_locks;
 static struct kmem_cache *ld_lock_caches[LD_NAME_CACHES];
-static const char *const ld_lock_cache_names[LD_NAME_CACHES] = {
-	"lockdev_lock_8", "lockdev_lock_16", "lockdev_lock_24",
-	"lockdev_lock_32", "lockdev_lock_40", "lockdev_lock_48",
-	"lockdev_lock_56", "lockdev_lock_64",
-};
+/* Their names: lockdev_lock_N for a name room of N bytes. */
+static char ld_lock_cache_names[LD_NAME_CACHES][24];
 
-/* The cache of locks with names of @len bytes, at most LD_NAME_INLINE. */
+/* The index of the cache of locks with names of @len bytes. */
+static u32 ld_lock_cache_index(u32 len)
+{
+	if (len <= LD_NAME_FINE)
+		return (len - 1) / 8;
+	return LD_NAME_FINE / 8 + (len - LD_NAME_FINE - 1) / 16;
+}
+
+/* The name room of the locks of cache @i. */
+static u32 ld_lock_cache_room(u32 i)
+{
+	if (i < LD_NAME_FINE / 8)
+		return (i + 1) * 8;
+	return LD_NAME_FINE + (i + 1 - LD_NAME_FINE / 8) * 16;
+}
+
+/* The cache of locks with names of @len bytes. */
 static struct kmem_cache *ld_lock_cache(u32 len)
 {
-	return ld_lock_caches[(len - 1) / LD_NAME_STEP];
+	return ld_lock_caches[ld_lock_cache_index(len)];
 }
 
 DEFINE_PER_CPU(u64, ld_gen_seq);
@@ -175,17 +189,13 @@ static size_t ld_lock_size(const struct ld_lock *lk)
 {
 	if (lk->space->cl)
 		return ld_cl_lock_size(lk);
-	return lk->name_len <= LD_NAME_INLINE ?
-	       kmem_cache_size(ld_lock_cache(lk->name_len)) : ksize(lk);
+	return kmem_cache_size(ld_lock_cache(lk->name_len));
 }
 
 /* Free @lk's memory, which nobody can reach any more. */
 static void ld_lock_free(struct ld_lock *lk)
 {
-	if (lk->name_len <= LD_NAME_INLINE)
-		kmem_cache_free(ld_lock_cache(lk->name_len), lk);
-	else
-		kfree(lk);
+	kmem_cache_free(ld_lock_cache(lk->name_len), lk);
 }
 
 /**
@@ -240,10 +250,8 @@ static struct ld_lock *ld_lock_alloc(struct ld_space *space, const u8 *name,
 	}
 	if (space->cl)
 		lk = ld_cl_lock_alloc(space->cl, name, len);
-	else if (len <= LD_NAME_INLINE)
-		lk = kmem_cache_zalloc(ld_lock_cache(len), GFP_KERNEL_ACCOUNT);
 	else
-		lk = kzalloc(struct_size(lk, name, len), GFP_KERNEL_ACCOUNT);
+		lk = kmem_cache_zalloc(ld_lock_cache(len), GFP_KERNEL_ACCOUNT);
 	if (!lk) {
 		atomic_dec(&space->locks);
 		*err = -ENOMEM;
@@ -714,7 +722,9 @@ int ld_table_init(void)
 
 	for (i = 0; i < LD_NAME_CACHES; i++) {
 		size = struct_size_t(struct ld_lock, name,
-				     (i + 1) * LD_NAME_STEP);
+				     ld_lock_cache_room(i));
+		snprintf(ld_lock_cache_names[i], sizeof(ld_lock_cache_names[i]),
+			 "lockdev_lock_%u", ld_lock_cache_room(i));
 		ld_lock_caches[i] = kmem_cache_create(ld_lock_cache_names[i],
 						      size,
 						      __alignof__(struct ld_lock),

@@ -255,6 +255,73 @@ TEST_F(lk, names_are_bytes)
 	expect_idle_lock(_metadata, self->fd[0], big);
 }
 
+/*
+ * Every name length, 1 to LOCKDEV_NAME_MAX, in a lockspace of the test's
+ * own: each is its own lock, holds and lists its whole name and no byte
+ * more, and is let go. The module keeps a lock in a cache of its name's
+ * length class; names one byte apart cross every class boundary.
+ */
+TEST_F(lk, every_name_length)
+{
+	char space[64], name[LOCKDEV_NAME_MAX + 1];
+	__u64 handles[LOCKDEV_NAME_MAX + 1];
+	int fd = self->fd[0], len, seen[LOCKDEV_NAME_MAX + 1] = { 0 };
+	const __u32 probe[] = { 1, 64, 65, 200, LOCKDEV_NAME_MAX };
+	struct lockdev_list li;
+	struct lockdev_lock l;
+	struct lockdev_held *h;
+	__u32 i;
+
+	h = calloc(LOCKDEV_NAME_MAX + 1, sizeof(*h));
+	ASSERT_NE(NULL, h);
+	snprintf(space, sizeof(space), "lock_test.names.%d", getpid());
+	ASSERT_EQ(0, attach_space(fd, space, 0, 0600));
+	ASSERT_EQ(0, attach_space(self->fd[1], space, 0, 0600));
+	/* Names of one byte 'n' each, so each is a prefix of the next. */
+	memset(name, 'n', sizeof(name));
+	for (len = 1; len <= LOCKDEV_NAME_MAX; len++) {
+		lock_input(&l, name, X, NONBLOCK);
+		l.name_len = len;
+		ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_LOCK, &l)) {
+			TH_LOG("a name of %d bytes: %s", len, strerror(errno));
+		}
+		ASSERT_EQ(0, list_call(fd, h, 2, &li));
+		ASSERT_EQ(1, li.nr_entries);
+		EXPECT_EQ(len, h[0].name_len);
+		EXPECT_EQ(0, memcmp(h[0].name, name, len));
+		EXPECT_EQ(0, h[0].name[len]);
+		EXPECT_EQ(0, unlock_handle(fd, l.handle));
+	}
+	/* All held at once, every one a lock of its own. */
+	for (len = 1; len <= LOCKDEV_NAME_MAX; len++) {
+		lock_input(&l, name, X, NONBLOCK);
+		l.name_len = len;
+		ASSERT_EQ(0, ioctl(fd, LOCKDEV_IOC_LOCK, &l)) {
+			TH_LOG("a name of %d bytes: %s", len, strerror(errno));
+		}
+		handles[len] = l.handle;
+	}
+	ASSERT_EQ(0, list_call(fd, h, LOCKDEV_NAME_MAX + 1, &li));
+	ASSERT_EQ(LOCKDEV_NAME_MAX, li.nr_entries);
+	for (i = 0; i < li.nr_entries; i++) {
+		ASSERT_LE(1, h[i].name_len);
+		ASSERT_GE(LOCKDEV_NAME_MAX, h[i].name_len);
+		EXPECT_EQ(0, seen[h[i].name_len]++);
+		EXPECT_EQ(0, memcmp(h[i].name, name, h[i].name_len));
+		EXPECT_EQ(0, h[i].name[h[i].name_len]);
+	}
+	/* Another session finds them held, on both sides of a boundary too. */
+	for (i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		lock_input(&l, name, X, NONBLOCK);
+		l.name_len = probe[i];
+		EXPECT_EQ(-1, ioctl(self->fd[1], LOCKDEV_IOC_LOCK, &l));
+		EXPECT_EQ(EAGAIN, errno);
+	}
+	for (len = 1; len <= LOCKDEV_NAME_MAX; len++)
+		EXPECT_EQ(0, unlock_handle(fd, handles[len]));
+	free(h);
+}
+
 TEST_F(lk, unlock_not_held)
 {
 	struct lockdev_lock l;

@@ -1743,4 +1743,49 @@ TEST(stats_memory)
 	EXPECT_EQ(base, wait_stat("memory", base));
 }
 
+/*
+ * The same for names of 200 bytes, a path's length: each lock costs its
+ * name rounded up to 16 bytes, not to a power of two (a lock of a
+ * 200-byte name takes 344 bytes, where kmalloc() would give it 512), so a
+ * held lock stays within the bar above plus its name's length.
+ */
+TEST(stats_memory_long_names)
+{
+	const int nr = 1000, len = 200;
+	long long base = stat_value("memory"), one = 0, all;
+	char space[64], name[256], id[8];
+	int fd, i;
+
+	ASSERT_LE(0, base);
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	snprintf(space, sizeof(space), "proc-mem-long-%d", getpid());
+	ASSERT_EQ(0, attach_str(fd, space, 0600));
+	for (i = 0; i <= nr; i++) {
+		snprintf(id, sizeof(id), "%06d", i);
+		memset(name, 'p', len);
+		name[len] = 0;
+		memcpy(name, id, 6);
+		ASSERT_EQ(0, lock_str(fd, name, LOCKDEV_MODE_SHARED, 0, NULL));
+		if (!i)
+			one = stat_value("memory");
+	}
+	all = stat_value("memory");
+	EXPECT_LT(base, one);
+	EXPECT_LT(one, all);
+	if (kernel_is_rt()) {
+		EXPECT_GE((256LL + 64 + len) * nr, all - one)
+			TH_LOG("PREEMPT_RT: %lld bytes per held lock",
+			       (all - one) / nr);
+	} else if (access("/proc/lockdep", F_OK)) {
+		EXPECT_GE((256LL + len) * nr, all - one)
+			TH_LOG("%lld bytes per held lock", (all - one) / nr);
+	} else {
+		TH_LOG("lock debugging on: %lld bytes per held lock, no bar",
+		       (all - one) / nr);
+	}
+	close(fd);
+	EXPECT_EQ(base, wait_stat("memory", base));
+}
+
 TEST_HARNESS_MAIN
