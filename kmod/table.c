@@ -50,7 +50,7 @@
  * LD_NAME_FINE, and no more: kmalloc() would round a lock of a long name,
  * a path say, up to a power of two, up to twice what it needs.
  */
-#define LD_NAME_FINE	64
+#define LD_NAME_FINE	128
 #define LD_NAME_CACHES	(LD_NAME_FINE / 8 + \
 			 DIV_ROUND_UP(LOCKDEV_NAME_MAX - LD_NAME_FINE, 16))
 

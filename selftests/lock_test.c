@@ -266,7 +266,7 @@ TEST_F(lk, every_name_length)
 	char space[64], name[LOCKDEV_NAME_MAX + 1];
 	__u64 handles[LOCKDEV_NAME_MAX + 1];
 	int fd = self->fd[0], len, seen[LOCKDEV_NAME_MAX + 1] = { 0 };
-	const __u32 probe[] = { 1, 64, 65, 200, LOCKDEV_NAME_MAX };
+	const __u32 probe[] = { 1, 64, 65, 128, 129, 200, LOCKDEV_NAME_MAX };
 	struct lockdev_list li;
 	struct lockdev_lock l;
 	struct lockdev_held *h;

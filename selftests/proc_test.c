@@ -1745,9 +1745,9 @@ TEST(stats_memory)
 
 /*
  * The same for names of 200 bytes, a path's length: each lock costs its
- * name rounded up to 16 bytes, not to a power of two (a lock of a
- * 200-byte name takes 344 bytes, where kmalloc() would give it 512), so a
- * held lock stays within the bar above plus its name's length.
+ * name rounded up to 8 bytes, or to 16 above 128, not to a power of two (a
+ * lock of a 200-byte name takes 344 bytes, where kmalloc() would give it
+ * 512), so a held lock stays within the bar above plus its name's length.
  */
 TEST(stats_memory_long_names)
 {
