@@ -82,9 +82,9 @@
 /*
  * drain_lets_others_run: idle locks that went idle lately, which the first
  * walk of their lockspace sorts and lists, made for at most DRAIN_SECS (a
- * debug kernel makes a tenth of them in that time, and its walk of them is
- * as long as a 6.12 kernel's of all); the period of the SCHED_FIFO ticker
- * beside it, and the room for its ticks.
+ * debug kernel makes a tenth of them in that time, whose walk still takes
+ * about 100 ms there); the period of the SCHED_FIFO ticker beside it, and
+ * the room for its ticks.
  */
 #define DRAIN_LOCKS	200000
 #define DRAIN_SECS	10
