@@ -201,9 +201,9 @@ bool ld_cl_covers(const struct ld_lock *lk, u32 mode)
 
 /**
  * ld_cl_kick() - have the work of a lock look at it again
- * @lk: a lock of a cluster lockspace
+ * @lk: a lock of a cluster lockspace, referenced by the caller
  *
- * Context: any; a caller with @lk->lock keeps @lk alive.
+ * Context: any.
  */
 void ld_cl_kick(struct ld_lock *lk)
 {
@@ -600,6 +600,13 @@ static void ld_cl_wind_down(struct ld_cl_lock *cl)
 	if (cl->busy)
 		return;
 	if (cl->granted == LD_CL_NONE) {
+		/*
+		 * With no DLM lock, nothing but ld_cl_lock_drop() queues the
+		 * work: if it did while this run was under way, the run to
+		 * come frees @cl, not this one.
+		 */
+		if (work_pending(&cl->work))
+			return;
 		/* RCU walkers of the table may still look at the lock. */
 		call_rcu(&cl->lk.rcu, ld_cl_free_rcu);
 		return;
@@ -721,10 +728,12 @@ void ld_cl_lock_free(struct ld_lock *lk)
 
 /**
  * ld_cl_lock_drop() - the last reference of a lock went
- * @lk: the lock, whose value block the caller frees next
+ * @lk: the lock, which the caller does not touch afterwards
  *
  * Its state is kept for the release of its DLM lock, which the work makes,
- * and the lock is freed after that.
+ * and the lock is freed after that, possibly before this returns. The work
+ * is queued under @cl->lock, so that a run of it that sees @dropped finds
+ * it queued already or queued again (ld_cl_wind_down()).
  */
 void ld_cl_lock_drop(struct ld_lock *lk)
 {
@@ -733,8 +742,8 @@ void ld_cl_lock_drop(struct ld_lock *lk)
 	ld_cl_lvb_out(lk, &cl->last);
 	spin_lock_irq(&cl->lock);
 	cl->dropped = true;
-	spin_unlock_irq(&cl->lock);
 	queue_work(ld_cl_wq, &cl->work);
+	spin_unlock_irq(&cl->lock);
 }
 
 /**

@@ -210,17 +210,21 @@ static void ld_lock_free(struct ld_lock *lk)
 void __ld_lock_put(struct ld_lock *lk)
 {
 	struct ld_space *space = lk->space;
+	u8 *value = lk->value;
 
 	ld_stat_add(memory, -(long)ld_lock_size(lk));
-	/* A cluster lock's DLM side takes its state, then frees it later. */
+	/*
+	 * A cluster lock's DLM side takes its state, then frees it in its
+	 * work, which may run at once: @lk is not touched after this.
+	 */
 	if (space->cl)
 		ld_cl_lock_drop(lk);
-	if (lk->value) {
-		ld_stat_add(memory, -(long)ksize(lk->value));
-		kfree(lk->value);
-	}
-	if (!space->cl)
+	else
 		call_rcu(&lk->rcu, ld_lock_free_rcu);
+	if (value) {
+		ld_stat_add(memory, -(long)ksize(value));
+		kfree(value);
+	}
 	ld_space_put(space);
 }
 
