@@ -86,7 +86,8 @@ static_assert(sizeof(struct ld_cl_lvb) == LD_CL_LVB_LEN);
  * @work: ld_cl_work(), which alone makes DLM calls for it; a work item never
  *	runs twice at once, so what only it uses needs no lock.
  * @lock: protects @dropped, @answered and @bast, which the DLM's callbacks
- *	and the lock's last put write; interrupt-safe.
+ *	and the lock's last put write, queueing @work before they drop it;
+ *	interrupt-safe.
  * @answered: the DLM answered the call under way, in @lksb.
  * @bast: the most restrictive mode another host asked for since the work
  *	last looked, or LD_CL_NONE.
@@ -232,8 +233,8 @@ static void ld_cl_ast(void *arg)
 
 	spin_lock_irqsave(&cl->lock, flags);
 	cl->answered = true;
-	spin_unlock_irqrestore(&cl->lock, flags);
 	queue_work(ld_cl_wq, &cl->work);
+	spin_unlock_irqrestore(&cl->lock, flags);
 }
 
 /* The DLM's blocking callback: another host asks for @mode. */
@@ -244,8 +245,8 @@ static void ld_cl_bast(void *arg, int mode)
 
 	spin_lock_irqsave(&cl->lock, flags);
 	cl->bast = max_t(s8, cl->bast, mode);
-	spin_unlock_irqrestore(&cl->lock, flags);
 	queue_work(ld_cl_wq, &cl->work);
+	spin_unlock_irqrestore(&cl->lock, flags);
 }
 
 /* The state of @lk as the lock value block carries it. */
@@ -560,8 +561,8 @@ static void ld_cl_call(struct ld_cl_lock *cl, const struct ld_cl_call *call)
 	cl->lksb.sb_status = ret;
 	spin_lock_irqsave(&cl->lock, flags);
 	cl->answered = true;
-	spin_unlock_irqrestore(&cl->lock, flags);
 	queue_work(ld_cl_wq, &cl->work);
+	spin_unlock_irqrestore(&cl->lock, flags);
 }
 
 static void ld_cl_free(struct ld_cl_lock *cl)
@@ -601,9 +602,10 @@ static void ld_cl_wind_down(struct ld_cl_lock *cl)
 		return;
 	if (cl->granted == LD_CL_NONE) {
 		/*
-		 * With no DLM lock, nothing but ld_cl_lock_drop() queues the
-		 * work: if it did while this run was under way, the run to
-		 * come frees @cl, not this one.
+		 * With @lk gone, only the DLM's callbacks and the last put
+		 * queue the work, under @cl->lock with what they note, and
+		 * with no DLM lock no callback comes: if one queued it
+		 * while this run was under way, the run to come frees @cl.
 		 */
 		if (work_pending(&cl->work))
 			return;
