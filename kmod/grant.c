@@ -484,10 +484,15 @@ static void ld_timeout_fn(struct work_struct *work)
 	/* A waiting request stays waiting, and its lock alive, under it. */
 	ld_graph_lock(lk->space);
 	delay = ld_deadline_delay(as->deadline);
-	/* Timers fire early for far deadlines: wait on, same reference. */
+	/*
+	 * Timers fire early for far deadlines: wait on, same reference, which
+	 * a grant may drop as soon as the mutex is: hold one until after it.
+	 */
 	if (req->state == LD_WAITING && delay &&
 	    queue_delayed_work(system_wq, &as->dwork, delay)) {
+		refcount_inc(&req->ref);
 		ld_graph_unlock(lk->space);
+		ld_req_put(req);
 		return;
 	}
 	if (req->state == LD_WAITING) {

@@ -23,15 +23,21 @@ int ld_acquire_check(struct ld_session *sess, struct ld_req *req,
 		     struct ld_args *a);
 bool ld_cl_try_again(struct ld_args *a, unsigned long *until);
 
-/* Unlock @lk, and ld_graph(@lk) if @graph; trim the lockspace if @over. */
+/*
+ * Unlock @lk, and ld_graph(@lk) if @graph; trim the lockspace if @over.
+ * Once @lk->lock is dropped, @lk may go (another thread of the session
+ * may unlock a request just granted); its lockspace, the session's, stays.
+ */
 static __always_inline void ld_lock_leave(struct ld_lock *lk, bool graph,
 					  bool over)
 	__releases(&lk->lock)
 {
+	struct ld_space *space = lk->space;
+
 	spin_unlock(&lk->lock);
 	if (graph)
-		ld_graph_unlock(lk->space);
-	ld_space_trim_if(lk->space, over);
+		ld_graph_unlock(space);
+	ld_space_trim_if(space, over);
 }
 
 /*
