@@ -793,7 +793,9 @@ struct ld_space *ld_space_next(struct ld_space *prev)
  * The last session to go frees the lockspace's spare request, and drops
  * the idle locks of a lockspace that is not persistent, which live as long
  * as it does. The lockspace may now be kept only by owner-died locks, or be
- * persistent: have the collector look at it.
+ * persistent: have the collector look at it, at once if it was removed
+ * (nobody can attach to it again), so that it and a cluster lockspace's
+ * DLM lockspace go with its last session, not a period later.
  *
  * Context: may sleep.
  */
@@ -805,7 +807,11 @@ void ld_space_leave(struct ld_space *space)
 	ld_req_spare_free(xchg(&space->spare, NULL));
 	if (!READ_ONCE(space->persistent))
 		ld_space_trim(space, 0, false);
-	queue_delayed_work(system_wq, &ld_space_gc, LD_SPACE_GC_PERIOD);
+	if (READ_ONCE(space->removed))
+		mod_delayed_work(system_wq, &ld_space_gc, 0);
+	else
+		queue_delayed_work(system_wq, &ld_space_gc,
+				   LD_SPACE_GC_PERIOD);
 }
 
 /*

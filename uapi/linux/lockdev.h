@@ -288,8 +288,8 @@
  *                        and gid are ignored. Its idle locks go at once,
  *                        and so does each lock its sessions release from
  *                        then on. The removed lockspace ceases when its
- *                        last session goes (its owner-died locks within
- *                        about 10 seconds).
+ *                        last session goes, its owner-died locks with it
+ *                        (the collector runs at once).
  *  LOCKDEV_SPACE_LEVEL   declares that the locks whose names start with
  *                        the prefix_len bytes at prefix (1 to
  *                        LOCKDEV_NAME_MAX) are at level, or with level 0
@@ -714,7 +714,7 @@
  * that closes a cycle of edges is an inversion: a potential deadlock,
  * recorded even though nothing deadlocked. Classes and edges live as long
  * as their lockspace, or, once it is removed, until no session is attached
- * to it (the collector drops them within about 10 seconds). They are
+ * to it (the collector drops them at once). They are
  * budgeted per lockspace (max_classes_per_space,
  * max_class_edges_per_space), over the lockspaces one uid created
  * (max_classes_per_user, max_class_edges_per_user; SET of another owner
