@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/lockdev.h>
@@ -92,11 +93,37 @@ FIXTURE_SETUP(cl)
 	ASSERT_LE(0, self->fd);
 }
 
-FIXTURE_TEARDOWN(cl)
+/* Remove @space, FORCE: 0, or -1 with errno. */
+static int cl_remove(const char *space)
+{
+	int fd = open_session(), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = space_ctl_call(fd, space, strlen(space), LOCKDEV_SPACE_REMOVE,
+			     LOCKDEV_SPACE_FORCE, 0, 0, 0);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Wait until the host left the DLM lockspace of @space, removed, which it
+ * does once its last session and the last of its locks are gone: 0, or -1
+ * after @ms.
+ */
+static int cl_left(const char *space, int ms)
 {
 	char path[128];
 	int i;
 
+	snprintf(path, sizeof(path), "/sys/kernel/dlm/%s", space);
+	for (i = 0; i < ms / 10 && !access(path, F_OK); i++)
+		sleep_ms(10);
+	return access(path, F_OK) ? 0 : -1;
+}
+
+FIXTURE_TEARDOWN(cl)
+{
 	if (self->a_up)
 		locker_kill(&self->a);
 	if (self->b_up)
@@ -104,16 +131,10 @@ FIXTURE_TEARDOWN(cl)
 	if (self->fd < 0)
 		return;
 	close(self->fd);
-	self->fd = open_session();
-	EXPECT_EQ(0, space_ctl_call(self->fd, self->space,
-				    strlen(self->space), LOCKDEV_SPACE_REMOVE,
-				    LOCKDEV_SPACE_FORCE, 0, 0, 0));
-	close(self->fd);
-	/* With its last session gone, the host leaves the DLM lockspace. */
-	snprintf(path, sizeof(path), "/sys/kernel/dlm/%s", self->space);
-	for (i = 0; i < WAIT_MS / 10 && !access(path, F_OK); i++)
-		sleep_ms(10);
-	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_EQ(0, cl_remove(self->space)) {
+		TH_LOG("removing %s: %s", self->space, strerror(errno));
+	}
+	EXPECT_EQ(0, cl_left(self->space, WAIT_MS));
 }
 
 /* Start actor @lk with a session of its own in the test's lockspace. */
@@ -341,6 +362,85 @@ TEST_F(cl, many_locks_released_by_close)
 	for (i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "m%d", i);
 		ASSERT_EQ(0, cl_lock(self->fd, name, X, NONBLOCK, &l));
+	}
+}
+
+#define DROP_ROUNDS	4
+#define DROP_LOCKS	100
+/* Well within the collector's period (10 s), which it does not wait for. */
+#define DROP_LEFT_MS	5000
+
+/*
+ * A child attached to @space that takes DROP_LOCKS locks, each with a DLM
+ * lock, gives back every third, says so on @ready and waits to be killed.
+ */
+static pid_t cl_dropper(const char *space, int ready)
+{
+	struct lockdev_lock l;
+	char name[32];
+	pid_t pid = fork();
+	int fd, i;
+
+	if (pid)
+		return pid;
+	fd = cl_session(space);
+	for (i = 0; fd >= 0 && i < DROP_LOCKS; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		if (cl_lock(fd, name, i % 2 ? X : A, 0, &l) ||
+		    (i % 3 == 0 && unlock_handle(fd, l.handle)))
+			_exit(1);
+	}
+	if (fd < 0 || write(ready, "r", 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+/*
+ * Locks whose last reference goes while their DLM locks are given back:
+ * held by a process killed before or after its lockspace is removed, idle
+ * ones dropped with the lockspace. Each hands its lock to the DLM work,
+ * which releases the DLM lock and frees it; the host leaves the DLM
+ * lockspace once every one is freed, soon after the last session went
+ * whichever came first, the removal or the kill (the owner-died locks the
+ * kill leaves go with the lockspace). Rounds of it make the debug kernel's
+ * KASAN likely to see a lock touched after the work freed it.
+ */
+TEST_F_TIMEOUT(cl, locks_dropped_with_their_lockspace, 300)
+{
+	const char *cluster = getenv("LOCKDEV_CLUSTER");
+	int round, p[2], status;
+	char space[80], c;
+	struct timespec t0, t1;
+	pid_t pid;
+
+	for (round = 0; round < DROP_ROUNDS; round++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		snprintf(space, sizeof(space), "%s_drop%d", self->space,
+			 round);
+		ASSERT_EQ(0, cl_create(space, cluster));
+		ASSERT_EQ(0, pipe(p));
+		pid = cl_dropper(space, p[1]);
+		ASSERT_LT(0, pid);
+		close(p[1]);
+		ASSERT_NE(0, poll_in(p[0], WAIT_MS));
+		ASSERT_EQ(1, read(p[0], &c, 1));
+		close(p[0]);
+		/* Odd rounds remove the lockspace while the child holds. */
+		if (round % 2)
+			EXPECT_EQ(0, cl_remove(space));
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		if (!(round % 2))
+			EXPECT_EQ(0, cl_remove(space));
+		EXPECT_EQ(0, cl_left(space, DROP_LEFT_MS)) {
+			TH_LOG("round %d: the host is still in %s", round,
+			       space);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		TH_LOG("round %d: %ld ms", round,
+		       (t1.tv_sec - t0.tv_sec) * 1000 +
+		       (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 }
 
