@@ -424,7 +424,8 @@ static void messages_add_up(const char *what)
 
 /*
  * Run @n copiers of @fn, @ops copies each, on both hosts, and check what
- * every copy phase must hold; @sum gets both hosts' figures.
+ * every copy phase must hold; @sum gets both hosts' figures. Both hosts
+ * have read the mailboxes before either goes on to move messages again.
  */
 static void copy_run(int sock, const char *what,
 		     void (*fn)(struct lockdev *ld), int n, int ops,
@@ -438,6 +439,8 @@ static void copy_run(int sock, const char *what,
 	      "%s: every copy done (%" PRIu64 " here, %" PRIu64
 	      " on both hosts)", what, st->copies, sum->copies);
 	messages_add_up(what);
+	tell_c(sock, 'M');
+	hear_c(sock, 'M');
 }
 
 static void copy_lock_set(int sock)
