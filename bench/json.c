@@ -114,6 +114,9 @@ static void json_head(FILE *f)
 		jnum(f, mem_figs[i].bytes_per_lock);
 		fputs(",\n", f);
 	}
+	fputs("  \"bytes_per_lock_ofd\": ", f);
+	jnum(f, mem_ofd.bytes_per_lock);
+	fputs(",\n", f);
 	fputs("  \"noise\": {\"figure\": \"lock\", \"first_ns\": ", f);
 	jnum(f, fig_ns("lock"));
 	fputs(", \"second_ns\": ", f);
@@ -134,9 +137,34 @@ static void json_head(FILE *f)
 	fputs("},\n", f);
 }
 
+/* One row of "memory": a name length's figure, or OFD's (name_len 0). */
+static void json_mem(FILE *f, const struct mem_fig *m)
+{
+	int k;
+
+	fprintf(f, "    {\"name_len\": %d, \"locks\": %ld, ", m->name_len,
+		m->locks);
+	fprintf(f, "\"slab_bytes\": %lld, \"large_bytes\": %lld, ",
+		m->delta.slab, m->delta.large);
+	fprintf(f, "\"vmalloc_bytes\": %lld, ", m->delta.vmalloc);
+	fputs("\"bytes_per_lock\": ", f);
+	jnum(f, m->bytes_per_lock);
+	fputs(", \"caches\": [", f);
+	for (k = 0; k < MEM_TOP && m->top[k].name[0]; k++) {
+		fprintf(f, "%s{\"name\": ", k ? ", " : "");
+		jstr(f, m->top[k].name);
+		fputs(", \"bytes_per_lock\": ", f);
+		jnum(f, m->top[k].bytes_per_lock);
+		fputc('}', f);
+	}
+	fputs("], \"error\": ", f);
+	jerr(f, m->why);
+	fputc('}', f);
+}
+
 static void json_details(FILE *f)
 {
-	int i, k;
+	int i;
 
 	fputs("  \"figures\": [\n", f);
 	for (i = 0; i < nfigs; i++) {
@@ -146,27 +174,11 @@ static void json_details(FILE *f)
 	}
 	fputs("  ],\n  \"memory\": [\n", f);
 	for (i = 0; i < NR_NAME_LENS; i++) {
-		const struct mem_fig *m = &mem_figs[i];
-
-		fprintf(f, "    {\"name_len\": %d, \"locks\": %ld, ",
-			m->name_len, m->locks);
-		fprintf(f, "\"slab_bytes\": %lld, \"large_bytes\": %lld, ",
-			m->delta.slab, m->delta.large);
-		fprintf(f, "\"vmalloc_bytes\": %lld, ", m->delta.vmalloc);
-		fputs("\"bytes_per_lock\": ", f);
-		jnum(f, m->bytes_per_lock);
-		fputs(", \"caches\": [", f);
-		for (k = 0; k < MEM_TOP && m->top[k].name[0]; k++) {
-			fprintf(f, "%s{\"name\": ", k ? ", " : "");
-			jstr(f, m->top[k].name);
-			fputs(", \"bytes_per_lock\": ", f);
-			jnum(f, m->top[k].bytes_per_lock);
-			fputc('}', f);
-		}
-		fputs("], \"error\": ", f);
-		jerr(f, m->why);
-		fputs(i < NR_NAME_LENS - 1 ? "},\n" : "}\n", f);
+		json_mem(f, &mem_figs[i]);
+		fputs(",\n", f);
 	}
+	json_mem(f, &mem_ofd);
+	fputc('\n', f);
 	fputs("  ],\n  \"growth\": {\"error\": ", f);
 	jerr(f, growth.why);
 	fputs(", \"levels\": [", f);

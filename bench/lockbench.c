@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 
 	if (uncontended(dev, tmp_paths[0], &rnd))
 		return 2;
-	run_memory();
+	run_memory(tmp_paths[0]);
 	settle_kernel(&km);
 	run_handoff(tmp_paths[0]);
 	settle_kernel(&km);

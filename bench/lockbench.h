@@ -152,7 +152,8 @@ struct mem_fig {
 };
 
 extern struct mem_fig mem_figs[NR_NAME_LENS];
-void run_memory(void);
+extern struct mem_fig mem_ofd;	/* OFD locks, the reference */
+void run_memory(const char *ofd_path);
 
 /* growth.c */
 struct level {

@@ -150,6 +150,11 @@ static void memory_bars(void)
 		b = add_bar(keys[k], labels[k], 0, 160,
 			    mem_figs[i].bytes_per_lock, "B");
 		bar_why(b, mem_figs[i].why);
+		if (!b->note[0] && !isnan(mem_ofd.bytes_per_lock))
+			snprintf(b->note, sizeof(b->note),
+				 "an OFD lock: %.1f B, this / OFD = %.2f",
+				 mem_ofd.bytes_per_lock,
+				 ratio(b->value, mem_ofd.bytes_per_lock));
 		k++;
 	}
 }
@@ -276,6 +281,15 @@ static void print_memory(void)
 		       f->bytes_per_lock,
 		       f->why[0] ? "  " : "", f->why);
 	}
+	if (isnan(mem_ofd.bytes_per_lock))
+		printf("  %10s %10s   %s\n", "OFD", "-", mem_ofd.why);
+	else
+		printf("  %10s %10s %14s %14s %14s %14.1f%s%s\n", "OFD",
+		       count_str(mem_ofd.locks), count_str(mem_ofd.delta.slab),
+		       count_str(mem_ofd.delta.large),
+		       count_str(mem_ofd.delta.vmalloc),
+		       mem_ofd.bytes_per_lock, mem_ofd.why[0] ? "  " : "",
+		       mem_ofd.why);
 	printf("  per lock, the slab caches that grew most, then large and vmalloc:\n");
 	for (i = 0; i < NR_NAME_LENS; i++) {
 		const struct mem_fig *f = &mem_figs[i];
