@@ -284,8 +284,8 @@ static inline void ld_space_trim_if(struct ld_space *space, bool over)
  *	one came or moved since, and are skipped.
  * @started: @upto is set.
  * @marked: @mark is in a list. The lockspace's lru_lock.
- * @at_head: a trim found @mark ahead of every lock of the idle list and
- *	took it out: the walk goes on from that list's first lock. The
+ * @at_head: a trim or a reap found @mark ahead of every lock of its list
+ *	and took it out: the walk goes on from that list's first lock. The
  *	lockspace's lru_lock.
  * @in_idle: the walk is on the idle list.
  */

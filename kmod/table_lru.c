@@ -27,20 +27,6 @@ static struct ld_lock *ld_link_lock(struct list_head *pos)
 	       container_of(l, struct ld_lock, link);
 }
 
-/* The first lock of @list at or after @pos, or NULL; marks are skipped. */
-static struct ld_lock *ld_list_lock(struct list_head *list,
-				    struct list_head *pos)
-{
-	struct ld_lock *lk;
-
-	for (; pos != list; pos = pos->next) {
-		lk = ld_link_lock(pos);
-		if (lk)
-			return lk;
-	}
-	return NULL;
-}
-
 /* Levels of ld_lately_sort(): it sorts up to 2^LD_SORT_LEVELS locks. */
 #define LD_SORT_LEVELS	32
 
@@ -192,19 +178,21 @@ static void ld_space_drain(struct ld_space *space)
 }
 
 /*
- * The first lock of @space's idle list, the least recently used. The marks
- * of walks ahead of it are taken out of the list (ld_walk_pos.at_head), so
- * that the trims to come do not step over them again: however many walks
- * wait in a lockspace, a trim costs what it drops.
+ * The first lock of @list, @space's idle list (the least recently used) or
+ * its busy list. The marks of walks ahead of it are taken out of the list
+ * (ld_walk_pos.at_head), so that the trims or the reap to come do not step
+ * over them again: however many walks wait in a lockspace, a trim costs
+ * what it drops, and a reap what it drops and one step per walk.
  */
-static struct ld_lock *ld_idle_first(struct ld_space *space)
+static struct ld_lock *ld_list_first(struct ld_space *space,
+				     struct list_head *list)
 {
 	struct list_head *pos, *next;
 	struct ld_walk_pos *w;
 	struct ld_lock *lk;
 
 	lockdep_assert_held(&space->lru_lock);
-	list_for_each_safe(pos, next, &space->idle) {
+	list_for_each_safe(pos, next, list) {
 		lk = ld_link_lock(pos);
 		if (lk)
 			return lk;
@@ -244,7 +232,7 @@ u32 ld_space_trim(struct ld_space *space, u32 keep, bool bound)
 		spin_lock(&space->lru_lock);
 		while (atomic_read(&space->nr_idle) > keep &&
 		       n < LD_TRIM_BATCH) {
-			lk = ld_idle_first(space);
+			lk = ld_list_first(space, &space->idle);
 			if (!lk)
 				break;
 			ld_lock_unlink(lk, &gone);
@@ -290,7 +278,7 @@ static void ld_space_reap_busy(struct ld_space *space)
 			continue;
 		}
 		while (n < LD_TRIM_BATCH &&
-		       (lk = ld_list_lock(&space->busy, space->busy.next))) {
+		       (lk = ld_list_first(space, &space->busy))) {
 			/* Idle lately, if another drain has it still. */
 			if (!ld_lock_unlink(lk, &gone)) {
 				atomic_dec(&space->locks);
@@ -416,26 +404,29 @@ struct ld_lock *ld_walk_next(struct ld_space *space, struct ld_walk_pos *w,
 		pos = ld_walk_resume(w, list);
 	}
 	for (;;) {
-		found = ld_list_lock(list, pos);
-		if (found && ld_walk_meets(w, found))
-			break;
-		if (found) {
-			pos = found->link.node.next;
-			if (++n < LD_TRIM_BATCH)
-				continue;
-			ld_walk_mark(w, &found->link.node);
-			spin_unlock(&space->lru_lock);
-			cond_resched();
-			spin_lock(&space->lru_lock);
-			pos = ld_walk_resume(w, list);
-			n = 0;
+		if (pos == list) {
+			if (w->in_idle || !idle)
+				break;
+			w->in_idle = true;
+			list = &space->idle;
+			pos = list->next;
 			continue;
 		}
-		if (w->in_idle || !idle)
+		found = ld_link_lock(pos);
+		if (found && ld_walk_meets(w, found))
 			break;
-		w->in_idle = true;
-		list = &space->idle;
-		pos = list->next;
+		found = NULL;
+		/* A lock passed or another walk's mark: a step either way. */
+		if (++n < LD_TRIM_BATCH) {
+			pos = pos->next;
+			continue;
+		}
+		ld_walk_mark(w, pos);
+		spin_unlock(&space->lru_lock);
+		cond_resched();
+		spin_lock(&space->lru_lock);
+		pos = ld_walk_resume(w, list);
+		n = 0;
 	}
 	if (found) {
 		refcount_inc(&found->ref);
