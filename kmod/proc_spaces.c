@@ -100,6 +100,17 @@ static const char *ld_space_state(const struct ld_space *space)
 	return READ_ONCE(space->persistent) ? "persistent" : "transient";
 }
 
+/*
+ * May the reader see @space still? The walk looked when it stepped onto it,
+ * which may be a read() ago: its mode or owner may have changed since.
+ */
+static bool ld_spaces_visible(struct seq_file *m, struct ld_space *space)
+{
+	struct ld_spaces_iter *it = m->private;
+
+	return ld_space_visible(space, &it->viewer);
+}
+
 static int ld_spaces_show(struct seq_file *m, void *v)
 {
 	struct ld_space *space = v;
@@ -111,6 +122,8 @@ static int ld_spaces_show(struct seq_file *m, void *v)
 		seq_puts(m, "# lockspace uid gid mode sessions locks idle state order\n");
 		return 0;
 	}
+	if (!ld_spaces_visible(m, space))
+		return SEQ_SKIP;
 	idle = atomic_read(&space->nr_idle);
 	ld_space_show_name(m, space);
 	seq_printf(m, " %u %u %04o %d %d %u %s %s\n",
@@ -130,6 +143,8 @@ static int ld_levels_show(struct seq_file *m, void *v)
 		seq_puts(m, "# lockspace prefix level\n");
 		return 0;
 	}
+	if (!ld_spaces_visible(m, v))
+		return SEQ_SKIP;
 	ld_space_levels_show(m, v);
 	return 0;
 }

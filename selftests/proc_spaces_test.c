@@ -4,8 +4,9 @@
  * group, mode, sessions, locks and idle locks that follow what sessions do,
  * escaped names, the line gone with its lockspace, and who may see which
  * lockspace (as in /proc/lockdev/locks: read permission, the uid's own
- * default lockspace, and what the opener of the file may see); walks of
- * the lockspaces while they come and go.
+ * default lockspace, and what the opener of the file may see, asked again
+ * at each read, here and in /proc/lockdev/levels); walks of the lockspaces
+ * while they come and go.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -240,6 +241,114 @@ TEST(visibility)
 	EXPECT_EQ(1, find_space(NULL, grp, &s));
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
+}
+
+/*
+ * The offset in @text of the first line whose first field is @name, as the
+ * file escapes it: how much a reader reads before that lockspace's line;
+ * -1 if there is none.
+ */
+static long line_offset(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return line - text;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/* LOCKDEV_SPACE_LEVEL: names of @space from @prefix on have @level. */
+static int declare_level(int fd, const char *space, const char *prefix,
+			 __u32 level)
+{
+	struct lockdev_space_ctl c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = ptr(space);
+	c.name_len = strlen(space);
+	c.op = LOCKDEV_SPACE_LEVEL;
+	c.prefix = ptr(prefix);
+	c.prefix_len = strlen(prefix);
+	c.level = level;
+	return ioctl(fd, LOCKDEV_IOC_SPACE, &c);
+}
+
+/*
+ * A reader whose read() stopped just before a lockspace's line, in this
+ * file or in /proc/lockdev/levels, does not get that line in its next
+ * read() once the lockspace's mode no longer lets it see it: the walk
+ * stood on the lockspace when it could, and whether it may is asked again
+ * when the line is shown.
+ */
+TEST(visibility_asked_again_at_each_read)
+{
+	const char *files[] = { SPACES, "/proc/lockdev/levels" };
+	char pub[64], *text, buf[4096];
+	int fd, i;
+	struct kid k;
+
+	snprintf(pub, sizeof(pub), "spaces-later-%d", getpid());
+	fd = open_session();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, space_ctl_call(fd, pub, strlen(pub), LOCKDEV_SPACE_CREATE,
+				    0, 0644, LOCKDEV_SPACE_KEEP,
+				    LOCKDEV_SPACE_KEEP));
+	ASSERT_EQ(0, declare_level(fd, pub, "secret:", 5));
+	for (i = 0; i < 2; i++) {
+		ASSERT_LE(0, kid_fork(&k));
+		if (k.pid == 0) {
+			long off, got = 0;
+			ssize_t n;
+			int f;
+
+			if (become(UID_READER, UID_READER))
+				_exit(2);
+			f = open(files[i], O_RDONLY | O_CLOEXEC);
+			text = f < 0 ? NULL : read_fd_text(f);
+			ASSERT_NE(NULL, text);
+			close(f);
+			off = line_offset(text, pub);
+			ASSERT_LE(0, off);
+			ASSERT_GT((long)sizeof(buf), off);
+			free(text);
+			f = open(files[i], O_RDONLY | O_CLOEXEC);
+			ASSERT_LE(0, f);
+			while (got < off && (n = read(f, buf, off - got)) > 0)
+				got += n;
+			EXPECT_EQ(off, got);
+			ASSERT_EQ(0, kid_send(&k, 'r'));
+			ASSERT_EQ('m', kid_recv(&k, WAIT_MS));
+			text = read_fd_text(f);
+			ASSERT_NE(NULL, text);
+			EXPECT_EQ(-1, line_offset(text, pub)) {
+				TH_LOG("%s shows %s after its mode became 0600",
+				       files[i], pub);
+			}
+			free(text);
+			close(f);
+			KID_EXIT();
+		}
+		ASSERT_EQ('r', kid_recv(&k, WAIT_MS));
+		EXPECT_EQ(0, space_ctl_call(fd, pub, strlen(pub),
+					    LOCKDEV_SPACE_SET, 0, 0600,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP));
+		EXPECT_EQ(0, kid_send(&k, 'm'));
+		EXPECT_EQ(0, kid_reap(&k));
+		EXPECT_EQ(0, space_ctl_call(fd, pub, strlen(pub),
+					    LOCKDEV_SPACE_SET, 0, 0644,
+					    LOCKDEV_SPACE_KEEP,
+					    LOCKDEV_SPACE_KEEP));
+	}
+	EXPECT_EQ(0, space_ctl_call(fd, pub, strlen(pub), LOCKDEV_SPACE_REMOVE,
+				    LOCKDEV_SPACE_FORCE, 0, 0, 0));
+	close(fd);
 }
 
 /*
