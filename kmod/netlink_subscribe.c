@@ -296,6 +296,17 @@ void ld_subs_send(const struct sk_buff *skb, const struct ld_event_info *ev)
 			ld_stat_inc(events_dropped);
 			continue;
 		}
+		/*
+		 * The rendering may have slept while the socket was released
+		 * and its port id bound again: look once more before sending.
+		 * What stays open is netlink's own window, a few instructions
+		 * of the release between freeing the port id and marking the
+		 * socket dead, which every unicast to a port id has.
+		 */
+		if (sock_flag(sub->sk, SOCK_DEAD)) {
+			kfree_skb(msg);
+			continue;
+		}
 		if (genlmsg_unicast(sub->net, msg, sub->portid) ==
 		    -ECONNREFUSED)
 			ld_sub_free(sub);
