@@ -69,6 +69,8 @@
  * bound: not a multiple of 16, so that some keep one more than others.
  */
 #define UID_LEVEL	2043
+/* The reads reap_passes_walks_once pauses are this uid's. */
+#define UID_MARKS	2044
 #define LEVEL_SPACES	16
 #define LEVEL_LOCKS	8
 #define LEVEL_OVER	63
@@ -1646,30 +1648,72 @@ TEST_F_TIMEOUT(res, removed_during_walk, 240)
 }
 
 /*
- * Make lockspace @space, persistent, with MARK_LOCKS owner-died locks (a
- * child took them and exited), pause @walks reads of /proc/lockdev/locks
- * among its first locks, remove it, and return how long, in ns, the
- * module took to drop its locks; 0 if a step failed.
+ * As uid UID_MARKS, which sees no lockspace of the other tests: open
+ * @walks reads of /proc/lockdev/locks and read each until it has passed
+ * lines of lockspace @esc (as the file escapes it), so that its walk is
+ * paused among that lockspace's first locks; tell the parent 'r' (or 'f'),
+ * and close them when it says 'c'.
+ */
+static void __attribute__((noreturn)) pause_walks(struct kid *k,
+						  const char *esc, int walks)
+{
+	struct rlimit rl = { walks + 64, walks + 64 };
+	size_t size = 65536, len;
+	char *text = malloc(size);
+	ssize_t n;
+	int i, fd;
+
+	alarm(240);
+	if (!text || setrlimit(RLIMIT_NOFILE, &rl) ||
+	    become(UID_MARKS, UID_MARKS))
+		goto fail;
+	for (i = 0; i < walks; i++) {
+		fd = open(LOCKS, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		len = 0;
+		do {
+			n = read(fd, text + len, 4096);
+			if (n <= 0)
+				goto fail;
+			len += n;
+			text[len] = 0;
+		} while (!strstr(text, esc) && len + 4097 < size);
+		if (!strstr(text, esc))
+			goto fail;
+	}
+	kid_send(k, 'r');
+	kid_recv(k, 240000);
+	_exit(0);
+fail:
+	kid_send(k, 'f');
+	_exit(1);
+}
+
+/*
+ * Make lockspace @space, persistent and readable by all, with MARK_LOCKS
+ * owner-died locks (a child took them and exited), pause @walks reads of
+ * /proc/lockdev/locks among its first locks, remove it, and return how
+ * long, in ns, the module took to drop its locks; 0 if a step failed.
  */
 static __u64 reap_time(struct __test_metadata *_metadata, const char *space,
 		       int walks)
 {
-	long long locks = stat_value("locks");
-	char esc[ESC_MAX], buf[4096], name[16];
-	int fd, i, status, nr = 0, *fds = calloc(walks + 1, sizeof(int));
+	char esc[ESC_MAX], name[16];
 	struct lockdev_lock l;
+	long long before;
+	struct kid k = { .pid = -1 };
 	__u64 t0, t = 0;
-	ssize_t n;
+	int fd, i, status;
 	pid_t pid;
 
 	fd = open_session();
-	if (!fds || fd < 0 ||
-	    space_ctl_call(fd, space, strlen(space), LOCKDEV_SPACE_CREATE, 0,
-			   0600, LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP))
-		goto out;
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, space_ctl_call(fd, space, strlen(space),
+				    LOCKDEV_SPACE_CREATE, 0, 0644,
+				    LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP));
 	pid = fork();
-	if (pid < 0)
-		goto out;
+	ASSERT_LE(0, pid);
 	if (!pid) {
 		int own = open_session();
 
@@ -1683,38 +1727,37 @@ static __u64 reap_time(struct __test_metadata *_metadata, const char *space,
 		}
 		_exit(0);
 	}
-	if (waitpid(pid, &status, 0) != pid || status ||
-	    wait_stat("locks", locks + MARK_LOCKS) != locks + MARK_LOCKS)
-		goto out;
-	proc_escape(esc, space, strlen(space));
-	for (i = 0; i < walks; i++) {
-		fds[i] = open(LOCKS, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			goto out;
-		nr++;
-		n = read(fds[i], buf, sizeof(buf) - 1);
-		if (n <= 0)
-			goto out;
-		buf[n] = 0;
-		/* The walk stopped among the locks of @space. */
-		if (!strstr(buf, esc))
-			goto out;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status) {
+		TH_LOG("the child that takes %d locks failed", MARK_LOCKS);
 	}
+	if (walks) {
+		proc_escape(esc, space, strlen(space));
+		ASSERT_LE(0, kid_fork(&k));
+		if (!k.pid)
+			pause_walks(&k, esc, walks);
+		EXPECT_EQ('r', kid_recv(&k, 240000)) {
+			TH_LOG("%d reads could not pause among the locks of %s",
+			       walks, space);
+		}
+	}
+	/* Other lockspaces' locks may go meanwhile, none may come. */
+	before = stat_value("locks");
 	t0 = now_ns();
-	if (space_ctl_call(fd, space, strlen(space), LOCKDEV_SPACE_REMOVE, 0,
-			   LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP,
-			   LOCKDEV_SPACE_KEEP))
-		goto out;
-	while (stat_value("locks") > locks && now_ns() - t0 < 120000000000ull)
+	EXPECT_EQ(0, space_ctl_call(fd, space, strlen(space),
+				    LOCKDEV_SPACE_REMOVE, 0,
+				    LOCKDEV_SPACE_KEEP, LOCKDEV_SPACE_KEEP,
+				    LOCKDEV_SPACE_KEEP));
+	while (stat_value("locks") > before - MARK_LOCKS &&
+	       now_ns() - t0 < 120000000000ull)
 		usleep(2000);
-	if (stat_value("locks") == locks)
+	if (stat_value("locks") <= before - MARK_LOCKS)
 		t = now_ns() - t0;
-out:
-	for (i = 0; i < nr; i++)
-		close(fds[i]);
-	free(fds);
-	if (fd >= 0)
-		close(fd);
+	if (walks) {
+		kid_send(&k, 'c');
+		EXPECT_EQ(0, kid_reap(&k));
+	}
+	close(fd);
 	return t;
 }
 
@@ -1729,13 +1772,11 @@ out:
  * are taken out as the collector meets them: the removal costs about what
  * it costs without them.
  */
-TEST_F_TIMEOUT(res, reap_passes_walks_once, 300)
+TEST_F_TIMEOUT(res, reap_passes_walks_once, 600)
 {
-	struct rlimit rl = { MARK_WALKS + 256, MARK_WALKS + 256 };
 	char space[64];
 	__u64 alone, walked;
 
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	snprintf(space, sizeof(space), "res-marks-%d-0", getpid());
 	alone = reap_time(_metadata, space, 0);
 	ASSERT_NE(0, alone);
